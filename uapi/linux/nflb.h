@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * nflb: L4 load balancer and session device - generic netlink ABI.
+ *
+ * One family, NFLB_GENL_NAME.  Every object is carried as one nested
+ * top-level attribute (NFLB_A_VS, NFLB_A_POOL, ...) whose members belong
+ * to that object's own attribute space.  All state is per network
+ * namespace.  Documentation/netlink/specs/nflb.yaml describes the same
+ * family in YNL form; selftests check that both agree.
+ */
+#ifndef _UAPI_LINUX_NFLB_H
+#define _UAPI_LINUX_NFLB_H
+
+#define NFLB_GENL_NAME		"nflb"
+#define NFLB_GENL_VERSION	1
+#define NFLB_MCGRP_EVENTS	"events"
+
+/* Object names: 1..NFLB_NAME_MAX-1 characters of [A-Za-z0-9_.-]. */
+#define NFLB_NAME_MAX		32
+
+enum nflb_cmd {
+	NFLB_CMD_UNSPEC,
+	NFLB_CMD_VS_NEW,	/* also the event for an added virtual server */
+	NFLB_CMD_VS_SET,
+	NFLB_CMD_VS_DEL,
+	NFLB_CMD_VS_GET,	/* doit with a name, dumpit for all */
+	NFLB_CMD_POOL_NEW,
+	NFLB_CMD_POOL_SET,
+	NFLB_CMD_POOL_DEL,
+	NFLB_CMD_POOL_GET,
+	NFLB_CMD_MEMBER_NEW,
+	NFLB_CMD_MEMBER_SET,
+	NFLB_CMD_MEMBER_DEL,
+	NFLB_CMD_MEMBER_GET,	/* dump filtered by NFLB_MEMBER_A_POOL */
+	NFLB_CMD_GLOBAL_SET,
+	NFLB_CMD_GLOBAL_GET,
+	NFLB_CMD_SESSION_GET,	/* dump, filtered by NFLB_A_FILTER */
+	NFLB_CMD_SESSION_DEL,	/* delete sessions matching NFLB_A_FILTER */
+	NFLB_CMD_STATS_GET,	/* global counters */
+	NFLB_CMD_STATS_ZERO,
+	NFLB_CMD_FLUSH,		/* remove every object and session */
+	NFLB_CMD_INFO_GET,
+	NFLB_CMD_MEMBER_STATE,	/* event only: a member changed state */
+
+	__NFLB_CMD_MAX,
+	NFLB_CMD_MAX = __NFLB_CMD_MAX - 1
+};
+
+/* Top-level attributes. */
+enum nflb_attr {
+	NFLB_A_UNSPEC,
+	NFLB_A_VS,		/* nest, enum nflb_vs_attr */
+	NFLB_A_POOL,		/* nest, enum nflb_pool_attr */
+	NFLB_A_MEMBER,		/* nest, enum nflb_member_attr */
+	NFLB_A_GLOBAL,		/* nest, enum nflb_global_attr */
+	NFLB_A_SESSION,		/* nest, enum nflb_session_attr */
+	NFLB_A_FILTER,		/* nest, enum nflb_filter_attr */
+	NFLB_A_STATS,		/* nest, enum nflb_stats_attr */
+	NFLB_A_INFO,		/* nest, enum nflb_info_attr */
+
+	__NFLB_A_MAX,
+	NFLB_A_MAX = __NFLB_A_MAX - 1
+};
+
+enum nflb_sched {
+	NFLB_SCHED_RR,		/* round robin */
+	NFLB_SCHED_WRR,		/* smooth weighted round robin */
+	NFLB_SCHED_LC,		/* least connections */
+	NFLB_SCHED_WLC,		/* weighted least connections */
+	NFLB_SCHED_SH,		/* source hash */
+	NFLB_SCHED_MH,		/* Maglev hash */
+
+	__NFLB_SCHED_MAX,
+	NFLB_SCHED_MAX = __NFLB_SCHED_MAX - 1
+};
+
+/* Virtual server flags (NFLB_VS_A_FLAGS). */
+enum nflb_vs_flags {
+	/* accept mid-stream TCP with no session and create one */
+	NFLB_VS_F_LOOSE			= 1 << 0,
+	/* send RST to both ends when an established session expires */
+	NFLB_VS_F_RESET_ON_EXPIRY	= 1 << 1,
+	/* sched sh/mh: hash the source port too */
+	NFLB_VS_F_HASH_PORT		= 1 << 2,
+	/* no member available: answer a SYN with RST instead of dropping */
+	NFLB_VS_F_RST_NO_MEMBER		= 1 << 3,
+};
+#define NFLB_VS_F_ALL	(NFLB_VS_F_LOOSE | NFLB_VS_F_RESET_ON_EXPIRY | \
+			 NFLB_VS_F_HASH_PORT | NFLB_VS_F_RST_NO_MEMBER)
+
+enum nflb_vs_attr {
+	NFLB_VS_A_UNSPEC,
+	NFLB_VS_A_NAME,		/* string */
+	NFLB_VS_A_ADDR4,	/* be32, VIP when IPv4 */
+	NFLB_VS_A_ADDR6,	/* 16 bytes, VIP when IPv6 */
+	NFLB_VS_A_PORT,		/* u16, host order, 1..65535 */
+	NFLB_VS_A_PROTO,	/* u8, IPPROTO_TCP or IPPROTO_UDP */
+	NFLB_VS_A_POOL,		/* string, name of an existing pool */
+	NFLB_VS_A_SCHED,	/* u32, enum nflb_sched */
+	NFLB_VS_A_FLAGS,	/* u32, enum nflb_vs_flags */
+	NFLB_VS_A_MAX_SESSIONS,	/* u32, 0 = only the global limit */
+	NFLB_VS_A_TIMEOUTS,	/* nest, enum nflb_timeout_attr; 0 = global */
+	NFLB_VS_A_ACTIVE,	/* u32, read-only: live sessions */
+	NFLB_VS_A_STATS,	/* nest, enum nflb_stats_attr, read-only */
+	NFLB_VS_A_MH_SIZE,	/* u32, Maglev table size (prime) */
+	NFLB_VS_A_PERSIST_TIMEOUT, /* u32 seconds, 0 = no persistence */
+	NFLB_VS_A_PERSIST_MASK4, /* u8, IPv4 prefix length for persistence */
+	NFLB_VS_A_PERSIST_MASK6, /* u8, IPv6 prefix length for persistence */
+	NFLB_VS_A_PAD,
+
+	__NFLB_VS_A_MAX,
+	NFLB_VS_A_MAX = __NFLB_VS_A_MAX - 1
+};
+
+enum nflb_pool_attr {
+	NFLB_POOL_A_UNSPEC,
+	NFLB_POOL_A_NAME,	/* string */
+	NFLB_POOL_A_MEMBERS,	/* u32, read-only: number of members */
+	NFLB_POOL_A_USERS,	/* u32, read-only: virtual servers using it */
+	NFLB_POOL_A_FLAGS,	/* u32, enum nflb_pool_flags */
+	NFLB_POOL_A_MIN_ACTIVE,	/* u32, priority groups: members needed */
+
+	__NFLB_POOL_A_MAX,
+	NFLB_POOL_A_MAX = __NFLB_POOL_A_MAX - 1
+};
+
+enum nflb_pool_flags {
+	/* a member that goes down loses its sessions */
+	NFLB_POOL_F_EXPIRE_ON_DOWN	= 1 << 0,
+};
+#define NFLB_POOL_F_ALL	NFLB_POOL_F_EXPIRE_ON_DOWN
+
+enum nflb_member_state {
+	NFLB_MEMBER_UP,
+	NFLB_MEMBER_DOWN,
+
+	__NFLB_MEMBER_STATE_MAX,
+	NFLB_MEMBER_STATE_MAX = __NFLB_MEMBER_STATE_MAX - 1
+};
+
+enum nflb_member_attr {
+	NFLB_MEMBER_A_UNSPEC,
+	NFLB_MEMBER_A_POOL,	/* string */
+	NFLB_MEMBER_A_ADDR4,	/* be32 */
+	NFLB_MEMBER_A_ADDR6,	/* 16 bytes */
+	NFLB_MEMBER_A_PORT,	/* u16, host order */
+	NFLB_MEMBER_A_WEIGHT,	/* u32, 0..65535, 0 = drain */
+	NFLB_MEMBER_A_STATE,	/* u8, enum nflb_member_state */
+	NFLB_MEMBER_A_MAX_CONNS, /* u32, 0 = unlimited */
+	NFLB_MEMBER_A_ACTIVE,	/* u32, read-only: live sessions */
+	NFLB_MEMBER_A_STATS,	/* nest, enum nflb_stats_attr, read-only */
+	NFLB_MEMBER_A_PRIORITY,	/* u32, higher wins */
+
+	__NFLB_MEMBER_A_MAX,
+	NFLB_MEMBER_A_MAX = __NFLB_MEMBER_A_MAX - 1
+};
+
+/* Session states; TCP states follow the IPVS/conntrack naming. */
+enum nflb_state {
+	NFLB_TCP_SYN_SENT,
+	NFLB_TCP_SYN_RECV,
+	NFLB_TCP_ESTABLISHED,
+	NFLB_TCP_FIN_WAIT,
+	NFLB_TCP_CLOSE_WAIT,
+	NFLB_TCP_LAST_ACK,
+	NFLB_TCP_TIME_WAIT,
+	NFLB_TCP_CLOSE,
+	NFLB_UDP,
+
+	__NFLB_STATE_MAX,
+	NFLB_STATE_MAX = __NFLB_STATE_MAX - 1
+};
+
+/* Idle timeouts in seconds, one attribute per state (type = state + 1). */
+enum nflb_timeout_attr {
+	NFLB_TIMEOUT_A_UNSPEC,
+	NFLB_TIMEOUT_A_TCP_SYN_SENT,
+	NFLB_TIMEOUT_A_TCP_SYN_RECV,
+	NFLB_TIMEOUT_A_TCP_ESTABLISHED,
+	NFLB_TIMEOUT_A_TCP_FIN_WAIT,
+	NFLB_TIMEOUT_A_TCP_CLOSE_WAIT,
+	NFLB_TIMEOUT_A_TCP_LAST_ACK,
+	NFLB_TIMEOUT_A_TCP_TIME_WAIT,
+	NFLB_TIMEOUT_A_TCP_CLOSE,
+	NFLB_TIMEOUT_A_UDP,
+
+	__NFLB_TIMEOUT_A_MAX,
+	NFLB_TIMEOUT_A_MAX = __NFLB_TIMEOUT_A_MAX - 1
+};
+
+/* Longest idle timeout accepted: 30 days. */
+#define NFLB_TIMEOUT_MAX_SECS	2592000
+
+enum nflb_global_attr {
+	NFLB_GLOBAL_A_UNSPEC,
+	NFLB_GLOBAL_A_TIMEOUTS,	/* nest, enum nflb_timeout_attr */
+	NFLB_GLOBAL_A_MAX_SESSIONS, /* u32, 1..NFLB_MAX_SESSIONS_LIMIT */
+
+	__NFLB_GLOBAL_A_MAX,
+	NFLB_GLOBAL_A_MAX = __NFLB_GLOBAL_A_MAX - 1
+};
+
+#define NFLB_MAX_SESSIONS_DEFAULT	1048576
+#define NFLB_MAX_SESSIONS_LIMIT		(1 << 26)
+
+enum nflb_session_attr {
+	NFLB_SESSION_A_UNSPEC,
+	NFLB_SESSION_A_VS,	/* string, virtual server name */
+	NFLB_SESSION_A_PROTO,	/* u8 */
+	NFLB_SESSION_A_STATE,	/* u8, enum nflb_state */
+	NFLB_SESSION_A_CLIENT4,	/* be32 */
+	NFLB_SESSION_A_CLIENT6,	/* 16 bytes */
+	NFLB_SESSION_A_CLIENT_PORT, /* u16 */
+	NFLB_SESSION_A_VIP4,	/* be32 */
+	NFLB_SESSION_A_VIP6,	/* 16 bytes */
+	NFLB_SESSION_A_VIP_PORT, /* u16 */
+	NFLB_SESSION_A_MEMBER4,	/* be32 */
+	NFLB_SESSION_A_MEMBER6,	/* 16 bytes */
+	NFLB_SESSION_A_MEMBER_PORT, /* u16 */
+	NFLB_SESSION_A_EXPIRES,	/* u32, milliseconds until expiry */
+
+	__NFLB_SESSION_A_MAX,
+	NFLB_SESSION_A_MAX = __NFLB_SESSION_A_MAX - 1
+};
+
+/* Session selection for SESSION_GET and SESSION_DEL; all given must match. */
+enum nflb_filter_attr {
+	NFLB_FILTER_A_UNSPEC,
+	NFLB_FILTER_A_VS,		/* string */
+	NFLB_FILTER_A_MEMBER4,		/* be32 */
+	NFLB_FILTER_A_MEMBER6,		/* 16 bytes */
+	NFLB_FILTER_A_MEMBER_PORT,	/* u16, 0 = any */
+	NFLB_FILTER_A_CLIENT4,		/* be32 */
+	NFLB_FILTER_A_CLIENT6,		/* 16 bytes */
+	NFLB_FILTER_A_CLIENT_PREFIXLEN,	/* u8, default: full length */
+
+	__NFLB_FILTER_A_MAX,
+	NFLB_FILTER_A_MAX = __NFLB_FILTER_A_MAX - 1
+};
+
+/* Why packets were dropped or flows refused. */
+enum nflb_drop_reason {
+	NFLB_DROP_NO_SESSION,	/* TCP non-SYN to a VIP, no session */
+	NFLB_DROP_SESSION_LIMIT, /* global or per-VS limit reached */
+	NFLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
+	NFLB_DROP_NO_MEMBER,	/* no member available */
+	NFLB_DROP_BAD_CSUM,	/* session-creating packet, bad checksum */
+	NFLB_DROP_NOMEM,	/* allocation failed */
+
+	__NFLB_DROP_MAX,
+	NFLB_DROP_MAX = __NFLB_DROP_MAX - 1
+};
+
+enum nflb_stats_attr {
+	NFLB_STATS_A_UNSPEC,
+	NFLB_STATS_A_PAD,
+	NFLB_STATS_A_PKTS_IN,		/* u64, client to member */
+	NFLB_STATS_A_BYTES_IN,		/* u64 */
+	NFLB_STATS_A_PKTS_OUT,		/* u64, member to client */
+	NFLB_STATS_A_BYTES_OUT,		/* u64 */
+	NFLB_STATS_A_SESSIONS_CREATED,	/* u64 */
+	NFLB_STATS_A_SESSIONS_EXPIRED,	/* u64 */
+	NFLB_STATS_A_SESSIONS_ACTIVE,	/* u64 */
+	NFLB_STATS_A_DROP_NO_SESSION,	/* u64, one per enum nflb_drop_reason */
+	NFLB_STATS_A_DROP_SESSION_LIMIT,
+	NFLB_STATS_A_DROP_MALFORMED,
+	NFLB_STATS_A_DROP_NO_MEMBER,
+	NFLB_STATS_A_DROP_BAD_CSUM,
+	NFLB_STATS_A_DROP_NOMEM,
+	NFLB_STATS_A_RESETS_SENT,	/* u64, RSTs sent on expiry */
+	NFLB_STATS_A_ICMP_XLATED,	/* u64, ICMP errors translated */
+
+	__NFLB_STATS_A_MAX,
+	NFLB_STATS_A_MAX = __NFLB_STATS_A_MAX - 1
+};
+
+enum nflb_info_attr {
+	NFLB_INFO_A_UNSPEC,
+	NFLB_INFO_A_VERSION,		/* string, module version */
+	NFLB_INFO_A_SESSION_SIZE4,	/* u32, bytes per IPv4 session */
+	NFLB_INFO_A_SESSION_SIZE6,	/* u32, bytes per IPv6 session */
+	NFLB_INFO_A_SESSIONS,		/* u32, live sessions */
+	NFLB_INFO_A_MAX_SESSIONS,	/* u32, global limit */
+	NFLB_INFO_A_VS_COUNT,		/* u32 */
+	NFLB_INFO_A_POOL_COUNT,		/* u32 */
+	NFLB_INFO_A_MEMBER_COUNT,	/* u32 */
+
+	__NFLB_INFO_A_MAX,
+	NFLB_INFO_A_MAX = __NFLB_INFO_A_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_NFLB_H */
