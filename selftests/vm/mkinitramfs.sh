@@ -1,0 +1,50 @@
+#!/bin/bash
+# Build (once) the VM's initramfs for kernel KVER into CACHEDIR and print its path.
+# It holds only static busybox, the init script and the virtio/9p modules needed to
+# mount the host's root; everything else comes from the host over 9p. The file name
+# carries a hash of its inputs, so changing the kernel or init rebuilds it.
+set -eu
+kver=$1 cache=$2
+here=$(cd "$(dirname "$0")" && pwd)
+mods="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
+	9pnet 9pnet_virtio netfs fscache 9p"
+mdir=/lib/modules/$kver
+
+key=$( (echo "$kver $mods"; cat "$here/init" "$0" /bin/busybox) | sha256sum | cut -c1-16)
+out=$cache/initramfs-$kver-$key.cpio.gz
+if [ -s "$out" ]; then
+	echo "$out"
+	exit 0
+fi
+
+mkdir -p "$cache"
+stage=$(mktemp -d "$cache/stage.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{bin,sbin,proc,sys,dev,mnt,tmp,lib/modules}
+cp /bin/busybox "$stage/bin/busybox"
+cp "$here/init" "$stage/init"
+chmod 755 "$stage/init"
+for m in $mods; do
+	f=$(find "$mdir/kernel" -name "$m.ko*" | head -n 1)
+	[ -n "$f" ] || { echo "mkinitramfs: $m.ko not found under $mdir" >&2; exit 1; }
+	case "$f" in
+	*.ko.xz) xz -dc "$f" >"$stage/lib/modules/$m.ko" ;;
+	*.ko.zst) zstd -qdc "$f" >"$stage/lib/modules/$m.ko" ;;
+	*) cp "$f" "$stage/lib/modules/$m.ko" ;;
+	esac
+	echo "/lib/modules/$m.ko" >>"$stage/modules.list"
+done
+# The kernel's module autoloader runs /sbin/modprobe in the initramfs' root, not the
+# chroot; hand it to the host's modprobe in the chroot so autoload (veth, nf_tables,
+# ip_vs, ...) works like on a normal system.
+cat >"$stage/sbin/modprobe" <<'EOS'
+#!/bin/busybox sh
+exec /bin/busybox chroot /mnt /sbin/modprobe "$@"
+EOS
+chmod 755 "$stage/sbin/modprobe"
+
+(cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$out.tmp.$$"
+mv "$out.tmp.$$" "$out"
+# Drop initramfs images of older inputs.
+find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' ! -path "$out" -delete
+echo "$out"

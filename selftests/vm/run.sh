@@ -1,0 +1,89 @@
+#!/bin/bash
+# Run a shell command as root inside a QEMU VM booting Debian's kernel, with the host's
+# root shared read-only over 9p (the host kernel here cannot load modules).
+#
+#   selftests/vm/run.sh 'COMMAND...'
+#
+# The command runs under bash in the repo root with NFLB_KO, LBCTL, NFLB_SRC, TMPDIR
+# and NFLB_RESULTS (a writable dir shared with the host) set. Its output appears
+# live; its exit status is ours. A kernel splat (WARNING, BUG, Oops, RCU stall,
+# KASAN, UBSAN, kmemleak, ...) anywhere in the guest's log fails the run.
+#
+# Environment: NFLB_VM_CPUS (2), NFLB_VM_MEM (2048M), NFLB_VM_TIMEOUT (1500 s),
+# NFLB_KVM=1 (use KVM instead of TCG), NFLB_VM_ICOUNT=1 (1 vCPU, deterministic
+# instruction counting for benchmarks), NFLB_VM_KVER (kernel version to boot).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=$repo/.cache/vm
+
+if [ $# -eq 0 ]; then
+	echo "usage: $0 'COMMAND...'" >&2
+	exit 2
+fi
+kver=${NFLB_VM_KVER:-$("$repo/scripts/kver.sh")} || exit 1
+initrd=$("$here/mkinitramfs.sh" "$kver" "$cache") || exit 1
+
+# One results dir per run (several runs may go on at once); old ones are pruned.
+find "$cache" -maxdepth 1 -name 'run.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null
+res=$(mktemp -d "$cache/run.XXXXXX") || exit 1
+ln -sfn "$(basename "$res")" "$cache/last"
+
+# The command goes into a file: the kernel command line only carries its dir.
+{
+	echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+	# Pass through the caller's NFLB_* knobs (test tuning, bench parameters).
+	while IFS= read -r v; do
+		case "$v" in NFLB_VM_* | NFLB_KVM) continue ;; esac
+		printf 'export %s=%q\n' "$v" "${!v}"
+	done < <(compgen -e | grep '^NFLB_')
+	printf 'export %s=%q\n' NFLB_SRC "$repo" NFLB_KO "$repo/kmod/nflb.ko" \
+		LBCTL "$repo/lbctl/lbctl" NFLB_RESULTS "$res" \
+		TMPDIR /tmp HOME /tmp TERM dumb LANG C.UTF-8 CI "${CI:-}"
+	printf 'cd %q || exit 1\n' "$repo"
+	printf '%s\n' "$*"
+} >"$res/cmd.sh"
+
+cpus=${NFLB_VM_CPUS:-2}
+accel=(-accel tcg -cpu max)
+if [ "${NFLB_VM_ICOUNT:-0}" = 1 ]; then
+	# Deterministic: one vCPU, virtual time advances with instructions executed.
+	accel=(-accel tcg,thread=single -cpu max -icount shift=4,sleep=off)
+	cpus=1
+elif [ "${NFLB_KVM:-0}" = 1 ]; then
+	accel=(-accel kvm -cpu host)
+fi
+tmo=${NFLB_VM_TIMEOUT:-1500}
+
+# ttyS0: kernel console, saved to console.log. ttyS1: the command's output, to stdout.
+# --foreground keeps qemu in our process group so Ctrl-C stops it.
+timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
+	-nodefaults -no-reboot -display none -monitor none \
+	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" \
+	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc nflbres=$res" \
+	-serial "file:$res/console.log" -serial stdio \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
+	</dev/null
+qrc=$?
+
+# Scan first: a panic's splat says more than the console's tail.
+splat=0
+"$here/scan-klog.sh" "$res/console.log" "$res/dmesg.txt" || splat=1
+if [ -s "$res/rc" ]; then
+	rc=$(cat "$res/rc")
+else
+	if [ "$qrc" -eq 124 ]; then
+		echo "vm: timed out after ${tmo}s (NFLB_VM_TIMEOUT); qemu killed" >&2
+	else
+		echo "vm: the guest stopped before the command finished (qemu exit $qrc)" >&2
+	fi
+	if [ "$splat" -eq 0 ]; then
+		echo "vm: last console lines ($res/console.log):" >&2
+		tail -n 40 "$res/console.log" | tr -d '\r' | sed 's/^/vm|  /' >&2
+	fi
+	rc=1
+fi
+[ "$splat" -eq 1 ] && [ "$rc" -eq 0 ] && rc=1
+exit "$rc"
