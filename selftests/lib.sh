@@ -1,0 +1,822 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# nflb selftest library.  A test does:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	ktap_header 5
+#	nflb_load || ktap_abort "cannot load nflb.ko"
+#	topo_create 3 || ktap_abort "cannot build the topology"
+#	...
+#	ktap_finish
+#
+# Everything a test starts (namespaces, background processes, captures, the
+# module if the test loaded it, the scratch directory) is undone by an EXIT
+# trap, also when the test fails or is interrupted.
+#
+# Topology (topo_create N):
+#
+#   client ---- lb ---- server 1..N
+#   NS_CL       NS_LB   NS_S1..NS_Sn
+#   10.0.1.2/24      lb: 10.0.1.1 (cl0) and 10.0.1$i.1 (s$i)
+#   fd00:1::2/64         fd00:1::1         fd00:1$i::1
+#                        server i: 10.0.1$i.2/24, fd00:1$i::2/64 (eth0)
+#
+# Client and servers default-route via lb; lb forwards IPv4 and IPv6.  The
+# VIPs (VIP4=10.0.0.100, VIP6=fd00::100) are not assigned anywhere: the client
+# routes them to lb (default route) and lb has no route for them, so only
+# nflb's DNAT makes them reachable.  vip_local puts them on lb's lo.
+#
+# With TOPO_ROUTER=1 a router namespace NS_RT sits between client and lb:
+#   client 10.0.1.2 -- 10.0.1.1 rt 10.0.2.2 -- 10.0.2.1 lb   (v6: fd00:1::/64, fd00:2::/64)
+# and TOPO_MTU (default 1500) is the MTU of the client-router link, both ends.
+#
+# TOPO_CSUM_STRICT=1 (default) turns off TX checksum offload on lb's
+# interfaces, so every packet leaving lb carries a finished checksum that the
+# receiver verifies: a checksum nflb got wrong (also the CHECKSUM_PARTIAL
+# pseudo-header seed) makes the receiver drop the packet instead of passing
+# unnoticed across veth.
+
+set -u
+
+NFLB_SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${NFLB_SRC:=$(cd "$NFLB_SELFTESTS/.." && pwd)}"
+: "${NFLB_KO:=$NFLB_SRC/kmod/nflb.ko}"
+: "${LBCTL:=$NFLB_SRC/lbctl/lbctl}"
+: "${TMPDIR:=/tmp}"
+: "${TOPO_ROUTER:=0}"
+: "${TOPO_MTU:=1500}"
+: "${TOPO_CSUM_STRICT:=1}"
+export NFLB_SRC NFLB_KO LBCTL TMPDIR
+
+TOOLS=$NFLB_SELFTESTS/tools
+PKTCRAFT=$TOOLS/pktcraft
+UDPECHO=$TOOLS/udpecho
+TCPCONN=$TOOLS/tcpconn
+
+# shellcheck disable=SC2034 # used by the tests
+VIP4=10.0.0.100
+# shellcheck disable=SC2034
+VIP6=fd00::100
+# shellcheck disable=SC2034
+CL4=10.0.1.2
+# shellcheck disable=SC2034
+CL6=fd00:1::2
+
+NFLB_PFX="nflb$$"
+NS_CL="" NS_LB="" NS_RT=""
+NSERVERS=0
+TEST_NAME=$(basename "$0" .sh)
+
+# ---------------------------------------------------------------------------
+# KTAP
+
+_ktap_plan=0 _ktap_n=0 _ktap_pass=0 _ktap_fail=0 _ktap_skip=0 _ktap_headed=0
+
+ktap_header()
+{
+	_ktap_plan=$1
+	_ktap_headed=1
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+ktap_diag()
+{
+	local line
+
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<<"$*"
+}
+
+ktap_ok()
+{
+	_ktap_n=$((_ktap_n + 1))
+	_ktap_pass=$((_ktap_pass + 1))
+	echo "ok $_ktap_n $*"
+}
+
+ktap_fail()
+{
+	_ktap_n=$((_ktap_n + 1))
+	_ktap_fail=$((_ktap_fail + 1))
+	echo "not ok $_ktap_n $*"
+}
+
+# ktap_skip DESC REASON
+ktap_skip()
+{
+	_ktap_n=$((_ktap_n + 1))
+	_ktap_skip=$((_ktap_skip + 1))
+	echo "ok $_ktap_n $1 # SKIP ${2:-}"
+}
+
+# ktap_check DESC CMD...: ok if CMD succeeds, not ok otherwise.  CMD runs
+# in a subshell; its output is shown (as diagnostics) only when it fails.
+ktap_check()
+{
+	local desc=$1 out rc
+
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		ktap_ok "$desc"
+	else
+		[ -n "$out" ] && ktap_diag "$out"
+		ktap_fail "$desc"
+		return 1
+	fi
+}
+
+# ktap_finish: results not reported by now count as failures; exit 1 if any
+# failed, 4 if all were skipped, else 0.
+ktap_finish()
+{
+	while [ "$_ktap_n" -lt "$_ktap_plan" ]; do
+		ktap_fail "(not run)"
+	done
+	if [ "$_ktap_n" -gt "$_ktap_plan" ]; then
+		ktap_diag "planned $_ktap_plan results, reported $_ktap_n"
+		_ktap_fail=$((_ktap_fail + 1))
+	fi
+	ktap_diag "$TEST_NAME: pass:$_ktap_pass fail:$_ktap_fail skip:$_ktap_skip"
+	if [ "$_ktap_fail" -gt 0 ]; then
+		exit 1
+	elif [ "$_ktap_n" -gt 0 ] && [ "$_ktap_skip" -eq "$_ktap_n" ]; then
+		exit 4
+	fi
+	exit 0
+}
+
+# ktap_abort REASON: setup failed; every result not yet reported fails.
+ktap_abort()
+{
+	ktap_diag "aborting: $*"
+	[ "$_ktap_headed" = 1 ] || ktap_header 1
+	while [ "$_ktap_n" -lt "$_ktap_plan" ]; do
+		ktap_fail "(not run: $*)"
+	done
+	ktap_finish
+}
+
+# ktap_skip_all REASON: the test cannot run here.
+ktap_skip_all()
+{
+	if [ "$_ktap_headed" = 0 ]; then
+		echo "TAP version 13"
+		echo "1..0 # SKIP $*"
+		exit 4
+	fi
+	while [ "$_ktap_n" -lt "$_ktap_plan" ]; do
+		ktap_skip "(not run)" "$*"
+	done
+	ktap_finish
+}
+
+# ---------------------------------------------------------------------------
+# Cleanup
+
+NFLB_TMP=$(mktemp -d "$TMPDIR/nflb-$TEST_NAME.XXXXXX") || {
+	echo "# cannot create a scratch directory in $TMPDIR" >&2
+	exit 1
+}
+_cleanup_cmds=()
+declare -A _bg_pids=()
+_nflb_loaded_by_us=0
+
+# cleanup_add CMD: run CMD (a string, eval'd) at exit, latest first.
+cleanup_add()
+{
+	_cleanup_cmds+=("$*")
+}
+
+_lib_cleanup()
+{
+	local rc=$? i
+
+	trap - EXIT INT TERM HUP
+	for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanup_cmds[i]}" >/dev/null 2>&1
+	done
+	bg_stop_all
+	topo_destroy
+	if [ "$_nflb_loaded_by_us" = 1 ] && grep -q '^nflb ' /proc/modules; then
+		rmmod nflb 2>/dev/null || echo "# cleanup: rmmod nflb failed"
+	fi
+	if [ -n "${NFLB_KEEP_TMP:-}" ]; then
+		echo "# scratch files kept in $NFLB_TMP"
+	else
+		rm -rf "$NFLB_TMP"
+	fi
+	exit "$rc"
+}
+trap _lib_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# ---------------------------------------------------------------------------
+# Requirements
+
+# require_cmds CMD...: skip the whole test when a tool is missing.
+require_cmds()
+{
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || ktap_skip_all "$c not installed"
+	done
+}
+
+# require_tools: the C helpers must have been built (make -C selftests).
+require_tools()
+{
+	local t
+
+	for t in "$PKTCRAFT" "$UDPECHO" "$TCPCONN"; do
+		[ -x "$t" ] || ktap_abort "$t not built: run 'make -C selftests' on the host"
+	done
+}
+
+require_root()
+{
+	[ "$(id -u)" -eq 0 ] || ktap_skip_all "needs root"
+}
+
+# ---------------------------------------------------------------------------
+# Module
+
+nflb_load()
+{
+	modprobe nf_defrag_ipv4 || { ktap_diag "modprobe nf_defrag_ipv4 failed"; return 1; }
+	modprobe nf_defrag_ipv6 || { ktap_diag "modprobe nf_defrag_ipv6 failed"; return 1; }
+	grep -q '^nflb ' /proc/modules && return 0
+	if [ ! -f "$NFLB_KO" ]; then
+		ktap_diag "no module at $NFLB_KO (run make)"
+		return 1
+	fi
+	insmod "$NFLB_KO" || { ktap_diag "insmod $NFLB_KO failed"; return 1; }
+	_nflb_loaded_by_us=1
+}
+
+nflb_unload()
+{
+	grep -q '^nflb ' /proc/modules || return 0
+	rmmod nflb || { ktap_diag "rmmod nflb failed"; return 1; }
+	_nflb_loaded_by_us=0
+}
+
+nflb_loaded()
+{
+	grep -q '^nflb ' /proc/modules
+}
+
+# ---------------------------------------------------------------------------
+# Kernel log: dmesg_mark at the start, dmesg_check at the end.
+
+_dmesg_marker=""
+
+dmesg_mark()
+{
+	_dmesg_marker="nflb-selftest $TEST_NAME $$ $RANDOM"
+	echo "$_dmesg_marker" >/dev/kmsg 2>/dev/null || _dmesg_marker=""
+}
+
+# dmesg_new: kernel messages since dmesg_mark.
+dmesg_new()
+{
+	if [ -n "$_dmesg_marker" ]; then
+		dmesg 2>/dev/null | sed -n "/$_dmesg_marker/,\$p" | tail -n +2
+	else
+		dmesg 2>/dev/null
+	fi
+}
+
+# dmesg_check: fail (and show them) on oopses, warnings, leaks since the mark.
+dmesg_check()
+{
+	local bad
+
+	bad=$(dmesg_new | grep -E 'BUG:|WARNING:|Oops|general protection|refcount_t|KASAN|UBSAN|kmemleak|unreferenced object|still has objects|list_(add|del) corruption|stack-protector|soft lockup|hard LOCKUP|RCU stall|rcu: INFO|rcu_sched self-detected|blocked for more than|Call Trace')
+	[ -z "$bad" ] && return 0
+	ktap_diag "kernel log:"
+	ktap_diag "$(dmesg_new | tail -n 60)"
+	return 1
+}
+
+# ---------------------------------------------------------------------------
+# Topology
+
+in_ns()
+{
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lb()
+{
+	ip netns exec "$NS_LB" "$LBCTL" "$@"
+}
+
+# lbq ARGS: lb, quiet unless it fails (then its output becomes diagnostics).
+lbq()
+{
+	local out rc
+
+	out=$(lb "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || ktap_diag "lbctl $*: exit $rc: $out"
+	return $rc
+}
+
+_ns_init()
+{
+	local ns=$1
+
+	ip netns add "$ns" || return 1
+	_topo_ns+=("$ns")
+	in_ns "$ns" sh -c '
+		sysctl -qw net.ipv6.conf.all.accept_dad=0
+		sysctl -qw net.ipv6.conf.default.accept_dad=0
+		sysctl -qw net.ipv6.conf.all.disable_ipv6=0
+		sysctl -qw net.ipv6.conf.default.disable_ipv6=0
+		sysctl -qw net.ipv4.conf.all.rp_filter=0
+		sysctl -qw net.ipv4.conf.default.rp_filter=0
+		ip link set lo up' || return 1
+}
+
+# _link NS1 DEV1 NS2 DEV2 [MTU]
+_link()
+{
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" || return 1
+	if [ -n "${5:-}" ]; then
+		ip -n "$1" link set "$2" mtu "$5" || return 1
+		ip -n "$3" link set "$4" mtu "$5" || return 1
+	fi
+	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
+}
+
+_addr()
+{
+	local ns=$1 dev=$2 a4=$3 a6=$4
+
+	ip -n "$ns" addr add "$a4" dev "$dev" &&
+		ip -n "$ns" -6 addr add "$a6" dev "$dev" nodad
+}
+
+_forwarding()
+{
+	in_ns "$1" sh -c '
+		sysctl -qw net.ipv4.ip_forward=1
+		sysctl -qw net.ipv6.conf.all.forwarding=1'
+}
+
+_topo_ns=()
+
+# topo_create [NSERVERS=3]
+topo_create()
+{
+	local n=${1:-3} i ns lbdev
+
+	modprobe -q veth 2>/dev/null
+	NSERVERS=$n
+	NS_CL="$NFLB_PFX-cl"
+	NS_LB="$NFLB_PFX-lb"
+	_ns_init "$NS_CL" || return 1
+	_ns_init "$NS_LB" || return 1
+	_forwarding "$NS_LB" || return 1
+
+	if [ "$TOPO_ROUTER" = 1 ]; then
+		NS_RT="$NFLB_PFX-rt"
+		_ns_init "$NS_RT" || return 1
+		_forwarding "$NS_RT" || return 1
+		_link "$NS_CL" eth0 "$NS_RT" eth0 "$TOPO_MTU" || return 1
+		_link "$NS_RT" eth1 "$NS_LB" cl0 || return 1
+		_addr "$NS_CL" eth0 10.0.1.2/24 fd00:1::2/64 || return 1
+		_addr "$NS_RT" eth0 10.0.1.1/24 fd00:1::1/64 || return 1
+		_addr "$NS_RT" eth1 10.0.2.2/24 fd00:2::2/64 || return 1
+		_addr "$NS_LB" cl0 10.0.2.1/24 fd00:2::1/64 || return 1
+		ip -n "$NS_RT" route add default via 10.0.2.1 || return 1
+		ip -n "$NS_RT" -6 route add default via fd00:2::1 || return 1
+		ip -n "$NS_LB" route add 10.0.1.0/24 via 10.0.2.2 || return 1
+		ip -n "$NS_LB" -6 route add fd00:1::/64 via fd00:2::2 || return 1
+	else
+		_link "$NS_CL" eth0 "$NS_LB" cl0 || return 1
+		_addr "$NS_CL" eth0 10.0.1.2/24 fd00:1::2/64 || return 1
+		_addr "$NS_LB" cl0 10.0.1.1/24 fd00:1::1/64 || return 1
+	fi
+	ip -n "$NS_CL" route add default via 10.0.1.1 || return 1
+	ip -n "$NS_CL" -6 route add default via fd00:1::1 || return 1
+
+	for ((i = 1; i <= n; i++)); do
+		ns="$NFLB_PFX-s$i"
+		printf -v "NS_S$i" '%s' "$ns"
+		_ns_init "$ns" || return 1
+		_link "$ns" eth0 "$NS_LB" "s$i" || return 1
+		_addr "$ns" eth0 "10.0.1$i.2/24" "fd00:1$i::2/64" || return 1
+		_addr "$NS_LB" "s$i" "10.0.1$i.1/24" "fd00:1$i::1/64" || return 1
+		ip -n "$ns" route add default via "10.0.1$i.1" || return 1
+		ip -n "$ns" -6 route add default via "fd00:1$i::1" || return 1
+	done
+
+	if [ "$TOPO_CSUM_STRICT" = 1 ]; then
+		for lbdev in cl0 $(for ((i = 1; i <= n; i++)); do echo "s$i"; done); do
+			in_ns "$NS_LB" ethtool -K "$lbdev" tx off >/dev/null 2>&1 ||
+				ktap_diag "ethtool -K $lbdev tx off failed"
+		done
+	fi
+	return 0
+}
+
+topo_destroy()
+{
+	local ns pid
+
+	for ns in "${_topo_ns[@]}"; do
+		# anything still running in our namespaces was started by this test
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	_topo_ns=()
+}
+
+# server_ns I / server4 I / server6 I
+server_ns() { local v="NS_S$1"; echo "${!v}"; }
+server4() { echo "10.0.1$1.2"; }
+server6() { echo "fd00:1$1::2"; }
+
+# vip_local: make the VIPs local addresses of lb (on lo).
+vip_local()
+{
+	ip -n "$NS_LB" addr add "$VIP4/32" dev lo &&
+		ip -n "$NS_LB" -6 addr add "$VIP6/128" dev lo nodad
+}
+
+# ---------------------------------------------------------------------------
+# Waiting and background processes
+
+_now_ms()
+{
+	local t=${EPOCHREALTIME/./}
+
+	echo $((t / 1000))
+}
+
+# wait_for TIMEOUT_SECS CMD...: poll CMD until it succeeds; 1 on timeout.
+wait_for()
+{
+	local end=$(($(_now_ms) + $1 * 1000))
+
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(_now_ms)" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+_listening()
+{
+	local ns=$1 port=$2 proto=${3:-tcp}
+
+	if [ "$proto" = udp ]; then
+		[ -n "$(in_ns "$ns" ss -Hlun "sport = :$port" 2>/dev/null)" ]
+	else
+		[ -n "$(in_ns "$ns" ss -Hltn "sport = :$port" 2>/dev/null)" ]
+	fi
+}
+
+# wait_listen NS PORT [tcp|udp]
+wait_listen()
+{
+	wait_for 10 _listening "$@" || {
+		ktap_diag "nothing listens on $3 port $2 in $1"
+		return 1
+	}
+}
+
+# bg NAME NS CMD...: run CMD in namespace NS (or "-" for none) in the
+# background, in its own process group; stdout+stderr go to $(bg_out NAME).
+bg()
+{
+	local name=$1 ns=$2
+
+	shift 2
+	if [ "$ns" = - ]; then
+		setsid "$@" >"$NFLB_TMP/$name.out" 2>&1 </dev/null &
+	else
+		setsid ip netns exec "$ns" "$@" >"$NFLB_TMP/$name.out" 2>&1 </dev/null &
+	fi
+	_bg_pids[$name]=$!
+}
+
+bg_out() { echo "$NFLB_TMP/$1.out"; }
+bg_pid() { echo "${_bg_pids[$1]:-}"; }
+
+bg_running()
+{
+	local pid=${_bg_pids[$1]:-}
+
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# bg_wait NAME [TIMEOUT_SECS=60]: wait for it to end; returns its exit status
+# (124 on timeout, the process is then killed).
+bg_wait()
+{
+	local name=$1 pid=${_bg_pids[$1]:-} rc
+
+	[ -n "$pid" ] || return 127
+	if ! wait_for "${2:-60}" eval "! kill -0 $pid 2>/dev/null"; then
+		bg_stop "$name"
+		return 124
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	unset "_bg_pids[$name]"
+	return $rc
+}
+
+# bg_stop NAME: kill its process group.
+bg_stop()
+{
+	local name=$1 pid=${_bg_pids[$1]:-}
+
+	[ -n "$pid" ] || return 0
+	kill -TERM -- "-$pid" 2>/dev/null
+	if ! wait_for 5 eval "! kill -0 $pid 2>/dev/null"; then
+		kill -KILL -- "-$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	unset "_bg_pids[$name]"
+	return 0
+}
+
+bg_stop_all()
+{
+	local name
+
+	for name in "${!_bg_pids[@]}"; do
+		bg_stop "$name"
+	done
+}
+
+# grep_out NAME REGEX: does the background process's output match?
+grep_out()
+{
+	grep -qE "$2" "$NFLB_TMP/$1.out" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# Servers and clients
+
+# srv_udpecho PORT: udpecho on every server, answering "s<i> len=N ...".
+srv_udpecho()
+{
+	local port=$1 i
+
+	for ((i = 1; i <= NSERVERS; i++)); do
+		bg "udp$port-s$i" "$(server_ns $i)" "$UDPECHO" -l -p "$port" -n "s$i"
+	done
+	for ((i = 1; i <= NSERVERS; i++)); do
+		wait_listen "$(server_ns $i)" "$port" udp || return 1
+	done
+}
+
+# srv_tcpconn PORT [-c]: tcpconn echo server on every server (log: tcp$PORT-s$i).
+srv_tcpconn()
+{
+	local port=$1 i
+
+	shift
+	for ((i = 1; i <= NSERVERS; i++)); do
+		bg "tcp$port-s$i" "$(server_ns $i)" "$TCPCONN" -l -p "$port" "$@"
+	done
+	for ((i = 1; i <= NSERVERS; i++)); do
+		wait_listen "$(server_ns $i)" "$port" || return 1
+	done
+}
+
+# srv_download PORT FILE: every server sends FILE to whoever connects.
+srv_download()
+{
+	local port=$1 file=$2 i
+
+	for ((i = 1; i <= NSERVERS; i++)); do
+		bg "dl$port-s$i" "$(server_ns $i)" socat -U \
+			"TCP6-LISTEN:$port,reuseaddr,fork,ipv6only=0" "OPEN:$file,rdonly"
+	done
+	for ((i = 1; i <= NSERVERS; i++)); do
+		wait_listen "$(server_ns $i)" "$port" || return 1
+	done
+}
+
+# srv_upload PORT DIR: every server stores what a connection sends in
+# DIR/up-s<i>-<client port>.
+srv_upload()
+{
+	local port=$1 dir=$2 i
+
+	for ((i = 1; i <= NSERVERS; i++)); do
+		bg "ul$port-s$i" "$(server_ns $i)" socat -u \
+			"TCP6-LISTEN:$port,reuseaddr,fork,ipv6only=0" \
+			"SYSTEM:cat > $dir/up-s$i-\$SOCAT_PEERPORT"
+	done
+	for ((i = 1; i <= NSERVERS; i++)); do
+		wait_listen "$(server_ns $i)" "$port" || return 1
+	done
+}
+
+_socat_tcp()
+{
+	case $1 in
+	*:*) echo "TCP6:[$1]:$2" ;;
+	*) echo "TCP4:$1:$2" ;;
+	esac
+}
+
+# cl_download ADDR PORT SPORT OUTFILE [NS=client]: fetch a file (60 s limit).
+cl_download()
+{
+	in_ns "${5:-$NS_CL}" timeout 60 socat -u \
+		"$(_socat_tcp "$1" "$2"),sourceport=$3,reuseaddr" "CREATE:$4"
+}
+
+# cl_upload ADDR PORT SPORT FILE [NS=client]: send a file (60 s limit).
+cl_upload()
+{
+	in_ns "${5:-$NS_CL}" timeout 60 socat -u "OPEN:$4,rdonly" \
+		"$(_socat_tcp "$1" "$2"),sourceport=$3,reuseaddr"
+}
+
+sha()
+{
+	sha256sum <"$1" | cut -d' ' -f1
+}
+
+# same_file A B: byte-exact comparison by sha256.
+same_file()
+{
+	if [ -s "$1" ] && [ -s "$2" ] && [ "$(sha "$1")" = "$(sha "$2")" ]; then
+		return 0
+	fi
+	ktap_diag "$1 ($(stat -c %s "$1" 2>/dev/null) bytes) differs from $2 ($(stat -c %s "$2" 2>/dev/null) bytes)"
+	return 1
+}
+
+# mkdata FILE SIZE_BYTES
+mkdata()
+{
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# ---------------------------------------------------------------------------
+# nflb configuration and state (through lbctl -j and jq)
+
+# lb_service NAME VIP PORT PROTO [VS OPTIONS...]: pool "NAME" with every
+# server as member on PORT (IPv6 addresses if VIP is IPv6), then the VS.
+lb_service()
+{
+	local name=$1 vip=$2 port=$3 proto=$4 i m
+
+	shift 4
+	lbq pool add "$name" || return 1
+	for ((i = 1; i <= NSERVERS; i++)); do
+		case $vip in
+		*:*) m="[$(server6 $i)]:$port" ;;
+		*) m="$(server4 $i):$port" ;;
+		esac
+		lbq member add "$name" "$m" || return 1
+	done
+	lbq vs add "$name" vip "$vip" port "$port" proto "$proto" pool "$name" sched rr "$@"
+}
+
+# stat_get KEY [VS]: a counter from lbctl -j stats (-1 if unavailable).
+stat_get()
+{
+	local v
+
+	if [ -n "${2:-}" ]; then
+		v=$(lb -j stats 2>/dev/null | jq -r --arg k "$1" --arg vs "$2" \
+			'.vs[] | select(.name == $vs) | .[$k]' 2>/dev/null)
+	else
+		v=$(lb -j stats 2>/dev/null | jq -r --arg k "$1" '.global[$k]' 2>/dev/null)
+	fi
+	case $v in
+	'' | *[!0-9]*) echo -1 ;;
+	*) echo "$v" ;;
+	esac
+}
+
+# delta_ge BEFORE AFTER MIN [WHAT]: AFTER - BEFORE >= MIN, both valid.
+delta_ge()
+{
+	local b=$1 a=$2 min=$3
+
+	if [ "$b" -lt 0 ] || [ "$a" -lt 0 ]; then
+		ktap_diag "${4:-counter}: not readable (before $b, after $a)"
+		return 1
+	fi
+	[ $((a - b)) -ge "$min" ] && return 0
+	ktap_diag "${4:-counter}: went from $b to $a, expected +$min or more"
+	return 1
+}
+
+# delta_eq BEFORE AFTER N [WHAT]
+delta_eq()
+{
+	local b=$1 a=$2 n=$3
+
+	if [ "$b" -lt 0 ] || [ "$a" -lt 0 ]; then
+		ktap_diag "${4:-counter}: not readable (before $b, after $a)"
+		return 1
+	fi
+	[ $((a - b)) -eq "$n" ] && return 0
+	ktap_diag "${4:-counter}: went from $b to $a, expected +$n"
+	return 1
+}
+
+# sessions [FILTER ARGS]: the JSON session list.
+# shellcheck disable=SC2120
+sessions()
+{
+	lb -j session list "$@" 2>/dev/null
+}
+
+# session_by_port CLIENT_PORT [PROTO]: the (first) session of that client
+# port as compact JSON, or nothing.
+session_by_port()
+{
+	sessions | jq -c --argjson p "$1" --arg pr "${2:-}" \
+		'[.[] | select(.client_port == $p and ($pr == "" or .proto == $pr))] | .[0] // empty' \
+		2>/dev/null
+}
+
+# session_field CLIENT_PORT FIELD [PROTO]
+session_field()
+{
+	session_by_port "$1" "${3:-}" | jq -r --arg f "$2" '.[$f] // empty' 2>/dev/null
+}
+
+session_exists()
+{
+	[ -n "$(session_by_port "$@")" ]
+}
+
+session_gone()
+{
+	! session_exists "$@"
+}
+
+# json_is JSON JQ-EXPR: the jq expression is true for that JSON.
+json_is()
+{
+	[ "$(jq -r "$2" <<<"$1" 2>/dev/null)" = true ]
+}
+
+# ---------------------------------------------------------------------------
+# Packet capture
+
+# cap_start NAME NS IFACE [FILTER...]: tcpdump to $NFLB_TMP/NAME.pcap.
+cap_start()
+{
+	local name=$1 ns=$2 dev=$3
+
+	shift 3
+	bg "cap-$name" "$ns" tcpdump -Z root -i "$dev" -n -s 200 -U \
+		-w "$NFLB_TMP/$name.pcap" "$@"
+	wait_for 10 grep -q "listening on" "$NFLB_TMP/cap-$name.out" || {
+		ktap_diag "tcpdump on $dev in $ns did not start: $(cat "$NFLB_TMP/cap-$name.out")"
+		return 1
+	}
+}
+
+# cap_stop NAME: stop and flush.
+cap_stop()
+{
+	local pid=${_bg_pids[cap-$1]:-}
+
+	[ -n "$pid" ] || return 0
+	kill -INT "$pid" 2>/dev/null
+	bg_wait "cap-$1" 10 >/dev/null
+	return 0
+}
+
+# cap_read NAME [FILTER...]: the captured packets, one line each.
+cap_read()
+{
+	local name=$1
+
+	shift
+	tcpdump -n -r "$NFLB_TMP/$name.pcap" "$@" 2>/dev/null
+}
+
+# cap_count NAME [FILTER...]
+cap_count()
+{
+	cap_read "$@" | wc -l
+}
