@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * lbctl - userspace control for nflb.  Shared declarations.
+ */
+#ifndef LBCTL_H
+#define LBCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
+#include <linux/genetlink.h>
+#include <libmnl/libmnl.h>
+#include <linux/nflb.h>
+
+#define LBCTL_VERSION "0.1.0"
+
+/* Exit statuses (also what every command handler returns). */
+#define EXIT_OK		0
+#define EXIT_ERR	1	/* kernel or runtime error */
+#define EXIT_USAGE	2	/* command-line error */
+
+/* Global options. */
+struct lbctl_opts {
+	bool json;
+	bool pretty;
+	int stats;		/* -s given (count) */
+	const char *netns;
+	bool force;
+	bool in_batch;		/* running lines of a batch file */
+	unsigned long lineno;	/* current batch line, 0 outside batch */
+};
+extern struct lbctl_opts opts;
+
+/* ---- lbctl.c ---- */
+__attribute__((format(printf, 1, 2)))
+void lb_err(const char *fmt, ...);	/* "lbctl: [line N: ]msg\n" on stderr */
+__attribute__((format(printf, 2, 3)))
+int usage_err(const char *object, const char *fmt, ...); /* + hint; returns 2 */
+int do_cmd(int argc, char **argv);
+int do_batch(const char *file, const char *what);
+
+/* ---- nl.c ---- */
+typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
+
+int nl_open(void);		/* lazily: socket + family; 0 or EXIT_ERR */
+void nl_close(void);
+uint32_t nl_mcast_group(const char *name);	/* 0 if unknown */
+struct nlmsghdr *nl_req(uint8_t cmd);	/* start a request in the shared buffer */
+size_t nl_req_room(void);
+/* Send the request built by nl_req().  With cb == NULL and pipelining on, the
+ * request may be queued; errors are then reported when it is acknowledged.
+ * Returns EXIT_OK or EXIT_ERR (message already printed). */
+int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
+int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
+int nl_sync(void);
+int nl_pipeline_failed(void);		/* wait for queued requests; EXIT_OK/EXIT_ERR */
+void nl_set_pipeline(bool on);
+int nl_last_errno(void);	/* errno of the last kernel error */
+int nl_monitor(nl_msg_cb cb, void *data);	/* loop forever on "events" */
+
+/* Attribute helpers (parsed attribute tables). */
+int nl_parse_top(const struct nlmsghdr *nlh, const struct nlattr **tb, int max);
+int nl_parse_nest(const struct nlattr *nest, const struct nlattr **tb, int max);
+uint8_t  attr_u8(const struct nlattr *a);
+uint16_t attr_u16(const struct nlattr *a);
+uint32_t attr_u32(const struct nlattr *a);
+uint64_t attr_u64(const struct nlattr *a);
+const char *attr_str(const struct nlattr *a);	/* "" if absent/bad */
+uint8_t nl_genl_cmd(const struct nlmsghdr *nlh);
+
+/* ---- json.c ---- */
+void jw_init(FILE *f, bool pretty);
+void jw_obj_open(const char *key);	/* key NULL inside arrays / at top */
+void jw_obj_close(void);
+void jw_arr_open(const char *key);
+void jw_arr_close(void);
+void jw_str(const char *key, const char *val);
+void jw_uint(const char *key, uint64_t val);
+void jw_int(const char *key, int64_t val);
+void jw_bool(const char *key, bool val);
+void jw_null(const char *key);
+void jw_end(void);		/* finish a top-level value: newline */
+void jw_escape(FILE *f, const char *s);
+
+/* ---- utils.c ---- */
+struct lb_addr {
+	int family;		/* AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t raw[16];
+	};
+};
+
+bool matches(const char *arg, const char *word);	/* exact or alias */
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+int parse_addr(const char *s, struct lb_addr *a);
+int parse_prefix(const char *s, struct lb_addr *a, uint8_t *plen);
+/* "ADDR:PORT", "[V6]:PORT"; with port_optional also "ADDR" / "[V6]" / bare V6
+ * (then *port = 0).  proto (may be NULL) is used for service names. */
+int parse_addr_port(const char *s, struct lb_addr *a, uint16_t *port,
+		    const char *proto, bool port_optional);
+int parse_port(const char *s, const char *proto, uint16_t *port);
+int parse_proto(const char *s, uint8_t *proto);
+int parse_onoff(const char *s, bool *val);
+const char *proto_name(uint8_t proto);
+const char *fmt_addr(int family, const void *addr, char *buf, size_t len);
+const char *fmt_addr_port(int family, const void *addr, uint16_t port,
+			  char *buf, size_t len);
+#define ADDR_STRLEN	64
+
+/* Names of enum values and attributes. */
+extern const char *const sched_names[NFLB_SCHED_MAX + 1];
+extern const char *const state_names[NFLB_STATE_MAX + 1];	/* session */
+extern const char *const timeout_names[NFLB_STATE_MAX + 1];	/* tcp-... */
+extern const char *const stats_keys[NFLB_STATS_A_MAX + 1];
+struct flag_name { uint32_t flag; const char *name; };
+extern const struct flag_name vs_flag_names[];
+int lookup_name(const char *const *names, int n, const char *s);
+int parse_sched(const char *s, uint32_t *sched);
+int parse_timeout_state(const char *s);	/* index or -1 */
+int check_name(const char *what, const char *s);	/* usage error if bad */
+
+/* Timeouts and stats printing shared by several objects. */
+void print_timeouts_json(const char *key, const struct nlattr *nest);
+void print_stats_json(const char *key, const struct nlattr *nest);
+void print_stats_fields_json(const struct nlattr *nest); /* into current obj */
+void print_stats_text(const char *indent, const struct nlattr *nest);
+int timeouts_get(const struct nlattr *nest, uint32_t *vals); /* NFLB_STATE_MAX+1 */
+
+/* ---- objects ---- */
+int do_vs(int argc, char **argv);
+int do_pool(int argc, char **argv);
+int do_member(int argc, char **argv);
+int do_timeout(int argc, char **argv);
+int do_global(int argc, char **argv);
+int do_session(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_monitor(int argc, char **argv);
+int do_save(int argc, char **argv);
+int do_restore(int argc, char **argv);
+int do_info(int argc, char **argv);
+int do_flush(int argc, char **argv);
+
+/* Per-object usage text (printed by "help"); also used by lbctl help. */
+void vs_usage(FILE *f);
+void pool_usage(FILE *f);
+void member_usage(FILE *f);
+void timeout_usage(FILE *f);
+void global_usage(FILE *f);
+void session_usage(FILE *f);
+void stats_usage(FILE *f);
+
+/* Printers shared with monitor/save. */
+void vs_print(const struct nlattr *vs_nest, const char *event);
+void pool_print(const struct nlattr *nest, const char *event);
+void member_print(const struct nlattr *nest, const char *event);
+void global_print(const struct nlattr *nest, const char *event);
+void vs_save_line(FILE *f, const struct nlattr *nest);
+int global_dump(const char *event);
+int timeouts_parse(int argc, char **argv, struct nlmsghdr *nlh, int type,
+		   uint32_t min, const char *obj);
+/* Dumps printing each object; event "save" prints rebuilding commands. */
+int pool_dump(const char *name, const char *event);
+int member_dump(const char *pool, const char *event);
+
+/* Argument helpers: print a usage error naming the keyword, return 2. */
+int arg_u32(const char *obj, const char *kw, const char *s,
+	    uint32_t min, uint32_t max, uint32_t *out);
+int arg_onoff(const char *obj, const char *kw, const char *s, bool *val);
+
+/* Move to the value of keyword *argv, or fail with "KW: missing value". */
+#define NEXT_ARG_VAL(obj) do {						\
+		const char *kw_ = *argv;				\
+		argc--; argv++;						\
+		if (argc <= 0)						\
+			return usage_err(obj, "%s: missing value", kw_);\
+	} while (0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NEXT_ARG() do { argc--; argv++; } while (0)
+
+#endif

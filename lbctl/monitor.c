@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lbctl monitor: print configuration events of the "events" multicast
+ * group, one line each (one JSON object per line with -j).
+ */
+#include "lbctl.h"
+
+static int event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_A_MAX + 1];
+	uint8_t cmd = nl_genl_cmd(nlh);
+
+	(void)data;
+	if (nl_parse_top(nlh, tb, NFLB_A_MAX) < 0)
+		return 0;
+	switch (cmd) {
+	case NFLB_CMD_VS_NEW:
+		vs_print(tb[NFLB_A_VS], "add");
+		break;
+	case NFLB_CMD_VS_SET:
+		vs_print(tb[NFLB_A_VS], "set");
+		break;
+	case NFLB_CMD_VS_DEL:
+		vs_print(tb[NFLB_A_VS], "del");
+		break;
+	case NFLB_CMD_POOL_NEW:
+		pool_print(tb[NFLB_A_POOL], "add");
+		break;
+	case NFLB_CMD_POOL_SET:
+		pool_print(tb[NFLB_A_POOL], "set");
+		break;
+	case NFLB_CMD_POOL_DEL:
+		pool_print(tb[NFLB_A_POOL], "del");
+		break;
+	case NFLB_CMD_MEMBER_NEW:
+		member_print(tb[NFLB_A_MEMBER], "add");
+		break;
+	case NFLB_CMD_MEMBER_SET:
+		member_print(tb[NFLB_A_MEMBER], "set");
+		break;
+	case NFLB_CMD_MEMBER_DEL:
+		member_print(tb[NFLB_A_MEMBER], "del");
+		break;
+	case NFLB_CMD_MEMBER_STATE:
+		member_print(tb[NFLB_A_MEMBER], "state");
+		break;
+	case NFLB_CMD_GLOBAL_SET:
+		global_print(tb[NFLB_A_GLOBAL], "set");
+		break;
+	case NFLB_CMD_FLUSH:
+		if (opts.json) {
+			jw_obj_open(NULL);
+			jw_str("object", "all");
+			jw_str("event", "flush");
+			jw_obj_close();
+		} else {
+			printf("flush\n");
+		}
+		break;
+	default:
+		if (opts.json) {
+			jw_obj_open(NULL);
+			jw_str("object", "unknown");
+			jw_uint("cmd", cmd);
+			jw_obj_close();
+		} else {
+			printf("unknown event %u\n", cmd);
+		}
+		break;
+	}
+	if (opts.json)
+		jw_end();
+	if (fflush(stdout) != 0)
+		return -1;	/* reader went away */
+	return 0;
+}
+
+int do_monitor(int argc, char **argv)
+{
+	if (argc >= 1 && matches(*argv, "help")) {
+		printf("Usage: lbctl monitor\n"
+		       "Prints configuration events until interrupted, one per line.\n");
+		return EXIT_OK;
+	}
+	if (argc > 0)
+		return usage_err("monitor", "unexpected argument '%s'", *argv);
+	return nl_monitor(event_cb, NULL);
+}

@@ -1,0 +1,697 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink plumbing: one socket per process, the family resolved once,
+ * requests with acknowledgements and extended-ack error messages, dumps
+ * processed message by message (never buffered whole), and an optional
+ * pipeline that sends many acknowledged requests per system call (used by
+ * "-batch ... -force", where every line runs whatever happens to the others).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "lbctl.h"
+
+#define RXBUF_SIZE	(64 * 1024)	/* kernel caps dump skbs at 32 KiB */
+#define REQBUF_SIZE	(16 * 1024)
+#define PIPE_BUF_SIZE	(32 * 1024)
+#define PIPE_MAX	64		/* acks in flight: fits the rcvbuf */
+
+static struct mnl_socket *nl;
+static uint32_t portid;
+static uint16_t family_id;
+static uint32_t seq_next;
+static int last_errno;
+
+struct mcgrp { char name[GENL_NAMSIZ]; uint32_t id; };
+static struct mcgrp mcgrps[8];
+static int n_mcgrps;
+
+static char reqbuf[REQBUF_SIZE] __attribute__((aligned(8)));
+static char rxbuf[RXBUF_SIZE] __attribute__((aligned(8)));
+
+/* Pipeline of queued, not yet acknowledged requests. */
+static bool pipeline;
+static char pbuf[PIPE_BUF_SIZE] __attribute__((aligned(8)));
+static size_t plen;
+static struct { uint32_t seq; unsigned long line; size_t off; } pent[PIPE_MAX];
+static int pn;
+
+/* ------------------------------------------------------------------ */
+/* Attribute names, for errors where the kernel gave an offset only.   */
+
+static const char *const top_names[] = {
+	[NFLB_A_VS] = "vs", [NFLB_A_POOL] = "pool", [NFLB_A_MEMBER] = "member",
+	[NFLB_A_GLOBAL] = "global", [NFLB_A_SESSION] = "session",
+	[NFLB_A_FILTER] = "filter", [NFLB_A_STATS] = "stats", [NFLB_A_INFO] = "info",
+};
+static const char *const vs_names[] = {
+	[NFLB_VS_A_NAME] = "name", [NFLB_VS_A_ADDR4] = "addr4",
+	[NFLB_VS_A_ADDR6] = "addr6", [NFLB_VS_A_PORT] = "port",
+	[NFLB_VS_A_PROTO] = "proto", [NFLB_VS_A_POOL] = "pool",
+	[NFLB_VS_A_SCHED] = "sched", [NFLB_VS_A_FLAGS] = "flags",
+	[NFLB_VS_A_MAX_SESSIONS] = "max-sessions",
+	[NFLB_VS_A_TIMEOUTS] = "timeouts", [NFLB_VS_A_ACTIVE] = "active",
+	[NFLB_VS_A_STATS] = "stats", [NFLB_VS_A_MH_SIZE] = "mh-size",
+	[NFLB_VS_A_PERSIST_TIMEOUT] = "persist-timeout",
+	[NFLB_VS_A_PERSIST_MASK4] = "persist-mask4",
+	[NFLB_VS_A_PERSIST_MASK6] = "persist-mask6", [NFLB_VS_A_PAD] = "pad",
+};
+static const char *const pool_names[] = {
+	[NFLB_POOL_A_NAME] = "name", [NFLB_POOL_A_MEMBERS] = "members",
+	[NFLB_POOL_A_USERS] = "users", [NFLB_POOL_A_FLAGS] = "flags",
+	[NFLB_POOL_A_MIN_ACTIVE] = "min-active",
+};
+static const char *const member_names[] = {
+	[NFLB_MEMBER_A_POOL] = "pool", [NFLB_MEMBER_A_ADDR4] = "addr4",
+	[NFLB_MEMBER_A_ADDR6] = "addr6", [NFLB_MEMBER_A_PORT] = "port",
+	[NFLB_MEMBER_A_WEIGHT] = "weight", [NFLB_MEMBER_A_STATE] = "state",
+	[NFLB_MEMBER_A_MAX_CONNS] = "max-conns", [NFLB_MEMBER_A_ACTIVE] = "active",
+	[NFLB_MEMBER_A_STATS] = "stats", [NFLB_MEMBER_A_PRIORITY] = "priority",
+};
+static const char *const global_names[] = {
+	[NFLB_GLOBAL_A_TIMEOUTS] = "timeouts",
+	[NFLB_GLOBAL_A_MAX_SESSIONS] = "max-sessions",
+};
+static const char *const filter_names[] = {
+	[NFLB_FILTER_A_VS] = "vs", [NFLB_FILTER_A_MEMBER4] = "member4",
+	[NFLB_FILTER_A_MEMBER6] = "member6",
+	[NFLB_FILTER_A_MEMBER_PORT] = "member-port",
+	[NFLB_FILTER_A_CLIENT4] = "client4", [NFLB_FILTER_A_CLIENT6] = "client6",
+	[NFLB_FILTER_A_CLIENT_PREFIXLEN] = "client-prefixlen",
+};
+
+static const char *const timeout_attr_names[] = {
+	[NFLB_TIMEOUT_A_TCP_SYN_SENT] = "tcp-syn-sent",
+	[NFLB_TIMEOUT_A_TCP_SYN_RECV] = "tcp-syn-recv",
+	[NFLB_TIMEOUT_A_TCP_ESTABLISHED] = "tcp-established",
+	[NFLB_TIMEOUT_A_TCP_FIN_WAIT] = "tcp-fin-wait",
+	[NFLB_TIMEOUT_A_TCP_CLOSE_WAIT] = "tcp-close-wait",
+	[NFLB_TIMEOUT_A_TCP_LAST_ACK] = "tcp-last-ack",
+	[NFLB_TIMEOUT_A_TCP_TIME_WAIT] = "tcp-time-wait",
+	[NFLB_TIMEOUT_A_TCP_CLOSE] = "tcp-close",
+	[NFLB_TIMEOUT_A_UDP] = "udp",
+};
+
+struct nameset { const char *const *names; int n; };
+#define NS(a) { a, (int)ARRAY_SIZE(a) }
+
+static struct nameset nest_names(const struct nameset *parent, int type)
+{
+	struct nameset none = { NULL, 0 };
+
+	if (parent->names == top_names) {
+		switch (type) {
+		case NFLB_A_VS: return (struct nameset)NS(vs_names);
+		case NFLB_A_POOL: return (struct nameset)NS(pool_names);
+		case NFLB_A_MEMBER: return (struct nameset)NS(member_names);
+		case NFLB_A_GLOBAL: return (struct nameset)NS(global_names);
+		case NFLB_A_FILTER: return (struct nameset)NS(filter_names);
+		}
+	} else if ((parent->names == vs_names && type == NFLB_VS_A_TIMEOUTS) ||
+		   (parent->names == global_names &&
+		    type == NFLB_GLOBAL_A_TIMEOUTS)) {
+		return (struct nameset)NS(timeout_attr_names);
+	}
+	return none;
+}
+
+/*
+ * Describe the attribute at byte offset @off of request @req (an offset as
+ * the kernel reports it, from the start of the netlink header).
+ */
+static void describe_attr(const struct nlmsghdr *req, uint32_t off,
+			  char *out, size_t len)
+{
+	struct nameset set = NS(top_names);
+	const char *p = (const char *)req;
+	size_t pos = NLMSG_HDRLEN + GENL_HDRLEN, end = req->nlmsg_len;
+	size_t used = 0;
+
+	out[0] = '\0';
+	while (pos + sizeof(struct nlattr) <= end && off >= pos) {
+		const struct nlattr *a = (const void *)(p + pos);
+		int type = a->nla_type & NLA_TYPE_MASK;
+		size_t alen = a->nla_len;
+
+		if (alen < sizeof(*a) || pos + alen > end)
+			return;
+		if (off >= pos + NLA_ALIGN(alen)) {
+			pos += NLA_ALIGN(alen);
+			continue;
+		}
+		/* @off is inside this attribute */
+		if (type > 0 && type < set.n && set.names && set.names[type])
+			used += snprintf(out + used, used < len ? len - used : 0,
+					 "%s%s", used ? "." : "", set.names[type]);
+		else
+			used += snprintf(out + used, used < len ? len - used : 0,
+					 "%s%d", used ? "." : "", type);
+		if (off == pos)
+			return;
+		set = nest_names(&set, type);
+		if (!set.n)
+			return;
+		end = pos + alen;
+		pos += NLA_HDRLEN;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
+			const struct nlmsghdr *req)
+{
+	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
+	const struct nlattr *attr;
+	const char *msg = NULL;
+	char where[128] = "";
+
+	last_errno = err;
+	if (ack && (ack->nlmsg_flags & NLM_F_ACK_TLVS) && tlv_off < ack->nlmsg_len) {
+		mnl_attr_for_each_payload((const void *)((const char *)ack + tlv_off),
+					  ack->nlmsg_len - tlv_off) {
+			int type = mnl_attr_get_type(attr);
+
+			if (type <= NLMSGERR_ATTR_MAX)
+				tb[type] = attr;
+		}
+	}
+	if (tb[NLMSGERR_ATTR_MSG] &&
+	    mnl_attr_validate(tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) == 0)
+		msg = mnl_attr_get_str(tb[NLMSGERR_ATTR_MSG]);
+	if (!msg && req) {
+		char name[96];
+
+		if (tb[NLMSGERR_ATTR_MISS_TYPE] &&
+		    mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_MISS_TYPE]) >= 4) {
+			uint32_t t = mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+			const char *nest = "";
+
+			name[0] = '\0';
+			if (tb[NLMSGERR_ATTR_MISS_NEST] &&
+			    mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_MISS_NEST]) >= 4)
+				describe_attr(req, mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]),
+					      name, sizeof(name));
+			nest = name;
+			snprintf(where, sizeof(where), " (missing attribute %s%s%u)",
+				 nest, *nest ? "." : "", t);
+		} else if (tb[NLMSGERR_ATTR_OFFS] &&
+			   mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_OFFS]) >= 4) {
+			describe_attr(req, mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]),
+				      name, sizeof(name));
+			if (name[0])
+				snprintf(where, sizeof(where), " (attribute %s)", name);
+		}
+	}
+	if (msg)
+		lb_err("Error: %s", msg);
+	else
+		lb_err("Error: %s%s", strerror(err), where);
+}
+
+/*
+ * Process the messages in rxbuf.  Returns 1 when the request is complete
+ * (ack or NLMSG_DONE), 0 to keep receiving, -1 on error (printed).
+ */
+static bool intr_warned;
+
+static int process(size_t len, uint32_t seq, nl_msg_cb cb, void *data,
+		   const struct nlmsghdr *req)
+{
+	const struct nlmsghdr *nlh = (const void *)rxbuf;
+	int left = (int)len;
+	int ret = 0;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (seq && (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != portid))
+			continue;	/* stale reply of an earlier request */
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR && !intr_warned) {
+			intr_warned = true;
+			fprintf(stderr, "lbctl: warning: the table changed during the dump; output may be inconsistent\n");
+		}
+		switch (nlh->nlmsg_type) {
+		case NLMSG_NOOP:
+		case NLMSG_OVERRUN:
+			continue;
+		case NLMSG_ERROR: {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			size_t off;
+
+			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e)) {
+				lb_err("Error: truncated netlink error message");
+				return -1;
+			}
+			if (e->error == 0)
+				return ret < 0 ? -1 : 1;
+			off = NLMSG_HDRLEN + sizeof(*e);
+			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+			print_error(-e->error, nlh, off, req);
+			return -1;
+		}
+		case NLMSG_DONE: {
+			int err = 0;
+
+			if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
+				memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
+			if (err < 0) {
+				print_error(-err, nlh, NLMSG_HDRLEN + sizeof(int), req);
+				return -1;
+			}
+			return ret < 0 ? -1 : 1;
+		}
+		default:
+			if (cb && ret == 0 && cb(nlh, data) < 0)
+				ret = -1;	/* keep reading to the end */
+		}
+	}
+	return 0;
+}
+
+static ssize_t nl_recv(void)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = mnl_socket_recvfrom(nl, rxbuf, sizeof(rxbuf));
+		if (n >= 0 || errno != EINTR)
+			return n;
+	}
+}
+
+static int nl_send(const void *buf, size_t len)
+{
+	for (;;) {
+		if (mnl_socket_sendto(nl, buf, len) >= 0)
+			return 0;
+		if (errno != EINTR) {
+			lb_err("netlink send: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/* Send a built request and run it to completion. */
+static int talk(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
+{
+	ssize_t n;
+	int ret;
+
+	if (nl_send(nlh, nlh->nlmsg_len) < 0)
+		return EXIT_ERR;
+	for (;;) {
+		n = nl_recv();
+		if (n < 0) {
+			lb_err("netlink receive: %s", strerror(errno));
+			return EXIT_ERR;
+		}
+		ret = process((size_t)n, nlh->nlmsg_seq, cb, data, nlh);
+		if (ret < 0)
+			return EXIT_ERR;
+		if (ret > 0)
+			return EXIT_OK;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Family resolution.                                                   */
+
+static int ctrl_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a, *g;
+
+	(void)data;
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		switch (mnl_attr_get_type(a)) {
+		case CTRL_ATTR_FAMILY_ID:
+			if (mnl_attr_get_payload_len(a) >= 2)
+				family_id = mnl_attr_get_u16(a);
+			break;
+		case CTRL_ATTR_MCAST_GROUPS:
+			mnl_attr_for_each_nested(g, a) {
+				const struct nlattr *f;
+				struct mcgrp m = { "", 0 };
+
+				mnl_attr_for_each_nested(f, g) {
+					if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_NAME &&
+					    mnl_attr_validate(f, MNL_TYPE_NUL_STRING) == 0)
+						snprintf(m.name, sizeof(m.name), "%s",
+							 mnl_attr_get_str(f));
+					else if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_ID &&
+						 mnl_attr_get_payload_len(f) >= 4)
+						m.id = mnl_attr_get_u32(f);
+				}
+				if (n_mcgrps < (int)ARRAY_SIZE(mcgrps))
+					mcgrps[n_mcgrps++] = m;
+			}
+			break;
+		}
+	}
+	return 0;
+}
+
+int nl_open(void)
+{
+	char buf[512] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	int one = 1, rcv = 4 << 20;
+
+	if (nl)
+		return family_id ? EXIT_OK : EXIT_ERR;
+	nl = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl) {
+		lb_err("cannot open generic netlink socket: %s", strerror(errno));
+		exit(EXIT_ERR);
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		lb_err("cannot bind netlink socket: %s", strerror(errno));
+		exit(EXIT_ERR);
+	}
+	portid = mnl_socket_get_portid(nl);
+	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* Large receive buffer for pipelined acks and events; the forced
+	 * variant needs CAP_NET_ADMIN, fall back to the capped one. */
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcv, sizeof(rcv)) < 0)
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
+			   &rcv, sizeof(rcv));
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++seq_next;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFLB_GENL_NAME);
+
+	if (nl_send(nlh, nlh->nlmsg_len) < 0)
+		exit(EXIT_ERR);
+	for (;;) {
+		ssize_t n = nl_recv();
+		int ret;
+
+		if (n < 0) {
+			lb_err("netlink receive: %s", strerror(errno));
+			exit(EXIT_ERR);
+		}
+		/* Print our own message for ENOENT, not the controller's. */
+		ret = n > 0 && ((struct nlmsghdr *)rxbuf)->nlmsg_type == NLMSG_ERROR &&
+		      ((struct nlmsgerr *)mnl_nlmsg_get_payload((void *)rxbuf))->error == -ENOENT
+		      ? -2 : process((size_t)n, nlh->nlmsg_seq, ctrl_cb, NULL, NULL);
+		if (ret == -2) {
+			lb_err("Error: generic netlink family \"%s\" not found; is the nflb module loaded?",
+			       NFLB_GENL_NAME);
+			return EXIT_ERR;
+		}
+		if (ret < 0)
+			return EXIT_ERR;
+		if (ret > 0)
+			break;
+	}
+	if (!family_id) {
+		lb_err("Error: no family id for \"%s\"", NFLB_GENL_NAME);
+		return EXIT_ERR;
+	}
+	return EXIT_OK;
+}
+
+void nl_close(void)
+{
+	if (nl) {
+		nl_sync();
+		mnl_socket_close(nl);
+		nl = NULL;
+	}
+}
+
+uint32_t nl_mcast_group(const char *name)
+{
+	for (int i = 0; i < n_mcgrps; i++)
+		if (!strcmp(mcgrps[i].name, name))
+			return mcgrps[i].id;
+	return 0;
+}
+
+int nl_last_errno(void)
+{
+	return last_errno;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct nlmsghdr *nl_req(uint8_t cmd)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(reqbuf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++seq_next;
+	if (!seq_next)	/* seq 0 means "any" to process() */
+		nlh->nlmsg_seq = ++seq_next;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = NFLB_GENL_VERSION;
+	return nlh;
+}
+
+size_t nl_req_room(void)
+{
+	return sizeof(reqbuf);
+}
+
+void nl_set_pipeline(bool on)
+{
+	if (!on)
+		nl_sync();
+	pipeline = on;
+}
+
+int nl_sync(void)
+{
+	int failed = 0, acked = 0, i;
+	unsigned long saved_line = opts.lineno;
+
+	if (!pn)
+		return EXIT_OK;
+	if (nl_send(pbuf, plen) < 0) {
+		failed = pn;
+		goto out;
+	}
+	while (acked < pn) {
+		const struct nlmsghdr *nlh = (const void *)rxbuf;
+		ssize_t n = nl_recv();
+		int left;
+
+		if (n < 0) {
+			/* acks lost (ENOBUFS): we cannot tell which lines failed */
+			opts.lineno = pent[acked].line;
+			lb_err("netlink receive: %s; results of lines %lu..%lu unknown",
+			       strerror(errno), pent[acked].line, pent[pn - 1].line);
+			failed += pn - acked;
+			break;
+		}
+		left = (int)n;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			for (i = acked; i < pn; i++)
+				if (pent[i].seq == nlh->nlmsg_seq)
+					break;
+			if (i == pn)
+				continue;
+			acked = i + 1;
+			if (e->error) {
+				size_t off = NLMSG_HDRLEN + sizeof(*e);
+
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+				opts.lineno = pent[i].line;
+				print_error(-e->error, nlh, off,
+					    (const void *)(pbuf + pent[i].off));
+				failed++;
+			}
+		}
+	}
+out:
+	opts.lineno = saved_line;
+	pn = 0;
+	plen = 0;
+	return failed ? EXIT_ERR : EXIT_OK;
+}
+
+static int pipe_failed;
+
+static int queue(const struct nlmsghdr *nlh)
+{
+	if (pn == PIPE_MAX || plen + NLMSG_ALIGN(nlh->nlmsg_len) > sizeof(pbuf))
+		if (nl_sync())
+			pipe_failed = 1;
+	pent[pn].seq = nlh->nlmsg_seq;
+	pent[pn].line = opts.lineno;
+	pent[pn].off = plen;
+	memcpy(pbuf + plen, nlh, nlh->nlmsg_len);
+	plen += NLMSG_ALIGN(nlh->nlmsg_len);
+	pn++;
+	return EXIT_OK;
+}
+
+/* Whether queued requests failed since the last call (after syncing). */
+int nl_pipeline_failed(void)
+{
+	int f = pipe_failed;
+
+	if (nl_sync())
+		f = 1;
+	pipe_failed = 0;
+	return f;
+}
+
+int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
+{
+	if (nl_open())
+		return EXIT_ERR;
+	nlh->nlmsg_type = family_id;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (pipeline && !cb)
+		return queue(nlh);
+	if (pn && nl_sync())
+		pipe_failed = 1;
+	return talk(nlh, cb, data);
+}
+
+int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
+{
+	if (nl_open())
+		return EXIT_ERR;
+	nlh->nlmsg_type = family_id;
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	if (pn && nl_sync())
+		pipe_failed = 1;
+	return talk(nlh, cb, data);
+}
+
+int nl_monitor(nl_msg_cb cb, void *data)
+{
+	uint32_t grp;
+
+	if (nl_open())
+		return EXIT_ERR;
+	grp = nl_mcast_group(NFLB_MCGRP_EVENTS);
+	if (!grp) {
+		lb_err("Error: family \"%s\" has no \"%s\" multicast group",
+		       NFLB_GENL_NAME, NFLB_MCGRP_EVENTS);
+		return EXIT_ERR;
+	}
+	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &grp, sizeof(grp)) < 0) {
+		lb_err("cannot join multicast group \"%s\": %s", NFLB_MCGRP_EVENTS,
+		       strerror(errno));
+		return EXIT_ERR;
+	}
+	for (;;) {
+		const struct nlmsghdr *nlh = (const void *)rxbuf;
+		ssize_t n = nl_recv();
+		int left;
+
+		if (n < 0) {
+			if (errno == ENOBUFS) {
+				lb_err("warning: events lost (receive buffer overrun)");
+				continue;
+			}
+			lb_err("netlink receive: %s", strerror(errno));
+			return EXIT_ERR;
+		}
+		left = (int)n;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_type != family_id)
+				continue;
+			if (cb(nlh, data) < 0)
+				return EXIT_ERR;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Attribute helpers.                                                   */
+
+struct parse_ctx { const struct nlattr **tb; int max; };
+
+static int parse_cb(const struct nlattr *a, void *data)
+{
+	struct parse_ctx *c = data;
+	int type = mnl_attr_get_type(a);
+
+	if (type > 0 && type <= c->max)
+		c->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+int nl_parse_top(const struct nlmsghdr *nlh, const struct nlattr **tb, int max)
+{
+	struct parse_ctx c = { tb, max };
+
+	memset(tb, 0, sizeof(*tb) * (max + 1));
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
+		return -1;
+	return mnl_attr_parse(nlh, GENL_HDRLEN, parse_cb, &c) < 0 ? -1 : 0;
+}
+
+int nl_parse_nest(const struct nlattr *nest, const struct nlattr **tb, int max)
+{
+	struct parse_ctx c = { tb, max };
+
+	memset(tb, 0, sizeof(*tb) * (max + 1));
+	if (!nest)
+		return -1;
+	return mnl_attr_parse_nested(nest, parse_cb, &c) < 0 ? -1 : 0;
+}
+
+uint8_t nl_genl_cmd(const struct nlmsghdr *nlh)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+
+	return nlh->nlmsg_len >= NLMSG_HDRLEN + GENL_HDRLEN ? g->cmd : 0;
+}
+
+uint8_t attr_u8(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) >= 1 ? mnl_attr_get_u8(a) : 0;
+}
+
+uint16_t attr_u16(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) >= 2 ? mnl_attr_get_u16(a) : 0;
+}
+
+uint32_t attr_u32(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) >= 4 ? mnl_attr_get_u32(a) : 0;
+}
+
+uint64_t attr_u64(const struct nlattr *a)
+{
+	uint64_t v;
+
+	if (!a)
+		return 0;
+	if (mnl_attr_get_payload_len(a) >= 8) {
+		memcpy(&v, mnl_attr_get_payload(a), sizeof(v));
+		return v;
+	}
+	return attr_u32(a);
+}
+
+const char *attr_str(const struct nlattr *a)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+		return "";
+	return mnl_attr_get_str(a);
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lbctl session: list and flush entries of the session table.  Lists are
+ * streamed message by message: the table may hold millions of sessions.
+ */
+#include <string.h>
+
+#include "lbctl.h"
+
+void session_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: lbctl session list [ vs NAME ] [ member ADDR[:PORT] ] [ client PREFIX ]\n"
+"       lbctl session flush [ vs NAME ] [ member ADDR[:PORT] ] [ client PREFIX ]\n"
+"show is an alias of list, del of flush.  PREFIX is ADDR[/LEN]; IPv6\n"
+"members with a port are written [ADDR]:PORT.  All given filters must match;\n"
+"flush without filters removes every session.\n");
+}
+
+static int parse_filter(int argc, char **argv, struct nlmsghdr *nlh)
+{
+	struct nlattr *nest = NULL;
+	bool has_vs = false, has_member = false, has_client = false;
+
+	while (argc > 0) {
+		if (!nest)
+			nest = mnl_attr_nest_start(nlh, NFLB_A_FILTER);
+		if (matches(*argv, "vs")) {
+			NEXT_ARG_VAL("session");
+			if (has_vs)
+				return usage_err("session", "vs given twice");
+			if (check_name("session", *argv))
+				return EXIT_USAGE;
+			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, *argv);
+			has_vs = true;
+		} else if (matches(*argv, "member")) {
+			struct lb_addr a;
+			uint16_t port;
+
+			NEXT_ARG_VAL("session");
+			if (has_member)
+				return usage_err("session", "member given twice");
+			if (parse_addr_port(*argv, &a, &port, NULL, true))
+				return usage_err("session", "member: expected ADDR or ADDR:PORT (IPv6: [ADDR]:PORT), got '%s'",
+						 *argv);
+			if (a.family == AF_INET)
+				mnl_attr_put(nlh, NFLB_FILTER_A_MEMBER4, 4, &a.v4);
+			else
+				mnl_attr_put(nlh, NFLB_FILTER_A_MEMBER6, 16, &a.v6);
+			if (port)
+				mnl_attr_put_u16(nlh, NFLB_FILTER_A_MEMBER_PORT, port);
+			has_member = true;
+		} else if (matches(*argv, "client")) {
+			struct lb_addr a;
+			uint8_t plen;
+
+			NEXT_ARG_VAL("session");
+			if (has_client)
+				return usage_err("session", "client given twice");
+			if (parse_prefix(*argv, &a, &plen))
+				return usage_err("session", "client: expected ADDR or ADDR/LEN, got '%s'",
+						 *argv);
+			if (a.family == AF_INET)
+				mnl_attr_put(nlh, NFLB_FILTER_A_CLIENT4, 4, &a.v4);
+			else
+				mnl_attr_put(nlh, NFLB_FILTER_A_CLIENT6, 16, &a.v6);
+			mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, plen);
+			has_client = true;
+		} else {
+			return usage_err("session", "unknown argument '%s'", *argv);
+		}
+		NEXT_ARG();
+	}
+	if (nest)
+		mnl_attr_nest_end(nlh, nest);
+	return 0;
+}
+
+/* Address attribute pair (v4, v6) to text. */
+static const char *addr_of(const struct nlattr *a4, const struct nlattr *a6,
+			   char *buf, size_t len)
+{
+	if (a4 && mnl_attr_get_payload_len(a4) >= 4)
+		return fmt_addr(AF_INET, mnl_attr_get_payload(a4), buf, len);
+	if (a6 && mnl_attr_get_payload_len(a6) >= 16)
+		return fmt_addr(AF_INET6, mnl_attr_get_payload(a6), buf, len);
+	snprintf(buf, len, "?");
+	return buf;
+}
+
+static const char *addr_port_of(const struct nlattr *a4, const struct nlattr *a6,
+				uint16_t port, char *buf, size_t len)
+{
+	char a[ADDR_STRLEN];
+
+	addr_of(a4, a6, a, sizeof(a));
+	snprintf(buf, len, a6 && !a4 ? "[%s]:%u" : "%s:%u", a, port);
+	return buf;
+}
+
+static int list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_A_MAX + 1], *st[NFLB_SESSION_A_MAX + 1];
+	char c[ADDR_STRLEN], v[ADDR_STRLEN], m[ADDR_STRLEN];
+	uint8_t state;
+	uint32_t exp;
+	const char *sname;
+
+	(void)data;
+	if (nl_parse_top(nlh, tb, NFLB_A_MAX) < 0 ||
+	    nl_parse_nest(tb[NFLB_A_SESSION], st, NFLB_SESSION_A_MAX) < 0)
+		return 0;
+	state = attr_u8(st[NFLB_SESSION_A_STATE]);
+	sname = state <= NFLB_STATE_MAX ? state_names[state] : "unknown";
+	exp = attr_u32(st[NFLB_SESSION_A_EXPIRES]);
+
+	if (opts.json) {
+		jw_obj_open(NULL);
+		jw_str("vs", attr_str(st[NFLB_SESSION_A_VS]));
+		jw_str("proto", proto_name(attr_u8(st[NFLB_SESSION_A_PROTO])));
+		jw_str("state", sname);
+		jw_str("client", addr_of(st[NFLB_SESSION_A_CLIENT4],
+					 st[NFLB_SESSION_A_CLIENT6], c, sizeof(c)));
+		jw_uint("client_port", attr_u16(st[NFLB_SESSION_A_CLIENT_PORT]));
+		jw_str("vip", addr_of(st[NFLB_SESSION_A_VIP4], st[NFLB_SESSION_A_VIP6],
+				      v, sizeof(v)));
+		jw_uint("vip_port", attr_u16(st[NFLB_SESSION_A_VIP_PORT]));
+		jw_str("member", addr_of(st[NFLB_SESSION_A_MEMBER4],
+					 st[NFLB_SESSION_A_MEMBER6], m, sizeof(m)));
+		jw_uint("member_port", attr_u16(st[NFLB_SESSION_A_MEMBER_PORT]));
+		jw_uint("expires_ms", exp);
+		jw_obj_close();
+		return 0;
+	}
+	printf("%-16s %-5s %-11s %-27s %-27s %-27s %u.%us\n",
+	       attr_str(st[NFLB_SESSION_A_VS]),
+	       proto_name(attr_u8(st[NFLB_SESSION_A_PROTO])), sname,
+	       addr_port_of(st[NFLB_SESSION_A_CLIENT4], st[NFLB_SESSION_A_CLIENT6],
+			    attr_u16(st[NFLB_SESSION_A_CLIENT_PORT]), c, sizeof(c)),
+	       addr_port_of(st[NFLB_SESSION_A_VIP4], st[NFLB_SESSION_A_VIP6],
+			    attr_u16(st[NFLB_SESSION_A_VIP_PORT]), v, sizeof(v)),
+	       addr_port_of(st[NFLB_SESSION_A_MEMBER4], st[NFLB_SESSION_A_MEMBER6],
+			    attr_u16(st[NFLB_SESSION_A_MEMBER_PORT]), m, sizeof(m)),
+	       exp / 1000, (exp % 1000) / 100);
+	return 0;
+}
+
+static int session_list(int argc, char **argv)
+{
+	struct nlmsghdr *nlh = nl_req(NFLB_CMD_SESSION_GET);
+	int r;
+
+	if (argc >= 1 && matches(*argv, "help")) {
+		session_usage(stdout);
+		return EXIT_OK;
+	}
+	if (parse_filter(argc, argv, nlh))
+		return EXIT_USAGE;
+	if (opts.json)
+		jw_arr_open(NULL);
+	else
+		printf("%-16s %-5s %-11s %-27s %-27s %-27s %s\n", "VS", "PROTO",
+		       "STATE", "CLIENT", "VIP", "MEMBER", "EXPIRES");
+	r = nl_dump(nlh, list_cb, NULL);
+	if (opts.json) {
+		jw_arr_close();
+		jw_end();
+	}
+	return r;
+}
+
+static int session_flush(int argc, char **argv)
+{
+	struct nlmsghdr *nlh = nl_req(NFLB_CMD_SESSION_DEL);
+
+	if (argc >= 1 && matches(*argv, "help")) {
+		session_usage(stdout);
+		return EXIT_OK;
+	}
+	if (parse_filter(argc, argv, nlh))
+		return EXIT_USAGE;
+	return nl_do(nlh, NULL, NULL);
+}
+
+int do_session(int argc, char **argv)
+{
+	if (argc < 1 || matches(*argv, "list") || matches(*argv, "show") ||
+	    matches(*argv, "ls"))
+		return session_list(argc ? argc - 1 : 0, argv + (argc ? 1 : 0));
+	if (matches(*argv, "flush") || matches(*argv, "del") || matches(*argv, "delete"))
+		return session_flush(argc - 1, argv + 1);
+	if (matches(*argv, "help")) {
+		session_usage(stdout);
+		return EXIT_OK;
+	}
+	return usage_err("session", "unknown command '%s'", *argv);
+}

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lbctl vs: virtual servers.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "lbctl.h"
+
+void vs_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: lbctl vs add NAME vip ADDR port PORT proto { tcp | udp } pool POOL\n"
+"                   [ sched { rr | wrr | lc | wlc | sh | mh } ] [ loose ]\n"
+"                   [ reset-on-expiry ] [ hash-port ] [ rst-no-member ]\n"
+"                   [ max-sessions N ] [ mh-size N ]\n"
+"                   [ persist SECS [ mask4 LEN ] [ mask6 LEN ] ]\n"
+"       lbctl vs set NAME [ pool POOL ] [ sched SCHED ] [ loose { on | off } ]\n"
+"                   [ reset-on-expiry { on | off } ] [ hash-port { on | off } ]\n"
+"                   [ rst-no-member { on | off } ] [ max-sessions N ] [ mh-size N ]\n"
+"                   [ persist SECS [ mask4 LEN ] [ mask6 LEN ] ]\n"
+"       lbctl vs del NAME\n"
+"       lbctl vs show [ NAME ]\n"
+"vip also takes ADDR:PORT or [IPV6]:PORT; PORT and proto take service and\n"
+"protocol names.  max-sessions 0 means only the global limit applies.\n");
+}
+
+struct vs_args {
+	const char *name, *pool, *vip_str, *port_str;
+	struct lb_addr vip;
+	uint16_t port;
+	uint8_t proto;
+	bool has_proto, has_sched, has_max, has_mh, has_persist, has_m4, has_m6;
+	uint32_t sched, max_sessions, mh_size, persist, mask4, mask6;
+	uint32_t flags_set, flags_clear;	/* requested changes */
+};
+
+static int parse_vs_opts(int argc, char **argv, struct vs_args *v, bool add)
+{
+	const char *obj = "vs";
+
+	while (argc > 0) {
+		const struct flag_name *fl;
+		bool on;
+
+		for (fl = vs_flag_names; fl->name; fl++)
+			if (matches(*argv, fl->name))
+				break;
+		if (fl->name) {
+			on = true;
+			if (!add || (argc > 1 && parse_onoff(argv[1], &on) == 0)) {
+				NEXT_ARG_VAL(obj);
+				if (arg_onoff(obj, fl->name, *argv, &on))
+					return EXIT_USAGE;
+			}
+			if (on) {
+				v->flags_set |= fl->flag;
+				v->flags_clear &= ~fl->flag;
+			} else {
+				v->flags_clear |= fl->flag;
+				v->flags_set &= ~fl->flag;
+			}
+		} else if (matches(*argv, "vip") || matches(*argv, "port") ||
+			   matches(*argv, "proto")) {
+			if (!add)
+				return usage_err(obj, "%s cannot be changed; delete and add the virtual server again",
+						 *argv);
+			if (matches(*argv, "vip")) {
+				NEXT_ARG_VAL(obj);
+				v->vip_str = *argv;
+			} else if (matches(*argv, "port")) {
+				NEXT_ARG_VAL(obj);
+				v->port_str = *argv;
+			} else {
+				NEXT_ARG_VAL(obj);
+				if (parse_proto(*argv, &v->proto))
+					return usage_err(obj, "proto: expected tcp or udp, got '%s'", *argv);
+				v->has_proto = true;
+			}
+		} else if (matches(*argv, "pool")) {
+			NEXT_ARG_VAL(obj);
+			if (check_name(obj, *argv))
+				return EXIT_USAGE;
+			v->pool = *argv;
+		} else if (matches(*argv, "sched") || matches(*argv, "scheduler")) {
+			NEXT_ARG_VAL(obj);
+			if (parse_sched(*argv, &v->sched))
+				return usage_err(obj, "sched: expected rr, wrr, lc, wlc, sh or mh, got '%s'", *argv);
+			v->has_sched = true;
+		} else if (matches(*argv, "max-sessions")) {
+			NEXT_ARG_VAL(obj);
+			if (arg_u32(obj, "max-sessions", *argv, 0, NFLB_MAX_SESSIONS_LIMIT,
+				    &v->max_sessions))
+				return EXIT_USAGE;
+			v->has_max = true;
+		} else if (matches(*argv, "mh-size")) {
+			NEXT_ARG_VAL(obj);
+			if (arg_u32(obj, "mh-size", *argv, 1, UINT32_MAX, &v->mh_size))
+				return EXIT_USAGE;
+			v->has_mh = true;
+		} else if (matches(*argv, "persist")) {
+			NEXT_ARG_VAL(obj);
+			if (arg_u32(obj, "persist", *argv, 0, NFLB_TIMEOUT_MAX_SECS, &v->persist))
+				return EXIT_USAGE;
+			v->has_persist = true;
+		} else if (matches(*argv, "mask4")) {
+			NEXT_ARG_VAL(obj);
+			if (arg_u32(obj, "mask4", *argv, 0, 32, &v->mask4))
+				return EXIT_USAGE;
+			v->has_m4 = true;
+		} else if (matches(*argv, "mask6")) {
+			NEXT_ARG_VAL(obj);
+			if (arg_u32(obj, "mask6", *argv, 0, 128, &v->mask6))
+				return EXIT_USAGE;
+			v->has_m6 = true;
+		} else if (matches(*argv, "help")) {
+			vs_usage(stdout);
+			return -1;
+		} else {
+			return usage_err(obj, "unknown argument '%s'", *argv);
+		}
+		NEXT_ARG();
+	}
+	return 0;
+}
+
+static void put_common(struct nlmsghdr *nlh, const struct vs_args *v)
+{
+	if (v->pool)
+		mnl_attr_put_strz(nlh, NFLB_VS_A_POOL, v->pool);
+	if (v->has_sched)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, v->sched);
+	if (v->has_max)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_MAX_SESSIONS, v->max_sessions);
+	if (v->has_mh)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, v->mh_size);
+	if (v->has_persist)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_PERSIST_TIMEOUT, v->persist);
+	if (v->has_m4)
+		mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK4, (uint8_t)v->mask4);
+	if (v->has_m6)
+		mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK6, (uint8_t)v->mask6);
+}
+
+static int vs_add(int argc, char **argv)
+{
+	struct vs_args v = { 0 };
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	const char *proto;
+	int r;
+
+	if (argc < 1)
+		return usage_err("vs", "add: missing NAME");
+	if (matches(*argv, "help")) {
+		vs_usage(stdout);
+		return EXIT_OK;
+	}
+	if (check_name("vs", *argv))
+		return EXIT_USAGE;
+	v.name = *argv;
+	r = parse_vs_opts(argc - 1, argv + 1, &v, true);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+
+	if (!v.vip_str)
+		return usage_err("vs", "add: missing vip ADDR");
+	if (!v.pool)
+		return usage_err("vs", "add: missing pool POOL");
+	if (!v.has_proto)
+		return usage_err("vs", "add: missing proto { tcp | udp }");
+	proto = proto_name(v.proto);
+	if (parse_addr_port(v.vip_str, &v.vip, &v.port, proto, true))
+		return usage_err("vs", "vip: expected an IPv4 or IPv6 address, ADDR:PORT or [IPV6]:PORT, got '%s'",
+				 v.vip_str);
+	if (v.port && v.port_str)
+		return usage_err("vs", "port given twice (in vip '%s' and port '%s')",
+				 v.vip_str, v.port_str);
+	if (v.port_str && parse_port(v.port_str, proto, &v.port))
+		return usage_err("vs", "port: expected a number 1-65535 or a service name, got '%s'",
+				 v.port_str);
+	if (!v.port)
+		return usage_err("vs", "add: missing port PORT");
+
+	nlh = nl_req(NFLB_CMD_VS_NEW);
+	nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
+	mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, v.name);
+	if (v.vip.family == AF_INET)
+		mnl_attr_put(nlh, NFLB_VS_A_ADDR4, 4, &v.vip.v4);
+	else
+		mnl_attr_put(nlh, NFLB_VS_A_ADDR6, 16, &v.vip.v6);
+	mnl_attr_put_u16(nlh, NFLB_VS_A_PORT, v.port);
+	mnl_attr_put_u8(nlh, NFLB_VS_A_PROTO, v.proto);
+	if (v.flags_set)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, v.flags_set);
+	put_common(nlh, &v);
+	mnl_attr_nest_end(nlh, nest);
+	return nl_do(nlh, NULL, NULL);
+}
+
+static int get_flags_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_A_MAX + 1], *vt[NFLB_VS_A_MAX + 1];
+
+	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 &&
+	    nl_parse_nest(tb[NFLB_A_VS], vt, NFLB_VS_A_MAX) == 0)
+		*(uint32_t *)data = attr_u32(vt[NFLB_VS_A_FLAGS]);
+	return 0;
+}
+
+static int vs_set(int argc, char **argv)
+{
+	struct vs_args v = { 0 };
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	uint32_t flags = 0;
+	int r;
+
+	if (argc < 1)
+		return usage_err("vs", "set: missing NAME");
+	if (matches(*argv, "help")) {
+		vs_usage(stdout);
+		return EXIT_OK;
+	}
+	if (check_name("vs", *argv))
+		return EXIT_USAGE;
+	v.name = *argv;
+	r = parse_vs_opts(argc - 1, argv + 1, &v, false);
+	if (r)
+		return r < 0 ? EXIT_OK : r;
+	if (argc == 1)
+		return usage_err("vs", "set: nothing to change");
+
+	if (v.flags_set || v.flags_clear) {
+		/* FLAGS replaces the whole word: read the current one first. */
+		nlh = nl_req(NFLB_CMD_VS_GET);
+		nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
+		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, v.name);
+		mnl_attr_nest_end(nlh, nest);
+		if (nl_do(nlh, get_flags_cb, &flags))
+			return EXIT_ERR;
+		flags = (flags | v.flags_set) & ~v.flags_clear;
+	}
+
+	nlh = nl_req(NFLB_CMD_VS_SET);
+	nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
+	mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, v.name);
+	if (v.flags_set || v.flags_clear)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, flags);
+	put_common(nlh, &v);
+	mnl_attr_nest_end(nlh, nest);
+	return nl_do(nlh, NULL, NULL);
+}
+
+static int vs_del(int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	if (argc < 1)
+		return usage_err("vs", "del: missing NAME");
+	if (argc > 1)
+		return usage_err("vs", "del: unexpected argument '%s'", argv[1]);
+	if (check_name("vs", *argv))
+		return EXIT_USAGE;
+	nlh = nl_req(NFLB_CMD_VS_DEL);
+	nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
+	mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, *argv);
+	mnl_attr_nest_end(nlh, nest);
+	return nl_do(nlh, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void vip_str(const struct nlattr **vt, char *buf, size_t len)
+{
+	if (vt[NFLB_VS_A_ADDR4] && mnl_attr_get_payload_len(vt[NFLB_VS_A_ADDR4]) >= 4)
+		fmt_addr(AF_INET, mnl_attr_get_payload(vt[NFLB_VS_A_ADDR4]), buf, len);
+	else if (vt[NFLB_VS_A_ADDR6] && mnl_attr_get_payload_len(vt[NFLB_VS_A_ADDR6]) >= 16)
+		fmt_addr(AF_INET6, mnl_attr_get_payload(vt[NFLB_VS_A_ADDR6]), buf, len);
+	else
+		snprintf(buf, len, "?");
+}
+
+static const char *sched_str(uint32_t s)
+{
+	return s <= NFLB_SCHED_MAX ? sched_names[s] : "unknown";
+}
+
+/* The part of a line shared by show, monitor and save: the arguments of
+ * "vs add" that rebuild this virtual server. */
+static void vs_text_body(FILE *f, const struct nlattr **vt)
+{
+	char vip[ADDR_STRLEN];
+	uint32_t flags = attr_u32(vt[NFLB_VS_A_FLAGS]);
+
+	vip_str(vt, vip, sizeof(vip));
+	fprintf(f, "%s vip %s port %u proto %s pool %s sched %s",
+		attr_str(vt[NFLB_VS_A_NAME]), vip, attr_u16(vt[NFLB_VS_A_PORT]),
+		proto_name(attr_u8(vt[NFLB_VS_A_PROTO])),
+		attr_str(vt[NFLB_VS_A_POOL]), sched_str(attr_u32(vt[NFLB_VS_A_SCHED])));
+	for (const struct flag_name *fl = vs_flag_names; fl->name; fl++)
+		if (flags & fl->flag)
+			fprintf(f, " %s", fl->name);
+	if (attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]))
+		fprintf(f, " max-sessions %u", attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]));
+	if (attr_u32(vt[NFLB_VS_A_MH_SIZE]))
+		fprintf(f, " mh-size %u", attr_u32(vt[NFLB_VS_A_MH_SIZE]));
+	if (attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]))
+		fprintf(f, " persist %u mask4 %u mask6 %u",
+			attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]),
+			attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]),
+			attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
+}
+
+/* "timeout set vs NAME STATE SECS..." for the states not inherited. */
+static void vs_timeouts_text(FILE *f, const struct nlattr **vt, const char *prefix)
+{
+	uint32_t t[NFLB_STATE_MAX + 1];
+	bool any = false;
+
+	timeouts_get(vt[NFLB_VS_A_TIMEOUTS], t);
+	for (int i = 0; i <= NFLB_STATE_MAX; i++) {
+		if (!t[i])
+			continue;
+		if (!any)
+			fputs(prefix, f);
+		any = true;
+		fprintf(f, " %s %u", timeout_names[i], t[i]);
+	}
+	if (any)
+		fputc('\n', f);
+}
+
+void vs_save_line(FILE *f, const struct nlattr *nest)
+{
+	const struct nlattr *vt[NFLB_VS_A_MAX + 1];
+	char prefix[64];
+
+	if (nl_parse_nest(nest, vt, NFLB_VS_A_MAX) < 0)
+		return;
+	fputs("vs add ", f);
+	vs_text_body(f, vt);
+	fputc('\n', f);
+	snprintf(prefix, sizeof(prefix), "timeout set vs %s", attr_str(vt[NFLB_VS_A_NAME]));
+	vs_timeouts_text(f, vt, prefix);
+}
+
+static void vs_json_fields(const struct nlattr **vt)
+{
+	char vip[ADDR_STRLEN];
+	uint32_t flags = attr_u32(vt[NFLB_VS_A_FLAGS]);
+
+	vip_str(vt, vip, sizeof(vip));
+	jw_str("name", attr_str(vt[NFLB_VS_A_NAME]));
+	jw_str("vip", vip);
+	jw_uint("port", attr_u16(vt[NFLB_VS_A_PORT]));
+	jw_str("proto", proto_name(attr_u8(vt[NFLB_VS_A_PROTO])));
+	jw_str("pool", attr_str(vt[NFLB_VS_A_POOL]));
+	jw_str("sched", sched_str(attr_u32(vt[NFLB_VS_A_SCHED])));
+	jw_arr_open("flags");
+	for (const struct flag_name *fl = vs_flag_names; fl->name; fl++)
+		if (flags & fl->flag)
+			jw_str(NULL, fl->name);
+	jw_arr_close();
+	jw_uint("max_sessions", attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]));
+	jw_uint("active", attr_u32(vt[NFLB_VS_A_ACTIVE]));
+	jw_uint("mh_size", attr_u32(vt[NFLB_VS_A_MH_SIZE]));
+	print_timeouts_json("timeouts", vt[NFLB_VS_A_TIMEOUTS]);
+	jw_obj_open("persist");
+	jw_uint("timeout", attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]));
+	jw_uint("mask4", attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]));
+	jw_uint("mask6", attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
+	jw_obj_close();
+	print_stats_json("stats", vt[NFLB_VS_A_STATS]);
+}
+
+/*
+ * Print one virtual server.  event NULL: a "vs show" entry; otherwise the
+ * event verb ("add", "set", "del") for monitor.
+ */
+void vs_print(const struct nlattr *nest, const char *event)
+{
+	const struct nlattr *vt[NFLB_VS_A_MAX + 1];
+
+	if (nl_parse_nest(nest, vt, NFLB_VS_A_MAX) < 0)
+		return;
+	if (opts.json) {
+		jw_obj_open(NULL);
+		if (event) {
+			jw_str("object", "vs");
+			jw_str("event", event);
+		}
+		vs_json_fields(vt);
+		jw_obj_close();
+		return;
+	}
+	if (event) {
+		if (!strcmp(event, "del")) {
+			printf("vs del %s\n", attr_str(vt[NFLB_VS_A_NAME]));
+			return;
+		}
+		printf("vs %s ", event);
+		vs_text_body(stdout, vt);
+		putchar('\n');
+		return;
+	}
+	vs_text_body(stdout, vt);
+	printf(" active %u\n", attr_u32(vt[NFLB_VS_A_ACTIVE]));
+	vs_timeouts_text(stdout, vt, "    timeouts");
+	if (opts.stats)
+		print_stats_text("    ", vt[NFLB_VS_A_STATS]);
+}
+
+static int show_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_A_MAX + 1];
+
+	(void)data;
+	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 && tb[NFLB_A_VS])
+		vs_print(tb[NFLB_A_VS], NULL);
+	return 0;
+}
+
+static int vs_show(int argc, char **argv)
+{
+	struct nlmsghdr *nlh;
+	int r;
+
+	if (argc > 1)
+		return usage_err("vs", "show: unexpected argument '%s'", argv[1]);
+	if (argc == 1 && check_name("vs", *argv))
+		return EXIT_USAGE;
+	nlh = nl_req(NFLB_CMD_VS_GET);
+	if (opts.json)
+		jw_arr_open(NULL);
+	if (argc == 1) {
+		struct nlattr *nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
+
+		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, *argv);
+		mnl_attr_nest_end(nlh, nest);
+		r = nl_do(nlh, show_cb, NULL);
+	} else {
+		r = nl_dump(nlh, show_cb, NULL);
+	}
+	if (opts.json) {
+		jw_arr_close();
+		jw_end();
+	}
+	return r;
+}
+
+int do_vs(int argc, char **argv)
+{
+	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
+	    matches(*argv, "ls"))
+		return vs_show(argc ? argc - 1 : 0, argv + (argc ? 1 : 0));
+	if (matches(*argv, "add"))
+		return vs_add(argc - 1, argv + 1);
+	if (matches(*argv, "set") || matches(*argv, "change"))
+		return vs_set(argc - 1, argv + 1);
+	if (matches(*argv, "del") || matches(*argv, "delete"))
+		return vs_del(argc - 1, argv + 1);
+	if (matches(*argv, "help")) {
+		vs_usage(stdout);
+		return EXIT_OK;
+	}
+	return usage_err("vs", "unknown command '%s'", *argv);
+}
