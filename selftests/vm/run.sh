@@ -11,7 +11,8 @@
 #
 # Environment: NFLB_VM_CPUS (2), NFLB_VM_MEM (2048M), NFLB_VM_TIMEOUT (1500 s),
 # NFLB_KVM=1 (use KVM instead of TCG), NFLB_VM_ICOUNT=1 (1 vCPU, deterministic
-# instruction counting for benchmarks), NFLB_VM_KVER (kernel version to boot).
+# instruction counting for benchmarks), NFLB_VM_KVER (kernel version to boot),
+# NFLB_VM_RESULTS (results dir to use instead of a new .cache/vm/run.XXXXXX).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -26,7 +27,8 @@ initrd=$("$here/mkinitramfs.sh" "$kver" "$cache") || exit 1
 
 # One results dir per run (several runs may go on at once); old ones are pruned.
 find "$cache" -maxdepth 1 -name 'run.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null
-res=$(mktemp -d "$cache/run.XXXXXX") || exit 1
+res=${NFLB_VM_RESULTS:-$(mktemp -d "$cache/run.XXXXXX")} || exit 1
+mkdir -p "$res"
 ln -sfn "$(basename "$res")" "$cache/last"
 
 # The command goes into a file: the kernel command line only carries its dir.

@@ -8,7 +8,7 @@ pat='Kernel panic|BUG:|WARNING:|Oops|RCU stall|rcu_sched self-detected|rcu: INFO
 for f in "$@"; do
 	[ -s "$f" ] || continue
 	if tr -d '\r' <"$f" | grep -Eq "$pat"; then
-		echo "vm: kernel log problem in $f:" >&2
+		echo "kernel log problem in $f:" >&2
 		tr -d '\r' <"$f" | grep -E -B 3 -A 30 "$pat" | head -n 200 | sed 's/^/klog|  /' >&2
 		exit 1
 	fi

@@ -1,0 +1,85 @@
+# nflb: L4 load balancer kernel module and its CLI. `make help` lists the targets.
+
+# Build against the running kernel when it has a build dir; otherwise (e.g. a host
+# that cannot load modules) against the Debian headers of the kernel the VM boots.
+# Both are expanded lazily, after scripts/deps.sh may have installed the headers.
+KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),/usr/src/linux-headers-$(shell scripts/kver.sh))
+# Release string of KDIR's kernel. Debian's headers report the upstream version
+# through `make kernelrelease` (6.1.x), not the ABI name (6.1.0-N-amd64) that
+# modules live under, so read the one compiled into modules.
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
+
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+# make check T="name ..." runs only the selftests whose path contains a name;
+# VM=0 runs them on this host (root, kernel able to load modules) instead of a VM.
+T ?=
+VM ?= 1
+export KSELFTEST_DIR := $(CURDIR)/.cache/linux-source/tools/testing/selftests
+
+.PHONY: all deps module lbctl selftests check demo install uninstall dkms-install \
+	clean help
+
+all: module lbctl
+
+help:
+	@echo 'make               build kmod/nflb.ko and lbctl/lbctl (KDIR=$(KDIR))'
+	@echo 'make check         host checks, then every selftest in a VM; T="names" filters, VM=0 on this host'
+	@echo 'make demo          boot a VM and show a client balanced over three servers'
+	@echo 'make install       install module (extra/), lbctl, man page into $(PREFIX)'
+	@echo 'make dkms-install  register the module with DKMS so it rebuilds on kernel upgrades'
+	@echo 'make uninstall     remove what make install installed'
+	@echo 'make clean         remove build output'
+
+# Install missing Debian packages (idempotent, fast when nothing is missing).
+deps:
+	@scripts/deps.sh
+
+module: deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lbctl: deps
+	$(MAKE) -C lbctl
+
+# C selftests use kselftest_harness.h from Debian's linux-source tarball.
+selftests: deps
+	@scripts/linux-source.sh >/dev/null
+	$(MAKE) -C selftests
+
+check: deps
+	@T="$(T)" VM="$(VM)" KDIR="$(KDIR)" scripts/check.sh
+
+demo: deps all
+	@if [ "$(VM)" = 0 ]; then scripts/demo.sh; \
+	else selftests/vm/run.sh scripts/demo.sh; fi
+
+# DESTDIR stages everything under a directory (packaging); depmod then runs there.
+install: all
+	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KREL) INSTALL_MOD_DIR=extra \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
+	install -D -m 0755 lbctl/lbctl $(DESTDIR)$(PREFIX)/sbin/lbctl
+	@if [ -f Documentation/lbctl.8 ]; then set -x; \
+		install -D -m 0644 Documentation/lbctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/lbctl.8; fi
+	@c=$$(ls lbctl/*completion* 2>/dev/null | head -n 1); if [ -n "$$c" ]; then set -x; \
+		install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl; fi
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/nflb.ko* $(DESTDIR)$(PREFIX)/sbin/lbctl \
+		$(DESTDIR)$(PREFIX)/share/man/man8/lbctl.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
+
+# DKMS builds from a copy of the module sources in /usr/src/nflb-VERSION.
+dkms-install:
+	@command -v dkms >/dev/null || apt-get install -y --no-install-recommends dkms
+	-dkms remove -m nflb -v $(VERSION) --all 2>/dev/null
+	rm -rf /usr/src/nflb-$(VERSION)
+	mkdir -p /usr/src/nflb-$(VERSION)
+	cp -r Kbuild dkms.conf kmod uapi /usr/src/nflb-$(VERSION)/
+	dkms install -m nflb -v $(VERSION)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C lbctl clean
+	@if [ -f selftests/Makefile ]; then $(MAKE) -C selftests clean; fi

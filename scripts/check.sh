@@ -1,0 +1,135 @@
+#!/bin/bash
+# `make check`: host checks (module W=1 build, checkpatch, sparse, lbctl -Werror,
+# C selftests build), then every selftest in the VM (or on this host with VM=0).
+# KTAP output; each host check counts as one test; the last line is the tally
+# "N passed, N failed, N skipped" over everything. Exit 1 on any failure.
+# Env (set by the Makefile): KDIR, T (selftest name filters), VM (0 = no VM).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+repo=$PWD
+: "${KDIR:?KDIR not set (run via make check)}"
+T=${T:-}
+VM=${VM:-1}
+logs=$repo/.cache/check
+rm -rf "$logs"
+mkdir -p "$logs"
+
+passed=0 failed=0 skipped=0 n=0
+ok() { n=$((n + 1)) passed=$((passed + 1)); echo "ok $n - $1"; }
+skip() { n=$((n + 1)) skipped=$((skipped + 1)); echo "ok $n - $1 # SKIP $2"; }
+# fail DESC LOG: print the log's relevant part indented, as KTAP diagnostics.
+fail() {
+	n=$((n + 1)) failed=$((failed + 1))
+	sed 's/^/    # /' "$2" | head -n 150
+	echo "not ok $n - $1 # full log: ${2#"$repo"/}"
+}
+# Lines that make a build "not clean".
+warnings() { grep -E '(warning|error):|^WARNING:' "$1"; }
+
+# shellcheck disable=SC2086
+ntests=$(selftests/run_tests.sh --list $T | wc -l)
+start=$(date +%s)
+echo "TAP version 13"
+echo "1..$((5 + ntests))"
+echo "# host checks (kernel headers: $KDIR)"
+
+# 1. The module, rebuilt from scratch with W=1: warnings only show on compile.
+l=$logs/module-w1.log
+make -C "$KDIR" M="$repo" clean >/dev/null 2>&1
+if make -C "$KDIR" M="$repo" W=1 modules >"$l" 2>&1 && ! warnings "$l" >"$l.hits"; then
+	# <linux/nflb.h> must resolve to uapi/ in this tree (see Kbuild).
+	if grep -h 'linux/nflb\.h' kmod/.*.o.cmd | grep -v "$repo/uapi/linux/nflb.h" >"$l.hits"; then
+		echo "kmod: <linux/nflb.h> resolved outside $repo/uapi:" | cat - "$l.hits" >"$l"
+		fail "kmod: W=1 build" "$l"
+	else
+		ok "kmod: W=1 build, no warnings"
+	fi
+else
+	{ cat "$l.hits"; echo "--- tail of the build log:"; tail -n 30 "$l"; } >"$l.show"
+	fail "kmod: W=1 build, no warnings" "$l.show"
+fi
+
+# 2. checkpatch --strict, from Debian's linux-source.
+l=$logs/checkpatch.log
+if ! src=$(scripts/linux-source.sh 2>"$l"); then
+	fail "kmod: checkpatch --strict" "$l"
+elif perl "$src/scripts/checkpatch.pl" --strict --no-tree --show-types --color=never \
+	-f kmod/*.[ch] uapi/linux/nflb.h >"$l" 2>&1; then
+	ok "kmod: checkpatch --strict"
+else
+	grep -v '^total: 0 errors, 0 warnings, 0 checks' "$l" >"$l.show"
+	fail "kmod: checkpatch --strict" "$l.show"
+fi
+
+# 3. sparse over every source file (C=2 checks without recompiling).
+l=$logs/sparse.log
+if ! command -v sparse >/dev/null; then
+	skip "kmod: sparse" "sparse not installed"
+elif make -C "$KDIR" M="$repo" C=2 modules >"$l" 2>&1 && ! warnings "$l" >"$l.hits"; then
+	ok "kmod: sparse"
+else
+	{ cat "$l.hits"; echo "--- tail of the log:"; tail -n 20 "$l"; } >"$l.show"
+	fail "kmod: sparse" "$l.show"
+fi
+
+# 4. lbctl with warnings as errors, rebuilt from scratch.
+l=$logs/lbctl.log
+if make -C lbctl clean >/dev/null 2>&1 &&
+	make -C lbctl CFLAGS_EXTRA="-Wall -Wextra -Werror" >"$l" 2>&1 && ! warnings "$l" >/dev/null; then
+	ok "lbctl: build with -Wall -Wextra -Werror"
+else
+	fail "lbctl: build with -Wall -Wextra -Werror" "$l"
+fi
+
+# 5. C selftests (built here, run in the VM).
+l=$logs/selftests.log
+if src=$(scripts/linux-source.sh 2>"$l") &&
+	make -C selftests KSELFTEST_DIR="$src/tools/testing/selftests" >>"$l" 2>&1 &&
+	! warnings "$l" >/dev/null; then
+	ok "selftests: build C tests"
+else
+	fail "selftests: build C tests" "$l"
+fi
+echo "# host checks took $(($(date +%s) - start))s"
+
+# Selftests. run_tests.sh continues our numbering and tally, and leaves its counts
+# in the results dir, also when the guest dies half-way.
+res=$(mktemp -d "$repo/.cache/check-results.XXXXXX")
+trap 'rm -rf "$res"' EXIT
+export NFLB_KTAP_BASE="$passed $failed $skipped"
+printf -v cmd 'selftests/run_tests.sh'
+for f in $T; do printf -v cmd '%s %q' "$cmd" "$f"; done
+if [ "$VM" = 0 ]; then
+	echo "# selftests on this host (VM=0)"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "# VM=0 needs root"
+		rc=1
+	else
+		NFLB_RESULTS=$res $cmd
+		rc=$?
+	fi
+else
+	echo "# selftests in a VM (selftests/vm/run.sh)"
+	NFLB_VM_RESULTS=$res selftests/vm/run.sh "$cmd" 2>&1
+	rc=$?
+	if [ -s "$res/console.log" ]; then
+		cp "$res/console.log" "$logs/vm-console.log"
+		[ -f "$res/dmesg.txt" ] && cp "$res/dmesg.txt" "$logs/vm-dmesg.txt"
+	fi
+fi
+
+# The last line must be the tally over everything. When the run failed for a
+# reason no test counted (kernel splat outside a test, guest crash, timeout), count
+# that as one more failure; after a failed VM run the runner's own messages came
+# after run_tests' tally, so print it again.
+if [ -s "$res/tally" ]; then
+	read -r passed failed skipped <"$res/tally"
+fi
+if [ "$rc" -ne 0 ]; then
+	if [ "$failed" -eq 0 ] || [ ! -s "$res/tally" ]; then
+		n=$((passed + failed + skipped + 1)) failed=$((failed + 1))
+		echo "not ok $n - selftests run (exit $rc; kernel log: .cache/check/vm-console.log)"
+	fi
+	echo "$passed passed, $failed failed, $skipped skipped"
+fi
+[ "$failed" -eq 0 ]
