@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Netfilter entry points.
+ *
+ * PRE_ROUTING runs after defragmentation and before conntrack: packets of a
+ * session, or to a VIP, are claimed there (marked untracked, so conntrack
+ * leaves them alone), client packets are DNATed to their member before the
+ * routing decision, and TCP state is tracked in both directions.
+ * POST_ROUTING rewrites the source of member replies back to VIP:port after
+ * routing, so rp_filter and the routing decision saw the real addresses.
+ */
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/tcp.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/tcp.h>
+#include "main.h"
+#include "nat.h"
+#include "packet.h"
+#include "sched.h"
+#include "service.h"
+#include "hooks.h"
+
+/* After defrag (-400) and raw (-300), before conntrack (-200). */
+#define NFLB_PRI_PRE	(NF_IP_PRI_CONNTRACK - 50)
+/* After nftables' filter/srcnat chains have seen the real source. */
+#define NFLB_PRI_POST	(NF_IP_PRI_NAT_SRC + 10)
+
+static void nflb_claim(struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+}
+
+static bool nflb_claimed(const struct sk_buff *skb)
+{
+	return skb->_nfct == IP_CT_UNTRACKED;
+}
+
+static void nflb_drop_count(struct nflb_net *ln, struct nflb_vs *vs,
+			    int reason)
+{
+	nflb_stats_add(ln->stats, NFLB_C_DROP_FIRST + reason, 1);
+	if (vs)
+		nflb_stats_add(vs->stats, NFLB_C_DROP_FIRST + reason, 1);
+}
+
+/* Next TCP state after a segment with @flags in direction @dir. */
+static u8 nflb_tcp_next(u8 state, enum nflb_dir dir, u8 flags)
+{
+	bool orig = dir == NFLB_DIR_ORIG;
+
+	if (flags & NFLB_TCP_RST)
+		return NFLB_TCP_CLOSE;
+	if (flags & NFLB_TCP_SYN) {
+		if (!orig && (flags & NFLB_TCP_ACK) &&
+		    state == NFLB_TCP_SYN_SENT)
+			return NFLB_TCP_SYN_RECV;
+		return state;
+	}
+	if (flags & NFLB_TCP_FIN) {
+		switch (state) {
+		case NFLB_TCP_SYN_RECV:
+		case NFLB_TCP_ESTABLISHED:
+			return orig ? NFLB_TCP_FIN_WAIT : NFLB_TCP_CLOSE_WAIT;
+		case NFLB_TCP_FIN_WAIT:
+			return orig ? state : NFLB_TCP_LAST_ACK;
+		case NFLB_TCP_CLOSE_WAIT:
+			return orig ? NFLB_TCP_LAST_ACK : state;
+		default:
+			return state;
+		}
+	}
+	if (flags & NFLB_TCP_ACK) {
+		if (state == NFLB_TCP_SYN_RECV && orig)
+			return NFLB_TCP_ESTABLISHED;
+		if (state == NFLB_TCP_LAST_ACK)
+			return NFLB_TCP_TIME_WAIT;
+	}
+	return state;
+}
+
+static void nflb_tcp_track(struct nflb_session *s, enum nflb_dir dir,
+			   const struct nflb_pkt *pkt)
+{
+	u32 end = pkt->seq + pkt->seg_len;
+	u8 next;
+
+	if (!(pkt->tcp_flags & NFLB_TCP_RST)) {
+		/* Highest sequence seen per side: what a RST must carry. */
+		if (dir == NFLB_DIR_REPLY && !s->seen_reply) {
+			s->seen_reply = 1;
+			s->seq_next[dir] = end;
+		} else if (after(end, s->seq_next[dir])) {
+			s->seq_next[dir] = end;
+		}
+	}
+	next = nflb_tcp_next(s->state, dir, pkt->tcp_flags);
+	if (next != s->state)
+		WRITE_ONCE(s->state, next);
+}
+
+static bool nflb_is_syn(const struct nflb_pkt *pkt)
+{
+	return (pkt->tcp_flags & (NFLB_TCP_SYN | NFLB_TCP_ACK | NFLB_TCP_RST)) ==
+	       NFLB_TCP_SYN;
+}
+
+/* A fresh SYN on a finished session's tuple starts over (port reuse). */
+static bool nflb_is_restart(const struct nflb_session *s, enum nflb_dir dir,
+			    const struct nflb_pkt *pkt)
+{
+	return dir == NFLB_DIR_ORIG && nflb_is_syn(pkt) &&
+	       (s->state == NFLB_TCP_TIME_WAIT || s->state == NFLB_TCP_CLOSE);
+}
+
+/* A packet of an existing session, in PRE_ROUTING. */
+static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
+				     const struct nflb_pkt *pkt,
+				     struct nflb_session *s, enum nflb_dir dir)
+{
+	bool in = dir == NFLB_DIR_ORIG;
+
+	nflb_claim(skb);
+	if (pkt->flow.proto == IPPROTO_TCP)
+		nflb_tcp_track(s, dir, pkt);
+	nflb_session_touch(ln, s);
+	nflb_stats_pkt(s->vs->stats, in, skb->len);
+	nflb_stats_pkt(s->member->stats, in, skb->len);
+	if (!in)
+		return NF_ACCEPT;	/* SNAT happens in POST_ROUTING */
+	if (unlikely(!nflb_nat_dnat(skb, pkt, s))) {
+		nflb_drop_count(ln, s->vs, NFLB_DROP_NOMEM);
+		return NF_DROP;
+	}
+	return NF_ACCEPT;
+}
+
+/* First packet of a flow to a VIP: decide, pick a member, create. */
+static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
+				 const struct nf_hook_state *st,
+				 const struct nflb_pkt *pkt, struct nflb_vs *vs)
+{
+	struct nflb_member *m;
+	struct nflb_session *s;
+	enum nflb_dir dir;
+	int reason;
+	u8 state = NFLB_UDP;
+
+	if (pkt->flow.proto == IPPROTO_TCP) {
+		if (nflb_is_syn(pkt)) {
+			state = NFLB_TCP_SYN_SENT;
+		} else if ((READ_ONCE(vs->flags) & NFLB_VS_F_LOOSE) &&
+			   !(pkt->tcp_flags & NFLB_TCP_RST)) {
+			state = NFLB_TCP_ESTABLISHED;
+		} else {
+			nflb_drop_count(ln, vs, NFLB_DROP_NO_SESSION);
+			return NF_DROP;
+		}
+	}
+	if (unlikely(!nflb_pkt_csum_ok(skb, st->pf, st->hook, pkt))) {
+		nflb_drop_count(ln, vs, NFLB_DROP_BAD_CSUM);
+		return NF_DROP;
+	}
+	m = nflb_sched_pick(vs, &pkt->flow);
+	if (unlikely(!m)) {
+		nflb_drop_count(ln, vs, NFLB_DROP_NO_MEMBER);
+		return NF_DROP;
+	}
+	s = nflb_session_create(ln, &pkt->flow, vs, m, state, &reason);
+	if (unlikely(!s)) {
+		if (reason != -EEXIST) {
+			nflb_drop_count(ln, vs, reason);
+			return NF_DROP;
+		}
+		/* Lost a race with another CPU creating the same session. */
+		s = nflb_session_find(ln, &pkt->flow, &dir);
+		if (!s || dir != NFLB_DIR_ORIG)
+			return NF_DROP;
+	}
+	if (state != NFLB_UDP)
+		s->seq_next[NFLB_DIR_ORIG] = pkt->seq + pkt->seg_len;
+	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG);
+}
+
+static unsigned int nflb_pre_icmp(struct sk_buff *skb,
+				  const struct nflb_pkt *pkt,
+				  struct nflb_session *s, enum nflb_dir dir,
+				  struct nflb_net *ln)
+{
+	nflb_claim(skb);
+	if (dir != NFLB_DIR_ORIG)
+		return NF_ACCEPT;	/* towards the client: POST_ROUTING */
+	if (unlikely(!nflb_nat_icmp(skb, pkt, s, dir)))
+		return NF_DROP;
+	nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
+	return NF_ACCEPT;
+}
+
+static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *st)
+{
+	struct nflb_net *ln = priv;
+	struct nflb_session *s;
+	struct nflb_pkt pkt;
+	enum nflb_dir dir;
+	struct nflb_vs *vs;
+
+	/* Nothing configured and nothing left over: cheapest possible exit. */
+	if (!READ_ONCE(ln->vs_count) && !atomic_read(&ln->tbl.count))
+		return NF_ACCEPT;
+
+	switch (nflb_pkt_parse(skb, st->pf, &pkt)) {
+	case NFLB_PKT_IGNORE:
+		return NF_ACCEPT;
+	case NFLB_PKT_MALFORMED:
+		nflb_drop_count(ln, NULL, NFLB_DROP_MALFORMED);
+		return NF_DROP;
+	case NFLB_PKT_ICMP_ERR:
+		s = nflb_session_find(ln, &pkt.flow, &dir);
+		return s ? nflb_pre_icmp(skb, &pkt, s, dir, ln) : NF_ACCEPT;
+	case NFLB_PKT_L4:
+		break;
+	}
+
+	s = nflb_session_find(ln, &pkt.flow, &dir);
+	if (s) {
+		if (likely(!nflb_is_restart(s, dir, &pkt)))
+			return nflb_pre_session(ln, skb, &pkt, s, dir);
+		nflb_session_expire(ln, s, false);
+	}
+	vs = nflb_vs_lookup(ln, pkt.flow.family, pkt.flow.proto, &pkt.flow.dst,
+			    pkt.flow.dport);
+	if (!vs)
+		return NF_ACCEPT;
+	return nflb_pre_new(ln, skb, st, &pkt, vs);
+}
+
+static unsigned int nflb_hook_post(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *st)
+{
+	struct nflb_net *ln = priv;
+	struct nflb_session *s;
+	struct nflb_pkt pkt;
+	enum nflb_dir dir;
+	enum nflb_parse kind;
+
+	/*
+	 * Replies were claimed in PRE_ROUTING.  ICMP errors about DNATed
+	 * packets may also be generated by this box (e.g. "fragmentation
+	 * needed" from ip_forward()), which never passed PRE_ROUTING.
+	 */
+	if (!nflb_claimed(skb)) {
+		u8 proto = st->pf == NFPROTO_IPV4 ? ip_hdr(skb)->protocol :
+						    ipv6_hdr(skb)->nexthdr;
+
+		if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6)
+			return NF_ACCEPT;
+	}
+	if (!atomic_read(&ln->tbl.count))
+		return NF_ACCEPT;
+
+	kind = nflb_pkt_parse(skb, st->pf, &pkt);
+	if (kind != NFLB_PKT_L4 && kind != NFLB_PKT_ICMP_ERR)
+		return NF_ACCEPT;
+	s = nflb_session_find(ln, &pkt.flow, &dir);
+	if (!s || dir != NFLB_DIR_REPLY)
+		return NF_ACCEPT;
+	if (kind == NFLB_PKT_ICMP_ERR) {
+		if (unlikely(!nflb_nat_icmp(skb, &pkt, s, dir)))
+			return NF_DROP;
+		nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
+		return NF_ACCEPT;
+	}
+	if (unlikely(!nflb_nat_snat(skb, &pkt, s))) {
+		nflb_drop_count(ln, s->vs, NFLB_DROP_NOMEM);
+		return NF_DROP;
+	}
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops nflb_hook_tmpl[] = {
+	{
+		.hook = nflb_hook_pre,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NFLB_PRI_PRE,
+	}, {
+		.hook = nflb_hook_post,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NFLB_PRI_POST,
+	}, {
+		.hook = nflb_hook_pre,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		.priority = NFLB_PRI_PRE,
+	}, {
+		.hook = nflb_hook_post,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		.priority = NFLB_PRI_POST,
+	},
+};
+
+int nflb_hooks_register(struct nflb_net *ln)
+{
+	int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(nflb_hook_tmpl) != ARRAY_SIZE(ln->hook_ops));
+	for (i = 0; i < ARRAY_SIZE(nflb_hook_tmpl); i++) {
+		ln->hook_ops[i] = nflb_hook_tmpl[i];
+		ln->hook_ops[i].priv = ln;
+	}
+	return nf_register_net_hooks(ln->net, ln->hook_ops,
+				     ARRAY_SIZE(ln->hook_ops));
+}
+
+void nflb_hooks_unregister(struct nflb_net *ln)
+{
+	nf_unregister_net_hooks(ln->net, ln->hook_ops,
+				ARRAY_SIZE(ln->hook_ops));
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nflb: an L4 load balancer and session device in netfilter hooks.
+ *
+ * Module and per-netns setup.  Every network namespace gets its own session
+ * table, configuration, counters and hooks; nothing is shared between
+ * namespaces but the slab caches and the genetlink family.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include "hooks.h"
+#include "main.h"
+#include "netlink.h"
+#include "service.h"
+
+static unsigned int nflb_net_id __read_mostly;
+
+/* Defaults as IPVS's, in seconds, indexed by enum nflb_state. */
+static const u32 nflb_default_timeouts[NFLB_STATE_MAX + 1] = {
+	[NFLB_TCP_SYN_SENT] = 120,
+	[NFLB_TCP_SYN_RECV] = 60,
+	[NFLB_TCP_ESTABLISHED] = 900,
+	[NFLB_TCP_FIN_WAIT] = 120,
+	[NFLB_TCP_CLOSE_WAIT] = 60,
+	[NFLB_TCP_LAST_ACK] = 30,
+	[NFLB_TCP_TIME_WAIT] = 120,
+	[NFLB_TCP_CLOSE] = 10,
+	[NFLB_UDP] = 300,
+};
+
+struct nflb_net *nflb_net(const struct net *net)
+{
+	return net_generic(net, nflb_net_id);
+}
+
+void nflb_net_defaults(struct nflb_net *ln)
+{
+	int i;
+
+	for (i = 0; i <= NFLB_STATE_MAX; i++)
+		WRITE_ONCE(ln->timeouts[i], nflb_default_timeouts[i]);
+	WRITE_ONCE(ln->max_sessions, NFLB_MAX_SESSIONS_DEFAULT);
+}
+
+static int nflb_defrag_enable(struct net *net)
+{
+	int err = nf_defrag_ipv4_enable(net);
+
+	if (err)
+		return err;
+	err = nf_defrag_ipv6_enable(net);
+	if (err)
+		nf_defrag_ipv4_disable(net);
+	return err;
+}
+
+static void nflb_defrag_disable(struct net *net)
+{
+	nf_defrag_ipv6_disable(net);
+	nf_defrag_ipv4_disable(net);
+}
+
+static int __net_init nflb_net_init(struct net *net)
+{
+	struct nflb_net *ln = nflb_net(net);
+	int i, err;
+
+	ln->net = net;
+	mutex_init(&ln->cfg_mutex);
+	INIT_LIST_HEAD(&ln->vs_list);
+	INIT_LIST_HEAD(&ln->pool_list);
+	for (i = 0; i < ARRAY_SIZE(ln->vs_hash); i++)
+		INIT_HLIST_HEAD(&ln->vs_hash[i]);
+	nflb_net_defaults(ln);
+
+	ln->stats = nflb_stats_alloc();
+	if (!ln->stats)
+		return -ENOMEM;
+	err = nflb_table_init(ln);
+	if (err)
+		goto free_stats;
+	/* Fragments to a VIP are reassembled before our hook, as for IPVS. */
+	err = nflb_defrag_enable(net);
+	if (err)
+		goto destroy_table;
+	err = nflb_hooks_register(ln);
+	if (err)
+		goto defrag_off;
+	return 0;
+
+defrag_off:
+	nflb_defrag_disable(net);
+destroy_table:
+	nflb_table_destroy(ln);
+free_stats:
+	nflb_stats_free(ln->stats);
+	return err;
+}
+
+/*
+ * The hooks go first (nf_unregister_net_hooks() waits for packets in
+ * flight), then sessions, then configuration.  The RCU callbacks queued
+ * here touch only the objects they free, never @ln; rcu_barrier() in module
+ * exit waits for them before the slab caches go.
+ */
+static void __net_exit nflb_net_exit(struct net *net)
+{
+	struct nflb_net *ln = nflb_net(net);
+
+	nflb_hooks_unregister(ln);
+	nflb_defrag_disable(net);
+	mutex_lock(&ln->cfg_mutex);
+	nflb_table_destroy(ln);
+	nflb_service_flush(ln);
+	mutex_unlock(&ln->cfg_mutex);
+	nflb_stats_free(ln->stats);
+}
+
+static struct pernet_operations nflb_net_ops = {
+	.init = nflb_net_init,
+	.exit = nflb_net_exit,
+	.id = &nflb_net_id,
+	.size = sizeof(struct nflb_net),
+};
+
+static int __init nflb_init(void)
+{
+	int err;
+
+	err = nflb_session_init();
+	if (err)
+		return err;
+	err = register_pernet_subsys(&nflb_net_ops);
+	if (err)
+		goto session_exit;
+	err = nflb_genl_init();
+	if (err)
+		goto pernet_exit;
+	pr_info("nflb %s loaded: session %zu bytes (IPv4), %zu (IPv6)\n",
+		NFLB_VERSION, nflb_session_size(AF_INET),
+		nflb_session_size(AF_INET6));
+	return 0;
+
+pernet_exit:
+	unregister_pernet_subsys(&nflb_net_ops);
+session_exit:
+	nflb_session_exit();
+	return err;
+}
+
+static void __exit nflb_exit(void)
+{
+	nflb_genl_exit();
+	unregister_pernet_subsys(&nflb_net_ops);
+	rcu_barrier();
+	nflb_session_exit();
+}
+
+module_init(nflb_init);
+module_exit(nflb_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("nflb developers");
+MODULE_DESCRIPTION("L4 load balancer and session device (netfilter hooks)");
+MODULE_VERSION(NFLB_VERSION);
+MODULE_ALIAS_GENL_FAMILY(NFLB_GENL_NAME);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NFLB_MAIN_H
+#define _NFLB_MAIN_H
+
+#include <linux/mutex.h>
+#include <linux/list.h>
+#include <linux/netfilter.h>
+#include <net/net_namespace.h>
+#include <linux/nflb.h>
+#include "session.h"
+#include "stats.h"
+
+#define NFLB_VERSION		"0.1.0"
+#define NFLB_VS_HASH_BITS	8
+
+/*
+ * All of nflb's state in one network namespace.
+ *
+ * Configuration (vs_list, pool_list, the counts, vs_hash membership) is
+ * changed only under cfg_mutex.  The datapath reads vs_hash under RCU and
+ * the global settings with READ_ONCE; see Documentation/design.rst.
+ */
+struct nflb_net {
+	struct net *net;
+	struct mutex cfg_mutex;
+	struct list_head vs_list;
+	struct list_head pool_list;
+	unsigned int vs_count;		/* READ_ONCE on the fast path */
+	unsigned int pool_count;
+	unsigned int member_count;
+	struct hlist_head vs_hash[1 << NFLB_VS_HASH_BITS];
+
+	u32 timeouts[NFLB_STATE_MAX + 1];	/* seconds */
+	u32 max_sessions;
+
+	struct nflb_table tbl;
+	struct nflb_stats __percpu *stats;
+	struct nf_hook_ops hook_ops[4];
+};
+
+struct nflb_net *nflb_net(const struct net *net);
+void nflb_net_defaults(struct nflb_net *ln);
+
+#endif /* _NFLB_MAIN_H */

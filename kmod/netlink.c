@@ -1,0 +1,1552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "nflb" generic netlink family: configuration and observation.
+ *
+ * Every command validates strictly against its own policy (resv_start_op
+ * covers all commands), so an attribute a command does not take is refused
+ * rather than ignored.  Handlers run under genl_mutex (the family is not
+ * parallel_ops) and take the netns' cfg_mutex for the objects they touch.
+ * Changes are announced on the "events" multicast group.
+ */
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/netns/generic.h>
+#include "compat.h"
+#include "main.h"
+#include "sched.h"
+#include "service.h"
+#include "netlink.h"
+
+static struct genl_family nflb_family;
+
+enum nflb_mcgrp { NFLB_MCGRP_EVENTS_ID };
+
+static const struct genl_multicast_group nflb_mcgrps[] = {
+	[NFLB_MCGRP_EVENTS_ID] = { .name = NFLB_MCGRP_EVENTS },
+};
+
+#define NFLB_NAME_POLICY { .type = NLA_NUL_STRING, .len = NFLB_NAME_MAX - 1 }
+#define NFLB_READ_ONLY { .type = NLA_REJECT, \
+			 .reject_message = "attribute is read-only" }
+
+static struct netlink_range_validation nflb_secs_range = {
+	.max = NFLB_TIMEOUT_MAX_SECS,
+};
+
+static struct netlink_range_validation nflb_vs_limit_range = {
+	.max = NFLB_MAX_SESSIONS_LIMIT,
+};
+
+static struct netlink_range_validation nflb_global_limit_range = {
+	.min = 1,
+	.max = NFLB_MAX_SESSIONS_LIMIT,
+};
+
+static const struct nla_policy nflb_timeout_policy[NFLB_TIMEOUT_A_MAX + 1] = {
+	[NFLB_TIMEOUT_A_TCP_SYN_SENT ... NFLB_TIMEOUT_A_UDP] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_secs_range),
+};
+
+static const struct nla_policy nflb_vs_policy[NFLB_VS_A_MAX + 1] = {
+	[NFLB_VS_A_NAME] = NFLB_NAME_POLICY,
+	[NFLB_VS_A_ADDR4] = { .type = NLA_BE32 },
+	[NFLB_VS_A_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_VS_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[NFLB_VS_A_PROTO] = { .type = NLA_U8 },
+	[NFLB_VS_A_POOL] = NFLB_NAME_POLICY,
+	[NFLB_VS_A_SCHED] = NLA_POLICY_MAX(NLA_U32, NFLB_SCHED_MAX),
+	[NFLB_VS_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFLB_VS_F_ALL),
+	[NFLB_VS_A_MAX_SESSIONS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							 &nflb_vs_limit_range),
+	[NFLB_VS_A_TIMEOUTS] = NLA_POLICY_NESTED(nflb_timeout_policy),
+	[NFLB_VS_A_ACTIVE] = NFLB_READ_ONLY,
+	[NFLB_VS_A_STATS] = NFLB_READ_ONLY,
+	[NFLB_VS_A_MH_SIZE] = { .type = NLA_U32 },
+	[NFLB_VS_A_PERSIST_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							    &nflb_secs_range),
+	[NFLB_VS_A_PERSIST_MASK4] = NLA_POLICY_MAX(NLA_U8, 32),
+	[NFLB_VS_A_PERSIST_MASK6] = NLA_POLICY_MAX(NLA_U8, 128),
+	[NFLB_VS_A_PAD] = NFLB_READ_ONLY,
+};
+
+static const struct nla_policy nflb_pool_policy[NFLB_POOL_A_MAX + 1] = {
+	[NFLB_POOL_A_NAME] = NFLB_NAME_POLICY,
+	[NFLB_POOL_A_MEMBERS] = NFLB_READ_ONLY,
+	[NFLB_POOL_A_USERS] = NFLB_READ_ONLY,
+	[NFLB_POOL_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFLB_POOL_F_ALL),
+	[NFLB_POOL_A_MIN_ACTIVE] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy nflb_member_policy[NFLB_MEMBER_A_MAX + 1] = {
+	[NFLB_MEMBER_A_POOL] = NFLB_NAME_POLICY,
+	[NFLB_MEMBER_A_ADDR4] = { .type = NLA_BE32 },
+	[NFLB_MEMBER_A_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_MEMBER_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[NFLB_MEMBER_A_WEIGHT] = NLA_POLICY_MAX(NLA_U32, 65535),
+	[NFLB_MEMBER_A_STATE] = NLA_POLICY_MAX(NLA_U8, NFLB_MEMBER_STATE_MAX),
+	[NFLB_MEMBER_A_MAX_CONNS] = { .type = NLA_U32 },
+	[NFLB_MEMBER_A_ACTIVE] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_STATS] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_PRIORITY] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy nflb_global_policy[NFLB_GLOBAL_A_MAX + 1] = {
+	[NFLB_GLOBAL_A_TIMEOUTS] = NLA_POLICY_NESTED(nflb_timeout_policy),
+	[NFLB_GLOBAL_A_MAX_SESSIONS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_global_limit_range),
+};
+
+static const struct nla_policy nflb_filter_policy[NFLB_FILTER_A_MAX + 1] = {
+	[NFLB_FILTER_A_VS] = NFLB_NAME_POLICY,
+	[NFLB_FILTER_A_MEMBER4] = { .type = NLA_BE32 },
+	[NFLB_FILTER_A_MEMBER6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_FILTER_A_MEMBER_PORT] = { .type = NLA_U16 },
+	[NFLB_FILTER_A_CLIENT4] = { .type = NLA_BE32 },
+	[NFLB_FILTER_A_CLIENT6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_FILTER_A_CLIENT_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
+};
+
+static const struct nla_policy nflb_vs_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_VS] = NLA_POLICY_NESTED(nflb_vs_policy),
+};
+
+static const struct nla_policy nflb_pool_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_POOL] = NLA_POLICY_NESTED(nflb_pool_policy),
+};
+
+static const struct nla_policy nflb_member_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_MEMBER] = NLA_POLICY_NESTED(nflb_member_policy),
+};
+
+static const struct nla_policy nflb_global_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_GLOBAL] = NLA_POLICY_NESTED(nflb_global_policy),
+};
+
+static const struct nla_policy nflb_filter_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_FILTER] = NLA_POLICY_NESTED(nflb_filter_policy),
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static struct nflb_net *nflb_info_ln(struct genl_info *info)
+{
+	return nflb_net(genl_info_net(info));
+}
+
+/* Parses the command's one object nest; it must be present. */
+static int nflb_parse_obj(struct genl_info *info, int type,
+			  const struct nla_policy *policy, int max,
+			  struct nlattr **tb)
+{
+	if (GENL_REQ_ATTR_CHECK(info, type))
+		return -EINVAL;
+	return nla_parse_nested(tb, max, info->attrs[type], policy,
+				info->extack);
+}
+
+static int nflb_get_name(struct nlattr **tb, int type, char *name,
+			 struct netlink_ext_ack *extack, struct nlattr *nest)
+{
+	if (!tb[type]) {
+		NL_SET_ERR_ATTR_MISS(extack, nest, type);
+		NL_SET_ERR_MSG(extack, "name is required");
+		return -EINVAL;
+	}
+	nla_strscpy(name, tb[type], NFLB_NAME_MAX);
+	if (!nflb_valid_name(name)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[type],
+				    "invalid name: use 1-31 of [A-Za-z0-9_.-]");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Exactly one of an ADDR4/ADDR6 pair; fills family and address. */
+static int nflb_get_addr(struct nlattr **tb, int a4, int a6, u8 *family,
+			 union nf_inet_addr *addr,
+			 struct netlink_ext_ack *extack, struct nlattr *nest,
+			 bool required)
+{
+	memset(addr, 0, sizeof(*addr));
+	if (tb[a4] && tb[a6]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[a6],
+				    "give either an IPv4 or an IPv6 address");
+		return -EINVAL;
+	}
+	if (tb[a4]) {
+		*family = AF_INET;
+		addr->ip = nla_get_in_addr(tb[a4]);
+	} else if (tb[a6]) {
+		*family = AF_INET6;
+		addr->in6 = nla_get_in6_addr(tb[a6]);
+	} else if (required) {
+		NL_SET_ERR_ATTR_MISS(extack, nest, a4);
+		NL_SET_ERR_MSG(extack, "address is required");
+		return -EINVAL;
+	} else {
+		*family = 0;
+	}
+	return 0;
+}
+
+static int nflb_put_addr(struct sk_buff *skb, int a4, int a6, u8 family,
+			 const union nf_inet_addr *addr)
+{
+	if (family == AF_INET)
+		return nla_put_in_addr(skb, a4, addr->ip);
+	return nla_put_in6_addr(skb, a6, &addr->in6);
+}
+
+static int nflb_put_timeouts(struct sk_buff *skb, int type, const u32 *t)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i <= NFLB_STATE_MAX; i++)
+		if (nla_put_u32(skb, i + 1, t[i]))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Copies the given timeouts; @allow_zero for per-VS "inherit". */
+static int nflb_get_timeouts(struct nlattr *attr, u32 *t, bool allow_zero,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_TIMEOUT_A_MAX + 1];
+	u32 v[NFLB_STATE_MAX + 1];
+	int i, err;
+
+	err = nla_parse_nested(tb, NFLB_TIMEOUT_A_MAX, attr,
+			       nflb_timeout_policy, extack);
+	if (err)
+		return err;
+	for (i = 0; i <= NFLB_STATE_MAX; i++) {
+		v[i] = t[i];
+		if (!tb[i + 1])
+			continue;
+		v[i] = nla_get_u32(tb[i + 1]);
+		if (!v[i] && !allow_zero) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[i + 1],
+					    "timeout must be at least 1 second");
+			return -EINVAL;
+		}
+	}
+	memcpy(t, v, sizeof(v));
+	return 0;
+}
+
+static void *nflb_put_hdr(struct sk_buff *skb, u32 portid, u32 seq,
+			  int flags, u8 cmd)
+{
+	return genlmsg_put(skb, portid, seq, &nflb_family, flags, cmd);
+}
+
+/* Sends @msg to "events" listeners of @net, or frees it. */
+static void nflb_notify(struct net *net, struct sk_buff *msg)
+{
+	genlmsg_multicast_netns(&nflb_family, net, msg, 0,
+				NFLB_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
+static bool nflb_has_listeners(struct net *net)
+{
+	return genl_has_listeners(&nflb_family, net, NFLB_MCGRP_EVENTS_ID);
+}
+
+/* ---- fill ------------------------------------------------------------- */
+
+static int nflb_fill_vs(struct sk_buff *skb, struct nflb_vs *vs, u32 portid,
+			u32 seq, int flags, u8 cmd)
+{
+	struct nflb_pool *pool = rcu_dereference_protected(vs->pool, true);
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_VS);
+	if (!nest ||
+	    nla_put_string(skb, NFLB_VS_A_NAME, vs->name) ||
+	    nflb_put_addr(skb, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6, vs->family,
+			  &vs->vip) ||
+	    nla_put_u16(skb, NFLB_VS_A_PORT, ntohs(vs->port)) ||
+	    nla_put_u8(skb, NFLB_VS_A_PROTO, vs->proto) ||
+	    nla_put_string(skb, NFLB_VS_A_POOL, pool->name) ||
+	    nla_put_u32(skb, NFLB_VS_A_SCHED, vs->sched) ||
+	    nla_put_u32(skb, NFLB_VS_A_FLAGS, vs->flags) ||
+	    nla_put_u32(skb, NFLB_VS_A_MAX_SESSIONS, vs->max_sessions) ||
+	    nla_put_u32(skb, NFLB_VS_A_ACTIVE, atomic_read(&vs->active)) ||
+	    nflb_put_timeouts(skb, NFLB_VS_A_TIMEOUTS, vs->timeouts) ||
+	    nflb_stats_fill(skb, NFLB_VS_A_STATS, vs->stats,
+			    atomic_read(&vs->active)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int nflb_fill_pool(struct sk_buff *skb, struct nflb_pool *pool,
+			  u32 portid, u32 seq, int flags, u8 cmd)
+{
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_POOL);
+	if (!nest ||
+	    nla_put_string(skb, NFLB_POOL_A_NAME, pool->name) ||
+	    nla_put_u32(skb, NFLB_POOL_A_MEMBERS, pool->member_count) ||
+	    nla_put_u32(skb, NFLB_POOL_A_USERS, pool->users) ||
+	    nla_put_u32(skb, NFLB_POOL_A_FLAGS, pool->flags) ||
+	    nla_put_u32(skb, NFLB_POOL_A_MIN_ACTIVE, pool->min_active))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int nflb_fill_member(struct sk_buff *skb, const char *pool,
+			    struct nflb_member *m, u32 portid, u32 seq,
+			    int flags, u8 cmd)
+{
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_MEMBER);
+	if (!nest ||
+	    nla_put_string(skb, NFLB_MEMBER_A_POOL, pool) ||
+	    nflb_put_addr(skb, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6,
+			  m->family, &m->addr) ||
+	    nla_put_u16(skb, NFLB_MEMBER_A_PORT, ntohs(m->port)) ||
+	    nla_put_u32(skb, NFLB_MEMBER_A_WEIGHT, m->weight) ||
+	    nla_put_u8(skb, NFLB_MEMBER_A_STATE, m->state) ||
+	    nla_put_u32(skb, NFLB_MEMBER_A_MAX_CONNS, m->max_conns) ||
+	    nla_put_u32(skb, NFLB_MEMBER_A_PRIORITY, m->priority) ||
+	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)) ||
+	    nflb_stats_fill(skb, NFLB_MEMBER_A_STATS, m->stats,
+			    atomic_read(&m->active)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int nflb_fill_global(struct sk_buff *skb, struct nflb_net *ln,
+			    u32 portid, u32 seq, u8 cmd)
+{
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_GLOBAL);
+	if (!nest ||
+	    nflb_put_timeouts(skb, NFLB_GLOBAL_A_TIMEOUTS, ln->timeouts) ||
+	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_SESSIONS, ln->max_sessions))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Builds a one-object message with @fill and unicasts or multicasts it. */
+typedef int (*nflb_fill_fn)(struct sk_buff *skb, void *obj, void *ctx,
+			    u32 portid, u32 seq, u8 cmd);
+
+static struct sk_buff *nflb_build(nflb_fill_fn fill, void *obj, void *ctx,
+				  u32 portid, u32 seq, u8 cmd)
+{
+	struct sk_buff *msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!msg)
+		return NULL;
+	if (fill(msg, obj, ctx, portid, seq, cmd) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int nflb_vs_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			   u32 portid, u32 seq, u8 cmd)
+{
+	return nflb_fill_vs(skb, obj, portid, seq, 0, cmd);
+}
+
+static int nflb_pool_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			     u32 portid, u32 seq, u8 cmd)
+{
+	return nflb_fill_pool(skb, obj, portid, seq, 0, cmd);
+}
+
+static int nflb_member_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			       u32 portid, u32 seq, u8 cmd)
+{
+	return nflb_fill_member(skb, ctx, obj, portid, seq, 0, cmd);
+}
+
+static int nflb_global_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			       u32 portid, u32 seq, u8 cmd)
+{
+	return nflb_fill_global(skb, obj, portid, seq, cmd);
+}
+
+static void nflb_event(struct net *net, nflb_fill_fn fill, void *obj,
+		       void *ctx, u8 cmd)
+{
+	struct sk_buff *msg;
+
+	if (!nflb_has_listeners(net))
+		return;
+	msg = nflb_build(fill, obj, ctx, 0, 0, cmd);
+	if (msg)
+		nflb_notify(net, msg);
+}
+
+static int nflb_reply(struct genl_info *info, nflb_fill_fn fill, void *obj,
+		      void *ctx)
+{
+	struct sk_buff *msg;
+
+	msg = nflb_build(fill, obj, ctx, info->snd_portid, info->snd_seq,
+			 info->genlhdr->cmd);
+	if (!msg)
+		return -ENOMEM;
+	return genlmsg_reply(msg, info);
+}
+
+/* ---- virtual servers ---------------------------------------------------- */
+
+/* Options that only a later release implements are refused, not ignored. */
+static int nflb_vs_unsupported(struct nlattr **tb,
+			       struct netlink_ext_ack *extack)
+{
+	if (tb[NFLB_VS_A_SCHED] &&
+	    nla_get_u32(tb[NFLB_VS_A_SCHED]) == NFLB_SCHED_MH) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_SCHED],
+				    "scheduler mh is not supported yet");
+		return -EOPNOTSUPP;
+	}
+	if (tb[NFLB_VS_A_MH_SIZE]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_MH_SIZE],
+				    "mh-size is not supported yet");
+		return -EOPNOTSUPP;
+	}
+	if ((tb[NFLB_VS_A_PERSIST_TIMEOUT] &&
+	     nla_get_u32(tb[NFLB_VS_A_PERSIST_TIMEOUT])) ||
+	    tb[NFLB_VS_A_PERSIST_MASK4] || tb[NFLB_VS_A_PERSIST_MASK6]) {
+		NL_SET_ERR_MSG(extack, "persistence is not supported yet");
+		return -EOPNOTSUPP;
+	}
+	if (tb[NFLB_VS_A_FLAGS] &&
+	    (nla_get_u32(tb[NFLB_VS_A_FLAGS]) & NFLB_VS_F_RST_NO_MEMBER)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_FLAGS],
+				    "flag rst-no-member is not supported yet");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* The changeable options of NEW and SET, applied to @vs. */
+static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs,
+			 struct nlattr **tb, struct nflb_pool **pool,
+			 struct netlink_ext_ack *extack)
+{
+	char name[NFLB_NAME_MAX];
+	int err;
+
+	err = nflb_vs_unsupported(tb, extack);
+	if (err)
+		return err;
+	if (tb[NFLB_VS_A_POOL]) {
+		err = nflb_get_name(tb, NFLB_VS_A_POOL, name, extack, NULL);
+		if (err)
+			return err;
+		*pool = nflb_pool_find(ln, name);
+		if (!*pool) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_POOL],
+					    "pool does not exist");
+			return -ENOENT;
+		}
+	}
+	if (tb[NFLB_VS_A_SCHED])
+		WRITE_ONCE(vs->sched, nla_get_u32(tb[NFLB_VS_A_SCHED]));
+	if (tb[NFLB_VS_A_FLAGS])
+		WRITE_ONCE(vs->flags, nla_get_u32(tb[NFLB_VS_A_FLAGS]));
+	if (tb[NFLB_VS_A_MAX_SESSIONS])
+		WRITE_ONCE(vs->max_sessions,
+			   nla_get_u32(tb[NFLB_VS_A_MAX_SESSIONS]));
+	return 0;
+}
+
+static int nflb_vs_identity(struct nflb_net *ln, struct nlattr **tb,
+			    struct nflb_vs *tmpl, struct nlattr *nest,
+			    struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = nflb_get_addr(tb, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6,
+			    &tmpl->family, &tmpl->vip, extack, nest, true);
+	if (err)
+		return err;
+	if (!tb[NFLB_VS_A_PORT] || !tb[NFLB_VS_A_PROTO] || !tb[NFLB_VS_A_POOL]) {
+		NL_SET_ERR_MSG(extack,
+			       "virtual server needs port, proto and pool");
+		NL_SET_ERR_ATTR_MISS(extack, nest,
+				     !tb[NFLB_VS_A_PORT] ? NFLB_VS_A_PORT :
+				     !tb[NFLB_VS_A_PROTO] ? NFLB_VS_A_PROTO :
+				     NFLB_VS_A_POOL);
+		return -EINVAL;
+	}
+	tmpl->port = htons(nla_get_u16(tb[NFLB_VS_A_PORT]));
+	tmpl->proto = nla_get_u8(tb[NFLB_VS_A_PROTO]);
+	if (tmpl->proto != IPPROTO_TCP && tmpl->proto != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_PROTO],
+				    "proto must be tcp (6) or udp (17)");
+		return -EINVAL;
+	}
+	if (nflb_vs_lookup(ln, tmpl->family, tmpl->proto, &tmpl->vip,
+			   tmpl->port)) {
+		NL_SET_ERR_MSG(extack,
+			       "a virtual server with this address, port and proto exists");
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
+			      struct nlattr **tb, struct nflb_vs **out)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *nest = info->attrs[NFLB_A_VS];
+	struct nflb_pool *pool = NULL;
+	struct nflb_vs *tmpl;
+	int err;
+
+	tmpl = kzalloc(sizeof(*tmpl), GFP_KERNEL);
+	if (!tmpl)
+		return -ENOMEM;
+	err = nflb_get_name(tb, NFLB_VS_A_NAME, tmpl->name, extack, nest);
+	if (err)
+		goto out;
+	if (nflb_vs_find(ln, tmpl->name)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_NAME],
+				    "virtual server exists");
+		err = -EEXIST;
+		goto out;
+	}
+	err = nflb_vs_identity(ln, tb, tmpl, nest, extack);
+	if (!err && tb[NFLB_VS_A_TIMEOUTS])
+		err = nflb_get_timeouts(tb[NFLB_VS_A_TIMEOUTS], tmpl->timeouts,
+					true, extack);
+	if (!err)
+		err = nflb_vs_apply(ln, tmpl, tb, &pool, extack);
+	if (err)
+		goto out;
+	*out = nflb_vs_create(ln, tmpl, pool);
+	err = *out ? 0 : -ENOMEM;
+out:
+	kfree(tmpl);
+	return err;
+}
+
+static int nflb_nl_vs_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	struct nflb_vs *vs = NULL;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_vs_new_locked(ln, info, tb, &vs);
+	if (!err)
+		nflb_event(ln->net, nflb_vs_fill_fn, vs, NULL, NFLB_CMD_VS_NEW);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static struct nflb_vs *nflb_vs_by_name(struct nflb_net *ln, struct nlattr **tb,
+				       struct genl_info *info, int *err)
+{
+	char name[NFLB_NAME_MAX];
+	struct nflb_vs *vs;
+
+	*err = nflb_get_name(tb, NFLB_VS_A_NAME, name, info->extack,
+			     info->attrs[NFLB_A_VS]);
+	if (*err)
+		return NULL;
+	vs = nflb_vs_find(ln, name);
+	if (!vs) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_VS_A_NAME],
+				    "virtual server does not exist");
+		*err = -ENOENT;
+	}
+	return vs;
+}
+
+static int nflb_vs_set_locked(struct nflb_net *ln, struct genl_info *info,
+			      struct nlattr **tb, struct nflb_vs *vs)
+{
+	static const int fixed[] = { NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6,
+				     NFLB_VS_A_PORT, NFLB_VS_A_PROTO };
+	struct nflb_pool *pool = NULL;
+	u32 timeouts[NFLB_STATE_MAX + 1];
+	int i, err;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++) {
+		if (tb[fixed[i]]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[fixed[i]],
+					    "address, port and proto cannot change: delete and re-add");
+			return -EINVAL;
+		}
+	}
+	/* Validate everything before changing anything. */
+	memcpy(timeouts, vs->timeouts, sizeof(timeouts));
+	if (tb[NFLB_VS_A_TIMEOUTS]) {
+		err = nflb_get_timeouts(tb[NFLB_VS_A_TIMEOUTS], timeouts, true,
+					info->extack);
+		if (err)
+			return err;
+	}
+	err = nflb_vs_apply(ln, vs, tb, &pool, info->extack);
+	if (err)
+		return err;
+	for (i = 0; i <= NFLB_STATE_MAX; i++)
+		WRITE_ONCE(vs->timeouts[i], timeouts[i]);
+	if (pool)
+		nflb_vs_set_pool(vs, pool);
+	return 0;
+}
+
+static int nflb_nl_vs_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	struct nflb_vs *vs;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	vs = nflb_vs_by_name(ln, tb, info, &err);
+	if (vs)
+		err = nflb_vs_set_locked(ln, info, tb, vs);
+	if (!err)
+		nflb_event(ln->net, nflb_vs_fill_fn, vs, NULL, NFLB_CMD_VS_SET);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_nl_vs_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	struct sk_buff *ev = NULL;
+	struct nflb_vs *vs;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	vs = nflb_vs_by_name(ln, tb, info, &err);
+	if (vs) {
+		if (nflb_has_listeners(ln->net))
+			ev = nflb_build(nflb_vs_fill_fn, vs, NULL, 0, 0,
+					NFLB_CMD_VS_DEL);
+		nflb_vs_delete(ln, vs);
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	if (ev)
+		nflb_notify(ln->net, ev);
+	return err;
+}
+
+static int nflb_nl_vs_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	struct nflb_vs *vs;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	vs = nflb_vs_by_name(ln, tb, info, &err);
+	if (vs)
+		err = nflb_reply(info, nflb_vs_fill_fn, vs, NULL);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
+	long idx = 0, start = cb->args[0];
+	struct nflb_vs *vs;
+
+	mutex_lock(&ln->cfg_mutex);
+	list_for_each_entry(vs, &ln->vs_list, list) {
+		if (idx++ < start)
+			continue;
+		if (nflb_fill_vs(skb, vs, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				 NFLB_CMD_VS_GET) < 0) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+/* ---- pools -------------------------------------------------------------- */
+
+static int nflb_pool_options(struct nlattr **tb, struct netlink_ext_ack *extack)
+{
+	if ((tb[NFLB_POOL_A_FLAGS] && nla_get_u32(tb[NFLB_POOL_A_FLAGS])) ||
+	    (tb[NFLB_POOL_A_MIN_ACTIVE] &&
+	     nla_get_u32(tb[NFLB_POOL_A_MIN_ACTIVE]))) {
+		NL_SET_ERR_MSG(extack,
+			       "pool flags and min-active are not supported yet");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static struct nflb_pool *nflb_pool_by_name(struct nflb_net *ln,
+					   struct nlattr **tb, int type,
+					   struct genl_info *info,
+					   struct nlattr *nest, int *err)
+{
+	char name[NFLB_NAME_MAX];
+	struct nflb_pool *pool;
+
+	*err = nflb_get_name(tb, type, name, info->extack, nest);
+	if (*err)
+		return NULL;
+	pool = nflb_pool_find(ln, name);
+	if (!pool) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[type],
+				    "pool does not exist");
+		*err = -ENOENT;
+	}
+	return pool;
+}
+
+static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	char name[NFLB_NAME_MAX];
+	struct nflb_pool *pool;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
+			     NFLB_POOL_A_MAX, tb);
+	if (!err)
+		err = nflb_get_name(tb, NFLB_POOL_A_NAME, name, info->extack,
+				    info->attrs[NFLB_A_POOL]);
+	if (!err)
+		err = nflb_pool_options(tb, info->extack);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	if (nflb_pool_find(ln, name)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_POOL_A_NAME],
+				    "pool exists");
+		err = -EEXIST;
+	} else {
+		pool = nflb_pool_create(ln, name);
+		err = pool ? 0 : -ENOMEM;
+		if (pool)
+			nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
+				   NFLB_CMD_POOL_NEW);
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct nflb_pool *pool;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
+			     NFLB_POOL_A_MAX, tb);
+	if (!err)
+		err = nflb_pool_options(tb, info->extack);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
+				 info->attrs[NFLB_A_POOL], &err);
+	if (pool)
+		nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
+			   NFLB_CMD_POOL_SET);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static const char *nflb_pool_user(struct nflb_net *ln, struct nflb_pool *pool)
+{
+	struct nflb_vs *vs;
+
+	list_for_each_entry(vs, &ln->vs_list, list)
+		if (rcu_access_pointer(vs->pool) == pool)
+			return vs->name;
+	return "?";
+}
+
+static int nflb_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct sk_buff *ev = NULL;
+	struct nflb_pool *pool;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
+			     NFLB_POOL_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
+				 info->attrs[NFLB_A_POOL], &err);
+	if (pool && pool->users) {
+		nflb_err_pool_busy(info->extack, nflb_pool_user(ln, pool));
+		err = -EBUSY;
+	} else if (pool) {
+		if (nflb_has_listeners(ln->net))
+			ev = nflb_build(nflb_pool_fill_fn, pool, NULL, 0, 0,
+					NFLB_CMD_POOL_DEL);
+		nflb_pool_delete(ln, pool);
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	if (ev)
+		nflb_notify(ln->net, ev);
+	return err;
+}
+
+static int nflb_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct nflb_pool *pool;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
+			     NFLB_POOL_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
+				 info->attrs[NFLB_A_POOL], &err);
+	if (pool)
+		err = nflb_reply(info, nflb_pool_fill_fn, pool, NULL);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
+	long idx = 0, start = cb->args[0];
+	struct nflb_pool *pool;
+
+	mutex_lock(&ln->cfg_mutex);
+	list_for_each_entry(pool, &ln->pool_list, list) {
+		if (idx++ < start)
+			continue;
+		if (nflb_fill_pool(skb, pool, NETLINK_CB(cb->skb).portid,
+				   cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				   NFLB_CMD_POOL_GET) < 0) {
+			idx--;
+			break;
+		}
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+/* ---- members ------------------------------------------------------------ */
+
+struct nflb_member_req {
+	struct nflb_pool *pool;
+	struct nflb_member key;
+};
+
+static int nflb_member_ident(struct nflb_net *ln, struct genl_info *info,
+			     struct nlattr **tb, struct nflb_member_req *req)
+{
+	struct nlattr *nest = info->attrs[NFLB_A_MEMBER];
+	int err;
+
+	req->pool = nflb_pool_by_name(ln, tb, NFLB_MEMBER_A_POOL, info, nest,
+				      &err);
+	if (!req->pool)
+		return err;
+	err = nflb_get_addr(tb, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6,
+			    &req->key.family, &req->key.addr, info->extack,
+			    nest, true);
+	if (err)
+		return err;
+	if (!tb[NFLB_MEMBER_A_PORT]) {
+		NL_SET_ERR_ATTR_MISS(info->extack, nest, NFLB_MEMBER_A_PORT);
+		NL_SET_ERR_MSG(info->extack, "member port is required");
+		return -EINVAL;
+	}
+	req->key.port = htons(nla_get_u16(tb[NFLB_MEMBER_A_PORT]));
+	if (tb[NFLB_MEMBER_A_PRIORITY] &&
+	    nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_MEMBER_A_PRIORITY],
+				    "member priority is not supported yet");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* Applies weight/state/limit to @m (a template or a live member). */
+static bool nflb_member_apply(struct nflb_member *m, struct nlattr **tb)
+{
+	bool state_changed = false;
+
+	if (tb[NFLB_MEMBER_A_WEIGHT])
+		WRITE_ONCE(m->weight, nla_get_u32(tb[NFLB_MEMBER_A_WEIGHT]));
+	if (tb[NFLB_MEMBER_A_STATE]) {
+		u8 st = nla_get_u8(tb[NFLB_MEMBER_A_STATE]);
+
+		state_changed = st != m->state;
+		WRITE_ONCE(m->state, st);
+	}
+	if (tb[NFLB_MEMBER_A_MAX_CONNS])
+		WRITE_ONCE(m->max_conns,
+			   nla_get_u32(tb[NFLB_MEMBER_A_MAX_CONNS]));
+	return state_changed;
+}
+
+static int nflb_nl_member_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct nflb_member_req req = {};
+	struct nflb_member *m;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
+			     NFLB_MEMBER_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_member_ident(ln, info, tb, &req);
+	if (err)
+		goto out;
+	if (nflb_member_find(req.pool, req.key.family, &req.key.addr,
+			     req.key.port)) {
+		NL_SET_ERR_MSG(info->extack, "member exists in this pool");
+		err = -EEXIST;
+		goto out;
+	}
+	req.key.weight = 1;
+	req.key.state = NFLB_MEMBER_UP;
+	nflb_member_apply(&req.key, tb);
+	m = nflb_member_create(ln, req.pool, &req.key);
+	if (!m) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
+		   NFLB_CMD_MEMBER_NEW);
+out:
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static struct nflb_member *nflb_member_lookup(struct nflb_net *ln,
+					      struct genl_info *info,
+					      struct nlattr **tb,
+					      struct nflb_member_req *req,
+					      int *err)
+{
+	struct nflb_member *m;
+
+	*err = nflb_member_ident(ln, info, tb, req);
+	if (*err)
+		return NULL;
+	m = nflb_member_find(req->pool, req->key.family, &req->key.addr,
+			     req->key.port);
+	if (!m) {
+		NL_SET_ERR_MSG(info->extack, "member does not exist in this pool");
+		*err = -ENOENT;
+	}
+	return m;
+}
+
+static int nflb_nl_member_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct nflb_member_req req = {};
+	struct nflb_member *m;
+	bool state_changed;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
+			     NFLB_MEMBER_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	m = nflb_member_lookup(ln, info, tb, &req, &err);
+	if (m) {
+		state_changed = nflb_member_apply(m, tb);
+		/* The WRR order depends on weights and states. */
+		err = nflb_pool_publish(req.pool);
+		nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
+			   NFLB_CMD_MEMBER_SET);
+		if (state_changed)
+			nflb_event(ln->net, nflb_member_fill_fn, m,
+				   req.pool->name, NFLB_CMD_MEMBER_STATE);
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_nl_member_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct nflb_member_req req = {};
+	struct nflb_member *m;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
+			     NFLB_MEMBER_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	m = nflb_member_lookup(ln, info, tb, &req, &err);
+	if (m) {
+		nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
+			   NFLB_CMD_MEMBER_DEL);
+		nflb_member_delete(ln, req.pool, m);
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+/* Dump of all members, or of one pool's (NFLB_MEMBER_A_POOL in the request). */
+static int nflb_nl_member_dump(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
+	struct nlattr **attrs = nflb_dump_attrs(cb);
+	long pidx = 0, midx, pstart = cb->args[0], mstart = cb->args[1];
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	char only[NFLB_NAME_MAX] = "";
+	struct nflb_pool *pool;
+	struct nflb_member *m;
+	int err;
+
+	if (attrs[NFLB_A_MEMBER]) {
+		err = nla_parse_nested(tb, NFLB_MEMBER_A_MAX,
+				       attrs[NFLB_A_MEMBER],
+				       nflb_member_policy, cb->extack);
+		if (err)
+			return err;
+		if (tb[NFLB_MEMBER_A_POOL])
+			nla_strscpy(only, tb[NFLB_MEMBER_A_POOL], sizeof(only));
+	}
+	mutex_lock(&ln->cfg_mutex);
+	if (only[0] && !nflb_pool_find(ln, only)) {
+		mutex_unlock(&ln->cfg_mutex);
+		NL_SET_ERR_MSG(cb->extack, "pool does not exist");
+		return -ENOENT;
+	}
+	list_for_each_entry(pool, &ln->pool_list, list) {
+		if (pidx++ < pstart)
+			continue;
+		if (only[0] && strcmp(only, pool->name)) {
+			mstart = 0;
+			continue;
+		}
+		midx = 0;
+		list_for_each_entry(m, &pool->members, list) {
+			if (midx++ < mstart)
+				continue;
+			if (nflb_fill_member(skb, pool->name, m,
+					     NETLINK_CB(cb->skb).portid,
+					     cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					     NFLB_CMD_MEMBER_GET) < 0) {
+				cb->args[0] = pidx - 1;
+				cb->args[1] = midx - 1;
+				goto out;
+			}
+		}
+		mstart = 0;
+	}
+	cb->args[0] = pidx;
+	cb->args[1] = 0;
+out:
+	mutex_unlock(&ln->cfg_mutex);
+	return skb->len;
+}
+
+/* ---- global settings, stats, info, flush ---------------------------------- */
+
+static int nflb_nl_global_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_GLOBAL_A_MAX + 1];
+	u32 t[NFLB_STATE_MAX + 1];
+	int i, err;
+
+	err = nflb_parse_obj(info, NFLB_A_GLOBAL, nflb_global_policy,
+			     NFLB_GLOBAL_A_MAX, tb);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	memcpy(t, ln->timeouts, sizeof(t));
+	if (tb[NFLB_GLOBAL_A_TIMEOUTS])
+		err = nflb_get_timeouts(tb[NFLB_GLOBAL_A_TIMEOUTS], t, false,
+					info->extack);
+	if (!err) {
+		for (i = 0; i <= NFLB_STATE_MAX; i++)
+			WRITE_ONCE(ln->timeouts[i], t[i]);
+		if (tb[NFLB_GLOBAL_A_MAX_SESSIONS])
+			WRITE_ONCE(ln->max_sessions,
+				   nla_get_u32(tb[NFLB_GLOBAL_A_MAX_SESSIONS]));
+		nflb_event(ln->net, nflb_global_fill_fn, ln, NULL,
+			   NFLB_CMD_GLOBAL_SET);
+	}
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_nl_global_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	int err;
+
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_reply(info, nflb_global_fill_fn, ln, NULL);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			      u32 portid, u32 seq, u8 cmd)
+{
+	struct nflb_net *ln = obj;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nflb_stats_fill(skb, NFLB_A_STATS, ln->stats,
+			    atomic_read(&ln->tbl.count))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int nflb_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return nflb_reply(info, nflb_stats_fill_fn, nflb_info_ln(info), NULL);
+}
+
+static int nflb_nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nflb_pool *pool;
+	struct nflb_member *m;
+	struct nflb_vs *vs;
+
+	mutex_lock(&ln->cfg_mutex);
+	nflb_stats_zero(ln->stats);
+	list_for_each_entry(vs, &ln->vs_list, list)
+		nflb_stats_zero(vs->stats);
+	list_for_each_entry(pool, &ln->pool_list, list)
+		list_for_each_entry(m, &pool->members, list)
+			nflb_stats_zero(m->stats);
+	mutex_unlock(&ln->cfg_mutex);
+	return 0;
+}
+
+static int nflb_info_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			     u32 portid, u32 seq, u8 cmd)
+{
+	struct nflb_net *ln = obj;
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_INFO);
+	if (!nest ||
+	    nla_put_string(skb, NFLB_INFO_A_VERSION, NFLB_VERSION) ||
+	    nla_put_u32(skb, NFLB_INFO_A_SESSION_SIZE4,
+			nflb_session_size(AF_INET)) ||
+	    nla_put_u32(skb, NFLB_INFO_A_SESSION_SIZE6,
+			nflb_session_size(AF_INET6)) ||
+	    nla_put_u32(skb, NFLB_INFO_A_SESSIONS,
+			atomic_read(&ln->tbl.count)) ||
+	    nla_put_u32(skb, NFLB_INFO_A_MAX_SESSIONS, ln->max_sessions) ||
+	    nla_put_u32(skb, NFLB_INFO_A_VS_COUNT, ln->vs_count) ||
+	    nla_put_u32(skb, NFLB_INFO_A_POOL_COUNT, ln->pool_count) ||
+	    nla_put_u32(skb, NFLB_INFO_A_MEMBER_COUNT, ln->member_count)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int nflb_nl_info_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	int err;
+
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_reply(info, nflb_info_fill_fn, ln, NULL);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
+}
+
+static int nflb_flush_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			      u32 portid, u32 seq, u8 cmd)
+{
+	void *hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int nflb_nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+
+	mutex_lock(&ln->cfg_mutex);
+	nflb_service_flush(ln);
+	nflb_net_defaults(ln);
+	nflb_event(ln->net, nflb_flush_fill_fn, NULL, NULL, NFLB_CMD_FLUSH);
+	mutex_unlock(&ln->cfg_mutex);
+	return 0;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+static int nflb_parse_filter(struct nflb_net *ln, struct nlattr *attr,
+			     struct nflb_session_filter *f,
+			     struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_FILTER_A_MAX + 1];
+	u8 mfam = 0, cfam = 0;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	if (!attr)
+		return 0;
+	err = nla_parse_nested(tb, NFLB_FILTER_A_MAX, attr, nflb_filter_policy,
+			       extack);
+	if (err)
+		return err;
+	if (tb[NFLB_FILTER_A_VS]) {
+		err = nflb_get_name(tb, NFLB_FILTER_A_VS, f->vs, extack, attr);
+		if (err)
+			return err;
+		mutex_lock(&ln->cfg_mutex);
+		if (!nflb_vs_find(ln, f->vs))
+			err = -ENOENT;
+		mutex_unlock(&ln->cfg_mutex);
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_FILTER_A_VS],
+					    "virtual server does not exist");
+			return err;
+		}
+	}
+	err = nflb_get_addr(tb, NFLB_FILTER_A_MEMBER4, NFLB_FILTER_A_MEMBER6,
+			    &mfam, &f->member_addr, extack, attr, false);
+	if (err)
+		return err;
+	f->has_member_addr = mfam;
+	if (tb[NFLB_FILTER_A_MEMBER_PORT])
+		f->member_port = htons(nla_get_u16(tb[NFLB_FILTER_A_MEMBER_PORT]));
+	err = nflb_get_addr(tb, NFLB_FILTER_A_CLIENT4, NFLB_FILTER_A_CLIENT6,
+			    &cfam, &f->client, extack, attr, false);
+	if (err)
+		return err;
+	f->has_client = cfam;
+	if (mfam && cfam && mfam != cfam) {
+		NL_SET_ERR_MSG(extack, "member and client address families differ");
+		return -EINVAL;
+	}
+	f->family = mfam ?: cfam;
+	f->client_plen = cfam == AF_INET ? 32 : 128;
+	if (tb[NFLB_FILTER_A_CLIENT_PREFIXLEN]) {
+		u8 plen = nla_get_u8(tb[NFLB_FILTER_A_CLIENT_PREFIXLEN]);
+
+		if (!cfam || plen > f->client_plen) {
+			NL_SET_ERR_MSG_ATTR(extack,
+					    tb[NFLB_FILTER_A_CLIENT_PREFIXLEN],
+					    "prefix length needs a client address and must fit it");
+			return -EINVAL;
+		}
+		f->client_plen = plen;
+	}
+	return 0;
+}
+
+static int nflb_nl_session_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nflb_session_filter f;
+	int err;
+
+	err = nflb_parse_filter(ln, info->attrs[NFLB_A_FILTER], &f,
+				info->extack);
+	if (err)
+		return err;
+	nflb_session_kill(ln, &f, false);
+	return 0;
+}
+
+struct nflb_sdump {
+	struct nflb_session_iter it;
+	struct nflb_session_filter f;
+};
+
+static int nflb_nl_session_start(struct netlink_callback *cb)
+{
+	struct nflb_net *ln = nflb_net(sock_net(cb->skb->sk));
+	struct nlattr **attrs = nflb_dump_attrs(cb);
+	struct nflb_sdump *d;
+	int err;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	err = nflb_parse_filter(ln, attrs[NFLB_A_FILTER], &d->f, cb->extack);
+	if (err) {
+		kfree(d);
+		return err;
+	}
+	nflb_session_iter_start(ln, &d->it);
+	nflb_session_iter_pause(&d->it);
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+static int nflb_nl_session_done(struct netlink_callback *cb)
+{
+	struct nflb_sdump *d = (struct nflb_sdump *)cb->args[0];
+
+	if (d) {
+		nflb_session_iter_stop(&d->it);
+		kfree(d);
+	}
+	return 0;
+}
+
+static int nflb_fill_session(struct sk_buff *skb, const struct nflb_session *s,
+			     u32 portid, u32 seq)
+{
+	struct nflb_flow o, r;
+	unsigned long exp = READ_ONCE(s->expires), now = jiffies;
+	struct nlattr *nest;
+	void *hdr;
+
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &o);
+	nflb_session_tuple(s, NFLB_DIR_REPLY, &r);
+	hdr = nflb_put_hdr(skb, portid, seq, NLM_F_MULTI, NFLB_CMD_SESSION_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_SESSION);
+	if (!nest ||
+	    nla_put_string(skb, NFLB_SESSION_A_VS, s->vs->name) ||
+	    nla_put_u8(skb, NFLB_SESSION_A_PROTO, o.proto) ||
+	    nla_put_u8(skb, NFLB_SESSION_A_STATE, READ_ONCE(s->state)) ||
+	    nflb_put_addr(skb, NFLB_SESSION_A_CLIENT4, NFLB_SESSION_A_CLIENT6,
+			  s->family, &o.src) ||
+	    nla_put_u16(skb, NFLB_SESSION_A_CLIENT_PORT, ntohs(o.sport)) ||
+	    nflb_put_addr(skb, NFLB_SESSION_A_VIP4, NFLB_SESSION_A_VIP6,
+			  s->family, &o.dst) ||
+	    nla_put_u16(skb, NFLB_SESSION_A_VIP_PORT, ntohs(o.dport)) ||
+	    nflb_put_addr(skb, NFLB_SESSION_A_MEMBER4, NFLB_SESSION_A_MEMBER6,
+			  s->family, &r.src) ||
+	    nla_put_u16(skb, NFLB_SESSION_A_MEMBER_PORT, ntohs(r.sport)) ||
+	    nla_put_u32(skb, NFLB_SESSION_A_EXPIRES,
+			time_after(exp, now) ? jiffies_to_msecs(exp - now) : 0)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static bool nflb_session_live(const struct nflb_session *s)
+{
+	return !test_bit(NFLB_S_DYING, &s->flags) &&
+	       !time_after(jiffies, READ_ONCE(s->expires));
+}
+
+/* Resumes where the last message ended: the iterator stands on the
+ * session that did not fit, so the dump has neither gaps nor repeats
+ * while the table is not resized.
+ */
+static int nflb_nl_session_dump(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
+	struct nflb_sdump *d = (struct nflb_sdump *)cb->args[0];
+	struct nflb_session *s;
+
+	nflb_session_iter_resume(&d->it);
+	while ((s = nflb_session_iter_peek(ln, &d->it))) {
+		if (nflb_session_live(s) && nflb_session_match(s, &d->f) &&
+		    nflb_fill_session(skb, s, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq) < 0)
+			break;
+		nflb_session_iter_advance(&d->it);
+	}
+	nflb_session_iter_pause(&d->it);
+	return skb->len;
+}
+
+/* ---- family --------------------------------------------------------------- */
+
+#define NFLB_OP(_cmd, _doit, _policy) {				\
+	.cmd = _cmd, .doit = _doit, .flags = GENL_UNS_ADMIN_PERM,	\
+	.policy = _policy, .maxattr = NFLB_A_MAX }
+
+static const struct genl_ops nflb_ops[] = {
+	NFLB_OP(NFLB_CMD_VS_NEW, nflb_nl_vs_new, nflb_vs_req),
+	NFLB_OP(NFLB_CMD_VS_SET, nflb_nl_vs_set, nflb_vs_req),
+	NFLB_OP(NFLB_CMD_VS_DEL, nflb_nl_vs_del, nflb_vs_req),
+	{
+		.cmd = NFLB_CMD_VS_GET,
+		.doit = nflb_nl_vs_get,
+		.dumpit = nflb_nl_vs_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+		.policy = nflb_vs_req,
+		.maxattr = NFLB_A_MAX,
+	},
+	NFLB_OP(NFLB_CMD_POOL_NEW, nflb_nl_pool_new, nflb_pool_req),
+	NFLB_OP(NFLB_CMD_POOL_SET, nflb_nl_pool_set, nflb_pool_req),
+	NFLB_OP(NFLB_CMD_POOL_DEL, nflb_nl_pool_del, nflb_pool_req),
+	{
+		.cmd = NFLB_CMD_POOL_GET,
+		.doit = nflb_nl_pool_get,
+		.dumpit = nflb_nl_pool_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+		.policy = nflb_pool_req,
+		.maxattr = NFLB_A_MAX,
+	},
+	NFLB_OP(NFLB_CMD_MEMBER_NEW, nflb_nl_member_new, nflb_member_req),
+	NFLB_OP(NFLB_CMD_MEMBER_SET, nflb_nl_member_set, nflb_member_req),
+	NFLB_OP(NFLB_CMD_MEMBER_DEL, nflb_nl_member_del, nflb_member_req),
+	{
+		.cmd = NFLB_CMD_MEMBER_GET,
+		.dumpit = nflb_nl_member_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+		.policy = nflb_member_req,
+		.maxattr = NFLB_A_MAX,
+	},
+	NFLB_OP(NFLB_CMD_GLOBAL_SET, nflb_nl_global_set, nflb_global_req),
+	{
+		.cmd = NFLB_CMD_GLOBAL_GET,
+		.doit = nflb_nl_global_get,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFLB_CMD_SESSION_GET,
+		.start = nflb_nl_session_start,
+		.dumpit = nflb_nl_session_dump,
+		.done = nflb_nl_session_done,
+		.flags = GENL_UNS_ADMIN_PERM,
+		.policy = nflb_filter_req,
+		.maxattr = NFLB_A_MAX,
+	},
+	NFLB_OP(NFLB_CMD_SESSION_DEL, nflb_nl_session_del, nflb_filter_req),
+	{
+		.cmd = NFLB_CMD_STATS_GET,
+		.doit = nflb_nl_stats_get,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFLB_CMD_STATS_ZERO,
+		.doit = nflb_nl_stats_zero,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFLB_CMD_FLUSH,
+		.doit = nflb_nl_flush,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFLB_CMD_INFO_GET,
+		.doit = nflb_nl_info_get,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family nflb_family __ro_after_init = {
+	.name = NFLB_GENL_NAME,
+	.version = NFLB_GENL_VERSION,
+	.maxattr = NFLB_A_MAX,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = nflb_ops,
+	.n_ops = ARRAY_SIZE(nflb_ops),
+	.resv_start_op = NFLB_CMD_VS_NEW,
+	.mcgrps = nflb_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(nflb_mcgrps),
+};
+
+int __init nflb_genl_init(void)
+{
+	return genl_register_family(&nflb_family);
+}
+
+void nflb_genl_exit(void)
+{
+	genl_unregister_family(&nflb_family);
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual servers, pools and members.
+ *
+ * Everything here runs in process context under the netns' cfg_mutex (the
+ * netlink handlers take it).  The datapath sees three things, all through
+ * RCU: the VIP hash (vs_hash), a virtual server's pool pointer, and a pool's
+ * snapshot.  Objects reachable from the datapath are freed only after a
+ * grace period, and only when their last reference is gone.
+ */
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <net/ipv6.h>
+#include "main.h"
+#include "sched.h"
+#include "service.h"
+
+static u32 nflb_vs_bucket(u8 family, u8 proto, const union nf_inet_addr *a,
+			  __be16 port)
+{
+	u32 h;
+
+	if (family == AF_INET)
+		h = jhash_1word((__force u32)a->ip, proto);
+	else
+		h = jhash2((const u32 *)&a->in6, 4, proto);
+	return jhash_1word((__force u32)port, h) &
+	       ((1 << NFLB_VS_HASH_BITS) - 1);
+}
+
+struct nflb_vs *nflb_vs_lookup(struct nflb_net *ln, u8 family, u8 proto,
+			       const union nf_inet_addr *addr, __be16 port)
+{
+	u32 b = nflb_vs_bucket(family, proto, addr, port);
+	struct nflb_vs *vs;
+
+	hlist_for_each_entry_rcu(vs, &ln->vs_hash[b], hnode) {
+		if (vs->port == port && vs->proto == proto &&
+		    vs->family == family &&
+		    (family == AF_INET ? vs->vip.ip == addr->ip :
+		     ipv6_addr_equal(&vs->vip.in6, &addr->in6)))
+			return vs;
+	}
+	return NULL;
+}
+
+struct nflb_vs *nflb_vs_find(struct nflb_net *ln, const char *name)
+{
+	struct nflb_vs *vs;
+
+	list_for_each_entry(vs, &ln->vs_list, list)
+		if (!strcmp(vs->name, name))
+			return vs;
+	return NULL;
+}
+
+struct nflb_pool *nflb_pool_find(struct nflb_net *ln, const char *name)
+{
+	struct nflb_pool *pool;
+
+	list_for_each_entry(pool, &ln->pool_list, list)
+		if (!strcmp(pool->name, name))
+			return pool;
+	return NULL;
+}
+
+struct nflb_member *nflb_member_find(struct nflb_pool *pool, u8 family,
+				     const union nf_inet_addr *addr,
+				     __be16 port)
+{
+	struct nflb_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (m->family == family && m->port == port &&
+		    nf_inet_addr_cmp(&m->addr, addr))
+			return m;
+	return NULL;
+}
+
+static void nflb_vs_free_rcu(struct rcu_head *head)
+{
+	struct nflb_vs *vs = container_of(head, struct nflb_vs, rcu);
+
+	nflb_stats_free(vs->stats);
+	kfree(vs);
+}
+
+void nflb_vs_put(struct nflb_vs *vs)
+{
+	if (refcount_dec_and_test(&vs->ref))
+		call_rcu(&vs->rcu, nflb_vs_free_rcu);
+}
+
+struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
+			       struct nflb_pool *pool)
+{
+	struct nflb_vs *vs;
+	u32 b;
+
+	vs = kmemdup(tmpl, sizeof(*vs), GFP_KERNEL);
+	if (!vs)
+		return NULL;
+	vs->stats = nflb_stats_alloc();
+	if (!vs->stats) {
+		kfree(vs);
+		return NULL;
+	}
+	refcount_set(&vs->ref, 1);
+	atomic_set(&vs->active, 0);
+	atomic_set(&vs->rr_pos, 0);
+	vs->dead = false;
+	pool->users++;
+	RCU_INIT_POINTER(vs->pool, pool);
+	list_add_tail(&vs->list, &ln->vs_list);
+	b = nflb_vs_bucket(vs->family, vs->proto, &vs->vip, vs->port);
+	hlist_add_head_rcu(&vs->hnode, &ln->vs_hash[b]);
+	WRITE_ONCE(ln->vs_count, ln->vs_count + 1);
+	return vs;
+}
+
+void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool)
+{
+	struct nflb_pool *old = rcu_dereference_protected(vs->pool, true);
+
+	if (old == pool)
+		return;
+	old->users--;
+	pool->users++;
+	rcu_assign_pointer(vs->pool, pool);
+}
+
+/* Takes @vs off the datapath; the caller waits a grace period afterwards. */
+static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
+{
+	hlist_del_rcu(&vs->hnode);
+	list_del(&vs->list);
+	vs->dead = true;
+	rcu_dereference_protected(vs->pool, true)->users--;
+	WRITE_ONCE(ln->vs_count, ln->vs_count - 1);
+}
+
+static bool nflb_kill_dead_vs(struct nflb_net *ln, struct nflb_session *s,
+			      void *arg)
+{
+	return s->vs->dead && nflb_session_expire(ln, s, false);
+}
+
+/*
+ * After the grace period no CPU is still creating sessions for @vs, so one
+ * walk removes all of them.
+ */
+void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs)
+{
+	nflb_vs_unpublish(ln, vs);
+	synchronize_rcu();
+	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
+	nflb_vs_put(vs);
+}
+
+static void nflb_member_free_rcu(struct rcu_head *head)
+{
+	struct nflb_member *m = container_of(head, struct nflb_member, rcu);
+
+	nflb_stats_free(m->stats);
+	kfree(m);
+}
+
+void nflb_member_put(struct nflb_member *m)
+{
+	if (refcount_dec_and_test(&m->ref))
+		call_rcu(&m->rcu, nflb_member_free_rcu);
+}
+
+static void nflb_snap_free_rcu(struct rcu_head *head)
+{
+	struct nflb_pool_snap *snap = container_of(head, struct nflb_pool_snap,
+						   rcu);
+	unsigned int i;
+
+	for (i = 0; i < snap->count; i++)
+		nflb_member_put(snap->members[i]);
+	kfree(snap->wrr_seq);
+	kfree(snap);
+}
+
+static void nflb_snap_release(struct nflb_pool_snap *snap)
+{
+	if (snap)
+		call_rcu(&snap->rcu, nflb_snap_free_rcu);
+}
+
+/*
+ * Replaces the pool's snapshot with one built from its current members.
+ * Sessions keep their member references, so established flows are
+ * untouched; only new sessions see the change.
+ */
+int nflb_pool_publish(struct nflb_pool *pool)
+{
+	struct nflb_pool_snap *snap, *old;
+	struct nflb_member *m;
+	unsigned int i = 0;
+
+	snap = kzalloc(struct_size(snap, members, pool->member_count),
+		       GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
+	list_for_each_entry(m, &pool->members, list) {
+		refcount_inc(&m->ref);
+		snap->members[i++] = m;
+	}
+	snap->count = i;
+	if (nflb_sched_build(snap)) {
+		nflb_snap_free_rcu(&snap->rcu);
+		return -ENOMEM;
+	}
+	old = rcu_replace_pointer(pool->snap, snap, true);
+	nflb_snap_release(old);
+	return 0;
+}
+
+struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name)
+{
+	struct nflb_pool *pool;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return NULL;
+	strscpy(pool->name, name, sizeof(pool->name));
+	INIT_LIST_HEAD(&pool->members);
+	if (nflb_pool_publish(pool)) {
+		kfree(pool);
+		return NULL;
+	}
+	list_add_tail(&pool->list, &ln->pool_list);
+	ln->pool_count++;
+	return pool;
+}
+
+static void nflb_member_unlink(struct nflb_net *ln, struct nflb_pool *pool,
+			       struct nflb_member *m)
+{
+	list_del(&m->list);
+	pool->member_count--;
+	ln->member_count--;
+	nflb_member_put(m);
+}
+
+/* Only for pools no virtual server uses (the caller checked). */
+void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool)
+{
+	struct nflb_member *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, &pool->members, list)
+		nflb_member_unlink(ln, pool, m);
+	nflb_snap_release(rcu_replace_pointer(pool->snap, NULL, true));
+	list_del(&pool->list);
+	ln->pool_count--;
+	kfree_rcu(pool, rcu);
+}
+
+struct nflb_member *nflb_member_create(struct nflb_net *ln,
+				       struct nflb_pool *pool,
+				       const struct nflb_member *tmpl)
+{
+	struct nflb_member *m;
+
+	m = kmemdup(tmpl, sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return NULL;
+	m->stats = nflb_stats_alloc();
+	if (!m->stats) {
+		kfree(m);
+		return NULL;
+	}
+	refcount_set(&m->ref, 1);
+	atomic_set(&m->active, 0);
+	list_add_tail(&m->list, &pool->members);
+	pool->member_count++;
+	ln->member_count++;
+	if (nflb_pool_publish(pool)) {
+		nflb_member_unlink(ln, pool, m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Sessions to @m live on; they hold their own reference. */
+void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
+			struct nflb_member *m)
+{
+	refcount_inc(&m->ref);
+	nflb_member_unlink(ln, pool, m);
+	if (nflb_pool_publish(pool))
+		/* No memory for a new snapshot: keep the stale one, the
+		 * member stays referenced from it until the next change.
+		 */
+		pr_warn_ratelimited("nflb: pool %s: snapshot not rebuilt\n",
+				    pool->name);
+	nflb_member_put(m);
+}
+
+/* Removes every virtual server (one grace period for all), then every pool. */
+void nflb_service_flush(struct nflb_net *ln)
+{
+	struct nflb_pool *pool, *ptmp;
+	struct nflb_vs *vs, *vtmp;
+	LIST_HEAD(dead);
+
+	list_for_each_entry_safe(vs, vtmp, &ln->vs_list, list) {
+		nflb_vs_unpublish(ln, vs);
+		list_add_tail(&vs->list, &dead);
+	}
+	synchronize_rcu();
+	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
+	list_for_each_entry_safe(vs, vtmp, &dead, list) {
+		list_del(&vs->list);
+		nflb_vs_put(vs);
+	}
+	list_for_each_entry_safe(pool, ptmp, &ln->pool_list, list)
+		nflb_pool_delete(ln, pool);
+}

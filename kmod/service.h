@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NFLB_SERVICE_H
+#define _NFLB_SERVICE_H
+
+#include <linux/ctype.h>
+#include <linux/refcount.h>
+#include <linux/rcupdate.h>
+#include <linux/netfilter.h>
+#include <linux/nflb.h>
+#include "stats.h"
+
+struct nflb_net;
+struct netlink_ext_ack;
+
+/*
+ * A member of a pool.  Held by the pool's config list, by every published
+ * pool snapshot that lists it and by every session that points to it; the
+ * last put frees it after an RCU grace period.  Fields the datapath reads
+ * are written with WRITE_ONCE under cfg_mutex.
+ */
+struct nflb_member {
+	struct list_head list;		/* pool->members, cfg_mutex */
+	refcount_t ref;
+	u8 family;
+	u8 state;			/* enum nflb_member_state */
+	__be16 port;
+	union nf_inet_addr addr;
+	u32 weight;
+	u32 max_conns;			/* 0 = unlimited */
+	u32 priority;
+	atomic_t active;		/* live sessions */
+	struct nflb_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+/*
+ * What the datapath sees of a pool: an immutable array of the members that
+ * may receive new sessions, replaced as a whole on every change.
+ */
+struct nflb_pool_snap {
+	struct rcu_head rcu;
+	unsigned int count;
+	unsigned int wrr_len;
+	u16 *wrr_seq;			/* smooth WRR order, indexes members[] */
+	struct nflb_member *members[];
+};
+
+struct nflb_pool {
+	struct list_head list;		/* nflb_net->pool_list */
+	char name[NFLB_NAME_MAX];
+	struct list_head members;	/* cfg_mutex */
+	unsigned int member_count;
+	unsigned int users;		/* virtual servers using it */
+	u32 flags;			/* enum nflb_pool_flags */
+	u32 min_active;
+	struct nflb_pool_snap __rcu *snap;
+	struct rcu_head rcu;
+};
+
+/*
+ * A virtual server.  Held by the config list and by each of its sessions.
+ * Sessions read flags and timeouts through READ_ONCE; pool is republished
+ * with rcu_assign_pointer when the virtual server is changed.
+ */
+struct nflb_vs {
+	struct hlist_node hnode;	/* nflb_net->vs_hash, RCU */
+	struct list_head list;		/* nflb_net->vs_list, cfg_mutex */
+	refcount_t ref;
+	char name[NFLB_NAME_MAX];
+	u8 family;
+	u8 proto;
+	u8 sched;			/* enum nflb_sched */
+	bool dead;			/* unpublished, sessions being flushed */
+	__be16 port;
+	union nf_inet_addr vip;
+	struct nflb_pool __rcu *pool;
+	u32 flags;			/* enum nflb_vs_flags */
+	u32 max_sessions;		/* 0 = global limit only */
+	u32 timeouts[NFLB_STATE_MAX + 1]; /* seconds, 0 = global */
+	u32 persist_timeout;
+	u8 persist_mask4;
+	u8 persist_mask6;
+	u32 mh_size;
+	atomic_t rr_pos;
+	atomic_t active;
+	struct nflb_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct nflb_vs *nflb_vs_lookup(struct nflb_net *ln, u8 family, u8 proto,
+			       const union nf_inet_addr *addr, __be16 port);
+struct nflb_vs *nflb_vs_find(struct nflb_net *ln, const char *name);
+struct nflb_pool *nflb_pool_find(struct nflb_net *ln, const char *name);
+struct nflb_member *nflb_member_find(struct nflb_pool *pool, u8 family,
+				     const union nf_inet_addr *addr,
+				     __be16 port);
+
+struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
+			       struct nflb_pool *pool);
+void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool);
+void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs);
+void nflb_vs_put(struct nflb_vs *vs);
+
+struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name);
+void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool);
+int nflb_pool_publish(struct nflb_pool *pool);
+
+struct nflb_member *nflb_member_create(struct nflb_net *ln,
+				       struct nflb_pool *pool,
+				       const struct nflb_member *tmpl);
+void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
+			struct nflb_member *m);
+void nflb_member_put(struct nflb_member *m);
+
+void nflb_service_flush(struct nflb_net *ln);
+
+static inline bool nflb_valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= NFLB_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum(*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	return true;
+}
+
+#endif /* _NFLB_SERVICE_H */

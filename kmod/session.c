@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The session table.
+ *
+ * Each session is hashed twice, by its original tuple (client -> VIP) and by
+ * its reply tuple (member -> client), in one rhashtable per address family.
+ * Lookups are lock-free under RCU.  Inserts and removals take rhashtable's
+ * per-bucket locks.  A session leaves the table exactly once: whoever wins
+ * test_and_set_bit(NFLB_S_DYING) unlinks it and frees it after a grace
+ * period (call_rcu), dropping its references on the virtual server and the
+ * member there.  Expiry is done by a per-netns GC worker that walks a slice
+ * of the table per run, and by the datapath when it meets an expired entry.
+ */
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <net/tcp.h>
+#include <net/ipv6.h>
+#include <linux/inetdevice.h>
+#include "main.h"
+#include "service.h"
+#include "reset.h"
+#include "session.h"
+
+#define NFLB_GC_BUDGET		16384	/* hash nodes visited per GC run */
+#define NFLB_GC_INTERVAL	HZ	/* between full passes */
+#define NFLB_GC_SLICE_DELAY	(HZ / 10) /* between slices of one pass */
+
+static struct kmem_cache *nflb_cache4 __read_mostly;
+static struct kmem_cache *nflb_cache6 __read_mostly;
+
+static u32 nflb_hash4(const void *data, u32 len, u32 seed)
+{
+	const struct nflb_tuple4 *t = data;
+
+	return jhash_3words((__force u32)t->src,
+			    (__force u32)t->dst ^ t->proto,
+			    ((__force u32)t->sport << 16) |
+			    (__force u32)t->dport, seed);
+}
+
+static int nflb_cmp4(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct nflb_tuple4 *k = arg->key;
+	const struct nflb_tuple4 *t = &((const struct nflb_shash4 *)obj)->t;
+
+	return k->src != t->src || k->dst != t->dst ||
+	       k->sport != t->sport || k->dport != t->dport ||
+	       k->proto != t->proto;
+}
+
+static u32 nflb_hash6(const void *data, u32 len, u32 seed)
+{
+	const struct nflb_tuple6 *t = data;
+	u32 h;
+
+	h = jhash2((const u32 *)&t->src, 8, seed);
+	return jhash_2words(h, ((__force u32)t->sport << 16) |
+			    (__force u32)t->dport, seed ^ t->proto);
+}
+
+static int nflb_cmp6(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct nflb_tuple6 *k = arg->key;
+	const struct nflb_tuple6 *t = &((const struct nflb_shash6 *)obj)->t;
+
+	return !ipv6_addr_equal(&k->src, &t->src) ||
+	       !ipv6_addr_equal(&k->dst, &t->dst) ||
+	       k->sport != t->sport || k->dport != t->dport ||
+	       k->proto != t->proto;
+}
+
+static const struct rhashtable_params nflb_params4 = {
+	.head_offset = offsetof(struct nflb_shash4, node),
+	.key_offset = offsetof(struct nflb_shash4, t),
+	.key_len = offsetof(struct nflb_tuple4, dir),
+	.hashfn = nflb_hash4,
+	.obj_cmpfn = nflb_cmp4,
+	.automatic_shrinking = true,
+	.min_size = 256,
+};
+
+static const struct rhashtable_params nflb_params6 = {
+	.head_offset = offsetof(struct nflb_shash6, node),
+	.key_offset = offsetof(struct nflb_shash6, t),
+	.key_len = offsetof(struct nflb_tuple6, dir),
+	.hashfn = nflb_hash6,
+	.obj_cmpfn = nflb_cmp6,
+	.automatic_shrinking = true,
+	.min_size = 256,
+};
+
+size_t nflb_session_size(u8 family)
+{
+	if (family == AF_INET)
+		return offsetof(struct nflb_session, h4[2]);
+	return sizeof(struct nflb_session);
+}
+
+static u8 nflb_session_proto(const struct nflb_session *s)
+{
+	return s->family == AF_INET ? s->h4[0].t.proto : s->h6[0].t.proto;
+}
+
+/* Session of a hash node: the node knows its own index in h4[]/h6[]. */
+static struct nflb_session *nflb_node_session(u8 family, void *obj,
+					      enum nflb_dir *dir)
+{
+	if (family == AF_INET) {
+		struct nflb_shash4 *h = obj;
+
+		*dir = h->t.dir;
+		return container_of(h - h->t.dir, struct nflb_session, h4[0]);
+	} else {
+		struct nflb_shash6 *h = obj;
+
+		*dir = h->t.dir;
+		return container_of(h - h->t.dir, struct nflb_session, h6[0]);
+	}
+}
+
+void nflb_session_tuple(const struct nflb_session *s, enum nflb_dir dir,
+			struct nflb_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->family = s->family;
+	if (s->family == AF_INET) {
+		const struct nflb_tuple4 *t = &s->h4[dir].t;
+
+		f->src.ip = t->src;
+		f->dst.ip = t->dst;
+		f->sport = t->sport;
+		f->dport = t->dport;
+		f->proto = t->proto;
+	} else {
+		const struct nflb_tuple6 *t = &s->h6[dir].t;
+
+		f->src.in6 = t->src;
+		f->dst.in6 = t->dst;
+		f->sport = t->sport;
+		f->dport = t->dport;
+		f->proto = t->proto;
+	}
+}
+
+static void nflb_tuple_fill(struct nflb_session *s, enum nflb_dir dir,
+			    const struct nflb_flow *f)
+{
+	if (s->family == AF_INET) {
+		struct nflb_tuple4 *t = &s->h4[dir].t;
+
+		t->src = f->src.ip;
+		t->dst = f->dst.ip;
+		t->sport = f->sport;
+		t->dport = f->dport;
+		t->proto = f->proto;
+		t->dir = dir;
+	} else {
+		struct nflb_tuple6 *t = &s->h6[dir].t;
+
+		t->src = f->src.in6;
+		t->dst = f->dst.in6;
+		t->sport = f->sport;
+		t->dport = f->dport;
+		t->proto = f->proto;
+		t->dir = dir;
+	}
+}
+
+static void *nflb_lookup(struct nflb_net *ln, const struct nflb_flow *f)
+{
+	if (f->family == AF_INET) {
+		struct nflb_tuple4 k = {
+			.src = f->src.ip, .dst = f->dst.ip,
+			.sport = f->sport, .dport = f->dport,
+			.proto = f->proto,
+		};
+
+		return rhashtable_lookup(&ln->tbl.ht4, &k, nflb_params4);
+	} else {
+		struct nflb_tuple6 k = {
+			.src = f->src.in6, .dst = f->dst.in6,
+			.sport = f->sport, .dport = f->dport,
+			.proto = f->proto,
+		};
+
+		return rhashtable_lookup(&ln->tbl.ht6, &k, nflb_params6);
+	}
+}
+
+static int nflb_insert(struct nflb_net *ln, struct nflb_session *s,
+		       enum nflb_dir dir)
+{
+	if (s->family == AF_INET)
+		return rhashtable_lookup_insert_fast(&ln->tbl.ht4,
+						     &s->h4[dir].node,
+						     nflb_params4);
+	return rhashtable_lookup_insert_fast(&ln->tbl.ht6, &s->h6[dir].node,
+					     nflb_params6);
+}
+
+static void nflb_remove(struct nflb_net *ln, struct nflb_session *s,
+			enum nflb_dir dir)
+{
+	if (s->family == AF_INET)
+		rhashtable_remove_fast(&ln->tbl.ht4, &s->h4[dir].node,
+				       nflb_params4);
+	else
+		rhashtable_remove_fast(&ln->tbl.ht6, &s->h6[dir].node,
+				       nflb_params6);
+}
+
+u32 nflb_session_timeout(struct nflb_net *ln, const struct nflb_session *s)
+{
+	u32 t = READ_ONCE(s->vs->timeouts[s->state]);
+
+	return t ?: READ_ONCE(ln->timeouts[s->state]);
+}
+
+void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s)
+{
+	unsigned long exp = jiffies + nflb_session_timeout(ln, s) * HZ;
+
+	/* Skip the store when unchanged: keeps the line clean across CPUs. */
+	if (READ_ONCE(s->expires) != exp)
+		WRITE_ONCE(s->expires, exp);
+}
+
+struct nflb_session *nflb_session_find(struct nflb_net *ln,
+				       const struct nflb_flow *f,
+				       enum nflb_dir *dir)
+{
+	struct nflb_session *s;
+	void *obj;
+
+	obj = nflb_lookup(ln, f);
+	if (!obj)
+		return NULL;
+	s = nflb_node_session(f->family, obj, dir);
+	if (unlikely(test_bit(NFLB_S_DYING, &s->flags)))
+		return NULL;
+	if (unlikely(time_after(jiffies, READ_ONCE(s->expires)))) {
+		nflb_session_expire(ln, s, true);
+		return NULL;
+	}
+	return s;
+}
+
+static void nflb_session_free_rcu(struct rcu_head *head)
+{
+	struct nflb_session *s = container_of(head, struct nflb_session, rcu);
+
+	nflb_member_put(s->member);
+	nflb_vs_put(s->vs);
+	kmem_cache_free(s->family == AF_INET ? nflb_cache4 : nflb_cache6, s);
+}
+
+/* Gives back what nflb_session_create() took before the session was live. */
+static void nflb_session_unaccount(struct nflb_net *ln, struct nflb_session *s)
+{
+	atomic_dec(&s->member->active);
+	atomic_dec(&s->vs->active);
+	atomic_dec(&ln->tbl.count);
+}
+
+static bool nflb_over_limit(atomic_t *count, u32 limit)
+{
+	if (atomic_inc_return(count) <= limit || !limit)
+		return false;
+	atomic_dec(count);
+	return true;
+}
+
+/*
+ * Creates and publishes a session for flow @f (client -> VIP) to member @m.
+ * Runs in softirq under RCU.  Returns NULL with *drop_reason set when the
+ * flow is refused, or with *drop_reason = -EEXIST when another CPU created
+ * the same session meanwhile (the caller looks it up again).
+ */
+struct nflb_session *nflb_session_create(struct nflb_net *ln,
+					 const struct nflb_flow *f,
+					 struct nflb_vs *vs,
+					 struct nflb_member *m, u8 state,
+					 int *drop_reason)
+{
+	struct nflb_flow reply;
+	struct nflb_session *s;
+	int err;
+
+	if (nflb_over_limit(&ln->tbl.count, READ_ONCE(ln->max_sessions))) {
+		*drop_reason = NFLB_DROP_SESSION_LIMIT;
+		return NULL;
+	}
+	if (nflb_over_limit(&vs->active, READ_ONCE(vs->max_sessions))) {
+		atomic_dec(&ln->tbl.count);
+		*drop_reason = NFLB_DROP_SESSION_LIMIT;
+		return NULL;
+	}
+	s = kmem_cache_alloc(f->family == AF_INET ? nflb_cache4 : nflb_cache6,
+			     GFP_ATOMIC);
+	if (unlikely(!s)) {
+		atomic_dec(&vs->active);
+		atomic_dec(&ln->tbl.count);
+		*drop_reason = NFLB_DROP_NOMEM;
+		return NULL;
+	}
+	refcount_inc(&vs->ref);
+	refcount_inc(&m->ref);
+	atomic_inc(&m->active);
+	s->vs = vs;
+	s->member = m;
+	s->flags = 0;
+	s->family = f->family;
+	s->state = state;
+	s->seen_reply = 0;
+	s->seq_next[0] = 0;
+	s->seq_next[1] = 0;
+	s->expires = jiffies + nflb_session_timeout(ln, s) * HZ;
+
+	reply.family = f->family;
+	reply.proto = f->proto;
+	reply.src = m->addr;
+	reply.sport = m->port;
+	reply.dst = f->src;
+	reply.dport = f->sport;
+	nflb_tuple_fill(s, NFLB_DIR_ORIG, f);
+	nflb_tuple_fill(s, NFLB_DIR_REPLY, &reply);
+
+	err = nflb_insert(ln, s, NFLB_DIR_ORIG);
+	if (unlikely(err)) {
+		*drop_reason = err == -EEXIST ? -EEXIST : NFLB_DROP_NOMEM;
+		goto free;
+	}
+	err = nflb_insert(ln, s, NFLB_DIR_REPLY);
+	if (unlikely(err)) {
+		/*
+		 * The member already talks to this client address and port
+		 * for another session: this member cannot take the flow.
+		 */
+		*drop_reason = err == -EEXIST ? NFLB_DROP_NO_MEMBER :
+						NFLB_DROP_NOMEM;
+		set_bit(NFLB_S_DYING, &s->flags);
+		nflb_remove(ln, s, NFLB_DIR_ORIG);
+		goto free;
+	}
+	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_CREATED, 1);
+	nflb_stats_add(vs->stats, NFLB_C_SESSIONS_CREATED, 1);
+	nflb_stats_add(m->stats, NFLB_C_SESSIONS_CREATED, 1);
+	return s;
+free:
+	nflb_session_unaccount(ln, s);
+	call_rcu(&s->rcu, nflb_session_free_rcu);
+	return NULL;
+}
+
+static bool nflb_wants_reset(const struct nflb_session *s)
+{
+	return nflb_session_proto(s) == IPPROTO_TCP &&
+	       s->state == NFLB_TCP_ESTABLISHED &&
+	       (READ_ONCE(s->vs->flags) & NFLB_VS_F_RESET_ON_EXPIRY);
+}
+
+/*
+ * Unlinks @s and frees it after a grace period.  @reset asks for the
+ * virtual server's reset-on-expiry to apply (idle timeout, member down).
+ * Softirq, or process context with BH disabled.  Returns false if someone
+ * else got there first.
+ */
+bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
+			 bool reset)
+{
+	if (test_and_set_bit(NFLB_S_DYING, &s->flags))
+		return false;
+	nflb_remove(ln, s, NFLB_DIR_ORIG);
+	nflb_remove(ln, s, NFLB_DIR_REPLY);
+	if (reset && nflb_wants_reset(s)) {
+		int sent = nflb_reset_session(ln->net, s);
+
+		nflb_stats_add(ln->stats, NFLB_C_RESETS_SENT, sent);
+		nflb_stats_add(s->vs->stats, NFLB_C_RESETS_SENT, sent);
+	}
+	nflb_session_unaccount(ln, s);
+	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_EXPIRED, 1);
+	nflb_stats_add(s->vs->stats, NFLB_C_SESSIONS_EXPIRED, 1);
+	nflb_stats_add(s->member->stats, NFLB_C_SESSIONS_EXPIRED, 1);
+	call_rcu(&s->rcu, nflb_session_free_rcu);
+	return true;
+}
+
+static struct rhashtable *nflb_phase_ht(struct nflb_net *ln, int phase)
+{
+	return phase == 0 ? &ln->tbl.ht4 : &ln->tbl.ht6;
+}
+
+static u8 nflb_phase_family(int phase)
+{
+	return phase == 0 ? AF_INET : AF_INET6;
+}
+
+/* Next original-direction node of the walk, skipping reply nodes. */
+static struct nflb_session *nflb_walk_next(struct rhashtable_iter *it,
+					   u8 family, bool *end)
+{
+	struct nflb_session *s;
+	enum nflb_dir dir;
+	void *obj;
+
+	*end = false;
+	for (;;) {
+		obj = rhashtable_walk_next(it);
+		if (IS_ERR(obj)) {
+			if (PTR_ERR(obj) == -EAGAIN)
+				continue;
+			*end = true;
+			return NULL;
+		}
+		if (!obj) {
+			*end = true;
+			return NULL;
+		}
+		s = nflb_node_session(family, obj, &dir);
+		if (dir == NFLB_DIR_ORIG)
+			return s;
+	}
+}
+
+/* One GC slice: visits up to NFLB_GC_BUDGET nodes, expires the idle ones. */
+static void nflb_gc_work(struct work_struct *work)
+{
+	struct nflb_table *tbl = container_of(to_delayed_work(work),
+					      struct nflb_table, gc_work);
+	struct nflb_net *ln = container_of(tbl, struct nflb_net, tbl);
+	int phase = tbl->gc_phase;
+	struct rhashtable_iter *it = &tbl->gc_iter[phase];
+	unsigned long delay = NFLB_GC_SLICE_DELAY;
+	struct nflb_session *s;
+	int budget = NFLB_GC_BUDGET;
+	bool end = false;
+
+	rhashtable_walk_start(it);
+	while (budget-- > 0) {
+		s = nflb_walk_next(it, nflb_phase_family(phase), &end);
+		if (!s)
+			break;
+		if (time_after(jiffies, READ_ONCE(s->expires))) {
+			local_bh_disable();
+			nflb_session_expire(ln, s, true);
+			local_bh_enable();
+		}
+	}
+	rhashtable_walk_stop(it);
+
+	if (end) {
+		/* Rewind this table's walker; a full pass ends after IPv6. */
+		rhashtable_walk_exit(it);
+		rhashtable_walk_enter(nflb_phase_ht(ln, phase), it);
+		tbl->gc_phase = !phase;
+		if (phase == 1)
+			delay = NFLB_GC_INTERVAL;
+	}
+	queue_delayed_work(system_power_efficient_wq, &tbl->gc_work, delay);
+}
+
+void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i)
+{
+	i->phase = 0;
+	i->entered = true;
+	rhashtable_walk_enter(&ln->tbl.ht4, &i->it);
+	rhashtable_walk_start(&i->it);
+}
+
+/* The session the iterator stands on, or NULL at the end of both tables. */
+struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
+					    struct nflb_session_iter *i)
+{
+	struct nflb_session *s;
+	enum nflb_dir dir;
+	bool end;
+	void *obj;
+
+	while (i->phase < 2) {
+		obj = rhashtable_walk_peek(&i->it);
+		if (IS_ERR(obj) && PTR_ERR(obj) == -EAGAIN)
+			continue;
+		if (!IS_ERR_OR_NULL(obj)) {
+			s = nflb_node_session(nflb_phase_family(i->phase), obj,
+					      &dir);
+			if (dir == NFLB_DIR_ORIG)
+				return s;
+			s = nflb_walk_next(&i->it, nflb_phase_family(i->phase),
+					   &end);
+			if (s)
+				return s;
+		}
+		/* End of this table: move to the next one. */
+		rhashtable_walk_stop(&i->it);
+		rhashtable_walk_exit(&i->it);
+		if (++i->phase == 2) {
+			i->entered = false;
+			return NULL;
+		}
+		rhashtable_walk_enter(nflb_phase_ht(ln, i->phase), &i->it);
+		rhashtable_walk_start(&i->it);
+	}
+	return NULL;
+}
+
+void nflb_session_iter_advance(struct nflb_session_iter *i)
+{
+	bool end;
+
+	if (i->phase < 2)
+		nflb_walk_next(&i->it, nflb_phase_family(i->phase), &end);
+}
+
+/* Leaves the RCU section (e.g. between dump messages); peek resumes. */
+void nflb_session_iter_pause(struct nflb_session_iter *i)
+{
+	if (i->entered)
+		rhashtable_walk_stop(&i->it);
+}
+
+void nflb_session_iter_resume(struct nflb_session_iter *i)
+{
+	if (i->entered)
+		rhashtable_walk_start(&i->it);
+}
+
+void nflb_session_iter_stop(struct nflb_session_iter *i)
+{
+	if (i->entered)
+		rhashtable_walk_exit(&i->it);
+	i->entered = false;
+}
+
+void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
+{
+	struct nflb_session_iter i;
+	struct nflb_session *s;
+	unsigned int n = 0;
+
+	nflb_session_iter_start(ln, &i);
+	while ((s = nflb_session_iter_peek(ln, &i))) {
+		if (!test_bit(NFLB_S_DYING, &s->flags)) {
+			local_bh_disable();
+			cb(ln, s, arg);
+			local_bh_enable();
+		}
+		nflb_session_iter_advance(&i);
+		if (++n % 1024 == 0) {
+			nflb_session_iter_pause(&i);
+			cond_resched();
+			nflb_session_iter_resume(&i);
+		}
+	}
+	nflb_session_iter_stop(&i);
+}
+
+int nflb_table_init(struct nflb_net *ln)
+{
+	struct nflb_table *tbl = &ln->tbl;
+	int err;
+
+	atomic_set(&tbl->count, 0);
+	err = rhashtable_init(&tbl->ht4, &nflb_params4);
+	if (err)
+		return err;
+	err = rhashtable_init(&tbl->ht6, &nflb_params6);
+	if (err) {
+		rhashtable_destroy(&tbl->ht4);
+		return err;
+	}
+	rhashtable_walk_enter(&tbl->ht4, &tbl->gc_iter[0]);
+	rhashtable_walk_enter(&tbl->ht6, &tbl->gc_iter[1]);
+	tbl->gc_phase = 0;
+	INIT_DELAYED_WORK(&tbl->gc_work, nflb_gc_work);
+	queue_delayed_work(system_power_efficient_wq, &tbl->gc_work,
+			   NFLB_GC_INTERVAL);
+	return 0;
+}
+
+static bool nflb_expire_any(struct nflb_net *ln, struct nflb_session *s,
+			    void *arg)
+{
+	return nflb_session_expire(ln, s, false);
+}
+
+/*
+ * Netns teardown: the hooks are gone, so nothing but us touches the table.
+ * Sessions still go through call_rcu so that they drop their references
+ * in the same way as everywhere else.
+ */
+void nflb_table_destroy(struct nflb_net *ln)
+{
+	struct nflb_table *tbl = &ln->tbl;
+
+	cancel_delayed_work_sync(&tbl->gc_work);
+	rhashtable_walk_exit(&tbl->gc_iter[0]);
+	rhashtable_walk_exit(&tbl->gc_iter[1]);
+	nflb_session_for_each(ln, nflb_expire_any, NULL);
+	rhashtable_destroy(&tbl->ht4);
+	rhashtable_destroy(&tbl->ht6);
+}
+
+int nflb_session_init(void)
+{
+	nflb_cache4 = kmem_cache_create("nflb_session4",
+					nflb_session_size(AF_INET), 0, 0, NULL);
+	if (!nflb_cache4)
+		return -ENOMEM;
+	nflb_cache6 = kmem_cache_create("nflb_session6",
+					nflb_session_size(AF_INET6), 0, 0,
+					NULL);
+	if (!nflb_cache6) {
+		kmem_cache_destroy(nflb_cache4);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* After every netns is gone and rcu_barrier() has run the last frees. */
+void nflb_session_exit(void)
+{
+	kmem_cache_destroy(nflb_cache6);
+	kmem_cache_destroy(nflb_cache4);
+}
+
+static bool nflb_prefix_match(u8 family, const union nf_inet_addr *a,
+			      const union nf_inet_addr *prefix, u8 plen)
+{
+	if (family == AF_INET)
+		return !((a->ip ^ prefix->ip) & inet_make_mask(plen));
+	return ipv6_prefix_equal(&a->in6, &prefix->in6, plen);
+}
+
+bool nflb_session_match(const struct nflb_session *s,
+			const struct nflb_session_filter *f)
+{
+	struct nflb_flow orig, reply;
+
+	if (f->vs[0] && strcmp(f->vs, s->vs->name))
+		return false;
+	if (f->member && f->member != s->member)
+		return false;
+	if (f->family && f->family != s->family)
+		return false;
+	if (!f->has_member_addr && !f->has_client)
+		return true;
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &orig);
+	nflb_session_tuple(s, NFLB_DIR_REPLY, &reply);
+	if (f->has_member_addr &&
+	    (!nf_inet_addr_cmp(&reply.src, &f->member_addr) ||
+	     (f->member_port && f->member_port != reply.sport)))
+		return false;
+	if (f->has_client &&
+	    !nflb_prefix_match(s->family, &orig.src, &f->client,
+			       f->client_plen))
+		return false;
+	return true;
+}
+
+struct nflb_kill_arg {
+	const struct nflb_session_filter *f;
+	bool reset;
+	unsigned int n;
+};
+
+static bool nflb_kill_one(struct nflb_net *ln, struct nflb_session *s,
+			  void *arg)
+{
+	struct nflb_kill_arg *k = arg;
+
+	if (!nflb_session_match(s, k->f) ||
+	    !nflb_session_expire(ln, s, k->reset))
+		return false;
+	k->n++;
+	return true;
+}
+
+/* Removes the sessions @f selects; process context.  Returns how many. */
+unsigned int nflb_session_kill(struct nflb_net *ln,
+			       const struct nflb_session_filter *f, bool reset)
+{
+	struct nflb_kill_arg k = { .f = f, .reset = reset };
+
+	nflb_session_for_each(ln, nflb_kill_one, &k);
+	return k.n;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NFLB_SESSION_H
+#define _NFLB_SESSION_H
+
+#include <linux/rhashtable.h>
+#include <linux/workqueue.h>
+#include <linux/netfilter.h>
+#include <linux/in6.h>
+#include <linux/nflb.h>
+
+struct nflb_net;
+struct nflb_vs;
+struct nflb_member;
+
+enum nflb_dir {
+	NFLB_DIR_ORIG,		/* client -> VIP */
+	NFLB_DIR_REPLY,		/* member -> client */
+};
+
+/* A flow as parsed from a packet: addresses and ports as on the wire. */
+struct nflb_flow {
+	union nf_inet_addr src;
+	union nf_inet_addr dst;
+	__be16 sport;
+	__be16 dport;
+	u8 proto;
+	u8 family;
+};
+
+/*
+ * Hash keys.  Everything before 'dir' is the key; 'dir' says which of the
+ * session's two nodes this is, so a lookup hit needs no second compare.
+ */
+struct nflb_tuple4 {
+	__be32 src;
+	__be32 dst;
+	__be16 sport;
+	__be16 dport;
+	u8 proto;
+	u8 dir;
+};
+
+struct nflb_tuple6 {
+	struct in6_addr src;
+	struct in6_addr dst;
+	__be16 sport;
+	__be16 dport;
+	u8 proto;
+	u8 dir;
+};
+
+struct nflb_shash4 {
+	struct rhash_head node;
+	struct nflb_tuple4 t;
+};
+
+struct nflb_shash6 {
+	struct rhash_head node;
+	struct nflb_tuple6 t;
+};
+
+enum {
+	NFLB_S_DYING,		/* unlinked or being unlinked: bit in flags */
+};
+
+/*
+ * One session: the original (client -> VIP) and reply (member -> client)
+ * tuples, each hashed, in one object.  IPv4 sessions are allocated without
+ * the IPv6 part of the union; see nflb_session_size().
+ */
+struct nflb_session {
+	struct nflb_vs *vs;		/* holds a reference */
+	struct nflb_member *member;	/* holds a reference */
+	unsigned long expires;		/* jiffies */
+	unsigned long flags;
+	u32 seq_next[2];		/* highest seq + len seen, per direction */
+	u8 state;			/* enum nflb_state */
+	u8 family;
+	u8 seen_reply;
+	struct rcu_head rcu;
+	union {
+		struct nflb_shash4 h4[2];
+		struct nflb_shash6 h6[2];
+	};
+};
+
+struct nflb_table {
+	struct rhashtable ht4;
+	struct rhashtable ht6;
+	atomic_t count;
+	bool ht4_init, ht6_init;
+	struct delayed_work gc_work;
+	struct rhashtable_iter gc_iter[2];
+	int gc_phase;
+};
+
+int nflb_session_init(void);
+void nflb_session_exit(void);
+size_t nflb_session_size(u8 family);
+
+int nflb_table_init(struct nflb_net *ln);
+void nflb_table_destroy(struct nflb_net *ln);
+
+struct nflb_session *nflb_session_find(struct nflb_net *ln,
+				       const struct nflb_flow *f,
+				       enum nflb_dir *dir);
+struct nflb_session *nflb_session_create(struct nflb_net *ln,
+					 const struct nflb_flow *f,
+					 struct nflb_vs *vs,
+					 struct nflb_member *m, u8 state,
+					 int *drop_reason);
+bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
+			 bool timed_out);
+void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s);
+
+/* Orig and reply tuples in flow form, for NAT and dumps. */
+void nflb_session_tuple(const struct nflb_session *s, enum nflb_dir dir,
+			struct nflb_flow *f);
+
+/* Visits every session; cb may call nflb_session_expire().  Process context. */
+typedef bool (*nflb_session_cb)(struct nflb_net *ln, struct nflb_session *s,
+				void *arg);
+void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg);
+
+struct nflb_session_iter {
+	struct rhashtable_iter it;
+	int phase;			/* 0: IPv4 table, 1: IPv6, 2: done */
+	bool entered;
+};
+void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i);
+struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
+					    struct nflb_session_iter *i);
+void nflb_session_iter_advance(struct nflb_session_iter *i);
+void nflb_session_iter_pause(struct nflb_session_iter *i);
+void nflb_session_iter_resume(struct nflb_session_iter *i);
+void nflb_session_iter_stop(struct nflb_session_iter *i);
+
+u32 nflb_session_timeout(struct nflb_net *ln, const struct nflb_session *s);
+
+
+/* Which sessions a dump, a flush or a member going down selects. */
+struct nflb_session_filter {
+	char vs[NFLB_NAME_MAX];		/* "" = any */
+	const struct nflb_member *member; /* by identity, NULL = any */
+	bool has_member_addr;
+	union nf_inet_addr member_addr;
+	__be16 member_port;		/* 0 = any */
+	bool has_client;
+	union nf_inet_addr client;
+	u8 client_plen;
+	u8 family;			/* of member_addr/client; 0 = any */
+};
+
+bool nflb_session_match(const struct nflb_session *s,
+			const struct nflb_session_filter *f);
+unsigned int nflb_session_kill(struct nflb_net *ln,
+			       const struct nflb_session_filter *f,
+			       bool reset);
+
+#endif /* _NFLB_SESSION_H */
