@@ -24,7 +24,7 @@ fail() {
 	echo "not ok $n - $1 # full log: ${2#"$repo"/}"
 }
 # Lines that make a build "not clean".
-warnings() { grep -E '(warning|error):|^WARNING:' "$1"; }
+warnings() { grep -E '(warning|error):|^(WARNING|ERROR):' "$1"; }
 
 # shellcheck disable=SC2086
 ntests=$(selftests/run_tests.sh --list $T | wc -l)
@@ -36,11 +36,14 @@ echo "# host checks (kernel headers: $KDIR)"
 # 1. The module, rebuilt from scratch with W=1: warnings only show on compile.
 l=$logs/module-w1.log
 make -C "$KDIR" M="$repo" clean >/dev/null 2>&1
-if make -C "$KDIR" M="$repo" W=1 modules >"$l" 2>&1 && ! warnings "$l" >"$l.hits"; then
+make -C "$KDIR" M="$repo" W=1 modules >"$l" 2>&1
+mrc=$?
+warnings "$l" >"$l.hits"
+if [ "$mrc" -eq 0 ] && [ ! -s "$l.hits" ]; then
 	# <linux/nflb.h> must resolve to uapi/ in this tree (see Kbuild).
 	if grep -h 'linux/nflb\.h' kmod/.*.o.cmd | grep -v "$repo/uapi/linux/nflb.h" >"$l.hits"; then
 		echo "kmod: <linux/nflb.h> resolved outside $repo/uapi:" | cat - "$l.hits" >"$l"
-		fail "kmod: W=1 build" "$l"
+		fail "kmod: W=1 build, no warnings" "$l"
 	else
 		ok "kmod: W=1 build, no warnings"
 	fi
@@ -53,22 +56,23 @@ fi
 l=$logs/checkpatch.log
 if ! src=$(scripts/linux-source.sh 2>"$l"); then
 	fail "kmod: checkpatch --strict" "$l"
-elif perl "$src/scripts/checkpatch.pl" --strict --no-tree --show-types --color=never \
+elif perl "$src/scripts/checkpatch.pl" --strict --no-tree --show-types --color=never --quiet \
 	-f kmod/*.[ch] uapi/linux/nflb.h >"$l" 2>&1; then
 	ok "kmod: checkpatch --strict"
 else
-	grep -v '^total: 0 errors, 0 warnings, 0 checks' "$l" >"$l.show"
-	fail "kmod: checkpatch --strict" "$l.show"
+	fail "kmod: checkpatch --strict" "$l"
 fi
 
-# 3. sparse over every source file (C=2 checks without recompiling).
+# 3. sparse over every source file (C=2 checks all; W=1 as above, so nothing is
+# recompiled).
 l=$logs/sparse.log
 if ! command -v sparse >/dev/null; then
 	skip "kmod: sparse" "sparse not installed"
-elif make -C "$KDIR" M="$repo" C=2 modules >"$l" 2>&1 && ! warnings "$l" >"$l.hits"; then
+elif make -C "$KDIR" M="$repo" W=1 C=2 modules >"$l" 2>&1 &&
+	! warnings "$l" >"$l.hits"; then
 	ok "kmod: sparse"
 else
-	{ cat "$l.hits"; echo "--- tail of the log:"; tail -n 20 "$l"; } >"$l.show"
+	{ warnings "$l"; echo "--- tail of the log:"; tail -n 20 "$l"; } >"$l.show"
 	fail "kmod: sparse" "$l.show"
 fi
 
@@ -94,8 +98,8 @@ echo "# host checks took $(($(date +%s) - start))s"
 
 # Selftests. run_tests.sh continues our numbering and tally, and leaves its counts
 # in the results dir, also when the guest dies half-way.
-res=$(mktemp -d "$repo/.cache/check-results.XXXXXX")
-trap 'rm -rf "$res"' EXIT
+res=$logs/vm
+mkdir -p "$res"
 export NFLB_KTAP_BASE="$passed $failed $skipped"
 printf -v cmd 'selftests/run_tests.sh'
 for f in $T; do printf -v cmd '%s %q' "$cmd" "$f"; done
@@ -112,23 +116,19 @@ else
 	echo "# selftests in a VM (selftests/vm/run.sh)"
 	NFLB_VM_RESULTS=$res selftests/vm/run.sh "$cmd" 2>&1
 	rc=$?
-	if [ -s "$res/console.log" ]; then
-		cp "$res/console.log" "$logs/vm-console.log"
-		[ -f "$res/dmesg.txt" ] && cp "$res/dmesg.txt" "$logs/vm-dmesg.txt"
-	fi
 fi
 
-# The last line must be the tally over everything. When the run failed for a
-# reason no test counted (kernel splat outside a test, guest crash, timeout), count
-# that as one more failure; after a failed VM run the runner's own messages came
-# after run_tests' tally, so print it again.
+# The last line must be the tally over everything. When the VM runner reported a
+# problem of its own after run_tests' tally (kernel splat, guest crash, timeout),
+# count it as a failure unless a test already failed, and print the tally again.
 if [ -s "$res/tally" ]; then
 	read -r passed failed skipped <"$res/tally"
 fi
-if [ "$rc" -ne 0 ]; then
+if [ -e "$res/runner-failed" ] || [ ! -s "$res/tally" ] ||
+	{ [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; }; then
 	if [ "$failed" -eq 0 ] || [ ! -s "$res/tally" ]; then
 		n=$((passed + failed + skipped + 1)) failed=$((failed + 1))
-		echo "not ok $n - selftests run (exit $rc; kernel log: .cache/check/vm-console.log)"
+		echo "not ok $n - selftests run (exit $rc; kernel log: .cache/check/vm/console.log)"
 	fi
 	echo "$passed passed, $failed failed, $skipped skipped"
 fi

@@ -7,8 +7,9 @@
 #   run_tests.sh [FILTER...]   run only tests whose path contains a FILTER
 #   run_tests.sh --list [FILTER...]   print the selected test paths
 #
-# TESTS: one path per line relative to selftests/, '#' starts a comment, and a
-# trailing "# timeout=N" overrides the default per-test timeout (300 s).
+# TESTS: one path per line relative to selftests/ (or absolute), '#' starts a
+# comment, and a trailing "# timeout=N" overrides the default per-test timeout
+# (300 s). NFLB_TESTS=FILE uses another list instead.
 # NFLB_KTAP_BASE="P F S" continues numbering and tally after checks already
 # reported (make check's host checks), so the last line covers everything.
 set -u
@@ -42,7 +43,7 @@ select_tests() {
 			[[ $path == *"$f"* ]] || continue
 		fi
 		echo "$path $tmo"
-	done <"$here/TESTS"
+	done <"${NFLB_TESTS:-$here/TESTS}"
 }
 
 tests=()
@@ -71,9 +72,11 @@ trap 'rm -f "$klog"' EXIT
 
 for t in "${tests[@]}"; do
 	path=${t% *} tmo=${t##* }
+	exe=$here/$path
+	[[ $path == /* ]] && exe=$path
 	n=$((n + 1))
 	echo "# selftests: $path"
-	if [ ! -x "$here/$path" ]; then
+	if [ ! -x "$exe" ]; then
 		echo "not ok $n - $path # missing or not executable"
 		failed=$((failed + 1))
 		tally
@@ -83,7 +86,7 @@ for t in "${tests[@]}"; do
 	marker="nflb-selftest: begin $path $n"
 	echo "$marker" >/dev/kmsg 2>/dev/null || marker=""
 	start=$(date +%s)
-	(cd "$(dirname "$here/$path")" && exec timeout -k 10 "$tmo" "$here/$path") 2>&1 |
+	(cd "$(dirname "$exe")" && exec timeout -k 10 "$tmo" "$exe") 2>&1 |
 		sed -u 's/^/    /'
 	rc=${PIPESTATUS[0]}
 	echo "# $path: exit $rc after $(($(date +%s) - start))s"
