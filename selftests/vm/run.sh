@@ -73,6 +73,8 @@ qrc=$?
 # Scan first: a panic's splat says more than the console's tail.
 splat=0
 "$here/scan-klog.sh" "$res/console.log" "$res/dmesg.txt" || splat=1
+# Tells make check that we printed diagnostics after the command's own output.
+[ "$splat" -eq 1 ] || [ ! -s "$res/rc" ] && touch "$res/runner-failed"
 if [ -s "$res/rc" ]; then
 	rc=$(cat "$res/rc")
 else
