@@ -113,9 +113,9 @@ static void __net_exit nflb_net_exit(struct net *net)
 	nflb_hooks_unregister(ln);
 	nflb_defrag_disable(net);
 	mutex_lock(&ln->cfg_mutex);
-	nflb_table_destroy(ln);
 	nflb_service_flush(ln);
 	mutex_unlock(&ln->cfg_mutex);
+	nflb_table_destroy(ln);
 	nflb_stats_free(ln->stats);
 }
 

@@ -22,7 +22,7 @@
  */
 struct nflb_net {
 	struct net *net;
-	struct mutex cfg_mutex;
+	struct mutex cfg_mutex;		/* all configuration of this netns */
 	struct list_head vs_list;
 	struct list_head pool_list;
 	unsigned int vs_count;		/* READ_ONCE on the fast path */
@@ -35,6 +35,7 @@ struct nflb_net {
 
 	struct nflb_table tbl;
 	struct nflb_stats __percpu *stats;
+	u64 retired[NFLB_C_BYTES_OUT + 1];	/* deleted VSes' packets, cfg_mutex */
 	struct nf_hook_ops hook_ops[4];
 };
 

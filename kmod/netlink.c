@@ -129,6 +129,18 @@ static const struct nla_policy nflb_filter_req[NFLB_A_MAX + 1] = {
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/*
+ * A dump request's attributes.  genetlink validated them against the same
+ * policy already; parsing here keeps us off the dump-info layout, which
+ * changed after 6.1.
+ */
+static int nflb_dump_parse(struct netlink_callback *cb, struct nlattr **attrs,
+			   const struct nla_policy *policy)
+{
+	return genlmsg_parse(cb->nlh, &nflb_family, attrs, NFLB_A_MAX, policy,
+			     cb->extack);
+}
+
 static struct nflb_net *nflb_info_ln(struct genl_info *info)
 {
 	return nflb_net(genl_info_net(info));
@@ -169,6 +181,7 @@ static int nflb_get_addr(struct nlattr **tb, int a4, int a6, u8 *family,
 			 bool required)
 {
 	memset(addr, 0, sizeof(*addr));
+	*family = 0;
 	if (tb[a4] && tb[a6]) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[a6],
 				    "give either an IPv4 or an IPv6 address");
@@ -184,8 +197,6 @@ static int nflb_get_addr(struct nlattr **tb, int a4, int a6, u8 *family,
 		NL_SET_ERR_ATTR_MISS(extack, nest, a4);
 		NL_SET_ERR_MSG(extack, "address is required");
 		return -EINVAL;
-	} else {
-		*family = 0;
 	}
 	return 0;
 }
@@ -1071,7 +1082,7 @@ static int nflb_nl_member_dump(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
 	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
-	struct nlattr **attrs = nflb_dump_attrs(cb);
+	struct nlattr *attrs[NFLB_A_MAX + 1];
 	long pidx = 0, midx, pstart = cb->args[0], mstart = cb->args[1];
 	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
 	char only[NFLB_NAME_MAX] = "";
@@ -1079,6 +1090,9 @@ static int nflb_nl_member_dump(struct sk_buff *skb,
 	struct nflb_member *m;
 	int err;
 
+	err = nflb_dump_parse(cb, attrs, nflb_member_req);
+	if (err)
+		return err;
 	if (attrs[NFLB_A_MEMBER]) {
 		err = nla_parse_nested(tb, NFLB_MEMBER_A_MAX,
 				       attrs[NFLB_A_MEMBER],
@@ -1169,13 +1183,23 @@ static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 			      u32 portid, u32 seq, u8 cmd)
 {
 	struct nflb_net *ln = obj;
+	u64 v[NFLB_C_MAX], vv[NFLB_C_MAX];
+	struct nflb_vs *vs;
 	void *hdr;
+	int i;
 
+	nflb_stats_sum(ln->stats, v);
+	for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
+		v[i] = ln->retired[i];
+	list_for_each_entry(vs, &ln->vs_list, list) {
+		nflb_stats_sum(vs->stats, vv);
+		for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
+			v[i] += vv[i];
+	}
 	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nflb_stats_fill(skb, NFLB_A_STATS, ln->stats,
-			    atomic_read(&ln->tbl.count))) {
+	if (nflb_stats_put(skb, NFLB_A_STATS, v, atomic_read(&ln->tbl.count))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1185,7 +1209,13 @@ static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 
 static int nflb_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 {
-	return nflb_reply(info, nflb_stats_fill_fn, nflb_info_ln(info), NULL);
+	struct nflb_net *ln = nflb_info_ln(info);
+	int err;
+
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_reply(info, nflb_stats_fill_fn, ln, NULL);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
 }
 
 static int nflb_nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
@@ -1197,6 +1227,7 @@ static int nflb_nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&ln->cfg_mutex);
 	nflb_stats_zero(ln->stats);
+	memset(ln->retired, 0, sizeof(ln->retired));
 	list_for_each_entry(vs, &ln->vs_list, list)
 		nflb_stats_zero(vs->stats);
 	list_for_each_entry(pool, &ln->pool_list, list)
@@ -1356,10 +1387,13 @@ struct nflb_sdump {
 static int nflb_nl_session_start(struct netlink_callback *cb)
 {
 	struct nflb_net *ln = nflb_net(sock_net(cb->skb->sk));
-	struct nlattr **attrs = nflb_dump_attrs(cb);
+	struct nlattr *attrs[NFLB_A_MAX + 1];
 	struct nflb_sdump *d;
 	int err;
 
+	err = nflb_dump_parse(cb, attrs, nflb_filter_req);
+	if (err)
+		return err;
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;

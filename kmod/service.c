@@ -132,6 +132,12 @@ void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool)
 /* Takes @vs off the datapath; the caller waits a grace period afterwards. */
 static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 {
+	u64 v[NFLB_C_MAX];
+	int i;
+
+	nflb_stats_sum(vs->stats, v);
+	for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
+		ln->retired[i] += v[i];
 	hlist_del_rcu(&vs->hnode);
 	list_del(&vs->list);
 	vs->dead = true;

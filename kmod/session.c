@@ -110,12 +110,10 @@ static struct nflb_session *nflb_node_session(u8 family, void *obj,
 
 		*dir = h->t.dir;
 		return container_of(h - h->t.dir, struct nflb_session, h4[0]);
-	} else {
-		struct nflb_shash6 *h = obj;
-
-		*dir = h->t.dir;
-		return container_of(h - h->t.dir, struct nflb_session, h6[0]);
 	}
+	*dir = ((struct nflb_shash6 *)obj)->t.dir;
+	return container_of((struct nflb_shash6 *)obj - *dir,
+			    struct nflb_session, h6[0]);
 }
 
 void nflb_session_tuple(const struct nflb_session *s, enum nflb_dir dir,
@@ -166,6 +164,17 @@ static void nflb_tuple_fill(struct nflb_session *s, enum nflb_dir dir,
 	}
 }
 
+static void *nflb_lookup6(struct nflb_net *ln, const struct nflb_flow *f)
+{
+	struct nflb_tuple6 k = {
+		.src = f->src.in6, .dst = f->dst.in6,
+		.sport = f->sport, .dport = f->dport,
+		.proto = f->proto,
+	};
+
+	return rhashtable_lookup(&ln->tbl.ht6, &k, nflb_params6);
+}
+
 static void *nflb_lookup(struct nflb_net *ln, const struct nflb_flow *f)
 {
 	if (f->family == AF_INET) {
@@ -176,15 +185,8 @@ static void *nflb_lookup(struct nflb_net *ln, const struct nflb_flow *f)
 		};
 
 		return rhashtable_lookup(&ln->tbl.ht4, &k, nflb_params4);
-	} else {
-		struct nflb_tuple6 k = {
-			.src = f->src.in6, .dst = f->dst.in6,
-			.sport = f->sport, .dport = f->dport,
-			.proto = f->proto,
-		};
-
-		return rhashtable_lookup(&ln->tbl.ht6, &k, nflb_params6);
 	}
+	return nflb_lookup6(ln, f);
 }
 
 static int nflb_insert(struct nflb_net *ln, struct nflb_session *s,

@@ -127,6 +127,7 @@ struct nflb_session_iter {
 	int phase;			/* 0: IPv4 table, 1: IPv6, 2: done */
 	bool entered;
 };
+
 void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i);
 struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
 					    struct nflb_session_iter *i);
@@ -136,7 +137,6 @@ void nflb_session_iter_resume(struct nflb_session_iter *i);
 void nflb_session_iter_stop(struct nflb_session_iter *i);
 
 u32 nflb_session_timeout(struct nflb_net *ln, const struct nflb_session *s);
-
 
 /* Which sessions a dump, a flush or a member going down selects. */
 struct nflb_session_filter {

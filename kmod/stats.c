@@ -82,10 +82,17 @@ int nflb_stats_fill(struct sk_buff *skb, int attrtype,
 		    struct nflb_stats __percpu *st, u64 active)
 {
 	u64 v[NFLB_C_MAX];
+
+	nflb_stats_sum(st, v);
+	return nflb_stats_put(skb, attrtype, v, active);
+}
+
+int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
+		   u64 active)
+{
 	struct nlattr *nest;
 	int i;
 
-	nflb_stats_sum(st, v);
 	nest = nla_nest_start(skb, attrtype);
 	if (!nest)
 		return -EMSGSIZE;

@@ -6,7 +6,12 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/nflb.h>
 
-/* One slot per counter; drops follow enum nflb_drop_reason in order. */
+/*
+ * One slot per counter; drops follow enum nflb_drop_reason in order.
+ * Packet and byte counters are kept per virtual server and member only (one
+ * update per packet fewer); the netns totals are the virtual servers' sum
+ * plus what deleted virtual servers had counted (nflb_net.retired).
+ */
 enum nflb_counter {
 	NFLB_C_PKTS_IN,
 	NFLB_C_BYTES_IN,
@@ -32,6 +37,8 @@ void nflb_stats_sum(struct nflb_stats __percpu *st, u64 *out);
 void nflb_stats_zero(struct nflb_stats __percpu *st);
 int nflb_stats_fill(struct sk_buff *skb, int attrtype,
 		    struct nflb_stats __percpu *st, u64 active);
+int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
+		   u64 active);
 
 /*
  * Callers run in softirq, or in process context with BH disabled: either

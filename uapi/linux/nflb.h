@@ -85,6 +85,7 @@ enum nflb_vs_flags {
 	/* no member available: answer a SYN with RST instead of dropping */
 	NFLB_VS_F_RST_NO_MEMBER		= 1 << 3,
 };
+
 #define NFLB_VS_F_ALL	(NFLB_VS_F_LOOSE | NFLB_VS_F_RESET_ON_EXPIRY | \
 			 NFLB_VS_F_HASH_PORT | NFLB_VS_F_RST_NO_MEMBER)
 
@@ -128,6 +129,7 @@ enum nflb_pool_flags {
 	/* a member that goes down loses its sessions */
 	NFLB_POOL_F_EXPIRE_ON_DOWN	= 1 << 0,
 };
+
 #define NFLB_POOL_F_ALL	NFLB_POOL_F_EXPIRE_ON_DOWN
 
 enum nflb_member_state {
@@ -201,7 +203,7 @@ enum nflb_global_attr {
 };
 
 #define NFLB_MAX_SESSIONS_DEFAULT	1048576
-#define NFLB_MAX_SESSIONS_LIMIT		(1 << 26)
+#define NFLB_MAX_SESSIONS_LIMIT		67108864	/* 2^26 */
 
 enum nflb_session_attr {
 	NFLB_SESSION_A_UNSPEC,
