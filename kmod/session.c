@@ -462,10 +462,15 @@ static void nflb_gc_work(struct work_struct *work)
 	queue_delayed_work(system_power_efficient_wq, &tbl->gc_work, delay);
 }
 
+/*
+ * Session iterator over both tables for dumps and flushes, process context.
+ * Between start/resume and pause the caller is inside an RCU read-side
+ * section and must not sleep; stop is called paused.
+ */
 void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i)
+	__acquires(RCU)
 {
 	i->phase = 0;
-	i->entered = true;
 	rhashtable_walk_enter(&ln->tbl.ht4, &i->it);
 	rhashtable_walk_start(&i->it);
 }
@@ -473,6 +478,7 @@ void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i)
 /* The session the iterator stands on, or NULL at the end of both tables. */
 struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
 					    struct nflb_session_iter *i)
+	__must_hold(RCU)
 {
 	struct nflb_session *s;
 	enum nflb_dir dir;
@@ -493,13 +499,11 @@ struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
 			if (s)
 				return s;
 		}
-		/* End of this table: move to the next one. */
+		/* End of this table: move to the next one, if any. */
+		if (++i->phase == 2)
+			return NULL;
 		rhashtable_walk_stop(&i->it);
 		rhashtable_walk_exit(&i->it);
-		if (++i->phase == 2) {
-			i->entered = false;
-			return NULL;
-		}
 		rhashtable_walk_enter(nflb_phase_ht(ln, i->phase), &i->it);
 		rhashtable_walk_start(&i->it);
 	}
@@ -516,22 +520,20 @@ void nflb_session_iter_advance(struct nflb_session_iter *i)
 
 /* Leaves the RCU section (e.g. between dump messages); peek resumes. */
 void nflb_session_iter_pause(struct nflb_session_iter *i)
+	__releases(RCU)
 {
-	if (i->entered)
-		rhashtable_walk_stop(&i->it);
+	rhashtable_walk_stop(&i->it);
 }
 
 void nflb_session_iter_resume(struct nflb_session_iter *i)
+	__acquires(RCU)
 {
-	if (i->entered)
-		rhashtable_walk_start(&i->it);
+	rhashtable_walk_start(&i->it);
 }
 
 void nflb_session_iter_stop(struct nflb_session_iter *i)
 {
-	if (i->entered)
-		rhashtable_walk_exit(&i->it);
-	i->entered = false;
+	rhashtable_walk_exit(&i->it);
 }
 
 void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
@@ -554,6 +556,7 @@ void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
 			nflb_session_iter_resume(&i);
 		}
 	}
+	nflb_session_iter_pause(&i);
 	nflb_session_iter_stop(&i);
 }
 

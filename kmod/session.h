@@ -125,7 +125,6 @@ void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg);
 struct nflb_session_iter {
 	struct rhashtable_iter it;
 	int phase;			/* 0: IPv4 table, 1: IPv6, 2: done */
-	bool entered;
 };
 
 void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i);
