@@ -237,6 +237,8 @@ int member_dump(const char *pool, const char *event)
 		mnl_attr_put_strz(nlh, NFLB_MEMBER_A_POOL, pool);
 		mnl_attr_nest_end(nlh, nest);
 	}
+	if (nl_open())
+		return EXIT_ERR;
 	if (json)
 		jw_arr_open(NULL);
 	header_done = false;

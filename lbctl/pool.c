@@ -146,6 +146,8 @@ int pool_dump(const char *name, const char *event)
 	bool json = opts.json && !event;
 	int r;
 
+	if (nl_open())
+		return EXIT_ERR;
 	if (json)
 		jw_arr_open(NULL);
 	if (name) {

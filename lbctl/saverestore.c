@@ -19,13 +19,15 @@ static int vs_cb(const struct nlmsghdr *nlh, void *data)
 int do_save(int argc, char **argv)
 {
 	if (argc >= 1 && matches(*argv, "help")) {
-		printf("Usage: lbctl save > FILE\n"
+		printf("Usage: lbctl save\n"
 		       "Prints the commands that rebuild the configuration; feed them\n"
 		       "to `lbctl restore FILE` or `lbctl -batch FILE`.\n");
 		return EXIT_OK;
 	}
 	if (argc > 0)
 		return usage_err("save", "unexpected argument '%s'", *argv);
+	if (nl_open())
+		return EXIT_ERR;
 	printf("# lbctl save\n");
 	if (global_dump("save") || pool_dump(NULL, "save") ||
 	    member_dump(NULL, "save") ||

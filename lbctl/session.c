@@ -156,6 +156,8 @@ static int session_list(int argc, char **argv)
 	}
 	if (parse_filter(argc, argv, nlh))
 		return EXIT_USAGE;
+	if (nl_open())
+		return EXIT_ERR;
 	if (opts.json)
 		jw_arr_open(NULL);
 	else

@@ -72,6 +72,8 @@ static int stats_show(int argc, char **argv)
 	if (argc > 0)
 		return usage_err("stats", "unexpected argument '%s'", *argv);
 
+	if (nl_open())
+		return EXIT_ERR;
 	if (opts.json)
 		jw_obj_open(NULL);
 	r = nl_do(nl_req(NFLB_CMD_STATS_GET), global_cb, NULL);

@@ -432,6 +432,8 @@ static int vs_show(int argc, char **argv)
 		return usage_err("vs", "show: unexpected argument '%s'", argv[1]);
 	if (argc == 1 && check_name("vs", *argv))
 		return EXIT_USAGE;
+	if (nl_open())
+		return EXIT_ERR;
 	nlh = nl_req(NFLB_CMD_VS_GET);
 	if (opts.json)
 		jw_arr_open(NULL);
