@@ -53,19 +53,26 @@ demo: deps all
 	@if [ "$(VM)" = 0 ]; then scripts/demo.sh; \
 	else selftests/vm/run.sh scripts/demo.sh; fi
 
+# Debian's headers ask to sign modules on install but ship no key; skip signing
+# then instead of printing SSL errors (Secure Boot: use DKMS, which signs).
+SIGN_KEY = $(wildcard $(KDIR)/output/signing_key.pem $(KDIR)/certs/signing_key.pem)
+
 # DESTDIR stages everything under a directory (packaging); depmod then runs there.
+# The module lands in /lib/modules/KREL/extra/kmod/nflb.ko.
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) KERNELRELEASE=$(KREL) INSTALL_MOD_DIR=extra \
+		$(if $(SIGN_KEY),,CONFIG_MODULE_SIG_ALL=) \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
 	install -D -m 0755 lbctl/lbctl $(DESTDIR)$(PREFIX)/sbin/lbctl
 	@if [ -f Documentation/lbctl.8 ]; then set -x; \
 		install -D -m 0644 Documentation/lbctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/lbctl.8; fi
-	@c=$$(ls lbctl/*completion* 2>/dev/null | head -n 1); if [ -n "$$c" ]; then set -x; \
-		install -D -m 0644 $$c $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl; fi
+	@if [ -f lbctl/completion/lbctl.bash ]; then set -x; \
+		install -D -m 0644 lbctl/completion/lbctl.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl; fi
 
 uninstall:
-	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/nflb.ko* $(DESTDIR)$(PREFIX)/sbin/lbctl \
+	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/kmod/nflb.ko* $(DESTDIR)$(PREFIX)/sbin/lbctl \
 		$(DESTDIR)$(PREFIX)/share/man/man8/lbctl.8 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
@@ -75,9 +82,10 @@ dkms-install:
 	@command -v dkms >/dev/null || apt-get install -y --no-install-recommends dkms
 	-dkms remove -m nflb -v $(VERSION) --all 2>/dev/null
 	rm -rf /usr/src/nflb-$(VERSION)
-	mkdir -p /usr/src/nflb-$(VERSION)
-	cp -r Kbuild dkms.conf kmod uapi /usr/src/nflb-$(VERSION)/
-	dkms install -m nflb -v $(VERSION)
+	mkdir -p /usr/src/nflb-$(VERSION)/kmod
+	cp -r Kbuild dkms.conf uapi /usr/src/nflb-$(VERSION)/
+	cp kmod/*.[ch] /usr/src/nflb-$(VERSION)/kmod/
+	dkms install -m nflb -v $(VERSION) -k $(KREL)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
