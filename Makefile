@@ -17,7 +17,7 @@ T ?=
 VM ?= 1
 export KSELFTEST_DIR := $(CURDIR)/.cache/linux-source/tools/testing/selftests
 
-.PHONY: all deps module lbctl selftests check demo install uninstall dkms-install \
+.PHONY: all deps module lbctl selftests check demo install install-lbctl uninstall dkms-install \
 	clean help
 
 all: module lbctl
@@ -27,7 +27,7 @@ help:
 	@echo 'make check         host checks, then every selftest in a VM; T="names" filters, VM=0 on this host'
 	@echo 'make demo          boot a VM and show a client balanced over three servers'
 	@echo 'make install       install module (extra/), lbctl, man page into $(PREFIX)'
-	@echo 'make dkms-install  register the module with DKMS so it rebuilds on kernel upgrades'
+	@echo 'make dkms-install  module via DKMS (rebuilt on kernel upgrades), lbctl as above'
 	@echo 'make uninstall     remove what make install installed'
 	@echo 'make clean         remove build output'
 
@@ -64,6 +64,9 @@ install: all
 		$(if $(SIGN_KEY),,CONFIG_MODULE_SIG_ALL=) \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
+	$(MAKE) install-lbctl
+
+install-lbctl: lbctl
 	install -D -m 0755 lbctl/lbctl $(DESTDIR)$(PREFIX)/sbin/lbctl
 	@if [ -f Documentation/lbctl.8 ]; then set -x; \
 		install -D -m 0644 Documentation/lbctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/lbctl.8; fi
@@ -80,12 +83,13 @@ uninstall:
 # DKMS builds from a copy of the module sources in /usr/src/nflb-VERSION.
 dkms-install:
 	@command -v dkms >/dev/null || apt-get install -y --no-install-recommends dkms
-	-dkms remove -m nflb -v $(VERSION) --all 2>/dev/null
+	dkms remove -m nflb -v $(VERSION) --all >/dev/null 2>&1 || true
 	rm -rf /usr/src/nflb-$(VERSION)
 	mkdir -p /usr/src/nflb-$(VERSION)/kmod
 	cp -r Kbuild dkms.conf uapi /usr/src/nflb-$(VERSION)/
 	cp kmod/*.[ch] /usr/src/nflb-$(VERSION)/kmod/
 	dkms install -m nflb -v $(VERSION) -k $(KREL)
+	$(MAKE) install-lbctl
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
