@@ -4,7 +4,7 @@
 # creates (network namespaces, servers, the loaded module) is removed on exit.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=../selftests/lib.sh
+# shellcheck source=selftests/lib.sh
 . "$repo/selftests/lib.sh"
 
 say() { printf '\n==> %s\n' "$*"; }

@@ -5,6 +5,7 @@
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/.cache/linux-source
+# shellcheck disable=SC2012 # fixed Debian names
 tarball=$(ls /usr/src/linux-source-*.tar.xz 2>/dev/null | sort -V | tail -n 1)
 files="scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
 tools/testing/selftests/kselftest_harness.h tools/testing/selftests/kselftest.h"

@@ -50,7 +50,7 @@ cpus=${NFLB_VM_CPUS:-2}
 accel=(-accel tcg -cpu max)
 if [ "${NFLB_VM_ICOUNT:-0}" = 1 ]; then
 	# Deterministic: one vCPU, virtual time advances with instructions executed.
-	accel=(-accel tcg,thread=single -cpu max -icount shift=4,sleep=off)
+	accel=(-accel "tcg,thread=single" -cpu max -icount "shift=4,sleep=off")
 	cpus=1
 elif [ "${NFLB_KVM:-0}" = 1 ]; then
 	accel=(-accel kvm -cpu host)
