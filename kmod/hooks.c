@@ -17,6 +17,8 @@
 #include "main.h"
 #include "nat.h"
 #include "packet.h"
+#include "persist.h"
+#include "reset.h"
 #include "sched.h"
 #include "service.h"
 #include "hooks.h"
@@ -136,6 +138,24 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/* The member for a new flow: drained VS none, else affinity, else scheduler. */
+static struct nflb_member *nflb_pick(struct nflb_net *ln, struct nflb_vs *vs,
+				     const struct nflb_flow *f)
+{
+	struct nflb_member *m = NULL;
+	bool persist = READ_ONCE(vs->persist_timeout);
+
+	if (READ_ONCE(vs->flags) & NFLB_VS_F_DRAIN)
+		return NULL;
+	if (persist)
+		m = nflb_persist_get(ln, vs, f);
+	if (!m)
+		m = nflb_sched_pick(vs, f);
+	if (m && persist)
+		nflb_persist_set(ln, vs, f, m);
+	return m;
+}
+
 /* First packet of a flow to a VIP: decide, pick a member, create. */
 static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 				 const struct nf_hook_state *st,
@@ -162,9 +182,12 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 		nflb_drop_count(ln, vs, NFLB_DROP_BAD_CSUM);
 		return NF_DROP;
 	}
-	m = nflb_sched_pick(vs, &pkt->flow);
+	m = nflb_pick(ln, vs, &pkt->flow);
 	if (unlikely(!m)) {
 		nflb_drop_count(ln, vs, NFLB_DROP_NO_MEMBER);
+		if (state == NFLB_TCP_SYN_SENT &&
+		    (READ_ONCE(vs->flags) & NFLB_VS_F_RST_NO_MEMBER))
+			nflb_reset_refuse(ln->net, &pkt->flow, pkt->seq + 1);
 		return NF_DROP;
 	}
 	s = nflb_session_create(ln, &pkt->flow, vs, m, state, &reason);
@@ -227,7 +250,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	if (s) {
 		if (likely(!nflb_is_restart(s, dir, &pkt)))
 			return nflb_pre_session(ln, skb, &pkt, s, dir);
-		nflb_session_expire(ln, s, false);
+		nflb_session_expire(ln, s, NFLB_RST_NONE);
 	}
 	vs = nflb_vs_lookup(ln, pkt.flow.family, pkt.flow.proto, &pkt.flow.dst,
 			    pkt.flow.dport);

@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "main.h"
 #include "netlink.h"
+#include "persist.h"
 #include "service.h"
 
 static unsigned int nflb_net_id __read_mostly;
@@ -82,10 +83,13 @@ static int __net_init nflb_net_init(struct net *net)
 	err = nflb_table_init(ln);
 	if (err)
 		goto free_stats;
+	err = nflb_persist_init(ln);
+	if (err)
+		goto destroy_table;
 	/* Fragments to a VIP are reassembled before our hook, as for IPVS. */
 	err = nflb_defrag_enable(net);
 	if (err)
-		goto destroy_table;
+		goto destroy_persist;
 	err = nflb_hooks_register(ln);
 	if (err)
 		goto defrag_off;
@@ -93,6 +97,8 @@ static int __net_init nflb_net_init(struct net *net)
 
 defrag_off:
 	nflb_defrag_disable(net);
+destroy_persist:
+	nflb_persist_destroy(ln);
 destroy_table:
 	nflb_table_destroy(ln);
 free_stats:
@@ -116,6 +122,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 	nflb_service_flush(ln);
 	mutex_unlock(&ln->cfg_mutex);
 	nflb_table_destroy(ln);
+	nflb_persist_destroy(ln);
 	nflb_stats_free(ln->stats);
 }
 

@@ -7,6 +7,7 @@
 #include <linux/netfilter.h>
 #include <net/net_namespace.h>
 #include <linux/nflb.h>
+#include <linux/rhashtable.h>
 #include "session.h"
 #include "stats.h"
 
@@ -34,6 +35,7 @@ struct nflb_net {
 	u32 max_sessions;
 
 	struct nflb_table tbl;
+	struct rhashtable persist;	/* source affinity, see persist.c */
 	struct nflb_stats __percpu *stats;
 	u64 retired[NFLB_C_BYTES_OUT + 1];	/* deleted VSes' packets, cfg_mutex */
 	struct nf_hook_ops hook_ops[4];

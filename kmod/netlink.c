@@ -68,6 +68,8 @@ static const struct nla_policy nflb_vs_policy[NFLB_VS_A_MAX + 1] = {
 	[NFLB_VS_A_PERSIST_MASK4] = NLA_POLICY_MAX(NLA_U8, 32),
 	[NFLB_VS_A_PERSIST_MASK6] = NLA_POLICY_MAX(NLA_U8, 128),
 	[NFLB_VS_A_PAD] = NFLB_READ_ONLY,
+	[NFLB_VS_A_DRAIN_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &nflb_secs_range),
 };
 
 static const struct nla_policy nflb_pool_policy[NFLB_POOL_A_MAX + 1] = {
@@ -89,6 +91,8 @@ static const struct nla_policy nflb_member_policy[NFLB_MEMBER_A_MAX + 1] = {
 	[NFLB_MEMBER_A_ACTIVE] = NFLB_READ_ONLY,
 	[NFLB_MEMBER_A_STATS] = NFLB_READ_ONLY,
 	[NFLB_MEMBER_A_PRIORITY] = { .type = NLA_U32 },
+	[NFLB_MEMBER_A_DRAIN_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							      &nflb_secs_range),
 };
 
 static const struct nla_policy nflb_global_policy[NFLB_GLOBAL_A_MAX + 1] = {
@@ -250,6 +254,22 @@ static int nflb_get_timeouts(struct nlattr *attr, u32 *t, bool allow_zero,
 	return 0;
 }
 
+/* Seconds from now until @deadline (jiffies), 0 if none or passed. */
+static u32 nflb_secs_left(unsigned long deadline)
+{
+	unsigned long now = jiffies;
+
+	if (!deadline || !time_after(deadline, now))
+		return 0;
+	return DIV_ROUND_UP(deadline - now, HZ);
+}
+
+static unsigned long nflb_deadline(u32 secs)
+{
+	/* 0 means "no deadline", so a deadline never lands on it. */
+	return secs ? (jiffies + secs * HZ) | 1 : 0;
+}
+
 static void *nflb_put_hdr(struct sk_buff *skb, u32 portid, u32 seq,
 			  int flags, u8 cmd)
 {
@@ -292,6 +312,12 @@ static int nflb_fill_vs(struct sk_buff *skb, struct nflb_vs *vs, u32 portid,
 	    nla_put_u32(skb, NFLB_VS_A_FLAGS, vs->flags) ||
 	    nla_put_u32(skb, NFLB_VS_A_MAX_SESSIONS, vs->max_sessions) ||
 	    nla_put_u32(skb, NFLB_VS_A_ACTIVE, atomic_read(&vs->active)) ||
+	    nla_put_u32(skb, NFLB_VS_A_MH_SIZE, vs->mh_size) ||
+	    nla_put_u32(skb, NFLB_VS_A_PERSIST_TIMEOUT, vs->persist_timeout) ||
+	    nla_put_u8(skb, NFLB_VS_A_PERSIST_MASK4, vs->persist_mask4) ||
+	    nla_put_u8(skb, NFLB_VS_A_PERSIST_MASK6, vs->persist_mask6) ||
+	    nla_put_u32(skb, NFLB_VS_A_DRAIN_TIMEOUT,
+			nflb_secs_left(vs->drain_deadline)) ||
 	    nflb_put_timeouts(skb, NFLB_VS_A_TIMEOUTS, vs->timeouts) ||
 	    nflb_stats_fill(skb, NFLB_VS_A_STATS, vs->stats,
 			    atomic_read(&vs->active)))
@@ -349,6 +375,9 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 	    nla_put_u8(skb, NFLB_MEMBER_A_STATE, m->state) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_MAX_CONNS, m->max_conns) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_PRIORITY, m->priority) ||
+	    nla_put_u32(skb, NFLB_MEMBER_A_DRAIN_TIMEOUT,
+			m->drain_deadline ? nflb_secs_left(m->drain_deadline) :
+					    m->drain_timeout) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)) ||
 	    nflb_stats_fill(skb, NFLB_MEMBER_A_STATS, m->stats,
 			    atomic_read(&m->active)))
@@ -451,32 +480,34 @@ static int nflb_reply(struct genl_info *info, nflb_fill_fn fill, void *obj,
 
 /* ---- virtual servers ---------------------------------------------------- */
 
-/* Options that only a later release implements are refused, not ignored. */
-static int nflb_vs_unsupported(struct nlattr **tb,
-			       struct netlink_ext_ack *extack)
+/* A Maglev size must be a valid prime, and the pool must have room for it. */
+static int nflb_vs_check_mh(struct nflb_net *ln, struct nflb_vs *vs,
+			    struct nflb_pool *pool, u8 sched, u32 size,
+			    struct nlattr **tb, struct netlink_ext_ack *extack)
 {
-	if (tb[NFLB_VS_A_SCHED] &&
-	    nla_get_u32(tb[NFLB_VS_A_SCHED]) == NFLB_SCHED_MH) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_SCHED],
-				    "scheduler mh is not supported yet");
-		return -EOPNOTSUPP;
-	}
-	if (tb[NFLB_VS_A_MH_SIZE]) {
+	unsigned int n = 0, i;
+	u32 sizes[NFLB_MH_TABLES];
+	struct nflb_vs *o;
+
+	if (!nflb_mh_size_valid(size)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_MH_SIZE],
-				    "mh-size is not supported yet");
-		return -EOPNOTSUPP;
+				    "mh-size must be a prime from 7 to 131071");
+		return -EINVAL;
 	}
-	if ((tb[NFLB_VS_A_PERSIST_TIMEOUT] &&
-	     nla_get_u32(tb[NFLB_VS_A_PERSIST_TIMEOUT])) ||
-	    tb[NFLB_VS_A_PERSIST_MASK4] || tb[NFLB_VS_A_PERSIST_MASK6]) {
-		NL_SET_ERR_MSG(extack, "persistence is not supported yet");
-		return -EOPNOTSUPP;
-	}
-	if (tb[NFLB_VS_A_FLAGS] &&
-	    (nla_get_u32(tb[NFLB_VS_A_FLAGS]) & NFLB_VS_F_RST_NO_MEMBER)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_FLAGS],
-				    "flag rst-no-member is not supported yet");
-		return -EOPNOTSUPP;
+	if (sched != NFLB_SCHED_MH)
+		return 0;
+	list_for_each_entry(o, &ln->vs_list, list) {
+		if (o == vs || rcu_access_pointer(o->pool) != pool ||
+		    o->sched != NFLB_SCHED_MH || o->mh_size == size)
+			continue;
+		for (i = 0; i < n && sizes[i] != o->mh_size; i++)
+			;
+		if (i == n && ++n == NFLB_MH_TABLES) {
+			NL_SET_ERR_MSG(extack,
+				       "pool already serves 4 Maglev table sizes");
+			return -EINVAL;
+		}
+		sizes[i] = o->mh_size;
 	}
 	return 0;
 }
@@ -487,11 +518,12 @@ static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs,
 			 struct netlink_ext_ack *extack)
 {
 	char name[NFLB_NAME_MAX];
+	u8 sched = tb[NFLB_VS_A_SCHED] ? nla_get_u32(tb[NFLB_VS_A_SCHED]) :
+					 vs->sched;
+	u32 mh_size = tb[NFLB_VS_A_MH_SIZE] ?
+		      nla_get_u32(tb[NFLB_VS_A_MH_SIZE]) : vs->mh_size;
 	int err;
 
-	err = nflb_vs_unsupported(tb, extack);
-	if (err)
-		return err;
 	if (tb[NFLB_VS_A_POOL]) {
 		err = nflb_get_name(tb, NFLB_VS_A_POOL, name, extack, NULL);
 		if (err)
@@ -503,13 +535,31 @@ static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs,
 			return -ENOENT;
 		}
 	}
-	if (tb[NFLB_VS_A_SCHED])
-		WRITE_ONCE(vs->sched, nla_get_u32(tb[NFLB_VS_A_SCHED]));
+	err = nflb_vs_check_mh(ln, vs, *pool ?: rcu_access_pointer(vs->pool),
+			       sched, mh_size, tb, extack);
+	if (err)
+		return err;
+	WRITE_ONCE(vs->sched, sched);
+	WRITE_ONCE(vs->mh_size, mh_size);
 	if (tb[NFLB_VS_A_FLAGS])
 		WRITE_ONCE(vs->flags, nla_get_u32(tb[NFLB_VS_A_FLAGS]));
 	if (tb[NFLB_VS_A_MAX_SESSIONS])
 		WRITE_ONCE(vs->max_sessions,
 			   nla_get_u32(tb[NFLB_VS_A_MAX_SESSIONS]));
+	if (tb[NFLB_VS_A_PERSIST_TIMEOUT])
+		WRITE_ONCE(vs->persist_timeout,
+			   nla_get_u32(tb[NFLB_VS_A_PERSIST_TIMEOUT]));
+	if (tb[NFLB_VS_A_PERSIST_MASK4])
+		WRITE_ONCE(vs->persist_mask4,
+			   nla_get_u8(tb[NFLB_VS_A_PERSIST_MASK4]));
+	if (tb[NFLB_VS_A_PERSIST_MASK6])
+		WRITE_ONCE(vs->persist_mask6,
+			   nla_get_u8(tb[NFLB_VS_A_PERSIST_MASK6]));
+	if (!(vs->flags & NFLB_VS_F_DRAIN))
+		WRITE_ONCE(vs->drain_deadline, 0);
+	else if (tb[NFLB_VS_A_DRAIN_TIMEOUT])
+		WRITE_ONCE(vs->drain_deadline,
+			   nflb_deadline(nla_get_u32(tb[NFLB_VS_A_DRAIN_TIMEOUT])));
 	return 0;
 }
 
@@ -560,6 +610,9 @@ static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
 	tmpl = kzalloc(sizeof(*tmpl), GFP_KERNEL);
 	if (!tmpl)
 		return -ENOMEM;
+	tmpl->mh_size = NFLB_MH_SIZE_DEFAULT;
+	tmpl->persist_mask4 = 32;
+	tmpl->persist_mask6 = 128;
 	err = nflb_get_name(tb, NFLB_VS_A_NAME, tmpl->name, extack, nest);
 	if (err)
 		goto out;
@@ -579,6 +632,9 @@ static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
 		goto out;
 	*out = nflb_vs_create(ln, tmpl, pool);
 	err = *out ? 0 : -ENOMEM;
+	/* A Maglev VS needs its table in the pool's snapshot. */
+	if (*out && tmpl->sched == NFLB_SCHED_MH)
+		err = nflb_pool_publish(ln, pool);
 out:
 	kfree(tmpl);
 	return err;
@@ -626,8 +682,9 @@ static int nflb_vs_set_locked(struct nflb_net *ln, struct genl_info *info,
 {
 	static const int fixed[] = { NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6,
 				     NFLB_VS_A_PORT, NFLB_VS_A_PROTO };
-	struct nflb_pool *pool = NULL;
+	struct nflb_pool *pool = NULL, *old_pool;
 	u32 timeouts[NFLB_STATE_MAX + 1];
+	bool mh_before;
 	int i, err;
 
 	for (i = 0; i < ARRAY_SIZE(fixed); i++) {
@@ -645,6 +702,8 @@ static int nflb_vs_set_locked(struct nflb_net *ln, struct genl_info *info,
 		if (err)
 			return err;
 	}
+	old_pool = rcu_dereference_protected(vs->pool, true);
+	mh_before = vs->sched == NFLB_SCHED_MH;
 	err = nflb_vs_apply(ln, vs, tb, &pool, info->extack);
 	if (err)
 		return err;
@@ -652,7 +711,13 @@ static int nflb_vs_set_locked(struct nflb_net *ln, struct genl_info *info,
 		WRITE_ONCE(vs->timeouts[i], timeouts[i]);
 	if (pool)
 		nflb_vs_set_pool(vs, pool);
-	return 0;
+	/* Maglev tables follow the virtual servers that use them. */
+	if (mh_before || vs->sched == NFLB_SCHED_MH) {
+		err = nflb_pool_publish(ln, pool ?: old_pool);
+		if (!err && pool && pool != old_pool)
+			err = nflb_pool_publish(ln, old_pool);
+	}
+	return err;
 }
 
 static int nflb_nl_vs_set(struct sk_buff *skb, struct genl_info *info)
@@ -742,16 +807,12 @@ static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- pools -------------------------------------------------------------- */
 
-static int nflb_pool_options(struct nlattr **tb, struct netlink_ext_ack *extack)
+static void nflb_pool_apply(struct nflb_pool *pool, struct nlattr **tb)
 {
-	if ((tb[NFLB_POOL_A_FLAGS] && nla_get_u32(tb[NFLB_POOL_A_FLAGS])) ||
-	    (tb[NFLB_POOL_A_MIN_ACTIVE] &&
-	     nla_get_u32(tb[NFLB_POOL_A_MIN_ACTIVE]))) {
-		NL_SET_ERR_MSG(extack,
-			       "pool flags and min-active are not supported yet");
-		return -EOPNOTSUPP;
-	}
-	return 0;
+	if (tb[NFLB_POOL_A_FLAGS])
+		pool->flags = nla_get_u32(tb[NFLB_POOL_A_FLAGS]);
+	if (tb[NFLB_POOL_A_MIN_ACTIVE])
+		pool->min_active = nla_get_u32(tb[NFLB_POOL_A_MIN_ACTIVE]);
 }
 
 static struct nflb_pool *nflb_pool_by_name(struct nflb_net *ln,
@@ -787,8 +848,6 @@ static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 	if (!err)
 		err = nflb_get_name(tb, NFLB_POOL_A_NAME, name, info->extack,
 				    info->attrs[NFLB_A_POOL]);
-	if (!err)
-		err = nflb_pool_options(tb, info->extack);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
@@ -799,6 +858,10 @@ static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		pool = nflb_pool_create(ln, name);
 		err = pool ? 0 : -ENOMEM;
+		if (pool) {
+			nflb_pool_apply(pool, tb);
+			err = nflb_pool_publish(ln, pool);
+		}
 		if (pool)
 			nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
 				   NFLB_CMD_POOL_NEW);
@@ -816,13 +879,15 @@ static int nflb_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
 
 	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
 			     NFLB_POOL_A_MAX, tb);
-	if (!err)
-		err = nflb_pool_options(tb, info->extack);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
 	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
 				 info->attrs[NFLB_A_POOL], &err);
+	if (pool) {
+		nflb_pool_apply(pool, tb);
+		err = nflb_pool_publish(ln, pool);
+	}
 	if (pool)
 		nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
 			   NFLB_CMD_POOL_SET);
@@ -940,12 +1005,6 @@ static int nflb_member_ident(struct nflb_net *ln, struct genl_info *info,
 		return -EINVAL;
 	}
 	req->key.port = htons(nla_get_u16(tb[NFLB_MEMBER_A_PORT]));
-	if (tb[NFLB_MEMBER_A_PRIORITY] &&
-	    nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY])) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_MEMBER_A_PRIORITY],
-				    "member priority is not supported yet");
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -965,6 +1024,15 @@ static bool nflb_member_apply(struct nflb_member *m, struct nlattr **tb)
 	if (tb[NFLB_MEMBER_A_MAX_CONNS])
 		WRITE_ONCE(m->max_conns,
 			   nla_get_u32(tb[NFLB_MEMBER_A_MAX_CONNS]));
+	if (tb[NFLB_MEMBER_A_PRIORITY])
+		m->priority = nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY]);
+	if (tb[NFLB_MEMBER_A_DRAIN_TIMEOUT])
+		m->drain_timeout = nla_get_u32(tb[NFLB_MEMBER_A_DRAIN_TIMEOUT]);
+	/* The drain clock runs while the member takes no new sessions. */
+	if (m->state == NFLB_MEMBER_UP && m->weight)
+		WRITE_ONCE(m->drain_deadline, 0);
+	else if (!m->drain_deadline || tb[NFLB_MEMBER_A_DRAIN_TIMEOUT])
+		WRITE_ONCE(m->drain_deadline, nflb_deadline(m->drain_timeout));
 	return state_changed;
 }
 
@@ -988,6 +1056,11 @@ static int nflb_nl_member_new(struct sk_buff *skb, struct genl_info *info)
 			     req.key.port)) {
 		NL_SET_ERR_MSG(info->extack, "member exists in this pool");
 		err = -EEXIST;
+		goto out;
+	}
+	if (req.pool->member_count >= NFLB_POOL_MEMBERS_MAX) {
+		NL_SET_ERR_MSG(info->extack, "pool is full (65534 members)");
+		err = -E2BIG;
 		goto out;
 	}
 	req.key.weight = 1;
@@ -1025,6 +1098,15 @@ static struct nflb_member *nflb_member_lookup(struct nflb_net *ln,
 	return m;
 }
 
+/* A member that went down in an expire-on-down pool loses its sessions. */
+static void nflb_member_sessions_kill(struct nflb_net *ln,
+				      const struct nflb_member *m)
+{
+	struct nflb_session_filter f = { .member = m };
+
+	nflb_session_kill(ln, &f, NFLB_RST_IF_ASKED);
+}
+
 static int nflb_nl_member_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
@@ -1042,8 +1124,11 @@ static int nflb_nl_member_set(struct sk_buff *skb, struct genl_info *info)
 	m = nflb_member_lookup(ln, info, tb, &req, &err);
 	if (m) {
 		state_changed = nflb_member_apply(m, tb);
-		/* The WRR order depends on weights and states. */
-		err = nflb_pool_publish(req.pool);
+		/* Groups, WRR order and Maglev tables depend on all of it. */
+		err = nflb_pool_publish(ln, req.pool);
+		if (state_changed && m->state == NFLB_MEMBER_DOWN &&
+		    (req.pool->flags & NFLB_POOL_F_EXPIRE_ON_DOWN))
+			nflb_member_sessions_kill(ln, m);
 		nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
 			   NFLB_CMD_MEMBER_SET);
 		if (state_changed)
@@ -1375,7 +1460,7 @@ static int nflb_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 				info->extack);
 	if (err)
 		return err;
-	nflb_session_kill(ln, &f, false);
+	nflb_session_kill(ln, &f, NFLB_RST_NONE);
 	return 0;
 }
 

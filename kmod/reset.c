@@ -173,3 +173,14 @@ int nflb_reset_session(struct net *net, const struct nflb_session *s)
 	sent += nflb_rst_send(net, s->family, &r);
 	return sent;
 }
+
+void nflb_reset_refuse(struct net *net, const struct nflb_flow *f, u32 ack)
+{
+	struct nflb_rst r = {
+		.saddr = &f->dst, .daddr = &f->src,
+		.sport = f->dport, .dport = f->sport,
+		.seq = 0, .ack = ack,
+	};
+
+	nflb_rst_send(net, f->family, &r);
+}

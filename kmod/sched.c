@@ -2,18 +2,24 @@
 /*
  * Schedulers: pick a member for a new session from the pool's published
  * snapshot.  They run in softirq under RCU and take no lock: whatever state
- * they need is either precomputed in the immutable snapshot (the smooth WRR
- * sequence) or a single atomic position per virtual server.
+ * they need is precomputed in the immutable snapshot (priority groups, the
+ * smooth WRR order, Maglev tables) or is a single atomic position per
+ * virtual server.
  *
  * A member is available when it is up, has a non-zero weight, is below its
- * connection limit and has the virtual server's address family.
+ * connection limit and has the virtual server's address family.  Only the
+ * highest-priority group with at least min-active available members takes
+ * new sessions; if none has that many, the first group with any does.
  */
 #include <linux/gcd.h>
 #include <linux/jhash.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include "sched.h"
 
-static bool nflb_available(const struct nflb_member *m, u8 family)
+#define NFLB_MH_EMPTY	0xffff
+
+bool nflb_member_available(const struct nflb_member *m, u8 family)
 {
 	u32 max = READ_ONCE(m->max_conns);
 
@@ -23,58 +29,94 @@ static bool nflb_available(const struct nflb_member *m, u8 family)
 	       (!max || atomic_read(&m->active) < max);
 }
 
-/* First available member at or after @start, wrapping around. */
+/* First available member of @g at or after index @start, wrapping. */
 static struct nflb_member *nflb_probe(const struct nflb_pool_snap *snap,
+				      const struct nflb_group *g,
 				      unsigned int start, u8 family)
 {
-	unsigned int i, n = snap->count;
+	unsigned int i, n = g->end - g->start;
 
 	for (i = 0; i < n; i++) {
-		struct nflb_member *m = snap->members[(start + i) % n];
+		struct nflb_member *m;
 
-		if (nflb_available(m, family))
+		m = snap->members[g->start + (start + i) % n];
+		if (nflb_member_available(m, family))
 			return m;
 	}
 	return NULL;
 }
 
+static unsigned int nflb_group_available(const struct nflb_pool_snap *snap,
+					 const struct nflb_group *g, u8 family,
+					 unsigned int enough)
+{
+	unsigned int i, n = 0;
+
+	for (i = g->start; i < g->end && n < enough; i++)
+		n += nflb_member_available(snap->members[i], family);
+	return n;
+}
+
+static const struct nflb_group *nflb_pick_group(const struct nflb_pool_snap *snap,
+						u8 family)
+{
+	unsigned int i, need = max(1U, snap->min_active);
+	const struct nflb_group *fallback = NULL;
+
+	if (snap->ngroups == 1 && need == 1)
+		return snap->groups;
+	for (i = 0; i < snap->ngroups; i++) {
+		const struct nflb_group *g = &snap->groups[i];
+		unsigned int n = nflb_group_available(snap, g, family, need);
+
+		if (n >= need)
+			return g;
+		if (n && !fallback)
+			fallback = g;
+	}
+	return fallback;
+}
+
 static struct nflb_member *nflb_pick_rr(struct nflb_vs *vs,
-					const struct nflb_pool_snap *snap)
+					const struct nflb_pool_snap *snap,
+					const struct nflb_group *g)
 {
 	unsigned int pos = atomic_inc_return(&vs->rr_pos);
 
-	return nflb_probe(snap, pos % snap->count, vs->family);
+	return nflb_probe(snap, g, pos, vs->family);
 }
 
 static struct nflb_member *nflb_pick_wrr(struct nflb_vs *vs,
-					 const struct nflb_pool_snap *snap)
+					 const struct nflb_pool_snap *snap,
+					 const struct nflb_group *g)
 {
 	unsigned int pos = atomic_inc_return(&vs->rr_pos);
 	struct nflb_member *m;
 
-	if (!snap->wrr_len)
+	if (!g->wrr_len)
 		return NULL;
-	m = snap->members[snap->wrr_seq[pos % snap->wrr_len]];
-	if (nflb_available(m, vs->family))
+	m = snap->members[g->wrr_seq[pos % g->wrr_len]];
+	if (nflb_member_available(m, vs->family))
 		return m;
 	/* At its connection limit: the next one in plain order. */
-	return nflb_probe(snap, pos % snap->count, vs->family);
+	return nflb_probe(snap, g, pos, vs->family);
 }
 
 /* Least (weighted) connections: active/weight compared by cross-multiplying. */
 static struct nflb_member *nflb_pick_lc(struct nflb_vs *vs,
 					const struct nflb_pool_snap *snap,
+					const struct nflb_group *g,
 					bool weighted)
 {
 	struct nflb_member *best = NULL;
 	u64 best_a = 0, best_w = 1;
 	unsigned int i;
 
-	for (i = 0; i < snap->count; i++) {
+	for (i = g->start; i < g->end; i++) {
 		struct nflb_member *m = snap->members[i];
 		u64 a, w;
 
-		if (!nflb_available(m, vs->family))
+		if (!nflb_member_available(m, vs->family))
 			continue;
 		a = atomic_read(&m->active);
 		w = weighted ? READ_ONCE(m->weight) : 1;
@@ -102,58 +144,96 @@ static u32 nflb_flow_hash(const struct nflb_vs *vs, const struct nflb_flow *f)
 
 static struct nflb_member *nflb_pick_sh(struct nflb_vs *vs,
 					const struct nflb_pool_snap *snap,
+					const struct nflb_group *g,
 					const struct nflb_flow *f)
 {
-	return nflb_probe(snap, nflb_flow_hash(vs, f) % snap->count,
-			  vs->family);
+	return nflb_probe(snap, g, nflb_flow_hash(vs, f), vs->family);
+}
+
+static struct nflb_member *nflb_pick_mh(struct nflb_vs *vs,
+					const struct nflb_pool_snap *snap,
+					const struct nflb_group *g,
+					const struct nflb_flow *f)
+{
+	u32 size = READ_ONCE(vs->mh_size), h = nflb_flow_hash(vs, f);
+	struct nflb_member *m;
+	unsigned int i;
+	u16 idx;
+
+	for (i = 0; i < NFLB_MH_TABLES; i++)
+		if (g->mh[i].size == size)
+			break;
+	/* Table for a size just configured not published yet: hash plainly. */
+	if (i == NFLB_MH_TABLES)
+		return nflb_pick_sh(vs, snap, g, f);
+	idx = g->mh[i].slot[h % size];
+	if (idx == NFLB_MH_EMPTY)
+		return NULL;
+	m = snap->members[idx];
+	if (nflb_member_available(m, vs->family))
+		return m;
+	/* At its connection limit (down/drained ones are not in the table). */
+	return nflb_probe(snap, g, h, vs->family);
 }
 
 struct nflb_member *nflb_sched_pick(struct nflb_vs *vs,
 				    const struct nflb_flow *f)
 {
 	const struct nflb_pool_snap *snap;
+	const struct nflb_group *g;
 	struct nflb_pool *pool;
 
 	pool = rcu_dereference(vs->pool);
 	snap = rcu_dereference(pool->snap);
 	if (!snap || !snap->count)
 		return NULL;
+	g = nflb_pick_group(snap, vs->family);
+	if (!g)
+		return NULL;
 
 	switch (READ_ONCE(vs->sched)) {
 	case NFLB_SCHED_WRR:
-		return nflb_pick_wrr(vs, snap);
+		return nflb_pick_wrr(vs, snap, g);
 	case NFLB_SCHED_LC:
-		return nflb_pick_lc(vs, snap, false);
+		return nflb_pick_lc(vs, snap, g, false);
 	case NFLB_SCHED_WLC:
-		return nflb_pick_lc(vs, snap, true);
+		return nflb_pick_lc(vs, snap, g, true);
 	case NFLB_SCHED_SH:
-		return nflb_pick_sh(vs, snap, f);
+		return nflb_pick_sh(vs, snap, g, f);
+	case NFLB_SCHED_MH:
+		return nflb_pick_mh(vs, snap, g, f);
 	default:
-		return nflb_pick_rr(vs, snap);
+		return nflb_pick_rr(vs, snap, g);
 	}
 }
 
-/* Integer weights of the members, reduced by their gcd and to a bounded sum. */
-static u32 nflb_wrr_weights(const struct nflb_pool_snap *snap, u32 *w)
+/* ---- snapshot construction ------------------------------------------- */
+
+/*
+ * Integer weights of a group's members (0 when down), reduced by their gcd
+ * and, if @cap, scaled down to a bounded sum.  Returns the sum.
+ */
+static u32 nflb_weights(const struct nflb_pool_snap *snap,
+			const struct nflb_group *g, u32 *w, u32 cap)
 {
-	unsigned int i, n = snap->count;
-	u32 g = 0, total = 0;
+	unsigned int i, n = g->end - g->start;
+	u32 d = 0, total = 0;
 
 	for (i = 0; i < n; i++) {
-		const struct nflb_member *m = snap->members[i];
+		const struct nflb_member *m = snap->members[g->start + i];
 
 		w[i] = m->state == NFLB_MEMBER_UP ? m->weight : 0;
 		if (w[i])
-			g = g ? gcd(g, w[i]) : w[i];
+			d = d ? gcd(d, w[i]) : w[i];
 	}
-	if (!g)
+	if (!d)
 		return 0;
 	for (i = 0; i < n; i++) {
-		w[i] /= g;
+		w[i] /= d;
 		total += w[i];
 	}
 	/* Scale down, keeping every positive weight at least 1. */
-	while (total > NFLB_WRR_SEQ_MAX) {
+	while (total > cap) {
 		total = 0;
 		for (i = 0; i < n; i++) {
 			if (w[i])
@@ -165,36 +245,32 @@ static u32 nflb_wrr_weights(const struct nflb_pool_snap *snap, u32 *w)
 }
 
 /*
- * Smooth weighted round robin, precomputed once per snapshot: every step
- * adds each weight to its member's credit and picks the member with the
- * most credit, which then pays the total.  The resulting order interleaves
- * members instead of sending runs to one.  Pools of more than
- * NFLB_WRR_MEMBERS_MAX members get plain order.  cfg_mutex held.
+ * Smooth weighted round robin, precomputed: every step adds each weight to
+ * its member's credit and picks the member with the most credit, which then
+ * pays the total.  The order interleaves members instead of sending runs to
+ * one.  Groups of more than NFLB_WRR_MEMBERS_MAX members get plain order.
  */
-int nflb_sched_build(struct nflb_pool_snap *snap)
+static int nflb_build_wrr(const struct nflb_pool_snap *snap,
+			  struct nflb_group *g)
 {
-	unsigned int i, step, n = snap->count;
-	u32 total, w[NFLB_WRR_MEMBERS_MAX];
+	unsigned int i, step, n = g->end - g->start;
 	s32 credit[NFLB_WRR_MEMBERS_MAX] = { 0 };
+	u32 total, w[NFLB_WRR_MEMBERS_MAX];
 
-	snap->wrr_len = 0;
-	snap->wrr_seq = NULL;
-	if (!n)
-		return 0;
 	if (n > NFLB_WRR_MEMBERS_MAX) {
-		snap->wrr_seq = kmalloc_array(n, sizeof(u16), GFP_KERNEL);
-		if (!snap->wrr_seq)
+		g->wrr_seq = kmalloc_array(n, sizeof(u16), GFP_KERNEL);
+		if (!g->wrr_seq)
 			return -ENOMEM;
 		for (i = 0; i < n; i++)
-			snap->wrr_seq[i] = i;
-		snap->wrr_len = n;
+			g->wrr_seq[i] = g->start + i;
+		g->wrr_len = n;
 		return 0;
 	}
-	total = nflb_wrr_weights(snap, w);
+	total = nflb_weights(snap, g, w, NFLB_WRR_SEQ_MAX);
 	if (!total)
 		return 0;
-	snap->wrr_seq = kmalloc_array(total, sizeof(u16), GFP_KERNEL);
-	if (!snap->wrr_seq)
+	g->wrr_seq = kmalloc_array(total, sizeof(u16), GFP_KERNEL);
+	if (!g->wrr_seq)
 		return -ENOMEM;
 	for (step = 0; step < total; step++) {
 		unsigned int best = 0;
@@ -205,10 +281,148 @@ int nflb_sched_build(struct nflb_pool_snap *snap)
 				best = i;
 		}
 		credit[best] -= total;
-		snap->wrr_seq[step] = best;
+		g->wrr_seq[step] = g->start + best;
 	}
-	snap->wrr_len = total;
+	g->wrr_len = total;
 	return 0;
+}
+
+static u32 nflb_member_hash(const struct nflb_member *m, u32 seed)
+{
+	return jhash2((const u32 *)&m->addr, 4,
+		      jhash_1word((__force u32)m->port, seed));
+}
+
+/*
+ * Maglev (Eisenbud et al., NSDI 2016): each member walks its own
+ * permutation of the slots (offset + j * skip, skip coprime with the prime
+ * size) and takes the first free one, in turns proportional to its weight,
+ * until every slot is taken.  Removing a member moves its slots and few
+ * others.
+ */
+static int nflb_build_mh(const struct nflb_pool_snap *snap,
+			 struct nflb_group *g, struct nflb_mh_table *t,
+			 u32 size)
+{
+	unsigned int n = g->end - g->start, i, filled = 0;
+	u32 *offset, *skip, *next, *w;
+	int err = -ENOMEM;
+
+	t->size = size;
+	t->slot = kvmalloc_array(size, sizeof(u16), GFP_KERNEL);
+	offset = kcalloc(n, sizeof(u32), GFP_KERNEL);
+	skip = kcalloc(n, sizeof(u32), GFP_KERNEL);
+	next = kcalloc(n, sizeof(u32), GFP_KERNEL);
+	w = kcalloc(n, sizeof(u32), GFP_KERNEL);
+	if (!t->slot || !offset || !skip || !next || !w)
+		goto out;
+	memset(t->slot, 0xff, size * sizeof(u16));
+	err = 0;
+	if (!nflb_weights(snap, g, w, size))
+		goto out;	/* nobody up: every slot stays empty */
+	for (i = 0; i < n; i++) {
+		const struct nflb_member *m = snap->members[g->start + i];
+
+		offset[i] = nflb_member_hash(m, 0x6d61676c) % size;
+		skip[i] = nflb_member_hash(m, 0x65762121) % (size - 1) + 1;
+	}
+	while (filled < size) {
+		for (i = 0; i < n && filled < size; i++) {
+			u32 turn;
+
+			for (turn = 0; turn < w[i] && filled < size; turn++) {
+				u32 c;
+
+				do {
+					c = (offset[i] + (u64)next[i] * skip[i]) %
+					    size;
+					next[i]++;
+				} while (t->slot[c] != NFLB_MH_EMPTY);
+				t->slot[c] = g->start + i;
+				filled++;
+			}
+		}
+	}
+out:
+	kfree(w);
+	kfree(next);
+	kfree(skip);
+	kfree(offset);
+	return err;
+}
+
+static int nflb_cmp_priority(const void *a, const void *b)
+{
+	const struct nflb_member *ma = *(const struct nflb_member **)a;
+	const struct nflb_member *mb = *(const struct nflb_member **)b;
+
+	if (ma->priority != mb->priority)
+		return ma->priority > mb->priority ? -1 : 1;
+	return 0;
+}
+
+/* Sorts members by priority and builds each group's scheduler state. */
+int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
+		     unsigned int n_mh)
+{
+	unsigned int i, j, ng = 0;
+	int err;
+
+	snap->ngroups = 0;
+	if (!snap->count)
+		return 0;
+	sort(snap->members, snap->count, sizeof(snap->members[0]),
+	     nflb_cmp_priority, NULL);
+	for (i = 0; i < snap->count; i++)
+		ng += !i || snap->members[i]->priority !=
+			    snap->members[i - 1]->priority;
+	snap->groups = kcalloc(ng, sizeof(*snap->groups), GFP_KERNEL);
+	if (!snap->groups)
+		return -ENOMEM;
+	snap->ngroups = ng;
+	for (i = 0, j = 0; i < ng; i++) {
+		struct nflb_group *g = &snap->groups[i];
+
+		g->start = j;
+		g->priority = snap->members[j]->priority;
+		while (j < snap->count &&
+		       snap->members[j]->priority == g->priority)
+			j++;
+		g->end = j;
+	}
+	for (i = 0; i < ng; i++) {
+		err = nflb_build_wrr(snap, &snap->groups[i]);
+		for (j = 0; !err && j < n_mh; j++)
+			err = nflb_build_mh(snap, &snap->groups[i],
+					    &snap->groups[i].mh[j], mh_sizes[j]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+void nflb_sched_free(struct nflb_pool_snap *snap)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < snap->ngroups; i++) {
+		kfree(snap->groups[i].wrr_seq);
+		for (j = 0; j < NFLB_MH_TABLES; j++)
+			kvfree(snap->groups[i].mh[j].slot);
+	}
+	kfree(snap->groups);
+}
+
+bool nflb_mh_size_valid(u32 size)
+{
+	u32 d;
+
+	if (size < 7 || size > NFLB_MH_SIZE_MAX)
+		return false;
+	for (d = 2; d * d <= size; d++)
+		if (size % d == 0)
+			return false;
+	return true;
 }
 
 const char *nflb_sched_name(u8 sched)

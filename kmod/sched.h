@@ -7,13 +7,18 @@
 
 /* Longest smooth-WRR sequence; bigger weight sums are scaled down. */
 #define NFLB_WRR_SEQ_MAX	4096
-/* Pools larger than this get a plain (unweighted) WRR order. */
+/* Groups larger than this get a plain (unweighted) WRR order. */
 #define NFLB_WRR_MEMBERS_MAX	64
 
 struct nflb_member *nflb_sched_pick(struct nflb_vs *vs,
 				    const struct nflb_flow *f);
-/* Allocates and fills snap->wrr_seq from the members' weights. */
-int nflb_sched_build(struct nflb_pool_snap *snap);
+bool nflb_member_available(const struct nflb_member *m, u8 family);
+
+/* Snapshot construction, process context under cfg_mutex. */
+int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
+		     unsigned int n_mh);
+void nflb_sched_free(struct nflb_pool_snap *snap);
+bool nflb_mh_size_valid(u32 size);
 const char *nflb_sched_name(u8 sched);
 
 #endif /* _NFLB_SCHED_H */

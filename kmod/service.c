@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <net/ipv6.h>
 #include "main.h"
+#include "persist.h"
 #include "sched.h"
 #include "service.h"
 
@@ -148,7 +149,7 @@ static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 static bool nflb_kill_dead_vs(struct nflb_net *ln, struct nflb_session *s,
 			      void *arg)
 {
-	return s->vs->dead && nflb_session_expire(ln, s, false);
+	return s->vs->dead && nflb_session_expire(ln, s, NFLB_RST_NONE);
 }
 
 /*
@@ -160,6 +161,7 @@ void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs)
 	nflb_vs_unpublish(ln, vs);
 	synchronize_rcu();
 	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
+	nflb_persist_gc(ln, vs);
 	nflb_vs_put(vs);
 }
 
@@ -185,7 +187,7 @@ static void nflb_snap_free_rcu(struct rcu_head *head)
 
 	for (i = 0; i < snap->count; i++)
 		nflb_member_put(snap->members[i]);
-	kfree(snap->wrr_seq);
+	nflb_sched_free(snap);
 	kfree(snap);
 }
 
@@ -195,16 +197,36 @@ static void nflb_snap_release(struct nflb_pool_snap *snap)
 		call_rcu(&snap->rcu, nflb_snap_free_rcu);
 }
 
+/* Distinct Maglev table sizes of the virtual servers using @pool. */
+static unsigned int nflb_pool_mh_sizes(struct nflb_net *ln,
+				       struct nflb_pool *pool, u32 *sizes)
+{
+	unsigned int i, n = 0;
+	struct nflb_vs *vs;
+
+	list_for_each_entry(vs, &ln->vs_list, list) {
+		if (rcu_access_pointer(vs->pool) != pool ||
+		    vs->sched != NFLB_SCHED_MH)
+			continue;
+		for (i = 0; i < n && sizes[i] != vs->mh_size; i++)
+			;
+		if (i == n && n < NFLB_MH_TABLES)
+			sizes[n++] = vs->mh_size;
+	}
+	return n;
+}
+
 /*
  * Replaces the pool's snapshot with one built from its current members.
  * Sessions keep their member references, so established flows are
  * untouched; only new sessions see the change.
  */
-int nflb_pool_publish(struct nflb_pool *pool)
+int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool)
 {
 	struct nflb_pool_snap *snap, *old;
+	u32 mh_sizes[NFLB_MH_TABLES];
 	struct nflb_member *m;
-	unsigned int i = 0;
+	unsigned int i = 0, n_mh;
 
 	snap = kzalloc(struct_size(snap, members, pool->member_count),
 		       GFP_KERNEL);
@@ -215,7 +237,9 @@ int nflb_pool_publish(struct nflb_pool *pool)
 		snap->members[i++] = m;
 	}
 	snap->count = i;
-	if (nflb_sched_build(snap)) {
+	snap->min_active = pool->min_active;
+	n_mh = nflb_pool_mh_sizes(ln, pool, mh_sizes);
+	if (nflb_sched_build(snap, mh_sizes, n_mh)) {
 		nflb_snap_free_rcu(&snap->rcu);
 		return -ENOMEM;
 	}
@@ -233,7 +257,7 @@ struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name)
 		return NULL;
 	strscpy(pool->name, name, sizeof(pool->name));
 	INIT_LIST_HEAD(&pool->members);
-	if (nflb_pool_publish(pool)) {
+	if (nflb_pool_publish(ln, pool)) {
 		kfree(pool);
 		return NULL;
 	}
@@ -283,7 +307,7 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	list_add_tail(&m->list, &pool->members);
 	pool->member_count++;
 	ln->member_count++;
-	if (nflb_pool_publish(pool)) {
+	if (nflb_pool_publish(ln, pool)) {
 		nflb_member_unlink(ln, pool, m);
 		return NULL;
 	}
@@ -296,7 +320,7 @@ void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 {
 	refcount_inc(&m->ref);
 	nflb_member_unlink(ln, pool, m);
-	if (nflb_pool_publish(pool))
+	if (nflb_pool_publish(ln, pool))
 		/* No memory for a new snapshot: keep the stale one, the
 		 * member stays referenced from it until the next change.
 		 */
@@ -319,6 +343,7 @@ void nflb_service_flush(struct nflb_net *ln)
 	synchronize_rcu();
 	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
 	list_for_each_entry_safe(vs, vtmp, &dead, list) {
+		nflb_persist_gc(ln, vs);
 		list_del(&vs->list);
 		nflb_vs_put(vs);
 	}

@@ -28,20 +28,47 @@ struct nflb_member {
 	u32 weight;
 	u32 max_conns;			/* 0 = unlimited */
 	u32 priority;
+	u32 drain_timeout;		/* seconds, as configured */
+	unsigned long drain_deadline;	/* jiffies, 0 = none */
 	atomic_t active;		/* live sessions */
 	struct nflb_stats __percpu *stats;
 	struct rcu_head rcu;
 };
 
+/* Member indexes are u16 in the scheduler tables; 0xffff marks "none". */
+#define NFLB_POOL_MEMBERS_MAX	65534
+
+/* Most distinct Maglev table sizes one pool serves (one per VS size). */
+#define NFLB_MH_TABLES		4
+
+struct nflb_mh_table {
+	u32 size;			/* prime; 0 = unused slot */
+	u16 *slot;			/* member index per slot */
+};
+
 /*
- * What the datapath sees of a pool: an immutable array of the members that
- * may receive new sessions, replaced as a whole on every change.
+ * Members of one priority, members[start..end) of the snapshot, with the
+ * scheduler state precomputed over the members that are up with a weight.
+ */
+struct nflb_group {
+	unsigned int start, end;
+	u32 priority;
+	unsigned int wrr_len;
+	u16 *wrr_seq;			/* smooth WRR order, indexes members[] */
+	struct nflb_mh_table mh[NFLB_MH_TABLES];
+};
+
+/*
+ * What the datapath sees of a pool: an immutable array of its members,
+ * sorted by priority (highest first) and cut into groups, replaced as a
+ * whole on every change.
  */
 struct nflb_pool_snap {
 	struct rcu_head rcu;
 	unsigned int count;
-	unsigned int wrr_len;
-	u16 *wrr_seq;			/* smooth WRR order, indexes members[] */
+	unsigned int ngroups;
+	u32 min_active;
+	struct nflb_group *groups;
 	struct nflb_member *members[];
 };
 
@@ -81,6 +108,7 @@ struct nflb_vs {
 	u8 persist_mask4;
 	u8 persist_mask6;
 	u32 mh_size;
+	unsigned long drain_deadline;	/* jiffies, 0 = none */
 	atomic_t rr_pos;
 	atomic_t active;
 	struct nflb_stats __percpu *stats;
@@ -103,7 +131,7 @@ void nflb_vs_put(struct nflb_vs *vs);
 
 struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name);
 void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool);
-int nflb_pool_publish(struct nflb_pool *pool);
+int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool);
 
 struct nflb_member *nflb_member_create(struct nflb_net *ln,
 				       struct nflb_pool *pool,

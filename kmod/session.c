@@ -18,6 +18,7 @@
 #include <linux/inetdevice.h>
 #include "main.h"
 #include "service.h"
+#include "persist.h"
 #include "reset.h"
 #include "session.h"
 
@@ -241,7 +242,7 @@ struct nflb_session *nflb_session_find(struct nflb_net *ln,
 	if (unlikely(test_bit(NFLB_S_DYING, &s->flags)))
 		return NULL;
 	if (unlikely(time_after(jiffies, READ_ONCE(s->expires)))) {
-		nflb_session_expire(ln, s, true);
+		nflb_session_expire(ln, s, NFLB_RST_IF_ASKED);
 		return NULL;
 	}
 	return s;
@@ -354,27 +355,32 @@ free:
 	return NULL;
 }
 
-static bool nflb_wants_reset(const struct nflb_session *s)
+static bool nflb_wants_reset(const struct nflb_session *s,
+			     enum nflb_reset reset)
 {
-	return nflb_session_proto(s) == IPPROTO_TCP &&
-	       s->state == NFLB_TCP_ESTABLISHED &&
+	if (nflb_session_proto(s) != IPPROTO_TCP || reset == NFLB_RST_NONE)
+		return false;
+	if (reset == NFLB_RST_ALWAYS)
+		return s->state != NFLB_TCP_SYN_SENT &&
+		       s->state != NFLB_TCP_TIME_WAIT &&
+		       s->state != NFLB_TCP_CLOSE;
+	return s->state == NFLB_TCP_ESTABLISHED &&
 	       (READ_ONCE(s->vs->flags) & NFLB_VS_F_RESET_ON_EXPIRY);
 }
 
 /*
- * Unlinks @s and frees it after a grace period.  @reset asks for the
- * virtual server's reset-on-expiry to apply (idle timeout, member down).
+ * Unlinks @s and frees it after a grace period, with RSTs as @reset says.
  * Softirq, or process context with BH disabled.  Returns false if someone
  * else got there first.
  */
 bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
-			 bool reset)
+			 enum nflb_reset reset)
 {
 	if (test_and_set_bit(NFLB_S_DYING, &s->flags))
 		return false;
 	nflb_remove(ln, s, NFLB_DIR_ORIG);
 	nflb_remove(ln, s, NFLB_DIR_REPLY);
-	if (reset && nflb_wants_reset(s)) {
+	if (nflb_wants_reset(s, reset)) {
 		int sent = nflb_reset_session(ln->net, s);
 
 		nflb_stats_add(ln->stats, NFLB_C_RESETS_SENT, sent);
@@ -425,6 +431,18 @@ static struct nflb_session *nflb_walk_next(struct rhashtable_iter *it,
 	}
 }
 
+static bool nflb_deadline_passed(unsigned long deadline)
+{
+	return deadline && time_after(jiffies, deadline);
+}
+
+/* A drained member's or virtual server's deadline has come. */
+static bool nflb_drain_due(const struct nflb_session *s)
+{
+	return nflb_deadline_passed(READ_ONCE(s->member->drain_deadline)) ||
+	       nflb_deadline_passed(READ_ONCE(s->vs->drain_deadline));
+}
+
 /* One GC slice: visits up to NFLB_GC_BUDGET nodes, expires the idle ones. */
 static void nflb_gc_work(struct work_struct *work)
 {
@@ -445,7 +463,11 @@ static void nflb_gc_work(struct work_struct *work)
 			break;
 		if (time_after(jiffies, READ_ONCE(s->expires))) {
 			local_bh_disable();
-			nflb_session_expire(ln, s, true);
+			nflb_session_expire(ln, s, NFLB_RST_IF_ASKED);
+			local_bh_enable();
+		} else if (nflb_drain_due(s)) {
+			local_bh_disable();
+			nflb_session_expire(ln, s, NFLB_RST_ALWAYS);
 			local_bh_enable();
 		}
 	}
@@ -456,8 +478,10 @@ static void nflb_gc_work(struct work_struct *work)
 		rhashtable_walk_exit(it);
 		rhashtable_walk_enter(nflb_phase_ht(ln, phase), it);
 		tbl->gc_phase = !phase;
-		if (phase == 1)
+		if (phase == 1) {
+			nflb_persist_gc(ln, NULL);
 			delay = NFLB_GC_INTERVAL;
+		}
 	}
 	queue_delayed_work(system_power_efficient_wq, &tbl->gc_work, delay);
 }
@@ -586,7 +610,7 @@ int nflb_table_init(struct nflb_net *ln)
 static bool nflb_expire_any(struct nflb_net *ln, struct nflb_session *s,
 			    void *arg)
 {
-	return nflb_session_expire(ln, s, false);
+	return nflb_session_expire(ln, s, NFLB_RST_NONE);
 }
 
 /*
@@ -665,7 +689,7 @@ bool nflb_session_match(const struct nflb_session *s,
 
 struct nflb_kill_arg {
 	const struct nflb_session_filter *f;
-	bool reset;
+	enum nflb_reset reset;
 	unsigned int n;
 };
 
@@ -683,7 +707,8 @@ static bool nflb_kill_one(struct nflb_net *ln, struct nflb_session *s,
 
 /* Removes the sessions @f selects; process context.  Returns how many. */
 unsigned int nflb_session_kill(struct nflb_net *ln,
-			       const struct nflb_session_filter *f, bool reset)
+			       const struct nflb_session_filter *f,
+			       enum nflb_reset reset)
 {
 	struct nflb_kill_arg k = { .f = f, .reset = reset };
 

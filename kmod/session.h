@@ -109,8 +109,15 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 					 struct nflb_vs *vs,
 					 struct nflb_member *m, u8 state,
 					 int *drop_reason);
+/* Whether a session that goes away sends RSTs to both ends. */
+enum nflb_reset {
+	NFLB_RST_NONE,		/* quietly (flush, deletion, port reuse) */
+	NFLB_RST_IF_ASKED,	/* ESTABLISHED and the VS has reset-on-expiry */
+	NFLB_RST_ALWAYS,	/* any open TCP session (drain deadline) */
+};
+
 bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
-			 bool timed_out);
+			 enum nflb_reset reset);
 void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s);
 
 /* Orig and reply tuples in flow form, for NAT and dumps. */
@@ -154,6 +161,6 @@ bool nflb_session_match(const struct nflb_session *s,
 			const struct nflb_session_filter *f);
 unsigned int nflb_session_kill(struct nflb_net *ln,
 			       const struct nflb_session_filter *f,
-			       bool reset);
+			       enum nflb_reset reset);
 
 #endif /* _NFLB_SESSION_H */

@@ -84,10 +84,13 @@ enum nflb_vs_flags {
 	NFLB_VS_F_HASH_PORT		= 1 << 2,
 	/* no member available: answer a SYN with RST instead of dropping */
 	NFLB_VS_F_RST_NO_MEMBER		= 1 << 3,
+	/* draining: no new sessions; existing ones continue */
+	NFLB_VS_F_DRAIN			= 1 << 4,
 };
 
 #define NFLB_VS_F_ALL	(NFLB_VS_F_LOOSE | NFLB_VS_F_RESET_ON_EXPIRY | \
-			 NFLB_VS_F_HASH_PORT | NFLB_VS_F_RST_NO_MEMBER)
+			 NFLB_VS_F_HASH_PORT | NFLB_VS_F_RST_NO_MEMBER | \
+			 NFLB_VS_F_DRAIN)
 
 enum nflb_vs_attr {
 	NFLB_VS_A_UNSPEC,
@@ -103,11 +106,15 @@ enum nflb_vs_attr {
 	NFLB_VS_A_TIMEOUTS,	/* nest, enum nflb_timeout_attr; 0 = global */
 	NFLB_VS_A_ACTIVE,	/* u32, read-only: live sessions */
 	NFLB_VS_A_STATS,	/* nest, enum nflb_stats_attr, read-only */
-	NFLB_VS_A_MH_SIZE,	/* u32, Maglev table size (prime) */
+	NFLB_VS_A_MH_SIZE,	/* u32, Maglev table size: a prime, 7..131071 */
 	NFLB_VS_A_PERSIST_TIMEOUT, /* u32 seconds, 0 = no persistence */
 	NFLB_VS_A_PERSIST_MASK4, /* u8, IPv4 prefix length for persistence */
 	NFLB_VS_A_PERSIST_MASK6, /* u8, IPv6 prefix length for persistence */
 	NFLB_VS_A_PAD,
+	/* u32 seconds: with NFLB_VS_F_DRAIN, reset what is left after this
+	 * long; 0 = no deadline.  Read back as seconds remaining.
+	 */
+	NFLB_VS_A_DRAIN_TIMEOUT,
 
 	__NFLB_VS_A_MAX,
 	NFLB_VS_A_MAX = __NFLB_VS_A_MAX - 1
@@ -152,6 +159,10 @@ enum nflb_member_attr {
 	NFLB_MEMBER_A_ACTIVE,	/* u32, read-only: live sessions */
 	NFLB_MEMBER_A_STATS,	/* nest, enum nflb_stats_attr, read-only */
 	NFLB_MEMBER_A_PRIORITY,	/* u32, higher wins */
+	/* u32 seconds: once drained (weight 0) or down, reset the member's
+	 * remaining sessions after this long; 0 = no deadline.
+	 */
+	NFLB_MEMBER_A_DRAIN_TIMEOUT,
 
 	__NFLB_MEMBER_A_MAX,
 	NFLB_MEMBER_A_MAX = __NFLB_MEMBER_A_MAX - 1
@@ -192,6 +203,9 @@ enum nflb_timeout_attr {
 
 /* Longest idle timeout accepted: 30 days. */
 #define NFLB_TIMEOUT_MAX_SECS	2592000
+
+#define NFLB_MH_SIZE_DEFAULT	65537
+#define NFLB_MH_SIZE_MAX	131071
 
 enum nflb_global_attr {
 	NFLB_GLOBAL_A_UNSPEC,
