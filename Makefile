@@ -87,7 +87,7 @@ dkms-install:
 	rm -rf /usr/src/nflb-$(VERSION)
 	mkdir -p /usr/src/nflb-$(VERSION)/kmod
 	cp -r Kbuild dkms.conf uapi /usr/src/nflb-$(VERSION)/
-	cp kmod/*.[ch] /usr/src/nflb-$(VERSION)/kmod/
+	cp kmod/Kbuild kmod/*.[ch] /usr/src/nflb-$(VERSION)/kmod/
 	dkms install -m nflb -v $(VERSION) -k $(KREL)
 	$(MAKE) install-lbctl
 
