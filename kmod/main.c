@@ -162,6 +162,12 @@ static void __exit nflb_exit(void)
 {
 	nflb_genl_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
+	/*
+	 * Twice: a session's or snapshot's RCU callback may drop the last
+	 * reference of a member or virtual server and queue its free with
+	 * call_rcu, which a single barrier does not wait for.
+	 */
+	rcu_barrier();
 	rcu_barrier();
 	nflb_session_exit();
 }
