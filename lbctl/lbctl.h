@@ -16,6 +16,10 @@
 
 #define LBCTL_VERSION "0.1.0"
 
+#ifndef NFLB_MH_SIZE_DEFAULT
+#define NFLB_MH_SIZE_DEFAULT 65537	/* older headers lack it */
+#endif
+
 /* Exit statuses (also what every command handler returns). */
 #define EXIT_OK		0
 #define EXIT_ERR	1	/* kernel or runtime error */

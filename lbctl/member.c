@@ -10,13 +10,15 @@ void member_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: lbctl member add POOL ADDR:PORT [ weight W ] [ state { up | down } ]\n"
-"                       [ max-conns N ] [ priority P ]\n"
+"                       [ max-conns N ] [ priority P ] [ drain-timeout SECS ]\n"
 "       lbctl member set POOL ADDR:PORT [ weight W ] [ state { up | down } ]\n"
-"                       [ max-conns N ] [ priority P ]\n"
+"                       [ max-conns N ] [ priority P ] [ drain-timeout SECS ]\n"
 "       lbctl member del POOL ADDR:PORT\n"
 "       lbctl member show [ POOL ]\n"
 "IPv6 members are written [ADDR]:PORT.  weight 0..65535 (0 = drain),\n"
-"max-conns 0 = unlimited, higher priority wins.\n");
+"max-conns 0 = unlimited, higher priority wins.  drain-timeout: once the\n"
+"member is drained (weight 0) or down, reset its remaining sessions after\n"
+"SECS (0 = never).\n");
 }
 
 /* Parse "POOL ADDR:PORT" into the member nest being built. */
@@ -87,6 +89,12 @@ static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
 			if (arg_u32("member", "priority", *argv, 0, UINT32_MAX, &v))
 				return EXIT_USAGE;
 			mnl_attr_put_u32(nlh, NFLB_MEMBER_A_PRIORITY, v);
+		} else if (matches(*argv, "drain-timeout")) {
+			NEXT_ARG_VAL("member");
+			if (arg_u32("member", "drain-timeout", *argv, 0,
+				    NFLB_TIMEOUT_MAX_SECS, &v))
+				return EXIT_USAGE;
+			mnl_attr_put_u32(nlh, NFLB_MEMBER_A_DRAIN_TIMEOUT, v);
 		} else {
 			return usage_err("member", "unknown argument '%s'", *argv);
 		}
@@ -137,7 +145,7 @@ void member_print(const struct nlattr *nest, const char *event)
 	const struct nlattr *mt[NFLB_MEMBER_A_MAX + 1];
 	char ap[ADDR_STRLEN];
 	const char *pool;
-	uint32_t weight, maxc, prio;
+	uint32_t weight, maxc, prio, dto;
 
 	if (nl_parse_nest(nest, mt, NFLB_MEMBER_A_MAX) < 0)
 		return;
@@ -146,6 +154,7 @@ void member_print(const struct nlattr *nest, const char *event)
 	weight = attr_u32(mt[NFLB_MEMBER_A_WEIGHT]);
 	maxc = attr_u32(mt[NFLB_MEMBER_A_MAX_CONNS]);
 	prio = attr_u32(mt[NFLB_MEMBER_A_PRIORITY]);
+	dto = attr_u32(mt[NFLB_MEMBER_A_DRAIN_TIMEOUT]);
 
 	if (event && !strcmp(event, "save")) {
 		printf("member add %s %s weight %u", pool, ap, weight);
@@ -155,6 +164,8 @@ void member_print(const struct nlattr *nest, const char *event)
 			printf(" max-conns %u", maxc);
 		if (prio)
 			printf(" priority %u", prio);
+		if (dto)
+			printf(" drain-timeout %u", dto);
 		putchar('\n');
 		return;
 	}
@@ -178,6 +189,7 @@ void member_print(const struct nlattr *nest, const char *event)
 				jw_str("state", member_state(mt));
 				jw_uint("max_conns", maxc);
 				jw_uint("priority", prio);
+				jw_uint("drain_timeout", dto);
 				jw_uint("active", attr_u32(mt[NFLB_MEMBER_A_ACTIVE]));
 				print_stats_json("stats", mt[NFLB_MEMBER_A_STATS]);
 			}
@@ -199,17 +211,22 @@ void member_print(const struct nlattr *nest, const char *event)
 		return;
 	}
 	if (event) {
-		printf("member %s %s %s weight %u state %s max-conns %u priority %u\n",
+		printf("member %s %s %s weight %u state %s max-conns %u priority %u",
 		       event, pool, ap, weight, member_state(mt), maxc, prio);
+		if (dto)
+			printf(" drain-timeout %u", dto);
+		putchar('\n');
 		return;
 	}
 	if (!header_done) {
-		printf("%-16s %-28s %6s %-5s %9s %8s %8s\n", "POOL", "MEMBER",
-		       "WEIGHT", "STATE", "MAX-CONNS", "PRIORITY", "ACTIVE");
+		printf("%-16s %-28s %6s %-5s %9s %8s %8s %13s\n", "POOL", "MEMBER",
+		       "WEIGHT", "STATE", "MAX-CONNS", "PRIORITY", "ACTIVE",
+		       "DRAIN-TIMEOUT");
 		header_done = true;
 	}
-	printf("%-16s %-28s %6u %-5s %9u %8u %8u\n", pool, ap, weight,
-	       member_state(mt), maxc, prio, attr_u32(mt[NFLB_MEMBER_A_ACTIVE]));
+	printf("%-16s %-28s %6u %-5s %9u %8u %8u %13u\n", pool, ap, weight,
+	       member_state(mt), maxc, prio, attr_u32(mt[NFLB_MEMBER_A_ACTIVE]),
+	       dto);
 	if (opts.stats)
 		print_stats_text("    ", mt[NFLB_MEMBER_A_STATS]);
 }

@@ -57,6 +57,7 @@ const struct flag_name vs_flag_names[] = {
 	{ NFLB_VS_F_RESET_ON_EXPIRY, "reset-on-expiry" },
 	{ NFLB_VS_F_HASH_PORT, "hash-port" },
 	{ NFLB_VS_F_RST_NO_MEMBER, "rst-no-member" },
+	{ NFLB_VS_F_DRAIN, "drain" },
 	{ 0, NULL }
 };
 

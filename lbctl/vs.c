@@ -16,14 +16,18 @@ void vs_usage(FILE *f)
 "                   [ reset-on-expiry ] [ hash-port ] [ rst-no-member ]\n"
 "                   [ max-sessions N ] [ mh-size N ]\n"
 "                   [ persist SECS [ mask4 LEN ] [ mask6 LEN ] ]\n"
+"                   [ drain [ drain-timeout SECS ] ]\n"
 "       lbctl vs set NAME [ pool POOL ] [ sched SCHED ] [ loose { on | off } ]\n"
 "                   [ reset-on-expiry { on | off } ] [ hash-port { on | off } ]\n"
 "                   [ rst-no-member { on | off } ] [ max-sessions N ] [ mh-size N ]\n"
 "                   [ persist SECS [ mask4 LEN ] [ mask6 LEN ] ]\n"
+"                   [ drain { on | off } ] [ drain-timeout SECS ]\n"
 "       lbctl vs del NAME\n"
 "       lbctl vs show [ NAME ]\n"
 "vip also takes ADDR:PORT or [IPV6]:PORT; PORT and proto take service and\n"
-"protocol names.  max-sessions 0 means only the global limit applies.\n");
+"protocol names.  max-sessions 0 means only the global limit applies.\n"
+"drain: no new sessions; with drain-timeout the sessions left are reset on\n"
+"both ends after SECS.\n");
 }
 
 struct vs_args {
@@ -32,7 +36,8 @@ struct vs_args {
 	uint16_t port;
 	uint8_t proto;
 	bool has_proto, has_sched, has_max, has_mh, has_persist, has_m4, has_m6;
-	uint32_t sched, max_sessions, mh_size, persist, mask4, mask6;
+	bool has_dto;
+	uint32_t sched, max_sessions, mh_size, persist, mask4, mask6, dto;
 	uint32_t flags_set, flags_clear;	/* requested changes */
 };
 
@@ -114,6 +119,12 @@ static int parse_vs_opts(int argc, char **argv, struct vs_args *v, bool add)
 			if (arg_u32(obj, "mask6", *argv, 0, 128, &v->mask6))
 				return EXIT_USAGE;
 			v->has_m6 = true;
+		} else if (matches(*argv, "drain-timeout")) {
+			NEXT_ARG_VAL(obj);
+			if (arg_u32(obj, "drain-timeout", *argv, 0, NFLB_TIMEOUT_MAX_SECS,
+				    &v->dto))
+				return EXIT_USAGE;
+			v->has_dto = true;
 		} else if (matches(*argv, "help")) {
 			vs_usage(stdout);
 			return -1;
@@ -141,6 +152,8 @@ static void put_common(struct nlmsghdr *nlh, const struct vs_args *v)
 		mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK4, (uint8_t)v->mask4);
 	if (v->has_m6)
 		mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK6, (uint8_t)v->mask6);
+	if (v->has_dto)
+		mnl_attr_put_u32(nlh, NFLB_VS_A_DRAIN_TIMEOUT, v->dto);
 }
 
 static int vs_add(int argc, char **argv)
@@ -294,24 +307,30 @@ static void vs_text_body(FILE *f, const struct nlattr **vt)
 {
 	char vip[ADDR_STRLEN];
 	uint32_t flags = attr_u32(vt[NFLB_VS_A_FLAGS]);
+	uint32_t sched = attr_u32(vt[NFLB_VS_A_SCHED]);
+	uint32_t mh = attr_u32(vt[NFLB_VS_A_MH_SIZE]);
 
 	vip_str(vt, vip, sizeof(vip));
 	fprintf(f, "%s vip %s port %u proto %s pool %s sched %s",
 		attr_str(vt[NFLB_VS_A_NAME]), vip, attr_u16(vt[NFLB_VS_A_PORT]),
 		proto_name(attr_u8(vt[NFLB_VS_A_PROTO])),
-		attr_str(vt[NFLB_VS_A_POOL]), sched_str(attr_u32(vt[NFLB_VS_A_SCHED])));
+		attr_str(vt[NFLB_VS_A_POOL]), sched_str(sched));
 	for (const struct flag_name *fl = vs_flag_names; fl->name; fl++)
 		if (flags & fl->flag)
 			fprintf(f, " %s", fl->name);
 	if (attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]))
 		fprintf(f, " max-sessions %u", attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]));
-	if (attr_u32(vt[NFLB_VS_A_MH_SIZE]))
-		fprintf(f, " mh-size %u", attr_u32(vt[NFLB_VS_A_MH_SIZE]));
+	/* The table size matters to mh only; show it when it says something. */
+	if (mh && (sched == NFLB_SCHED_MH || mh != NFLB_MH_SIZE_DEFAULT))
+		fprintf(f, " mh-size %u", mh);
 	if (attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]))
 		fprintf(f, " persist %u mask4 %u mask6 %u",
 			attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]),
 			attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]),
 			attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
+	/* Seconds left of a drain deadline (the kernel counts down). */
+	if (attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]))
+		fprintf(f, " drain-timeout %u", attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]));
 }
 
 /* "timeout set vs NAME STATE SECS..." for the states not inherited. */
@@ -367,6 +386,7 @@ static void vs_json_fields(const struct nlattr **vt)
 	jw_uint("max_sessions", attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]));
 	jw_uint("active", attr_u32(vt[NFLB_VS_A_ACTIVE]));
 	jw_uint("mh_size", attr_u32(vt[NFLB_VS_A_MH_SIZE]));
+	jw_uint("drain_timeout", attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]));
 	print_timeouts_json("timeouts", vt[NFLB_VS_A_TIMEOUTS]);
 	jw_obj_open("persist");
 	jw_uint("timeout", attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]));
