@@ -87,10 +87,10 @@ check_text()
 	EOF2
 	lb member show web | tr -s ' ' >"$D/member.txt" || return 1
 	expect_lines "$D/member.txt" <<-'EOF2' || return 1
-	POOL MEMBER WEIGHT STATE MAX-CONNS PRIORITY ACTIVE
-	web 10.0.11.2:5353 3 up 0 0 0
-	web 10.0.12.2:5353 1 up 0 0 0
-	web [fd00:11::2]:5353 1 down 0 0 0
+	POOL MEMBER WEIGHT STATE MAX-CONNS PRIORITY ACTIVE DRAIN-TIMEOUT
+	web 10.0.11.2:5353 3 up 0 0 0 0
+	web 10.0.12.2:5353 1 up 0 0 0 0
+	web [fd00:11::2]:5353 1 down 0 0 0 0
 	EOF2
 	lb global show >"$D/global.txt" || return 1
 	expect_lines "$D/global.txt" <<-'EOF2' || return 1
@@ -143,7 +143,7 @@ assert d == [{'name':'web','members':3,'users':1,'expire_on_down':False,'min_act
 	pycheck "$D/member.json" "
 assert len(d) == 3
 for m in d:
-    assert set(m) == {'pool','addr','port','weight','state','max_conns','priority','active','stats'}, set(m)
+    assert set(m) == {'pool','addr','port','weight','state','max_conns','priority','drain_timeout','active','stats'}, set(m)
     assert list(m['stats']) == $STATS_KEYS
 assert [(m['addr'], m['port'], m['weight'], m['state']) for m in d] == [('10.0.11.2',5353,3,'up'), ('10.0.12.2',5353,1,'up'), ('fd00:11::2',5353,1,'down')]
 " || return 1

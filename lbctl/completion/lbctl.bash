@@ -102,19 +102,19 @@ _lbctl()
 		pool) COMPREPLY=($(compgen -W "$(_lbctl_pool_names)" -- "$cur")) ;;
 		proto) COMPREPLY=($(compgen -W "tcp udp" -- "$cur")) ;;
 		sched) COMPREPLY=($(compgen -W "rr wrr lc wlc sh mh" -- "$cur")) ;;
-		loose | reset-on-expiry | hash-port | rst-no-member)
+		loose | reset-on-expiry | hash-port | rst-no-member | drain)
 			if [[ $sub == set ]]; then
 				COMPREPLY=($(compgen -W "on off" -- "$cur"))
 			else
-				COMPREPLY=($(compgen -W "sched loose reset-on-expiry hash-port rst-no-member max-sessions mh-size persist" -- "$cur"))
+				COMPREPLY=($(compgen -W "sched loose reset-on-expiry hash-port rst-no-member max-sessions mh-size persist drain drain-timeout" -- "$cur"))
 			fi
 			;;
-		vip | port | max-sessions | mh-size | persist | mask4 | mask6) ;;
+		vip | port | max-sessions | mh-size | persist | mask4 | mask6 | drain-timeout) ;;
 		*)
 			if [[ $sub == add ]]; then
-				COMPREPLY=($(compgen -W "vip port proto pool sched loose reset-on-expiry hash-port rst-no-member max-sessions mh-size persist mask4 mask6" -- "$cur"))
+				COMPREPLY=($(compgen -W "vip port proto pool sched loose reset-on-expiry hash-port rst-no-member max-sessions mh-size persist mask4 mask6 drain drain-timeout" -- "$cur"))
 			elif [[ $sub == set ]]; then
-				COMPREPLY=($(compgen -W "pool sched loose reset-on-expiry hash-port rst-no-member max-sessions mh-size persist mask4 mask6" -- "$cur"))
+				COMPREPLY=($(compgen -W "pool sched loose reset-on-expiry hash-port rst-no-member max-sessions mh-size persist mask4 mask6 drain drain-timeout" -- "$cur"))
 			fi
 			;;
 		esac
@@ -143,9 +143,9 @@ _lbctl()
 		fi
 		case $prev in
 		state) COMPREPLY=($(compgen -W "up down" -- "$cur")) ;;
-		weight | max-conns | priority) ;;
+		weight | max-conns | priority | drain-timeout) ;;
 		*) [[ $sub == add || $sub == set ]] &&
-			COMPREPLY=($(compgen -W "weight state max-conns priority" -- "$cur")) ;;
+			COMPREPLY=($(compgen -W "weight state max-conns priority drain-timeout" -- "$cur")) ;;
 		esac
 		;;
 	timeout)
