@@ -47,6 +47,7 @@ NFLB_SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${TOPO_ROUTER:=0}"
 : "${TOPO_MTU:=1500}"
 : "${TOPO_CSUM_STRICT:=1}"
+: "${XFER_TIMEOUT:=60}"
 export NFLB_SRC NFLB_KO LBCTL TMPDIR
 
 TOOLS=$NFLB_SELFTESTS/tools
@@ -90,8 +91,21 @@ ktap_diag()
 	done <<<"$*"
 }
 
+_ktap_t0=${EPOCHREALTIME/./}
+
+# with NFLB_TIMING=1, a diagnostic line with the elapsed time before each result
+_ktap_time()
+{
+	local t=${EPOCHREALTIME/./}
+
+	[ -n "${NFLB_TIMING:-}" ] &&
+		printf '# %d.%01ds\n' $(((t - _ktap_t0) / 1000000)) $(((t - _ktap_t0) / 100000 % 10))
+	return 0
+}
+
 ktap_ok()
 {
+	_ktap_time
 	_ktap_n=$((_ktap_n + 1))
 	_ktap_pass=$((_ktap_pass + 1))
 	echo "ok $_ktap_n $*"
@@ -99,6 +113,7 @@ ktap_ok()
 
 ktap_fail()
 {
+	_ktap_time
 	_ktap_n=$((_ktap_n + 1))
 	_ktap_fail=$((_ktap_fail + 1))
 	echo "not ok $_ktap_n $*"
@@ -141,7 +156,9 @@ ktap_finish()
 		ktap_diag "planned $_ktap_plan results, reported $_ktap_n"
 		_ktap_fail=$((_ktap_fail + 1))
 	fi
-	ktap_diag "$TEST_NAME: pass:$_ktap_pass fail:$_ktap_fail skip:$_ktap_skip"
+	local t=${EPOCHREALTIME/./}
+
+	ktap_diag "$TEST_NAME: pass:$_ktap_pass fail:$_ktap_fail skip:$_ktap_skip ($(((t - _ktap_t0) / 1000000)) s)"
 	if [ "$_ktap_fail" -gt 0 ]; then
 		exit 1
 	elif [ "$_ktap_n" -gt 0 ] && [ "$_ktap_skip" -eq "$_ktap_n" ]; then
@@ -197,13 +214,15 @@ _lib_cleanup()
 	local rc=$? i
 
 	trap - EXIT INT TERM HUP
+	# no "Killed"/"Terminated" job notices from the shell
+	exec 2>/dev/null
 	for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanup_cmds[i]}" >/dev/null 2>&1
 	done
 	bg_stop_all
 	topo_destroy
-	if [ "$_nflb_loaded_by_us" = 1 ] && grep -q '^nflb ' /proc/modules; then
-		rmmod nflb 2>/dev/null || echo "# cleanup: rmmod nflb failed"
+	if [ "$_nflb_loaded_by_us" = 1 ] && nflb_loaded; then
+		rmmod "$NFLB_MODNAME" 2>/dev/null || echo "# cleanup: rmmod $NFLB_MODNAME failed"
 	fi
 	if [ -n "${NFLB_KEEP_TMP:-}" ]; then
 		echo "# scratch files kept in $NFLB_TMP"
@@ -246,29 +265,40 @@ require_root()
 # ---------------------------------------------------------------------------
 # Module
 
+# The module's name as the kernel knows it (from the .ko, normally "nflb").
+_nflb_modname()
+{
+	local n
+
+	n=$(modinfo -F name "$NFLB_KO" 2>/dev/null)
+	echo "${n:-nflb}"
+}
+NFLB_MODNAME=""
+
+nflb_loaded()
+{
+	[ -n "$NFLB_MODNAME" ] || NFLB_MODNAME=$(_nflb_modname)
+	grep -q "^$NFLB_MODNAME " /proc/modules
+}
+
 nflb_load()
 {
 	modprobe nf_defrag_ipv4 || { ktap_diag "modprobe nf_defrag_ipv4 failed"; return 1; }
 	modprobe nf_defrag_ipv6 || { ktap_diag "modprobe nf_defrag_ipv6 failed"; return 1; }
-	grep -q '^nflb ' /proc/modules && return 0
 	if [ ! -f "$NFLB_KO" ]; then
 		ktap_diag "no module at $NFLB_KO (run make)"
 		return 1
 	fi
+	nflb_loaded && return 0
 	insmod "$NFLB_KO" || { ktap_diag "insmod $NFLB_KO failed"; return 1; }
 	_nflb_loaded_by_us=1
 }
 
 nflb_unload()
 {
-	grep -q '^nflb ' /proc/modules || return 0
-	rmmod nflb || { ktap_diag "rmmod nflb failed"; return 1; }
+	nflb_loaded || return 0
+	rmmod "$NFLB_MODNAME" || { ktap_diag "rmmod $NFLB_MODNAME failed"; return 1; }
 	_nflb_loaded_by_us=0
-}
-
-nflb_loaded()
-{
-	grep -q '^nflb ' /proc/modules
 }
 
 # ---------------------------------------------------------------------------
@@ -315,9 +345,11 @@ in_ns()
 	ip netns exec "$ns" "$@"
 }
 
+# (lbctl -n is ip netns exec without the extra process: processes are slow to
+# start under TCG)
 lb()
 {
-	ip netns exec "$NS_LB" "$LBCTL" "$@"
+	"$LBCTL" -n "$NS_LB" "$@"
 }
 
 # lbq ARGS: lb, quiet unless it fails (then its output becomes diagnostics).
@@ -331,23 +363,24 @@ lbq()
 	return $rc
 }
 
+_NS_SYSCTLS="net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0"
+_FWD_SYSCTLS="net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1"
+
+# _ns_init NS: create a namespace (removed at exit), no DAD, no rp_filter, lo up
 _ns_init()
 {
 	local ns=$1
 
 	ip netns add "$ns" || return 1
 	_topo_ns+=("$ns")
-	in_ns "$ns" sh -c '
-		sysctl -qw net.ipv6.conf.all.accept_dad=0
-		sysctl -qw net.ipv6.conf.default.accept_dad=0
-		sysctl -qw net.ipv6.conf.all.disable_ipv6=0
-		sysctl -qw net.ipv6.conf.default.disable_ipv6=0
-		sysctl -qw net.ipv4.conf.all.rp_filter=0
-		sysctl -qw net.ipv4.conf.default.rp_filter=0
-		ip link set lo up' || return 1
+	# shellcheck disable=SC2086
+	in_ns "$ns" sysctl -qw $_NS_SYSCTLS >/dev/null || return 1
+	ip -n "$ns" link set lo up
 }
 
-# _link NS1 DEV1 NS2 DEV2 [MTU]
+# _link NS1 DEV1 NS2 DEV2 [MTU]: a veth pair, both ends up
 _link()
 {
 	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" || return 1
@@ -358,6 +391,7 @@ _link()
 	ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
 }
 
+# _addr NS DEV ADDR4/LEN ADDR6/LEN
 _addr()
 {
 	local ns=$1 dev=$2 a4=$3 a6=$4
@@ -368,77 +402,140 @@ _addr()
 
 _forwarding()
 {
-	in_ns "$1" sh -c '
-		sysctl -qw net.ipv4.ip_forward=1
-		sysctl -qw net.ipv6.conf.all.forwarding=1'
+	# shellcheck disable=SC2086
+	in_ns "$1" sysctl -qw $_FWD_SYSCTLS >/dev/null
 }
 
 _topo_ns=()
 
+# _batch NS: run the ip commands on stdin (one a line, no "ip") in NS, in one
+# process (every exec costs ~0.1 s under TCG)
+_batch()
+{
+	ip -n "$1" -batch - || { ktap_diag "ip -n $1 -batch failed"; return 1; }
+}
+
 # topo_create [NSERVERS=3]
 topo_create()
 {
-	local n=${1:-3} i ns lbdev
+	local n=${1:-3} i ns all lbdevs="cl0"
 
 	modprobe -q veth 2>/dev/null
 	NSERVERS=$n
 	NS_CL="$NFLB_PFX-cl"
 	NS_LB="$NFLB_PFX-lb"
-	_ns_init "$NS_CL" || return 1
-	_ns_init "$NS_LB" || return 1
-	_forwarding "$NS_LB" || return 1
-
-	if [ "$TOPO_ROUTER" = 1 ]; then
-		NS_RT="$NFLB_PFX-rt"
-		_ns_init "$NS_RT" || return 1
-		_forwarding "$NS_RT" || return 1
-		_link "$NS_CL" eth0 "$NS_RT" eth0 "$TOPO_MTU" || return 1
-		_link "$NS_RT" eth1 "$NS_LB" cl0 || return 1
-		_addr "$NS_CL" eth0 10.0.1.2/24 fd00:1::2/64 || return 1
-		_addr "$NS_RT" eth0 10.0.1.1/24 fd00:1::1/64 || return 1
-		_addr "$NS_RT" eth1 10.0.2.2/24 fd00:2::2/64 || return 1
-		_addr "$NS_LB" cl0 10.0.2.1/24 fd00:2::1/64 || return 1
-		ip -n "$NS_RT" route add default via 10.0.2.1 || return 1
-		ip -n "$NS_RT" -6 route add default via fd00:2::1 || return 1
-		ip -n "$NS_LB" route add 10.0.1.0/24 via 10.0.2.2 || return 1
-		ip -n "$NS_LB" -6 route add fd00:1::/64 via fd00:2::2 || return 1
-	else
-		_link "$NS_CL" eth0 "$NS_LB" cl0 || return 1
-		_addr "$NS_CL" eth0 10.0.1.2/24 fd00:1::2/64 || return 1
-		_addr "$NS_LB" cl0 10.0.1.1/24 fd00:1::1/64 || return 1
-	fi
-	ip -n "$NS_CL" route add default via 10.0.1.1 || return 1
-	ip -n "$NS_CL" -6 route add default via fd00:1::1 || return 1
-
+	all="$NS_CL $NS_LB"
+	[ "$TOPO_ROUTER" = 1 ] && NS_RT="$NFLB_PFX-rt" && all="$all $NS_RT"
 	for ((i = 1; i <= n; i++)); do
 		ns="$NFLB_PFX-s$i"
 		printf -v "NS_S$i" '%s' "$ns"
-		_ns_init "$ns" || return 1
-		_link "$ns" eth0 "$NS_LB" "s$i" || return 1
-		_addr "$ns" eth0 "10.0.1$i.2/24" "fd00:1$i::2/64" || return 1
-		_addr "$NS_LB" "s$i" "10.0.1$i.1/24" "fd00:1$i::1/64" || return 1
-		ip -n "$ns" route add default via "10.0.1$i.1" || return 1
-		ip -n "$ns" -6 route add default via "fd00:1$i::1" || return 1
+		all="$all $ns"
+		lbdevs="$lbdevs s$i"
 	done
 
-	if [ "$TOPO_CSUM_STRICT" = 1 ]; then
-		for lbdev in cl0 $(for ((i = 1; i <= n; i++)); do echo "s$i"; done); do
-			in_ns "$NS_LB" ethtool -K "$lbdev" tx off >/dev/null 2>&1 ||
-				ktap_diag "ethtool -K $lbdev tx off failed"
+	# namespaces, sysctls (before any interface exists: defaults apply)
+	for ns in $all; do
+		ip netns add "$ns" || return 1
+		_topo_ns+=("$ns")
+	done
+	for ns in $all; do
+		case $ns in
+		"$NS_LB" | "$NS_RT")
+			# shellcheck disable=SC2086
+			in_ns "$ns" sysctl -qw $_NS_SYSCTLS $_FWD_SYSCTLS >/dev/null || return 1 ;;
+		*)
+			# shellcheck disable=SC2086
+			in_ns "$ns" sysctl -qw $_NS_SYSCTLS >/dev/null || return 1 ;;
+		esac
+	done
+
+	# client side
+	if [ "$TOPO_ROUTER" = 1 ]; then
+		_batch "$NS_CL" <<-EOF || return 1
+			link set lo up
+			link add eth0 mtu $TOPO_MTU type veth peer name eth0 mtu $TOPO_MTU netns $NS_RT
+			link set eth0 up
+			addr add 10.0.1.2/24 dev eth0
+			addr add fd00:1::2/64 dev eth0 nodad
+			route add default via 10.0.1.1
+			route add ::/0 via fd00:1::1
+		EOF
+		_batch "$NS_RT" <<-EOF || return 1
+			link set lo up
+			link add eth1 type veth peer name cl0 netns $NS_LB
+			link set eth0 up
+			link set eth1 up
+			addr add 10.0.1.1/24 dev eth0
+			addr add fd00:1::1/64 dev eth0 nodad
+			addr add 10.0.2.2/24 dev eth1
+			addr add fd00:2::2/64 dev eth1 nodad
+			route add default via 10.0.2.1
+			route add ::/0 via fd00:2::1
+		EOF
+	else
+		_batch "$NS_CL" <<-EOF || return 1
+			link set lo up
+			link add eth0 type veth peer name cl0 netns $NS_LB
+			link set eth0 up
+			addr add 10.0.1.2/24 dev eth0
+			addr add fd00:1::2/64 dev eth0 nodad
+			route add default via 10.0.1.1
+			route add ::/0 via fd00:1::1
+		EOF
+	fi
+
+	# servers
+	for ((i = 1; i <= n; i++)); do
+		_batch "$NFLB_PFX-s$i" <<-EOF || return 1
+			link set lo up
+			link add eth0 type veth peer name s$i netns $NS_LB
+			link set eth0 up
+			addr add 10.0.1$i.2/24 dev eth0
+			addr add fd00:1$i::2/64 dev eth0 nodad
+			route add default via 10.0.1$i.1
+			route add ::/0 via fd00:1$i::1
+		EOF
+	done
+
+	# lb
+	{
+		echo "link set lo up"
+		echo "link set cl0 up"
+		if [ "$TOPO_ROUTER" = 1 ]; then
+			echo "addr add 10.0.2.1/24 dev cl0"
+			echo "addr add fd00:2::1/64 dev cl0 nodad"
+			echo "route add 10.0.1.0/24 via 10.0.2.2"
+			echo "route add fd00:1::/64 via fd00:2::2"
+		else
+			echo "addr add 10.0.1.1/24 dev cl0"
+			echo "addr add fd00:1::1/64 dev cl0 nodad"
+		fi
+		for ((i = 1; i <= n; i++)); do
+			echo "link set s$i up"
+			echo "addr add 10.0.1$i.1/24 dev s$i"
+			echo "addr add fd00:1$i::1/64 dev s$i nodad"
 		done
+	} | _batch "$NS_LB" || return 1
+
+	if [ "$TOPO_CSUM_STRICT" = 1 ]; then
+		# shellcheck disable=SC2016,SC2086
+		in_ns "$NS_LB" sh -c 'for d; do ethtool -K "$d" tx off >/dev/null || exit 1; done' \
+			sh $lbdevs || ktap_diag "ethtool -K tx off failed on lb"
 	fi
 	return 0
 }
 
 topo_destroy()
 {
-	local ns pid
+	local ns pids
 
 	for ns in "${_topo_ns[@]}"; do
 		# anything still running in our namespaces was started by this test
-		for pid in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+	done
+	for ns in "${_topo_ns[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	_topo_ns=()
@@ -484,9 +581,9 @@ _listening()
 	local ns=$1 port=$2 proto=${3:-tcp}
 
 	if [ "$proto" = udp ]; then
-		[ -n "$(in_ns "$ns" ss -Hlun "sport = :$port" 2>/dev/null)" ]
+		[ -n "$(ss -N "$ns" -Hlun "sport = :$port" 2>/dev/null)" ]
 	else
-		[ -n "$(in_ns "$ns" ss -Hltn "sport = :$port" 2>/dev/null)" ]
+		[ -n "$(ss -N "$ns" -Hltn "sport = :$port" 2>/dev/null)" ]
 	fi
 }
 
@@ -639,17 +736,18 @@ _socat_tcp()
 	esac
 }
 
-# cl_download ADDR PORT SPORT OUTFILE [NS=client]: fetch a file (60 s limit).
+# cl_download ADDR PORT SPORT OUTFILE [NS=client]: fetch a file
+# (XFER_TIMEOUT=60 s limit).
 cl_download()
 {
-	in_ns "${5:-$NS_CL}" timeout 60 socat -u \
+	in_ns "${5:-$NS_CL}" timeout "$XFER_TIMEOUT" socat -u \
 		"$(_socat_tcp "$1" "$2"),sourceport=$3,reuseaddr" "CREATE:$4"
 }
 
-# cl_upload ADDR PORT SPORT FILE [NS=client]: send a file (60 s limit).
+# cl_upload ADDR PORT SPORT FILE [NS=client]: send a file (XFER_TIMEOUT).
 cl_upload()
 {
-	in_ns "${5:-$NS_CL}" timeout 60 socat -u "OPEN:$4,rdonly" \
+	in_ns "${5:-$NS_CL}" timeout "$XFER_TIMEOUT" socat -u "OPEN:$4,rdonly" \
 		"$(_socat_tcp "$1" "$2"),sourceport=$3,reuseaddr"
 }
 
@@ -695,21 +793,28 @@ lb_service()
 	lbq vs add "$name" vip "$vip" port "$port" proto "$proto" pool "$name" sched rr "$@"
 }
 
+# json_num JSON KEY [VS]: a counter from the output of lbctl -j stats, read
+# with bash patterns (jq takes half a second to start under TCG): the
+# "global" object, or the flat object of the "vs" array whose name is VS.
+# Prints -1 if not found.
+json_num()
+{
+	local json=$1 key=$2 vs=${3:-} obj ws='[[:space:]]*'
+
+	if [ -n "$vs" ]; then
+		[[ $json =~ \{[^{}]*\"name\"$ws:$ws\"$vs\"[^{}]*\} ]] || { echo -1; return 1; }
+	else
+		[[ $json =~ \"global\"$ws:$ws(\{[^{}]*\}) ]] || { echo -1; return 1; }
+	fi
+	obj=${BASH_REMATCH[0]}
+	[[ $obj =~ \"$key\"$ws:$ws([0-9]+) ]] || { echo -1; return 1; }
+	echo "${BASH_REMATCH[1]}"
+}
+
 # stat_get KEY [VS]: a counter from lbctl -j stats (-1 if unavailable).
 stat_get()
 {
-	local v
-
-	if [ -n "${2:-}" ]; then
-		v=$(lb -j stats 2>/dev/null | jq -r --arg k "$1" --arg vs "$2" \
-			'.vs[] | select(.name == $vs) | .[$k]' 2>/dev/null)
-	else
-		v=$(lb -j stats 2>/dev/null | jq -r --arg k "$1" '.global[$k]' 2>/dev/null)
-	fi
-	case $v in
-	'' | *[!0-9]*) echo -1 ;;
-	*) echo "$v" ;;
-	esac
+	json_num "$(lb -j stats 2>/dev/null)" "$@"
 }
 
 # delta_ge BEFORE AFTER MIN [WHAT]: AFTER - BEFORE >= MIN, both valid.
@@ -747,19 +852,46 @@ sessions()
 	lb -j session list "$@" 2>/dev/null
 }
 
+# json_objs JSON: every innermost (flat) object of JSON, one a line; for
+# lbctl's lists these are the entries.
+json_objs()
+{
+	local rest=$1
+
+	while [[ $rest =~ \{[^{}]*\} ]]; do
+		printf '%s\n' "${BASH_REMATCH[0]}"
+		rest=${rest#*"${BASH_REMATCH[0]}"}
+	done
+}
+
+# obj_get OBJ KEY: the string (unquoted) or scalar value of KEY in a flat
+# JSON object; 1 if absent.
+obj_get()
+{
+	local ws='[[:space:]]*'
+
+	[[ $1 =~ \"$2\"$ws:$ws(\"([^\"]*)\"|([-0-9.eE+]+|true|false|null)) ]] || return 1
+	printf '%s\n' "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
+}
+
 # session_by_port CLIENT_PORT [PROTO]: the (first) session of that client
 # port as compact JSON, or nothing.
 session_by_port()
 {
-	sessions | jq -c --argjson p "$1" --arg pr "${2:-}" \
-		'[.[] | select(.client_port == $p and ($pr == "" or .proto == $pr))] | .[0] // empty' \
-		2>/dev/null
+	local o ws='[[:space:]]*'
+
+	while IFS= read -r o; do
+		[[ $o =~ \"client_port\"$ws:$ws$1[^0-9] ]] || continue
+		[ -z "${2:-}" ] || [[ $o =~ \"proto\"$ws:$ws\"$2\" ]] || continue
+		printf '%s\n' "$o"
+		return 0
+	done < <(json_objs "$(sessions)")
 }
 
 # session_field CLIENT_PORT FIELD [PROTO]
 session_field()
 {
-	session_by_port "$1" "${3:-}" | jq -r --arg f "$2" '.[$f] // empty' 2>/dev/null
+	obj_get "$(session_by_port "$1" "${3:-}")" "$2"
 }
 
 session_exists()

@@ -19,7 +19,10 @@
  *              printing what happens to it: "eof", "reset", "data N",
  *              "error TEXT", or "timeout"; with -T, when FILE appears send
  *              "late\n" once and print "sent late"
+ *     -e       wait for the server to close first (EOF), then close: the
+ *              client is the passive closer; "closed fin"
  *     neither  close normally: shutdown(SHUT_WR), read to EOF, "closed fin"
+ *   -w SECS: limit for connecting and for the echo (default 10).
  *   Exit status: 0 if the connection and the echo worked, 3 otherwise,
  *   1 on local errors.
  */
@@ -43,7 +46,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: tcpconn -l -p PORT [-c]\n"
-		"       tcpconn [-6] -a ADDR -p PORT [-b SPORT] [-m TEXT] [-r | -k SECS [-T FILE]]\n");
+		"       tcpconn [-6] -a ADDR -p PORT [-b SPORT] [-m TEXT] [-w SECS]\n"
+		"               [-r | -e | -k SECS [-T FILE]]\n");
 	exit(2);
 }
 
@@ -205,7 +209,7 @@ static const char *errtext(int e)
 }
 
 static int client(int v6, const char *addr, int port, int sport, const char *msg,
-		  int rst, int keep, const char *trigger)
+		  int rst, int keep, const char *trigger, int wait_eof, int tmo)
 {
 	struct sockaddr_storage dst = { 0 }, me = { 0 };
 	socklen_t dl, ml = sizeof(me);
@@ -265,7 +269,7 @@ static int client(int v6, const char *addr, int port, int sport, const char *msg
 	{
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
-		if (poll(&pfd, 1, 10000) <= 0) {
+		if (poll(&pfd, 1, tmo * 1000) <= 0) {
 			printf("error connect timeout\n");
 			return 3;
 		}
@@ -284,7 +288,7 @@ static int client(int v6, const char *addr, int port, int sport, const char *msg
 		return 3;
 	}
 	while (got < want) {
-		if (!wait_read(fd, 10)) {
+		if (!wait_read(fd, tmo)) {
 			printf("noreply\n");
 			return 3;
 		}
@@ -341,7 +345,8 @@ static int client(int v6, const char *addr, int port, int sport, const char *msg
 		close(fd);
 		return 0;
 	}
-	shutdown(fd, SHUT_WR);
+	if (!wait_eof)
+		shutdown(fd, SHUT_WR);
 	for (;;) {
 		if (!wait_read(fd, 10)) {
 			printf("error close timeout\n");
@@ -363,14 +368,16 @@ static int client(int v6, const char *addr, int port, int sport, const char *msg
 int main(int argc, char **argv)
 {
 	int c, listen_mode = 0, v6 = 0, port = 0, sport = 0, rst = 0, keep = 0;
-	int close_first = 0;
+	int close_first = 0, wait_eof = 0, tmo = 10;
 	const char *addr = NULL, *msg = "hello\n", *trigger = NULL;
 
-	while ((c = getopt(argc, argv, "l6cp:a:b:m:rk:T:")) != -1) {
+	while ((c = getopt(argc, argv, "l6cep:a:b:m:rk:T:w:")) != -1) {
 		switch (c) {
 		case 'l': listen_mode = 1; break;
 		case '6': v6 = 1; break;
 		case 'c': close_first = 1; break;
+		case 'e': wait_eof = 1; break;
+		case 'w': tmo = (int)num(optarg, 3600); break;
 		case 'p': port = (int)num(optarg, 65535); break;
 		case 'a': addr = optarg; break;
 		case 'b': sport = (int)num(optarg, 65535); break;
@@ -387,5 +394,5 @@ int main(int argc, char **argv)
 		return server(port, close_first);
 	if (!addr || !*msg)
 		usage();
-	return client(v6, addr, port, sport, msg, rst, keep, trigger);
+	return client(v6, addr, port, sport, msg, rst, keep, trigger, wait_eof, tmo);
 }
