@@ -1,0 +1,1219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nl_api: the "nflb" generic netlink family over the raw API (libmnl).
+ *
+ * Every command works; bad input of each kind is refused with the right
+ * errno and an extack message; an unprivileged process gets EPERM for every
+ * command; events reach "events" listeners; a 100,000-session dump is
+ * complete and holds no duplicates.
+ *
+ * Each test runs in a fresh network namespace (the harness forks per test),
+ * so tests never see each other's objects.  The session test needs the
+ * client/lb/server topology of lib.sh: nl_api.sh builds it and passes the
+ * namespace names in NFLB_NS_CL and NFLB_NS_LB (the test skips without them).
+ *
+ * Errno conventions checked here are the kernel's policy conventions:
+ * a wrong length, missing NUL, unknown attribute, read-only or unsupported
+ * attribute, reserved flag bit -> EINVAL; a value outside a policy range
+ * (NLA_POLICY_MIN/MAX/RANGE, also the exact-length binary addresses) ->
+ * ERANGE; checks in nflb's own code -> EINVAL/ENOENT/EEXIST/EBUSY.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/nflb.h>
+
+#include "kselftest_harness.h"
+
+#define RXBUF_SIZE	(128 * 1024)
+#define REQBUF_SIZE	(16 * 1024)
+#define FIRST_SIZE	(8 * 1024)
+
+/* ------------------------------------------------------------------ */
+/* Netlink plumbing                                                     */
+
+struct nlctx {
+	struct mnl_socket *sk;
+	uint16_t fam;
+	uint32_t grp_events;
+	uint32_t seq;
+};
+
+/* What came back for one request. */
+struct reply {
+	int err;			/* 0 or -errno (kernel's) */
+	bool local;			/* err is from a local syscall */
+	char msg[256];			/* extack message, "" if none */
+	int miss_type;			/* NLMSGERR_ATTR_MISS_TYPE or -1 */
+	bool has_offs;			/* NLMSGERR_ATTR_OFFS given */
+	int n;				/* data messages received */
+	char first[FIRST_SIZE] __attribute__((aligned(8))); /* first one */
+};
+
+typedef void (*msg_cb)(const struct nlmsghdr *nlh, void *data);
+
+static char rxbuf[RXBUF_SIZE] __attribute__((aligned(8)));
+
+static void parse_ext_tlvs(struct reply *r, const void *p, size_t len)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each_payload(p, len) {
+		switch (mnl_attr_get_type(attr)) {
+		case NLMSGERR_ATTR_MSG:
+			if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+				snprintf(r->msg, sizeof(r->msg), "%s",
+					 mnl_attr_get_str(attr));
+			break;
+		case NLMSGERR_ATTR_OFFS:
+			r->has_offs = true;
+			break;
+		case NLMSGERR_ATTR_MISS_TYPE:
+			if (mnl_attr_get_payload_len(attr) >= 4)
+				r->miss_type = mnl_attr_get_u32(attr);
+			break;
+		}
+	}
+}
+
+/* Sends @req and reads until its ack, error or end of dump. */
+static int nl_run(struct nlctx *c, struct nlmsghdr *req, struct reply *r,
+		  msg_cb cb, void *data)
+{
+	memset(r, 0, offsetof(struct reply, first));
+	r->miss_type = -1;
+	if (mnl_socket_sendto(c->sk, req, req->nlmsg_len) < 0) {
+		r->err = -errno;
+		r->local = true;
+		return r->err;
+	}
+	for (;;) {
+		int len = mnl_socket_recvfrom(c->sk, rxbuf, sizeof(rxbuf));
+		const struct nlmsghdr *nlh = (const void *)rxbuf;
+
+		if (len < 0) {
+			r->err = -errno;
+			r->local = true;
+			return r->err;
+		}
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != req->nlmsg_seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				size_t off = sizeof(*e);
+
+				r->err = e->error;
+				/* NETLINK_CAP_ACK is on: no copy of the request */
+				if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+				    MNL_ALIGN(off) < mnl_nlmsg_get_payload_len(nlh))
+					parse_ext_tlvs(r, (const char *)e + MNL_ALIGN(off),
+						       mnl_nlmsg_get_payload_len(nlh) -
+						       MNL_ALIGN(off));
+				return r->err;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				const int *e = mnl_nlmsg_get_payload(nlh);
+				size_t off = MNL_ALIGN(sizeof(int));
+
+				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
+					r->err = *e;
+				if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+				    off < mnl_nlmsg_get_payload_len(nlh))
+					parse_ext_tlvs(r, (const char *)e + off,
+						       mnl_nlmsg_get_payload_len(nlh) - off);
+				return r->err;
+			}
+			if (++r->n == 1)
+				memcpy(r->first, nlh,
+				       nlh->nlmsg_len < FIRST_SIZE ?
+				       nlh->nlmsg_len : FIRST_SIZE);
+			if (cb)
+				cb(nlh, data);
+		}
+	}
+}
+
+static struct nlmsghdr *msg_start(void *buf, uint16_t type, uint8_t cmd,
+				  uint16_t flags, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = NFLB_GENL_VERSION;
+	return nlh;
+}
+
+/* A request of the nflb family; @flags e.g. NLM_F_DUMP. */
+static struct nlmsghdr *msg(struct nlctx *c, void *buf, uint8_t cmd,
+			    uint16_t flags)
+{
+	return msg_start(buf, c->fam, cmd, flags, ++c->seq);
+}
+
+/* Nests as the kernel's strict validation wants them: NLA_F_NESTED set. */
+static struct nlattr *nest(struct nlmsghdr *nlh, uint16_t type)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, type);
+
+	n->nla_type |= NLA_F_NESTED;
+	return n;
+}
+
+static void ctrl_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlctx *c = data;
+	const struct nlattr *a, *g, *x;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case CTRL_ATTR_FAMILY_ID:
+			c->fam = mnl_attr_get_u16(a);
+			break;
+		case CTRL_ATTR_MCAST_GROUPS:
+			mnl_attr_for_each_nested(g, a) {
+				const char *name = NULL;
+				uint32_t id = 0;
+
+				mnl_attr_for_each_nested(x, g) {
+					if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_NAME)
+						name = mnl_attr_get_str(x);
+					else if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_ID)
+						id = mnl_attr_get_u32(x);
+				}
+				if (name && !strcmp(name, NFLB_MCGRP_EVENTS))
+					c->grp_events = id;
+			}
+			break;
+		}
+	}
+}
+
+/*
+ * Opens a socket in the current netns and resolves the family.  Returns 0,
+ * or -errno (-ENOENT: no such family).
+ */
+static int nl_open(struct nlctx *c)
+{
+	static char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh;
+	struct reply *r;
+	int one = 1, err;
+
+	memset(c, 0, sizeof(*c));
+	c->sk = mnl_socket_open(NETLINK_GENERIC);
+	if (!c->sk)
+		return -errno;
+	if (mnl_socket_bind(c->sk, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	mnl_socket_setsockopt(c->sk, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(c->sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	nlh = msg_start(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, ++c->seq);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFLB_GENL_NAME);
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	err = nl_run(c, nlh, r, ctrl_cb, c);
+	free(r);
+	if (!err && !c->fam)
+		err = -ENOENT;
+	return err;
+}
+
+static void nl_close(struct nlctx *c)
+{
+	if (c->sk)
+		mnl_socket_close(c->sk);
+	c->sk = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Attributes                                                           */
+
+static void put_addr(struct nlmsghdr *nlh, uint16_t t4, uint16_t t6,
+		     const char *s)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, s, &a4) == 1)
+		mnl_attr_put(nlh, t4, sizeof(a4), &a4);
+	else if (inet_pton(AF_INET6, s, &a6) == 1)
+		mnl_attr_put(nlh, t6, sizeof(a6), &a6);
+	else
+		abort();
+}
+
+static uint32_t __attribute__((unused)) ip4(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return a.s_addr;
+}
+
+/* The standard parts of an object nest; NULL / -1 leave an attribute out. */
+static struct nlattr *put_vs(struct nlmsghdr *nlh, const char *name,
+			     const char *vip, int port, int proto,
+			     const char *pool)
+{
+	struct nlattr *n = nest(nlh, NFLB_A_VS);
+
+	if (name)
+		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, name);
+	if (vip)
+		put_addr(nlh, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6, vip);
+	if (port >= 0)
+		mnl_attr_put_u16(nlh, NFLB_VS_A_PORT, port);
+	if (proto >= 0)
+		mnl_attr_put_u8(nlh, NFLB_VS_A_PROTO, proto);
+	if (pool)
+		mnl_attr_put_strz(nlh, NFLB_VS_A_POOL, pool);
+	return n;
+}
+
+static struct nlattr *put_pool(struct nlmsghdr *nlh, const char *name)
+{
+	struct nlattr *n = nest(nlh, NFLB_A_POOL);
+
+	if (name)
+		mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, name);
+	return n;
+}
+
+static struct nlattr *put_member(struct nlmsghdr *nlh, const char *pool,
+				 const char *addr, int port)
+{
+	struct nlattr *n = nest(nlh, NFLB_A_MEMBER);
+
+	if (pool)
+		mnl_attr_put_strz(nlh, NFLB_MEMBER_A_POOL, pool);
+	if (addr)
+		put_addr(nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, addr);
+	if (port >= 0)
+		mnl_attr_put_u16(nlh, NFLB_MEMBER_A_PORT, port);
+	return n;
+}
+
+/*
+ * The attributes of nest @top in message @nlh, by type (tb[0..max]);
+ * false if the message has no such nest.
+ */
+static bool get_nest(const struct nlmsghdr *nlh, int top,
+		     const struct nlattr **tb, int max)
+{
+	const struct nlattr *a, *x;
+
+	memset(tb, 0, sizeof(*tb) * (max + 1));
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) != top)
+			continue;
+		mnl_attr_for_each_nested(x, a)
+			if (mnl_attr_get_type(x) <= max)
+				tb[mnl_attr_get_type(x)] = x;
+		return true;
+	}
+	return false;
+}
+
+static const struct nlattr *nested_get(const struct nlattr *n, int type)
+{
+	const struct nlattr *x;
+
+	mnl_attr_for_each_nested(x, n)
+		if (mnl_attr_get_type(x) == type)
+			return x;
+	return NULL;
+}
+
+static uint8_t msg_cmd(const struct nlmsghdr *nlh)
+{
+	return ((const struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->cmd;
+}
+
+static uint32_t u32_or(const struct nlattr *a, uint32_t dflt)
+{
+	return a ? mnl_attr_get_u32(a) : dflt;
+}
+
+static const char *str_or(const struct nlattr *a, const char *dflt)
+{
+	return a ? mnl_attr_get_str(a) : dflt;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                               */
+
+static const char *errname(int err)
+{
+	static char buf[32];
+
+	switch (-err) {
+	case 0: return "0";
+	case EINVAL: return "EINVAL";
+	case ERANGE: return "ERANGE";
+	case ENOENT: return "ENOENT";
+	case EEXIST: return "EEXIST";
+	case EBUSY: return "EBUSY";
+	case EPERM: return "EPERM";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case E2BIG: return "E2BIG";
+	case EMSGSIZE: return "EMSGSIZE";
+	}
+	snprintf(buf, sizeof(buf), "%d", err);
+	return buf;
+}
+
+/*
+ * The request was refused with @err and an extack message (containing
+ * @sub if given).  Failures are logged with the line of the check.
+ */
+static void check_err(struct __test_metadata *_metadata, int line,
+		      const char *what, const struct reply *r, int err,
+		      const char *sub)
+{
+	if (r->err == err && !r->local && r->msg[0] &&
+	    (!sub || strstr(r->msg, sub)))
+		return;
+	TH_LOG("line %d: %s: got %s \"%s\"%s, want %s \"%s\"", line, what,
+	       errname(r->err), r->msg, r->local ? " (local)" : "",
+	       errname(err), sub ? sub : "<any message>");
+	_metadata->passed = 0;
+}
+
+#define ERR(what, e, sub) check_err(_metadata, __LINE__, what, r, e, sub)
+
+static void check_ok(struct __test_metadata *_metadata, int line,
+		     const char *what, const struct reply *r)
+{
+	if (!r->err)
+		return;
+	TH_LOG("line %d: %s: got %s \"%s\"%s, want success", line, what,
+	       errname(r->err), r->msg, r->local ? " (local)" : "");
+	_metadata->passed = 0;
+}
+
+#define OK(what) check_ok(_metadata, __LINE__, what, r)
+
+/* Sends the request built in @nlh (its last nest closed by the caller). */
+#define RUN() nl_run(c, nlh, r, NULL, NULL)
+
+/* ------------------------------------------------------------------ */
+/* Valid object helpers (return 0 or -errno)                            */
+
+static int pool_new(struct nlctx *c, struct reply *r, const char *name)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+
+	mnl_attr_nest_end(nlh, put_pool(nlh, name));
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+static int member_new(struct nlctx *c, struct reply *r, const char *pool,
+		      const char *addr, int port)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+
+	mnl_attr_nest_end(nlh, put_member(nlh, pool, addr, port));
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+static int vs_new(struct nlctx *c, struct reply *r, const char *name,
+		  const char *vip, int port, int proto, const char *pool)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+
+	mnl_attr_nest_end(nlh, put_vs(nlh, name, vip, port, proto, pool));
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+/* A doit with one name attribute in nest @top (VS_GET/DEL, POOL_GET/DEL). */
+static int by_name(struct nlctx *c, struct reply *r, uint8_t cmd, int top,
+		   int attr, const char *name)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, cmd, 0);
+	struct nlattr *n = nest(nlh, top);
+
+	mnl_attr_put_strz(nlh, attr, name);
+	mnl_attr_nest_end(nlh, n);
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+/* A request without attributes (INFO_GET, GLOBAL_GET, FLUSH, ...). */
+static int simple(struct nlctx *c, struct reply *r, uint8_t cmd)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+
+	return nl_run(c, msg(c, buf, cmd, 0), r, NULL, NULL);
+}
+
+/* An attribute of the INFO_GET reply, or -1. */
+static long info_get(struct nlctx *c, int attr)
+{
+	const struct nlattr *tb[NFLB_INFO_A_MAX + 1];
+	struct reply *r = malloc(sizeof(*r));
+	long v = -1;
+
+	if (r && !simple(c, r, NFLB_CMD_INFO_GET) && r->n == 1 &&
+	    get_nest((void *)r->first, NFLB_A_INFO, tb, NFLB_INFO_A_MAX) &&
+	    tb[attr])
+		v = mnl_attr_get_u32(tb[attr]);
+	free(r);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fixture: a fresh netns with a resolved socket                        */
+
+FIXTURE(nl) {
+	struct nlctx c;
+	struct reply *r;
+	char *buf;
+};
+
+FIXTURE_SETUP(nl)
+{
+	int err;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) TH_LOG("unshare: %s", strerror(errno));
+	err = nl_open(&self->c);
+	if (err == -ENOENT)
+		SKIP(return, "no \"%s\" generic netlink family (module not loaded)",
+		     NFLB_GENL_NAME);
+	ASSERT_EQ(0, err) TH_LOG("cannot open/resolve: %s", strerror(-err));
+	ASSERT_NE(0, self->c.grp_events) TH_LOG("no \"%s\" multicast group",
+						 NFLB_MCGRP_EVENTS);
+	self->r = calloc(1, sizeof(*self->r));
+	self->buf = aligned_alloc(8, REQBUF_SIZE);
+	ASSERT_NE(NULL, self->r);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(nl)
+{
+	nl_close(&self->c);
+	free(self->r);
+	free(self->buf);
+}
+
+/* Locals every test uses: c, r, buf, nlh, n. */
+#define LOCALS								\
+	struct nlctx *c = &self->c;					\
+	struct reply *r = self->r;					\
+	char *buf __attribute__((unused)) = self->buf;			\
+	struct nlmsghdr *nlh __attribute__((unused));			\
+	struct nlattr *n __attribute__((unused))
+
+/* ------------------------------------------------------------------ */
+/* Each command works                                                   */
+
+TEST_F(nl, info_get)
+{
+	const struct nlattr *tb[NFLB_INFO_A_MAX + 1];
+	LOCALS;
+
+	simple(c, r, NFLB_CMD_INFO_GET);
+	OK("INFO_GET");
+	ASSERT_EQ(1, r->n);
+	nlh = (void *)r->first;
+	EXPECT_EQ(NFLB_CMD_INFO_GET, msg_cmd(nlh));
+	ASSERT_TRUE(get_nest(nlh, NFLB_A_INFO, tb, NFLB_INFO_A_MAX));
+	ASSERT_NE(NULL, tb[NFLB_INFO_A_VERSION]);
+	EXPECT_NE(0, strlen(mnl_attr_get_str(tb[NFLB_INFO_A_VERSION])));
+	EXPECT_LT(0, u32_or(tb[NFLB_INFO_A_SESSION_SIZE4], 0));
+	EXPECT_LE(u32_or(tb[NFLB_INFO_A_SESSION_SIZE4], 0),
+		  u32_or(tb[NFLB_INFO_A_SESSION_SIZE6], 0));
+	EXPECT_EQ(0, u32_or(tb[NFLB_INFO_A_SESSIONS], -1));
+	EXPECT_EQ(NFLB_MAX_SESSIONS_DEFAULT,
+		  u32_or(tb[NFLB_INFO_A_MAX_SESSIONS], 0));
+	EXPECT_EQ(0, u32_or(tb[NFLB_INFO_A_VS_COUNT], -1));
+	EXPECT_EQ(0, u32_or(tb[NFLB_INFO_A_POOL_COUNT], -1));
+	EXPECT_EQ(0, u32_or(tb[NFLB_INFO_A_MEMBER_COUNT], -1));
+}
+
+static const uint32_t default_timeouts[NFLB_TIMEOUT_A_MAX + 1] = {
+	[NFLB_TIMEOUT_A_TCP_SYN_SENT] = 120,
+	[NFLB_TIMEOUT_A_TCP_SYN_RECV] = 60,
+	[NFLB_TIMEOUT_A_TCP_ESTABLISHED] = 900,
+	[NFLB_TIMEOUT_A_TCP_FIN_WAIT] = 120,
+	[NFLB_TIMEOUT_A_TCP_CLOSE_WAIT] = 60,
+	[NFLB_TIMEOUT_A_TCP_LAST_ACK] = 30,
+	[NFLB_TIMEOUT_A_TCP_TIME_WAIT] = 120,
+	[NFLB_TIMEOUT_A_TCP_CLOSE] = 10,
+	[NFLB_TIMEOUT_A_UDP] = 300,
+};
+
+/* GLOBAL_GET: fills t[1..NFLB_TIMEOUT_A_MAX] and *max; 0 or -errno. */
+static int global_get(struct nlctx *c, struct reply *r, uint32_t *t,
+		      uint32_t *max)
+{
+	const struct nlattr *tb[NFLB_GLOBAL_A_MAX + 1];
+	int i, err = simple(c, r, NFLB_CMD_GLOBAL_GET);
+
+	if (err)
+		return err;
+	if (r->n != 1 || !get_nest((void *)r->first, NFLB_A_GLOBAL, tb,
+				   NFLB_GLOBAL_A_MAX) ||
+	    !tb[NFLB_GLOBAL_A_TIMEOUTS] || !tb[NFLB_GLOBAL_A_MAX_SESSIONS])
+		return -EBADMSG;
+	for (i = 1; i <= NFLB_TIMEOUT_A_MAX; i++)
+		t[i] = u32_or(nested_get(tb[NFLB_GLOBAL_A_TIMEOUTS], i), 0);
+	*max = mnl_attr_get_u32(tb[NFLB_GLOBAL_A_MAX_SESSIONS]);
+	return 0;
+}
+
+TEST_F(nl, global_get_set)
+{
+	uint32_t t[NFLB_TIMEOUT_A_MAX + 1], max;
+	struct nlattr *tn;
+	int i;
+	LOCALS;
+
+	ASSERT_EQ(0, global_get(c, r, t, &max));
+	for (i = 1; i <= NFLB_TIMEOUT_A_MAX; i++)
+		EXPECT_EQ(default_timeouts[i], t[i]) TH_LOG("timeout %d", i);
+	EXPECT_EQ(NFLB_MAX_SESSIONS_DEFAULT, max);
+
+	/* partial: only the given timeouts change */
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 77);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_CLOSE, NFLB_TIMEOUT_MAX_SECS);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 5000);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("GLOBAL_SET");
+	ASSERT_EQ(0, global_get(c, r, t, &max));
+	for (i = 1; i <= NFLB_TIMEOUT_A_MAX; i++) {
+		uint32_t want = i == NFLB_TIMEOUT_A_UDP ? 77 :
+				i == NFLB_TIMEOUT_A_TCP_CLOSE ?
+				NFLB_TIMEOUT_MAX_SECS : default_timeouts[i];
+
+		EXPECT_EQ(want, t[i]) TH_LOG("timeout %d", i);
+	}
+	EXPECT_EQ(5000, max);
+	EXPECT_EQ(5000, info_get(c, NFLB_INFO_A_MAX_SESSIONS));
+
+	/* the limits of the range are accepted */
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("GLOBAL_SET max-sessions 2^26");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 1);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("GLOBAL_SET max-sessions 1");
+	ASSERT_EQ(0, global_get(c, r, t, &max));
+	EXPECT_EQ(1, max);
+
+	/* an empty nest changes nothing */
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_GLOBAL));
+	RUN();
+	OK("GLOBAL_SET empty");
+	ASSERT_EQ(0, global_get(c, r, t, &max));
+	EXPECT_EQ(1, max);
+	EXPECT_EQ(77, t[NFLB_TIMEOUT_A_UDP]);
+}
+
+struct names {
+	int n;
+	char name[64][NFLB_NAME_MAX];
+	int dups;
+};
+
+static void names_add(struct names *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			s->dups++;
+	if (s->n < 64)
+		snprintf(s->name[s->n++], NFLB_NAME_MAX, "%s", name);
+}
+
+static bool names_has(const struct names *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return true;
+	return false;
+}
+
+static void pool_names_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+
+	if (msg_cmd(nlh) == NFLB_CMD_POOL_GET &&
+	    get_nest(nlh, NFLB_A_POOL, tb, NFLB_POOL_A_MAX))
+		names_add(data, str_or(tb[NFLB_POOL_A_NAME], "?"));
+}
+
+TEST_F(nl, pool_crud)
+{
+	const struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct names names = {};
+	LOCALS;
+
+	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+	n = put_pool(nlh, "p1");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_FLAGS, NFLB_POOL_F_EXPIRE_ON_DOWN);
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, 2);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("POOL_NEW p1 with flags and min-active");
+	ASSERT_EQ(0, pool_new(c, r, "p2"));
+	/* 31 characters of every allowed kind */
+	ASSERT_EQ(0, pool_new(c, r, "Az09_.-abcdefghijklmnopqrstuvwx"));
+
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p1");
+	OK("POOL_GET p1");
+	ASSERT_EQ(1, r->n);
+	EXPECT_EQ(NFLB_CMD_POOL_GET, msg_cmd((void *)r->first));
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	EXPECT_STREQ("p1", str_or(tb[NFLB_POOL_A_NAME], ""));
+	EXPECT_EQ(0, u32_or(tb[NFLB_POOL_A_MEMBERS], -1));
+	EXPECT_EQ(0, u32_or(tb[NFLB_POOL_A_USERS], -1));
+	EXPECT_EQ(NFLB_POOL_F_EXPIRE_ON_DOWN, u32_or(tb[NFLB_POOL_A_FLAGS], -1));
+	EXPECT_EQ(2, u32_or(tb[NFLB_POOL_A_MIN_ACTIVE], -1));
+
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	n = put_pool(nlh, "p1");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_FLAGS, 0);
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, 5);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("POOL_SET p1");
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p1");
+	OK("POOL_GET p1");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	EXPECT_EQ(0, u32_or(tb[NFLB_POOL_A_FLAGS], -1));
+	EXPECT_EQ(5, u32_or(tb[NFLB_POOL_A_MIN_ACTIVE], -1));
+
+	nlh = msg(c, buf, NFLB_CMD_POOL_GET, NLM_F_DUMP);
+	nl_run(c, nlh, r, pool_names_cb, &names);
+	OK("POOL_GET dump");
+	EXPECT_EQ(3, names.n);
+	EXPECT_EQ(0, names.dups);
+	EXPECT_TRUE(names_has(&names, "p1"));
+	EXPECT_TRUE(names_has(&names, "p2"));
+	EXPECT_TRUE(names_has(&names, "Az09_.-abcdefghijklmnopqrstuvwx"));
+	EXPECT_EQ(3, info_get(c, NFLB_INFO_A_POOL_COUNT));
+
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p1");
+	OK("POOL_DEL p1");
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p1");
+	ERR("POOL_GET of a deleted pool", -ENOENT, "pool does not exist");
+	EXPECT_EQ(2, info_get(c, NFLB_INFO_A_POOL_COUNT));
+}
+
+struct mrec {
+	char pool[NFLB_NAME_MAX];
+	char addr[INET6_ADDRSTRLEN];
+	uint16_t port;
+	uint32_t weight, max_conns, priority, active;
+	uint8_t state;
+	bool stats;
+};
+
+struct mlist {
+	int n;
+	struct mrec m[32];
+};
+
+static void member_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct mlist *l = data;
+	struct mrec *m;
+
+	if (msg_cmd(nlh) != NFLB_CMD_MEMBER_GET || l->n >= 32 ||
+	    !get_nest(nlh, NFLB_A_MEMBER, tb, NFLB_MEMBER_A_MAX))
+		return;
+	m = &l->m[l->n++];
+	snprintf(m->pool, sizeof(m->pool), "%s", str_or(tb[NFLB_MEMBER_A_POOL], "?"));
+	if (tb[NFLB_MEMBER_A_ADDR4])
+		inet_ntop(AF_INET, mnl_attr_get_payload(tb[NFLB_MEMBER_A_ADDR4]),
+			  m->addr, sizeof(m->addr));
+	else if (tb[NFLB_MEMBER_A_ADDR6])
+		inet_ntop(AF_INET6, mnl_attr_get_payload(tb[NFLB_MEMBER_A_ADDR6]),
+			  m->addr, sizeof(m->addr));
+	m->port = tb[NFLB_MEMBER_A_PORT] ? mnl_attr_get_u16(tb[NFLB_MEMBER_A_PORT]) : 0;
+	m->weight = u32_or(tb[NFLB_MEMBER_A_WEIGHT], -1);
+	m->max_conns = u32_or(tb[NFLB_MEMBER_A_MAX_CONNS], -1);
+	m->priority = u32_or(tb[NFLB_MEMBER_A_PRIORITY], -1);
+	m->active = u32_or(tb[NFLB_MEMBER_A_ACTIVE], -1);
+	m->state = tb[NFLB_MEMBER_A_STATE] ? mnl_attr_get_u8(tb[NFLB_MEMBER_A_STATE]) : 0xff;
+	m->stats = tb[NFLB_MEMBER_A_STATS] != NULL;
+}
+
+static const struct mrec *mfind(const struct mlist *l, const char *pool,
+				const char *addr, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].pool, pool) && !strcmp(l->m[i].addr, addr) &&
+		    l->m[i].port == port)
+			return &l->m[i];
+	return NULL;
+}
+
+/* MEMBER_GET dump, of pool @pool only if given. */
+static int member_dump(struct nlctx *c, struct reply *r, const char *pool,
+		       struct mlist *l)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_MEMBER_GET, NLM_F_DUMP);
+
+	memset(l, 0, sizeof(*l));
+	if (pool)
+		mnl_attr_nest_end(nlh, put_member(nlh, pool, NULL, -1));
+	return nl_run(c, nlh, r, member_cb, l);
+}
+
+TEST_F(nl, member_crud)
+{
+	const struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	const struct mrec *m;
+	struct mlist l;
+	LOCALS;
+
+	ASSERT_EQ(0, pool_new(c, r, "pa"));
+	ASSERT_EQ(0, pool_new(c, r, "pb"));
+	ASSERT_EQ(0, pool_new(c, r, "empty"));
+
+	/* defaults */
+	member_new(c, r, "pa", "10.0.11.2", 80);
+	OK("MEMBER_NEW 10.0.11.2:80");
+	/* every option, IPv6 */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = put_member(nlh, "pa", "fd00:11::2", 443);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 65535);
+	mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_MAX_CONNS, 1000);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_PRIORITY, 7);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_DRAIN_TIMEOUT, 30);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("MEMBER_NEW [fd00:11::2]:443 with every option");
+	/* same address, other port; same address and port in another pool */
+	ASSERT_EQ(0, member_new(c, r, "pa", "10.0.11.2", 81));
+	ASSERT_EQ(0, member_new(c, r, "pb", "10.0.11.2", 80));
+	/* weight 0 is allowed (drain) */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = put_member(nlh, "pb", "10.0.12.2", 80);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("MEMBER_NEW weight 0");
+
+	member_dump(c, r, NULL, &l);
+	OK("MEMBER_GET dump");
+	EXPECT_EQ(5, l.n);
+	m = mfind(&l, "pa", "10.0.11.2", 80);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(1, m->weight);
+	EXPECT_EQ(NFLB_MEMBER_UP, m->state);
+	EXPECT_EQ(0, m->max_conns);
+	EXPECT_EQ(0, m->priority);
+	EXPECT_EQ(0, m->active);
+	EXPECT_TRUE(m->stats);
+	m = mfind(&l, "pa", "fd00:11::2", 443);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(65535, m->weight);
+	EXPECT_EQ(NFLB_MEMBER_DOWN, m->state);
+	EXPECT_EQ(1000, m->max_conns);
+	EXPECT_EQ(7, m->priority);
+	m = mfind(&l, "pb", "10.0.12.2", 80);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(0, m->weight);
+	EXPECT_EQ(5, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+
+	/* filtered by pool */
+	member_dump(c, r, "pb", &l);
+	OK("MEMBER_GET dump of pool pb");
+	EXPECT_EQ(2, l.n);
+	EXPECT_NE(NULL, mfind(&l, "pb", "10.0.11.2", 80));
+	EXPECT_NE(NULL, mfind(&l, "pb", "10.0.12.2", 80));
+	member_dump(c, r, "empty", &l);
+	OK("MEMBER_GET dump of an empty pool");
+	EXPECT_EQ(0, l.n);
+
+	/* POOL_GET counts them */
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "pa");
+	OK("POOL_GET pa");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	EXPECT_EQ(3, u32_or(tb[NFLB_POOL_A_MEMBERS], -1));
+
+	/* MEMBER_SET changes only what it is given */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	n = put_member(nlh, "pa", "fd00:11::2", 443);
+	mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_UP);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 3);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("MEMBER_SET state up, weight 3");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	n = put_member(nlh, "pa", "10.0.11.2", 80);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_MAX_CONNS, 9);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_PRIORITY, 2);
+	mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("MEMBER_SET max-conns, priority, state down");
+	member_dump(c, r, "pa", &l);
+	OK("MEMBER_GET dump of pool pa");
+	m = mfind(&l, "pa", "fd00:11::2", 443);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(3, m->weight);
+	EXPECT_EQ(NFLB_MEMBER_UP, m->state);
+	EXPECT_EQ(1000, m->max_conns);
+	EXPECT_EQ(7, m->priority);
+	m = mfind(&l, "pa", "10.0.11.2", 80);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(1, m->weight);
+	EXPECT_EQ(NFLB_MEMBER_DOWN, m->state);
+	EXPECT_EQ(9, m->max_conns);
+	EXPECT_EQ(2, m->priority);
+
+	/* MEMBER_DEL */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "pa", "10.0.11.2", 81));
+	RUN();
+	OK("MEMBER_DEL 10.0.11.2:81");
+	member_dump(c, r, "pa", &l);
+	OK("MEMBER_GET dump of pool pa");
+	EXPECT_EQ(2, l.n);
+	EXPECT_EQ(NULL, mfind(&l, "pa", "10.0.11.2", 81));
+	EXPECT_EQ(4, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+
+	/* deleting a pool deletes its members */
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "pa");
+	OK("POOL_DEL pa (with members)");
+	EXPECT_EQ(2, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+	member_dump(c, r, NULL, &l);
+	OK("MEMBER_GET dump");
+	EXPECT_EQ(2, l.n);
+}
+
+struct vsrec {
+	char name[NFLB_NAME_MAX], pool[NFLB_NAME_MAX];
+	char vip[INET6_ADDRSTRLEN];
+	int port, proto;
+	uint32_t sched, flags, max_sessions, active, mh_size, persist_timeout;
+	int mask4, mask6;
+	uint32_t t[NFLB_TIMEOUT_A_MAX + 1];
+	int ntimeouts;
+	bool stats;
+};
+
+static void vs_parse(const struct nlmsghdr *nlh, struct vsrec *v)
+{
+	const struct nlattr *tb[NFLB_VS_A_MAX + 1], *x;
+
+	memset(v, 0, sizeof(*v));
+	v->port = v->proto = v->mask4 = v->mask6 = -1;
+	if (!get_nest(nlh, NFLB_A_VS, tb, NFLB_VS_A_MAX))
+		return;
+	snprintf(v->name, sizeof(v->name), "%s", str_or(tb[NFLB_VS_A_NAME], ""));
+	snprintf(v->pool, sizeof(v->pool), "%s", str_or(tb[NFLB_VS_A_POOL], ""));
+	if (tb[NFLB_VS_A_ADDR4])
+		inet_ntop(AF_INET, mnl_attr_get_payload(tb[NFLB_VS_A_ADDR4]),
+			  v->vip, sizeof(v->vip));
+	if (tb[NFLB_VS_A_ADDR6])
+		inet_ntop(AF_INET6, mnl_attr_get_payload(tb[NFLB_VS_A_ADDR6]),
+			  v->vip, sizeof(v->vip));
+	if (tb[NFLB_VS_A_PORT])
+		v->port = mnl_attr_get_u16(tb[NFLB_VS_A_PORT]);
+	if (tb[NFLB_VS_A_PROTO])
+		v->proto = mnl_attr_get_u8(tb[NFLB_VS_A_PROTO]);
+	v->sched = u32_or(tb[NFLB_VS_A_SCHED], -1);
+	v->flags = u32_or(tb[NFLB_VS_A_FLAGS], -1);
+	v->max_sessions = u32_or(tb[NFLB_VS_A_MAX_SESSIONS], -1);
+	v->active = u32_or(tb[NFLB_VS_A_ACTIVE], -1);
+	v->mh_size = u32_or(tb[NFLB_VS_A_MH_SIZE], -1);
+	v->persist_timeout = u32_or(tb[NFLB_VS_A_PERSIST_TIMEOUT], -1);
+	if (tb[NFLB_VS_A_PERSIST_MASK4])
+		v->mask4 = mnl_attr_get_u8(tb[NFLB_VS_A_PERSIST_MASK4]);
+	if (tb[NFLB_VS_A_PERSIST_MASK6])
+		v->mask6 = mnl_attr_get_u8(tb[NFLB_VS_A_PERSIST_MASK6]);
+	v->stats = tb[NFLB_VS_A_STATS] != NULL;
+	if (tb[NFLB_VS_A_TIMEOUTS]) {
+		mnl_attr_for_each_nested(x, tb[NFLB_VS_A_TIMEOUTS]) {
+			if (mnl_attr_get_type(x) <= NFLB_TIMEOUT_A_MAX) {
+				v->t[mnl_attr_get_type(x)] = mnl_attr_get_u32(x);
+				v->ntimeouts++;
+			}
+		}
+	}
+}
+
+static int vs_get(struct nlctx *c, struct reply *r, const char *name,
+		  struct vsrec *v)
+{
+	int err = by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, name);
+
+	if (!err && r->n != 1)
+		err = -EBADMSG;
+	if (!err)
+		vs_parse((void *)r->first, v);
+	return err;
+}
+
+static void vs_names_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct vsrec v;
+
+	if (msg_cmd(nlh) != NFLB_CMD_VS_GET)
+		return;
+	vs_parse(nlh, &v);
+	names_add(data, v.name);
+}
+
+TEST_F(nl, vs_crud)
+{
+	const struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct names names = {};
+	struct nlattr *tn;
+	struct vsrec v;
+	int i;
+	LOCALS;
+
+	ASSERT_EQ(0, pool_new(c, r, "web"));
+	ASSERT_EQ(0, pool_new(c, r, "web2"));
+	ASSERT_EQ(0, member_new(c, r, "web", "10.0.11.2", 80));
+
+	vs_new(c, r, "v4", "10.0.0.100", 80, IPPROTO_TCP, "web");
+	OK("VS_NEW v4 (defaults)");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "v6", "fd00::100", 53, IPPROTO_UDP, "web");
+	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_MH);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, 251);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_HASH_PORT | NFLB_VS_F_LOOSE);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_MAX_SESSIONS, 1000);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_PERSIST_TIMEOUT, 60);
+	mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK4, 24);
+	mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK6, 64);
+	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 30);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("VS_NEW v6 with options");
+	/* same VIP and port, other protocol: a different service */
+	vs_new(c, r, "v4udp", "10.0.0.100", 80, IPPROTO_UDP, "web2");
+	OK("VS_NEW same vip:port, udp");
+
+	ASSERT_EQ(0, vs_get(c, r, "v4", &v));
+	EXPECT_EQ(NFLB_CMD_VS_GET, msg_cmd((void *)r->first));
+	EXPECT_STREQ("v4", v.name);
+	EXPECT_STREQ("10.0.0.100", v.vip);
+	EXPECT_EQ(80, v.port);
+	EXPECT_EQ(IPPROTO_TCP, v.proto);
+	EXPECT_STREQ("web", v.pool);
+	EXPECT_EQ(NFLB_SCHED_RR, v.sched);
+	EXPECT_EQ(0, v.flags);
+	EXPECT_EQ(0, v.max_sessions);
+	EXPECT_EQ(0, v.active);
+	EXPECT_EQ(NFLB_MH_SIZE_DEFAULT, v.mh_size);
+	EXPECT_EQ(0, v.persist_timeout);
+	EXPECT_EQ(32, v.mask4);
+	EXPECT_EQ(128, v.mask6);
+	EXPECT_TRUE(v.stats);
+	EXPECT_EQ(NFLB_TIMEOUT_A_MAX, v.ntimeouts);
+	for (i = 1; i <= NFLB_TIMEOUT_A_MAX; i++)
+		EXPECT_EQ(0, v.t[i]) TH_LOG("timeout %d inherits", i);
+
+	ASSERT_EQ(0, vs_get(c, r, "v6", &v));
+	EXPECT_STREQ("fd00::100", v.vip);
+	EXPECT_EQ(53, v.port);
+	EXPECT_EQ(IPPROTO_UDP, v.proto);
+	EXPECT_EQ(NFLB_SCHED_MH, v.sched);
+	EXPECT_EQ(251, v.mh_size);
+	EXPECT_EQ(NFLB_VS_F_HASH_PORT | NFLB_VS_F_LOOSE, v.flags);
+	EXPECT_EQ(1000, v.max_sessions);
+	EXPECT_EQ(60, v.persist_timeout);
+	EXPECT_EQ(24, v.mask4);
+	EXPECT_EQ(64, v.mask6);
+	EXPECT_EQ(30, v.t[NFLB_TIMEOUT_A_UDP]);
+	EXPECT_EQ(0, v.t[NFLB_TIMEOUT_A_TCP_ESTABLISHED]);
+
+	/* VS_SET: the flag word is replaced; only given timeouts change */
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v6", NULL, -1, -1, "web2");
+	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_WLC);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_RESET_ON_EXPIRY);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_MAX_SESSIONS, 0);
+	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_ESTABLISHED, 3600);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("VS_SET v6");
+	ASSERT_EQ(0, vs_get(c, r, "v6", &v));
+	EXPECT_STREQ("web2", v.pool);
+	EXPECT_EQ(NFLB_SCHED_WLC, v.sched);
+	EXPECT_EQ(NFLB_VS_F_RESET_ON_EXPIRY, v.flags);
+	EXPECT_EQ(0, v.max_sessions);
+	EXPECT_EQ(30, v.t[NFLB_TIMEOUT_A_UDP]);
+	EXPECT_EQ(3600, v.t[NFLB_TIMEOUT_A_TCP_ESTABLISHED]);
+	EXPECT_STREQ("fd00::100", v.vip);
+	EXPECT_EQ(53, v.port);
+
+	/* a VS_SET with the name only changes nothing */
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v6", NULL, -1, -1, NULL));
+	RUN();
+	OK("VS_SET v6 (name only)");
+	ASSERT_EQ(0, vs_get(c, r, "v6", &v));
+	EXPECT_EQ(NFLB_SCHED_WLC, v.sched);
+	EXPECT_STREQ("web2", v.pool);
+
+	nlh = msg(c, buf, NFLB_CMD_VS_GET, NLM_F_DUMP);
+	nl_run(c, nlh, r, vs_names_cb, &names);
+	OK("VS_GET dump");
+	EXPECT_EQ(3, names.n);
+	EXPECT_EQ(0, names.dups);
+	EXPECT_TRUE(names_has(&names, "v4"));
+	EXPECT_TRUE(names_has(&names, "v6"));
+	EXPECT_TRUE(names_has(&names, "v4udp"));
+	EXPECT_EQ(3, info_get(c, NFLB_INFO_A_VS_COUNT));
+
+	/* pools count their users */
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "web2");
+	OK("POOL_GET web2");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	EXPECT_EQ(2, u32_or(tb[NFLB_POOL_A_USERS], -1));
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "web");
+	OK("POOL_GET web");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	EXPECT_EQ(1, u32_or(tb[NFLB_POOL_A_USERS], -1));
+
+	by_name(c, r, NFLB_CMD_VS_DEL, NFLB_A_VS, NFLB_VS_A_NAME, "v4");
+	OK("VS_DEL v4");
+	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, "v4");
+	ERR("VS_GET of a deleted VS", -ENOENT, "virtual server does not exist");
+	EXPECT_EQ(2, info_get(c, NFLB_INFO_A_VS_COUNT));
+	/* its pool is free now */
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "web");
+	OK("POOL_DEL web after its VS went");
+	/* and the name and address can be used again */
+	vs_new(c, r, "v4", "10.0.0.100", 80, IPPROTO_TCP, "web2");
+	OK("VS_NEW v4 again");
+}
+
+static const int stats_attrs[] = {
+	NFLB_STATS_A_PKTS_IN, NFLB_STATS_A_BYTES_IN, NFLB_STATS_A_PKTS_OUT,
+	NFLB_STATS_A_BYTES_OUT, NFLB_STATS_A_SESSIONS_CREATED,
+	NFLB_STATS_A_SESSIONS_EXPIRED, NFLB_STATS_A_SESSIONS_ACTIVE,
+	NFLB_STATS_A_DROP_NO_SESSION, NFLB_STATS_A_DROP_SESSION_LIMIT,
+	NFLB_STATS_A_DROP_MALFORMED, NFLB_STATS_A_DROP_NO_MEMBER,
+	NFLB_STATS_A_DROP_BAD_CSUM, NFLB_STATS_A_DROP_NOMEM,
+	NFLB_STATS_A_RESETS_SENT, NFLB_STATS_A_ICMP_XLATED,
+};
+
+TEST_F(nl, stats_get_zero)
+{
+	const struct nlattr *tb[NFLB_STATS_A_MAX + 1];
+	unsigned int i;
+	LOCALS;
+
+	simple(c, r, NFLB_CMD_STATS_GET);
+	OK("STATS_GET");
+	ASSERT_EQ(1, r->n);
+	EXPECT_EQ(NFLB_CMD_STATS_GET, msg_cmd((void *)r->first));
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_STATS, tb, NFLB_STATS_A_MAX));
+	for (i = 0; i < sizeof(stats_attrs) / sizeof(stats_attrs[0]); i++) {
+		const struct nlattr *a = tb[stats_attrs[i]];
+
+		EXPECT_NE(NULL, a) TH_LOG("stats attribute %d missing", stats_attrs[i]);
+		if (!a)
+			continue;
+		EXPECT_EQ(8, mnl_attr_get_payload_len(a));
+		EXPECT_EQ(0, mnl_attr_get_u64(a)) TH_LOG("stats attribute %d", stats_attrs[i]);
+	}
+	simple(c, r, NFLB_CMD_STATS_ZERO);
+	OK("STATS_ZERO");
+	EXPECT_EQ(0, r->n);
+}
+
+TEST_F(nl, flush)
+{
+	uint32_t t[NFLB_TIMEOUT_A_MAX + 1], max;
+	struct nlattr *tn;
+	int i;
+	LOCALS;
+
+	ASSERT_EQ(0, pool_new(c, r, "p"));
+	ASSERT_EQ(0, member_new(c, r, "p", "10.0.11.2", 80));
+	ASSERT_EQ(0, member_new(c, r, "p", "fd00:11::2", 80));
+	ASSERT_EQ(0, vs_new(c, r, "v", "10.0.0.100", 80, IPPROTO_TCP, "p"));
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 5);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 10);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, RUN());
+
+	simple(c, r, NFLB_CMD_FLUSH);
+	OK("FLUSH");
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_SESSIONS));
+	ASSERT_EQ(0, global_get(c, r, t, &max));
+	for (i = 1; i <= NFLB_TIMEOUT_A_MAX; i++)
+		EXPECT_EQ(default_timeouts[i], t[i]) TH_LOG("timeout %d", i);
+	EXPECT_EQ(NFLB_MAX_SESSIONS_DEFAULT, max);
+	/* the names are free again */
+	ASSERT_EQ(0, pool_new(c, r, "p"));
+	ASSERT_EQ(0, vs_new(c, r, "v", "10.0.0.100", 80, IPPROTO_TCP, "p"));
+	/* flushing nothing works too */
+	simple(c, r, NFLB_CMD_FLUSH);
+	simple(c, r, NFLB_CMD_FLUSH);
+	OK("FLUSH of an empty table");
+}
+
+TEST_HARNESS_MAIN
