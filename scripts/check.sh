@@ -5,6 +5,9 @@
 # "N passed, N failed, N skipped" over everything. Exit 1 on any failure.
 # Env (set by the Makefile): KDIR, T (selftest name filters), VM (0 = no VM).
 set -u
+# Braces: bash reads the whole script before running it, so editing this file
+# while it runs (a long make check) cannot break the run.
+{
 cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
 : "${KDIR:?KDIR not set (run via make check)}"
@@ -133,3 +136,5 @@ if [ -e "$res/runner-failed" ] || [ ! -s "$res/tally" ] ||
 	echo "$passed passed, $failed failed, $skipped skipped"
 fi
 [ "$failed" -eq 0 ]
+exit
+}

@@ -13,6 +13,9 @@
 # NFLB_KTAP_BASE="P F S" continues numbering and tally after checks already
 # reported (make check's host checks), so the last line covers everything.
 set -u
+# Braces: bash reads the whole script before running it, so editing this file
+# while it runs (a long make check) cannot break the run.
+{
 here=$(cd "$(dirname "$0")" && pwd)
 export NFLB_SRC=${NFLB_SRC:-$(cd "$here/.." && pwd)}
 export NFLB_KO=${NFLB_KO:-$NFLB_SRC/kmod/nflb.ko}
@@ -125,3 +128,5 @@ done
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
+exit
+}
