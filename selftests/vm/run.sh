@@ -13,6 +13,11 @@
 # NFLB_KVM=1 (use KVM instead of TCG), NFLB_VM_ICOUNT=1 (1 vCPU, deterministic
 # instruction counting for benchmarks), NFLB_VM_KVER (kernel version to boot),
 # NFLB_VM_RESULTS (results dir to use instead of a new .cache/vm/run.XXXXXX).
+# Another kernel (make check-debug): NFLB_VM_KERNEL (its image), NFLB_VM_MODDIR
+# (its /lib/modules/KREL, e.g. staged by modules_install; bind-mounted on
+# /lib/modules in the guest; modules built into the kernel are not insmod'ed),
+# NFLB_VM_APPEND (extra kernel command line, e.g. pci=noacpi). NFLB_KO, if set,
+# replaces the module path given to the tests.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -22,8 +27,16 @@ if [ $# -eq 0 ]; then
 	echo "usage: $0 'COMMAND...'" >&2
 	exit 2
 fi
-kver=${NFLB_VM_KVER:-$("$repo/scripts/kver.sh")} || exit 1
-initrd=$("$here/mkinitramfs.sh" "$kver" "$cache") || exit 1
+if [ -n "${NFLB_VM_MODDIR:-}" ]; then
+	kver=$(basename "$NFLB_VM_MODDIR")
+else
+	kver=${NFLB_VM_KVER:-$("$repo/scripts/kver.sh")} || exit 1
+fi
+kernel=${NFLB_VM_KERNEL:-/boot/vmlinuz-$kver}
+initrd=$("$here/mkinitramfs.sh" "$kver" "$cache" ${NFLB_VM_MODDIR:+"$NFLB_VM_MODDIR"}) || exit 1
+append=""
+[ -z "${NFLB_VM_MODDIR:-}" ] || append="nflbmods=$(dirname "$NFLB_VM_MODDIR")"
+append="$append ${NFLB_VM_APPEND:-}"
 
 # One results dir per run (several runs may go on at once); old ones are pruned.
 find "$cache" -maxdepth 1 -name 'run.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null
@@ -39,7 +52,7 @@ ln -sfn "$(basename "$res")" "$cache/last"
 		case "$v" in NFLB_VM_* | NFLB_KVM) continue ;; esac
 		printf 'export %s=%q\n' "$v" "${!v}"
 	done < <(compgen -e | grep '^NFLB_')
-	printf 'export %s=%q\n' NFLB_SRC "$repo" NFLB_KO "$repo/kmod/nflb.ko" \
+	printf 'export %s=%q\n' NFLB_SRC "$repo" NFLB_KO "${NFLB_KO:-$repo/kmod/nflb.ko}" \
 		LBCTL "$repo/lbctl/lbctl" NFLB_RESULTS "$res" \
 		TMPDIR /tmp HOME /tmp TERM dumb LANG C.UTF-8 CI "${CI:-}"
 	printf 'cd %q || exit 1\n' "$repo"
@@ -62,8 +75,8 @@ tmo=${NFLB_VM_TIMEOUT:-1500}
 timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc nflbres=$res" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc nflbres=$res $append" \
 	-serial "file:$res/console.log" -serial stdio \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
