@@ -269,7 +269,7 @@ static void put_addr(struct nlmsghdr *nlh, uint16_t t4, uint16_t t6,
 		abort();
 }
 
-static uint32_t __attribute__((unused)) ip4(const char *s)
+static uint32_t ip4(const char *s)
 {
 	struct in_addr a;
 
@@ -1214,6 +1214,941 @@ TEST_F(nl, flush)
 	simple(c, r, NFLB_CMD_FLUSH);
 	simple(c, r, NFLB_CMD_FLUSH);
 	OK("FLUSH of an empty table");
+}
+
+/* ------------------------------------------------------------------ */
+/* Bad input                                                            */
+
+/* The request was refused with EINVAL, missing attribute @type reported. */
+static void check_miss(struct __test_metadata *_metadata, int line,
+		       const char *what, const struct reply *r, int type,
+		       const char *sub)
+{
+	check_err(_metadata, line, what, r, -EINVAL, sub);
+	if (r->miss_type == type)
+		return;
+	TH_LOG("line %d: %s: missing attribute reported as %d, want %d",
+	       line, what, r->miss_type, type);
+	_metadata->passed = 0;
+}
+
+#define MISS(what, type, sub) check_miss(_metadata, __LINE__, what, r, type, sub)
+
+/* Objects most bad-input tests refer to: pool "p" with a member, VS "v". */
+static int base_objects(struct nlctx *c, struct reply *r)
+{
+	return pool_new(c, r, "p") ?:
+	       member_new(c, r, "p", "10.0.11.2", 80) ?:
+	       vs_new(c, r, "v", "10.0.0.1", 80, IPPROTO_TCP, "p");
+}
+
+TEST_F(nl, missing_attrs)
+{
+	static const struct { uint8_t cmd; int top; const char *name; } objs[] = {
+		{ NFLB_CMD_VS_NEW, NFLB_A_VS, "VS_NEW" },
+		{ NFLB_CMD_VS_SET, NFLB_A_VS, "VS_SET" },
+		{ NFLB_CMD_VS_DEL, NFLB_A_VS, "VS_DEL" },
+		{ NFLB_CMD_VS_GET, NFLB_A_VS, "VS_GET" },
+		{ NFLB_CMD_POOL_NEW, NFLB_A_POOL, "POOL_NEW" },
+		{ NFLB_CMD_POOL_SET, NFLB_A_POOL, "POOL_SET" },
+		{ NFLB_CMD_POOL_DEL, NFLB_A_POOL, "POOL_DEL" },
+		{ NFLB_CMD_POOL_GET, NFLB_A_POOL, "POOL_GET" },
+		{ NFLB_CMD_MEMBER_NEW, NFLB_A_MEMBER, "MEMBER_NEW" },
+		{ NFLB_CMD_MEMBER_SET, NFLB_A_MEMBER, "MEMBER_SET" },
+		{ NFLB_CMD_MEMBER_DEL, NFLB_A_MEMBER, "MEMBER_DEL" },
+		{ NFLB_CMD_GLOBAL_SET, NFLB_A_GLOBAL, "GLOBAL_SET" },
+	};
+	char what[64];
+	unsigned int i;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	/* no object nest at all */
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		snprintf(what, sizeof(what), "%s without its nest", objs[i].name);
+		nlh = msg(c, buf, objs[i].cmd, 0);
+		RUN();
+		MISS(what, objs[i].top, NULL);
+	}
+
+	/* an empty object nest: the name (pool name for members) */
+	for (i = 0; i < 11; i++) {
+		snprintf(what, sizeof(what), "%s with an empty nest", objs[i].name);
+		nlh = msg(c, buf, objs[i].cmd, 0);
+		mnl_attr_nest_end(nlh, nest(nlh, objs[i].top));
+		RUN();
+		MISS(what, objs[i].top == NFLB_A_VS ? NFLB_VS_A_NAME :
+			   objs[i].top == NFLB_A_POOL ? NFLB_POOL_A_NAME :
+			   NFLB_MEMBER_A_POOL, "name is required");
+	}
+
+	/* VS_NEW: each required attribute left out */
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, NULL, "10.0.0.2", 80, 6, "p"));
+	RUN();
+	MISS("VS_NEW without name", NFLB_VS_A_NAME, "name is required");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", NULL, 80, 6, "p"));
+	RUN();
+	MISS("VS_NEW without address", NFLB_VS_A_ADDR4, "address is required");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", "10.0.0.2", -1, 6, "p"));
+	RUN();
+	MISS("VS_NEW without port", NFLB_VS_A_PORT, "port, proto and pool");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", "10.0.0.2", 80, -1, "p"));
+	RUN();
+	MISS("VS_NEW without proto", NFLB_VS_A_PROTO, "port, proto and pool");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", "10.0.0.2", 80, 6, NULL));
+	RUN();
+	MISS("VS_NEW without pool", NFLB_VS_A_POOL, "port, proto and pool");
+
+	/* members: pool, address, port */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, NULL, "10.0.11.3", 80));
+	RUN();
+	MISS("MEMBER_NEW without pool", NFLB_MEMBER_A_POOL, "name is required");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", NULL, 80));
+	RUN();
+	MISS("MEMBER_NEW without address", NFLB_MEMBER_A_ADDR4, "address is required");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.3", -1));
+	RUN();
+	MISS("MEMBER_NEW without port", NFLB_MEMBER_A_PORT, "port is required");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", -1));
+	RUN();
+	MISS("MEMBER_SET without port", NFLB_MEMBER_A_PORT, "port is required");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", NULL, 80));
+	RUN();
+	MISS("MEMBER_DEL without address", NFLB_MEMBER_A_ADDR4, "address is required");
+
+	/* nothing was created or deleted by any of it */
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+}
+
+/* A VS_NEW of a valid VS "x" plus one attribute @type of @len bytes. */
+static int vs_new_with(struct nlctx *c, struct reply *r, char *buf, int type,
+		       size_t len, const void *data)
+{
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	struct nlattr *n = put_vs(nlh, "x", "10.0.0.9", 80, IPPROTO_TCP, "p");
+
+	mnl_attr_put(nlh, type, len, data);
+	mnl_attr_nest_end(nlh, n);
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+/* A MEMBER_NEW of a valid member plus one attribute. */
+static int member_new_with(struct nlctx *c, struct reply *r, char *buf,
+			   int type, size_t len, const void *data)
+{
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	struct nlattr *n = put_member(nlh, "p", "10.0.11.9", 80);
+
+	mnl_attr_put(nlh, type, len, data);
+	mnl_attr_nest_end(nlh, n);
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+/* A POOL_NEW whose name attribute is @len bytes of @data. */
+static int pool_new_raw(struct nlctx *c, struct reply *r, char *buf,
+			size_t len, const void *data)
+{
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+	struct nlattr *n = nest(nlh, NFLB_A_POOL);
+
+	mnl_attr_put(nlh, NFLB_POOL_A_NAME, len, data);
+	mnl_attr_nest_end(nlh, n);
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+TEST_F(nl, wrong_type_or_length)
+{
+	uint32_t u32v = 80;
+	uint16_t u16v = 1;
+	uint8_t five[5] = { 10, 0, 0, 9, 0 };
+	char name[1024];
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	/* fixed-size integers of the wrong size */
+	vs_new_with(c, r, buf, NFLB_VS_A_FLAGS, sizeof(u16v), &u16v);
+	ERR("VS flags as u16", -EINVAL, "invalid attribute length");
+	vs_new_with(c, r, buf, NFLB_VS_A_SCHED, 1, &u16v);
+	ERR("VS sched as u8", -EINVAL, "invalid attribute length");
+	vs_new_with(c, r, buf, NFLB_VS_A_MAX_SESSIONS, 8, name);
+	ERR("VS max-sessions as u64", -EINVAL, "invalid attribute length");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "x", "10.0.0.9", -1, IPPROTO_TCP, "p");
+	mnl_attr_put_u32(nlh, NFLB_VS_A_PORT, 80);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS port as u32", -EINVAL, "invalid attribute length");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "x", "10.0.0.9", 80, -1, "p");
+	mnl_attr_put_u32(nlh, NFLB_VS_A_PROTO, IPPROTO_TCP);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS proto as u32", -EINVAL, "invalid attribute length");
+	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(u16v), &u16v);
+	ERR("member weight as u16", -EINVAL, "invalid attribute length");
+	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, sizeof(u32v), &u32v);
+	ERR("member state as u32", -EINVAL, "invalid attribute length");
+
+	/* addresses */
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "x", NULL, 80, IPPROTO_TCP, "p");
+	mnl_attr_put(nlh, NFLB_VS_A_ADDR4, sizeof(five), five);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS 5-byte IPv4 address", -EINVAL, "invalid attribute length");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "x", NULL, 80, IPPROTO_TCP, "p");
+	mnl_attr_put(nlh, NFLB_VS_A_ADDR6, sizeof(five), five);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS 5-byte IPv6 address", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "x", NULL, 80, IPPROTO_TCP, "p");
+	mnl_attr_put_u32(nlh, NFLB_VS_A_ADDR6, u32v);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS 4-byte IPv6 address", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = put_member(nlh, "p", NULL, 80);
+	mnl_attr_put(nlh, NFLB_MEMBER_A_ADDR4, sizeof(five), five);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("member 5-byte IPv4 address", -EINVAL, "invalid attribute length");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = put_member(nlh, "p", "10.0.11.9", 80);
+	put_addr(nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "fd00::9");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("member with IPv4 and IPv6 address", -EINVAL, "either an IPv4 or an IPv6");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "x", "10.0.0.9", 80, IPPROTO_TCP, "p");
+	put_addr(nlh, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6, "fd00::9");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS with IPv4 and IPv6 address", -EINVAL, "either an IPv4 or an IPv6");
+
+	/* names: NUL-terminated strings of 1..31 allowed characters */
+	pool_new_raw(c, r, buf, 3, "abc");
+	ERR("name without NUL", -EINVAL, NULL);
+	memset(name, 'a', sizeof(name));
+	name[NFLB_NAME_MAX] = '\0';
+	pool_new_raw(c, r, buf, NFLB_NAME_MAX + 1, name);
+	ERR("32-character name", -EINVAL, NULL);
+	name[sizeof(name) - 1] = '\0';
+	pool_new_raw(c, r, buf, sizeof(name), name);
+	ERR("1023-character name", -EINVAL, NULL);
+	pool_new_raw(c, r, buf, 1, "");
+	ERR("empty name", -EINVAL, "invalid name");
+	pool_new_raw(c, r, buf, 0, "");
+	ERR("zero-length name attribute", -EINVAL, NULL);
+	pool_new(c, r, "a b");
+	ERR("name \"a b\"", -EINVAL, "invalid name");
+	pool_new(c, r, "a/b");
+	ERR("name \"a/b\"", -EINVAL, "invalid name");
+	pool_new(c, r, "caf\xc3\xa9");
+	ERR("name with UTF-8", -EINVAL, "invalid name");
+	pool_new_raw(c, r, buf, 4, "a\0b");
+	ERR("name with an embedded NUL", -EINVAL, NULL);
+	vs_new(c, r, "x y", "10.0.0.9", 80, IPPROTO_TCP, "p");
+	ERR("VS name \"x y\"", -EINVAL, "invalid name");
+	vs_new(c, r, "x", "10.0.0.9", 80, IPPROTO_TCP, "p q");
+	ERR("VS pool name \"p q\"", -EINVAL, "invalid name");
+	name[NFLB_NAME_MAX] = '\0';
+	vs_new(c, r, name, "10.0.0.9", 80, IPPROTO_TCP, "p");
+	ERR("VS 32-character name", -EINVAL, NULL);
+	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, name);
+	ERR("VS_GET 32-character name", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = nest(nlh, NFLB_A_MEMBER);
+	mnl_attr_put(nlh, NFLB_MEMBER_A_POOL, 1, "p");
+	put_addr(nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "10.0.11.9");
+	mnl_attr_put_u16(nlh, NFLB_MEMBER_A_PORT, 80);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("member pool name without NUL", -EINVAL, NULL);
+
+	/* nests: NLA_F_NESTED is required, a nest must hold attributes */
+	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+	n = mnl_attr_nest_start(nlh, NFLB_A_POOL);
+	mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, "q");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("object nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, NFLB_GLOBAL_A_TIMEOUTS));
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("timeouts nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_TIMEOUTS | NLA_F_NESTED, 5);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("timeouts nest holding a bare u32", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	{
+		struct nlattr *tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+
+		mnl_attr_put_u16(nlh, NFLB_TIMEOUT_A_UDP, 5);
+		mnl_attr_nest_end(nlh, tn);
+	}
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("timeout as u16", -EINVAL, "invalid attribute length");
+
+	/* filters of session dumps and deletes */
+	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put(nlh, NFLB_FILTER_A_CLIENT4, sizeof(five), five);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("SESSION_GET 5-byte client address", -EINVAL, "invalid attribute length");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER_PORT, 80);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("SESSION_DEL member port as u32", -EINVAL, "invalid attribute length");
+
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+}
+
+static bool is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+TEST_F(nl, out_of_range)
+{
+	uint32_t big = NFLB_TIMEOUT_MAX_SECS + 1, v;
+	uint8_t u8v;
+	struct nlattr *tn;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	/* ports */
+	vs_new(c, r, "x", "10.0.0.9", 0, IPPROTO_TCP, "p");
+	ERR("VS port 0", -ERANGE, "out of range");
+	member_new(c, r, "p", "10.0.11.9", 0);
+	ERR("member port 0", -ERANGE, "out of range");
+	vs_new(c, r, "x", "10.0.0.9", 65535, IPPROTO_TCP, "p");
+	OK("VS port 65535");
+
+	/* member weight and state */
+	v = 65536;
+	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(v), &v);
+	ERR("member weight 65536", -ERANGE, "out of range");
+	v = 0xffffffff;
+	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(v), &v);
+	ERR("member weight 2^32-1", -ERANGE, "out of range");
+	u8v = 2;
+	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, 1, &u8v);
+	ERR("member state 2", -ERANGE, "out of range");
+	u8v = 255;
+	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, 1, &u8v);
+	ERR("member state 255", -ERANGE, "out of range");
+	member_new_with(c, r, buf, NFLB_MEMBER_A_DRAIN_TIMEOUT, sizeof(big), &big);
+	ERR("member drain timeout > 30 days", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = put_member(nlh, "p", "10.0.11.10", 80);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 65535);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("member weight 65535");
+
+	/* timeouts */
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	n = put_vs(nlh, "y", "10.0.0.10", 80, IPPROTO_TCP, "p");
+	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_ESTABLISHED, big);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS timeout 2592001", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, big);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS_SET timeout 2592001", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_SYN_SENT, big);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("global timeout 2592001", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 0);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("global timeout 0", -EINVAL, "at least 1 second");
+	vs_new_with(c, r, buf, NFLB_VS_A_PERSIST_TIMEOUT, sizeof(big), &big);
+	ERR("VS persist timeout 2592001", -ERANGE, "out of range");
+	vs_new_with(c, r, buf, NFLB_VS_A_DRAIN_TIMEOUT, sizeof(big), &big);
+	ERR("VS drain timeout 2592001", -ERANGE, "out of range");
+
+	/* session limits */
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("global max-sessions 0", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT + 1);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("global max-sessions 2^26+1", -ERANGE, "out of range");
+	v = NFLB_MAX_SESSIONS_LIMIT + 1;
+	vs_new_with(c, r, buf, NFLB_VS_A_MAX_SESSIONS, sizeof(v), &v);
+	ERR("VS max-sessions 2^26+1", -ERANGE, "out of range");
+
+	/* Maglev table size: a prime from 7 to NFLB_MH_SIZE_MAX */
+	{
+		static const uint32_t bad[] = { 0, 1, 2, 5, 8, 9, 65536, 131070,
+						131072, 0xffffffff };
+		uint32_t sched = NFLB_SCHED_MH, p;
+		unsigned int i;
+		char what[64];
+
+		for (p = NFLB_MH_SIZE_MAX + 1; !is_prime(p); p++)
+			;
+		for (i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+			v = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : p;
+			nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+			n = put_vs(nlh, "x2", "10.0.0.11", 80, IPPROTO_TCP, "p");
+			mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, sched);
+			mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, v);
+			mnl_attr_nest_end(nlh, n);
+			RUN();
+			snprintf(what, sizeof(what), "mh-size %u", v);
+			ERR(what, -EINVAL, "prime");
+		}
+		nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+		n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+		mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, sched);
+		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, 100);
+		mnl_attr_nest_end(nlh, n);
+		RUN();
+		ERR("VS_SET mh-size 100", -EINVAL, "prime");
+		/* a refused VS_SET changed nothing */
+		{
+			struct vsrec vr;
+
+			ASSERT_EQ(0, vs_get(c, r, "v", &vr));
+			EXPECT_EQ(NFLB_SCHED_RR, vr.sched);
+			EXPECT_EQ(NFLB_MH_SIZE_DEFAULT, vr.mh_size);
+		}
+		v = 7;
+		nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+		n = put_vs(nlh, "x2", "10.0.0.11", 80, IPPROTO_TCP, "p");
+		mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, sched);
+		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, v);
+		mnl_attr_nest_end(nlh, n);
+		RUN();
+		OK("mh-size 7");
+		nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+		n = put_vs(nlh, "x2", NULL, -1, -1, NULL);
+		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, NFLB_MH_SIZE_MAX);
+		mnl_attr_nest_end(nlh, n);
+		RUN();
+		OK("mh-size 131071");
+	}
+
+	/* persistence masks */
+	u8v = 33;
+	vs_new_with(c, r, buf, NFLB_VS_A_PERSIST_MASK4, 1, &u8v);
+	ERR("persist mask4 33", -ERANGE, "out of range");
+	u8v = 129;
+	vs_new_with(c, r, buf, NFLB_VS_A_PERSIST_MASK6, 1, &u8v);
+	ERR("persist mask6 129", -ERANGE, "out of range");
+
+	/* session filter prefix lengths */
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0"));
+	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 129);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("filter prefix length 129", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0"));
+	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 33);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("filter IPv4 prefix length 33", -EINVAL, "prefix length");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 8);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("filter prefix length without address", -EINVAL, "prefix length");
+}
+
+TEST_F(nl, unknown_attrs)
+{
+	static const uint8_t no_attrs[] = {
+		NFLB_CMD_GLOBAL_GET, NFLB_CMD_STATS_GET, NFLB_CMD_STATS_ZERO,
+		NFLB_CMD_FLUSH, NFLB_CMD_INFO_GET,
+	};
+	uint32_t zero = 0;
+	char what[64];
+	unsigned int i;
+	struct nlattr *tn;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	/* attribute types beyond the maximum, at every level */
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "x", "10.0.0.9", 80, 6, "p"));
+	mnl_attr_put_u32(nlh, NFLB_A_MAX + 1, 0);
+	RUN();
+	ERR("top-level type NFLB_A_MAX+1", -EINVAL, "Unknown attribute type");
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_put_u32(nlh, 200, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "x", "10.0.0.9", 80, 6, "p"));
+	RUN();
+	ERR("top-level type 200", -EINVAL, "Unknown attribute type");
+	vs_new_with(c, r, buf, NFLB_VS_A_MAX + 1, sizeof(zero), &zero);
+	ERR("VS nest type NFLB_VS_A_MAX+1", -EINVAL, "Unknown attribute type");
+	vs_new_with(c, r, buf, 0, sizeof(zero), &zero);
+	ERR("VS nest type 0", -EINVAL, NULL);
+	member_new_with(c, r, buf, NFLB_MEMBER_A_MAX + 1, sizeof(zero), &zero);
+	ERR("member nest type NFLB_MEMBER_A_MAX+1", -EINVAL, "Unknown attribute type");
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	n = put_pool(nlh, "p");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_MAX + 1, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("pool nest type NFLB_POOL_A_MAX+1", -EINVAL, "Unknown attribute type");
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX + 1, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("global nest type NFLB_GLOBAL_A_MAX+1", -EINVAL, "Unknown attribute type");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_MAX + 1, 10);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("timeouts nest type NFLB_TIMEOUT_A_MAX+1", -EINVAL, "Unknown attribute type");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MAX + 1, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("filter nest type NFLB_FILTER_A_MAX+1 (dump)", -EINVAL, "Unknown attribute type");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_GET, NLM_F_DUMP);
+	n = put_member(nlh, "p", NULL, -1);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_MAX + 1, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("MEMBER_GET dump, unknown type in nest", -EINVAL, "Unknown attribute type");
+
+	/* top-level attributes the command does not take */
+	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "x", "10.0.0.9", 80, 6, "p"));
+	mnl_attr_nest_end(nlh, put_pool(nlh, "p"));
+	RUN();
+	ERR("VS_NEW with an NFLB_A_POOL nest", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+	mnl_attr_nest_end(nlh, put_pool(nlh, "q"));
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
+	RUN();
+	ERR("POOL_NEW with an NFLB_A_VS nest", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
+	RUN();
+	ERR("SESSION_DEL with an NFLB_A_VS nest", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_VS_GET, NLM_F_DUMP);
+	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_FILTER));
+	RUN();
+	ERR("VS_GET dump with an NFLB_A_FILTER nest", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_GLOBAL));
+	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_INFO));
+	RUN();
+	ERR("GLOBAL_SET with an NFLB_A_INFO nest", -EINVAL, NULL);
+	for (i = 0; i < sizeof(no_attrs); i++) {
+		nlh = msg(c, buf, no_attrs[i], 0);
+		mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
+		RUN();
+		snprintf(what, sizeof(what), "command %u with an NFLB_A_VS nest",
+			 no_attrs[i]);
+		ERR(what, -EINVAL, NULL);
+	}
+	/* FLUSH with an attribute must not have flushed */
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+
+	/* read-only attributes */
+	vs_new_with(c, r, buf, NFLB_VS_A_ACTIVE, sizeof(zero), &zero);
+	ERR("VS ACTIVE", -EINVAL, "read-only");
+	vs_new_with(c, r, buf, NFLB_VS_A_STATS | NLA_F_NESTED, 0, NULL);
+	ERR("VS STATS", -EINVAL, "read-only");
+	vs_new_with(c, r, buf, NFLB_VS_A_PAD, 0, NULL);
+	ERR("VS PAD", -EINVAL, "read-only");
+	member_new_with(c, r, buf, NFLB_MEMBER_A_ACTIVE, sizeof(zero), &zero);
+	ERR("member ACTIVE", -EINVAL, "read-only");
+	member_new_with(c, r, buf, NFLB_MEMBER_A_STATS | NLA_F_NESTED, 0, NULL);
+	ERR("member STATS", -EINVAL, "read-only");
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	n = put_pool(nlh, "p");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_MEMBERS, 3);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("pool MEMBERS", -EINVAL, "read-only");
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	n = put_pool(nlh, "p");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_USERS, 3);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("pool USERS", -EINVAL, "read-only");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_ACTIVE, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS_SET ACTIVE", -EINVAL, "read-only");
+
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+}
+
+TEST_F(nl, unknown_values)
+{
+	static const int protos[] = { 0, 1, 17 + 1, 58, 132, 255 };
+	uint32_t v;
+	char what[64];
+	unsigned int i;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		vs_new(c, r, "x", "10.0.0.9", 80, protos[i], "p");
+		snprintf(what, sizeof(what), "proto %d", protos[i]);
+		ERR(what, -EINVAL, "proto must be tcp (6) or udp (17)");
+	}
+	v = NFLB_SCHED_MAX + 1;
+	vs_new_with(c, r, buf, NFLB_VS_A_SCHED, sizeof(v), &v);
+	ERR("sched NFLB_SCHED_MAX+1", -ERANGE, "out of range");
+	v = 99;
+	vs_new_with(c, r, buf, NFLB_VS_A_SCHED, sizeof(v), &v);
+	ERR("sched 99", -ERANGE, "out of range");
+	v = 1 << 10;
+	vs_new_with(c, r, buf, NFLB_VS_A_FLAGS, sizeof(v), &v);
+	ERR("VS flags 1<<10", -EINVAL, "reserved bit");
+	v = (NFLB_VS_F_ALL + 1) | NFLB_VS_F_LOOSE;
+	vs_new_with(c, r, buf, NFLB_VS_A_FLAGS, sizeof(v), &v);
+	ERR("VS flags: first unknown bit", -EINVAL, "reserved bit");
+	v = 1u << 31;
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, v);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS_SET flags 1<<31", -EINVAL, "reserved bit");
+	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+	n = put_pool(nlh, "q");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_FLAGS, NFLB_POOL_F_ALL + 1);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("pool flags: first unknown bit", -EINVAL, "reserved bit");
+	/* every known flag at once is fine */
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_ALL);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("VS_SET flags NFLB_VS_F_ALL");
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+}
+
+TEST_F(nl, missing_objects)
+{
+	struct mlist l;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	vs_new(c, r, "x", "10.0.0.9", 80, IPPROTO_TCP, "nope");
+	ERR("VS_NEW with a missing pool", -ENOENT, "pool does not exist");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, "nope"));
+	RUN();
+	ERR("VS_SET to a missing pool", -ENOENT, "pool does not exist");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "nope", NULL, -1, -1, NULL));
+	RUN();
+	ERR("VS_SET of a missing VS", -ENOENT, "virtual server does not exist");
+	by_name(c, r, NFLB_CMD_VS_DEL, NFLB_A_VS, NFLB_VS_A_NAME, "nope");
+	ERR("VS_DEL of a missing VS", -ENOENT, "virtual server does not exist");
+	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, "nope");
+	ERR("VS_GET of a missing VS", -ENOENT, "virtual server does not exist");
+	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, "V");
+	ERR("VS_GET: names are case-sensitive", -ENOENT, "virtual server does not exist");
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	mnl_attr_nest_end(nlh, put_pool(nlh, "nope"));
+	RUN();
+	ERR("POOL_SET of a missing pool", -ENOENT, "pool does not exist");
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "nope");
+	ERR("POOL_DEL of a missing pool", -ENOENT, "pool does not exist");
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "nope");
+	ERR("POOL_GET of a missing pool", -ENOENT, "pool does not exist");
+	member_new(c, r, "nope", "10.0.11.2", 80);
+	ERR("MEMBER_NEW in a missing pool", -ENOENT, "pool does not exist");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	n = put_member(nlh, "p", "10.0.11.2", 81);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 2);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("MEMBER_SET of a missing member (other port)", -ENOENT, "member does not exist");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "nope", "10.0.11.2", 80));
+	RUN();
+	ERR("MEMBER_SET in a missing pool", -ENOENT, "pool does not exist");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.3", 80));
+	RUN();
+	ERR("MEMBER_DEL of a missing member", -ENOENT, "member does not exist");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "::ffff:10.0.11.2", 80));
+	RUN();
+	ERR("MEMBER_DEL of the IPv4-mapped IPv6 address", -ENOENT, "member does not exist");
+	member_dump(c, r, "nope", &l);
+	ERR("MEMBER_GET dump of a missing pool", -ENOENT, "pool does not exist");
+	EXPECT_EQ(0, l.n);
+	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "nope");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("SESSION_GET filter on a missing VS", -ENOENT, "virtual server does not exist");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "nope");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("SESSION_DEL filter on a missing VS", -ENOENT, "virtual server does not exist");
+
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+}
+
+TEST_F(nl, duplicates)
+{
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+	ASSERT_EQ(0, vs_new(c, r, "v6", "fd00::1", 443, IPPROTO_TCP, "p"));
+
+	pool_new(c, r, "p");
+	ERR("POOL_NEW of an existing name", -EEXIST, "pool exists");
+	vs_new(c, r, "v", "10.0.0.2", 81, IPPROTO_UDP, "p");
+	ERR("VS_NEW of an existing name", -EEXIST, "virtual server exists");
+	vs_new(c, r, "w", "10.0.0.1", 80, IPPROTO_TCP, "p");
+	ERR("VS_NEW of an existing vip:port:proto", -EEXIST,
+	    "address, port and proto exists");
+	vs_new(c, r, "w6", "fd00::1", 443, IPPROTO_TCP, "p");
+	ERR("VS_NEW of an existing IPv6 vip:port:proto", -EEXIST,
+	    "address, port and proto exists");
+	member_new(c, r, "p", "10.0.11.2", 80);
+	ERR("MEMBER_NEW of an existing member", -EEXIST, "member exists");
+
+	/* names of different object kinds do not clash */
+	vs_new(c, r, "p", "10.0.0.3", 80, IPPROTO_TCP, "p");
+	OK("VS named like a pool");
+	/* differing in one element of the tuple is fine */
+	vs_new(c, r, "w", "10.0.0.1", 81, IPPROTO_TCP, "p");
+	OK("VS_NEW other port");
+	vs_new(c, r, "w2", "10.0.0.1", 80, IPPROTO_UDP, "p");
+	OK("VS_NEW other proto");
+	vs_new(c, r, "w3", "10.0.0.2", 80, IPPROTO_TCP, "p");
+	OK("VS_NEW other address");
+	EXPECT_EQ(6, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+}
+
+TEST_F(nl, pool_in_use)
+{
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+	ASSERT_EQ(0, pool_new(c, r, "p2"));
+
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
+	ERR("POOL_DEL of a pool in use", -EBUSY, "pool in use by");
+	EXPECT_EQ(2, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+
+	/* moving the VS away frees it */
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, "p2"));
+	RUN();
+	OK("VS_SET pool p2");
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p2");
+	ERR("POOL_DEL of the new pool in use", -EBUSY, "pool in use by");
+	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
+	OK("POOL_DEL of the old pool");
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+}
+
+TEST_F(nl, vs_set_fixed)
+{
+	struct vsrec v;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, 81, -1, NULL));
+	RUN();
+	ERR("VS_SET port", -EINVAL, "cannot change");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, 80, -1, NULL));
+	RUN();
+	ERR("VS_SET port (same value)", -EINVAL, "cannot change");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", "10.0.0.2", -1, -1, NULL));
+	RUN();
+	ERR("VS_SET IPv4 address", -EINVAL, "cannot change");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", "fd00::2", -1, -1, NULL));
+	RUN();
+	ERR("VS_SET IPv6 address", -EINVAL, "cannot change");
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, IPPROTO_UDP, NULL));
+	RUN();
+	ERR("VS_SET proto", -EINVAL, "cannot change");
+	/* refused as a whole: the sched given alongside did not apply */
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, 81, -1, NULL);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS_SET port and sched", -EINVAL, "cannot change");
+	/* as is a VS_SET whose pool is missing */
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "v", NULL, -1, -1, "nope");
+	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_LOOSE);
+	{
+		struct nlattr *tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+
+		mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 5);
+		mnl_attr_nest_end(nlh, tn);
+	}
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS_SET sched, flags, timeouts and a missing pool", -ENOENT, "pool does not exist");
+
+	ASSERT_EQ(0, vs_get(c, r, "v", &v));
+	EXPECT_STREQ("10.0.0.1", v.vip);
+	EXPECT_EQ(80, v.port);
+	EXPECT_EQ(IPPROTO_TCP, v.proto);
+	EXPECT_EQ(NFLB_SCHED_RR, v.sched);
+	EXPECT_EQ(0, v.flags);
+	EXPECT_EQ(0, v.t[NFLB_TIMEOUT_A_UDP]);
+	EXPECT_STREQ("p", v.pool);
+}
+
+TEST_F(nl, bad_filters)
+{
+	LOCALS;
+
+	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2"));
+	put_addr(nlh, NFLB_FILTER_A_CLIENT4, NFLB_FILTER_A_CLIENT6, "fd00:1::2");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("member IPv4 and client IPv6", -EINVAL, "families differ");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2"));
+	put_addr(nlh, NFLB_FILTER_A_MEMBER4, NFLB_FILTER_A_MEMBER6, "fd00:11::2");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("member IPv4 and IPv6", -EINVAL, "either an IPv4 or an IPv6");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "a b");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS filter \"a b\"", -EINVAL, "invalid name");
+	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+	n = nest(nlh, NFLB_A_FILTER);
+	mnl_attr_put(nlh, NFLB_FILTER_A_VS, 2, "ab");
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("VS filter without NUL", -EINVAL, NULL);
+}
+
+/* Commands the family does not have, or not in that form (genetlink core). */
+TEST_F(nl, unknown_commands)
+{
+	LOCALS;
+
+	simple(c, r, NFLB_CMD_MEMBER_STATE);
+	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("MEMBER_STATE (event only): %s", errname(r->err));
+	simple(c, r, NFLB_CMD_MAX + 1);
+	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("NFLB_CMD_MAX+1: %s", errname(r->err));
+	simple(c, r, NFLB_CMD_UNSPEC);
+	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("NFLB_CMD_UNSPEC: %s", errname(r->err));
+	simple(c, r, NFLB_CMD_MEMBER_GET);
+	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("MEMBER_GET doit: %s", errname(r->err));
+	nl_run(c, msg(c, buf, NFLB_CMD_INFO_GET, NLM_F_DUMP), r, NULL, NULL);
+	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("INFO_GET dump: %s", errname(r->err));
+	nl_run(c, msg(c, buf, NFLB_CMD_FLUSH, NLM_F_DUMP), r, NULL, NULL);
+	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("FLUSH dump: %s", errname(r->err));
+	/* a reserved byte of the genetlink header set */
+	nlh = msg(c, buf, NFLB_CMD_INFO_GET, 0);
+	((struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->reserved = 1;
+	RUN();
+	EXPECT_EQ(-EINVAL, r->err) TH_LOG("reserved header byte: %s", errname(r->err));
 }
 
 TEST_HARNESS_MAIN
