@@ -176,12 +176,23 @@ static struct nlmsghdr *msg(struct nlctx *c, void *buf, uint8_t cmd,
 	return msg_start(buf, c->fam, cmd, flags, ++c->seq);
 }
 
-/* Nests as the kernel's strict validation wants them: NLA_F_NESTED set. */
+/*
+ * Nests as the kernel's strict validation wants them: NLA_F_NESTED set
+ * (libmnl sets it too; nest_noflag() makes one without it).
+ */
 static struct nlattr *nest(struct nlmsghdr *nlh, uint16_t type)
 {
 	struct nlattr *n = mnl_attr_nest_start(nlh, type);
 
 	n->nla_type |= NLA_F_NESTED;
+	return n;
+}
+
+static struct nlattr *nest_noflag(struct nlmsghdr *nlh, uint16_t type)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, type);
+
+	n->nla_type &= ~NLA_F_NESTED;
 	return n;
 }
 
@@ -1461,8 +1472,6 @@ TEST_F(nl, wrong_type_or_length)
 	ERR("name \"a/b\"", -EINVAL, "invalid name");
 	pool_new(c, r, "caf\xc3\xa9");
 	ERR("name with UTF-8", -EINVAL, "invalid name");
-	pool_new_raw(c, r, buf, 4, "a\0b");
-	ERR("name with an embedded NUL", -EINVAL, NULL);
 	vs_new(c, r, "x y", "10.0.0.9", 80, IPPROTO_TCP, "p");
 	ERR("VS name \"x y\"", -EINVAL, "invalid name");
 	vs_new(c, r, "x", "10.0.0.9", 80, IPPROTO_TCP, "p q");
@@ -1483,14 +1492,14 @@ TEST_F(nl, wrong_type_or_length)
 
 	/* nests: NLA_F_NESTED is required, a nest must hold attributes */
 	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	n = mnl_attr_nest_start(nlh, NFLB_A_POOL);
+	n = nest_noflag(nlh, NFLB_A_POOL);
 	mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, "q");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("object nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
 	n = nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_nest_end(nlh, mnl_attr_nest_start(nlh, NFLB_GLOBAL_A_TIMEOUTS));
+	mnl_attr_nest_end(nlh, nest_noflag(nlh, NFLB_GLOBAL_A_TIMEOUTS));
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("timeouts nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
@@ -1564,9 +1573,19 @@ TEST_F(nl, out_of_range)
 	v = 65536;
 	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(v), &v);
 	ERR("member weight 65536", -ERANGE, "out of range");
-	v = 0xffffffff;
-	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(v), &v);
+	/* (another address: this check stands alone if the last one failed) */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	n = put_member(nlh, "p", "10.0.11.11", 80);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 0xffffffff);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
 	ERR("member weight 2^32-1", -ERANGE, "out of range");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	n = put_member(nlh, "p", "10.0.11.2", 80);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 100000);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("MEMBER_SET weight 100000", -ERANGE, "out of range");
 	u8v = 2;
 	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, 1, &u8v);
 	ERR("member state 2", -ERANGE, "out of range");
@@ -1822,13 +1841,15 @@ TEST_F(nl, unknown_attrs)
 	/* read-only attributes */
 	vs_new_with(c, r, buf, NFLB_VS_A_ACTIVE, sizeof(zero), &zero);
 	ERR("VS ACTIVE", -EINVAL, "read-only");
-	vs_new_with(c, r, buf, NFLB_VS_A_STATS | NLA_F_NESTED, 0, NULL);
+	vs_new_with(c, r, buf, NFLB_VS_A_STATS, 0, NULL);
 	ERR("VS STATS", -EINVAL, "read-only");
+	vs_new_with(c, r, buf, NFLB_VS_A_STATS | NLA_F_NESTED, 0, NULL);
+	ERR("VS STATS as a nest", -EINVAL, NULL);
 	vs_new_with(c, r, buf, NFLB_VS_A_PAD, 0, NULL);
 	ERR("VS PAD", -EINVAL, "read-only");
 	member_new_with(c, r, buf, NFLB_MEMBER_A_ACTIVE, sizeof(zero), &zero);
 	ERR("member ACTIVE", -EINVAL, "read-only");
-	member_new_with(c, r, buf, NFLB_MEMBER_A_STATS | NLA_F_NESTED, 0, NULL);
+	member_new_with(c, r, buf, NFLB_MEMBER_A_STATS, 0, NULL);
 	ERR("member STATS", -EINVAL, "read-only");
 	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
 	n = put_pool(nlh, "p");
@@ -2149,6 +2170,756 @@ TEST_F(nl, unknown_commands)
 	((struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->reserved = 1;
 	RUN();
 	EXPECT_EQ(-EINVAL, r->err) TH_LOG("reserved header byte: %s", errname(r->err));
+}
+
+/* ------------------------------------------------------------------ */
+/* Permissions                                                          */
+
+/*
+ * Every command, and every dump, from a process without CAP_NET_ADMIN gets
+ * EPERM, and changes nothing.  The requests are valid otherwise.
+ */
+static int unprivileged_requests(struct __test_metadata *_metadata,
+				 struct nlctx *c, struct reply *r, char *buf)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *n, *tn;
+	int i, bad = 0;
+
+	for (i = 0; ; i++) {
+		const char *what;
+
+		switch (i) {
+		case 0:
+			what = "VS_NEW";
+			nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
+			mnl_attr_nest_end(nlh, put_vs(nlh, "u", "10.0.0.5", 80, 6, "p"));
+			break;
+		case 1:
+			what = "VS_SET";
+			nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+			n = put_vs(nlh, "v", NULL, -1, -1, NULL);
+			mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
+			mnl_attr_nest_end(nlh, n);
+			break;
+		case 2:
+			what = "VS_DEL";
+			nlh = msg(c, buf, NFLB_CMD_VS_DEL, 0);
+			mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
+			break;
+		case 3:
+			what = "VS_GET";
+			nlh = msg(c, buf, NFLB_CMD_VS_GET, 0);
+			mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
+			break;
+		case 4:
+			what = "VS_GET dump";
+			nlh = msg(c, buf, NFLB_CMD_VS_GET, NLM_F_DUMP);
+			break;
+		case 5:
+			what = "POOL_NEW";
+			nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
+			mnl_attr_nest_end(nlh, put_pool(nlh, "u"));
+			break;
+		case 6:
+			what = "POOL_SET";
+			nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+			n = put_pool(nlh, "p");
+			mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, 3);
+			mnl_attr_nest_end(nlh, n);
+			break;
+		case 7:
+			what = "POOL_DEL";
+			nlh = msg(c, buf, NFLB_CMD_POOL_DEL, 0);
+			mnl_attr_nest_end(nlh, put_pool(nlh, "q"));
+			break;
+		case 8:
+			what = "POOL_GET";
+			nlh = msg(c, buf, NFLB_CMD_POOL_GET, 0);
+			mnl_attr_nest_end(nlh, put_pool(nlh, "p"));
+			break;
+		case 9:
+			what = "POOL_GET dump";
+			nlh = msg(c, buf, NFLB_CMD_POOL_GET, NLM_F_DUMP);
+			break;
+		case 10:
+			what = "MEMBER_NEW";
+			nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+			mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.5", 80));
+			break;
+		case 11:
+			what = "MEMBER_SET";
+			nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+			n = put_member(nlh, "p", "10.0.11.2", 80);
+			mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN);
+			mnl_attr_nest_end(nlh, n);
+			break;
+		case 12:
+			what = "MEMBER_DEL";
+			nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+			mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", 80));
+			break;
+		case 13:
+			what = "MEMBER_GET dump";
+			nlh = msg(c, buf, NFLB_CMD_MEMBER_GET, NLM_F_DUMP);
+			break;
+		case 14:
+			what = "GLOBAL_SET";
+			nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+			n = nest(nlh, NFLB_A_GLOBAL);
+			tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+			mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 1);
+			mnl_attr_nest_end(nlh, tn);
+			mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 1);
+			mnl_attr_nest_end(nlh, n);
+			break;
+		case 15:
+			what = "GLOBAL_GET";
+			nlh = msg(c, buf, NFLB_CMD_GLOBAL_GET, 0);
+			break;
+		case 16:
+			what = "SESSION_GET dump";
+			nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+			break;
+		case 17:
+			what = "SESSION_GET dump with a filter";
+			nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+			n = nest(nlh, NFLB_A_FILTER);
+			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "v");
+			mnl_attr_nest_end(nlh, n);
+			break;
+		case 18:
+			what = "SESSION_DEL";
+			nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+			break;
+		case 19:
+			what = "STATS_GET";
+			nlh = msg(c, buf, NFLB_CMD_STATS_GET, 0);
+			break;
+		case 20:
+			what = "STATS_ZERO";
+			nlh = msg(c, buf, NFLB_CMD_STATS_ZERO, 0);
+			break;
+		case 21:
+			what = "INFO_GET";
+			nlh = msg(c, buf, NFLB_CMD_INFO_GET, 0);
+			break;
+		case 22:
+			what = "FLUSH";
+			nlh = msg(c, buf, NFLB_CMD_FLUSH, 0);
+			break;
+		default:
+			return bad;
+		}
+		nl_run(c, nlh, r, NULL, NULL);
+		if (r->err != -EPERM || r->local || r->n) {
+			TH_LOG("unprivileged %s: got %s \"%s\" (%d replies), want EPERM",
+			       what, errname(r->err), r->msg, r->n);
+			bad++;
+		}
+	}
+}
+
+TEST_F(nl, unprivileged)
+{
+	uint32_t t[NFLB_TIMEOUT_A_MAX + 1], max;
+	struct mlist l;
+	struct vsrec v;
+	int status;
+	pid_t pid;
+	LOCALS;
+
+	ASSERT_EQ(0, base_objects(c, r));
+	ASSERT_EQ(0, pool_new(c, r, "q"));
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct nlctx u;
+		int err;
+
+		/* nobody: no capabilities left */
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534)) {
+			TH_LOG("cannot drop privileges: %s", strerror(errno));
+			_exit(2);
+		}
+		/* a socket opened as nobody (netlink checks the opener) */
+		err = nl_open(&u);
+		if (err) {
+			TH_LOG("unprivileged family lookup: %s", strerror(-err));
+			_exit(3);
+		}
+		_exit(unprivileged_requests(_metadata, &u, r, buf) ? 1 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	/* and nothing changed */
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(2, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+	ASSERT_EQ(0, vs_get(c, r, "v", &v));
+	EXPECT_EQ(NFLB_SCHED_RR, v.sched);
+	ASSERT_EQ(0, member_dump(c, r, "p", &l));
+	ASSERT_EQ(1, l.n);
+	EXPECT_EQ(NFLB_MEMBER_UP, l.m[0].state);
+	ASSERT_EQ(0, global_get(c, r, t, &max));
+	EXPECT_EQ(NFLB_MAX_SESSIONS_DEFAULT, max);
+	EXPECT_EQ(default_timeouts[NFLB_TIMEOUT_A_UDP], t[NFLB_TIMEOUT_A_UDP]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                               */
+
+struct event {
+	uint8_t cmd;
+	char name[NFLB_NAME_MAX];	/* object's (member: its pool's) name */
+	uint32_t value;			/* per command, see events() */
+};
+
+/* Reads one event (waiting up to @secs); false on timeout. */
+static bool event_read(struct nlctx *ev, struct event *e, int secs)
+{
+	static char ebuf[RXBUF_SIZE] __attribute__((aligned(8)));
+	static int len, off;
+	const struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	const struct nlmsghdr *nlh;
+
+	for (;;) {
+		if (off < len) {
+			int rest = len - off;
+
+			nlh = (const void *)(ebuf + off);
+			if (!mnl_nlmsg_ok(nlh, rest)) {
+				off = len = 0;
+				continue;
+			}
+			off += NLMSG_ALIGN(nlh->nlmsg_len);
+			if (nlh->nlmsg_type != ev->fam)
+				continue;
+			break;
+		} else {
+			struct pollfd p = { mnl_socket_get_fd(ev->sk), POLLIN, 0 };
+
+			if (poll(&p, 1, secs * 1000) != 1)
+				return false;
+			len = mnl_socket_recvfrom(ev->sk, ebuf, sizeof(ebuf));
+			off = 0;
+			if (len <= 0)
+				return false;
+		}
+	}
+	memset(e, 0, sizeof(*e));
+	e->cmd = msg_cmd(nlh);
+	switch (e->cmd) {
+	case NFLB_CMD_VS_NEW:
+	case NFLB_CMD_VS_SET:
+	case NFLB_CMD_VS_DEL:
+		if (get_nest(nlh, NFLB_A_VS, tb, NFLB_VS_A_MAX)) {
+			snprintf(e->name, sizeof(e->name), "%s", str_or(tb[NFLB_VS_A_NAME], ""));
+			e->value = u32_or(tb[NFLB_VS_A_SCHED], -1);
+		}
+		break;
+	case NFLB_CMD_POOL_NEW:
+	case NFLB_CMD_POOL_SET:
+	case NFLB_CMD_POOL_DEL:
+		if (get_nest(nlh, NFLB_A_POOL, tb, NFLB_POOL_A_MAX)) {
+			snprintf(e->name, sizeof(e->name), "%s", str_or(tb[NFLB_POOL_A_NAME], ""));
+			e->value = u32_or(tb[NFLB_POOL_A_MIN_ACTIVE], -1);
+		}
+		break;
+	case NFLB_CMD_MEMBER_NEW:
+	case NFLB_CMD_MEMBER_SET:
+	case NFLB_CMD_MEMBER_DEL:
+	case NFLB_CMD_MEMBER_STATE:
+		if (get_nest(nlh, NFLB_A_MEMBER, tb, NFLB_MEMBER_A_MAX)) {
+			snprintf(e->name, sizeof(e->name), "%s", str_or(tb[NFLB_MEMBER_A_POOL], ""));
+			e->value = tb[NFLB_MEMBER_A_STATE] ?
+				   mnl_attr_get_u8(tb[NFLB_MEMBER_A_STATE]) : -1;
+		}
+		break;
+	case NFLB_CMD_GLOBAL_SET:
+		if (get_nest(nlh, NFLB_A_GLOBAL, tb, NFLB_GLOBAL_A_MAX))
+			e->value = u32_or(tb[NFLB_GLOBAL_A_MAX_SESSIONS], -1);
+		break;
+	}
+	return true;
+}
+
+TEST_F(nl, events)
+{
+	static const struct event want[] = {
+		{ NFLB_CMD_POOL_NEW, "evp", 0 },
+		{ NFLB_CMD_POOL_SET, "evp", 2 },
+		{ NFLB_CMD_MEMBER_NEW, "evp", NFLB_MEMBER_UP },
+		{ NFLB_CMD_VS_NEW, "evs", NFLB_SCHED_RR },
+		{ NFLB_CMD_VS_SET, "evs", NFLB_SCHED_WRR },
+		{ NFLB_CMD_MEMBER_SET, "evp", NFLB_MEMBER_DOWN },
+		{ NFLB_CMD_MEMBER_STATE, "evp", NFLB_MEMBER_DOWN },
+		{ NFLB_CMD_MEMBER_SET, "evp", NFLB_MEMBER_DOWN },
+		{ NFLB_CMD_GLOBAL_SET, "", 4242 },
+		{ NFLB_CMD_VS_DEL, "evs", NFLB_SCHED_WRR },
+		{ NFLB_CMD_MEMBER_DEL, "evp", NFLB_MEMBER_DOWN },
+		{ NFLB_CMD_POOL_DEL, "evp", 2 },
+		{ NFLB_CMD_FLUSH, "", 0 },
+	};
+	const int nwant = sizeof(want) / sizeof(want[0]);
+	struct nlctx ev;
+	struct event e;
+	int i, grp;
+	LOCALS;
+
+	ASSERT_EQ(0, nl_open(&ev));
+	grp = ev.grp_events;
+	ASSERT_EQ(0, mnl_socket_setsockopt(ev.sk, NETLINK_ADD_MEMBERSHIP, &grp,
+					   sizeof(grp)));
+
+	ASSERT_EQ(0, pool_new(c, r, "evp"));
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	n = put_pool(nlh, "evp");
+	mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, 2);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, RUN());
+	ASSERT_EQ(0, member_new(c, r, "evp", "10.0.11.2", 80));
+	ASSERT_EQ(0, vs_new(c, r, "evs", "10.0.0.1", 80, IPPROTO_TCP, "evp"));
+	/* refused requests announce nothing */
+	ASSERT_EQ(-EEXIST, vs_new(c, r, "evs", "10.0.0.1", 80, IPPROTO_TCP, "evp"));
+	ASSERT_EQ(-EEXIST, pool_new(c, r, "evp"));
+	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
+	n = put_vs(nlh, "evs", NULL, -1, -1, NULL);
+	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_WRR);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, RUN());
+	/* a state change is a MEMBER_SET and a MEMBER_STATE */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
+	n = put_member(nlh, "evp", "10.0.11.2", 80);
+	mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, RUN());
+	/* setting the same state again is no state change */
+	ASSERT_EQ(0, RUN());
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 4242);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, RUN());
+	ASSERT_EQ(0, by_name(c, r, NFLB_CMD_VS_DEL, NFLB_A_VS, NFLB_VS_A_NAME, "evs"));
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "evp", "10.0.11.2", 80));
+	ASSERT_EQ(0, RUN());
+	ASSERT_EQ(0, by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "evp"));
+	/* reads and failed deletes announce nothing either */
+	ASSERT_EQ(0, simple(c, r, NFLB_CMD_INFO_GET));
+	ASSERT_EQ(-ENOENT, by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL,
+				   NFLB_POOL_A_NAME, "evp"));
+	ASSERT_EQ(0, simple(c, r, NFLB_CMD_FLUSH));
+
+	for (i = 0; i < nwant; i++) {
+		if (!event_read(&ev, &e, 10)) {
+			TH_LOG("event %d (cmd %u) did not come", i, want[i].cmd);
+			_metadata->passed = 0;
+			break;
+		}
+		EXPECT_EQ(want[i].cmd, e.cmd) TH_LOG("event %d", i);
+		EXPECT_STREQ(want[i].name, e.name);
+		if (want[i].cmd != NFLB_CMD_FLUSH)
+			EXPECT_EQ(want[i].value, e.value) TH_LOG("event %d (cmd %u)", i, e.cmd);
+	}
+	/* nothing more */
+	EXPECT_FALSE(event_read(&ev, &e, 1)) TH_LOG("extra event, cmd %u", e.cmd);
+	nl_close(&ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions: 100,000 UDP flows in lib.sh's topology                     */
+
+#define S_NADDR		2		/* client addresses */
+#define S_NPORT		50000		/* source ports per address */
+#define S_PORT0		10000		/* first source port */
+#define S_TOTAL		(S_NADDR * S_NPORT)
+#define S_VPORT		7777		/* VIP and member port */
+#define S_BATCH		512		/* datagrams per sendmmsg */
+
+static const char *const s_client[S_NADDR] = { "10.0.1.2", "10.0.1.3" };
+static const char *const s_member[2] = { "10.0.11.2", "10.0.12.2" };
+#define S_VIP		"10.0.0.100"
+
+FIXTURE(topo) {
+	struct nlctx c;
+	struct reply *r;
+	char *buf;
+	int lb_fd, cl_fd;
+};
+
+static int ns_open(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+FIXTURE_SETUP(topo)
+{
+	const char *lb = getenv("NFLB_NS_LB"), *cl = getenv("NFLB_NS_CL");
+	int err;
+
+	self->lb_fd = self->cl_fd = -1;
+	if (!lb || !cl || !*lb || !*cl)
+		SKIP(return, "NFLB_NS_LB/NFLB_NS_CL not set (run nl_api.sh)");
+	self->lb_fd = ns_open(lb);
+	self->cl_fd = ns_open(cl);
+	ASSERT_LE(0, self->lb_fd) TH_LOG("netns %s: %s", lb, strerror(errno));
+	ASSERT_LE(0, self->cl_fd) TH_LOG("netns %s: %s", cl, strerror(errno));
+	ASSERT_EQ(0, setns(self->lb_fd, CLONE_NEWNET)) TH_LOG("setns: %s", strerror(errno));
+	err = nl_open(&self->c);
+	if (err == -ENOENT)
+		SKIP(return, "no \"%s\" generic netlink family", NFLB_GENL_NAME);
+	ASSERT_EQ(0, err);
+	self->r = calloc(1, sizeof(*self->r));
+	self->buf = aligned_alloc(8, REQBUF_SIZE);
+	ASSERT_NE(NULL, self->r);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(topo)
+{
+	if (self->c.sk && self->r)
+		simple(&self->c, self->r, NFLB_CMD_FLUSH);
+	nl_close(&self->c);
+	free(self->r);
+	free(self->buf);
+	if (self->lb_fd >= 0)
+		close(self->lb_fd);
+	if (self->cl_fd >= 0)
+		close(self->cl_fd);
+}
+
+/* What a session dump saw. */
+struct sdump {
+	uint8_t seen[S_NADDR][65536 / 8];	/* (client, port) bitmap */
+	long total, dups, bad;
+	long by_member[S_NADDR][2];		/* per client address */
+	char why[160];				/* first bad session */
+};
+
+static int s_index(const struct nlattr *a, const char *const *list, int n)
+{
+	char s[INET_ADDRSTRLEN];
+	int i;
+
+	if (!a || mnl_attr_get_payload_len(a) != 4 ||
+	    !inet_ntop(AF_INET, mnl_attr_get_payload(a), s, sizeof(s)))
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!strcmp(s, list[i]))
+			return i;
+	return -1;
+}
+
+static void sdump_bad(struct sdump *d, const char *why, int port)
+{
+	if (!d->bad++)
+		snprintf(d->why, sizeof(d->why), "%s (client port %d)", why, port);
+}
+
+static void session_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFLB_SESSION_A_MAX + 1];
+	struct sdump *d = data;
+	int ci, mi, port;
+
+	d->total++;
+	if (msg_cmd(nlh) != NFLB_CMD_SESSION_GET ||
+	    !get_nest(nlh, NFLB_A_SESSION, tb, NFLB_SESSION_A_MAX)) {
+		sdump_bad(d, "not a session message", -1);
+		return;
+	}
+	port = tb[NFLB_SESSION_A_CLIENT_PORT] ?
+	       mnl_attr_get_u16(tb[NFLB_SESSION_A_CLIENT_PORT]) : -1;
+	ci = s_index(tb[NFLB_SESSION_A_CLIENT4], s_client, S_NADDR);
+	mi = s_index(tb[NFLB_SESSION_A_MEMBER4], s_member, 2);
+	if (ci < 0 || port < S_PORT0 || port >= S_PORT0 + S_NPORT) {
+		sdump_bad(d, "unexpected client", port);
+		return;
+	}
+	if (mi < 0 || !tb[NFLB_SESSION_A_MEMBER_PORT] ||
+	    mnl_attr_get_u16(tb[NFLB_SESSION_A_MEMBER_PORT]) != S_VPORT) {
+		sdump_bad(d, "unexpected member", port);
+		return;
+	}
+	if (strcmp(str_or(tb[NFLB_SESSION_A_VS], ""), "big") ||
+	    !tb[NFLB_SESSION_A_PROTO] ||
+	    mnl_attr_get_u8(tb[NFLB_SESSION_A_PROTO]) != IPPROTO_UDP ||
+	    !tb[NFLB_SESSION_A_STATE] ||
+	    mnl_attr_get_u8(tb[NFLB_SESSION_A_STATE]) != NFLB_UDP ||
+	    !tb[NFLB_SESSION_A_VIP4] ||
+	    mnl_attr_get_u32(tb[NFLB_SESSION_A_VIP4]) != ip4(S_VIP) ||
+	    !tb[NFLB_SESSION_A_VIP_PORT] ||
+	    mnl_attr_get_u16(tb[NFLB_SESSION_A_VIP_PORT]) != S_VPORT ||
+	    u32_or(tb[NFLB_SESSION_A_EXPIRES], 0) == 0) {
+		sdump_bad(d, "unexpected vs/proto/state/vip/expiry", port);
+		return;
+	}
+	if (d->seen[ci][port / 8] & (1 << (port % 8))) {
+		d->dups++;
+		return;
+	}
+	d->seen[ci][port / 8] |= 1 << (port % 8);
+	d->by_member[ci][mi]++;
+}
+
+/*
+ * SESSION_GET dump with an optional filter (client address/prefix, member
+ * address); fills @d.  Returns 0 or -errno.
+ */
+static int session_dump(struct nlctx *c, struct reply *r, struct sdump *d,
+			const char *client, int plen, const char *member)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
+
+	memset(d, 0, sizeof(*d));
+	if (client || member) {
+		struct nlattr *n = nest(nlh, NFLB_A_FILTER);
+
+		mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "big");
+		if (client)
+			mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4(client));
+		if (plen >= 0)
+			mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, plen);
+		if (member) {
+			mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4(member));
+			mnl_attr_put_u16(nlh, NFLB_FILTER_A_MEMBER_PORT, S_VPORT);
+		}
+		mnl_attr_nest_end(nlh, n);
+	}
+	return nl_run(c, nlh, r, session_cb, d);
+}
+
+struct s_pkt {
+	struct iphdr ip;
+	struct udphdr udp;
+	uint32_t payload;
+};
+_Static_assert(sizeof(struct s_pkt) == 32, "no padding in s_pkt");
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static void s_pkt_fill(struct s_pkt *p, uint32_t saddr, uint16_t sport)
+{
+	uint32_t daddr = ip4(S_VIP), sum = 0;
+	const uint16_t *w;
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	p->ip.version = 4;
+	p->ip.ihl = 5;
+	p->ip.ttl = 64;
+	p->ip.protocol = IPPROTO_UDP;
+	p->ip.tot_len = htons(sizeof(*p));
+	p->ip.saddr = saddr;
+	p->ip.daddr = daddr;
+	p->udp.source = htons(sport);
+	p->udp.dest = htons(S_VPORT);
+	p->udp.len = htons(sizeof(p->udp) + sizeof(p->payload));
+	p->payload = htonl(0x6e666c62);
+	/* pseudo header + UDP header + payload */
+	sum += (saddr & 0xffff) + (saddr >> 16) + (daddr & 0xffff) + (daddr >> 16);
+	sum += htons(IPPROTO_UDP) + p->udp.len;
+	w = (const uint16_t *)&p->udp;
+	for (i = 0; i < (sizeof(p->udp) + sizeof(p->payload)) / 2; i++)
+		sum += w[i];
+	p->udp.check = csum_fold(sum) ?: 0xffff;
+}
+
+/*
+ * Sends one datagram from every (client, port) the bitmap of @d does not
+ * have (all when @d is NULL), S_BATCH per sendmmsg.  Returns the number
+ * sent, or -errno.
+ */
+static long s_send(int fd, const struct sdump *d)
+{
+	static struct s_pkt pkts[S_BATCH];
+	static struct mmsghdr mm[S_BATCH];
+	static struct iovec iov[S_BATCH];
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	long sent = 0;
+	int ci, port, nb = 0, i;
+
+	dst.sin_addr.s_addr = ip4(S_VIP);
+	for (ci = 0; ci < S_NADDR; ci++) {
+		for (port = S_PORT0; port < S_PORT0 + S_NPORT; port++) {
+			bool last = ci == S_NADDR - 1 && port == S_PORT0 + S_NPORT - 1;
+
+			if (!d || !(d->seen[ci][port / 8] & (1 << (port % 8)))) {
+				s_pkt_fill(&pkts[nb], ip4(s_client[ci]), port);
+				iov[nb].iov_base = &pkts[nb];
+				iov[nb].iov_len = sizeof(pkts[nb]);
+				memset(&mm[nb], 0, sizeof(mm[nb]));
+				mm[nb].msg_hdr.msg_iov = &iov[nb];
+				mm[nb].msg_hdr.msg_iovlen = 1;
+				mm[nb].msg_hdr.msg_name = &dst;
+				mm[nb].msg_hdr.msg_namelen = sizeof(dst);
+				nb++;
+			}
+			if (nb == S_BATCH || (last && nb)) {
+				for (i = 0; i < nb; ) {
+					int k = sendmmsg(fd, mm + i, nb - i, 0);
+
+					if (k < 0 && errno != ENOBUFS && errno != EAGAIN)
+						return -errno;
+					if (k <= 0) {
+						usleep(1000);
+						continue;
+					}
+					i += k;
+				}
+				sent += nb;
+				nb = 0;
+				/* let the receiving side's backlog drain */
+				sched_yield();
+			}
+		}
+	}
+	return sent;
+}
+
+/* A SESSION_DEL with the given filter parts (NULL / -1: not given). */
+static int session_del(struct nlctx *c, struct reply *r, const char *vs,
+		       const char *client, int plen, const char *member)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
+
+	if (vs || client || member) {
+		struct nlattr *n = nest(nlh, NFLB_A_FILTER);
+
+		if (vs)
+			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, vs);
+		if (client)
+			mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4(client));
+		if (plen >= 0)
+			mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, plen);
+		if (member)
+			mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4(member));
+		mnl_attr_nest_end(nlh, n);
+	}
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+TEST_F_TIMEOUT(topo, dump_100k, 170)
+{
+	struct nlctx *c = &self->c;
+	struct reply *r = self->r;
+	char *buf = self->buf;
+	const struct nlattr *tb[NFLB_STATS_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	struct nlattr *n, *tn;
+	struct sdump *d = calloc(1, sizeof(*d));
+	long m0, m1, left, sent;
+	int fd, round;
+
+	ASSERT_NE(NULL, d);
+	ASSERT_EQ(0, simple(c, r, NFLB_CMD_FLUSH));
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 3600);
+	mnl_attr_nest_end(nlh, tn);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 4 * S_TOTAL);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, nl_run(c, nlh, r, NULL, NULL));
+	ASSERT_EQ(0, pool_new(c, r, "big"));
+	ASSERT_EQ(0, member_new(c, r, "big", s_member[0], S_VPORT));
+	ASSERT_EQ(0, member_new(c, r, "big", s_member[1], S_VPORT));
+	ASSERT_EQ(0, vs_new(c, r, "big", S_VIP, S_VPORT, IPPROTO_UDP, "big"));
+
+	/* a raw socket in the client's namespace: any source address and port */
+	ASSERT_EQ(0, setns(self->cl_fd, CLONE_NEWNET));
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	ASSERT_EQ(0, setns(self->lb_fd, CLONE_NEWNET));
+	ASSERT_LE(0, fd) TH_LOG("raw socket: %s", strerror(errno));
+
+	/*
+	 * First datagrams create the sessions.  The few lost on the way (ARP
+	 * resolution, a full backlog) are sent again: a dump tells which.
+	 */
+	sent = s_send(fd, NULL);
+	ASSERT_EQ(S_TOTAL, sent) TH_LOG("send: %s", strerror(-sent));
+	for (round = 0; ; round++) {
+		ASSERT_EQ(0, session_dump(c, r, d, NULL, -1, NULL));
+		ASSERT_EQ(0, d->bad) TH_LOG("%ld bad sessions, first: %s", d->bad, d->why);
+		ASSERT_EQ(0, d->dups);
+		if (d->total >= S_TOTAL || round == 5)
+			break;
+		TH_LOG("round %d: %ld sessions, sending the rest again", round, d->total);
+		sent = s_send(fd, d);
+		ASSERT_LE(0, sent);
+	}
+	close(fd);
+	/* complete: every (client, port) exactly once */
+	EXPECT_EQ(S_TOTAL, d->total);
+	EXPECT_EQ(0, d->dups);
+	EXPECT_EQ(S_TOTAL, info_get(c, NFLB_INFO_A_SESSIONS));
+	m0 = d->by_member[0][0] + d->by_member[1][0];
+	m1 = d->by_member[0][1] + d->by_member[1][1];
+	EXPECT_EQ(S_TOTAL, m0 + m1);
+	EXPECT_LT(0, m0);
+	EXPECT_LT(0, m1);
+	/* the counters agree */
+	ASSERT_EQ(0, simple(c, r, NFLB_CMD_STATS_GET));
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_STATS, tb, NFLB_STATS_A_MAX));
+	ASSERT_NE(NULL, tb[NFLB_STATS_A_SESSIONS_CREATED]);
+	EXPECT_EQ(S_TOTAL, mnl_attr_get_u64(tb[NFLB_STATS_A_SESSIONS_CREATED]));
+	EXPECT_EQ(S_TOTAL, mnl_attr_get_u64(tb[NFLB_STATS_A_SESSIONS_ACTIVE]));
+
+	/* filtered dumps */
+	{
+		long per_client1 = d->by_member[1][0] + d->by_member[1][1];
+		long c0m0 = d->by_member[0][0];
+
+		ASSERT_EQ(0, session_dump(c, r, d, s_client[1], -1, NULL));
+		EXPECT_EQ(S_NPORT, d->total) TH_LOG("client %s/32", s_client[1]);
+		EXPECT_EQ(per_client1, d->total);
+		EXPECT_EQ(0, d->by_member[0][0] + d->by_member[0][1]);
+		EXPECT_EQ(0, d->bad);
+		ASSERT_EQ(0, session_dump(c, r, d, NULL, -1, s_member[0]));
+		EXPECT_EQ(m0, d->total) TH_LOG("member %s", s_member[0]);
+		EXPECT_EQ(0, d->by_member[0][1] + d->by_member[1][1]);
+		EXPECT_EQ(0, d->bad);
+		/* client 10.0.1.2/31 holds both addresses; /32 of .2 on member 0 */
+		ASSERT_EQ(0, session_dump(c, r, d, s_client[0], 32, s_member[0]));
+		EXPECT_EQ(c0m0, d->total);
+
+		/* deletes by filter */
+		ASSERT_EQ(0, session_del(c, r, NULL, s_client[1], 32, NULL));
+		EXPECT_EQ(S_TOTAL - per_client1, info_get(c, NFLB_INFO_A_SESSIONS));
+		ASSERT_EQ(0, session_del(c, r, "big", "10.0.1.0", 24, s_member[0]));
+		left = S_TOTAL - per_client1 - c0m0;
+		EXPECT_EQ(left, info_get(c, NFLB_INFO_A_SESSIONS));
+		ASSERT_EQ(0, session_dump(c, r, d, NULL, -1, NULL));
+		EXPECT_EQ(left, d->total);
+		EXPECT_EQ(left, d->by_member[0][1]);
+		/* no match: nothing deleted */
+		ASSERT_EQ(0, session_del(c, r, NULL, "10.9.0.0", 16, NULL));
+		EXPECT_EQ(left, info_get(c, NFLB_INFO_A_SESSIONS));
+	}
+
+	/* no filter: everything */
+	ASSERT_EQ(0, session_del(c, r, NULL, NULL, -1, NULL));
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_SESSIONS));
+	ASSERT_EQ(0, session_dump(c, r, d, NULL, -1, NULL));
+	EXPECT_EQ(0, d->total);
+	free(d);
 }
 
 TEST_HARNESS_MAIN
