@@ -19,6 +19,9 @@
 # NFLB_VM_APPEND (extra kernel command line, e.g. pci=noacpi). NFLB_KO, if set,
 # replaces the module path given to the tests.
 set -u
+# Braces: bash reads the whole script before running it, so editing this file
+# while a run is under way cannot break that run.
+{
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=$repo/.cache/vm
@@ -104,3 +107,4 @@ else
 fi
 [ "$splat" -eq 1 ] && [ "$rc" -eq 0 ] && rc=1
 exit "$rc"
+}
