@@ -1,0 +1,455 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the raw figures of bench/bench.sh (raw.jsonl) into the benchmark report.
+
+    bench/report.py RAW.jsonl OUTDIR [--wall SECS]
+
+Writes OUTDIR/latest.json (every raw figure plus the summary), OUTDIR/latest.txt
+(the tables, reStructuredText, as pasted into Documentation/performance.rst) and
+OUTDIR/latest.png (gnuplot: ratios to plain routing, and the table-size curve).
+
+Rates were measured in the guest's virtual time, where one second is 62.5
+million guest instructions (QEMU -icount shift=4), so instructions per operation
+are 62.5e6 / rate.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+IPS = 62.5e6  # guest instructions per virtual second (icount shift=4)
+METHODS = ["plain", "ipvs", "nft", "nflb"]
+REF = "bare"  # plain routing with nflb.ko not loaded: a reference, not a method
+NAMES = {
+    "bare": "(nflb.ko not loaded)",
+    "plain": "plain routing",
+    "ipvs": "IPVS NAT (rr)",
+    "nft": "nftables DNAT",
+    "nflb": "nflb (rr)",
+}
+METRICS = [
+    ("tcp_cps", "TCP connections/s", "conn"),
+    ("udp_pps", "UDP packets/s", "packet"),
+    ("udp_reply_pps", "UDP reply packets/s", "packet"),
+    ("bulk_bps", "bulk TCP bit/s", None),
+]
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+def spread(v):
+    """(max - min) / median, as a fraction."""
+    if not v:
+        return None
+    m = statistics.median(v)
+    return (max(v) - min(v)) / m if m else None
+
+
+def fmt(v, nd=0):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{nd}f}"
+
+
+def pct(v, nd=1):
+    return "n/a" if v is None else f"{100 * v:.{nd}f}%"
+
+
+def rst_table(head, rows):
+    cols = list(zip(*([head] + rows)))
+    w = [max(len(str(c)) for c in col) for col in cols]
+    line = "  ".join("=" * x for x in w)
+    out = [line, "  ".join(str(h).ljust(x) for h, x in zip(head, w)), line]
+    for r in rows:
+        out.append("  ".join(str(c).ljust(x) for c, x in zip(r, w)).rstrip())
+    out.append(line)
+    return "\n".join(out)
+
+
+def summarize(raw):
+    s = {"instructions_per_virtual_second": IPS}
+    meta = {}
+    for r in raw:
+        if r.get("phase") == "meta":
+            meta.update({k: v for k, v in r.items() if k != "phase"})
+        if r.get("phase") == "done":
+            s["guest_run"] = r
+    s["meta"] = meta
+
+    # Interleaved rounds; round 0 is a warm-up and not counted.
+    rounds = [r for r in raw if r.get("phase") == "rounds" and "value" in r
+              and r.get("round", 0) >= 1]
+    s["rounds_counted"] = len({r["round"] for r in rounds})
+    res = {}
+    s["max_idle"] = max([r.get("idle", 0) for r in raw if isinstance(r.get("idle"), (int, float))]
+                        or [0])
+    for metric, _, unit in METRICS:
+        per = {m: {} for m in METHODS + [REF]}
+        for r in rounds:
+            if r["metric"] == metric and r["method"] in per:
+                per[r["method"]][r["round"]] = r["value"]
+        mres = {}
+        for m in METHODS + [REF]:
+            vals = [per[m][k] for k in sorted(per[m])]
+            d = {"values": vals, "median": med(vals), "spread": spread(vals),
+                 "min": min(vals) if vals else None, "max": max(vals) if vals else None}
+            # Ratio to plain routing, round by round (the rounds interleave, so
+            # drift hits both sides of each ratio alike).
+            ratios = [per[m][k] / per["plain"][k] for k in sorted(per[m])
+                      if k in per["plain"] and per["plain"][k]]
+            d["ratio_values"] = ratios
+            d["ratio"] = med(ratios)
+            d["ratio_min"] = min(ratios) if ratios else None
+            d["ratio_max"] = max(ratios) if ratios else None
+            d["overhead"] = None if d["ratio"] is None else 1 - d["ratio"]
+            if unit and d["median"]:
+                d["instr_per_op"] = IPS / d["median"]
+            mres[m] = d
+        if unit and mres["plain"].get("instr_per_op"):
+            for m in METHODS + [REF]:
+                if mres[m].get("instr_per_op"):
+                    mres[m]["instr_above_plain"] = (mres[m]["instr_per_op"]
+                                                    - mres["plain"]["instr_per_op"])
+        oi, on = mres["ipvs"]["overhead"], mres["nflb"]["overhead"]
+        mres["nflb_overhead_vs_ipvs"] = on / oi if oi and on is not None else None
+        res[metric] = mres
+    s["rates"] = res
+
+    # nflb.ko loaded but idle costs something in every namespace a packet
+    # crosses; only lb's share belongs to a real load balancer.  Forwarding
+    # through lb (plain - bare) minus delivery to lb (local runs) leaves lb's
+    # forwarding share, which plain and ipvs/nft carry but which nflb's
+    # active hooks replace: add it to nflb's figure for a like-for-like
+    # comparison.
+    cal = {}
+    for metric, local in (("tcp_cps", "tcp_local_cps"), ("udp_pps", "udp_local_pps"),
+                          ("udp_reply_pps", "udp_local_pps")):
+        def mi(m, k):
+            v = [r["value"] for r in rounds if r["metric"] == k and r["method"] == m]
+            return IPS / med(v) if v else None
+        pf, bf, pl, bl = mi("plain", metric), mi("bare", metric), mi("plain", local), mi("bare", local)
+        if None in (pf, bf, pl, bl):
+            continue
+        c = {"idle_all_namespaces": pf - bf, "idle_local_path": pl - bl,
+             "idle_lb": (pf - bf) - (pl - bl)}
+        n, i = res[metric]["nflb"], res[metric]["ipvs"]
+        if n.get("instr_per_op") and i.get("instr_per_op"):
+            adj = n["instr_per_op"] + c["idle_lb"]
+            c["nflb_instr_above_plain_adjusted"] = adj - pf
+            c["nflb_overhead_adjusted"] = 1 - pf / adj
+            c["ipvs_overhead_from_medians"] = 1 - pf / i["instr_per_op"]
+            c["nflb_overhead_vs_ipvs_adjusted"] = (c["nflb_overhead_adjusted"]
+                                                   / c["ipvs_overhead_from_medians"])
+        cal[metric] = c
+    s["idle_calibration"] = cal
+
+    mem = {}
+    for r in raw:
+        if r.get("phase") == "memory" and "sessions" in r:
+            d = dict(r)
+            if r["sessions"] > 0:
+                d["bytes_per_session"] = r["objects"] * r["slab_size"] / r["sessions"]
+                d["slab_total_per_session"] = r["slab_total_delta"] / r["sessions"]
+            mem[r["method"]] = d
+        elif r.get("phase") == "memory":
+            mem[r["method"]] = dict(r)
+    base = mem.get("plain", {}).get("slab_total_delta")
+    for m, d in mem.items():
+        if m != "plain" and base is not None and d.get("sessions"):
+            d["slab_total_minus_plain_per_session"] = (d["slab_total_delta"] - base) / d["sessions"]
+        if d.get("new_flow_rate"):
+            d["instr_per_new_flow"] = IPS / d["new_flow_rate"]
+    p = mem.get("plain", {}).get("instr_per_new_flow")
+    for m, d in mem.items():
+        if p and d.get("instr_per_new_flow") and m != "plain":
+            d["instr_per_new_flow_above_plain"] = d["instr_per_new_flow"] - p
+            u = s["rates"]["udp_pps"].get(m, {}).get("instr_above_plain")
+            if u is not None:
+                # what creating the state costs beyond forwarding one packet
+                d["instr_session_setup"] = d["instr_per_new_flow_above_plain"] - u
+    s["memory"] = mem
+
+    ctl = {}
+    for r in raw:
+        if r.get("phase") == "control" and "mode" in r:
+            d = dict(r)
+            if "busy_secs" in r:
+                d["instructions"] = r["busy_secs"] * IPS
+            elif "guest_secs" in r:
+                d["instructions"] = r["guest_secs"] * IPS
+            ctl[r["mode"]] = d
+        elif r.get("phase") == "control":
+            ctl["skipped"] = r.get("skipped")
+    s["control"] = ctl
+
+    tab = {}
+    for r in raw:
+        if r.get("phase") != "table":
+            continue
+        t = r.get("sessions_target")
+        if r.get("metric") == "udp_pps":
+            e = tab.setdefault(t, {"values": [], "sessions": []})
+            e["values"].append(r["value"])
+            e["sessions"].append(r["sessions"])
+        elif r.get("metric") == "spin":
+            tab.setdefault(t, {"values": [], "sessions": []})["spin"] = r["value"]
+        elif r.get("skipped"):
+            tab.setdefault(t, {"values": [], "sessions": []})["skipped"] = r["skipped"]
+        elif r.get("metric") in ("fill", "slab", "flush"):
+            s.setdefault("table_extra", []).append(r)
+    base = tab.get(min(tab)) if tab else None
+    for t in sorted(tab):
+        e = tab[t]
+        e["median"] = med(e["values"])
+        e["spread"] = spread(e["values"])
+        if base and base.get("median") and e["median"]:
+            e["ratio_to_smallest"] = e["median"] / base["median"]
+            e["instr_per_packet"] = IPS / e["median"]
+            if base.get("spin") and e.get("spin"):
+                # Share of the CPU left after background work (the GC).
+                e["cpu_left"] = e["spin"] / base["spin"]
+                e["instr_per_packet_fg"] = IPS * e["cpu_left"] / e["median"]
+    s["table"] = {str(k): v for k, v in sorted(tab.items())}
+
+    # Targets (shown, not asserted).
+    tg = []
+    for metric in ("tcp_cps", "udp_pps"):
+        v = res[metric]["nflb_overhead_vs_ipvs"]
+        tg.append({"target": f"nflb overhead <= 1/2 of IPVS's ({metric})",
+                   "value": v, "met": None if v is None else v <= 0.5})
+        v = cal.get(metric, {}).get("nflb_overhead_vs_ipvs_adjusted")
+        if v is not None:
+            tg.append({"target": f"same, with nflb's idle cost in lb counted ({metric})",
+                       "value": v, "met": v <= 0.5})
+    b = mem.get("nflb", {}).get("bytes_per_session")
+    tg.append({"target": "<= 128 bytes per IPv4 session", "value": b,
+               "met": None if b is None else b <= 128})
+    big = tab.get(max(tab)) if tab else None
+    if big and big is not base and big.get("ratio_to_smallest"):
+        v = big["ratio_to_smallest"]
+        tg.append({"target": f"rate with {max(tab):,} sessions >= 90% of {min(tab):,}",
+                   "value": v, "met": v >= 0.9})
+    c = ctl.get("batch")
+    if c and "busy_secs" in c:
+        tg.append({"target": "10,000 members configured in < 2 s (virtual CPU time)",
+                   "value": c["busy_secs"], "met": c["busy_secs"] < 2})
+    s["targets"] = tg
+    return s
+
+
+def text_report(s):
+    out = []
+    meta = s["meta"]
+    out.append(f"nflb {meta.get('nflb_version', '?')}, kernel {meta.get('kernel', '?')}, "
+               f"{s['rounds_counted']} interleaved rounds of "
+               f"{meta.get('secs', '?')} virtual s per rate; 1 vCPU, QEMU -icount "
+               f"(1 virtual s = 62.5M guest instructions)")
+    out.append("")
+    head = ["metric", "method", "median", "spread", "ratio to plain", "ratio range",
+            "instr/op", "above plain"]
+    rows = []
+    for metric, label, unit in METRICS:
+        for m in METHODS + [REF]:
+            d = s["rates"][metric][m]
+            if d["median"] is None:
+                continue
+            med_v = d["median"] / 1e6 if metric == "bulk_bps" else d["median"]
+            rows.append([
+                label.replace("bit/s", "Mbit/s") if metric == "bulk_bps" else label,
+                NAMES[m], fmt(med_v, 1 if metric == "bulk_bps" else 0), pct(d["spread"]),
+                f"{d['ratio']:.3f}" if d["ratio"] is not None else "n/a",
+                (f"{d['ratio_min']:.3f}-{d['ratio_max']:.3f}"
+                 if d["ratio_min"] is not None else "n/a"),
+                fmt(d.get("instr_per_op")) if unit else "",
+                (fmt(d.get("instr_above_plain")) if unit and m != "plain" else ""),
+            ])
+    out.append(rst_table(head, rows))
+    out.append("")
+    head = ["metric", "IPVS overhead", "nftables overhead", "nflb overhead",
+            "nflb / IPVS"]
+    rows = []
+    for metric, label, _ in METRICS:
+        r = s["rates"][metric]
+        v = r["nflb_overhead_vs_ipvs"]
+        rows.append([label.replace("bit/s", "throughput"), pct(r["ipvs"]["overhead"]),
+                     pct(r["nft"]["overhead"]), pct(r["nflb"]["overhead"]),
+                     "n/a" if v is None else f"{v:.2f}"])
+    out.append(rst_table(head, rows))
+    out.append("")
+    if s.get("idle_calibration"):
+        head = ["metric", "nflb.ko idle, all ns", "idle, lb's share", "nflb above plain",
+                "+ idle in lb", "IPVS above plain", "nflb / IPVS overhead"]
+        rows = []
+        for metric, label, _ in METRICS:
+            c = s["idle_calibration"].get(metric)
+            if not c or "nflb_instr_above_plain_adjusted" not in c:
+                continue
+            r = s["rates"][metric]
+            rows.append([label, fmt(c["idle_all_namespaces"]), fmt(c["idle_lb"]),
+                         fmt(r["nflb"].get("instr_above_plain")),
+                         fmt(c["nflb_instr_above_plain_adjusted"]),
+                         fmt(r["ipvs"].get("instr_above_plain")),
+                         f"{c['nflb_overhead_vs_ipvs_adjusted']:.2f}"])
+        out.append(rst_table(head, rows))
+        out.append("")
+    head = ["method", "slab cache", "object", "sessions", "objects", "bytes/session",
+            "all slabs/session", "new flows/s", "instr/new flow", "above plain",
+            "state setup"]
+    rows = []
+    for m in ("plain", "ipvs", "nft", "nflb"):
+        d = s["memory"].get(m)
+        if not d or "new_flow_rate" not in d:
+            rows.append([NAMES[m], "(skipped)"] + [""] * 9)
+            continue
+        if m == "plain":
+            rows.append([NAMES[m], "(none)", "", "0", "", "", "", fmt(d["new_flow_rate"]),
+                         fmt(d.get("instr_per_new_flow")), "", ""])
+            continue
+        rows.append([NAMES[m], d["cache"], str(d["slab_size"]), fmt(d["sessions"]),
+                     fmt(d["objects"]), fmt(d.get("bytes_per_session")),
+                     fmt(d.get("slab_total_minus_plain_per_session")),
+                     fmt(d["new_flow_rate"]), fmt(d.get("instr_per_new_flow")),
+                     fmt(d.get("instr_per_new_flow_above_plain")),
+                     fmt(d.get("instr_session_setup"))])
+    out.append(rst_table(head, rows))
+    out.append("")
+    head = ["sessions", "UDP packets/s", "spread", "ratio", "instr/packet",
+            "CPU left by GC", "instr/packet without GC"]
+    rows = []
+    for t, e in s["table"].items():
+        if e.get("median") is None:
+            rows.append([fmt(int(t)), "(skipped)", "", "", "", "", ""])
+            continue
+        rows.append([fmt(int(t)), fmt(e["median"]), pct(e["spread"]),
+                     f"{e.get('ratio_to_smallest', 1):.3f}", fmt(e.get("instr_per_packet")),
+                     pct(e.get("cpu_left")), fmt(e.get("instr_per_packet_fg"))])
+    out.append(rst_table(head, rows))
+    out.append("")
+    head = ["nflb control plane", "virtual s", "busy virtual s", "guest instructions",
+            "TCG wall s"]
+    rows = []
+    for mode, label in (("batch", "lbctl -batch: 1,000 VS, 10,000 members"),
+                        ("force", "same, -batch -force (pipelined)"),
+                        ("flush-after-batch", "lbctl flush of it all")):
+        c = s["control"].get(mode)
+        if not c:
+            continue
+        rows.append([label, f"{c['guest_secs']:.3f}",
+                     f"{c['busy_secs']:.2f}" if "busy_secs" in c else "",
+                     f"{c['instructions'] / 1e6:,.0f}M",
+                     f"{c['host_secs']:.1f}" if "host_secs" in c else ""])
+    if rows:
+        out.append(rst_table(head, rows))
+        out.append("")
+    head = ["target", "value", "met"]
+    rows = []
+    for t in s["targets"]:
+        v = t["value"]
+        if v is None:
+            vs = "n/a"
+        elif "bytes" in t["target"]:
+            vs = f"{v:.0f} B"
+        elif "members" in t["target"]:
+            vs = f"{v:.2f} s"
+        else:
+            vs = f"{v:.2f}"
+        rows.append([t["target"], vs, {True: "yes", False: "NO", None: "n/a"}[t["met"]]])
+    out.append(rst_table(head, rows))
+    out.append("")
+    out.append(f"Largest idle share of the CPU during a rate measurement: {pct(s['max_idle'], 2)} "
+               "(0 means every virtual second counted was spent working).")
+    if "wall_secs" in s:
+        out.append("")
+        out.append(f"make bench took {s['wall_secs']} s (build, VM boot, benchmark, report).")
+    return "\n".join(out) + "\n"
+
+
+def chart(s, outdir):
+    if not shutil.which("gnuplot"):
+        print("report: gnuplot not found, no chart", file=sys.stderr)
+        return
+    dat = os.path.join(outdir, "latest.ratios.dat")
+    with open(dat, "w") as f:
+        f.write("# metric plain ipvs nft nflb (ratio to plain routing)\n")
+        for metric, label, _ in METRICS:
+            r = s["rates"][metric]
+            vals = [r[m]["ratio"] if r[m]["ratio"] is not None else 0 for m in METHODS]
+            short = {"tcp_cps": "TCP conn/s", "udp_pps": "UDP pkt/s",
+                     "udp_reply_pps": "UDP reply pkt/s", "bulk_bps": "bulk TCP"}[metric]
+            f.write('"%s" %s\n' % (short, " ".join(f"{v:.4f}" for v in vals)))
+    tdat = os.path.join(outdir, "latest.table.dat")
+    with open(tdat, "w") as f:
+        f.write("# sessions udp_pps ratio cpu_left\n")
+        for t, e in s["table"].items():
+            if e.get("median"):
+                f.write(f"{t} {e['median']:.1f} {e.get('ratio_to_smallest', 1):.4f} "
+                        f"{e.get('cpu_left', 1):.4f}\n")
+    png = os.path.join(outdir, "latest.png")
+    script = f"""
+set output '{png}'
+set multiplot layout 1,2 title "nflb benchmark (1 vCPU, QEMU -icount)"
+set title "Rate relative to plain routing (higher is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set yrange [0:1.1]
+set ytics 0.1
+set grid ytics
+set key bottom right
+plot '{dat}' using 2:xtic(1) title 'plain', '' using 3 title 'IPVS', \\
+     '' using 4 title 'nftables', '' using 5 title 'nflb'
+set title "nflb UDP rate against live sessions"
+set style data linespoints
+set logscale x 10
+set xlabel "sessions in the table"
+set ylabel "relative to the smallest table"
+set format x "10^{{%L}}"
+set yrange [0:1.1]
+set key bottom left
+plot '{tdat}' using 1:3 title 'packet rate' lw 2 pt 7, \\
+     '' using 1:4 title 'CPU left by background work (GC)' lw 2 pt 5 dt 2
+unset multiplot
+"""
+    for term in ("pngcairo size 1200,500 font 'sans,10'", "png size 1200,500"):
+        r = subprocess.run(["gnuplot"], input=f"set terminal {term}\n" + script,
+                           text=True, capture_output=True)
+        if r.returncode == 0 and os.path.exists(png) and os.path.getsize(png) > 0:
+            return
+    print("report: gnuplot failed: " + r.stderr.strip(), file=sys.stderr)
+
+
+def main():
+    args = sys.argv[1:]
+    wall = None
+    if "--wall" in args:
+        i = args.index("--wall")
+        wall = int(args[i + 1])
+        del args[i:i + 2]
+    if len(args) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    raw_path, outdir = args
+    with open(raw_path) as f:
+        raw = [json.loads(line) for line in f if line.strip()]
+    s = summarize(raw)
+    if wall is not None:
+        s["wall_secs"] = wall
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "latest.json"), "w") as f:
+        json.dump({"summary": s, "raw": raw}, f, indent=1)
+        f.write("\n")
+    txt = text_report(s)
+    with open(os.path.join(outdir, "latest.txt"), "w") as f:
+        f.write(txt)
+    chart(s, outdir)
+    sys.stdout.write(txt)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
