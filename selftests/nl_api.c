@@ -2374,6 +2374,86 @@ TEST_F(nl, unprivileged)
 	EXPECT_EQ(default_timeouts[NFLB_TIMEOUT_A_UDP], t[NFLB_TIMEOUT_A_UDP]);
 }
 
+/* Objects and settings belong to their network namespace. */
+TEST_F(nl, per_netns)
+{
+	struct nlctx o;
+	struct reply *r2 = malloc(sizeof(*r2));
+	uint32_t t[NFLB_TIMEOUT_A_MAX + 1], max;
+	LOCALS;
+
+	ASSERT_NE(NULL, r2);
+	ASSERT_EQ(0, base_objects(c, r));
+	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
+	n = nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 99);
+	mnl_attr_nest_end(nlh, n);
+	ASSERT_EQ(0, RUN());
+
+	/* another namespace sees none of it, and can use the same names */
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, nl_open(&o));
+	EXPECT_EQ(0, info_get(&o, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(0, info_get(&o, NFLB_INFO_A_POOL_COUNT));
+	by_name(&o, r2, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
+	EXPECT_EQ(-ENOENT, r2->err);
+	ASSERT_EQ(0, global_get(&o, r2, t, &max));
+	EXPECT_EQ(NFLB_MAX_SESSIONS_DEFAULT, max);
+	EXPECT_EQ(0, pool_new(&o, r2, "p"));
+	EXPECT_EQ(0, simple(&o, r2, NFLB_CMD_FLUSH));
+	nl_close(&o);
+
+	/* and its FLUSH did not touch the first one (the socket stays there) */
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
+	EXPECT_EQ(99, info_get(c, NFLB_INFO_A_MAX_SESSIONS));
+	free(r2);
+}
+
+/*
+ * GENL_UNS_ADMIN_PERM: CAP_NET_ADMIN in the user namespace that owns the
+ * network namespace is enough, so an unprivileged user can run nflb in a
+ * namespace of its own.
+ */
+TEST_F(nl, userns_admin)
+{
+	int status;
+	pid_t pid;
+	LOCALS;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct nlctx u;
+
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET)) {
+			TH_LOG("unshare(CLONE_NEWUSER|CLONE_NEWNET): %s", strerror(errno));
+			_exit(errno == EPERM || errno == EINVAL || errno == ENOSPC ? 4 : 3);
+		}
+		if (nl_open(&u))
+			_exit(5);
+		if (pool_new(&u, r, "mine") || member_new(&u, r, "mine", "10.0.11.2", 80) ||
+		    vs_new(&u, r, "mine", "10.0.0.1", 80, IPPROTO_TCP, "mine") ||
+		    info_get(&u, NFLB_INFO_A_VS_COUNT) != 1 ||
+		    simple(&u, r, NFLB_CMD_FLUSH)) {
+			TH_LOG("in its own user+net namespace: %s \"%s\"", errname(r->err), r->msg);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 4)
+		SKIP(return, "unprivileged user namespaces are not available");
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* nothing of it here */
+	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_POOL_COUNT));
+}
+
 /* ------------------------------------------------------------------ */
 /* Events                                                               */
 
