@@ -38,6 +38,11 @@ static struct netlink_range_validation nflb_vs_limit_range = {
 	.max = NFLB_MAX_SESSIONS_LIMIT,
 };
 
+/* NLA_POLICY_MAX() holds an s16 on 6.1: wider bounds need a range struct. */
+static struct netlink_range_validation nflb_weight_range = {
+	.max = 65535,
+};
+
 static struct netlink_range_validation nflb_global_limit_range = {
 	.min = 1,
 	.max = NFLB_MAX_SESSIONS_LIMIT,
@@ -85,7 +90,8 @@ static const struct nla_policy nflb_member_policy[NFLB_MEMBER_A_MAX + 1] = {
 	[NFLB_MEMBER_A_ADDR4] = { .type = NLA_BE32 },
 	[NFLB_MEMBER_A_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[NFLB_MEMBER_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
-	[NFLB_MEMBER_A_WEIGHT] = NLA_POLICY_MAX(NLA_U32, 65535),
+	[NFLB_MEMBER_A_WEIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						       &nflb_weight_range),
 	[NFLB_MEMBER_A_STATE] = NLA_POLICY_MAX(NLA_U8, NFLB_MEMBER_STATE_MAX),
 	[NFLB_MEMBER_A_MAX_CONNS] = { .type = NLA_U32 },
 	[NFLB_MEMBER_A_ACTIVE] = NFLB_READ_ONLY,
@@ -1467,29 +1473,38 @@ static int nflb_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 struct nflb_sdump {
 	struct nflb_session_iter it;
 	struct nflb_session_filter f;
+	bool started;
 };
 
 static int nflb_nl_session_start(struct netlink_callback *cb)
 {
-	struct nflb_net *ln = nflb_net(sock_net(cb->skb->sk));
+	struct nflb_sdump *d = kzalloc(sizeof(*d), GFP_KERNEL);
+
+	if (!d)
+		return -ENOMEM;
+	cb->args[0] = (long)d;
+	return 0;
+}
+
+/*
+ * The filter is checked in the first dump call, not in .start: on 6.1 an
+ * extack message set in .start never reaches the caller.
+ */
+static int nflb_sdump_begin(struct nflb_net *ln, struct nflb_sdump *d,
+			    struct netlink_callback *cb)
+{
 	struct nlattr *attrs[NFLB_A_MAX + 1];
-	struct nflb_sdump *d;
 	int err;
 
 	err = nflb_dump_parse(cb, attrs, nflb_filter_req);
+	if (!err)
+		err = nflb_parse_filter(ln, attrs[NFLB_A_FILTER], &d->f,
+					cb->extack);
 	if (err)
 		return err;
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
-	if (!d)
-		return -ENOMEM;
-	err = nflb_parse_filter(ln, attrs[NFLB_A_FILTER], &d->f, cb->extack);
-	if (err) {
-		kfree(d);
-		return err;
-	}
 	nflb_session_iter_start(ln, &d->it);
 	nflb_session_iter_pause(&d->it);
-	cb->args[0] = (long)d;
+	d->started = true;
 	return 0;
 }
 
@@ -1497,10 +1512,9 @@ static int nflb_nl_session_done(struct netlink_callback *cb)
 {
 	struct nflb_sdump *d = (struct nflb_sdump *)cb->args[0];
 
-	if (d) {
+	if (d && d->started)
 		nflb_session_iter_stop(&d->it);
-		kfree(d);
-	}
+	kfree(d);
 	return 0;
 }
 
@@ -1557,7 +1571,13 @@ static int nflb_nl_session_dump(struct sk_buff *skb,
 	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
 	struct nflb_sdump *d = (struct nflb_sdump *)cb->args[0];
 	struct nflb_session *s;
+	int err;
 
+	if (!d->started) {
+		err = nflb_sdump_begin(ln, d, cb);
+		if (err)
+			return err;
+	}
 	nflb_session_iter_resume(&d->it);
 	while ((s = nflb_session_iter_peek(ln, &d->it))) {
 		if (nflb_session_live(s) && nflb_session_match(s, &d->f) &&
