@@ -58,7 +58,8 @@ ip -n "$NS_CL" route change default via 10.0.1.1 advmss 1460 &&
 
 D=$NFLB_TMP
 MIB=1048576
-XFER_TIMEOUT=30
+XFER_TIMEOUT=30 # read by cl_download/cl_upload
+export XFER_TIMEOUT
 mkdata "$D/data" $MIB
 mkdir -p "$D/up"
 srv_download 80 "$D/data" || ktap_abort "cannot start the download server"

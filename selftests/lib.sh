@@ -684,17 +684,25 @@ srv_udpecho()
 	done
 }
 
-# srv_tcpconn PORT [-c]: tcpconn echo server on every server (log: tcp$PORT-s$i).
+# srv_tcpconn PORT [TCPCONN SERVER OPTIONS]: tcpconn echo server on every
+# server (log: tcp$PORT-s$i); more ports with "-p PORT", close-first with -c
+# or "-C PORT".
 srv_tcpconn()
 {
-	local port=$1 i
+	local port=$1 i p ports=$1 prev=""
 
 	shift
+	for p in "$@"; do
+		[ "$prev" = -p ] && ports="$ports $p"
+		prev=$p
+	done
 	for ((i = 1; i <= NSERVERS; i++)); do
 		bg "tcp$port-s$i" "$(server_ns $i)" "$TCPCONN" -l -p "$port" "$@"
 	done
 	for ((i = 1; i <= NSERVERS; i++)); do
-		wait_listen "$(server_ns $i)" "$port" || return 1
+		for p in $ports; do
+			wait_listen "$(server_ns $i)" "$p" || return 1
+		done
 	done
 }
 
@@ -811,10 +819,19 @@ json_num()
 	echo "${BASH_REMATCH[1]}"
 }
 
-# stat_get KEY [VS]: a counter from lbctl -j stats (-1 if unavailable).
+# stat_get KEY [VS]: a counter from lbctl -j stats (-1 if unavailable; a
+# failing lbctl is retried twice and its error shown).
 stat_get()
 {
-	json_num "$(lb -j stats 2>/dev/null)" "$@"
+	local out v try
+
+	for try in 1 2 3; do
+		out=$(lb -j stats 2>&1) && v=$(json_num "$out" "$@") && { echo "$v"; return 0; }
+		ktap_diag "stat_get $* (try $try): lbctl -j stats: ${out:0:300}" >&2
+		sleep 0.2
+	done
+	echo -1
+	return 1
 }
 
 # delta_ge BEFORE AFTER MIN [WHAT]: AFTER - BEFORE >= MIN, both valid.

@@ -2,10 +2,11 @@
 /*
  * tcpconn: TCP connections whose fate the nflb selftests can observe.
  *
- * Server:  tcpconn -l -p PORT [-c]
- *   Listens on 0.0.0.0:PORT and [::]:PORT, serves any number of connections
- *   at once, echoes what it reads.  -c: close (FIN) right after the first
- *   echo, so the server is the active closer.  One line per event on stdout:
+ * Server:  tcpconn -l -p PORT [-p PORT...] [-c] [-C PORT...]
+ *   Listens on 0.0.0.0:PORT and [::]:PORT for each PORT, serves any number
+ *   of connections at once, echoes what it reads.  -c: close (FIN) right
+ *   after the first echo, so the server is the active closer; -C PORT: the
+ *   same for connections to that port only.  One line per event on stdout:
  *     accept ADDR PORT | recv ADDR PORT N | eof ADDR PORT |
  *     reset ADDR PORT | error ADDR PORT ERRNO-TEXT
  *   (ADDR PORT = the peer as the server sees it.)
@@ -41,11 +42,12 @@
 #include <unistd.h>
 
 #define MAXCONN 256
+#define MAXPORTS 8
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tcpconn -l -p PORT [-c]\n"
+		"usage: tcpconn -l -p PORT [-p PORT...] [-c] [-C PORT...]\n"
 		"       tcpconn [-6] -a ADDR -p PORT [-b SPORT] [-m TEXT] [-w SECS]\n"
 		"               [-r | -e | -k SECS [-T FILE]]\n");
 	exit(2);
@@ -80,42 +82,47 @@ static void peer_str(int fd, char *buf, size_t len)
 	snprintf(buf, len, "%s %u", a, port);
 }
 
-static int server(int port, int close_first)
+static int server(const int *ports, int nports, const int *closing)
 {
-	struct pollfd pfd[2 + MAXCONN];
+	struct pollfd pfd[2 * MAXPORTS + MAXCONN];
 	char peer[MAXCONN][64];
-	int echoed[MAXCONN];
-	int nconn = 0, one = 1, i;
-	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_ANY_INIT };
+	int echoed[MAXCONN], close_first[MAXCONN];
+	int nconn = 0, one = 1, i, nl = 2 * nports;
 	char buf[65536];
 
-	pfd[0].fd = socket(AF_INET, SOCK_STREAM, 0);
-	pfd[1].fd = socket(AF_INET6, SOCK_STREAM, 0);
-	if (pfd[0].fd < 0 || pfd[1].fd < 0) {
-		perror("tcpconn: socket");
-		return 1;
+	for (i = 0; i < nports; i++) {
+		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(ports[i]) };
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(ports[i]),
+					   .sin6_addr = IN6ADDR_ANY_INIT };
+		int f4 = socket(AF_INET, SOCK_STREAM, 0);
+		int f6 = socket(AF_INET6, SOCK_STREAM, 0);
+
+		if (f4 < 0 || f6 < 0) {
+			perror("tcpconn: socket");
+			return 1;
+		}
+		setsockopt(f6, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(f4, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		setsockopt(f6, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(f4, (struct sockaddr *)&s4, sizeof(s4)) < 0 ||
+		    bind(f6, (struct sockaddr *)&s6, sizeof(s6)) < 0 ||
+		    listen(f4, 64) < 0 || listen(f6, 64) < 0) {
+			perror("tcpconn: bind/listen");
+			return 1;
+		}
+		pfd[2 * i].fd = f4;
+		pfd[2 * i + 1].fd = f6;
+		pfd[2 * i].events = pfd[2 * i + 1].events = POLLIN;
 	}
-	setsockopt(pfd[1].fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	for (i = 0; i < 2; i++)
-		setsockopt(pfd[i].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(pfd[0].fd, (struct sockaddr *)&s4, sizeof(s4)) < 0 ||
-	    bind(pfd[1].fd, (struct sockaddr *)&s6, sizeof(s6)) < 0 ||
-	    listen(pfd[0].fd, 64) < 0 || listen(pfd[1].fd, 64) < 0) {
-		perror("tcpconn: bind/listen");
-		return 1;
-	}
-	pfd[0].events = pfd[1].events = POLLIN;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (;;) {
-		if (poll(pfd, (nfds_t)(2 + nconn), -1) < 0) {
+		if (poll(pfd, (nfds_t)(nl + nconn), -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("tcpconn: poll");
 			return 1;
 		}
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < nl; i++) {
 			int fd;
 
 			if (!(pfd[i].revents & POLLIN))
@@ -127,16 +134,17 @@ static int server(int port, int close_first)
 				close(fd);
 				continue;
 			}
-			pfd[2 + nconn].fd = fd;
-			pfd[2 + nconn].events = POLLIN;
-			pfd[2 + nconn].revents = 0;
+			pfd[nl + nconn].fd = fd;
+			pfd[nl + nconn].events = POLLIN;
+			pfd[nl + nconn].revents = 0;
 			echoed[nconn] = 0;
+			close_first[nconn] = closing[i / 2];
 			peer_str(fd, peer[nconn], sizeof(peer[nconn]));
 			printf("accept %s\n", peer[nconn]);
 			nconn++;
 		}
 		for (i = 0; i < nconn; i++) {
-			struct pollfd *p = &pfd[2 + i];
+			struct pollfd *p = &pfd[nl + i];
 			ssize_t n;
 			int gone = 0;
 
@@ -147,7 +155,7 @@ static int server(int port, int close_first)
 				printf("recv %s %zd\n", peer[i], n);
 				if (write(p->fd, buf, (size_t)n) != n)
 					printf("error %s short write\n", peer[i]);
-				if (close_first && !echoed[i]) {
+				if (close_first[i] && !echoed[i]) {
 					shutdown(p->fd, SHUT_WR);
 					echoed[i] = 1;
 				}
@@ -166,9 +174,10 @@ static int server(int port, int close_first)
 			if (gone) {
 				close(p->fd);
 				nconn--;
-				pfd[2 + i] = pfd[2 + nconn];
+				pfd[nl + i] = pfd[nl + nconn];
 				memcpy(peer[i], peer[nconn], sizeof(peer[i]));
 				echoed[i] = echoed[nconn];
+				close_first[i] = close_first[nconn];
 				i--;
 			}
 		}
@@ -368,17 +377,29 @@ static int client(int v6, const char *addr, int port, int sport, const char *msg
 int main(int argc, char **argv)
 {
 	int c, listen_mode = 0, v6 = 0, port = 0, sport = 0, rst = 0, keep = 0;
-	int close_first = 0, wait_eof = 0, tmo = 10;
+	int close_first = 0, wait_eof = 0, tmo = 10, i, k;
+	int ports[MAXPORTS], closing[MAXPORTS] = { 0 }, nports = 0;
+	int cports[MAXPORTS], ncports = 0;
 	const char *addr = NULL, *msg = "hello\n", *trigger = NULL;
 
-	while ((c = getopt(argc, argv, "l6cep:a:b:m:rk:T:w:")) != -1) {
+	while ((c = getopt(argc, argv, "l6cC:ep:a:b:m:rk:T:w:")) != -1) {
 		switch (c) {
 		case 'l': listen_mode = 1; break;
 		case '6': v6 = 1; break;
 		case 'c': close_first = 1; break;
 		case 'e': wait_eof = 1; break;
 		case 'w': tmo = (int)num(optarg, 3600); break;
-		case 'p': port = (int)num(optarg, 65535); break;
+		case 'p':
+			port = (int)num(optarg, 65535);
+			if (nports == MAXPORTS)
+				usage();
+			ports[nports++] = port;
+			break;
+		case 'C':
+			if (ncports == MAXPORTS)
+				usage();
+			cports[ncports++] = (int)num(optarg, 65535);
+			break;
 		case 'a': addr = optarg; break;
 		case 'b': sport = (int)num(optarg, 65535); break;
 		case 'm': msg = optarg; break;
@@ -390,8 +411,16 @@ int main(int argc, char **argv)
 	}
 	if (!port || optind != argc)
 		usage();
-	if (listen_mode)
-		return server(port, close_first);
+	if (listen_mode) {
+		for (i = 0; i < nports; i++)
+			for (k = 0; k < ncports; k++)
+				if (ports[i] == cports[k] || close_first)
+					closing[i] = 1;
+		if (close_first)
+			for (i = 0; i < nports; i++)
+				closing[i] = 1;
+		return server(ports, nports, closing);
+	}
 	if (!addr || !*msg)
 		usage();
 	return client(v6, addr, port, sport, msg, rst, keep, trigger, wait_eof, tmo);
