@@ -161,8 +161,10 @@ static int nflb_parse_obj(struct genl_info *info, int type,
 			  const struct nla_policy *policy, int max,
 			  struct nlattr **tb)
 {
-	if (GENL_REQ_ATTR_CHECK(info, type))
+	if (GENL_REQ_ATTR_CHECK(info, type)) {
+		NL_SET_ERR_MSG(info->extack, "the object's attribute nest is missing");
 		return -EINVAL;
+	}
 	return nla_parse_nested(tb, max, info->attrs[type], policy,
 				info->extack);
 }
@@ -1519,8 +1521,9 @@ static int nflb_nl_session_done(struct netlink_callback *cb)
 }
 
 static int nflb_fill_session(struct sk_buff *skb, const struct nflb_session *s,
-			     u32 portid, u32 seq)
+			     struct netlink_callback *cb)
 {
+	u32 portid = NETLINK_CB(cb->skb).portid, seq = cb->nlh->nlmsg_seq;
 	struct nflb_flow o, r;
 	unsigned long exp = READ_ONCE(s->expires), now = jiffies;
 	struct nlattr *nest;
@@ -1531,6 +1534,7 @@ static int nflb_fill_session(struct sk_buff *skb, const struct nflb_session *s,
 	hdr = nflb_put_hdr(skb, portid, seq, NLM_F_MULTI, NFLB_CMD_SESSION_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	genl_dump_check_consistent(cb, hdr);
 	nest = nla_nest_start(skb, NFLB_A_SESSION);
 	if (!nest ||
 	    nla_put_string(skb, NFLB_SESSION_A_VS, s->vs->name) ||
@@ -1580,9 +1584,13 @@ static int nflb_nl_session_dump(struct sk_buff *skb,
 	}
 	nflb_session_iter_resume(&d->it);
 	while ((s = nflb_session_iter_peek(ln, &d->it))) {
+		/*
+		 * A resize makes the walk start over; messages from then on
+		 * carry NLM_F_DUMP_INTR, so the reader knows to expect repeats.
+		 */
+		cb->seq = 1 + d->it.restarts;
 		if (nflb_session_live(s) && nflb_session_match(s, &d->f) &&
-		    nflb_fill_session(skb, s, NETLINK_CB(cb->skb).portid,
-				      cb->nlh->nlmsg_seq) < 0)
+		    nflb_fill_session(skb, s, cb) < 0)
 			break;
 		nflb_session_iter_advance(&d->it);
 	}

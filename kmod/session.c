@@ -404,9 +404,14 @@ static u8 nflb_phase_family(int phase)
 	return phase == 0 ? AF_INET : AF_INET6;
 }
 
-/* Next original-direction node of the walk, skipping reply nodes. */
+/*
+ * Next original-direction node of the walk, skipping reply nodes.  A resize
+ * restarts the walk from the new table's first bucket (counted in
+ * *@restarts): callers that must not repeat themselves find out there.
+ */
 static struct nflb_session *nflb_walk_next(struct rhashtable_iter *it,
-					   u8 family, bool *end)
+					   u8 family, bool *end,
+					   unsigned int *restarts)
 {
 	struct nflb_session *s;
 	enum nflb_dir dir;
@@ -416,8 +421,10 @@ static struct nflb_session *nflb_walk_next(struct rhashtable_iter *it,
 	for (;;) {
 		obj = rhashtable_walk_next(it);
 		if (IS_ERR(obj)) {
-			if (PTR_ERR(obj) == -EAGAIN)
+			if (PTR_ERR(obj) == -EAGAIN) {
+				(*restarts)++;
 				continue;
+			}
 			*end = true;
 			return NULL;
 		}
@@ -452,13 +459,15 @@ static void nflb_gc_work(struct work_struct *work)
 	int phase = tbl->gc_phase;
 	struct rhashtable_iter *it = &tbl->gc_iter[phase];
 	unsigned long delay = NFLB_GC_SLICE_DELAY;
+	unsigned int restarts = 0;
 	struct nflb_session *s;
 	int budget = NFLB_GC_BUDGET;
 	bool end = false;
 
 	rhashtable_walk_start(it);
 	while (budget-- > 0) {
-		s = nflb_walk_next(it, nflb_phase_family(phase), &end);
+		s = nflb_walk_next(it, nflb_phase_family(phase), &end,
+				   &restarts);
 		if (!s)
 			break;
 		if (time_after(jiffies, READ_ONCE(s->expires))) {
@@ -495,6 +504,7 @@ void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i)
 	__acquires(RCU)
 {
 	i->phase = 0;
+	i->restarts = 0;
 	rhashtable_walk_enter(&ln->tbl.ht4, &i->it);
 	rhashtable_walk_start(&i->it);
 }
@@ -511,15 +521,17 @@ struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
 
 	while (i->phase < 2) {
 		obj = rhashtable_walk_peek(&i->it);
-		if (IS_ERR(obj) && PTR_ERR(obj) == -EAGAIN)
+		if (IS_ERR(obj) && PTR_ERR(obj) == -EAGAIN) {
+			i->restarts++;
 			continue;
+		}
 		if (!IS_ERR_OR_NULL(obj)) {
 			s = nflb_node_session(nflb_phase_family(i->phase), obj,
 					      &dir);
 			if (dir == NFLB_DIR_ORIG)
 				return s;
 			s = nflb_walk_next(&i->it, nflb_phase_family(i->phase),
-					   &end);
+					   &end, &i->restarts);
 			if (s)
 				return s;
 		}
@@ -539,7 +551,8 @@ void nflb_session_iter_advance(struct nflb_session_iter *i)
 	bool end;
 
 	if (i->phase < 2)
-		nflb_walk_next(&i->it, nflb_phase_family(i->phase), &end);
+		nflb_walk_next(&i->it, nflb_phase_family(i->phase), &end,
+			       &i->restarts);
 }
 
 /* Leaves the RCU section (e.g. between dump messages); peek resumes. */
@@ -552,7 +565,9 @@ void nflb_session_iter_pause(struct nflb_session_iter *i)
 void nflb_session_iter_resume(struct nflb_session_iter *i)
 	__acquires(RCU)
 {
-	rhashtable_walk_start(&i->it);
+	/* -EAGAIN: the table was resized while we were paused. */
+	if (rhashtable_walk_start_check(&i->it) == -EAGAIN)
+		i->restarts++;
 }
 
 void nflb_session_iter_stop(struct nflb_session_iter *i)

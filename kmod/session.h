@@ -132,6 +132,7 @@ void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg);
 struct nflb_session_iter {
 	struct rhashtable_iter it;
 	int phase;			/* 0: IPv4 table, 1: IPv6, 2: done */
+	unsigned int restarts;		/* walks started over by a resize */
 };
 
 void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i);
