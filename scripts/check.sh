@@ -26,6 +26,10 @@ fail() {
 	sed 's/^/    # /' "$2" | head -n 150
 	echo "not ok $n - $1 # full log: ${2#"$repo"/}"
 }
+# Our builds are independent of the make that ran us: its flags (a jobserver we
+# do not get, T=...) would only add noise ("warning: jobserver unavailable").
+unset MAKEFLAGS MFLAGS MAKELEVEL
+jobs=(-j"$(nproc)")
 # Lines that make a build "not clean".
 warnings() { grep -E '(warning|error):|^(WARNING|ERROR):' "$1"; }
 
@@ -39,7 +43,7 @@ echo "# host checks (kernel headers: $KDIR)"
 # 1. The module, rebuilt from scratch with W=1: warnings only show on compile.
 l=$logs/module-w1.log
 make -C "$KDIR" M="$repo" clean >/dev/null 2>&1
-make -C "$KDIR" M="$repo" W=1 modules >"$l" 2>&1
+make "${jobs[@]}" -C "$KDIR" M="$repo" W=1 modules >"$l" 2>&1
 mrc=$?
 warnings "$l" >"$l.hits"
 if [ "$mrc" -eq 0 ] && [ ! -s "$l.hits" ]; then
@@ -75,7 +79,7 @@ fi
 l=$logs/sparse.log
 if ! command -v sparse >/dev/null; then
 	skip "kmod: sparse" "sparse not installed"
-elif make -C "$KDIR" M="$repo" W=1 C=2 modules >"$l" 2>&1 &&
+elif make "${jobs[@]}" -C "$KDIR" M="$repo" W=1 C=2 modules >"$l" 2>&1 &&
 	! warnings "$l" >"$l.hits"; then
 	ok "kmod: sparse"
 else
@@ -86,7 +90,7 @@ fi
 # 4. lbctl with warnings as errors, rebuilt from scratch.
 l=$logs/lbctl.log
 if make -C lbctl clean >/dev/null 2>&1 &&
-	make -C lbctl CFLAGS_EXTRA="-Wall -Wextra -Werror" >"$l" 2>&1 && ! warnings "$l" >/dev/null; then
+	make "${jobs[@]}" -C lbctl CFLAGS_EXTRA="-Wall -Wextra -Werror" >"$l" 2>&1 && ! warnings "$l" >/dev/null; then
 	ok "lbctl: build with -Wall -Wextra -Werror"
 else
 	fail "lbctl: build with -Wall -Wextra -Werror" "$l"
@@ -95,7 +99,7 @@ fi
 # 5. C selftests (built here, run in the VM).
 l=$logs/selftests.log
 if src=$(scripts/linux-source.sh 2>"$l") &&
-	make -C selftests KSELFTEST_DIR="$src/tools/testing/selftests" >>"$l" 2>&1 &&
+	make "${jobs[@]}" -C selftests KSELFTEST_DIR="$src/tools/testing/selftests" >>"$l" 2>&1 &&
 	! warnings "$l" >/dev/null; then
 	ok "selftests: build C tests"
 else
