@@ -120,7 +120,8 @@ if [ "$VM" = 0 ]; then
 		echo "# VM=0 needs root"
 		rc=1
 	else
-		NFLB_RESULTS=$res $cmd
+		# shellcheck disable=SC2086 # T is a list of words
+		NFLB_RESULTS=$res selftests/run_tests.sh $T
 		rc=$?
 	fi
 else
