@@ -17,7 +17,7 @@ T ?=
 VM ?= 1
 export KSELFTEST_DIR := $(CURDIR)/.cache/linux-source/tools/testing/selftests
 
-.PHONY: all deps module lbctl selftests check demo install install-lbctl uninstall dkms-install \
+.PHONY: all deps module lbctl selftests check demo bench install install-lbctl uninstall dkms-install \
 	clean help
 
 all: module lbctl
@@ -26,6 +26,7 @@ help:
 	@echo 'make               build kmod/nflb.ko and lbctl/lbctl (KDIR=$(KDIR))'
 	@echo 'make check         host checks, then every selftest in a VM; T="names" filters, VM=0 on this host'
 	@echo 'make demo          boot a VM and show a client balanced over three servers'
+	@echo 'make bench         nflb vs IPVS, nftables DNAT, plain routing in one VM (<10 min); bench/results/'
 	@echo 'make install       install module (extra/), lbctl, man page into $(PREFIX)'
 	@echo 'make dkms-install  module via DKMS (rebuilt on kernel upgrades), lbctl as above'
 	@echo 'make uninstall     remove what make install installed'
@@ -52,6 +53,11 @@ check: deps
 demo: deps all
 	@if [ "$(VM)" = 0 ]; then scripts/demo.sh; \
 	else selftests/vm/run.sh scripts/demo.sh; fi
+
+# One VM boot (1 vCPU, QEMU -icount), bounded to 10 minutes; see Documentation/performance.rst.
+bench: deps all
+	$(MAKE) -C bench
+	@bench/run.sh
 
 # Debian's headers ask to sign modules on install but ship no key; skip signing
 # then instead of printing SSL errors (Secure Boot: use DKMS, which signs).
