@@ -47,7 +47,7 @@ NFLB_SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${TOPO_ROUTER:=0}"
 : "${TOPO_MTU:=1500}"
 : "${TOPO_CSUM_STRICT:=1}"
-: "${XFER_TIMEOUT:=60}"
+: "${XFER_TIMEOUT:=40}"
 export NFLB_SRC NFLB_KO LBCTL TMPDIR
 
 TOOLS=$NFLB_SELFTESTS/tools
@@ -745,7 +745,7 @@ _socat_tcp()
 }
 
 # cl_download ADDR PORT SPORT OUTFILE [NS=client]: fetch a file
-# (XFER_TIMEOUT=60 s limit).
+# (XFER_TIMEOUT=40 s limit).
 cl_download()
 {
 	in_ns "${5:-$NS_CL}" timeout "$XFER_TIMEOUT" socat -u \
