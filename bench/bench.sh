@@ -18,10 +18,12 @@
 #
 # Environment (all optional):
 #   BENCH_OUT            results dir (default $NFLB_RESULTS)
-#   NFLB_BENCH_ROUNDS    interleaved rounds (7)
+#   NFLB_BENCH_ROUNDS    interleaved rounds (6)
 #   NFLB_BENCH_SECS      virtual seconds per rate measurement (3)
-#   NFLB_BENCH_BUDGET    real seconds this script may use (420); phases that
-#                        would not fit are skipped and marked so
+#   NFLB_BENCH_BUDGET    real seconds this script may use (480); rounds that
+#                        would not fit are left out, other phases skipped, and
+#                        the results say so
+#   NFLB_BENCH_RESERVE   real seconds kept for the phases after the rounds (130)
 #   NFLB_BENCH_TABLE     session counts of the table-size curve
 #                        ("1000 100000 1000000")
 #   NFLB_BENCH_KO, NFLB_BENCH_LBCTL, NFLB_BENCH_TOOL: binaries to use (bench/run.sh
@@ -42,12 +44,14 @@ cp "${NFLB_BENCH_KO:-$NFLB_KO}" "${NFLB_BENCH_LBCTL:-$LBCTL}" "${NFLB_BENCH_TOOL
 NFLB_KO=$TMPDIR/bench-bin/$(basename "${NFLB_BENCH_KO:-$NFLB_KO}")
 LBCTL=$TMPDIR/bench-bin/lbctl
 TOOL=$TMPDIR/bench-bin/lbbench
-ROUNDS=${NFLB_BENCH_ROUNDS:-7}
+ROUNDS=${NFLB_BENCH_ROUNDS:-6}
 SECS=${NFLB_BENCH_SECS:-3}
-BUDGET=${NFLB_BENCH_BUDGET:-420}
+BUDGET=${NFLB_BENCH_BUDGET:-480}
+RESERVE=${NFLB_BENCH_RESERVE:-130}
 TABLE=${NFLB_BENCH_TABLE:-1000 100000 1000000}
 RAW=$OUT/raw.jsonl
 : >"$RAW"
+TIMED_EXTRA=()
 
 VIP=10.0.0.100
 FILLVIP=10.0.0.101
@@ -160,15 +164,12 @@ setup()
 	ip -n "$NS_CL" route add local 10.1.0.0/16 dev lo || die "client local route"
 	ip -n "$NS_LB" route add 10.1.0.0/16 via 10.0.1.2 || die "lb route to 10.1/16"
 	# Other sources (10.64/10.128, new flows) are not routed back: nothing answers them.
+	# (The TCP and UDP servers live in the load generator's process: lbbench
+	# tcp -S / udp -n; one event loop, so no scheduler hand-offs shape the work.)
 	for i in 1 2 3; do
-		bg "tsrv$i" "$(server_ns $i)" "$TOOL" tcp-server -p $TPORT
 		bg "iperf$i" "$(server_ns $i)" iperf3 -s -p $BPORT
 	done
-	# A server on lb itself, for the calibration runs of bare/plain (m_local).
-	bg tsrvlb "$NS_LB" "$TOOL" tcp-server -p $LPORT
-	wait_listen "$NS_LB" $LPORT tcp || die "tcp server on lb"
 	for i in 1 2 3; do
-		wait_listen "$(server_ns $i)" $TPORT tcp || die "tcp server $i"
 		wait_listen "$(server_ns $i)" $BPORT tcp || die "iperf3 server $i"
 	done
 }
@@ -264,6 +265,8 @@ check_clean()
 	out=$(lb -j info 2>&1)
 	[[ $out =~ \"vs_count\":[[:space:]]*0[^0-9] ]] || die "nflb still has virtual servers: $out"
 	[[ $out =~ \"sessions\":[[:space:]]*0[^0-9] ]] || die "nflb still has sessions: $out"
+	out=$(sessions_of nft)
+	[ "$out" = 0 ] || die "conntrack still has $out entries in lb"
 	return 0
 }
 
@@ -296,13 +299,21 @@ m_tcp()
 {
 	local m=$1 r=$2 out
 
-	out=$(in_ns "$NS_CL" "$TOOL" tcp -d "$(dst_of "$m")" -p $TPORT \
+	out=$(in_ns "$NS_CL" "$TOOL" tcp -d "$(dst_of "$m")" -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
 		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t "$SECS" -w 0.5) ||
 		die "$m: tcp load failed"
 	rec phase=rounds metric=tcp_cps method="$m" round="$r" value="$(kv_get "$out" rate)" \
 		conns="$(kv_get "$out" conns)" fails="$(kv_get "$out" fails)" \
 		secs="$(kv_get "$out" secs)" idle="$(kv_get "$out" idle)"
 	log "$m round $r: tcp $out"
+	if [ "$m" = nflb ]; then
+		# Packets per connection in each direction (the VS is fresh each round).
+		out=$(lb -j stats)
+		rec phase=rounds metric=nflb_tcp_stats round="$r" \
+			pkts_in="$(json_num "$out" pkts_in v$TPORT)" \
+			pkts_out="$(json_num "$out" pkts_out v$TPORT)" \
+			sessions="$(json_num "$out" sessions_created v$TPORT)"
+	fi
 }
 
 m_udp()
@@ -327,7 +338,7 @@ m_local()
 {
 	local m=$1 r=$2 out
 
-	out=$(in_ns "$NS_CL" "$TOOL" tcp -d 10.0.1.1 -p $LPORT \
+	out=$(in_ns "$NS_CL" "$TOOL" tcp -d 10.0.1.1 -p $LPORT -S "$NS_LB" \
 		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t "$SECS" -w 0.5) ||
 		die "$m: local tcp load failed"
 	rec phase=rounds metric=tcp_local_cps method="$m" round="$r" \
@@ -360,7 +371,12 @@ m_bulk()
 	local m=$1 r=$2 dst=$VIP j bps
 
 	[ "$m" = plain ] || [ "$m" = bare ] && dst=10.0.11.2
-	j=$(in_ns "$NS_CL" iperf3 -c "$dst" -p $BPORT -t 3 -O 1 -J 2>&1)
+	j=$(in_ns "$NS_CL" iperf3 -c "$dst" -p $BPORT -t "$SECS" -O 1 -J 2>&1)
+	# iperf3's server takes one test at a time and may still be closing the last
+	if ! grep -q '"sum_received"' <<<"$j"; then
+		sleep 1
+		j=$(in_ns "$NS_CL" iperf3 -c "$dst" -p $BPORT -t "$SECS" -O 1 -J 2>&1)
+	fi
 	# sum_received.bits_per_second, without jq (slow to start here)
 	bps=$(sed -n '/"sum_received"/,/}/s/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' \
 		<<<"$j" | head -n 1)
@@ -448,13 +464,22 @@ memory_phase()
 # ---------------------------------------------------------------------------
 # nflb control plane: 1,000 virtual servers with 10 members each.
 
-# cpu_busy: busy time of the CPU since boot, in USER_HZ ticks (1/100 s).
-cpu_busy()
+# cpu_times: "user system softirq" of the CPU since boot, in USER_HZ ticks (1/100 s).
+cpu_times()
 {
-	local _c us ni sy _id _io irq sirq st _rest
+	local _c us ni sy _id _io irq sirq _rest
 
-	read -r _c us ni sy _id _io irq sirq st _rest </proc/stat
-	echo $((us + ni + sy + irq + sirq + st))
+	read -r _c us ni sy _id _io irq sirq _rest </proc/stat
+	echo "$((us + ni)) $((sy + irq)) $sirq"
+}
+
+# ticks_secs T0 T1 N: the Nth field's difference, in seconds.
+ticks_secs()
+{
+	local a b
+
+	a=$(cut -d' ' -f"$3" <<<"$1") b=$(cut -d' ' -f"$3" <<<"$2")
+	printf '%d.%02d' $(((b - a) / 100)) $(((b - a) % 100))
 }
 
 # usecs_to_secs US: seconds with 6 decimals.
@@ -463,9 +488,28 @@ usecs_to_secs()
 	printf '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000))
 }
 
+# timed TAG CMD...: run CMD, record guest/busy/user/system/host time as phase=control mode=TAG.
+timed()
+{
+	local tag=$1 t0 t1 c0 c1 h0 h1 rc u sy si
+
+	shift
+	h0=$(host_ms) c0=$(cpu_times) t0=${EPOCHREALTIME/./}
+	"$@"
+	rc=$?
+	t1=${EPOCHREALTIME/./} c1=$(cpu_times) h1=$(host_ms)
+	u=$(ticks_secs "$c0" "$c1" 1) sy=$(ticks_secs "$c0" "$c1" 2) si=$(ticks_secs "$c0" "$c1" 3)
+	rec phase=control mode="$tag" rc=$rc guest_secs="$(usecs_to_secs $((t1 - t0)))" \
+		user_secs="$u" system_secs="$sy" softirq_secs="$si" \
+		busy_secs="$(awk -v a="$u" -v b="$sy" -v c="$si" 'BEGIN { printf "%.2f", a + b + c }')" \
+		host_secs="$(usecs_to_secs $(((h1 - h0) * 1000)))" "${TIMED_EXTRA[@]}"
+	log "control $tag: rc $rc, $(usecs_to_secs $((t1 - t0))) s guest (user $u, system $sy, softirq $si), $((h1 - h0)) ms host"
+	return $rc
+}
+
 control_phase()
 {
-	local f=$NFLB_TMP/cp.batch v i m t0 t1 h0 h1 b0 b1 rc mode
+	local f=$NFLB_TMP/cp.batch v i m q
 
 	have_time 60 || { rec phase=control skipped=budget; return 0; }
 	check_clean
@@ -476,28 +520,26 @@ control_phase()
 		done
 		echo "vs add cv$v vip 10.30.$((v / 250)).$((v % 250 + 1)) port 80 proto tcp pool cp$v sched rr"
 	done >"$f"
-	for mode in batch force; do
-		h0=$(host_ms) b0=$(cpu_busy) t0=${EPOCHREALTIME/./}
-		if [ $mode = force ]; then
-			lb -batch "$f" -force
-		else
-			lb -batch "$f"
-		fi
-		rc=$?
-		t1=${EPOCHREALTIME/./} b1=$(cpu_busy) h1=$(host_ms)
-		m=$(lb -j info)
-		[[ $m =~ \"member_count\":[[:space:]]*([0-9]+) ]] && m=${BASH_REMATCH[1]}
-		rec phase=control mode=$mode vs=1000 members="$m" rc=$rc \
-			guest_secs="$(usecs_to_secs $((t1 - t0)))" \
-			busy_secs="$(usecs_to_secs $(((b1 - b0) * 10000)))" \
-			host_secs="$(usecs_to_secs $(((h1 - h0) * 1000)))"
-		log "control ($mode): 1000 vs, $m members, rc $rc, $(usecs_to_secs $((t1 - t0))) s guest ($(usecs_to_secs $(((b1 - b0) * 10000))) s busy), $((h1 - h0)) ms host"
-		b0=$(cpu_busy) t0=${EPOCHREALTIME/./}
-		lb flush
-		t1=${EPOCHREALTIME/./} b1=$(cpu_busy)
-		rec phase=control mode=flush-after-$mode guest_secs="$(usecs_to_secs $((t1 - t0)))" \
-			busy_secs="$(usecs_to_secs $(((b1 - b0) * 10000)))"
+	TIMED_EXTRA=(vs=1000 members=10000 lines="$(wc -l <"$f")")
+	timed batch lb -batch "$f"
+	m=$(lb -j info)
+	[[ $m =~ \"member_count\":[[:space:]]*([0-9]+) ]] && m=${BASH_REMATCH[1]}
+	[ "$m" = 10000 ] || die "control: $m members configured, not 10000"
+	TIMED_EXTRA=()
+	timed flush-after-batch lb flush
+	TIMED_EXTRA=(vs=1000 members=10000)
+	timed force lb -batch "$f" -force
+	TIMED_EXTRA=()
+	timed flush-after-force lb flush
+	# The same in four quarters: does the 1,000th virtual server cost more
+	# than the first?
+	split -n l/4 -d "$f" "$NFLB_TMP/cpq."
+	for q in 0 1 2 3; do
+		TIMED_EXTRA=(quarter=$((q + 1)))
+		timed "quarter$((q + 1))" lb -batch "$NFLB_TMP/cpq.0$q"
 	done
+	TIMED_EXTRA=()
+	lb flush
 }
 
 # ---------------------------------------------------------------------------
@@ -538,21 +580,25 @@ table_phase()
 			log "table: filled $fill ($out)"
 		fi
 		n=$(sessions_of nflb)
-		# The same 1,000 flows every time (their sessions are part of the count).
-		for ((r = 1; r <= ${NFLB_BENCH_TABLE_ROUNDS:-3}; r++)); do
-			have_time 20 || break
+		# The same 1,000 flows every time (their sessions are part of the
+		# count).  The GC visits 16,384 entries per 100 ms and pauses 1 s
+		# after a pass: a pass over a million sessions takes ~13 s, so the
+		# rounds and the CPU measurement below each span at least one pass.
+		for ((r = 1; r <= 3; r++)); do
 			out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP \
-				-p $UPORT -s 10.0.1.2 -f $flows -t "$SECS" -w 0.5) || die "udp failed"
-			n=$(sessions_of nflb)
+				-p $UPORT -s 10.0.1.2 -f $flows -t 5 -w 0.2) || die "udp failed"
 			rec phase=table metric=udp_pps sessions_target="$target" sessions="$n" \
 				round="$r" value="$(kv_get "$out" rate)" lost="$(kv_get "$out" lost)" \
-				idle="$(kv_get "$out" idle)"
+				idle="$(kv_get "$out" idle)" delivered="$(kv_get "$out" delivered)" \
+				secs="$(kv_get "$out" secs)"
 			log "table $target ($n sessions) round $r: $out"
+			n=$(sessions_of nflb)
 		done
 		# CPU left to a busy loop: the rest goes to background work (GC).
-		spin=$("$TOOL" spin -t 2)
+		spin=$("$TOOL" spin -t 14)
 		rec phase=table metric=spin sessions_target="$target" sessions="$n" \
-			value="$(kv_get "$spin" loops_per_sec)"
+			value="$(kv_get "$spin" loops_per_sec)" \
+			buckets="$(awk '/bucket_table_alloc/ { printf "%s%d", s, $2; s = "+" }' /proc/vmallocinfo)"
 		log "table $target: spin $spin"
 	done
 	rec phase=table metric=slab cache=nflb_session4 sessions="$(sessions_of nflb)" \
@@ -567,7 +613,7 @@ table_phase()
 
 main()
 {
-	local r m
+	local r m t_round=0 h
 
 	rec phase=meta kernel="$(uname -r)" rounds="$ROUNDS" secs="$SECS" budget="$BUDGET" \
 		nflb_version="$(lb -j info 2>/dev/null | sed -n 's/.*"version":[[:space:]]*"\([^"]*\)".*/\1/p')"
@@ -576,13 +622,14 @@ main()
 		session_size4="$(lb -j info | sed -n 's/.*"session_size4":[[:space:]]*\([0-9]*\).*/\1/p')"
 	log "setup done"
 	memory_phase
-	# The first round costs more (caches, first module use): a warm-up that is not kept.
-	for ((r = 0; r <= ROUNDS; r++)); do
-		if [ "$r" -gt 1 ] && ! have_time $((${NFLB_BENCH_RESERVE:-200})); then
+	for ((r = 1; r <= ROUNDS; r++)); do
+		# Another round only if it fits (as long as the last one took).
+		if [ "$r" -gt 1 ] && ! have_time $((RESERVE + t_round)); then
 			rec phase=rounds skipped=budget from_round="$r"
 			log "rounds: stopping after round $((r - 1)) (time budget)"
 			break
 		fi
+		h=$(host_ms)
 		for m in $METHODS; do
 			method_up "$m"
 			m_tcp "$m" "$r"
@@ -595,6 +642,7 @@ main()
 			esac
 			method_down "$m"
 		done
+		t_round=$((($(host_ms) - h) / 1000))
 	done
 	control_phase
 	table_phase

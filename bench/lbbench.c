@@ -9,16 +9,18 @@
  * Times are CLOCK_MONOTONIC: in the benchmark VM (QEMU -icount) that clock
  * counts guest instructions, so rates are instruction-deterministic.
  *
- *   lbbench tcp-server -p PORT [-r REPLY_BYTES]
+ *   lbbench tcp-server -p PORT [-r REPLY_BYTES] [-n NETNS[,NETNS...]] [-D]
  *	Serves connections: reads the request, writes the reply, closes.
- *
- *   lbbench udp-sink -p PORT
- *	Receives and discards datagrams (recvmmsg()).
+ *	With -n, one process listens in each of those network namespaces.
+ *	-D: TCP_DEFER_ACCEPT (accept once the request is there).
  *
  *   lbbench tcp -d ADDR[,ADDR...] -p PORT [-s SRC[,SRC...]] [-c CONC]
  *		 [-t SECS] [-w WARMUP] [-q REQ_BYTES] [-r REPLY_BYTES]
+ *		 [-S NETNS[,NETNS...] [-D]]
  *	New connections, CONC at a time: connect, send the request, read the
  *	reply up to EOF, close.  Destinations and source addresses rotate.
+ *	With -S, this process is also the server (as tcp-server -n), in the
+ *	same event loop: on one CPU, no scheduler hand-offs shape the work.
  *	Prints "conns=N secs=S rate=R fails=F".
  *
  *   lbbench udp -n NETNS[,NETNS...] -d ADDR[,ADDR...] -p PORT -s SRC
@@ -63,6 +65,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <sched.h>
 #include <signal.h>
@@ -84,10 +87,10 @@ static const char *prog = "lbbench";
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: lbbench tcp-server -p PORT [-r REPLY_BYTES]\n"
-		"       lbbench udp-sink -p PORT\n"
+		"usage: lbbench tcp-server -p PORT [-r REPLY_BYTES] [-n NETNS[,...]] [-D]\n"
 		"       lbbench tcp -d ADDR[,ADDR...] -p PORT [-s SRC[,SRC...]] [-c CONC]\n"
 		"                   [-t SECS] [-w WARMUP] [-q REQ_BYTES] [-r REPLY_BYTES]\n"
+		"                   [-S NETNS[,...] [-D]]\n"
 		"       lbbench udp -n NETNS[,...] -d ADDR[,...] -p PORT -s SRC [-f FLOWS]\n"
 		"                   [-t SECS] [-w WARMUP] [-b BATCH] [-W WINDOW] [-l LEN]\n"
 		"                   [-N COUNT [-o OFFSET]]\n"
@@ -189,7 +192,8 @@ struct opts {
 	int req_len, reply_len;
 	int flows, batch, window, len;
 	long count, offset;
-	bool reply;
+	bool reply, defer;
+	char *serve;
 };
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -206,9 +210,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->batch = 16;
 	o->window = 256;
 	o->len = 16;
-	while ((c = getopt(argc, argv, "d:s:n:N:p:c:t:w:q:r:f:b:W:l:o:R")) != -1) {
+	while ((c = getopt(argc, argv, "d:s:n:N:p:c:t:w:q:r:f:b:W:l:o:RDS:")) != -1) {
 		switch (c) {
 		case 'R': o->reply = true; break;
+		case 'D': o->defer = true; break;
+		case 'S': o->serve = optarg; break;
 		case 'd': o->ndst = addrs(optarg, o->dst, MAXADDR); break;
 		case 's': o->nsrc = addrs(optarg, o->src, MAXADDR); break;
 		case 'n': o->netns = optarg; break;
@@ -236,33 +242,111 @@ static void parse(int argc, char **argv, struct opts *o)
 /* ------------------------------------------------------------------ */
 /* TCP server */
 
+/* epoll data of server sockets: the fd with this bit (client conns: index) */
+#define SRV_TAG		(1ULL << 62)
+#define LST_TAG		(1ULL << 61)
+
+struct srv {
+	int ep;
+	char *reply;
+	int reply_len;
+};
+
+static int netns_enter(const char *name);
+
+/* Listening sockets on @port, in each namespace of @list (NULL: this one). */
+static void srv_listen(struct srv *sv, const char *list, int port, bool defer)
+{
+	char buf[4096], *tok, *save = NULL;
+	int self = -1, one = 1;
+
+	if (list) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			die("/proc/self/ns/net");
+		snprintf(buf, sizeof(buf), "%s", list);
+	}
+	tok = list ? strtok_r(buf, ",", &save) : NULL;
+	do {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)port) };
+		struct epoll_event ev = { .events = EPOLLIN };
+		int lfd;
+
+		if (tok)
+			netns_enter(tok);
+		lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (lfd < 0)
+			die("socket");
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (defer)
+			setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
+		if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4096))
+			die("bind/listen");
+		ev.data.u64 = SRV_TAG | LST_TAG | (uint64_t)lfd;
+		if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, lfd, &ev))
+			die("epoll_ctl");
+	} while (tok && (tok = strtok_r(NULL, ",", &save)));
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET))
+			die("setns back");
+		close(self);
+	}
+}
+
+/* A connection that can be read: the request; answer and close. */
+static void srv_conn(struct srv *sv, int fd)
+{
+	char buf[2048];
+	ssize_t r = read(fd, buf, sizeof(buf));
+
+	if (r < 0 && errno == EAGAIN)
+		return;
+	if (r > 0 && write(fd, sv->reply, (size_t)sv->reply_len) < 0)
+		r = -1;
+	close(fd);	/* also leaves the epoll set */
+}
+
+static void srv_event(struct srv *sv, uint64_t data)
+{
+	int fd = (int)(data & 0xffffffff), cfd;
+
+	if (!(data & LST_TAG)) {
+		srv_conn(sv, fd);
+		return;
+	}
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.u64 = SRV_TAG | (uint64_t)cfd };
+
+		if (epoll_ctl(sv->ep, EPOLL_CTL_ADD, cfd, &ev))
+			close(cfd);
+	}
+}
+
+static void srv_init(struct srv *sv, int ep, int reply_len)
+{
+	sv->ep = ep;
+	sv->reply_len = reply_len;
+	sv->reply = calloc(1, (size_t)reply_len + 1);
+	if (!sv->reply)
+		die("calloc");
+	memset(sv->reply, 'r', (size_t)reply_len);
+}
+
 static int tcp_server(struct opts *o)
 {
-	struct epoll_event ev, evs[256];
-	char buf[2048], *reply;
-	int one = 1, lfd, ep;
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct epoll_event evs[256];
+	struct srv sv;
+	int ep;
 
 	if (!o->port)
 		usage();
-	reply = calloc(1, (size_t)o->reply_len + 1);
-	if (!reply)
-		die("calloc");
-	memset(reply, 'r', (size_t)o->reply_len);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		die("socket");
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	sa.sin_port = htons((uint16_t)o->port);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4096))
-		die("bind/listen");
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.fd = lfd;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev))
-		die("epoll_ctl");
+	srv_init(&sv, ep, o->reply_len);
+	srv_listen(&sv, o->netns, o->port, o->defer);
 	for (;;) {
 		int n = epoll_wait(ep, evs, 256, -1), i;
 
@@ -271,62 +355,8 @@ static int tcp_server(struct opts *o)
 				continue;
 			die("epoll_wait");
 		}
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			ssize_t r;
-
-			if (fd == lfd) {
-				int cfd;
-
-				while ((cfd = accept4(lfd, NULL, NULL,
-						      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-					ev.events = EPOLLIN;
-					ev.data.fd = cfd;
-					if (epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev))
-						close(cfd);
-				}
-				continue;
-			}
-			r = read(fd, buf, sizeof(buf));
-			if (r < 0 && errno == EAGAIN)
-				continue;
-			if (r > 0 && write(fd, reply, (size_t)o->reply_len) < 0)
-				r = -1;
-			close(fd);	/* also leaves the epoll set */
-		}
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* UDP sink */
-
-static int udp_sink(struct opts *o)
-{
-	static struct mmsghdr mm[64];
-	static struct iovec iov[64];
-	static char bufs[64][2048];
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	int fd, i, sz = 4 << 20;
-
-	if (!o->port)
-		usage();
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket");
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	sa.sin_port = htons((uint16_t)o->port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		die("bind");
-	for (i = 0; i < 64; i++) {
-		iov[i].iov_base = bufs[i];
-		iov[i].iov_len = sizeof(bufs[i]);
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
-	}
-	for (;;) {
-		if (recvmmsg(fd, mm, 64, MSG_WAITFORONE, NULL) < 0 && errno != EINTR)
-			die("recvmmsg");
+		for (i = 0; i < n; i++)
+			srv_event(&sv, evs[i].data.u64);
 	}
 	return 0;
 }
@@ -350,6 +380,7 @@ static int tcp_client(struct opts *o)
 	long done = 0, fails = 0, fails_meas = 0, cap = 1 << 16, k_span;
 	double *tdone, rate;
 	unsigned long long ci0 = 0, ct0 = 0, ci1, ct1;
+	struct srv sv;
 	unsigned int di = 0, si = 0;
 	double t_start, t0 = 0, t_end, t;
 	bool measuring = false;
@@ -368,6 +399,11 @@ static int tcp_client(struct opts *o)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("epoll_create1");
+	if (o->serve) {
+		/* The servers too, in this process: no scheduler hand-offs. */
+		srv_init(&sv, ep, o->reply_len);
+		srv_listen(&sv, o->serve, o->port, o->defer);
+	}
 
 #define START(k) do {							\
 	struct sockaddr_in sa = { .sin_family = AF_INET,		\
@@ -422,6 +458,10 @@ static int tcp_client(struct opts *o)
 			struct conn *cc = &c[k];
 			bool fin = false, ok = false;
 
+			if (evs[j].data.u64 & SRV_TAG) {
+				srv_event(&sv, evs[j].data.u64);
+				continue;
+			}
 			if (cc->state == C_CONNECTING) {
 				if ((evs[j].events & (EPOLLERR | EPOLLHUP)) ||
 				    write(cc->fd, req, (size_t)o->req_len) != o->req_len) {
@@ -1013,8 +1053,6 @@ int main(int argc, char **argv)
 	parse(argc - 1, argv + 1, &o);
 	if (!strcmp(cmd, "tcp-server"))
 		return tcp_server(&o);
-	if (!strcmp(cmd, "udp-sink"))
-		return udp_sink(&o);
 	if (!strcmp(cmd, "tcp"))
 		return tcp_client(&o);
 	if (!strcmp(cmd, "udp"))

@@ -59,6 +59,13 @@ def pct(v, nd=1):
     return "n/a" if v is None else f"{100 * v:.{nd}f}%"
 
 
+def bucket_str(b):
+    """vmalloc'ed rhashtable bucket arrays ("33558528+..."), as MiB."""
+    if not b or not isinstance(b, str):
+        return "" if not b else f"{b / 2**20:.1f} MiB"
+    return "+".join(f"{int(x) / 2**20:.1f}" for x in b.split("+")) + " MiB"
+
+
 def rst_table(head, rows):
     cols = list(zip(*([head] + rows)))
     w = [max(len(str(c)) for c in col) for col in cols]
@@ -147,6 +154,15 @@ def summarize(raw):
         cal[metric] = c
     s["idle_calibration"] = cal
 
+    # nflb's cost per TCP connection, rebuilt from its UDP figures: state
+    # setup + packets towards the members x forward cost + replies x reply cost.
+    st = [r for r in raw if r.get("phase") == "rounds" and r.get("metric") == "nflb_tcp_stats"
+          and isinstance(r.get("sessions"), (int, float)) and r["sessions"] > 0]
+    if st:
+        pin = med([r["pkts_in"] / r["sessions"] for r in st])
+        pout = med([r["pkts_out"] / r["sessions"] for r in st])
+        s["nflb_tcp_packets"] = {"in_per_conn": pin, "out_per_conn": pout}
+
     mem = {}
     for r in raw:
         if r.get("phase") == "memory" and "sessions" in r:
@@ -172,6 +188,15 @@ def summarize(raw):
                 # what creating the state costs beyond forwarding one packet
                 d["instr_session_setup"] = d["instr_per_new_flow_above_plain"] - u
     s["memory"] = mem
+    tp = s.get("nflb_tcp_packets")
+    nm = mem.get("nflb", {})
+    if tp and nm.get("instr_session_setup") is not None:
+        fwd = res["udp_pps"]["nflb"].get("instr_above_plain")
+        rep = res["udp_reply_pps"]["nflb"].get("instr_above_plain")
+        if fwd is not None and rep is not None:
+            tp["estimate_from_udp"] = (nm["instr_session_setup"] + tp["in_per_conn"] * fwd
+                                       + tp["out_per_conn"] * rep)
+            tp["measured"] = res["tcp_cps"]["nflb"].get("instr_above_plain")
 
     ctl = {}
     for r in raw:
@@ -195,8 +220,12 @@ def summarize(raw):
             e = tab.setdefault(t, {"values": [], "sessions": []})
             e["values"].append(r["value"])
             e["sessions"].append(r["sessions"])
+            e["delivered"] = e.get("delivered", 0) + r.get("delivered", 0)
+            e["secs"] = e.get("secs", 0) + r.get("secs", 0)
         elif r.get("metric") == "spin":
-            tab.setdefault(t, {"values": [], "sessions": []})["spin"] = r["value"]
+            e = tab.setdefault(t, {"values": [], "sessions": []})
+            e["spin"] = r["value"]
+            e["buckets"] = r.get("buckets")
         elif r.get("skipped"):
             tab.setdefault(t, {"values": [], "sessions": []})["skipped"] = r["skipped"]
         elif r.get("metric") in ("fill", "slab", "flush"):
@@ -206,13 +235,17 @@ def summarize(raw):
         e = tab[t]
         e["median"] = med(e["values"])
         e["spread"] = spread(e["values"])
-        if base and base.get("median") and e["median"]:
-            e["ratio_to_smallest"] = e["median"] / base["median"]
-            e["instr_per_packet"] = IPS / e["median"]
+        # The rounds together span a whole GC pass: their mean is the rate.
+        e["mean"] = e["delivered"] / e["secs"] if e.get("secs") else e["median"]
+    for t in sorted(tab):
+        e = tab[t]
+        if base and base.get("mean") and e.get("mean"):
+            e["ratio_to_smallest"] = e["mean"] / base["mean"]
+            e["instr_per_packet"] = IPS / e["mean"]
             if base.get("spin") and e.get("spin"):
                 # Share of the CPU left after background work (the GC).
                 e["cpu_left"] = e["spin"] / base["spin"]
-                e["instr_per_packet_fg"] = IPS * e["cpu_left"] / e["median"]
+                e["instr_per_packet_fg"] = IPS * e["cpu_left"] / e["mean"]
     s["table"] = {str(k): v for k, v in sorted(tab.items())}
 
     # Targets (shown, not asserted).
@@ -318,32 +351,42 @@ def text_report(s):
     out.append(rst_table(head, rows))
     out.append("")
     head = ["sessions", "UDP packets/s", "spread", "ratio", "instr/packet",
-            "CPU left by GC", "instr/packet without GC"]
+            "CPU left by GC", "instr/packet without GC", "hash buckets"]
     rows = []
     for t, e in s["table"].items():
         if e.get("median") is None:
-            rows.append([fmt(int(t)), "(skipped)", "", "", "", "", ""])
+            rows.append([fmt(int(t)), "(skipped)", "", "", "", "", "", ""])
             continue
-        rows.append([fmt(int(t)), fmt(e["median"]), pct(e["spread"]),
+        rows.append([fmt(int(t)), fmt(e["mean"]), pct(e["spread"]),
                      f"{e.get('ratio_to_smallest', 1):.3f}", fmt(e.get("instr_per_packet")),
-                     pct(e.get("cpu_left")), fmt(e.get("instr_per_packet_fg"))])
+                     pct(e.get("cpu_left")), fmt(e.get("instr_per_packet_fg")),
+                     bucket_str(e.get("buckets"))])
     out.append(rst_table(head, rows))
     out.append("")
-    head = ["nflb control plane", "virtual s", "busy virtual s", "guest instructions",
-            "TCG wall s"]
+    head = ["nflb control plane", "virtual s", "busy", "user", "system",
+            "guest instructions", "TCG wall s"]
     rows = []
-    for mode, label in (("batch", "lbctl -batch: 1,000 VS, 10,000 members"),
-                        ("force", "same, -batch -force (pipelined)"),
-                        ("flush-after-batch", "lbctl flush of it all")):
+    labels = [("batch", "lbctl -batch: 1,000 VS, 10,000 members"),
+              ("flush-after-batch", "lbctl flush of it all"),
+              ("force", "same batch with -force (pipelined)")]
+    labels += [(f"quarter{q}", f"quarter {q} of the batch (250 VS)") for q in range(1, 5)]
+    for mode, label in labels:
         c = s["control"].get(mode)
         if not c:
             continue
-        rows.append([label, f"{c['guest_secs']:.3f}",
-                     f"{c['busy_secs']:.2f}" if "busy_secs" in c else "",
+        rows.append([label, f"{c['guest_secs']:.2f}", f"{c.get('busy_secs', 0):.2f}",
+                     f"{c.get('user_secs', 0):.2f}", f"{c.get('system_secs', 0):.2f}",
                      f"{c['instructions'] / 1e6:,.0f}M",
                      f"{c['host_secs']:.1f}" if "host_secs" in c else ""])
     if rows:
         out.append(rst_table(head, rows))
+        out.append("")
+    tp = s.get("nflb_tcp_packets")
+    if tp and "estimate_from_udp" in tp:
+        out.append(f"nflb per TCP connection: {tp['in_per_conn']:.1f} packets client -> member, "
+                   f"{tp['out_per_conn']:.1f} member -> client; {fmt(tp['measured'])} "
+                   f"instructions above plain routing, of which state setup, forward and "
+                   f"reply costs measured with UDP explain {fmt(tp['estimate_from_udp'])}.")
         out.append("")
     head = ["target", "value", "met"]
     rows = []
@@ -385,8 +428,8 @@ def chart(s, outdir):
     with open(tdat, "w") as f:
         f.write("# sessions udp_pps ratio cpu_left\n")
         for t, e in s["table"].items():
-            if e.get("median"):
-                f.write(f"{t} {e['median']:.1f} {e.get('ratio_to_smallest', 1):.4f} "
+            if e.get("mean"):
+                f.write(f"{t} {e['mean']:.1f} {e.get('ratio_to_smallest', 1):.4f} "
                         f"{e.get('cpu_left', 1):.4f}\n")
     png = os.path.join(outdir, "latest.png")
     script = f"""
