@@ -15,6 +15,8 @@
 # Uploads: the same on the member side: r2 cannot forward the client's
 # segments to s2 and sends the error to the client, quoting client->member;
 # nflb must rewrite the quote to client->VIP so the client's socket finds it.
+# Uploads again with lb's own link to s1 narrowed: lb itself sends the error
+# from ip_forward(), about a packet it DNATed (it never passes PRE_ROUTING).
 # Checked: transfers complete byte-exact (v4 and v6, both directions), the
 # sender learned MTU 1280 (route cache), routers did send errors, nflb counted
 # the translations.
@@ -25,7 +27,7 @@ require_root
 require_cmds socat tcpdump
 require_tools
 
-ktap_header 11
+ktap_header 13
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 TOPO_ROUTER=1 TOPO_MTU=1280 topo_create 1 || ktap_abort "cannot build the topology"
@@ -63,6 +65,8 @@ export XFER_TIMEOUT
 mkdata "$D/data" $MIB
 mkdir -p "$D/up"
 srv_download 80 "$D/data" || ktap_abort "cannot start the download server"
+bg up-s1 "$NS_S1" socat -u "TCP6-LISTEN:82,reuseaddr,fork,ipv6only=0" \
+	"SYSTEM:cat > $D/up/up-\$SOCAT_PEERPORT"
 bg up-s2 "$NS_S2" socat -u "TCP6-LISTEN:81,reuseaddr,fork,ipv6only=0" \
 	"SYSTEM:cat > $D/up/up-\$SOCAT_PEERPORT"
 wait_listen "$NS_S2" 81 || ktap_abort "cannot start the upload server"
@@ -70,7 +74,11 @@ lb_service web "$VIP4" 80 tcp && lb_service web6 "$VIP6" 80 tcp &&
 	lbq pool add up && lbq member add up 10.0.22.2:81 &&
 	lbq vs add up vip "$VIP4" port 81 proto tcp pool up sched rr &&
 	lbq pool add up6 && lbq member add up6 "[fd00:22::2]:81" &&
-	lbq vs add up6 vip "$VIP6" port 81 proto tcp pool up6 sched rr ||
+	lbq vs add up6 vip "$VIP6" port 81 proto tcp pool up6 sched rr &&
+	lbq pool add upl && lbq member add upl 10.0.11.2:82 &&
+	lbq vs add upl vip "$VIP4" port 82 proto tcp pool upl sched rr &&
+	lbq pool add upl6 && lbq member add upl6 "[fd00:11::2]:82" &&
+	lbq vs add upl6 vip "$VIP6" port 82 proto tcp pool upl6 sched rr ||
 	ktap_abort "cannot configure nflb"
 cap_start rt "$NS_RT" eth1 icmp or icmp6 || ktap_abort "cannot capture on the router"
 cap_start r2 "$NS_R2" eth0 icmp or icmp6 || ktap_abort "cannot capture on r2"
@@ -129,9 +137,31 @@ up6()
 }
 ktap_check "upload through a 1280-byte member link (v6): completes, client learned MTU 1280" up6
 
+# 7, 8: lb's own link to s1 narrow; the client forgets what it learned
+wait_listen "$NS_S1" 82 || ktap_diag "upload server on s1 not listening"
+ip -n "$NS_LB" link set s1 mtu 1280
+ip -n "$NS_S1" link set eth0 mtu 1280
+ip -n "$NS_S1" route change default via 10.0.11.1 advmss 1460
+ip -n "$NS_S1" -6 route change default via fd00:11::1 advmss 1440
+ip -n "$NS_CL" route flush cache
+ip -n "$NS_CL" -6 route flush cache
+local_err()
+{
+	local vip=$1 sport=$2
+
+	[ -z "$(route_mtu "$NS_CL" "$vip")" ] || { echo "client still has a learned MTU to $vip"; return 1; }
+	cl_upload "$vip" 82 "$sport" "$D/data" || { echo "upload failed or stalled"; return 1; }
+	wait_for 20 eval "[ \"\$(wc -c < $D/up/up-$sport)\" -ge $MIB ]"
+	same_file "$D/data" "$D/up/up-$sport" && mtu_is_1280 "$NS_CL" "$vip"
+}
+ktap_check "upload, lb's own member link 1280 (lb sends frag-needed, v4): completes, client learned it" \
+	local_err "$VIP4" 46201
+ktap_check "upload, lb's own member link 1280 (lb sends packet-too-big, v6): completes, client learned it" \
+	local_err "$VIP6" 46202
+
 cap_stop rt
 cap_stop r2
-# 7, 8: the routers did send the errors (the test exercised PMTU discovery)
+# 9, 10: the routers did send the errors (the test exercised PMTU discovery)
 rt_sent()
 {
 	local n4 n6
@@ -154,11 +184,11 @@ r2_sent()
 }
 ktap_check "member-side router sent frag-needed and packet-too-big to the client" r2_sent
 
-# 9
-ktap_check "icmp_xlated counts the translations (4 or more)" \
-	delta_ge "$xl0" "$(stat_get icmp_xlated)" 4 icmp_xlated
+# 11
+ktap_check "icmp_xlated counts the translations (6 or more)" \
+	delta_ge "$xl0" "$(stat_get icmp_xlated)" 6 icmp_xlated
 
-# 10
+# 12
 nodrop()
 {
 	local st k v bad=0
