@@ -19,6 +19,9 @@
 # firewall really is in force; the conntrack table has no entry for any VIP
 # flow (nflb's packets bypass conntrack), and nflb counted no drops.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -155,3 +158,4 @@ ktap_check "nflb dropped nothing" nodrop
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

@@ -13,6 +13,9 @@
 #   works, a session is created, and it lands on a new member (round robin),
 #   not the stale one.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -176,3 +179,4 @@ ktap_check "the reused tuple has exactly one session" tw_count
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

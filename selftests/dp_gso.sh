@@ -15,6 +15,9 @@
 # Each: 1 MiB IPv4 download and upload and IPv6 download, compared by sha256;
 # nflb never counts a good packet as a bad checksum.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -114,3 +117,4 @@ ktap_check "no packet counted as bad checksum, malformed or sessionless" nodrop
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

@@ -11,6 +11,9 @@
 # - an IPv4 VS on the same port works alongside;
 # - counters move, nothing dropped.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -179,3 +182,4 @@ ktap_check "IPv6: per-VS counters count the transfers; no drops" stats_ok
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

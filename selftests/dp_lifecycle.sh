@@ -12,6 +12,9 @@
 #   complaint in the kernel log, or a failing rmmod);
 # - after all that, a fresh topology works again.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -167,3 +170,4 @@ nflb_loaded && _nflb_loaded_by_us=1
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

@@ -12,6 +12,9 @@
 # - TCP: with max-sessions 1, a second connection is refused while the first,
 #   established one keeps exchanging data.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -142,3 +145,4 @@ ktap_check "TCP, max-sessions 1: a second connection is refused, the first keeps
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

@@ -13,6 +13,9 @@
 # 3 fragments (v4 and v6) which the member must get whole and answer.
 # Then ordinary traffic still works, and the kernel log is clean.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -164,3 +167,4 @@ ktap_check "afterwards ordinary TCP and UDP (v4, v6) work; drop counters add up"
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

@@ -21,6 +21,9 @@
 # sender learned MTU 1280 (route cache), routers did send errors, nflb counted
 # the translations.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -205,3 +208,4 @@ ktap_check "no ICMP error or packet dropped as malformed, bad checksum or sessio
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

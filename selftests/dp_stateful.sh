@@ -12,6 +12,9 @@
 #   load balancer restart) an established connection is cut off without it and
 #   keeps working with it.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -134,3 +137,4 @@ bg_stop keep
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

@@ -10,6 +10,9 @@
 # - the client only ever sees the VIP as its peer (capture + ss), never a member;
 # - global and per-VS packet/byte/session counters move, no drop counter does.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -189,3 +192,4 @@ ktap_check "VIP local to lb: download and upload byte-exact, session created" lo
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}

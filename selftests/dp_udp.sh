@@ -13,6 +13,9 @@
 # - with a 2 s UDP timeout on the VS the session expires, is counted, and the
 #   flow's next datagram starts a fresh session.
 
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
 . "$(dirname "$0")/lib.sh"
 
 require_root
@@ -149,3 +152,4 @@ ktap_check "counters: packets and bytes both ways, sessions; no drops" stats_ok
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
+}
