@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * lbbench: load generator and server for `make bench` (see bench/README and
+ * lbbench: load generator and server for `make bench` (see
  * Documentation/performance.rst).  Everything is built to be cheap, so that
  * the load balancer's own work is a visible part of the total: raw sockets
  * with precomputed packets and sendmmsg() for UDP, recvmmsg() sinks,
