@@ -16,6 +16,8 @@ repo=$PWD
 t_start=$(date +%s)
 out=${NFLB_BENCH_RESULTS:-$repo/bench/results}
 
+mkdir -p "$repo/.cache/vm" || exit 1
+find "$repo/.cache/vm" -maxdepth 1 -name 'bench.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null
 run=$(mktemp -d "$repo/.cache/vm/bench.XXXXXX") || exit 1
 # Snapshots of what runs in the VM: a rebuild on the host meanwhile (make check
 # does `make clean`) must not change the binaries under a running benchmark.
