@@ -34,7 +34,8 @@ jobs=(-j"$(nproc)")
 warnings() { grep -E '(warning|error):|^(WARNING|ERROR):' "$1"; }
 
 # shellcheck disable=SC2086
-ntests=$(selftests/run_tests.sh --list $T | wc -l)
+mapfile -t tests < <(selftests/run_tests.sh --list $T)
+ntests=${#tests[@]}
 start=$(date +%s)
 echo "TAP version 13"
 echo "1..$((5 + ntests))"
@@ -130,18 +131,25 @@ else
 	rc=$?
 fi
 
-# The last line must be the tally over everything. When the VM runner reported a
-# problem of its own after run_tests' tally (kernel splat, guest crash, timeout),
-# count it as a failure unless a test already failed, and print the tally again.
+# The last line must be the tally over everything. Tests the VM never got to
+# (timeout, crash) count as failures; so does a problem only the runner saw (a
+# kernel splat outside any test). After the runner's own messages, print the
+# tally again.
+hostn=$n
 if [ -s "$res/tally" ]; then
 	read -r passed failed skipped <"$res/tally"
 fi
-if [ -e "$res/runner-failed" ] || [ ! -s "$res/tally" ] ||
-	{ [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; }; then
-	if [ "$failed" -eq 0 ] || [ ! -s "$res/tally" ]; then
-		n=$((passed + failed + skipped + 1)) failed=$((failed + 1))
-		echo "not ok $n - selftests run (exit $rc; kernel log: .cache/check/vm/console.log)"
-	fi
+n=$((passed + failed + skipped))
+again=0
+for ((i = n - hostn; i < ntests; i++)); do
+	n=$((n + 1)) failed=$((failed + 1)) again=1
+	echo "not ok $n - ${tests[i]} # not finished: the VM run ended early (exit $rc)"
+done
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	n=$((n + 1)) failed=$((failed + 1)) again=1
+	echo "not ok $n - selftests run (exit $rc; kernel log: .cache/check/vm/console.log)"
+fi
+if [ "$again" -eq 1 ] || [ -e "$res/runner-failed" ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 fi
 [ "$failed" -eq 0 ]
