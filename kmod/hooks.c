@@ -14,6 +14,8 @@
 #include <linux/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include "main.h"
 #include "nat.h"
 #include "packet.h"
@@ -326,21 +328,65 @@ static const struct nf_hook_ops nflb_hook_tmpl[] = {
 	},
 };
 
-int nflb_hooks_register(struct nflb_net *ln)
+static int nflb_defrag_enable(struct net *net)
 {
-	int i;
+	int err = nf_defrag_ipv4_enable(net);
 
+	if (err)
+		return err;
+	err = nf_defrag_ipv6_enable(net);
+	if (err)
+		nf_defrag_ipv4_disable(net);
+	return err;
+}
+
+static void nflb_defrag_disable(struct net *net)
+{
+	nf_defrag_ipv6_disable(net);
+	nf_defrag_ipv4_disable(net);
+}
+
+/*
+ * A netns gets nflb's hooks (and defragmentation, so fragments to a VIP are
+ * reassembled before our hook, as for IPVS) only while it has a virtual
+ * server: namespaces that merely exist while the module is loaded pay
+ * nothing per packet.  cfg_mutex held.
+ */
+int nflb_datapath_start(struct nflb_net *ln)
+{
+	int i, err;
+
+	if (ln->datapath_on)
+		return 0;
 	BUILD_BUG_ON(ARRAY_SIZE(nflb_hook_tmpl) != ARRAY_SIZE(ln->hook_ops));
 	for (i = 0; i < ARRAY_SIZE(nflb_hook_tmpl); i++) {
 		ln->hook_ops[i] = nflb_hook_tmpl[i];
 		ln->hook_ops[i].priv = ln;
 	}
-	return nf_register_net_hooks(ln->net, ln->hook_ops,
-				     ARRAY_SIZE(ln->hook_ops));
+	err = nflb_defrag_enable(ln->net);
+	if (err)
+		return err;
+	err = nf_register_net_hooks(ln->net, ln->hook_ops,
+				    ARRAY_SIZE(ln->hook_ops));
+	if (err) {
+		nflb_defrag_disable(ln->net);
+		return err;
+	}
+	ln->datapath_on = true;
+	return 0;
 }
 
-void nflb_hooks_unregister(struct nflb_net *ln)
+/*
+ * With the last virtual server gone, its sessions are gone too; after
+ * nf_unregister_net_hooks() (which waits for packets in flight) no packet
+ * can reach nflb in this netns.  cfg_mutex held.
+ */
+void nflb_datapath_stop(struct nflb_net *ln)
 {
+	if (!ln->datapath_on)
+		return;
 	nf_unregister_net_hooks(ln->net, ln->hook_ops,
 				ARRAY_SIZE(ln->hook_ops));
+	nflb_defrag_disable(ln->net);
+	ln->datapath_on = false;
 }

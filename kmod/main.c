@@ -9,9 +9,6 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
-#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
-#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
-#include "hooks.h"
 #include "main.h"
 #include "netlink.h"
 #include "persist.h"
@@ -46,24 +43,6 @@ void nflb_net_defaults(struct nflb_net *ln)
 	WRITE_ONCE(ln->max_sessions, NFLB_MAX_SESSIONS_DEFAULT);
 }
 
-static int nflb_defrag_enable(struct net *net)
-{
-	int err = nf_defrag_ipv4_enable(net);
-
-	if (err)
-		return err;
-	err = nf_defrag_ipv6_enable(net);
-	if (err)
-		nf_defrag_ipv4_disable(net);
-	return err;
-}
-
-static void nflb_defrag_disable(struct net *net)
-{
-	nf_defrag_ipv6_disable(net);
-	nf_defrag_ipv4_disable(net);
-}
-
 static int __net_init nflb_net_init(struct net *net)
 {
 	struct nflb_net *ln = nflb_net(net);
@@ -73,8 +52,11 @@ static int __net_init nflb_net_init(struct net *net)
 	mutex_init(&ln->cfg_mutex);
 	INIT_LIST_HEAD(&ln->vs_list);
 	INIT_LIST_HEAD(&ln->pool_list);
-	for (i = 0; i < ARRAY_SIZE(ln->vs_hash); i++)
+	for (i = 0; i < ARRAY_SIZE(ln->vs_hash); i++) {
 		INIT_HLIST_HEAD(&ln->vs_hash[i]);
+		INIT_HLIST_HEAD(&ln->vs_names[i]);
+		INIT_HLIST_HEAD(&ln->pool_names[i]);
+	}
 	nflb_net_defaults(ln);
 
 	ln->stats = nflb_stats_alloc();
@@ -86,19 +68,8 @@ static int __net_init nflb_net_init(struct net *net)
 	err = nflb_persist_init(ln);
 	if (err)
 		goto destroy_table;
-	/* Fragments to a VIP are reassembled before our hook, as for IPVS. */
-	err = nflb_defrag_enable(net);
-	if (err)
-		goto destroy_persist;
-	err = nflb_hooks_register(ln);
-	if (err)
-		goto defrag_off;
 	return 0;
 
-defrag_off:
-	nflb_defrag_disable(net);
-destroy_persist:
-	nflb_persist_destroy(ln);
 destroy_table:
 	nflb_table_destroy(ln);
 free_stats:
@@ -107,17 +78,16 @@ free_stats:
 }
 
 /*
- * The hooks go first (nf_unregister_net_hooks() waits for packets in
- * flight), then sessions, then configuration.  The RCU callbacks queued
- * here touch only the objects they free, never @ln; rcu_barrier() in module
- * exit waits for them before the slab caches go.
+ * The services flush removes every session and, with the last virtual
+ * server, the hooks (nf_unregister_net_hooks() waits for packets in
+ * flight).  The RCU callbacks queued here touch only the objects they
+ * free, never @ln; rcu_barrier() in module exit waits for them before the
+ * slab caches go.
  */
 static void __net_exit nflb_net_exit(struct net *net)
 {
 	struct nflb_net *ln = nflb_net(net);
 
-	nflb_hooks_unregister(ln);
-	nflb_defrag_disable(net);
 	mutex_lock(&ln->cfg_mutex);
 	nflb_service_flush(ln);
 	mutex_unlock(&ln->cfg_mutex);

@@ -30,6 +30,10 @@ struct nflb_net {
 	unsigned int pool_count;
 	unsigned int member_count;
 	struct hlist_head vs_hash[1 << NFLB_VS_HASH_BITS];
+	/* by name, for the control plane only (cfg_mutex) */
+	struct hlist_head vs_names[1 << NFLB_VS_HASH_BITS];
+	struct hlist_head pool_names[1 << NFLB_VS_HASH_BITS];
+	bool datapath_on;		/* hooks and defrag registered */
 
 	u32 timeouts[NFLB_STATE_MAX + 1];	/* seconds */
 	u32 max_sessions;

@@ -639,9 +639,13 @@ static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
 	if (err)
 		goto out;
 	*out = nflb_vs_create(ln, tmpl, pool);
-	err = *out ? 0 : -ENOMEM;
+	if (IS_ERR(*out)) {
+		err = PTR_ERR(*out);
+		NL_SET_ERR_MSG(extack, "cannot switch the datapath on");
+		goto out;
+	}
 	/* A Maglev VS needs its table in the pool's snapshot. */
-	if (*out && tmpl->sched == NFLB_SCHED_MH)
+	if (tmpl->sched == NFLB_SCHED_MH)
 		err = nflb_pool_publish(ln, pool);
 out:
 	kfree(tmpl);

@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <net/ipv6.h>
 #include "main.h"
+#include "hooks.h"
 #include "persist.h"
 #include "sched.h"
 #include "service.h"
@@ -45,11 +46,20 @@ struct nflb_vs *nflb_vs_lookup(struct nflb_net *ln, u8 family, u8 proto,
 	return NULL;
 }
 
+/* Name hash bucket: keeps batches of thousands of objects linear. */
+static struct hlist_head *nflb_name_bucket(struct hlist_head *tbl,
+					   const char *name)
+{
+	return &tbl[jhash(name, strlen(name), 0) &
+		    ((1 << NFLB_VS_HASH_BITS) - 1)];
+}
+
 struct nflb_vs *nflb_vs_find(struct nflb_net *ln, const char *name)
 {
 	struct nflb_vs *vs;
 
-	list_for_each_entry(vs, &ln->vs_list, list)
+	hlist_for_each_entry(vs, nflb_name_bucket(ln->vs_names, name),
+			     name_node)
 		if (!strcmp(vs->name, name))
 			return vs;
 	return NULL;
@@ -59,7 +69,8 @@ struct nflb_pool *nflb_pool_find(struct nflb_net *ln, const char *name)
 {
 	struct nflb_pool *pool;
 
-	list_for_each_entry(pool, &ln->pool_list, list)
+	hlist_for_each_entry(pool, nflb_name_bucket(ln->pool_names, name),
+			     name_node)
 		if (!strcmp(pool->name, name))
 			return pool;
 	return NULL;
@@ -96,15 +107,23 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 			       struct nflb_pool *pool)
 {
 	struct nflb_vs *vs;
+	int err;
 	u32 b;
 
 	vs = kmemdup(tmpl, sizeof(*vs), GFP_KERNEL);
 	if (!vs)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	vs->stats = nflb_stats_alloc();
 	if (!vs->stats) {
 		kfree(vs);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
+	}
+	/* The first virtual server of a netns switches its datapath on. */
+	err = nflb_datapath_start(ln);
+	if (err) {
+		nflb_stats_free(vs->stats);
+		kfree(vs);
+		return ERR_PTR(err);
 	}
 	refcount_set(&vs->ref, 1);
 	atomic_set(&vs->active, 0);
@@ -113,6 +132,8 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	pool->users++;
 	RCU_INIT_POINTER(vs->pool, pool);
 	list_add_tail(&vs->list, &ln->vs_list);
+	hlist_add_head(&vs->name_node,
+		       nflb_name_bucket(ln->vs_names, vs->name));
 	b = nflb_vs_bucket(vs->family, vs->proto, &vs->vip, vs->port);
 	hlist_add_head_rcu(&vs->hnode, &ln->vs_hash[b]);
 	WRITE_ONCE(ln->vs_count, ln->vs_count + 1);
@@ -140,6 +161,7 @@ static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 	for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
 		ln->retired[i] += v[i];
 	hlist_del_rcu(&vs->hnode);
+	hlist_del(&vs->name_node);
 	list_del(&vs->list);
 	vs->dead = true;
 	rcu_dereference_protected(vs->pool, true)->users--;
@@ -163,6 +185,8 @@ void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs)
 	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
 	nflb_persist_gc(ln, vs);
 	nflb_vs_put(vs);
+	if (!ln->vs_count)
+		nflb_datapath_stop(ln);
 }
 
 static void nflb_member_free_rcu(struct rcu_head *head)
@@ -204,6 +228,8 @@ static unsigned int nflb_pool_mh_sizes(struct nflb_net *ln,
 	unsigned int i, n = 0;
 	struct nflb_vs *vs;
 
+	if (!pool->users)
+		return 0;
 	list_for_each_entry(vs, &ln->vs_list, list) {
 		if (rcu_access_pointer(vs->pool) != pool ||
 		    vs->sched != NFLB_SCHED_MH)
@@ -262,6 +288,8 @@ struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name)
 		return NULL;
 	}
 	list_add_tail(&pool->list, &ln->pool_list);
+	hlist_add_head(&pool->name_node,
+		       nflb_name_bucket(ln->pool_names, pool->name));
 	ln->pool_count++;
 	return pool;
 }
@@ -283,6 +311,7 @@ void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool)
 	list_for_each_entry_safe(m, tmp, &pool->members, list)
 		nflb_member_unlink(ln, pool, m);
 	nflb_snap_release(rcu_replace_pointer(pool->snap, NULL, true));
+	hlist_del(&pool->name_node);
 	list_del(&pool->list);
 	ln->pool_count--;
 	kfree_rcu(pool, rcu);
@@ -349,4 +378,5 @@ void nflb_service_flush(struct nflb_net *ln)
 	}
 	list_for_each_entry_safe(pool, ptmp, &ln->pool_list, list)
 		nflb_pool_delete(ln, pool);
+	nflb_datapath_stop(ln);
 }

@@ -74,6 +74,7 @@ struct nflb_pool_snap {
 
 struct nflb_pool {
 	struct list_head list;		/* nflb_net->pool_list */
+	struct hlist_node name_node;	/* nflb_net->pool_names */
 	char name[NFLB_NAME_MAX];
 	struct list_head members;	/* cfg_mutex */
 	unsigned int member_count;
@@ -92,6 +93,7 @@ struct nflb_pool {
 struct nflb_vs {
 	struct hlist_node hnode;	/* nflb_net->vs_hash, RCU */
 	struct list_head list;		/* nflb_net->vs_list, cfg_mutex */
+	struct hlist_node name_node;	/* nflb_net->vs_names, cfg_mutex */
 	refcount_t ref;
 	char name[NFLB_NAME_MAX];
 	u8 family;

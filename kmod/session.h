@@ -92,6 +92,8 @@ struct nflb_table {
 	struct delayed_work gc_work;
 	struct rhashtable_iter gc_iter[2];
 	int gc_phase;
+	unsigned int gc_seen, gc_expired;	/* this pass */
+	bool gc_hurry;				/* last pass: many expired */
 };
 
 int nflb_session_init(void);
