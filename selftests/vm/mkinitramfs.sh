@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build (once) the VM's initramfs for kernel KVER into CACHEDIR and print its path.
 #   mkinitramfs.sh KVER CACHEDIR [MODDIR]   (MODDIR: that kernel's modules,
-#   default /lib/modules/KVER; modules its modules.builtin lists are skipped)
+#   default /lib/modules/KVER; modules its modules.builtin lists, or that a
+#   given MODDIR lacks, are skipped)
 # It holds only static busybox, the init script and the virtio/9p modules needed to
 # mount the host's root; everything else comes from the host over 9p. The file name
 # carries a hash of its inputs, so changing the kernel or init rebuilds it.
@@ -33,6 +34,9 @@ for m in $mods; do
 		continue
 	fi
 	f=$(find "$mdir/kernel" -name "$m.ko*" | head -n 1)
+	if [ -z "$f" ] && [ $# -ge 3 ]; then
+		continue	# another kernel's config may simply not have it (fscache)
+	fi
 	[ -n "$f" ] || { echo "mkinitramfs: $m.ko not found under $mdir" >&2; exit 1; }
 	case "$f" in
 	*.ko.xz) xz -dc "$f" >"$stage/lib/modules/$m.ko" ;;
