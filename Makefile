@@ -17,7 +17,7 @@ T ?=
 VM ?= 1
 export KSELFTEST_DIR := $(CURDIR)/.cache/linux-source/tools/testing/selftests
 
-.PHONY: all deps module lbctl selftests check demo bench install install-lbctl uninstall dkms-install \
+.PHONY: all deps module lbctl selftests check check-debug demo bench install install-lbctl uninstall dkms-install \
 	clean help
 
 all: module lbctl
@@ -25,6 +25,7 @@ all: module lbctl
 help:
 	@echo 'make               build kmod/nflb.ko and lbctl/lbctl (KDIR=$(KDIR))'
 	@echo 'make check         host checks, then every selftest in a VM; T="names" filters, VM=0 on this host'
+	@echo 'make check-debug   every selftest on a KASAN/UBSAN/lockdep/kmemleak kernel (built once, cached)'
 	@echo 'make demo          boot a VM and show a client balanced over three servers'
 	@echo 'make bench         nflb vs IPVS, nftables DNAT, plain routing in one VM (<10 min); bench/results/'
 	@echo 'make install       install module (extra/), lbctl, man page into $(PREFIX)'
@@ -49,6 +50,11 @@ selftests: deps
 
 check: deps
 	@T="$(T)" VM="$(VM)" KDIR="$(KDIR)" scripts/check.sh
+
+# The debug kernel is built on first use (~10 min on 2 cores) and cached in
+# ~/.cache/nflb/debug-kernel (scripts/debug-kernel.sh); T= filters as above.
+check-debug: deps
+	@T="$(T)" scripts/check-debug.sh
 
 demo: deps all
 	@if [ "$(VM)" = 0 ]; then scripts/demo.sh; \
