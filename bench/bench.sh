@@ -13,8 +13,10 @@
 #   nft    nftables DNAT, numgen inc mod 3, conntrack
 #   nflb   nflb, rr
 # and, as a reference for the floor itself,
-#   bare   plain routing with nflb.ko not loaded (nflb's hooks and the
-#          defragmentation it enables cost something even when idle)
+#   bare   plain routing with nflb.ko not loaded: nflb loaded but without a
+#          virtual server in a namespace should cost nothing there
+#   other  plain routing while nflb has a virtual server for another VIP:
+#          what nflb costs packets that are not its own (UDP only)
 #
 # Environment (all optional):
 #   BENCH_OUT            results dir (default $NFLB_RESULTS)
@@ -57,8 +59,8 @@ VIP=10.0.0.100
 FILLVIP=10.0.0.101
 SRV="10.0.11.2 10.0.12.2 10.0.13.2"
 SRVS=10.0.11.2,10.0.12.2,10.0.13.2
-TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7 LPORT=8081
-METHODS=${NFLB_BENCH_METHODS:-bare plain ipvs nft nflb}
+TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7
+METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb}
 
 log() { printf '[%6.1fs host, %8.1fs guest] %s\n' "$(host_elapsed)" "$(guest_elapsed)" "$*" >&2; }
 die() { log "FATAL: $*"; rec phase=error msg="$*"; exit 1; }
@@ -254,6 +256,12 @@ plain_up() { :; }
 plain_down() { :; }
 bare_up() { nflb_unload; }
 bare_down() { nflb_load; }
+other_up()
+{
+	lb pool add other && lb member add other 10.0.11.2:9999 &&
+		lb vs add other vip 10.0.0.200 port 9999 proto udp pool other
+}
+other_down() { lb flush; }
 
 check_clean()
 {
@@ -287,7 +295,7 @@ method_down()
 dst_of()
 {
 	case $1 in
-	plain | bare) echo "$SRVS" ;;
+	plain | bare | other) echo "$SRVS" ;;
 	*) echo "$VIP" ;;
 	esac
 }
@@ -327,28 +335,6 @@ m_udp()
 		sent="$(kv_get "$out" sent)" delivered="$(kv_get "$out" delivered)" \
 		lost="$(kv_get "$out" lost)" secs="$(kv_get "$out" secs)" idle="$(kv_get "$out" idle)"
 	log "$m round $r: udp $out"
-}
-
-# Calibration for bare/plain: the same loads with lb itself as the server.  What
-# nflb.ko costs when loaded but idle, per packet, is paid in every namespace a
-# packet crosses (here client, lb, server); only lb's share would exist on a
-# real load balancer.  Forwarding through lb minus delivering to lb leaves
-# about lb's forwarding share (a server and lb as a server see the same hooks).
-m_local()
-{
-	local m=$1 r=$2 out
-
-	out=$(in_ns "$NS_CL" "$TOOL" tcp -d 10.0.1.1 -p $LPORT -S "$NS_LB" \
-		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t "$SECS" -w 0.5) ||
-		die "$m: local tcp load failed"
-	rec phase=rounds metric=tcp_local_cps method="$m" round="$r" \
-		value="$(kv_get "$out" rate)" idle="$(kv_get "$out" idle)"
-	log "$m round $r: tcp to lb $out"
-	out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_LB" -d 10.0.1.1 -p $((UPORT + 1)) \
-		-s 10.0.1.2 -f 1024 -t "$SECS" -w 0.5) || die "$m: local udp load failed"
-	rec phase=rounds metric=udp_local_pps method="$m" round="$r" \
-		value="$(kv_get "$out" rate)" idle="$(kv_get "$out" idle)"
-	log "$m round $r: udp to lb $out"
 }
 
 # The reply direction: servers to 1,024 client flows that first went through lb.
@@ -420,7 +406,7 @@ sessions_of()
 	local out
 
 	case $1 in
-	plain | bare) echo 0 ;;
+	plain | bare | other) echo 0 ;;
 	ipvs) in_ns "$NS_LB" awk 'NR > 1 { n++ } END { print n + 0 }' /proc/net/ip_vs_conn ;;
 	nft) in_ns "$NS_LB" cat /proc/sys/net/netfilter/nf_conntrack_count ;;
 	nflb)
@@ -527,7 +513,7 @@ control_phase()
 	[ "$m" = 10000 ] || die "control: $m members configured, not 10000"
 	TIMED_EXTRA=()
 	timed flush-after-batch lb flush
-	TIMED_EXTRA=(vs=1000 members=10000)
+	TIMED_EXTRA=(vs=1000 members=10000 lines="$(wc -l <"$f")")
 	timed force lb -batch "$f" -force
 	TIMED_EXTRA=()
 	timed flush-after-force lb flush
@@ -535,9 +521,23 @@ control_phase()
 	# than the first?
 	split -n l/4 -d "$f" "$NFLB_TMP/cpq."
 	for q in 0 1 2 3; do
-		TIMED_EXTRA=(quarter=$((q + 1)))
+		TIMED_EXTRA=(quarter=$((q + 1)) lines="$(wc -l <"$NFLB_TMP/cpq.0$q")")
 		timed "quarter$((q + 1))" lb -batch "$NFLB_TMP/cpq.0$q"
 	done
+	lb flush
+	# By kind of request: the pools, then the members, then the virtual servers.
+	grep '^pool ' "$f" >"$NFLB_TMP/cp.pools"
+	grep '^member ' "$f" >"$NFLB_TMP/cp.members"
+	grep '^vs ' "$f" >"$NFLB_TMP/cp.vs"
+	for q in pools members vs; do
+		TIMED_EXTRA=(lines="$(wc -l <"$NFLB_TMP/cp.$q")")
+		timed "kind-$q" lb -batch "$NFLB_TMP/cp.$q"
+	done
+	lb flush
+	# 12,000 requests that change nothing: the cost of a request as such.
+	for ((i = 0; i < 12000; i++)); do echo "global show"; done >"$NFLB_TMP/cp.null"
+	TIMED_EXTRA=(lines=12000)
+	timed null lb -batch "$NFLB_TMP/cp.null" >/dev/null
 	TIMED_EXTRA=()
 	lb flush
 }
@@ -635,14 +635,15 @@ main()
 		h=$(host_ms)
 		for m in $METHODS; do
 			method_up "$m"
+			if [ "$m" = other ]; then
+				m_udp "$m" "$r"
+				method_down "$m"
+				continue
+			fi
 			m_tcp "$m" "$r"
 			m_udp "$m" "$r"
 			m_udp_reply "$m" "$r"
-			case $m in
-			bare) m_local "$m" "$r" ;;
-			plain) m_local "$m" "$r"; m_bulk "$m" "$r" ;;
-			*) m_bulk "$m" "$r" ;;
-			esac
+			[ "$m" = bare ] || m_bulk "$m" "$r"
 			method_down "$m"
 		done
 		t_round=$((($(host_ms) - h) / 1000))

@@ -23,8 +23,10 @@ import tempfile
 IPS = 62.5e6  # guest instructions per virtual second (icount shift=4)
 METHODS = ["plain", "ipvs", "nft", "nflb"]
 REF = "bare"  # plain routing with nflb.ko not loaded: a reference, not a method
+OTHER = "other"  # plain routing, nflb has a VS for another VIP: a reference too
 NAMES = {
     "bare": "(nflb.ko not loaded)",
+    "other": "(nflb VS elsewhere)",
     "plain": "plain routing",
     "ipvs": "IPVS NAT (rr)",
     "nft": "nftables DNAT",
@@ -96,12 +98,12 @@ def summarize(raw):
     s["max_idle"] = max([r.get("idle", 0) for r in raw if isinstance(r.get("idle"), (int, float))]
                         or [0])
     for metric, _, unit in METRICS:
-        per = {m: {} for m in METHODS + [REF]}
+        per = {m: {} for m in METHODS + [REF, OTHER]}
         for r in rounds:
             if r["metric"] == metric and r["method"] in per:
                 per[r["method"]][r["round"]] = r["value"]
         mres = {}
-        for m in METHODS + [REF]:
+        for m in METHODS + [REF, OTHER]:
             vals = [per[m][k] for k in sorted(per[m])]
             d = {"values": vals, "median": med(vals), "spread": spread(vals),
                  "min": min(vals) if vals else None, "max": max(vals) if vals else None}
@@ -118,7 +120,7 @@ def summarize(raw):
                 d["instr_per_op"] = IPS / d["median"]
             mres[m] = d
         if unit and mres["plain"].get("instr_per_op"):
-            for m in METHODS + [REF]:
+            for m in METHODS + [REF, OTHER]:
                 if mres[m].get("instr_per_op"):
                     mres[m]["instr_above_plain"] = (mres[m]["instr_per_op"]
                                                     - mres["plain"]["instr_per_op"])
@@ -126,34 +128,6 @@ def summarize(raw):
         mres["nflb_overhead_vs_ipvs"] = on / oi if oi and on is not None else None
         res[metric] = mres
     s["rates"] = res
-
-    # nflb.ko loaded but idle costs something in every namespace a packet
-    # crosses; only lb's share belongs to a real load balancer.  Forwarding
-    # through lb (plain - bare) minus delivery to lb (local runs) leaves lb's
-    # forwarding share, which plain and ipvs/nft carry but which nflb's
-    # active hooks replace: add it to nflb's figure for a like-for-like
-    # comparison.
-    cal = {}
-    for metric, local in (("tcp_cps", "tcp_local_cps"), ("udp_pps", "udp_local_pps"),
-                          ("udp_reply_pps", "udp_local_pps")):
-        def mi(m, k):
-            v = [r["value"] for r in rounds if r["metric"] == k and r["method"] == m]
-            return IPS / med(v) if v else None
-        pf, bf, pl, bl = mi("plain", metric), mi("bare", metric), mi("plain", local), mi("bare", local)
-        if None in (pf, bf, pl, bl):
-            continue
-        c = {"idle_all_namespaces": pf - bf, "idle_local_path": pl - bl,
-             "idle_lb": (pf - bf) - (pl - bl)}
-        n, i = res[metric]["nflb"], res[metric]["ipvs"]
-        if n.get("instr_per_op") and i.get("instr_per_op"):
-            adj = n["instr_per_op"] + c["idle_lb"]
-            c["nflb_instr_above_plain_adjusted"] = adj - pf
-            c["nflb_overhead_adjusted"] = 1 - pf / adj
-            c["ipvs_overhead_from_medians"] = 1 - pf / i["instr_per_op"]
-            c["nflb_overhead_vs_ipvs_adjusted"] = (c["nflb_overhead_adjusted"]
-                                                   / c["ipvs_overhead_from_medians"])
-        cal[metric] = c
-    s["idle_calibration"] = cal
 
     # nflb's cost per TCP connection, rebuilt from its UDP figures: state
     # setup + packets towards the members x forward cost + replies x reply cost.
@@ -255,10 +229,6 @@ def summarize(raw):
         v = res[metric]["nflb_overhead_vs_ipvs"]
         tg.append({"target": f"nflb overhead <= 1/2 of IPVS's ({metric})",
                    "value": v, "met": None if v is None else v <= 0.5})
-        v = cal.get(metric, {}).get("nflb_overhead_vs_ipvs_adjusted")
-        if v is not None:
-            tg.append({"target": f"same, with nflb's idle cost in lb counted ({metric})",
-                       "value": v, "met": v <= 0.5})
     b = mem.get("nflb", {}).get("bytes_per_session")
     tg.append({"target": "<= 128 bytes per IPv4 session", "value": b,
                "met": None if b is None else b <= 128})
@@ -287,7 +257,7 @@ def text_report(s):
             "instr/op", "above plain"]
     rows = []
     for metric, label, unit in METRICS:
-        for m in METHODS + [REF]:
+        for m in METHODS + [REF, OTHER]:
             d = s["rates"][metric][m]
             if d["median"] is None:
                 continue
@@ -314,22 +284,6 @@ def text_report(s):
                      "n/a" if v is None else f"{v:.2f}"])
     out.append(rst_table(head, rows))
     out.append("")
-    if s.get("idle_calibration"):
-        head = ["metric", "nflb.ko idle, all ns", "idle, lb's share", "nflb above plain",
-                "+ idle in lb", "IPVS above plain", "nflb / IPVS overhead"]
-        rows = []
-        for metric, label, _ in METRICS:
-            c = s["idle_calibration"].get(metric)
-            if not c or "nflb_instr_above_plain_adjusted" not in c:
-                continue
-            r = s["rates"][metric]
-            rows.append([label, fmt(c["idle_all_namespaces"]), fmt(c["idle_lb"]),
-                         fmt(r["nflb"].get("instr_above_plain")),
-                         fmt(c["nflb_instr_above_plain_adjusted"]),
-                         fmt(r["ipvs"].get("instr_above_plain")),
-                         f"{c['nflb_overhead_vs_ipvs_adjusted']:.2f}"])
-        out.append(rst_table(head, rows))
-        out.append("")
     head = ["method", "slab cache", "object", "sessions", "objects", "bytes/session",
             "all slabs/session", "new flows/s", "instr/new flow", "above plain",
             "state setup"]
@@ -365,12 +319,14 @@ def text_report(s):
     out.append(rst_table(head, rows))
     out.append("")
     head = ["nflb control plane", "virtual s", "busy", "user", "system",
-            "guest instructions", "TCG wall s"]
+            "guest instructions", "per line", "TCG wall s"]
     rows = []
     labels = [("batch", "lbctl -batch: 1,000 VS, 10,000 members"),
               ("flush-after-batch", "lbctl flush of it all"),
               ("force", "same batch with -force (pipelined)")]
     labels += [(f"quarter{q}", f"quarter {q} of the batch (250 VS)") for q in range(1, 5)]
+    labels += [("kind-pools", "1,000 pool add"), ("kind-members", "10,000 member add"),
+               ("kind-vs", "1,000 vs add"), ("null", "12,000 global show (no change)")]
     for mode, label in labels:
         c = s["control"].get(mode)
         if not c:
@@ -378,6 +334,7 @@ def text_report(s):
         rows.append([label, f"{c['guest_secs']:.2f}", f"{c.get('busy_secs', 0):.2f}",
                      f"{c.get('user_secs', 0):.2f}", f"{c.get('system_secs', 0):.2f}",
                      f"{c['instructions'] / 1e6:,.0f}M",
+                     fmt(c["instructions"] / c["lines"]) if c.get("lines") else "",
                      f"{c['host_secs']:.1f}" if "host_secs" in c else ""])
     if rows:
         out.append(rst_table(head, rows))
