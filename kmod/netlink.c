@@ -795,19 +795,26 @@ static int nflb_nl_vs_get(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
+typedef int (*nflb_dump_fill_fn)(struct sk_buff *skb, struct list_head *node,
+				 struct netlink_callback *cb);
+
+/*
+ * Dumps a config list (virtual servers or pools) from where the last
+ * message stopped; cb->args[0] counts the entries already sent.
+ */
+static int nflb_dump_list(struct sk_buff *skb, struct netlink_callback *cb,
+			  struct list_head *(*head)(struct nflb_net *ln),
+			  nflb_dump_fill_fn fill)
 {
 	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
 	long idx = 0, start = cb->args[0];
-	struct nflb_vs *vs;
+	struct list_head *pos;
 
 	mutex_lock(&ln->cfg_mutex);
-	list_for_each_entry(vs, &ln->vs_list, list) {
+	list_for_each(pos, head(ln)) {
 		if (idx++ < start)
 			continue;
-		if (nflb_fill_vs(skb, vs, NETLINK_CB(cb->skb).portid,
-				 cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				 NFLB_CMD_VS_GET) < 0) {
+		if (fill(skb, pos, cb) < 0) {
 			idx--;
 			break;
 		}
@@ -815,6 +822,24 @@ static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	mutex_unlock(&ln->cfg_mutex);
 	cb->args[0] = idx;
 	return skb->len;
+}
+
+static struct list_head *nflb_vs_head(struct nflb_net *ln)
+{
+	return &ln->vs_list;
+}
+
+static int nflb_vs_dump_one(struct sk_buff *skb, struct list_head *node,
+			    struct netlink_callback *cb)
+{
+	return nflb_fill_vs(skb, list_entry(node, struct nflb_vs, list),
+			    NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			    NLM_F_MULTI, NFLB_CMD_VS_GET);
+}
+
+static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return nflb_dump_list(skb, cb, nflb_vs_head, nflb_vs_dump_one);
 }
 
 /* ---- pools -------------------------------------------------------------- */
@@ -967,26 +992,22 @@ static int nflb_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static struct list_head *nflb_pool_head(struct nflb_net *ln)
+{
+	return &ln->pool_list;
+}
+
+static int nflb_pool_dump_one(struct sk_buff *skb, struct list_head *node,
+			      struct netlink_callback *cb)
+{
+	return nflb_fill_pool(skb, list_entry(node, struct nflb_pool, list),
+			      NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			      NLM_F_MULTI, NFLB_CMD_POOL_GET);
+}
+
 static int nflb_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct nflb_net *ln = nflb_net(sock_net(skb->sk));
-	long idx = 0, start = cb->args[0];
-	struct nflb_pool *pool;
-
-	mutex_lock(&ln->cfg_mutex);
-	list_for_each_entry(pool, &ln->pool_list, list) {
-		if (idx++ < start)
-			continue;
-		if (nflb_fill_pool(skb, pool, NETLINK_CB(cb->skb).portid,
-				   cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				   NFLB_CMD_POOL_GET) < 0) {
-			idx--;
-			break;
-		}
-	}
-	mutex_unlock(&ln->cfg_mutex);
-	cb->args[0] = idx;
-	return skb->len;
+	return nflb_dump_list(skb, cb, nflb_pool_head, nflb_pool_dump_one);
 }
 
 /* ---- members ------------------------------------------------------------ */
