@@ -141,6 +141,7 @@ bad6()
 ktap_check "IPv6: truncated TCP header and bad-checksum SYN: dropped, counted, no session" bad6
 
 # 12
+cap_sync s1 "$NS_CL" 10.0.11.2
 cap_stop s1
 unseen()
 {

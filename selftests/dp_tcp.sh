@@ -8,7 +8,8 @@
 # - the session list shows each connection with its VS, client, VIP and member,
 #   and an open connection as "established" on the member that accepted it;
 # - the client only ever sees the VIP as its peer (capture + ss), never a member;
-# - global and per-VS packet/byte/session counters move, no drop counter does.
+# - global and per-VS packet/byte/session counters move, no drop counter does;
+# - a VS whose port differs from the members' (8080 -> 80) works.
 
 # Braces: bash parses the whole test before running it, so editing the file
 # during a run cannot break that run.
@@ -19,7 +20,7 @@ require_root
 require_cmds socat tcpdump jq ss
 require_tools
 
-ktap_header 12
+ktap_header 13
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -189,6 +190,20 @@ local_ok()
 	session_exists 41301 tcp || { echo "no session for the download"; return 1; }
 }
 ktap_check "VIP local to lb: download and upload byte-exact, session created" local_ok
+
+# 12: port translation
+alt_ok()
+{
+	local s
+
+	lbq vs add alt vip "$VIP4" port 8080 proto tcp pool web sched rr || return 1
+	cl_download "$VIP4" 8080 41401 "$D/dl.alt" || { echo "download failed"; return 1; }
+	same_file "$D/data" "$D/dl.alt" || return 1
+	s=$(session_by_port 41401 tcp)
+	echo "session: ${s:-none}"
+	[ "$(obj_get "$s" vip_port)" = 8080 ] && [ "$(obj_get "$s" member_port)" = 80 ]
+}
+ktap_check "VS port 8080 -> member port 80: download byte-exact" alt_ok
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish

@@ -10,6 +10,11 @@
 # - round robin spreads new flows over all members;
 # - a datagram with UDP checksum 0 ("no checksum", legal over IPv4) reaches
 #   the member unharmed and is answered;
+# - a VS whose port differs from the members' (54 -> 53) answers from VIP:54,
+#   also for checksum-0 datagrams;
+# - an ICMP port unreachable from a member (nothing listens there) reaches the
+#   client as if from the VIP, quoting the client's own datagram: the
+#   client's socket fails with ECONNREFUSED;
 # - with a 2 s UDP timeout on the VS the session expires, is counted, and the
 #   flow's next datagram starts a fresh session.
 
@@ -22,12 +27,14 @@ require_root
 require_cmds jq ss
 require_tools
 
-ktap_header 9
+ktap_header 11
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
 srv_udpecho 53 || ktap_abort "cannot start the servers"
-lb_service dns "$VIP4" 53 udp || ktap_abort "cannot configure nflb"
+lb_service dns "$VIP4" 53 udp && lbq vs add alt vip "$VIP4" port 54 proto udp pool dns sched rr &&
+	lb_service closed "$VIP4" 55 udp || ktap_abort "cannot configure nflb"
+cap_start icmp "$NS_CL" eth0 icmp || ktap_abort "cannot capture on the client"
 
 D=$NFLB_TMP
 
@@ -109,7 +116,40 @@ csum0_ok()
 }
 ktap_check "UDP checksum 0 (IPv4): member receives it, answer comes from the VIP" csum0_ok
 
-# 6, 7: expiry
+# 6: port translation
+alt_ok()
+{
+	local out
+
+	out=$(in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p 54 -b 42011 -m hello54) || { echo "$out"; return 1; }
+	echo "$out"
+	out=$(in_ns "$NS_CL" "$PKTCRAFT" -s 10.0.1.2 -d "$VIP4" -P udp -S 42012 -D 54 \
+		-m nocsum --udp-csum0 -r 3000)
+	echo "$out"
+	[[ $out == "reply proto=udp src=10.0.0.100 sport=54 "*"len=6.nocsum" ]] &&
+		[ "$(session_field 42011 member_port udp)" = 53 ] &&
+		[ "$(session_field 42011 vip_port udp)" = 54 ]
+}
+ktap_check "VS port 54 -> member port 53: answers from VIP:54, also with checksum 0" alt_ok
+
+# 7: ICMP port unreachable from the member
+unreach_ok()
+{
+	local out from_vip from_member
+
+	out=$(in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p 55 -b 42013 -t 5000)
+	echo "$out"
+	cap_sync icmp "$NS_CL" 10.0.1.1
+	cap_stop icmp
+	from_vip=$(cap_count icmp src host "$VIP4")
+	from_member=$(cap_count icmp src net 10.0.8.0/21)
+	echo "ICMP from the VIP: $from_vip, from member addresses: $from_member"
+	cap_read icmp | head -n 3
+	grep -q '^refused 42013$' <<<"$out" && [ "$from_vip" -ge 1 ] && [ "$from_member" -eq 0 ]
+}
+ktap_check "member's port unreachable reaches the client from the VIP: ECONNREFUSED" unreach_ok
+
+# 8, 9: expiry
 lbq timeout set vs dns udp 2
 exp_before=$(stat_get sessions_expired dns)
 in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p 53 -b 42020 -m short >"$D/r20" 2>&1
@@ -135,7 +175,7 @@ fresh_ok()
 }
 ktap_check "after expiry the flow's next datagram starts a fresh session" fresh_ok
 
-# 8
+# 10
 stats_ok()
 {
 	local st

@@ -936,12 +936,31 @@ cap_start()
 	local name=$1 ns=$2 dev=$3
 
 	shift 3
-	bg "cap-$name" "$ns" tcpdump -Z root -i "$dev" -n -s 200 -U \
+	bg "cap-$name" "$ns" tcpdump -Z root -i "$dev" -n -s 200 -U --immediate-mode \
 		-w "$NFLB_TMP/$name.pcap" "$@"
 	wait_for 10 grep -q "listening on" "$NFLB_TMP/cap-$name.out" || {
 		ktap_diag "tcpdump on $dev in $ns did not start: $(cat "$NFLB_TMP/cap-$name.out")"
 		return 1
 	}
+}
+
+# cap_sync NAME NS DST: a barrier: ping DST from NS and wait until capture
+# NAME holds that ping (request or reply), so whatever NS sent along the same
+# path before is in the capture too, if it got there.  Before a check that
+# something was NOT captured.  The capture's filter must let the ping through.
+cap_sync()
+{
+	local name=$1 ns=$2 dst=$3 f n
+
+	case $dst in
+	*:*) f="icmp6 and (ip6[40] == 128 or ip6[40] == 129) and host $dst" ;;
+	*) f="(icmp[icmptype] == icmp-echo or icmp[icmptype] == icmp-echoreply) and host $dst" ;;
+	esac
+	n=$(cap_count "$name" "$f")
+	in_ns "$ns" ping -c 1 -W 5 "$dst" >/dev/null 2>&1 ||
+		{ ktap_diag "cap_sync: no answer from $dst"; return 1; }
+	wait_for 10 eval "[ \$(cap_count $name '$f') -gt $n ]" ||
+		{ ktap_diag "cap_sync: capture $name did not see the ping to $dst"; return 1; }
 }
 
 # cap_stop NAME: stop and flush.

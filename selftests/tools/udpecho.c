@@ -11,7 +11,8 @@
  *   For each of COUNT flows (source ports SPORT, SPORT+1, ... or ephemeral):
  *   a connected UDP socket sends TEXT and waits up to MS milliseconds for the
  *   answer.  Being connected, the socket only accepts an answer whose source
- *   is ADDR:PORT.  Prints "reply SPORT TEXT" or "noreply SPORT" per flow and
+ *   is ADDR:PORT.  Prints "reply SPORT TEXT", "refused SPORT" (an ICMP
+ *   unreachable error reached the socket: ECONNREFUSED) or "noreply SPORT" per flow and
  *   "replies=N/COUNT" at the end.  Exit 0 if every flow got its answer, 3 if
  *   not, 1 on error.
  */
@@ -181,6 +182,7 @@ static int client(int v6, const char *addr, int port, int sport, int count,
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		n = -1;
+		errno = 0;
 		while (poll(&pfd, 1, tmo) > 0) {
 			n = recv(fd, buf, sizeof(buf) - 1, 0);
 			/* an ICMP error (ECONNREFUSED) is not an answer */
@@ -191,6 +193,8 @@ static int client(int v6, const char *addr, int port, int sport, int count,
 			buf[n] = 0;
 			printf("reply %u %s\n", lport, buf);
 			got++;
+		} else if (errno == ECONNREFUSED) {
+			printf("refused %u\n", lport);
 		} else {
 			printf("noreply %u\n", lport);
 		}
