@@ -46,9 +46,11 @@ EOF
 
 # Traffic that never stops: UDP flows over 500 client ports and TCP SYNs,
 # both families, slowly enough for TCG; plus netlink users.
-bg f4 "$NS_CL" "$FLOOD" -s "$CL4" -a "$VIP4" -p $P -n 100000000 -k 500 -w 100000
-bg f6 "$NS_CL" "$FLOOD" -6 -s "$CL6" -a "$VIP6" -p $P -n 100000000 -k 500 -w 100000
-bg ft "$NS_CL" "$FLOOD" -s "$CL4" -a "$VIP4" -p $P -P tcp -b 30000 -n 100000000 -k 500 -w 200000
+# (slower still on slow kernels: NFLB_TIMEOUT_SCALE)
+sc=${NFLB_TIMEOUT_SCALE:-1}
+bg f4 "$NS_CL" "$FLOOD" -s "$CL4" -a "$VIP4" -p $P -n 100000000 -k 500 -w $((100000 * sc))
+bg f6 "$NS_CL" "$FLOOD" -6 -s "$CL6" -a "$VIP6" -p $P -n 100000000 -k 500 -w $((100000 * sc))
+bg ft "$NS_CL" "$FLOOD" -s "$CL4" -a "$VIP4" -p $P -P tcp -b 30000 -n 100000000 -k 500 -w $((200000 * sc))
 bg nlq - bash -c "while :; do $LBCTL -n $NS_LB -j info; $LBCTL -n $NS_LB -j session list; sleep 0.2; done"
 bg mon - bash -c "while :; do $LBCTL -n $NS_LB -j monitor; sleep 0.2; done"
 
@@ -62,6 +64,12 @@ unload()
 		sleep 0.2
 	done
 	nflb_unload
+}
+
+# retry CMD: up to 3 tries (a datagram may drown in the flood).
+retry()
+{
+	"$@" || "$@" || "$@"
 }
 
 load_fail=0 traffic_fail=0 unload_fail=0
@@ -78,10 +86,10 @@ for ((c = 1; c <= cycles; c++)); do
 	if ! lb -batch "$NFLB_TMP/conf" >/dev/null 2>&1; then
 		ktap_diag "cycle $c: configuration failed"
 		traffic_fail=$((traffic_fail + 1))
-	elif ! out=$(in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p $P -c 2 -t 3000 2>&1); then
+	elif ! out=$(retry in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p $P -c 2 -t $((3000 * sc)) 2>&1); then
 		ktap_diag "cycle $c: UDP through $VIP4 failed: $out"
 		traffic_fail=$((traffic_fail + 1))
-	elif ! out=$(in_ns "$NS_CL" "$TCPCONN" -6 -a "$VIP6" -p $P -w 5 2>&1); then
+	elif ! out=$(retry in_ns "$NS_CL" "$TCPCONN" -6 -a "$VIP6" -p $P -w $((5 * sc)) 2>&1); then
 		ktap_diag "cycle $c: TCP through $VIP6 failed: $out"
 		traffic_fail=$((traffic_fail + 1))
 	fi

@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2317,SC2015 # checks are functions run via ktap_check
+#
+# stress_synflood: a SYN flood from spoofed sources, three times the global
+# session limit, while a TCP connection and a UDP flow are established.
+#  - the table stops at the limit (info) and refused flows are counted as
+#    drop_session_limit;
+#  - memory stays bounded: session objects in use (nflb_session4, when the
+#    cache is not merged: check-debug boots with slub_nomerge) stay at the
+#    limit plus a little (sessions awaiting their RCU grace period);
+#  - the established connection and UDP flow keep working during the flood;
+#  - with short timeouts everything drains back to zero sessions.
+#
+# NFLB_SYN_LIMIT: the session limit (default 500; 5000 with NFLB_ROBUST_FULL=1).
+. "$(dirname "$0")/lib.sh"
+
+if [ "${NFLB_ROBUST_FULL:-0}" = 1 ]; then
+	limit=${NFLB_SYN_LIMIT:-5000}
+else
+	limit=${NFLB_SYN_LIMIT:-500}
+fi
+FLOOD=$NFLB_SELFTESTS/stress_flood
+P=5000
+
+ktap_header 8
+require_root
+require_tools
+[ -x "$FLOOD" ] || ktap_abort "$FLOOD not built: run 'make -C selftests' on the host"
+nflb_load || ktap_abort "cannot load nflb.ko"
+topo_create 2 || ktap_abort "cannot build the topology"
+dmesg_mark
+srv_udpecho $P && srv_tcpconn $P || ktap_abort "servers did not start"
+lb_service t4 "$VIP4" $P tcp && lb_service u4 "$VIP4" $P udp &&
+	lbq global set max-sessions "$limit" tcp-syn-sent 3 tcp-syn-recv 3 udp 10 \
+		tcp-close 2 tcp-time-wait 2 tcp-fin-wait 2 tcp-close-wait 2 tcp-last-ack 2 ||
+	ktap_abort "cannot configure nflb"
+
+slab_objs()
+{
+	local d=/sys/kernel/slab/$1
+
+	[ -d "$d" ] && [ ! -L "$d" ] || return 0
+	echo 1 >"$d/shrink" 2>/dev/null
+	read -r o _ <"$d/objects" && echo "$o"
+}
+sessions_now() { lb -j info | jq .sessions; }
+
+# The established flows: a TCP connection kept open (it sends again when
+# "poke" appears) and a UDP flow from port 44000 asking twice a second.
+bg keep "$NS_CL" "$TCPCONN" -a "$VIP4" -p $P -b 44001 -k 600 -T "$NFLB_TMP/poke"
+wait_for 10 grep_out keep '^ok' || ktap_diag "the kept connection did not start: $(cat "$(bg_out keep)")"
+bg udp "$NS_CL" bash -c "while :; do $UDPECHO -a $VIP4 -p $P -b 44000 -c 1 -t 2000; sleep 0.5; done"
+wait_for 10 grep_out udp '^reply' || ktap_diag "the UDP flow did not start"
+
+b_limit=$(stat_get drop_session_limit)
+# Spoofed sources 10.0.1.100-199 (nobody answers for them): SYN-ACKs go
+# nowhere, sessions stay half-open for 3 s; the flood goes on until the
+# table has been full long enough for the checks below.
+bg syn "$NS_CL" "$FLOOD" -s 10.0.1.100 -a "$VIP4" -p $P -P tcp -b 20000 \
+	-n 100000000 -k 1000 -A 100 -w 20000
+
+max_seen=0 max_objs=0 over=0 full=0 poked=0 udp_before=0 udp_after=0
+end=$(($(date +%s) + 120 * ${NFLB_TIMEOUT_SCALE:-1}))
+while [ "$(date +%s)" -lt "$end" ]; do
+	s=$(sessions_now) o=$(slab_objs nflb_session4)
+	[ "${s:-0}" -gt "$max_seen" ] && max_seen=$s
+	[ -n "$o" ] && [ "$o" -gt "$max_objs" ] && max_objs=$o
+	[ "${s:-0}" -gt "$limit" ] && over=1
+	if [ $full = 0 ] && [ "${s:-0}" -ge $((limit * 9 / 10)) ]; then
+		full=1
+		udp_before=$(grep -c '^reply' "$(bg_out udp)")
+		touch "$NFLB_TMP/poke"
+	fi
+	if [ $full = 1 ] && [ $poked = 0 ] && grep_out keep '^data'; then
+		poked=1
+	fi
+	udp_after=$(grep -c '^reply' "$(bg_out udp)")
+	if [ $poked = 1 ] && [ "$udp_after" -ge $((udp_before + 3)) ] &&
+		[ $(($(stat_get drop_session_limit) - b_limit)) -ge $((2 * limit)) ]; then
+		break
+	fi
+	sleep 0.3
+done
+o=$(slab_objs nflb_session4)
+[ -n "$o" ] && [ "$o" -gt "$max_objs" ] && max_objs=$o
+bg_stop syn
+ktap_diag "sessions: at most $max_seen seen (limit $limit); table full: $full"
+filled() { [ $full = 1 ] && [ $over = 0 ]; }
+ktap_check "the table filled up to the limit and never beyond" filled
+ktap_check "refused flows counted as drop_session_limit" \
+	delta_ge "$b_limit" "$(stat_get drop_session_limit)" $((2 * limit))
+if [ -z "$o" ]; then
+	ktap_skip "session memory bounded" "nflb_session4 is merged into another cache (boot with slub_nomerge)"
+else
+	ktap_diag "nflb_session4 objects in use: at most $max_objs"
+	ktap_check "session memory bounded (objects <= limit + 10%)" \
+		[ "$max_objs" -le $((limit + limit / 10 + 64)) ]
+fi
+ktap_check "established TCP connection echoed during the flood" [ $poked = 1 ]
+ktap_diag "UDP flow: $((udp_after - udp_before)) answers while the table was full; $(grep -c noreply "$(bg_out udp)") lost in all"
+ktap_check "established UDP flow answered during the flood" [ "$udp_after" -ge $((udp_before + 3)) ]
+
+# The kept flows end; everything drains with the short timeouts.
+bg_stop keep
+bg_stop udp
+zero() { [ "$(sessions_now)" = 0 ]; }
+ktap_check "sessions drain back to zero after their timeouts" wait_for 90 zero
+ktap_check "new flows accepted again" in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p $P
+ktap_check "kernel log clean" dmesg_check
+
+ktap_finish
