@@ -4,11 +4,12 @@
  * nflb datapath, injected as Ethernet frames (AF_PACKET) so that even the IP
  * header can be wrong.
  *
- *   fuzz_packet -i IFACE -M DSTMAC -4 SRC,DST -6 SRC,DST -p PORT
+ *   fuzz_packet -i IFACE -M DSTMAC -4 SRC,DST -6 SRC,DST -p PORT [-q PORT2]
  *               [-u CPORT:N] [-t CPORT:N] [-r] [-n COUNT] [-s SEED] [-v]
  *
  * Client side (default): SRC is the client, DST the VIP, PORT the virtual
- * servers' port.  Server side (-r, the reply path): SRC is a member, DST the
+ * servers' port (PORT2: a second one, e.g. of a service without members).
+ * Server side (-r, the reply path): SRC is a member, DST the
  * client, PORT the member's port.  -u/-t name client ports of live UDP/TCP
  * sessions (N ports from CPORT), so that mutated packets and ICMP errors
  * also hit real session tuples, in the direction this side would send them.
@@ -84,7 +85,7 @@ static struct {
 	uint8_t dmac[6];
 	struct in_addr src4, dst4;
 	struct in6_addr src6, dst6;
-	uint16_t port;
+	uint16_t port, port2;
 	uint16_t uport, tport;
 	unsigned int un, tn;
 	bool reply;
@@ -199,7 +200,10 @@ static void pick_tuple(struct tuple *t, int v6, uint8_t proto, bool live)
 		t->dport = cport;
 	} else {
 		t->sport = cport;
-		t->dport = chance(90) ? o.port : (uint16_t)rnd(3);
+		if (o.port2 && !live && chance(25))
+			t->dport = o.port2;
+		else
+			t->dport = chance(90) ? o.port : (uint16_t)rnd(3);
 	}
 	if (chance(3))	/* spoofed source */
 		rnd_bytes(t->src, v6 ? 16 : 4);
@@ -632,7 +636,7 @@ static int parse_ports(const char *s, uint16_t *base, unsigned int *n)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: fuzz_packet -i IFACE -M DSTMAC -4 SRC,DST -6 SRC,DST -p PORT\n"
+		"usage: fuzz_packet -i IFACE -M DSTMAC -4 SRC,DST -6 SRC,DST -p PORT [-q PORT2]\n"
 		"                   [-u CPORT:N] [-t CPORT:N] [-r] [-n COUNT] [-s SEED] [-v]\n");
 	exit(2);
 }
@@ -646,7 +650,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	while ((c = getopt(argc, argv, "i:M:4:6:p:u:t:rn:s:v")) != -1) {
+	while ((c = getopt(argc, argv, "i:M:4:6:p:q:u:t:rn:s:v")) != -1) {
 		switch (c) {
 		case 'i': o.ifname = optarg; break;
 		case 'M':
@@ -666,6 +670,7 @@ int main(int argc, char **argv)
 			have6 = true;
 			break;
 		case 'p': o.port = (uint16_t)atoi(optarg); break;
+		case 'q': o.port2 = (uint16_t)atoi(optarg); break;
 		case 'u': if (parse_ports(optarg, &o.uport, &o.un)) usage(); break;
 		case 't': if (parse_ports(optarg, &o.tport, &o.tn)) usage(); break;
 		case 'r': o.reply = true; break;
