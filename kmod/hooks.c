@@ -4,16 +4,20 @@
  *
  * PRE_ROUTING runs after defragmentation and before conntrack: packets of a
  * session, or to a VIP, are claimed there (marked untracked, so conntrack
- * leaves them alone), client packets are DNATed to their member before the
- * routing decision, and TCP state is tracked in both directions.
- * POST_ROUTING rewrites the source of member replies back to VIP:port after
- * routing, so rp_filter and the routing decision saw the real addresses.
+ * leaves them alone) and TCP state is tracked in both directions.  Client
+ * packets are DNATed to their member before the routing decision.  Member
+ * replies are routed first, with their real source (rp_filter, policy
+ * routing), then their source is rewritten to VIP:port; the stack keeps
+ * that route.  One lookup per packet, in one hook.  POST_ROUTING only
+ * translates ICMP errors this box generates about DNATed packets.
  */
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include "main.h"
@@ -118,12 +122,47 @@ static bool nflb_is_restart(const struct nflb_session *s, enum nflb_dir dir,
 	       (s->state == NFLB_TCP_TIME_WAIT || s->state == NFLB_TCP_CLOSE);
 }
 
+/*
+ * Routes a member's reply as the stack would (ip_rcv_finish() and
+ * ip6_rcv_finish() keep a dst that is already set), before its source is
+ * rewritten to the VIP: rp_filter and the route see the member's real
+ * address, and the packet needs no second lookup in a later hook.
+ */
+static bool nflb_route_reply(struct sk_buff *skb, u8 pf)
+{
+	if (pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		return !ip_route_input_noref(skb, iph->daddr, iph->saddr,
+					     iph->tos, skb->dev);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		struct flowi6 fl6 = {
+			.flowi6_iif = skb->dev->ifindex,
+			.daddr = ip6h->daddr,
+			.saddr = ip6h->saddr,
+			.flowlabel = ip6_flowinfo(ip6h),
+			.flowi6_mark = skb->mark,
+			.flowi6_proto = ip6h->nexthdr,
+		};
+		struct dst_entry *dst;
+
+		dst = ip6_route_input_lookup(dev_net(skb->dev), skb->dev, &fl6,
+					     skb, RT6_LOOKUP_F_HAS_SADDR);
+		skb_dst_drop(skb);
+		skb_dst_set(skb, dst);
+		return !dst->error;
+	}
+}
+
 /* A packet of an existing session, in PRE_ROUTING. */
 static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 				     const struct nflb_pkt *pkt,
-				     struct nflb_session *s, enum nflb_dir dir)
+				     struct nflb_session *s, enum nflb_dir dir,
+				     u8 pf)
 {
 	bool in = dir == NFLB_DIR_ORIG;
+	bool ok;
 
 	nflb_claim(skb);
 	if (pkt->flow.proto == IPPROTO_TCP)
@@ -131,9 +170,15 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 	nflb_session_touch(ln, s);
 	nflb_stats_pkt(s->vs->stats, in, skb->len);
 	nflb_stats_pkt(s->member->stats, in, skb->len);
-	if (!in)
-		return NF_ACCEPT;	/* SNAT happens in POST_ROUTING */
-	if (unlikely(!nflb_nat_dnat(skb, pkt, s))) {
+	if (in) {
+		ok = nflb_nat_dnat(skb, pkt, s);
+	} else {
+		/* No route: leave it to the stack, which will drop it. */
+		if (unlikely(!nflb_route_reply(skb, pf)))
+			return NF_ACCEPT;
+		ok = nflb_nat_snat(skb, pkt, s);
+	}
+	if (unlikely(!ok)) {
 		nflb_drop_count(ln, s->vs, NFLB_DROP_NOMEM);
 		return NF_DROP;
 	}
@@ -205,17 +250,19 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 	}
 	if (state != NFLB_UDP)
 		s->seq_next[NFLB_DIR_ORIG] = pkt->seq + pkt->seg_len;
-	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG);
+	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG, st->pf);
 }
 
+/* An ICMP error quoting a session's packet, arriving from outside. */
 static unsigned int nflb_pre_icmp(struct sk_buff *skb,
 				  const struct nflb_pkt *pkt,
 				  struct nflb_session *s, enum nflb_dir dir,
-				  struct nflb_net *ln)
+				  struct nflb_net *ln, u8 pf)
 {
 	nflb_claim(skb);
-	if (dir != NFLB_DIR_ORIG)
-		return NF_ACCEPT;	/* towards the client: POST_ROUTING */
+	/* Towards the client: route with the real source first, as replies. */
+	if (dir == NFLB_DIR_REPLY && unlikely(!nflb_route_reply(skb, pf)))
+		return NF_ACCEPT;
 	if (unlikely(!nflb_nat_icmp(skb, pkt, s, dir)))
 		return NF_DROP;
 	nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
@@ -243,7 +290,8 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 		return NF_DROP;
 	case NFLB_PKT_ICMP_ERR:
 		s = nflb_session_find(ln, &pkt.flow, &dir);
-		return s ? nflb_pre_icmp(skb, &pkt, s, dir, ln) : NF_ACCEPT;
+		return s ? nflb_pre_icmp(skb, &pkt, s, dir, ln, st->pf) :
+			   NF_ACCEPT;
 	case NFLB_PKT_L4:
 		break;
 	}
@@ -251,7 +299,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	s = nflb_session_find(ln, &pkt.flow, &dir);
 	if (s) {
 		if (likely(!nflb_is_restart(s, dir, &pkt)))
-			return nflb_pre_session(ln, skb, &pkt, s, dir);
+			return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
 		nflb_session_expire(ln, s, NFLB_RST_NONE);
 	}
 	vs = nflb_vs_lookup(ln, pkt.flow.family, pkt.flow.proto, &pkt.flow.dst,
@@ -261,6 +309,11 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	return nflb_pre_new(ln, skb, st, &pkt, vs);
 }
 
+/*
+ * POST_ROUTING only sees ICMP errors this box itself sends about a packet it
+ * DNATed (e.g. "fragmentation needed" from ip_forward()): they never passed
+ * PRE_ROUTING.  Everything else nflb owns was handled there.
+ */
 static unsigned int nflb_hook_post(void *priv, struct sk_buff *skb,
 				   const struct nf_hook_state *st)
 {
@@ -268,39 +321,21 @@ static unsigned int nflb_hook_post(void *priv, struct sk_buff *skb,
 	struct nflb_session *s;
 	struct nflb_pkt pkt;
 	enum nflb_dir dir;
-	enum nflb_parse kind;
+	u8 proto;
 
-	/*
-	 * Replies were claimed in PRE_ROUTING.  ICMP errors about DNATed
-	 * packets may also be generated by this box (e.g. "fragmentation
-	 * needed" from ip_forward()), which never passed PRE_ROUTING.
-	 */
-	if (!nflb_claimed(skb)) {
-		u8 proto = st->pf == NFPROTO_IPV4 ? ip_hdr(skb)->protocol :
-						    ipv6_hdr(skb)->nexthdr;
-
-		if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6)
-			return NF_ACCEPT;
-	}
-	if (!atomic_read(&ln->tbl.count))
+	proto = st->pf == NFPROTO_IPV4 ? ip_hdr(skb)->protocol :
+					 ipv6_hdr(skb)->nexthdr;
+	if (likely(proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6) ||
+	    nflb_claimed(skb) || !atomic_read(&ln->tbl.count))
 		return NF_ACCEPT;
-
-	kind = nflb_pkt_parse(skb, st->pf, &pkt);
-	if (kind != NFLB_PKT_L4 && kind != NFLB_PKT_ICMP_ERR)
+	if (nflb_pkt_parse(skb, st->pf, &pkt) != NFLB_PKT_ICMP_ERR)
 		return NF_ACCEPT;
 	s = nflb_session_find(ln, &pkt.flow, &dir);
 	if (!s || dir != NFLB_DIR_REPLY)
 		return NF_ACCEPT;
-	if (kind == NFLB_PKT_ICMP_ERR) {
-		if (unlikely(!nflb_nat_icmp(skb, &pkt, s, dir)))
-			return NF_DROP;
-		nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
-		return NF_ACCEPT;
-	}
-	if (unlikely(!nflb_nat_snat(skb, &pkt, s))) {
-		nflb_drop_count(ln, s->vs, NFLB_DROP_NOMEM);
+	if (unlikely(!nflb_nat_icmp(skb, &pkt, s, dir)))
 		return NF_DROP;
-	}
+	nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
 	return NF_ACCEPT;
 }
 

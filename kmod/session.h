@@ -94,6 +94,7 @@ struct nflb_table {
 	int gc_phase;
 	unsigned int gc_seen, gc_expired;	/* this pass */
 	bool gc_hurry;				/* last pass: many expired */
+	bool gc_churn;				/* last pass: some expired */
 };
 
 int nflb_session_init(void);
