@@ -94,11 +94,12 @@ dl_sessions_ok()
 		json_is "$s" '.vs == "web" and .proto == "tcp" and .client == "10.0.1.2" and
 			.vip == "10.0.0.100" and .vip_port == 80 and .member_port == 80 and
 			(.member | test("^10\\.0\\.1[1-3]\\.2$")) and
-			(.state == "time-wait" or .state == "close") and .expires_ms > 0' ||
+			(.state == "time-wait" or .state == "close") and .expires_ms > 0 and
+			.expires_ms <= (if .state == "time-wait" then 120000 else 10000 end)' ||
 			{ echo "unexpected session: $s"; return 1; }
 	done
 }
-ktap_check "closed connections are listed with VS, client, VIP, member, closing state" dl_sessions_ok
+ktap_check "closed connections listed with VS, client, VIP, member, closing state and its timeout" dl_sessions_ok
 
 # 5, 6: an open, idle connection
 bg hold "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41201 -k 60
@@ -115,9 +116,10 @@ hold_ok()
 	echo "accepted by: ${who:-nobody}"
 	m=$(jq -r .member <<<"$s")
 	[ -n "$who" ] && [ "$m" = "$who" ] &&
-		json_is "$s" '.state == "established" and .vs == "hold" and .member_port == 82'
+		json_is "$s" '.state == "established" and .vs == "hold" and .member_port == 82 and
+			.expires_ms > 600000 and .expires_ms <= 900000'
 }
-ktap_check "open connection: session established, on the member that accepted it" hold_ok
+ktap_check "open connection: established (900 s timeout), on the member that accepted it" hold_ok
 peer_ok()
 {
 	local out

@@ -16,7 +16,8 @@
 #   client as if from the VIP, quoting the client's own datagram: the
 #   client's socket fails with ECONNREFUSED;
 # - with a 2 s UDP timeout on the VS the session expires, is counted, and the
-#   flow's next datagram starts a fresh session.
+#   flow's next datagram starts a fresh session; a global UDP timeout applies
+#   to a VS without its own, the VS's own still wins.
 
 # Braces: bash parses the whole test before running it, so editing the file
 # during a run cannot break that run.
@@ -27,7 +28,7 @@ require_root
 require_cmds jq ss
 require_tools
 
-ktap_header 11
+ktap_header 12
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -161,7 +162,11 @@ expire_ok()
 	echo "new session: ${s:-none}"
 	json_is "$s" '.expires_ms <= 2000' || { echo "expires_ms not within the 2 s timeout"; return 1; }
 	wait_for 30 session_gone 42020 udp || { echo "session still there: $(session_by_port 42020)"; return 1; }
-	delta_ge "$exp_before" "$(stat_get sessions_expired dns)" 1 sessions_expired
+	delta_ge "$exp_before" "$(stat_get sessions_expired dns)" 1 sessions_expired && return 0
+	echo "info: $(lb -j info)"
+	echo "sessions: $(sessions)"
+	echo "stats: $(lb -j stats)"
+	return 1
 }
 ktap_check "udp timeout 2 s on the VS: session expires, removed and counted" expire_ok
 fresh_ok()
@@ -174,6 +179,22 @@ fresh_ok()
 	delta_eq "$before" "$(stat_get sessions_created dns)" 1 sessions_created
 }
 ktap_check "after expiry the flow's next datagram starts a fresh session" fresh_ok
+inherit_ok()
+{
+	local a d
+
+	lbq timeout set udp 5 || return 1
+	in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p 54 -b 42030 -m global >/dev/null || return 1
+	in_ns "$NS_CL" "$UDPECHO" -a "$VIP4" -p 53 -b 42031 -m own >/dev/null || return 1
+	a=$(session_by_port 42030 udp)
+	d=$(session_by_port 42031 udp)
+	echo "VS alt (inherits): $a"
+	echo "VS dns (own 2 s): $d"
+	lbq timeout set udp 300
+	json_is "$a" '.expires_ms > 0 and .expires_ms <= 5000' &&
+		json_is "$d" '.expires_ms <= 2000'
+}
+ktap_check "global udp timeout 5 s applies to a VS without its own; the VS's own 2 s wins" inherit_ok
 
 # 10
 stats_ok()

@@ -862,11 +862,25 @@ delta_eq()
 	return 1
 }
 
-# sessions [FILTER ARGS]: the JSON session list.
+# sessions [FILTER ARGS]: the JSON session list.  A failing lbctl, or a dump
+# it warns about (the table changed during the dump: entries may be missing),
+# is retried; 1 if no clean list could be had.
 # shellcheck disable=SC2120
 sessions()
 {
-	lb -j session list "$@" 2>/dev/null
+	local o="$NFLB_TMP/.sessions.$BASHPID" try
+
+	for try in 1 2 3 4 5; do
+		if lb -j session list "$@" >"$o.out" 2>"$o.err" && [ ! -s "$o.err" ]; then
+			cat "$o.out"
+			rm -f "$o.out" "$o.err"
+			return 0
+		fi
+		ktap_diag "lbctl -j session list (try $try): $(head -c 300 "$o.err")" >&2
+		sleep 0.2
+	done
+	rm -f "$o.out" "$o.err"
+	return 1
 }
 
 # json_objs JSON: every innermost (flat) object of JSON, one a line; for
@@ -892,17 +906,19 @@ obj_get()
 }
 
 # session_by_port CLIENT_PORT [PROTO]: the (first) session of that client
-# port as compact JSON, or nothing.
+# port as compact JSON; 1 if there is none, 2 if the list is unavailable.
 session_by_port()
 {
-	local o ws='[[:space:]]*'
+	local o list ws='[[:space:]]*'
 
+	list=$(sessions) || return 2
 	while IFS= read -r o; do
 		[[ $o =~ \"client_port\"$ws:$ws$1[^0-9] ]] || continue
 		[ -z "${2:-}" ] || [[ $o =~ \"proto\"$ws:$ws\"$2\" ]] || continue
 		printf '%s\n' "$o"
 		return 0
-	done < <(json_objs "$(sessions)")
+	done < <(json_objs "$list")
+	return 1
 }
 
 # session_field CLIENT_PORT FIELD [PROTO]
@@ -913,12 +929,14 @@ session_field()
 
 session_exists()
 {
-	[ -n "$(session_by_port "$@")" ]
+	session_by_port "$@" >/dev/null
 }
 
+# session_gone CLIENT_PORT [PROTO]: a clean session list without it
 session_gone()
 {
-	! session_exists "$@"
+	session_by_port "$@" >/dev/null
+	[ $? -eq 1 ]
 }
 
 # json_is JSON JQ-EXPR: the jq expression is true for that JSON.
