@@ -34,6 +34,13 @@
  */
 #define NFLB_GC_BUDGET		2048
 #define NFLB_GC_INTERVAL	HZ	/* between full passes */
+/*
+ * A big table where passes find few sessions expired (short connections
+ * lingering in TIME_WAIT, long UDP timeouts) is swept less often, up to
+ * this far apart: each session is then checked a few times in its life
+ * rather than once a second.  Small tables are always swept every second.
+ */
+#define NFLB_GC_INTERVAL_MAX	(8 * HZ)
 #define NFLB_GC_SLICE_DELAY	(HZ / 10)
 #define NFLB_GC_SLICE_FAST	(HZ / 100 ?: 1)
 
@@ -461,6 +468,22 @@ static bool nflb_drain_due(const struct nflb_session *s)
 	       nflb_deadline_passed(READ_ONCE(s->vs->drain_deadline));
 }
 
+/* Paces the next passes from what this one found. */
+static void nflb_gc_pass_done(struct nflb_table *tbl)
+{
+	unsigned int seen = tbl->gc_seen, expired = tbl->gc_expired;
+
+	tbl->gc_hurry = expired * 4 > seen;
+	tbl->gc_churn = expired * 64 > seen;
+	if (seen <= 2 * NFLB_GC_BUDGET || tbl->gc_hurry)
+		tbl->gc_interval = NFLB_GC_INTERVAL;
+	else if (expired * 16 < seen)
+		tbl->gc_interval = min(2 * tbl->gc_interval,
+				       (unsigned long)NFLB_GC_INTERVAL_MAX);
+	tbl->gc_seen = 0;
+	tbl->gc_expired = 0;
+}
+
 /* One GC slice: visits up to NFLB_GC_BUDGET nodes, expires the idle ones. */
 static void nflb_gc_work(struct work_struct *work)
 {
@@ -502,11 +525,8 @@ static void nflb_gc_work(struct work_struct *work)
 		tbl->gc_phase = !phase;
 		if (phase == 1) {
 			nflb_persist_gc(ln, NULL);
-			tbl->gc_hurry = tbl->gc_expired * 4 > tbl->gc_seen;
-			tbl->gc_churn = tbl->gc_expired * 64 > tbl->gc_seen;
-			tbl->gc_seen = 0;
-			tbl->gc_expired = 0;
-			delay = NFLB_GC_INTERVAL;
+			nflb_gc_pass_done(tbl);
+			delay = tbl->gc_interval;
 		}
 	}
 	if (delay == NFLB_GC_SLICE_DELAY &&
@@ -638,6 +658,7 @@ int nflb_table_init(struct nflb_net *ln)
 	rhashtable_walk_enter(&tbl->ht4, &tbl->gc_iter[0]);
 	rhashtable_walk_enter(&tbl->ht6, &tbl->gc_iter[1]);
 	tbl->gc_phase = 0;
+	tbl->gc_interval = NFLB_GC_INTERVAL;
 	INIT_DELAYED_WORK(&tbl->gc_work, nflb_gc_work);
 	queue_delayed_work(system_power_efficient_wq, &tbl->gc_work,
 			   NFLB_GC_INTERVAL);

@@ -95,6 +95,7 @@ struct nflb_table {
 	unsigned int gc_seen, gc_expired;	/* this pass */
 	bool gc_hurry;				/* last pass: many expired */
 	bool gc_churn;				/* last pass: some expired */
+	unsigned long gc_interval;		/* between passes, jiffies */
 };
 
 int nflb_session_init(void);
