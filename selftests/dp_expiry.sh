@@ -30,7 +30,8 @@ topo_create 3 || ktap_abort "cannot build the topology"
 srv_tcpconn 80 -p 81 -p 84 -C 84 || ktap_abort "cannot start the servers"
 lb_service exp "$VIP4" 80 tcp && lb_service reuse "$VIP4" 81 tcp &&
 	lb_service fin "$VIP4" 84 tcp || ktap_abort "cannot configure nflb"
-lbq timeout set vs exp tcp-established 2 || ktap_abort "cannot set the timeout"
+lbq timeout set vs exp tcp-established 2 &&
+	lbq timeout set vs reuse tcp-close 600 || ktap_abort "cannot set the timeouts"
 
 D=$NFLB_TMP
 

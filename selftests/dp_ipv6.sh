@@ -32,7 +32,8 @@ mkdir -p "$D/up"
 srv_download 80 "$D/data" && srv_upload 81 "$D/up" && srv_tcpconn 82 && srv_udpecho 53 ||
 	ktap_abort "cannot start the servers"
 lb_service web6 "$VIP6" 80 tcp && lb_service up6 "$VIP6" 81 tcp &&
-	lb_service hold6 "$VIP6" 82 tcp && lb_service dns6 "$VIP6" 53 udp ||
+	lb_service hold6 "$VIP6" 82 tcp && lb_service dns6 "$VIP6" 53 udp &&
+	lbq timeout set vs web6 tcp-time-wait 3600 tcp-close 3600 ||
 	ktap_abort "cannot configure nflb"
 cap_start cl "$NS_CL" eth0 ip6 || ktap_abort "cannot capture on the client"
 

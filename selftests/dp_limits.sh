@@ -27,7 +27,9 @@ topo_create 3 || ktap_abort "cannot build the topology"
 srv_udpecho 53 && srv_tcpconn 80 || ktap_abort "cannot start the servers"
 lb_service dns "$VIP4" 53 udp max-sessions 10 &&
 	lbq vs add other vip "$VIP4" port 54 proto udp pool dns sched rr &&
-	lb_service web "$VIP4" 80 tcp max-sessions 1 || ktap_abort "cannot configure nflb"
+	lb_service web "$VIP4" 80 tcp max-sessions 1 &&
+	lbq timeout set vs dns udp 3600 && lbq timeout set vs other udp 3600 ||
+	ktap_abort "cannot configure nflb"
 
 D=$NFLB_TMP
 
