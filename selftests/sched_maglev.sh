@@ -15,8 +15,9 @@
 #
 # Checks: every slot is served; members hold equal shares of the table
 # within 1%; after one member of 10 is removed, only its slots move plus at
-# most 2% of the others', and the 9 left are again within 1%; a member of
-# weight 2 gets twice the share (within 2%).
+# most 2% of the others', and the 9 left are again within 1%; in a second
+# table (mh-size 4099, same pool) a member of weight 2 gets twice the share
+# (within 2%).
 #
 # Members are addresses blackholed on lb (10.99.0.1-10:80): the session is
 # created in PRE_ROUTING, then the packet is dropped, so no server has to
@@ -58,18 +59,21 @@ map()
 	lb session list vs "$1" | awk 'NR > 1 { sub(/:[0-9]+$/, "", $4); print $4, $6 }' >"$2"
 }
 
-# send VS PORT ADDRFILE: one datagram from each address; a second round if
-# some were lost (a flow that has its session is not scheduled again).
+# send VS PORT ADDRFILE [SPORT]: one datagram from each address; a second
+# round if some were lost (a flow that has its session is not scheduled
+# again).  Each virtual server gets its own source port: flows from one
+# client port to one member would share the reply tuple, and nflb refuses
+# the second.
 send()
 {
-	local want n
+	local want n sp=${4:-40000}
 
 	want=$(wc -l <"$3")
-	in_ns "$NS_CL" "$SRCFLOWS" send -a "$VIP4" -p "$2" -w 200 <"$3" >/dev/null || return 1
+	in_ns "$NS_CL" "$SRCFLOWS" send -a "$VIP4" -p "$2" -b "$sp" -w 200 <"$3" >/dev/null || return 1
 	n=$(lb -j vs show "$1" | sed -n 's/.*"active": *\([0-9]*\).*/\1/p')
 	if [ "${n:-0}" -lt "$want" ]; then
 		ktap_diag "$1: $n sessions after sending $want flows: sending again"
-		in_ns "$NS_CL" "$SRCFLOWS" send -a "$VIP4" -p "$2" -w 1000 <"$3" >/dev/null
+		in_ns "$NS_CL" "$SRCFLOWS" send -a "$VIP4" -p "$2" -b "$sp" -w 1000 <"$3" >/dev/null
 	fi
 	return 0
 }
@@ -79,7 +83,7 @@ head -n 2000 "$D/plan" >"$D/sh.addrs"
 "$SRCFLOWS" hash <"$D/sh.addrs" >"$D/sh.hash"
 hash_model()
 {
-	send sh 54 "$D/sh.addrs" || return 1
+	send sh 54 "$D/sh.addrs" 39000 || return 1
 	map sh "$D/sh.map"
 	lbq session flush vs sh
 	# class = hash % N; every class must map to exactly one member, and
@@ -94,34 +98,29 @@ hash_model()
 }
 ktap_measure "hash model: sh sends flow hash % N to one member each" hash_model
 
-# shares WANT LIMIT [ADDR=WEIGHT]: the members' slot counts (their active
-# sessions: one per slot) are within LIMIT (a fraction) of their weighted
-# share, and WANT members hold slots.
+# shares MAPFILE SIZE WANT LIMIT [ADDR=WEIGHT]: from "client member" lines
+# (one flow per slot), every member's slots within LIMIT (a fraction) of its
+# weighted share of SIZE, and WANT members hold slots.
 shares()
 {
-	local want=$1 limit=$2 heavy=${3:-} o a p c w
+	local heavy=${5:-}
 
-	while IFS= read -r o; do
-		a=$(obj_get "$o" addr) && p=$(obj_get "$o" port) && c=$(obj_get "$o" active) || continue
-		w=1
-		[ "$a:$p" = "${heavy%=*}" ] && w=${heavy#*=}
-		echo "$a:$p $c $w"
-	done < <(member_objs mp) |
-	awk -v want="$want" -v lim="$limit" -v size="$SIZE" '
-		$2 > 0 { m[$1] = $2; w[$1] = $3; tw += $3; n++; tot += $2 }
-		END { for (k in m) { ideal = size * w[k] / tw; d = (m[k] - ideal) / ideal
+	awk -v want="$3" -v lim="$4" -v size="$2" -v hm="${heavy%=*}" -v hw="${heavy#*=}" '
+		{ m[$2]++; tot++ }
+		END { for (k in m) { w[k] = (k == hm ? hw : 1); tw += w[k]; n++ }
+			for (k in m) { ideal = size * w[k] / tw; d = (m[k] - ideal) / ideal
 				printf "%s %d slots (weight %d, ideal %.1f, %+.3f%%)\n", k, m[k], w[k], ideal, 100 * d
 				if (d < 0) d = -d; if (d > worst) worst = d }
 			printf "%d members, %d slots, imbalance %.3f%%\n", n, tot, 100 * worst
-			exit !(n == want && tot == size && worst <= lim) }'
+			exit !(n == want && tot == size && worst <= lim) }' "$1"
 }
 
 # --- 2: every slot served, 10 members within 1% ---
 round1()
 {
 	send mh 53 "$D/plan" || return 1
-	shares "$NMEMB" 0.01 || return 1
 	map mh "$D/m1"
+	shares "$D/m1" "$SIZE" "$NMEMB" 0.01
 }
 ktap_measure "mh-size $SIZE, 10 members: every slot served, imbalance <= 1%" round1
 
@@ -143,17 +142,20 @@ round2()
 ktap_measure "removing 1 of 10 members remaps its slots and <= 2% of the others" round2
 
 # --- 4: the 9 left share the table within 1% ---
-ktap_measure "9 members after the removal: imbalance <= 1%" shares $((NMEMB - 1)) 0.01
+ktap_measure "9 members after the removal: imbalance <= 1%" shares "$D/m2" "$SIZE" $((NMEMB - 1)) 0.01
 
-# --- 5: weight 2 doubles a member's share ---
+# --- 5: weight 2 doubles a member's share (in a smaller table, 4099) ---
 HEAVY=$(member 1)
 round3()
 {
-	lbq member set mp "$HEAVY" weight 2 && lbq session flush vs mh || return 1
-	send mh 53 "$D/plan" || return 1
-	shares $((NMEMB - 1)) 0.02 "$HEAVY=2"
+	lbq member set mp "$HEAVY" weight 2 &&
+		lbq vs add mhw vip "$VIP4" port 55 proto udp pool mp sched mh mh-size 4099 || return 1
+	"$SRCFLOWS" plan 4099 10.64.0.0/10 >"$D/plan4099" || return 1
+	send mhw 55 "$D/plan4099" 41000 || return 1
+	map mhw "$D/m3"
+	shares "$D/m3" 4099 $((NMEMB - 1)) 0.02 "$HEAVY=2"
 }
-ktap_measure "a member of weight 2 holds twice the share (within 2%)" round3
+ktap_measure "mh-size 4099: a member of weight 2 holds twice the share (within 2%)" round3
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish

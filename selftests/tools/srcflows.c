@@ -21,11 +21,14 @@
  *	kernel's own table can be read through the sessions they create.
  *	Exit 1 if some slot has no address in NET/LEN.
  *
- *   srcflows send -a VIP -p PORT [-b SPORT] [-w USEC] < ADDRS
+ *   srcflows send -a VIP -p PORT [-b SPORT] [-n COUNT] [-w USEC] < ADDRS
  *	Sends one UDP datagram from each address (source port SPORT, default
- *	40000) to VIP:PORT through a raw socket; the source is not a local
- *	address, so routing back to it is the caller's business.  -w: pause
- *	USEC microseconds after every 64 datagrams.  Prints "sent N".
+ *	40000; with -n, COUNT datagrams from ports SPORT, SPORT+1, ...: COUNT
+ *	flows per address, in that order) to VIP:PORT through a raw socket;
+ *	the source need not be a local address, so routing back to it is the
+ *	caller's business.  -w: pause USEC microseconds after every 64
+ *	datagrams.  Prints "sent N".  Datagrams leave in order; pinned to one
+ *	CPU (taskset) they also reach nflb in that order.
  *
  * The hash is reproduced here only to choose inputs; what the kernel
  * decides is always read back from its session table.
@@ -49,7 +52,7 @@ static void usage(void)
 		"usage: srcflows list NET COUNT\n"
 		"       srcflows hash [-P SPORT] < ADDRS\n"
 		"       srcflows plan SIZE NET/LEN\n"
-		"       srcflows send -a VIP -p PORT [-b SPORT] [-w USEC] < ADDRS\n");
+		"       srcflows send -a VIP -p PORT [-b SPORT] [-n COUNT] [-w USEC] < ADDRS\n");
 	exit(2);
 }
 
@@ -224,31 +227,58 @@ static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
 	return sum;
 }
 
+struct udp_pkt {
+	struct iphdr ip;
+	struct udphdr udp;
+	char data[8];
+} __attribute__((packed));
+
+/* Fills in the source port and the UDP checksum, sends. */
+static int send_one(int fd, const struct sockaddr_in *dst, struct udp_pkt *pkt,
+		    size_t len, int sport)
+{
+	uint32_t sum = 0;
+	uint16_t ck;
+
+	pkt->udp.source = htons((uint16_t)sport);
+	pkt->udp.check = 0;
+	sum = csum_add(sum, &pkt->ip.saddr, 8);	/* saddr, daddr */
+	sum += IPPROTO_UDP + sizeof(pkt->udp) + sizeof(pkt->data);
+	sum = csum_add(sum, &pkt->udp, sizeof(pkt->udp) + sizeof(pkt->data));
+	ck = csum_fold(sum);
+	pkt->udp.check = htons(ck ? ck : 0xffff);
+	while (sendto(fd, pkt, len, 0, (const struct sockaddr *)dst, sizeof(*dst)) < 0) {
+		if (errno != ENOBUFS && errno != EAGAIN) {
+			perror("srcflows: sendto");
+			return 1;
+		}
+		usleep(1000);
+	}
+	return 0;
+}
+
 static int do_send(int argc, char **argv)
 {
-	struct {
-		struct iphdr ip;
-		struct udphdr udp;
-		char data[8];
-	} __attribute__((packed)) pkt;
+	struct udp_pkt pkt;
 	struct sockaddr_in dst = { .sin_family = AF_INET };
-	int c, fd, port = 0, sport = 40000, pause_us = 0;
+	int c, fd, port = 0, sport = 40000, pause_us = 0, count = 1, i;
 	const char *vip = NULL;
 	char buf[128];
 	struct in_addr a;
 	long sent = 0;
 
 	optind = 0;
-	while ((c = getopt(argc + 1, argv - 1, "a:p:b:w:")) != -1) {
+	while ((c = getopt(argc + 1, argv - 1, "a:p:b:n:w:")) != -1) {
 		switch (c) {
 		case 'a': vip = optarg; break;
 		case 'p': port = (int)num(optarg, 1, 65535); break;
 		case 'b': sport = (int)num(optarg, 1, 65535); break;
+		case 'n': count = (int)num(optarg, 1, 65535); break;
 		case 'w': pause_us = (int)num(optarg, 0, 1000000); break;
 		default: usage();
 		}
 	}
-	if (!vip || !port || optind != argc + 1 ||
+	if (!vip || !port || optind != argc + 1 || sport + count - 1 > 65535 ||
 	    inet_pton(AF_INET, vip, &dst.sin_addr) != 1)
 		usage();
 	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
@@ -264,30 +294,16 @@ static int do_send(int argc, char **argv)
 	pkt.ip.protocol = IPPROTO_UDP;
 	pkt.ip.tot_len = htons(sizeof(pkt));
 	pkt.ip.daddr = dst.sin_addr.s_addr;
-	pkt.udp.source = htons((uint16_t)sport);
 	pkt.udp.dest = htons((uint16_t)port);
 	pkt.udp.len = htons(sizeof(pkt.udp) + sizeof(pkt.data));
 	while (read_addr(stdin, &a, buf, sizeof(buf))) {
-		uint32_t sum = 0;
-		uint16_t ck;
-
 		pkt.ip.saddr = a.s_addr;
-		pkt.udp.check = 0;
-		sum = csum_add(sum, &pkt.ip.saddr, 8);	/* saddr, daddr */
-		sum += IPPROTO_UDP + sizeof(pkt.udp) + sizeof(pkt.data);
-		sum = csum_add(sum, &pkt.udp, sizeof(pkt.udp) + sizeof(pkt.data));
-		ck = csum_fold(sum);
-		pkt.udp.check = htons(ck ? ck : 0xffff);
-		while (sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&dst,
-			      sizeof(dst)) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN) {
-				perror("srcflows: sendto");
+		for (i = 0; i < count; i++) {
+			if (send_one(fd, &dst, &pkt, sizeof(pkt), sport + i))
 				return 1;
-			}
-			usleep(1000);
+			if (++sent % 64 == 0 && pause_us)
+				usleep((useconds_t)pause_us);
 		}
-		if (++sent % 64 == 0 && pause_us)
-			usleep((useconds_t)pause_us);
 	}
 	printf("sent %ld\n", sent);
 	return 0;
