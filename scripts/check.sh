@@ -127,8 +127,8 @@ if [ "$VM" = 0 ]; then
 	fi
 else
 	echo "# selftests in a VM (selftests/vm/run.sh)"
-	# The suite takes well under 20 minutes on an idle 2-core machine but
-	# several times that on a loaded one; the hard limit only has to catch
+	# The suite is meant to take under 20 minutes on an idle 2-core machine;
+	# a loaded one takes several times that. The hard limit only has to catch
 	# a hung VM within CI's 90 minutes.
 	NFLB_VM_TIMEOUT=${NFLB_VM_TIMEOUT:-4200} NFLB_VM_RESULTS=$res \
 		selftests/vm/run.sh "$cmd" 2>&1
