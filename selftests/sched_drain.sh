@@ -33,25 +33,32 @@ nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
 srv_tcpconn 80 && srv_udpecho 53 || ktap_abort "cannot start the servers"
 
-# pool NAME PORT [POOL OPTIONS]: the three servers on PORT.
+# mkpool NAME PORT [POOL OPTIONS]: lbctl lines for a pool of the three
+# servers on PORT.
 mkpool()
 {
 	local name=$1 port=$2 i
 
 	shift 2
-	lbq pool add "$name" "$@" || return 1
-	for i in 1 2 3; do lbq member add "$name" "$(server4 $i):$port" || return 1; done
+	echo "pool add $name $*"
+	for i in 1 2 3; do echo "member add $name $(server4 $i):$port"; done
 }
 
-mkpool u 53 && lbq vs add dns vip "$VIP4" port 53 proto udp pool u sched rr &&
-	mkpool t 80 && lbq vs add web vip "$VIP4" port 80 proto tcp pool t sched rr &&
-	mkpool e 80 expire-on-down on &&
-	lbq vs add ew vip "$VIP4" port 81 proto tcp pool e sched rr reset-on-expiry &&
-	mkpool m 53 && lbq member set m "$(server4 1):53" max-conns 2 &&
-	lbq vs add lim vip "$VIP4" port 54 proto udp pool m sched rr &&
-	mkpool d 80 && lbq vs add dl vip "$VIP4" port 82 proto tcp pool d sched rr &&
-	mkpool v 80 && lbq vs add vd vip "$VIP4" port 83 proto tcp pool v sched rr ||
-	ktap_abort "cannot configure nflb"
+{
+	mkpool u 53
+	echo "vs add dns vip $VIP4 port 53 proto udp pool u sched rr"
+	mkpool t 80
+	echo "vs add web vip $VIP4 port 80 proto tcp pool t sched rr"
+	mkpool e 80 expire-on-down on
+	echo "vs add ew vip $VIP4 port 81 proto tcp pool e sched rr reset-on-expiry"
+	mkpool m 53
+	echo "member set m $(server4 1):53 max-conns 2"
+	echo "vs add lim vip $VIP4 port 54 proto udp pool m sched rr"
+	mkpool d 80
+	echo "vs add dl vip $VIP4 port 82 proto tcp pool d sched rr"
+	mkpool v 80
+	echo "vs add vd vip $VIP4 port 83 proto tcp pool v sched rr"
+} | lbbatch || ktap_abort "cannot configure nflb"
 
 # conn NAME VSPORT SPORT: a long-lived idle connection (started here at the
 # top level: ktap_check's subshell would forget the background process);

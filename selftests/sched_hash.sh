@@ -31,17 +31,22 @@ nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
 ip -n "$NS_LB" route add 10.1.0.0/16 via 10.0.1.2 || ktap_abort "cannot add the route to the clients"
 srv_udpecho 53 && srv_tcpconn 80 || ktap_abort "cannot start the servers"
-lbq pool add u && lbq pool add t &&
+{
+	echo "pool add u"
+	echo "pool add t"
 	for i in 1 2 3; do
-		lbq member add u "$(server4 $i):53" && lbq member add t "$(server4 $i):80" || exit 1
-	done &&
-	lbq vs add sh vip "$VIP4" port 53 proto udp pool u sched sh &&
-	lbq vs add mh vip "$VIP4" port 54 proto udp pool u sched mh &&
-	lbq vs add shp vip "$VIP4" port 55 proto udp pool u sched sh hash-port &&
-	lbq vs add mhp vip "$VIP4" port 56 proto udp pool u sched mh hash-port &&
-	lbq vs add sht vip "$VIP4" port 80 proto tcp pool t sched sh &&
-	lbq vs add mht vip "$VIP4" port 81 proto tcp pool t sched mh ||
-	ktap_abort "cannot configure nflb"
+		echo "member add u $(server4 $i):53"
+		echo "member add t $(server4 $i):80"
+	done
+	cat <<-EOF
+	vs add sh vip $VIP4 port 53 proto udp pool u sched sh
+	vs add mh vip $VIP4 port 54 proto udp pool u sched mh
+	vs add shp vip $VIP4 port 55 proto udp pool u sched sh hash-port
+	vs add mhp vip $VIP4 port 56 proto udp pool u sched mh hash-port
+	vs add sht vip $VIP4 port 80 proto tcp pool t sched sh
+	vs add mht vip $VIP4 port 81 proto tcp pool t sched mh
+	EOF
+} | lbbatch || ktap_abort "cannot configure nflb"
 # The servers listen on 53 and 80 only; the VS ports differ, members do not.
 # So every virtual server gets its own client source ports: two sessions
 # from one client port to one member would have the same reply tuple (the

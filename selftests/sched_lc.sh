@@ -26,16 +26,19 @@ dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
 srv_tcpconn 80 && srv_udpecho 53 || ktap_abort "cannot start the servers"
-lbq pool add tp &&
-	for i in 1 2 3; do lbq member add tp "$(server4 $i):80" || exit 1; done &&
-	lbq vs add lc vip "$VIP4" port 80 proto tcp pool tp sched lc &&
-	lbq timeout set vs lc tcp-fin-wait 1 tcp-close-wait 1 tcp-last-ack 1 tcp-time-wait 1 tcp-close 1 &&
-	lbq pool add up &&
-	lbq member add up "$(server4 1):53" weight 1 &&
-	lbq member add up "$(server4 2):53" weight 2 &&
-	lbq member add up "$(server4 3):53" weight 3 &&
-	lbq vs add wlc vip "$VIP4" port 53 proto udp pool up sched wlc ||
-	ktap_abort "cannot configure nflb"
+lbbatch <<EOF || ktap_abort "cannot configure nflb"
+pool add tp
+member add tp $(server4 1):80
+member add tp $(server4 2):80
+member add tp $(server4 3):80
+vs add lc vip $VIP4 port 80 proto tcp pool tp sched lc
+timeout set vs lc tcp-fin-wait 1 tcp-close-wait 1 tcp-last-ack 1 tcp-time-wait 1 tcp-close 1
+pool add up
+member add up $(server4 1):53 weight 1
+member add up $(server4 2):53 weight 2
+member add up $(server4 3):53 weight 3
+vs add wlc vip $VIP4 port 53 proto udp pool up sched wlc
+EOF
 
 # actives POOL PORT: "s1 s2 s3" active session counts (one lbctl call).
 actives()

@@ -83,3 +83,15 @@ count_members()
 {
 	awk '{ c[$NF]++ } END { for (m in c) print m, c[m] }' | sort
 }
+
+# lbbatch: the lbctl commands on stdin (one a line) in one lbctl -batch run
+# (one process instead of one per command: processes are slow under TCG);
+# quiet unless it fails.
+lbbatch()
+{
+	local out
+
+	out=$(lb -b - 2>&1) && return 0
+	ktap_diag "lbctl -batch failed: $out"
+	return 1
+}

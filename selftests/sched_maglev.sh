@@ -45,11 +45,12 @@ ip -n "$NS_LB" route add blackhole 10.99.0.0/24 &&
 
 member() { echo "10.99.0.$1:80"; }
 
-lbq pool add mp &&
-	for ((i = 1; i <= NMEMB; i++)); do lbq member add mp "$(member $i)" || exit 1; done &&
-	lbq vs add mh vip "$VIP4" port 53 proto udp pool mp sched mh mh-size $SIZE &&
-	lbq vs add sh vip "$VIP4" port 54 proto udp pool mp sched sh ||
-	ktap_abort "cannot configure nflb"
+{
+	echo "pool add mp"
+	for ((i = 1; i <= NMEMB; i++)); do echo "member add mp $(member $i)"; done
+	echo "vs add mh vip $VIP4 port 53 proto udp pool mp sched mh mh-size $SIZE"
+	echo "vs add sh vip $VIP4 port 54 proto udp pool mp sched sh"
+} | lbbatch || ktap_abort "cannot configure nflb"
 
 "$SRCFLOWS" plan $SIZE 10.64.0.0/10 >"$D/plan" || ktap_abort "srcflows plan failed"
 

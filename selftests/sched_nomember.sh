@@ -27,19 +27,24 @@ dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
 srv_tcpconn 80 && srv_udpecho 53 || ktap_abort "cannot start the servers"
-lbq pool add empty &&
-	lbq pool add dn && lbq member add dn "$(server4 1):80" state down &&
-	lbq member add dn "$(server4 2):80" state down &&
-	lbq pool add dn53 && lbq member add dn53 "$(server4 1):53" state down &&
-	lbq pool add dr6 && lbq member add dr6 "[$(server6 1)]:80" weight 0 &&
-	lbq member add dr6 "[$(server6 2)]:80" weight 0 &&
-	lbq pool add up && lbq member add up "$(server4 1):80" &&
-	lbq vs add rst vip "$VIP4" port 80 proto tcp pool empty rst-no-member &&
-	lbq vs add drop vip "$VIP4" port 81 proto tcp pool dn &&
-	lbq vs add rst6 vip "$VIP6" port 80 proto tcp pool dr6 rst-no-member &&
-	lbq vs add draining vip "$VIP4" port 82 proto tcp pool up rst-no-member drain &&
-	lbq vs add udp vip "$VIP4" port 53 proto udp pool dn53 ||
-	ktap_abort "cannot configure nflb"
+lbbatch <<EOF || ktap_abort "cannot configure nflb"
+pool add empty
+pool add dn
+member add dn $(server4 1):80 state down
+member add dn $(server4 2):80 state down
+pool add dn53
+member add dn53 $(server4 1):53 state down
+pool add dr6
+member add dr6 [$(server6 1)]:80 weight 0
+member add dr6 [$(server6 2)]:80 weight 0
+pool add up
+member add up $(server4 1):80
+vs add rst vip $VIP4 port 80 proto tcp pool empty rst-no-member
+vs add drop vip $VIP4 port 81 proto tcp pool dn
+vs add rst6 vip $VIP6 port 80 proto tcp pool dr6 rst-no-member
+vs add draining vip $VIP4 port 82 proto tcp pool up rst-no-member drain
+vs add udp vip $VIP4 port 53 proto udp pool dn53
+EOF
 
 # attempt NAME PORT [-6]: one connection attempt (5 s limit); output in $D/NAME.
 attempt()

@@ -33,15 +33,22 @@ nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
 ip -n "$NS_LB" route add 10.1.0.0/16 via 10.0.1.2 || ktap_abort "cannot add the route to the clients"
 srv_tcpconn 80 && srv_udpecho 53 || ktap_abort "cannot start the servers"
-lbq pool add p && lbq pool add p6 && lbq pool add u && lbq pool add other &&
+{
+	echo "pool add p"
+	echo "pool add p6"
+	echo "pool add u"
+	echo "pool add other"
 	for i in 1 2 3; do
-		lbq member add p "$(server4 $i):80" && lbq member add p6 "[$(server6 $i)]:80" &&
-			lbq member add u "$(server4 $i):53" || exit 1
-	done &&
-	lbq vs add web vip "$VIP4" port 80 proto tcp pool p sched rr persist 30 mask4 24 &&
-	lbq vs add web6 vip "$VIP6" port 80 proto tcp pool p6 sched rr persist 30 mask6 64 &&
-	lbq vs add dns vip "$VIP4" port 53 proto udp pool u sched rr persist 30 mask4 24 ||
-	ktap_abort "cannot configure nflb"
+		echo "member add p $(server4 $i):80"
+		echo "member add p6 [$(server6 $i)]:80"
+		echo "member add u $(server4 $i):53"
+	done
+	cat <<-EOF
+	vs add web vip $VIP4 port 80 proto tcp pool p sched rr persist 30 mask4 24
+	vs add web6 vip $VIP6 port 80 proto tcp pool p6 sched rr persist 30 mask6 64
+	vs add dns vip $VIP4 port 53 proto udp pool u sched rr persist 30 mask4 24
+	EOF
+} | lbbatch || ktap_abort "cannot configure nflb"
 
 # conns BATCH N [-6]: N connections (client ports 30000+10*BATCH...), one
 # after the other; prints the member of each.

@@ -11,7 +11,7 @@
 #   switched through wrr/lc/wlc/sh/mh/rr, min-active changed, other members
 #   deleted and finally the member carrying the download deleted.  The
 #   download is still running after all that, then completes byte-exact
-#   (sha256), and new connections work throughout.
+#   (sha256), and new connections work in between.
 # - lbctl -j member show: weight, state, max_conns, priority,
 #   drain_timeout, active (2 live sessions) and the stats as configured;
 #   member show text has the same in its columns; vs show -j has sched,
@@ -38,10 +38,13 @@ srv_download 8000 "$D/big" && srv_tcpconn 80 || ktap_abort "cannot start the ser
 in_ns "$NS_LB" tc qdisc add dev cl0 root tbf rate 1mbit burst 32kb latency 300ms ||
 	ktap_abort "cannot shape lb's link to the client"
 mb() { echo "$(server4 "$1"):8000"; }
-lbq pool add px &&
-	for i in 1 2 3; do lbq member add px "$(mb $i)" || exit 1; done &&
-	lbq vs add xfer vip "$VIP4" port 8000 proto tcp pool px sched rr ||
-	ktap_abort "cannot configure nflb"
+lbbatch <<EOF || ktap_abort "cannot configure nflb"
+pool add px
+member add px $(mb 1)
+member add px $(mb 2)
+member add px $(mb 3)
+vs add xfer vip $VIP4 port 8000 proto tcp pool px sched rr
+EOF
 
 XFER_TIMEOUT=120
 bg dl "$NS_CL" timeout "$XFER_TIMEOUT" socat -u "TCP4:$VIP4:8000,sourceport=34567,reuseaddr" "CREATE:$D/got"
@@ -80,10 +83,15 @@ changes=(
 	"member del px $CARRY"
 )
 failed_changes=0
-for c in "${changes[@]}"; do
+tried=0
+for ((i = 0; i < ${#changes[@]}; i++)); do
 	# shellcheck disable=SC2086 # the change is a word list
-	lbq $c || failed_changes=$((failed_changes + 1))
-	new_conn
+	lbq ${changes[i]} || failed_changes=$((failed_changes + 1))
+	# a new connection after every third change and after the last
+	if ((i % 3 == 2 || i == ${#changes[@]} - 1)); then
+		new_conn
+		tried=$((tried + 1))
+	fi
 done
 still=0
 bg_running dl && still=1
@@ -96,8 +104,8 @@ during()
 	[ "$failed_changes" -eq 0 ] && [ "$still" -eq 1 ]
 }
 ktap_measure "17 pool and scheduler changes, including deleting the carrying member, while the download runs" during
-newconn_ok() { echo "$newconn_fail of ${#changes[@]} failed"; [ "$newconn_fail" -eq 0 ]; }
-ktap_measure "new connections worked after every change" newconn_ok
+newconn_ok() { echo "$newconn_fail of $tried failed"; [ "$newconn_fail" -eq 0 ]; }
+ktap_measure "new connections worked between the changes" newconn_ok
 bg_wait dl "$XFER_TIMEOUT"
 dl_rc=$?
 xfer_ok()
@@ -108,15 +116,15 @@ xfer_ok()
 ktap_measure "the download completes byte-exact" xfer_ok
 
 # --- lbctl output ---------------------------------------------------------
-lbq flush &&
-	lbq pool add show expire-on-down on min-active 2 &&
-	lbq member add show "$(server4 1):80" weight 3 max-conns 10 priority 5 drain-timeout 7 &&
-	lbq member add show "$(server4 2):80" weight 0 &&
-	lbq member add show "$(server4 3):80" state down priority 5 &&
-	lbq vs add shown vip "$VIP4" port 80 proto tcp pool show sched mh mh-size 251 \
-		persist 60 mask4 16 max-sessions 1000 reset-on-expiry &&
-	lbq vs add shown2 vip "$VIP4" port 53 proto udp pool show sched wlc drain ||
-	ktap_diag "configuration for the output checks failed"
+lbbatch <<EOF || ktap_diag "configuration for the output checks failed"
+flush
+pool add show expire-on-down on min-active 2
+member add show $(server4 1):80 weight 3 max-conns 10 priority 5 drain-timeout 7
+member add show $(server4 2):80 weight 0
+member add show $(server4 3):80 state down priority 5
+vs add shown vip $VIP4 port 80 proto tcp pool show sched mh mh-size 251 persist 60 mask4 16 max-sessions 1000 reset-on-expiry
+vs add shown2 vip $VIP4 port 53 proto udp pool show sched wlc drain
+EOF
 in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 80 -b 35001 >/dev/null
 in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 80 -b 35002 >/dev/null
 

@@ -29,11 +29,15 @@ nflb_load || ktap_abort "cannot load nflb"
 topo_create 5 || ktap_abort "cannot build the topology"
 srv_udpecho 53 || ktap_abort "cannot start the servers"
 m() { echo "$(server4 "$1"):53"; }
-lbq pool add pg min-active 2 &&
-	for i in 1 2 3; do lbq member add pg "$(m $i)" priority 10 || exit 1; done &&
-	for i in 4 5; do lbq member add pg "$(m $i)" priority 0 || exit 1; done &&
-	lbq vs add prio vip "$VIP4" port 53 proto udp pool pg sched rr ||
-	ktap_abort "cannot configure nflb"
+lbbatch <<EOF || ktap_abort "cannot configure nflb"
+pool add pg min-active 2
+member add pg $(m 1) priority 10
+member add pg $(m 2) priority 10
+member add pg $(m 3) priority 10
+member add pg $(m 4) priority 0
+member add pg $(m 5) priority 0
+vs add prio vip $VIP4 port 53 proto udp pool pg sched rr
+EOF
 
 # step N: 20 flows from client ports 20000+100*N...
 step()

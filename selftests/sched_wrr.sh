@@ -39,13 +39,14 @@ nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
 ip -n "$NS_LB" route add 10.1.0.0/16 via 10.0.1.2 || ktap_abort "cannot add the route to the client"
 srv_udpecho 53 || ktap_abort "cannot start the servers"
-lbq pool add web &&
-	lbq member add web "$(server4 1):53" weight 1 &&
-	lbq member add web "$(server4 2):53" weight 2 &&
-	lbq member add web "$(server4 3):53" weight 3 &&
-	lbq vs add wrr vip "$VIP4" port 53 proto udp pool web sched wrr &&
-	lbq vs add rr vip "$VIP4" port 54 proto udp pool web sched rr ||
-	ktap_abort "cannot configure nflb"
+lbbatch <<EOF || ktap_abort "cannot configure nflb"
+pool add web
+member add web $(server4 1):53 weight 1
+member add web $(server4 2):53 weight 2
+member add web $(server4 3):53 weight 3
+vs add wrr vip $VIP4 port 53 proto udp pool web sched wrr
+vs add rr vip $VIP4 port 54 proto udp pool web sched rr
+EOF
 
 # flows PORT FIRST-SPORT COUNT: COUNT flows from 10.1.0.1, in port order.
 flows()
