@@ -36,6 +36,23 @@
 # receiver verifies: a checksum nflb got wrong (also the CHECKSUM_PARTIAL
 # pseudo-header seed) makes the receiver drop the packet instead of passing
 # unnoticed across veth.
+#
+# Helpers (see each function's comment):
+#   KTAP       ktap_header ktap_ok ktap_fail ktap_skip ktap_check ktap_diag
+#              ktap_finish ktap_abort ktap_skip_all
+#   setup      require_root require_cmds require_tools nflb_load nflb_unload
+#              nflb_loaded topo_create topo_destroy vip_local cleanup_add
+#   running    in_ns lb lbq bg bg_out bg_wait bg_stop bg_stop_all grep_out
+#              wait_for wait_listen
+#   traffic    srv_udpecho srv_tcpconn srv_download srv_upload cl_download
+#              cl_upload mkdata same_file  (tools: $PKTCRAFT $UDPECHO $TCPCONN)
+#   nflb state lb_service stat_get delta_ge delta_eq sessions session_by_port
+#              session_field session_exists session_gone json_num json_objs
+#              obj_get json_is
+#   captures   cap_start cap_sync cap_stop cap_read cap_count
+#   kernel log dmesg_mark dmesg_check
+# Processes start slowly under TCG (0.1-0.5 s each, jq more): helpers avoid
+# them where they can (lbctl -n, bash JSON patterns, ip -batch).
 
 set -u
 
