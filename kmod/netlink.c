@@ -384,8 +384,7 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 	    nla_put_u32(skb, NFLB_MEMBER_A_MAX_CONNS, m->max_conns) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_PRIORITY, m->priority) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_DRAIN_TIMEOUT,
-			m->drain_deadline ? nflb_secs_left(m->drain_deadline) :
-					    m->drain_timeout) ||
+			nflb_secs_left(m->drain_deadline) ?: m->drain_timeout) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)) ||
 	    nflb_stats_fill(skb, NFLB_MEMBER_A_STATS, m->stats,
 			    atomic_read(&m->active)))

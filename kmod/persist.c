@@ -59,6 +59,11 @@ struct nflb_member *nflb_persist_get(struct nflb_net *ln, struct nflb_vs *vs,
 	    time_after(jiffies, READ_ONCE(p->expires)))
 		return NULL;
 	m = rcu_dereference(p->member);
+	/* A member deleted, or no longer in the virtual server's pool, lets
+	 * the client move on like one that is drained or down.
+	 */
+	if (READ_ONCE(m->pool) != rcu_access_pointer(vs->pool))
+		return NULL;
 	return nflb_member_available(m, vs->family) ? m : NULL;
 }
 

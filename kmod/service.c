@@ -298,6 +298,7 @@ static void nflb_member_unlink(struct nflb_net *ln, struct nflb_pool *pool,
 			       struct nflb_member *m)
 {
 	list_del(&m->list);
+	WRITE_ONCE(m->pool, NULL);
 	pool->member_count--;
 	ln->member_count--;
 	nflb_member_put(m);
@@ -334,6 +335,7 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	refcount_set(&m->ref, 1);
 	atomic_set(&m->active, 0);
 	list_add_tail(&m->list, &pool->members);
+	m->pool = pool;
 	pool->member_count++;
 	ln->member_count++;
 	if (nflb_pool_publish(ln, pool)) {

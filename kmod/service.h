@@ -20,6 +20,8 @@ struct netlink_ext_ack;
  */
 struct nflb_member {
 	struct list_head list;		/* pool->members, cfg_mutex */
+	/* Its pool while listed there, NULL once removed; compared only. */
+	struct nflb_pool *pool;
 	refcount_t ref;
 	u8 family;
 	u8 state;			/* enum nflb_member_state */
