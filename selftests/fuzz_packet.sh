@@ -11,7 +11,7 @@
 # after, live sessions survive, the session table stay consistent, and the
 # kernel log clean.
 #
-# NFLB_FUZZ_PKT_COUNT: packets per side (default 3000; 30000 with
+# NFLB_FUZZ_PKT_COUNT: packets per side (default 1500; 30000 with
 # NFLB_ROBUST_FULL=1). NFLB_FUZZ_SEED: seed (default random, printed).
 . "$(dirname "$0")/lib.sh"
 
@@ -19,7 +19,7 @@ FUZZ=$NFLB_SELFTESTS/fuzz_packet
 if [ "${NFLB_ROBUST_FULL:-0}" = 1 ]; then
 	count=${NFLB_FUZZ_PKT_COUNT:-30000}
 else
-	count=${NFLB_FUZZ_PKT_COUNT:-3000}
+	count=${NFLB_FUZZ_PKT_COUNT:-1500}
 fi
 seed=${NFLB_FUZZ_SEED:-$(( (RANDOM << 30) ^ (RANDOM << 15) ^ RANDOM ))}
 P=5000

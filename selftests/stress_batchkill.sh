@@ -16,7 +16,7 @@
 if [ "${NFLB_ROBUST_FULL:-0}" = 1 ]; then
 	kills=${NFLB_BATCHKILL_KILLS:-5} n=1500
 else
-	kills=${NFLB_BATCHKILL_KILLS:-2} n=600
+	kills=${NFLB_BATCHKILL_KILLS:-2} n=400
 fi
 
 ktap_header 5

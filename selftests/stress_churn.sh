@@ -10,14 +10,14 @@
 # of the downloads' own virtual servers, drains others, deletes sessions.  Every
 # configuration command must succeed and every download arrive intact.
 #
-# NFLB_CHURN_ROUNDS: churn rounds (default 20; 200 with NFLB_ROBUST_FULL=1).
-# NFLB_CHURN_MB: download size (default 2; 8 with NFLB_ROBUST_FULL=1).
+# NFLB_CHURN_ROUNDS: churn rounds (default 12; 200 with NFLB_ROBUST_FULL=1).
+# NFLB_CHURN_MB: download size (default 1; 8 with NFLB_ROBUST_FULL=1).
 . "$(dirname "$0")/lib.sh"
 
 if [ "${NFLB_ROBUST_FULL:-0}" = 1 ]; then
 	rounds=${NFLB_CHURN_ROUNDS:-200} mb=${NFLB_CHURN_MB:-8}
 else
-	rounds=${NFLB_CHURN_ROUNDS:-20} mb=${NFLB_CHURN_MB:-2}
+	rounds=${NFLB_CHURN_ROUNDS:-12} mb=${NFLB_CHURN_MB:-1}
 fi
 P=6000
 

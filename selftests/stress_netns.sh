@@ -9,14 +9,14 @@
 # (check-debug) the session caches are seen to empty.  Then nflb must work
 # in a new namespace.
 #
-# NFLB_NETNS_SESSIONS: sessions before the deletion (default 3000; 10000
+# NFLB_NETNS_SESSIONS: sessions before the deletion (default 2000; 10000
 # with NFLB_ROBUST_FULL=1).
 . "$(dirname "$0")/lib.sh"
 
 if [ "${NFLB_ROBUST_FULL:-0}" = 1 ]; then
 	nsess=${NFLB_NETNS_SESSIONS:-10000}
 else
-	nsess=${NFLB_NETNS_SESSIONS:-3000}
+	nsess=${NFLB_NETNS_SESSIONS:-2000}
 fi
 FLOOD=$NFLB_SELFTESTS/stress_flood
 P=5000

@@ -12,13 +12,13 @@
 #  - the established connection and UDP flow keep working during the flood;
 #  - with short timeouts everything drains back to zero sessions.
 #
-# NFLB_SYN_LIMIT: the session limit (default 500; 5000 with NFLB_ROBUST_FULL=1).
+# NFLB_SYN_LIMIT: the session limit (default 300; 5000 with NFLB_ROBUST_FULL=1).
 . "$(dirname "$0")/lib.sh"
 
 if [ "${NFLB_ROBUST_FULL:-0}" = 1 ]; then
 	limit=${NFLB_SYN_LIMIT:-5000}
 else
-	limit=${NFLB_SYN_LIMIT:-500}
+	limit=${NFLB_SYN_LIMIT:-300}
 fi
 FLOOD=$NFLB_SELFTESTS/stress_flood
 P=5000
