@@ -69,7 +69,8 @@ fi
 # 3. Host binaries: lbctl (a private copy, for the same reason) and the C
 # selftests and tools (built in place, as make check does).
 l=$logs/userspace.log
-if cp lbctl/*.[ch] lbctl/Makefile "$b/lbctl/" && make -C "$b/lbctl" >"$l" 2>&1 &&
+if cp lbctl/*.[ch] lbctl/Makefile "$b/lbctl/" && cp -r uapi "$b/" &&
+	make -C "$b/lbctl" >"$l" 2>&1 &&
 	src=$(scripts/linux-source.sh 2>>"$l") &&
 	make -C selftests KSELFTEST_DIR="$src/tools/testing/selftests" >>"$l" 2>&1; then
 	ok "lbctl and C selftests built"

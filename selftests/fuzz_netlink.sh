@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2317,SC2015 # checks are functions run via ktap_check
 #
 # fuzz_netlink: random and mutated-from-valid nflb netlink messages
 # (fuzz_netlink.c) while a client sends UDP datagrams and TCP SYNs to the

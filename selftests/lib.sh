@@ -865,6 +865,28 @@ delta_ge()
 	return 1
 }
 
+# counter_grew BEFORE MIN COUNTER [VS]: the counter is now at least BEFORE+MIN
+counter_grew()
+{
+	local b=$1 min=$2 a
+
+	shift 2
+	a=$(stat_get "$@" 2>/dev/null) || return 1
+	[ $((a - b)) -ge "$min" ]
+}
+
+# wait_counter SECS BEFORE MIN COUNTER [VS]: waits for a counter that moves
+# after the fact (sessions_expired counts when the GC frees the session, up
+# to a GC pass after a dump stopped showing it), then reports like delta_ge.
+wait_counter()
+{
+	local secs=$1 b=$2 min=$3
+
+	shift 3
+	wait_for "$secs" counter_grew "$b" "$min" "$@" && return 0
+	delta_ge "$b" "$(stat_get "$@")" "$min" "$1"
+}
+
 # delta_eq BEFORE AFTER N [WHAT]
 delta_eq()
 {
