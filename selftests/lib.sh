@@ -344,7 +344,7 @@ dmesg_check()
 {
 	local bad
 
-	bad=$(dmesg_new | grep -E 'BUG:|WARNING:|Oops|general protection|refcount_t|KASAN|UBSAN|kmemleak|unreferenced object|still has objects|list_(add|del) corruption|stack-protector|soft lockup|hard LOCKUP|RCU stall|rcu: INFO|rcu_sched self-detected|blocked for more than|Call Trace')
+	bad=$(dmesg_new | grep -E 'BUG:|WARNING:|Oops|general protection|refcount_t|KASAN|UBSAN|kmemleak|unreferenced object|still has objects|list_(add|del) corruption|ODEBUG:|DEBUG_LOCKS_WARN|stack-protector|soft lockup|hard LOCKUP|RCU stall|rcu: INFO|rcu_sched self-detected|blocked for more than|Call Trace')
 	[ -z "$bad" ] && return 0
 	ktap_diag "kernel log:"
 	ktap_diag "$(dmesg_new | tail -n 60)"

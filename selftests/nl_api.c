@@ -4,7 +4,7 @@
  *
  * Every command works; bad input of each kind is refused with the right
  * errno and an extack message; an unprivileged process gets EPERM for every
- * command; events reach "events" listeners; a 100,000-session dump is
+ * command; events reach "events" listeners; a 1,000,000-session dump is
  * complete and holds no duplicates.
  *
  * Each test runs in a fresh network namespace (the harness forks per test),
@@ -2617,16 +2617,23 @@ TEST_F(nl, events)
 }
 
 /* ------------------------------------------------------------------ */
-/* Sessions: 100,000 UDP flows in lib.sh's topology                     */
+/* Sessions: up to 1,000,000 UDP flows in lib.sh's topology            */
 
-#define S_NADDR		2		/* client addresses */
+#define S_NADDR_MAX	20		/* client addresses */
 #define S_NPORT		50000		/* source ports per address */
 #define S_PORT0		10000		/* first source port */
-#define S_TOTAL		(S_NADDR * S_NPORT)
+#define S_TOTAL		((long)s_naddr * S_NPORT)
 #define S_VPORT		7777		/* VIP and member port */
 #define S_BATCH		512		/* datagrams per sendmmsg */
 
-static const char *const s_client[S_NADDR] = { "10.0.1.2", "10.0.1.3" };
+/* Client addresses in use by the current test (a raw socket sends from them). */
+static int s_naddr = 2;
+static const char *const s_client[S_NADDR_MAX] = {
+	"10.0.1.2", "10.0.1.3", "10.0.1.4", "10.0.1.5", "10.0.1.6",
+	"10.0.1.7", "10.0.1.8", "10.0.1.9", "10.0.1.10", "10.0.1.11",
+	"10.0.1.12", "10.0.1.13", "10.0.1.14", "10.0.1.15", "10.0.1.16",
+	"10.0.1.17", "10.0.1.18", "10.0.1.19", "10.0.1.20", "10.0.1.21",
+};
 static const char *const s_member[2] = { "10.0.11.2", "10.0.12.2" };
 #define S_VIP		"10.0.0.100"
 
@@ -2683,9 +2690,9 @@ FIXTURE_TEARDOWN(topo)
 
 /* What a session dump saw. */
 struct sdump {
-	uint8_t seen[S_NADDR][65536 / 8];	/* (client, port) bitmap */
+	uint8_t seen[S_NADDR_MAX][65536 / 8];	/* (client, port) bitmap */
 	long total, dups, bad;
-	long by_member[S_NADDR][2];		/* per client address */
+	long by_member[S_NADDR_MAX][2];		/* per client address */
 	char why[160];				/* first bad session */
 };
 
@@ -2723,7 +2730,7 @@ static void session_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	port = tb[NFLB_SESSION_A_CLIENT_PORT] ?
 	       mnl_attr_get_u16(tb[NFLB_SESSION_A_CLIENT_PORT]) : -1;
-	ci = s_index(tb[NFLB_SESSION_A_CLIENT4], s_client, S_NADDR);
+	ci = s_index(tb[NFLB_SESSION_A_CLIENT4], s_client, s_naddr);
 	mi = s_index(tb[NFLB_SESSION_A_MEMBER4], s_member, 2);
 	if (ci < 0 || port < S_PORT0 || port >= S_PORT0 + S_NPORT) {
 		sdump_bad(d, "unexpected client", port);
@@ -2862,9 +2869,9 @@ static long s_send(int fd, const struct sdump *d)
 	int ci, port, nb = 0, i;
 
 	dst.sin_addr.s_addr = ip4(S_VIP);
-	for (ci = 0; ci < S_NADDR; ci++) {
+	for (ci = 0; ci < s_naddr; ci++) {
 		for (port = S_PORT0; port < S_PORT0 + S_NPORT; port++) {
-			bool last = ci == S_NADDR - 1 && port == S_PORT0 + S_NPORT - 1;
+			bool last = ci == s_naddr - 1 && port == S_PORT0 + S_NPORT - 1;
 
 			if (!d || !(d->seen[ci][port / 8] & (1 << (port % 8)))) {
 				s_pkt_fill(&pkts[nb], ip4(s_client[ci]), port);
@@ -2945,7 +2952,12 @@ static int fill_all(struct __test_metadata *_metadata, struct nlctx *c,
 	return 0;
 }
 
-TEST_F_TIMEOUT(topo, dump_100k, 170)
+/*
+ * A million sessions (20 client addresses x 50,000 ports): the dump is
+ * complete and holds each exactly once, filtered dumps and deletes select
+ * exactly their part.
+ */
+TEST_F_TIMEOUT(topo, dump_1m, 1500)
 {
 	struct nlctx *c = &self->c;
 	struct reply *r = self->r;
@@ -2955,9 +2967,10 @@ TEST_F_TIMEOUT(topo, dump_100k, 170)
 	struct nlattr *n, *tn;
 	struct sdump *d = calloc(1, sizeof(*d));
 	long m0, m1, left, sent;
-	int fd;
+	int fd, i;
 
 	ASSERT_NE(NULL, d);
+	s_naddr = S_NADDR_MAX;
 	ASSERT_EQ(0, simple(c, r, NFLB_CMD_FLUSH));
 	ASSERT_EQ(0, simple(c, r, NFLB_CMD_STATS_ZERO));
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
@@ -2992,8 +3005,11 @@ TEST_F_TIMEOUT(topo, dump_100k, 170)
 	EXPECT_EQ(S_TOTAL, d->total);
 	EXPECT_EQ(0, d->dups);
 	EXPECT_EQ(S_TOTAL, info_get(c, NFLB_INFO_A_SESSIONS));
-	m0 = d->by_member[0][0] + d->by_member[1][0];
-	m1 = d->by_member[0][1] + d->by_member[1][1];
+	m0 = m1 = 0;
+	for (i = 0; i < s_naddr; i++) {
+		m0 += d->by_member[i][0];
+		m1 += d->by_member[i][1];
+	}
 	EXPECT_EQ(S_TOTAL, m0 + m1);
 	EXPECT_LT(0, m0);
 	EXPECT_LT(0, m1);
@@ -3006,7 +3022,8 @@ TEST_F_TIMEOUT(topo, dump_100k, 170)
 
 	/* filtered dumps */
 	{
-		long per_client1 = d->by_member[1][0] + d->by_member[1][1];
+		long d1m0 = d->by_member[1][0], d1m1 = d->by_member[1][1];
+		long per_client1 = d1m0 + d1m1;
 		long c0m0 = d->by_member[0][0];
 
 		ASSERT_EQ(0, clean_dump(_metadata, c, r, d, s_client[1], -1, NULL));
@@ -3016,22 +3033,26 @@ TEST_F_TIMEOUT(topo, dump_100k, 170)
 		EXPECT_EQ(0, d->bad);
 		ASSERT_EQ(0, clean_dump(_metadata, c, r, d, NULL, -1, s_member[0]));
 		EXPECT_EQ(m0, d->total) TH_LOG("member %s", s_member[0]);
-		EXPECT_EQ(0, d->by_member[0][1] + d->by_member[1][1]);
+		for (i = 0; i < s_naddr; i++)
+			EXPECT_EQ(0, d->by_member[i][1]) TH_LOG("client %s", s_client[i]);
 		EXPECT_EQ(0, d->bad);
-		/* client 10.0.1.2/31 holds both addresses; /32 of .2 on member 0 */
+		/* 10.0.1.2/32 on member 0 */
 		ASSERT_EQ(0, clean_dump(_metadata, c, r, d, s_client[0], 32, s_member[0]));
 		EXPECT_EQ(c0m0, d->total);
 
 		/* deletes by filter */
 		ASSERT_EQ(0, session_del(c, r, NULL, s_client[1], 32, NULL));
 		EXPECT_EQ(S_TOTAL - per_client1, info_get(c, NFLB_INFO_A_SESSIONS));
+		/* the rest of member 0's: every client is in 10.0.1.0/24 */
 		ASSERT_EQ(0, session_del(c, r, "big", "10.0.1.0", 24, s_member[0]));
-		left = S_TOTAL - per_client1 - c0m0;
+		left = S_TOTAL - per_client1 - (m0 - d1m0);
 		EXPECT_EQ(left, info_get(c, NFLB_INFO_A_SESSIONS));
 		ASSERT_EQ(0, clean_dump(_metadata, c, r, d, NULL, -1, NULL));
 		EXPECT_EQ(left, d->total);
 		EXPECT_EQ(0, d->dups);
-		EXPECT_EQ(left, d->by_member[0][1]);
+		EXPECT_EQ(left, m1 - d1m1);
+		for (i = 0; i < s_naddr; i++)
+			EXPECT_EQ(0, d->by_member[i][0]) TH_LOG("client %s", s_client[i]);
 		/* no match: nothing deleted */
 		ASSERT_EQ(0, session_del(c, r, NULL, "10.9.0.0", 16, NULL));
 		EXPECT_EQ(left, info_get(c, NFLB_INFO_A_SESSIONS));

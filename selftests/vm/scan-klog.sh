@@ -4,7 +4,7 @@
 # Used by the VM runner over the whole boot (console.log, dmesg.txt) and by
 # run_tests.sh over each test's slice of dmesg.
 set -u
-pat='Kernel panic|BUG:|WARNING:|Oops|RCU stall|rcu_sched self-detected|rcu: INFO|KASAN|UBSAN|kmemleak: .*suspected memory leak|unreferenced object|general protection|Call Trace|blocked for more than|soft lockup|hard LOCKUP|list_(add|del) corruption'
+pat='Kernel panic|BUG:|WARNING:|Oops|RCU stall|rcu_sched self-detected|rcu: INFO|KASAN|UBSAN|kmemleak: .*suspected memory leak|unreferenced object|general protection|Call Trace|blocked for more than|soft lockup|hard LOCKUP|list_(add|del) corruption|ODEBUG:|DEBUG_LOCKS_WARN'
 for f in "$@"; do
 	[ -s "$f" ] || continue
 	if tr -d '\r' <"$f" | grep -Eq "$pat"; then
