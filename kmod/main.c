@@ -59,7 +59,7 @@ static int __net_init nflb_net_init(struct net *net)
 	}
 	nflb_net_defaults(ln);
 
-	ln->stats = nflb_stats_alloc();
+	ln->stats = nflb_stats_alloc(NULL);
 	if (!ln->stats)
 		return -ENOMEM;
 	err = nflb_table_init(ln);
@@ -73,7 +73,7 @@ static int __net_init nflb_net_init(struct net *net)
 destroy_table:
 	nflb_table_destroy(ln);
 free_stats:
-	nflb_stats_free(ln->stats);
+	nflb_stats_free(ln->stats, NULL);
 	return err;
 }
 
@@ -93,7 +93,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 	mutex_unlock(&ln->cfg_mutex);
 	nflb_table_destroy(ln);
 	nflb_persist_destroy(ln);
-	nflb_stats_free(ln->stats);
+	nflb_stats_free(ln->stats, NULL);
 }
 
 static struct pernet_operations nflb_net_ops = {
@@ -139,6 +139,7 @@ static void __exit nflb_exit(void)
 	 */
 	rcu_barrier();
 	rcu_barrier();
+	nflb_stats_exit();
 	nflb_session_exit();
 }
 

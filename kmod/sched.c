@@ -417,9 +417,11 @@ bool nflb_mh_size_valid(u32 size)
 {
 	u32 d;
 
-	if (size < 7 || size > NFLB_MH_SIZE_MAX)
+	if (size == NFLB_MH_SIZE_DEFAULT)
+		return true;		/* every virtual server asks */
+	if (size < 7 || size > NFLB_MH_SIZE_MAX || !(size & 1))
 		return false;
-	for (d = 2; d * d <= size; d++)
+	for (d = 3; d * d <= size; d += 2)
 		if (size % d == 0)
 			return false;
 	return true;

@@ -93,7 +93,7 @@ static void nflb_vs_free_rcu(struct rcu_head *head)
 {
 	struct nflb_vs *vs = container_of(head, struct nflb_vs, rcu);
 
-	nflb_stats_free(vs->stats);
+	nflb_stats_free(vs->stats, vs->stats_blk);
 	kfree(vs);
 }
 
@@ -113,7 +113,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	vs = kmemdup(tmpl, sizeof(*vs), GFP_KERNEL);
 	if (!vs)
 		return ERR_PTR(-ENOMEM);
-	vs->stats = nflb_stats_alloc();
+	vs->stats = nflb_stats_alloc(&vs->stats_blk);
 	if (!vs->stats) {
 		kfree(vs);
 		return ERR_PTR(-ENOMEM);
@@ -121,7 +121,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	/* The first virtual server of a netns switches its datapath on. */
 	err = nflb_datapath_start(ln);
 	if (err) {
-		nflb_stats_free(vs->stats);
+		nflb_stats_free(vs->stats, vs->stats_blk);
 		kfree(vs);
 		return ERR_PTR(err);
 	}
@@ -193,7 +193,7 @@ static void nflb_member_free_rcu(struct rcu_head *head)
 {
 	struct nflb_member *m = container_of(head, struct nflb_member, rcu);
 
-	nflb_stats_free(m->stats);
+	nflb_stats_free(m->stats, m->stats_blk);
 	kfree(m);
 }
 
@@ -327,7 +327,7 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	m = kmemdup(tmpl, sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return NULL;
-	m->stats = nflb_stats_alloc();
+	m->stats = nflb_stats_alloc(&m->stats_blk);
 	if (!m->stats) {
 		kfree(m);
 		return NULL;

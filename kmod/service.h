@@ -34,6 +34,7 @@ struct nflb_member {
 	unsigned long drain_deadline;	/* jiffies, 0 = none */
 	atomic_t active;		/* live sessions */
 	struct nflb_stats __percpu *stats;
+	struct nflb_stats_block *stats_blk;
 	struct rcu_head rcu;
 };
 
@@ -116,6 +117,7 @@ struct nflb_vs {
 	atomic_t rr_pos;
 	atomic_t active;
 	struct nflb_stats __percpu *stats;
+	struct nflb_stats_block *stats_blk;
 	struct rcu_head rcu;
 };
 

@@ -31,8 +31,17 @@ struct nflb_stats {
 	struct u64_stats_sync syncp;
 };
 
-struct nflb_stats __percpu *nflb_stats_alloc(void);
-void nflb_stats_free(struct nflb_stats __percpu *st);
+struct nflb_stats_block;
+
+/*
+ * With @blk, the counters are a slot of a shared block and *@blk says which
+ * (give it back to nflb_stats_free()); without, a percpu allocation of
+ * their own.
+ */
+struct nflb_stats __percpu *nflb_stats_alloc(struct nflb_stats_block **blk);
+void nflb_stats_free(struct nflb_stats __percpu *st,
+		     struct nflb_stats_block *blk);
+void nflb_stats_exit(void);
 void nflb_stats_sum(struct nflb_stats __percpu *st, u64 *out);
 void nflb_stats_zero(struct nflb_stats __percpu *st);
 int nflb_stats_fill(struct sk_buff *skb, int attrtype,
