@@ -129,6 +129,16 @@ static const struct nla_policy nflb_member_req[NFLB_A_MAX + 1] = {
 	[NFLB_A_MEMBER] = NLA_POLICY_NESTED(nflb_member_policy),
 };
 
+/*
+ * MEMBER_NEW also takes a list of members.  Their nests are validated one
+ * by one as they are added, so that one bad member does not undo the ones
+ * before it.
+ */
+static const struct nla_policy nflb_member_new_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_MEMBER] = NLA_POLICY_NESTED(nflb_member_policy),
+	[NFLB_A_MEMBERS] = { .type = NLA_NESTED },
+};
+
 static const struct nla_policy nflb_global_req[NFLB_A_MAX + 1] = {
 	[NFLB_A_GLOBAL] = NLA_POLICY_NESTED(nflb_global_policy),
 };
@@ -1017,9 +1027,9 @@ struct nflb_member_req {
 };
 
 static int nflb_member_ident(struct nflb_net *ln, struct genl_info *info,
-			     struct nlattr **tb, struct nflb_member_req *req)
+			     struct nlattr *nest, struct nlattr **tb,
+			     struct nflb_member_req *req)
 {
-	struct nlattr *nest = info->attrs[NFLB_A_MEMBER];
 	int err;
 
 	req->pool = nflb_pool_by_name(ln, tb, NFLB_MEMBER_A_POOL, info, nest,
@@ -1068,44 +1078,143 @@ static bool nflb_member_apply(struct nflb_member *m, struct nlattr **tb)
 	return state_changed;
 }
 
+/*
+ * Adds the member of @nest (parsed into @tb) to its pool, identified in
+ * @req, without publishing the pool's snapshot.
+ */
+static int nflb_member_add(struct nflb_net *ln, struct genl_info *info,
+			   struct nlattr **tb, struct nflb_member_req *req)
+{
+	if (nflb_member_find(req->pool, req->key.family, &req->key.addr,
+			     req->key.port)) {
+		NL_SET_ERR_MSG(info->extack, "member exists in this pool");
+		return -EEXIST;
+	}
+	if (req->pool->member_count >= NFLB_POOL_MEMBERS_MAX) {
+		NL_SET_ERR_MSG(info->extack, "pool is full (65534 members)");
+		return -E2BIG;
+	}
+	req->key.weight = 1;
+	req->key.state = NFLB_MEMBER_UP;
+	nflb_member_apply(&req->key, tb);
+	if (!nflb_member_create(ln, req->pool, &req->key, false))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Publishes the snapshot of @pool, whose last @n members are new, and
+ * announces them; if there is no memory for the snapshot they are taken
+ * back and @first, the nest of the first, is blamed.
+ */
+static int nflb_member_publish_new(struct nflb_net *ln, struct nflb_pool *pool,
+				   unsigned int n, struct nlattr *first,
+				   struct netlink_ext_ack *extack)
+{
+	struct nflb_member *m;
+	unsigned int i;
+
+	if (!n)
+		return 0;
+	if (nflb_pool_publish(ln, pool)) {
+		nflb_member_discard(ln, pool, n);
+		NL_SET_ERR_MSG_ATTR(extack, first, "out of memory");
+		return -ENOMEM;
+	}
+	if (!nflb_has_listeners(ln->net))
+		return 0;
+	m = list_last_entry(&pool->members, struct nflb_member, list);
+	for (i = 1; i < n; i++)
+		m = list_prev_entry(m, list);
+	for (i = 0; i < n; i++, m = list_next_entry(m, list))
+		nflb_event(ln->net, nflb_member_fill_fn, m, pool->name,
+			   NFLB_CMD_MEMBER_NEW);
+	return 0;
+}
+
+/*
+ * NFLB_A_MEMBERS: the members in order, as many requests would add them.
+ * The first that fails ends the request: those before it stay added, none
+ * after it is looked at, and the error points into its nest.  A pool's
+ * snapshot is rebuilt once per run of members of that pool.
+ */
+static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct nlattr *nest, *first = NULL;
+	struct nflb_pool *pool = NULL;	/* the one with unpublished members */
+	unsigned int n = 0;
+	int rem, err = 0, perr;
+
+	nla_for_each_nested(nest, info->attrs[NFLB_A_MEMBERS], rem) {
+		struct nflb_member_req req = {};
+
+		if (nla_type(nest) != NFLB_A_MEMBER) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "members: expected member nests only");
+			err = -EINVAL;
+			break;
+		}
+		err = nla_parse_nested(tb, NFLB_MEMBER_A_MAX, nest,
+				       nflb_member_policy, extack);
+		if (!err)
+			err = nflb_member_ident(ln, info, nest, tb, &req);
+		if (!err && req.pool != pool) {
+			err = nflb_member_publish_new(ln, pool, n, first,
+						      extack);
+			if (err)
+				return err;
+			pool = req.pool;
+			n = 0;
+		}
+		if (!err)
+			err = nflb_member_add(ln, info, tb, &req);
+		if (err) {
+			if (!extack->bad_attr && !extack->miss_nest)
+				NL_SET_BAD_ATTR(extack, nest);
+			break;
+		}
+		if (!n++)
+			first = nest;
+		cond_resched();
+	}
+	perr = nflb_member_publish_new(ln, pool, n, first, extack);
+	return perr ?: err;
+}
+
 static int nflb_nl_member_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
 	struct nflb_member_req req = {};
-	struct nflb_member *m;
 	int err;
 
+	if (info->attrs[NFLB_A_MEMBERS]) {
+		if (info->attrs[NFLB_A_MEMBER]) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[NFLB_A_MEMBERS],
+					    "give either member or members");
+			return -EINVAL;
+		}
+		mutex_lock(&ln->cfg_mutex);
+		err = nflb_member_new_list(ln, info);
+		mutex_unlock(&ln->cfg_mutex);
+		return err;
+	}
 	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
 			     NFLB_MEMBER_A_MAX, tb);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	err = nflb_member_ident(ln, info, tb, &req);
-	if (err)
-		goto out;
-	if (nflb_member_find(req.pool, req.key.family, &req.key.addr,
-			     req.key.port)) {
-		NL_SET_ERR_MSG(info->extack, "member exists in this pool");
-		err = -EEXIST;
-		goto out;
-	}
-	if (req.pool->member_count >= NFLB_POOL_MEMBERS_MAX) {
-		NL_SET_ERR_MSG(info->extack, "pool is full (65534 members)");
-		err = -E2BIG;
-		goto out;
-	}
-	req.key.weight = 1;
-	req.key.state = NFLB_MEMBER_UP;
-	nflb_member_apply(&req.key, tb);
-	m = nflb_member_create(ln, req.pool, &req.key);
-	if (!m) {
-		err = -ENOMEM;
-		goto out;
-	}
-	nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
-		   NFLB_CMD_MEMBER_NEW);
-out:
+	err = nflb_member_ident(ln, info, info->attrs[NFLB_A_MEMBER], tb,
+				&req);
+	if (!err)
+		err = nflb_member_add(ln, info, tb, &req);
+	if (!err)
+		err = nflb_member_publish_new(ln, req.pool, 1,
+					      info->attrs[NFLB_A_MEMBER],
+					      info->extack);
 	mutex_unlock(&ln->cfg_mutex);
 	return err;
 }
@@ -1118,7 +1227,7 @@ static struct nflb_member *nflb_member_lookup(struct nflb_net *ln,
 {
 	struct nflb_member *m;
 
-	*err = nflb_member_ident(ln, info, tb, req);
+	*err = nflb_member_ident(ln, info, info->attrs[NFLB_A_MEMBER], tb, req);
 	if (*err)
 		return NULL;
 	m = nflb_member_find(req->pool, req->key.family, &req->key.addr,
@@ -1651,7 +1760,7 @@ static const struct genl_ops nflb_ops[] = {
 		.policy = nflb_pool_req,
 		.maxattr = NFLB_A_MAX,
 	},
-	NFLB_OP(NFLB_CMD_MEMBER_NEW, nflb_nl_member_new, nflb_member_req),
+	NFLB_OP(NFLB_CMD_MEMBER_NEW, nflb_nl_member_new, nflb_member_new_req),
 	NFLB_OP(NFLB_CMD_MEMBER_SET, nflb_nl_member_set, nflb_member_req),
 	NFLB_OP(NFLB_CMD_MEMBER_DEL, nflb_nl_member_del, nflb_member_req),
 	{

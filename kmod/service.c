@@ -318,9 +318,15 @@ void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool)
 	kfree_rcu(pool, rcu);
 }
 
+/*
+ * Adds a member to @pool.  With @publish false the pool's snapshot is not
+ * rebuilt: the caller adds more and then publishes the pool, or takes the
+ * members back with nflb_member_discard().
+ */
 struct nflb_member *nflb_member_create(struct nflb_net *ln,
 				       struct nflb_pool *pool,
-				       const struct nflb_member *tmpl)
+				       const struct nflb_member *tmpl,
+				       bool publish)
 {
 	struct nflb_member *m;
 
@@ -338,11 +344,21 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	m->pool = pool;
 	pool->member_count++;
 	ln->member_count++;
-	if (nflb_pool_publish(ln, pool)) {
+	if (publish && nflb_pool_publish(ln, pool)) {
 		nflb_member_unlink(ln, pool, m);
 		return NULL;
 	}
 	return m;
+}
+
+/* Takes back the last @n members of @pool, added but never published. */
+void nflb_member_discard(struct nflb_net *ln, struct nflb_pool *pool,
+			 unsigned int n)
+{
+	while (n--)
+		nflb_member_unlink(ln, pool, list_last_entry(&pool->members,
+							     struct nflb_member,
+							     list));
 }
 
 /* Sessions to @m live on; they hold their own reference. */

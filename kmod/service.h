@@ -141,7 +141,10 @@ int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool);
 
 struct nflb_member *nflb_member_create(struct nflb_net *ln,
 				       struct nflb_pool *pool,
-				       const struct nflb_member *tmpl);
+				       const struct nflb_member *tmpl,
+				       bool publish);
+void nflb_member_discard(struct nflb_net *ln, struct nflb_pool *pool,
+			 unsigned int n);
 void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 			struct nflb_member *m);
 void nflb_member_put(struct nflb_member *m);

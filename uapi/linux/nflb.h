@@ -57,6 +57,16 @@ enum nflb_attr {
 	NFLB_A_FILTER,		/* nest, enum nflb_filter_attr */
 	NFLB_A_STATS,		/* nest, enum nflb_stats_attr */
 	NFLB_A_INFO,		/* nest, enum nflb_info_attr */
+	/*
+	 * Nest of NFLB_A_MEMBER nests, for NFLB_CMD_MEMBER_NEW instead of one
+	 * NFLB_A_MEMBER: adds the members in order, as that many requests
+	 * would.  The first that fails ends the request; the ones before it
+	 * stay added, none after it is tried, and the error's offset
+	 * (NLMSGERR_ATTR_OFFS or NLMSGERR_ATTR_MISS_NEST) lies inside its
+	 * nest.  Kernels without it refuse it (unknown attribute): check the
+	 * family's maxattr first.
+	 */
+	NFLB_A_MEMBERS,
 
 	__NFLB_A_MAX,
 	NFLB_A_MAX = __NFLB_A_MAX - 1
