@@ -38,10 +38,24 @@ static void vmsg(const char *object, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/*
+ * Member adds of the batch not sent yet come before the line whose error is
+ * about to be printed: send them first.  If one of them fails, that error
+ * (already printed) ends the batch, and the later line's is not shown;
+ * with -force both are.
+ */
+static bool earlier_failed(void)
+{
+	return nl_members_pending() && nl_members_flush() != EXIT_OK &&
+	       !opts.force;
+}
+
 void lb_err(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (earlier_failed())
+		return;
 	fflush(stdout);		/* keep stdout and stderr in order */
 	va_start(ap, fmt);
 	vmsg(NULL, fmt, ap);
@@ -52,6 +66,8 @@ int usage_err(const char *object, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (earlier_failed())
+		return EXIT_USAGE;
 	fflush(stdout);
 	va_start(ap, fmt);
 	vmsg(object, fmt, ap);
@@ -213,6 +229,8 @@ int do_batch(const char *file, const char *what)
 				break;
 		}
 	}
+	if (nl_members_flush())
+		failed++;
 	if (ferror(f)) {
 		lb_err("%s: read error: %s", what, strerror(errno));
 		failed++;

@@ -63,6 +63,11 @@ int nl_pipeline_failed(void);		/* wait for queued requests; EXIT_OK/EXIT_ERR */
 void nl_set_pipeline(bool on);
 int nl_last_errno(void);	/* errno of the last kernel error */
 int nl_monitor(nl_msg_cb cb, void *data);	/* loop forever on "events" */
+/* Member adds of a strict batch, sent many per request (NFLB_A_MEMBERS). */
+bool nl_members_can_list(void);
+int nl_members_add(const struct nlattr *member);	/* a built member nest */
+bool nl_members_pending(void);
+int nl_members_flush(void);	/* EXIT_OK or EXIT_ERR (printed, line set) */
 
 /* Attribute helpers (parsed attribute tables). */
 int nl_parse_top(const struct nlmsghdr *nlh, const struct nlattr **tb, int max);

@@ -101,6 +101,8 @@ static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
 		NEXT_ARG();
 	}
 	mnl_attr_nest_end(nlh, nest);
+	if (cmd == NFLB_CMD_MEMBER_NEW && nl_members_can_list())
+		return nl_members_add(nest);
 	return nl_do(nlh, NULL, NULL);
 }
 

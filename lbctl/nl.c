@@ -22,6 +22,7 @@
 static struct mnl_socket *nl;
 static uint32_t portid;
 static uint16_t family_id;
+static uint32_t family_maxattr;
 static uint32_t seq_next;
 static int last_errno;
 
@@ -36,6 +37,7 @@ static char rxbuf[RXBUF_SIZE] __attribute__((aligned(8)));
 static bool pipeline;
 static char pbuf[PIPE_BUF_SIZE] __attribute__((aligned(8)));
 static size_t plen;
+static int pipe_failed;		/* a queued request failed (-force) */
 static struct { uint32_t seq; unsigned long line; size_t off; } pent[PIPE_MAX];
 static int pn;
 
@@ -143,6 +145,13 @@ static void describe_attr(const struct nlmsghdr *req, uint32_t off,
 			continue;
 		}
 		/* @off is inside this attribute */
+		if (set.names == top_names && type == NFLB_A_MEMBERS &&
+		    off != pos) {
+			/* a list of member nests: name the member's parts */
+			end = pos + alen;
+			pos += NLA_HDRLEN;
+			continue;
+		}
 		if (type > 0 && type < set.n && set.names && set.names[type])
 			used += snprintf(out + used, used < len ? len - used : 0,
 					 "%s%s", used ? "." : "", set.names[type]);
@@ -161,6 +170,9 @@ static void describe_attr(const struct nlmsghdr *req, uint32_t off,
 
 /* ------------------------------------------------------------------ */
 
+/* While a member list is sent: sets opts.lineno from an error offset. */
+static void (*err_locate)(uint32_t off);
+
 static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 			const struct nlmsghdr *req)
 {
@@ -178,6 +190,14 @@ static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 			if (type <= NLMSGERR_ATTR_MAX)
 				tb[type] = attr;
 		}
+	}
+	if (err_locate) {
+		if (tb[NLMSGERR_ATTR_OFFS] &&
+		    mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_OFFS]) >= 4)
+			err_locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+		else if (tb[NLMSGERR_ATTR_MISS_NEST] &&
+			 mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_MISS_NEST]) >= 4)
+			err_locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]));
 	}
 	if (tb[NLMSGERR_ATTR_MSG] &&
 	    mnl_attr_validate(tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) == 0)
@@ -330,6 +350,10 @@ static int ctrl_cb(const struct nlmsghdr *nlh, void *data)
 			if (mnl_attr_get_payload_len(a) >= 2)
 				family_id = mnl_attr_get_u16(a);
 			break;
+		case CTRL_ATTR_MAXATTR:
+			if (mnl_attr_get_payload_len(a) >= 4)
+				family_maxattr = mnl_attr_get_u32(a);
+			break;
 		case CTRL_ATTR_MCAST_GROUPS:
 			mnl_attr_for_each_nested(g, a) {
 				const struct nlattr *f;
@@ -424,6 +448,7 @@ int nl_open(void)
 void nl_close(void)
 {
 	if (nl) {
+		nl_members_flush();
 		nl_sync();
 		mnl_socket_close(nl);
 		nl = NULL;
@@ -472,6 +497,8 @@ void nl_set_pipeline(bool on)
 	pipeline = on;
 }
 
+static bool syncing;	/* errors printed now are of lines queued earlier */
+
 int nl_sync(void)
 {
 	int failed = 0, acked = 0, i;
@@ -479,6 +506,7 @@ int nl_sync(void)
 
 	if (!pn)
 		return EXIT_OK;
+	syncing = true;
 	if (nl_send(pbuf, plen) < 0) {
 		failed = pn;
 		goto out;
@@ -522,13 +550,12 @@ int nl_sync(void)
 		}
 	}
 out:
+	syncing = false;
 	opts.lineno = saved_line;
 	pn = 0;
 	plen = 0;
 	return failed ? EXIT_ERR : EXIT_OK;
 }
-
-static int pipe_failed;
 
 static int queue(const struct nlmsghdr *nlh)
 {
@@ -555,8 +582,152 @@ int nl_pipeline_failed(void)
 	return f;
 }
 
+/* ------------------------------------------------------------------ */
+/*
+ * Member adds of a strict batch, many per request (NFLB_A_MEMBERS): a
+ * request costs the kernel far more than adding a member.  The kernel adds
+ * them in order and stops at the first that fails, pointing into its nest,
+ * which gives the line to report; the lines before it are applied and none
+ * after, as with one request per line.  The list is sent before anything
+ * else reaches the kernel or an error is printed, and at the end.
+ */
+#define MLIST_MAX	512
+
+static char mbuf[REQBUF_SIZE] __attribute__((aligned(8)));
+static char mretry[REQBUF_SIZE] __attribute__((aligned(8)));
+static struct nlmsghdr *mnlh;
+static struct nlattr *mlist;
+static struct { unsigned long line; uint32_t off, len; } ment[MLIST_MAX];
+static int mn, msent, mfailed;
+
+bool nl_members_can_list(void)
+{
+	return opts.in_batch && nl_open() == EXIT_OK &&
+	       family_maxattr >= NFLB_A_MEMBERS;
+}
+
+/* Queued requests come before the pending members: not while syncing. */
+bool nl_members_pending(void)
+{
+	return mn > 0 && !syncing;
+}
+
+static void members_locate(uint32_t off)
+{
+	for (int i = 0; i < msent; i++)
+		if (off >= ment[i].off && off < ment[i].off + ment[i].len) {
+			opts.lineno = ment[i].line;
+			mfailed = i;
+			return;
+		}
+}
+
+static void members_append(const struct nlattr *member, unsigned long line)
+{
+	if (!mn) {
+		struct genlmsghdr *g;
+
+		mnlh = mnl_nlmsg_put_header(mbuf);
+		mnlh->nlmsg_flags = NLM_F_REQUEST;
+		mnlh->nlmsg_seq = ++seq_next;
+		if (!seq_next)
+			mnlh->nlmsg_seq = ++seq_next;
+		g = mnl_nlmsg_put_extra_header(mnlh, sizeof(*g));
+		g->cmd = NFLB_CMD_MEMBER_NEW;
+		g->version = NFLB_GENL_VERSION;
+		mlist = mnl_attr_nest_start(mnlh, NFLB_A_MEMBERS);
+	}
+	ment[mn].line = line;
+	ment[mn].off = mnlh->nlmsg_len;
+	ment[mn].len = member->nla_len;
+	memcpy(mbuf + mnlh->nlmsg_len, member, member->nla_len);
+	mnlh->nlmsg_len += NLA_ALIGN(member->nla_len);
+	mn++;
+}
+
+/*
+ * With -force the members after a failed one still run: they go again in
+ * a new request.  Returns EXIT_ERR if any failed.
+ */
+int nl_members_flush(void)
+{
+	unsigned long saved_line = opts.lineno;
+	int r, ret = EXIT_OK;
+
+	if (pn && nl_sync())
+		pipe_failed = 1;
+	while (mn) {
+		mnl_attr_nest_end(mnlh, mlist);
+		mnlh->nlmsg_type = family_id;
+		mnlh->nlmsg_flags |= NLM_F_ACK;
+		/* No offset in the error: nothing of the request was applied. */
+		opts.lineno = ment[0].line;
+		mfailed = 0;
+		msent = mn;
+		mn = 0;		/* sent: errors printed meanwhile must not resend */
+		err_locate = members_locate;
+		r = talk(mnlh, NULL, NULL);
+		err_locate = NULL;
+		if (r == EXIT_OK)
+			break;
+		ret = EXIT_ERR;
+		if (!opts.force || mfailed + 1 >= msent)
+			break;
+		{
+			unsigned long lines[MLIST_MAX];
+			uint32_t start = ment[mfailed + 1].off, pos = 0;
+			int i, n = msent - mfailed - 1;
+
+			memcpy(mretry, mbuf + start, mnlh->nlmsg_len - start);
+			for (i = 0; i < n; i++)
+				lines[i] = ment[mfailed + 1 + i].line;
+			for (i = 0; i < n; i++) {
+				const struct nlattr *a = (const void *)(mretry + pos);
+
+				members_append(a, lines[i]);
+				pos += NLA_ALIGN(a->nla_len);
+			}
+		}
+	}
+	opts.lineno = saved_line;
+	if (ret && opts.force)
+		pipe_failed = 1;
+	return ret;
+}
+
+/*
+ * Queues a member nest for the next list.  With -force a failure of the
+ * earlier ones sent now is the batch's, not this line's.
+ */
+int nl_members_add(const struct nlattr *member)
+{
+	size_t len = NLA_ALIGN(member->nla_len);
+
+	if (mn && (mn == MLIST_MAX || mnlh->nlmsg_len + len > sizeof(mbuf)) &&
+	    nl_members_flush()) {
+		if (!opts.force)
+			return EXIT_ERR;
+		pipe_failed = 1;
+	}
+	members_append(member, opts.lineno);
+	return EXIT_OK;
+}
+
+/* Queued member adds go first; with -force their failure is not ours. */
+static int members_before(void)
+{
+	if (nl_members_flush() == EXIT_OK)
+		return EXIT_OK;
+	if (!opts.force)
+		return EXIT_ERR;
+	pipe_failed = 1;
+	return EXIT_OK;
+}
+
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
+	if (members_before())
+		return EXIT_ERR;
 	if (nl_open())
 		return EXIT_ERR;
 	nlh->nlmsg_type = family_id;
@@ -570,6 +741,8 @@ int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
+	if (members_before())
+		return EXIT_ERR;
 	if (nl_open())
 		return EXIT_ERR;
 	nlh->nlmsg_type = family_id;
