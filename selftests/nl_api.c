@@ -66,6 +66,8 @@ struct reply {
 	char msg[256];			/* extack message, "" if none */
 	int miss_type;			/* NLMSGERR_ATTR_MISS_TYPE or -1 */
 	bool has_offs;			/* NLMSGERR_ATTR_OFFS given */
+	uint32_t offs;			/* its value */
+	int miss_nest;			/* NLMSGERR_ATTR_MISS_NEST or -1 */
 	bool intr;			/* a dump message had NLM_F_DUMP_INTR */
 	int n;				/* data messages received */
 	char first[FIRST_SIZE] __attribute__((aligned(8))); /* first one */
@@ -88,6 +90,12 @@ static void parse_ext_tlvs(struct reply *r, const void *p, size_t len)
 			break;
 		case NLMSGERR_ATTR_OFFS:
 			r->has_offs = true;
+			if (mnl_attr_get_payload_len(attr) >= 4)
+				r->offs = mnl_attr_get_u32(attr);
+			break;
+		case NLMSGERR_ATTR_MISS_NEST:
+			if (mnl_attr_get_payload_len(attr) >= 4)
+				r->miss_nest = mnl_attr_get_u32(attr);
 			break;
 		case NLMSGERR_ATTR_MISS_TYPE:
 			if (mnl_attr_get_payload_len(attr) >= 4)
@@ -103,6 +111,7 @@ static int nl_run(struct nlctx *c, struct nlmsghdr *req, struct reply *r,
 {
 	memset(r, 0, offsetof(struct reply, first));
 	r->miss_type = -1;
+	r->miss_nest = -1;
 	if (mnl_socket_sendto(c->sk, req, req->nlmsg_len) < 0) {
 		r->err = -errno;
 		r->local = true;
@@ -2613,6 +2622,166 @@ TEST_F(nl, events)
 	}
 	/* nothing more */
 	EXPECT_FALSE(event_read(&ev, &e, 1)) TH_LOG("extra event, cmd %u", e.cmd);
+	nl_close(&ev);
+}
+
+/* ------------------------------------------------------------------ */
+/* Several members in one MEMBER_NEW (NFLB_A_MEMBERS)                   */
+
+/* The error of @r lies in nest @n of request @req. */
+static bool err_in(const struct reply *r, const struct nlmsghdr *req,
+		   const struct nlattr *n)
+{
+	uint32_t start = (const char *)n - (const char *)req;
+	uint32_t off = r->has_offs ? r->offs : (uint32_t)r->miss_nest;
+
+	if (!r->has_offs && r->miss_nest < 0)
+		return false;
+	return off >= start && off < start + n->nla_len;
+}
+
+TEST_F(nl, member_list)
+{
+	struct nlattr *list, *m[3];
+	const struct mrec *rec;
+	struct nlctx ev;
+	struct event e;
+	struct mlist l;
+	int grp, i;
+	LOCALS;
+
+	ASSERT_EQ(0, pool_new(c, r, "p"));
+	ASSERT_EQ(0, pool_new(c, r, "q"));
+	ASSERT_EQ(0, vs_new(c, r, "v", "10.0.0.1", 80, IPPROTO_TCP, "p"));
+	ASSERT_EQ(0, nl_open(&ev));
+	grp = ev.grp_events;
+	ASSERT_EQ(0, mnl_socket_setsockopt(ev.sk, NETLINK_ADD_MEMBERSHIP, &grp,
+					   sizeof(grp)));
+
+	/* three members of two pools, in one request, each with an event */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", 80));
+	n = put_member(nlh, "q", "10.0.12.2", 81);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 5);
+	mnl_attr_nest_end(nlh, n);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "fd00:11::2", 80));
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	OK("MEMBER_NEW with three members");
+	member_dump(c, r, NULL, &l);
+	OK("MEMBER_GET dump");
+	EXPECT_EQ(3, l.n);
+	EXPECT_NE(NULL, mfind(&l, "p", "10.0.11.2", 80));
+	EXPECT_NE(NULL, mfind(&l, "p", "fd00:11::2", 80));
+	rec = mfind(&l, "q", "10.0.12.2", 81);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(5, rec->weight);
+	EXPECT_EQ(3, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE(event_read(&ev, &e, 10)) TH_LOG("event %d", i);
+		EXPECT_EQ(NFLB_CMD_MEMBER_NEW, e.cmd);
+		EXPECT_STREQ(i == 1 ? "q" : "p", e.name);
+	}
+
+	/*
+	 * A member that fails ends the request: the ones before it stay,
+	 * none after it is added, and the error points into its nest.
+	 */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	m[0] = put_member(nlh, "p", "10.0.11.3", 80);
+	mnl_attr_nest_end(nlh, m[0]);
+	m[1] = put_member(nlh, "p", "10.0.11.2", 80);
+	mnl_attr_nest_end(nlh, m[1]);
+	m[2] = put_member(nlh, "p", "10.0.11.4", 80);
+	mnl_attr_nest_end(nlh, m[2]);
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	ERR("second member exists", -EEXIST, "member exists");
+	EXPECT_TRUE(err_in(r, nlh, m[1])) TH_LOG("error offset %u", r->offs);
+	member_dump(c, r, "p", &l);
+	EXPECT_NE(NULL, mfind(&l, "p", "10.0.11.3", 80));
+	EXPECT_EQ(NULL, mfind(&l, "p", "10.0.11.4", 80));
+	ASSERT_TRUE(event_read(&ev, &e, 10));
+	EXPECT_EQ(NFLB_CMD_MEMBER_NEW, e.cmd);
+
+	/* the same for a bad value (policy), a missing pool and a missing port */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.5", 80));
+	m[1] = put_member(nlh, "p", "10.0.11.6", 80);
+	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 65536);
+	mnl_attr_nest_end(nlh, m[1]);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.7", 80));
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	ERR("weight 65536 in the second member", -ERANGE, NULL);
+	EXPECT_TRUE(err_in(r, nlh, m[1]));
+
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_member(nlh, "q", "10.0.12.3", 80));
+	m[1] = put_member(nlh, "nope", "10.0.12.4", 80);
+	mnl_attr_nest_end(nlh, m[1]);
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	ERR("second member's pool does not exist", -ENOENT, "pool does not exist");
+	EXPECT_TRUE(err_in(r, nlh, m[1]));
+
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_member(nlh, "q", "10.0.12.5", 80));
+	m[1] = put_member(nlh, "q", "10.0.12.6", -1);
+	mnl_attr_nest_end(nlh, m[1]);
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	ERR("second member without a port", -EINVAL, "port");
+	EXPECT_EQ(NFLB_MEMBER_A_PORT, r->miss_type);
+	EXPECT_TRUE(err_in(r, nlh, m[1]));
+
+	member_dump(c, r, NULL, &l);
+	OK("MEMBER_GET dump");
+	EXPECT_EQ(7, l.n);
+	EXPECT_NE(NULL, mfind(&l, "p", "10.0.11.5", 80));
+	EXPECT_EQ(NULL, mfind(&l, "p", "10.0.11.6", 80));
+	EXPECT_EQ(NULL, mfind(&l, "p", "10.0.11.7", 80));
+	EXPECT_NE(NULL, mfind(&l, "q", "10.0.12.3", 80));
+	EXPECT_NE(NULL, mfind(&l, "q", "10.0.12.5", 80));
+	EXPECT_EQ(7, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+
+	/* only member nests in the list; member or members, not both */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_pool(nlh, "p"));
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	ERR("a pool nest in the member list", -EINVAL, "member nests");
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.8", 80));
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.9", 80));
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	ERR("member and members", -EINVAL, "either");
+	/* other member commands do not take a list */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
+	list = nest(nlh, NFLB_A_MEMBERS);
+	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", 80));
+	mnl_attr_nest_end(nlh, list);
+	RUN();
+	EXPECT_EQ(-EINVAL, r->err);
+	EXPECT_EQ(7, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+	/* an empty list adds nothing */
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_MEMBERS));
+	RUN();
+	OK("empty member list");
+	EXPECT_EQ(7, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
+	/* deleting pool p takes the members added by lists along */
+	ASSERT_EQ(0, by_name(c, r, NFLB_CMD_VS_DEL, NFLB_A_VS, NFLB_VS_A_NAME, "v"));
+	ASSERT_EQ(0, by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p"));
+	EXPECT_EQ(3, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
 	nl_close(&ev);
 }
 
