@@ -433,18 +433,33 @@ cancel:
 typedef int (*nflb_fill_fn)(struct sk_buff *skb, void *obj, void *ctx,
 			    u32 portid, u32 seq, u8 cmd);
 
+/*
+ * One object fits in an skb of 1 KiB with its overhead (a virtual server
+ * with all its counters is ~550 bytes); what does not is built again in a
+ * page.  The size matters: the kernel clears the whole buffer on allocation
+ * (init_on_alloc), and a page per reply was a fifth of a "global show".
+ */
+#define NFLB_MSG_SMALL	(SKB_WITH_OVERHEAD(1024) - NLMSG_HDRLEN)
+
 static struct sk_buff *nflb_build(nflb_fill_fn fill, void *obj, void *ctx,
 				  u32 portid, u32 seq, u8 cmd)
 {
-	struct sk_buff *msg = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	size_t size = NFLB_MSG_SMALL;
+	struct sk_buff *msg;
+	int err;
 
-	if (!msg)
-		return NULL;
-	if (fill(msg, obj, ctx, portid, seq, cmd) < 0) {
+	for (;;) {
+		msg = nlmsg_new(size, GFP_KERNEL);
+		if (!msg)
+			return NULL;
+		err = fill(msg, obj, ctx, portid, seq, cmd);
+		if (!err)
+			return msg;
 		nlmsg_free(msg);
-		return NULL;
+		if (err != -EMSGSIZE || size == NLMSG_GOODSIZE)
+			return NULL;
+		size = NLMSG_GOODSIZE;
 	}
-	return msg;
 }
 
 static int nflb_vs_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
