@@ -1194,6 +1194,11 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 			first = nest;
 		cond_resched();
 	}
+	if (!err && rem > 0) {
+		/* @nest: where the malformed rest begins */
+		NL_SET_ERR_MSG_ATTR(extack, nest, "members: malformed attribute");
+		err = -EINVAL;
+	}
 	perr = nflb_member_publish_new(ln, pool, n, first, extack);
 	return perr ?: err;
 }
