@@ -68,7 +68,13 @@ static bool nflb_rewrite(struct sk_buff *skb, u8 family, u8 proto,
 		*aptr = addr->in6;
 	}
 	if (has_csum) {
-		inet_proto_csum_replace2(check, skb, *pptr, port, false);
+		/*
+		 * Ports are not in the pseudo-header: a CHECKSUM_PARTIAL seed
+		 * stays as it is (inet_proto_csum_replace2() would do nothing).
+		 */
+		if (skb->ip_summed != CHECKSUM_PARTIAL)
+			inet_proto_csum_replace2(check, skb, *pptr, port,
+						 false);
 		if (proto == IPPROTO_UDP && !*check)
 			*check = CSUM_MANGLED_0;
 	}
@@ -76,26 +82,45 @@ static bool nflb_rewrite(struct sk_buff *skb, u8 family, u8 proto,
 	return true;
 }
 
+/*
+ * The address and port a session's @dir tuple has on side @src, read in
+ * place: this runs for every packet, nflb_session_tuple() is for the rest.
+ */
+static __be16 nflb_nat_target(const struct nflb_session *s, enum nflb_dir dir,
+			      bool src, union nf_inet_addr *addr)
+{
+	if (s->family == AF_INET) {
+		const struct nflb_tuple4 *t = &s->h4[dir].t;
+
+		addr->ip = src ? t->src : t->dst;
+		return src ? t->sport : t->dport;
+	}
+	addr->in6 = src ? s->h6[dir].t.src : s->h6[dir].t.dst;
+	return src ? s->h6[dir].t.sport : s->h6[dir].t.dport;
+}
+
 bool nflb_nat_dnat(struct sk_buff *skb, const struct nflb_pkt *pkt,
 		   const struct nflb_session *s)
 {
-	struct nflb_flow reply;
+	union nf_inet_addr addr;
+	__be16 port;
 
 	/* The reply tuple's source is the member. */
-	nflb_session_tuple(s, NFLB_DIR_REPLY, &reply);
+	port = nflb_nat_target(s, NFLB_DIR_REPLY, true, &addr);
 	return nflb_rewrite(skb, s->family, pkt->flow.proto, pkt->thoff, false,
-			    &reply.src, reply.sport);
+			    &addr, port);
 }
 
 bool nflb_nat_snat(struct sk_buff *skb, const struct nflb_pkt *pkt,
 		   const struct nflb_session *s)
 {
-	struct nflb_flow orig;
+	union nf_inet_addr addr;
+	__be16 port;
 
 	/* The original tuple's destination is the VIP. */
-	nflb_session_tuple(s, NFLB_DIR_ORIG, &orig);
+	port = nflb_nat_target(s, NFLB_DIR_ORIG, false, &addr);
 	return nflb_rewrite(skb, s->family, pkt->flow.proto, pkt->thoff, true,
-			    &orig.dst, orig.dport);
+			    &addr, port);
 }
 
 /* Sets one address field of a header at @off, fixing an IPv4 header checksum. */
