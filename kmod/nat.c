@@ -40,11 +40,14 @@ static bool nflb_rewrite(struct sk_buff *skb, u8 family, u8 proto,
 			 unsigned int thoff, bool src,
 			 const union nf_inet_addr *addr, __be16 port)
 {
+	unsigned int len = thoff + nflb_l4_min(proto);
 	__sum16 *check;
 	__be16 *pptr;
 	bool has_csum;
 
-	if (skb_ensure_writable(skb, thoff + nflb_l4_min(proto)))
+	/* Linear and not shared (most packets): nothing to call. */
+	if ((skb_cloned(skb) || skb_headlen(skb) < len) &&
+	    skb_ensure_writable(skb, len))
 		return false;
 	check = (__sum16 *)(skb->data + thoff + nflb_l4_csum_off(proto));
 	pptr = (__be16 *)(skb->data + thoff) + (src ? 0 : 1);
