@@ -3242,7 +3242,8 @@ TEST_F_TIMEOUT(topo, dump_1m, 1500)
  * that could not stay consistent must say so with NLM_F_DUMP_INTR (the
  * netlink convention: the caller dumps again).
  */
-TEST_F_TIMEOUT(topo, dump_while_growing, 150)
+/* Hang guard only: under make check-debug (KASAN, TCG) this takes minutes. */
+TEST_F_TIMEOUT(topo, dump_while_growing, 900)
 {
 	struct nlctx *c = &self->c;
 	struct reply *r = self->r;
