@@ -46,8 +46,7 @@ static void vmsg(const char *object, const char *fmt, va_list ap)
  */
 static bool earlier_failed(void)
 {
-	return nl_members_pending() && nl_members_flush() != EXIT_OK &&
-	       !opts.force;
+	return nl_members_pending() && nl_members_send_first() != EXIT_OK;
 }
 
 void lb_err(const char *fmt, ...)

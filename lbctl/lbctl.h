@@ -68,6 +68,7 @@ bool nl_members_can_list(void);
 int nl_members_add(const struct nlattr *member);	/* a built member nest */
 bool nl_members_pending(void);
 int nl_members_flush(void);	/* EXIT_OK or EXIT_ERR (printed, line set) */
+int nl_members_send_first(void);	/* before another request; -force aware */
 
 /* Attribute helpers (parsed attribute tables). */
 int nl_parse_top(const struct nlmsghdr *nlh, const struct nlattr **tb, int max);

@@ -645,15 +645,38 @@ static void members_append(const struct nlattr *member, unsigned long line)
 	mn++;
 }
 
+/* Queues again the members sent from index @from on, in a new request. */
+static void members_requeue(int from)
+{
+	unsigned long lines[MLIST_MAX];
+	uint32_t start = ment[from].off, pos = 0;
+	int i, n = msent - from;
+
+	/* members_append() rewrites mbuf and ment: copy what it reads first */
+	memcpy(mretry, mbuf + start, mnlh->nlmsg_len - start);
+	for (i = 0; i < n; i++)
+		lines[i] = ment[from + i].line;
+	for (i = 0; i < n; i++) {
+		const struct nlattr *a = (const void *)(mretry + pos);
+
+		members_append(a, lines[i]);
+		pos += NLA_ALIGN(a->nla_len);
+	}
+}
+
 /*
- * With -force the members after a failed one still run: they go again in
- * a new request.  Returns EXIT_ERR if any failed.
+ * Sends the pending member list, after the queued requests (which came
+ * first).  With -force the members after a failed one still run: they go
+ * again in a new request, and the failure is the batch's (pipe_failed).
+ * Returns EXIT_ERR if any failed.
  */
 int nl_members_flush(void)
 {
 	unsigned long saved_line = opts.lineno;
 	int r, ret = EXIT_OK;
 
+	if (!mn)
+		return EXIT_OK;
 	if (pn && nl_sync())
 		pipe_failed = 1;
 	while (mn) {
@@ -673,21 +696,7 @@ int nl_members_flush(void)
 		ret = EXIT_ERR;
 		if (!opts.force || mfailed + 1 >= msent)
 			break;
-		{
-			unsigned long lines[MLIST_MAX];
-			uint32_t start = ment[mfailed + 1].off, pos = 0;
-			int i, n = msent - mfailed - 1;
-
-			memcpy(mretry, mbuf + start, mnlh->nlmsg_len - start);
-			for (i = 0; i < n; i++)
-				lines[i] = ment[mfailed + 1 + i].line;
-			for (i = 0; i < n; i++) {
-				const struct nlattr *a = (const void *)(mretry + pos);
-
-				members_append(a, lines[i]);
-				pos += NLA_ALIGN(a->nla_len);
-			}
-		}
+		members_requeue(mfailed + 1);
 	}
 	opts.lineno = saved_line;
 	if (ret && opts.force)
@@ -696,37 +705,30 @@ int nl_members_flush(void)
 }
 
 /*
- * Queues a member nest for the next list.  With -force a failure of the
- * earlier ones sent now is the batch's, not this line's.
+ * Pending member adds go to the kernel before anything later does.
+ * EXIT_ERR if one failed and the batch stops there; with -force the
+ * failure is the batch's, not the caller's.
  */
+int nl_members_send_first(void)
+{
+	return nl_members_flush() && !opts.force ? EXIT_ERR : EXIT_OK;
+}
+
+/* Queues a member nest for the next list, sending a full list first. */
 int nl_members_add(const struct nlattr *member)
 {
 	size_t len = NLA_ALIGN(member->nla_len);
 
 	if (mn && (mn == MLIST_MAX || mnlh->nlmsg_len + len > sizeof(mbuf)) &&
-	    nl_members_flush()) {
-		if (!opts.force)
-			return EXIT_ERR;
-		pipe_failed = 1;
-	}
-	members_append(member, opts.lineno);
-	return EXIT_OK;
-}
-
-/* Queued member adds go first; with -force their failure is not ours. */
-static int members_before(void)
-{
-	if (nl_members_flush() == EXIT_OK)
-		return EXIT_OK;
-	if (!opts.force)
+	    nl_members_send_first())
 		return EXIT_ERR;
-	pipe_failed = 1;
+	members_append(member, opts.lineno);
 	return EXIT_OK;
 }
 
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
-	if (members_before())
+	if (nl_members_send_first())
 		return EXIT_ERR;
 	if (nl_open())
 		return EXIT_ERR;
@@ -741,7 +743,7 @@ int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
-	if (members_before())
+	if (nl_members_send_first())
 		return EXIT_ERR;
 	if (nl_open())
 		return EXIT_ERR;
