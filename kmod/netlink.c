@@ -512,7 +512,10 @@ static int nflb_reply(struct genl_info *info, nflb_fill_fn fill, void *obj,
 
 /* ---- virtual servers ---------------------------------------------------- */
 
-/* A Maglev size must be a valid prime, and the pool must have room for it. */
+/*
+ * A Maglev size given in @tb must be a valid prime (a stored one already
+ * is), and the pool must have room for its table.
+ */
 static int nflb_vs_check_mh(struct nflb_net *ln, struct nflb_vs *vs,
 			    struct nflb_pool *pool, u8 sched, u32 size,
 			    struct nlattr **tb, struct netlink_ext_ack *extack)
@@ -521,7 +524,7 @@ static int nflb_vs_check_mh(struct nflb_net *ln, struct nflb_vs *vs,
 	u32 sizes[NFLB_MH_TABLES];
 	struct nflb_vs *o;
 
-	if (!nflb_mh_size_valid(size)) {
+	if (tb[NFLB_VS_A_MH_SIZE] && !nflb_mh_size_valid(size)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_MH_SIZE],
 				    "mh-size must be a prime from 7 to 131071");
 		return -EINVAL;
@@ -1112,7 +1115,7 @@ static int nflb_member_add(struct nflb_net *ln, struct genl_info *info,
 	req->key.weight = 1;
 	req->key.state = NFLB_MEMBER_UP;
 	nflb_member_apply(&req->key, tb);
-	if (!nflb_member_create(ln, req->pool, &req->key, false))
+	if (!nflb_member_create(ln, req->pool, &req->key))
 		return -ENOMEM;
 	return 0;
 }

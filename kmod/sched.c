@@ -417,8 +417,6 @@ bool nflb_mh_size_valid(u32 size)
 {
 	u32 d;
 
-	if (size == NFLB_MH_SIZE_DEFAULT)
-		return true;		/* every virtual server asks */
 	if (size < 7 || size > NFLB_MH_SIZE_MAX || !(size & 1))
 		return false;
 	for (d = 3; d * d <= size; d += 2)

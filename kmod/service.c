@@ -319,14 +319,13 @@ void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool)
 }
 
 /*
- * Adds a member to @pool.  With @publish false the pool's snapshot is not
- * rebuilt: the caller adds more and then publishes the pool, or takes the
- * members back with nflb_member_discard().
+ * Adds a member to @pool without rebuilding the pool's snapshot: the caller
+ * publishes the pool (nflb_pool_publish()) once it has added what it adds,
+ * or takes the members back with nflb_member_discard().
  */
 struct nflb_member *nflb_member_create(struct nflb_net *ln,
 				       struct nflb_pool *pool,
-				       const struct nflb_member *tmpl,
-				       bool publish)
+				       const struct nflb_member *tmpl)
 {
 	struct nflb_member *m;
 
@@ -344,10 +343,6 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	m->pool = pool;
 	pool->member_count++;
 	ln->member_count++;
-	if (publish && nflb_pool_publish(ln, pool)) {
-		nflb_member_unlink(ln, pool, m);
-		return NULL;
-	}
 	return m;
 }
 

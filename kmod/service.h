@@ -141,8 +141,7 @@ int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool);
 
 struct nflb_member *nflb_member_create(struct nflb_net *ln,
 				       struct nflb_pool *pool,
-				       const struct nflb_member *tmpl,
-				       bool publish);
+				       const struct nflb_member *tmpl);
 void nflb_member_discard(struct nflb_net *ln, struct nflb_pool *pool,
 			 unsigned int n);
 void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
