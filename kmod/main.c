@@ -59,7 +59,7 @@ static int __net_init nflb_net_init(struct net *net)
 	}
 	nflb_net_defaults(ln);
 
-	ln->stats = nflb_stats_alloc(NULL);
+	ln->stats = nflb_stats_alloc(&ln->stats_blk);
 	if (!ln->stats)
 		return -ENOMEM;
 	err = nflb_table_init(ln);
@@ -73,7 +73,7 @@ static int __net_init nflb_net_init(struct net *net)
 destroy_table:
 	nflb_table_destroy(ln);
 free_stats:
-	nflb_stats_free(ln->stats, NULL);
+	nflb_stats_free(ln->stats, ln->stats_blk);
 	return err;
 }
 
@@ -93,7 +93,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 	mutex_unlock(&ln->cfg_mutex);
 	nflb_table_destroy(ln);
 	nflb_persist_destroy(ln);
-	nflb_stats_free(ln->stats, NULL);
+	nflb_stats_free(ln->stats, ln->stats_blk);
 }
 
 static struct pernet_operations nflb_net_ops = {
@@ -124,6 +124,7 @@ static int __init nflb_init(void)
 pernet_exit:
 	unregister_pernet_subsys(&nflb_net_ops);
 session_exit:
+	nflb_stats_exit();	/* namespaces set up and torn down again */
 	nflb_session_exit();
 	return err;
 }

@@ -41,6 +41,7 @@ struct nflb_net {
 	struct nflb_table tbl;
 	struct rhashtable persist;	/* source affinity, see persist.c */
 	struct nflb_stats __percpu *stats;
+	struct nflb_stats_block *stats_blk;
 	u64 retired[NFLB_C_BYTES_OUT + 1];	/* deleted VSes' packets, cfg_mutex */
 	struct nf_hook_ops hook_ops[4];
 };

@@ -8,8 +8,8 @@
 #include "stats.h"
 
 /*
- * Virtual servers and members take their counters from blocks of
- * NFLB_STATS_PER_BLOCK slots.  alloc_percpu() searches the percpu chunks
+ * Namespaces, virtual servers and members take their counters from blocks
+ * of NFLB_STATS_PER_BLOCK slots.  alloc_percpu() searches the percpu chunks
  * under a spinlock with interrupts off, and with 10,000 members that was
  * ~10,000 instructions, a third of the cost of adding a member; a slot
  * costs a bitmap search.  Blocks with a free slot stay at the head of the
@@ -67,12 +67,6 @@ struct nflb_stats __percpu *nflb_stats_alloc(struct nflb_stats_block **blk)
 	struct nflb_stats __percpu *st;
 	unsigned int i;
 
-	if (!blk) {
-		st = alloc_percpu(struct nflb_stats);
-		if (st)
-			nflb_stats_init(st);
-		return st;
-	}
 	for (;;) {
 		spin_lock_bh(&nflb_stats_lock);
 		b = list_first_entry_or_null(&nflb_stats_blocks,
@@ -108,10 +102,6 @@ void nflb_stats_free(struct nflb_stats __percpu *st,
 {
 	bool drop;
 
-	if (!b) {
-		free_percpu(st);
-		return;
-	}
 	spin_lock_bh(&nflb_stats_lock);
 	__clear_bit(st - b->base, b->map);
 	if (b->used-- == NFLB_STATS_PER_BLOCK)

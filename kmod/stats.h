@@ -34,9 +34,8 @@ struct nflb_stats {
 struct nflb_stats_block;
 
 /*
- * With @blk, the counters are a slot of a shared block and *@blk says which
- * (give it back to nflb_stats_free()); without, a percpu allocation of
- * their own.
+ * The counters are a slot of a shared block; *@blk says which (give it
+ * back to nflb_stats_free()).
  */
 struct nflb_stats __percpu *nflb_stats_alloc(struct nflb_stats_block **blk);
 void nflb_stats_free(struct nflb_stats __percpu *st,
