@@ -80,9 +80,11 @@ free_stats:
 /*
  * The services flush removes every session and, with the last virtual
  * server, the hooks (nf_unregister_net_hooks() waits for packets in
- * flight).  The RCU callbacks queued here touch only the objects they
- * free, never @ln; rcu_barrier() in module exit waits for them before the
- * slab caches go.
+ * flight).  The sessions' RCU callbacks give their slot back in @ln's
+ * table (tbl.held): nflb_net_exit_batch() waits for them before the
+ * namespaces' nflb_net is freed.  Callbacks queued by those (the last
+ * reference of a member or virtual server) touch only what they free;
+ * module exit waits for them before the slab caches go.
  */
 static void __net_exit nflb_net_exit(struct net *net)
 {
@@ -96,9 +98,16 @@ static void __net_exit nflb_net_exit(struct net *net)
 	nflb_stats_free(ln->stats, ln->stats_blk);
 }
 
+/* Once per batch of namespaces, after every ->exit and before any free. */
+static void __net_exit nflb_net_exit_batch(struct list_head *net_list)
+{
+	rcu_barrier();
+}
+
 static struct pernet_operations nflb_net_ops = {
 	.init = nflb_net_init,
 	.exit = nflb_net_exit,
+	.exit_batch = nflb_net_exit_batch,
 	.id = &nflb_net_id,
 	.size = sizeof(struct nflb_net),
 };

@@ -125,6 +125,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 		kfree(vs);
 		return ERR_PTR(err);
 	}
+	vs->ln = ln;
 	refcount_set(&vs->ref, 1);
 	atomic_set(&vs->active, 0);
 	atomic_set(&vs->rr_pos, 0);

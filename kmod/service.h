@@ -97,6 +97,7 @@ struct nflb_vs {
 	struct hlist_node hnode;	/* nflb_net->vs_hash, RCU */
 	struct list_head list;		/* nflb_net->vs_list, cfg_mutex */
 	struct hlist_node name_node;	/* nflb_net->vs_names, cfg_mutex */
+	struct nflb_net *ln;		/* for session frees: tbl.held */
 	refcount_t ref;
 	char name[NFLB_NAME_MAX];
 	u8 family;

@@ -270,6 +270,8 @@ static void nflb_session_free_rcu(struct rcu_head *head)
 {
 	struct nflb_session *s = container_of(head, struct nflb_session, rcu);
 
+	/* nflb_net_exit_batch() waits for this before @ln goes. */
+	atomic_dec(&s->vs->ln->tbl.held);
 	nflb_member_put(s->member);
 	nflb_vs_put(s->vs);
 	kmem_cache_free(s->family == AF_INET ? nflb_cache4 : nflb_cache6, s);
@@ -307,12 +309,12 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 	struct nflb_session *s;
 	int err;
 
-	if (nflb_over_limit(&ln->tbl.count, READ_ONCE(ln->max_sessions))) {
+	if (nflb_over_limit(&ln->tbl.held, READ_ONCE(ln->max_sessions))) {
 		*drop_reason = NFLB_DROP_SESSION_LIMIT;
 		return NULL;
 	}
 	if (nflb_over_limit(&vs->active, READ_ONCE(vs->max_sessions))) {
-		atomic_dec(&ln->tbl.count);
+		atomic_dec(&ln->tbl.held);
 		*drop_reason = NFLB_DROP_SESSION_LIMIT;
 		return NULL;
 	}
@@ -320,10 +322,11 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 			     GFP_ATOMIC);
 	if (unlikely(!s)) {
 		atomic_dec(&vs->active);
-		atomic_dec(&ln->tbl.count);
+		atomic_dec(&ln->tbl.held);
 		*drop_reason = NFLB_DROP_NOMEM;
 		return NULL;
 	}
+	atomic_inc(&ln->tbl.count);
 	refcount_inc(&vs->ref);
 	refcount_inc(&m->ref);
 	atomic_inc(&m->active);
@@ -647,6 +650,7 @@ int nflb_table_init(struct nflb_net *ln)
 	int err;
 
 	atomic_set(&tbl->count, 0);
+	atomic_set(&tbl->held, 0);
 	err = rhashtable_init(&tbl->ht4, &nflb_params4);
 	if (err)
 		return err;

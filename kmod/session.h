@@ -87,7 +87,13 @@ struct nflb_session {
 struct nflb_table {
 	struct rhashtable ht4;
 	struct rhashtable ht6;
-	atomic_t count;
+	atomic_t count;			/* sessions in the table */
+	/*
+	 * Sessions allocated and not yet freed: count plus those unlinked
+	 * and waiting for their grace period.  max-sessions bounds this one,
+	 * so a flood of short flows cannot pile up memory behind RCU.
+	 */
+	atomic_t held;
 	bool ht4_init, ht6_init;
 	struct delayed_work gc_work;
 	struct rhashtable_iter gc_iter[2];
