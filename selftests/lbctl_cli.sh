@@ -67,7 +67,9 @@ setup_config()
 	lbq pool add back &&
 	lbq vs add dns vip 10.0.0.100:5353 proto udp pool web sched wrr &&
 	lbq vs add web6 vip '[fd00::100]:https' proto tcp pool back loose reset-on-expiry max-sessions 100 &&
-	lbq timeout set vs dns udp 20 &&
+	# 240 s: check_sessions reads the UDP sessions with several lbctl runs, each
+	# slow with ASan on the debug kernel (20 s expired them there).
+	lbq timeout set vs dns udp 240 &&
 	lbq timeout set tcp-syn-sent 100 tcp-close 5 &&
 	lbq global set max-sessions 500000
 }
@@ -77,7 +79,7 @@ check_text()
 	lb vs show >"$D/vs.txt" || return 1
 	expect_lines "$D/vs.txt" <<-'EOF2' || return 1
 	dns vip 10.0.0.100 port 5353 proto udp pool web sched wrr active 0
-	    timeouts udp 20
+	    timeouts udp 240
 	web6 vip fd00::100 port 443 proto tcp pool back sched rr loose reset-on-expiry max-sessions 100 active 0
 	EOF2
 	lb pool show >"$D/pool.txt" || return 1
@@ -107,7 +109,7 @@ check_text()
 	tcp-last-ack 30 (global)
 	tcp-time-wait 120 (global)
 	tcp-close 5 (global)
-	udp 20
+	udp 240
 	EOF2
 	lb -s vs show dns >"$D/vss.txt" || return 1
 	grep -q '^    pkts_in [0-9]* bytes_in [0-9]* pkts_out [0-9]* bytes_out [0-9]*$' "$D/vss.txt" ||
@@ -130,7 +132,7 @@ for v in d:
     assert set(v['persist']) == {'timeout','mask4','mask6'}
 dns, web6 = d
 assert (dns['name'], dns['vip'], dns['port'], dns['proto'], dns['pool'], dns['sched']) == ('dns', '10.0.0.100', 5353, 'udp', 'web', 'wrr')
-assert dns['flags'] == [] and dns['max_sessions'] == 0 and dns['timeouts']['udp'] == 20 and dns['timeouts']['tcp-close'] == 0
+assert dns['flags'] == [] and dns['max_sessions'] == 0 and dns['timeouts']['udp'] == 240 and dns['timeouts']['tcp-close'] == 0
 assert (web6['vip'], web6['port'], web6['proto']) == ('fd00::100', 443, 'tcp')
 assert web6['flags'] == ['loose', 'reset-on-expiry'] and web6['max_sessions'] == 100
 " || return 1
@@ -154,8 +156,8 @@ assert d['timeouts']['tcp-syn-sent'] == 100 and d['timeouts']['tcp-established']
 " || return 1
 	lb -j timeout show vs dns >"$D/to.json" &&
 	pycheck "$D/to.json" "
-assert d['vs'] == 'dns' and d['timeouts']['udp'] == 20 and d['timeouts']['tcp-syn-sent'] == 0
-assert d['effective']['tcp-syn-sent'] == 100 and d['effective']['udp'] == 20
+assert d['vs'] == 'dns' and d['timeouts']['udp'] == 240 and d['timeouts']['tcp-syn-sent'] == 0
+assert d['effective']['tcp-syn-sent'] == 100 and d['effective']['udp'] == 240
 " || return 1
 	lb -j info >"$D/info.json" &&
 	pycheck "$D/info.json" "
@@ -189,7 +191,7 @@ assert len(d) == 3
 for s in d:
     assert set(s) == {'vs','proto','state','client','client_port','vip','vip_port','member','member_port','expires_ms'}, set(s)
     assert (s['vs'], s['proto'], s['state'], s['client'], s['vip'], s['vip_port'], s['member_port']) == ('dns','udp','udp','10.0.1.2','10.0.0.100',5353,5353)
-    assert s['member'] in ('10.0.11.2', '10.0.12.2') and 0 < s['expires_ms'] <= 20000
+    assert s['member'] in ('10.0.11.2', '10.0.12.2') and 0 < s['expires_ms'] <= 240000
 assert sorted(s['client_port'] for s in d) == [40000, 40001, 40002]
 " || return 1
 	lb -j session list client 10.0.1.0/24 vs dns >"$D/s2.json" &&
@@ -355,7 +357,7 @@ check_save_restore()
 
 	lb save >"$D/save1" || return 1
 	grep -qx 'vs add dns vip 10.0.0.100 port 5353 proto udp pool web sched wrr' "$D/save1" &&
-	grep -qx 'timeout set vs dns udp 20' "$D/save1" &&
+	grep -qx 'timeout set vs dns udp 240' "$D/save1" &&
 	grep -qx 'member add web \[fd00:11::2\]:5353 weight 1 state down' "$D/save1" &&
 	grep -qx 'global set max-sessions 500000' "$D/save1" ||
 		{ echo "unexpected save:"; cat "$D/save1"; return 1; }
