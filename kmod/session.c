@@ -277,7 +277,10 @@ static void nflb_session_free_rcu(struct rcu_head *head)
 	kmem_cache_free(s->family == AF_INET ? nflb_cache4 : nflb_cache6, s);
 }
 
-/* Gives back what nflb_session_create() took before the session was live. */
+/*
+ * Gives back the live counts nflb_session_create() took; the slot under
+ * max-sessions (tbl.held) stays taken until nflb_session_free_rcu().
+ */
 static void nflb_session_unaccount(struct nflb_net *ln, struct nflb_session *s)
 {
 	atomic_dec(&s->member->active);
