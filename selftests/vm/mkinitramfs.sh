@@ -45,14 +45,6 @@ for m in $mods; do
 	esac
 	echo "/lib/modules/$m.ko" >>"$stage/modules.list"
 done
-# The kernel's module autoloader runs /sbin/modprobe in the initramfs' root, not the
-# chroot; hand it to the host's modprobe in the chroot so autoload (veth, nf_tables,
-# ip_vs, ...) works like on a normal system.
-cat >"$stage/sbin/modprobe" <<'EOS'
-#!/bin/busybox sh
-exec /bin/busybox chroot /mnt /sbin/modprobe "$@"
-EOS
-chmod 755 "$stage/sbin/modprobe"
 
 (cd "$stage" && find . | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$out.tmp.$$"
 mv "$out.tmp.$$" "$out"
