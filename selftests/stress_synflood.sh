@@ -7,9 +7,10 @@
 #  - the table reaches the limit (refusals start) and never goes beyond it
 #    (info), and refused flows are counted as drop_session_limit;
 #  - memory stays bounded: session objects in use (nflb_session4, when the
-#    cache is not merged: check-debug boots with slub_nomerge) stay at the
-#    limit, sessions awaiting their RCU grace period included (the limit
-#    counts a session until it is freed), plus slab slack;
+#    cache is not merged: make check and check-debug boot with
+#    slab_nomerge) stay at the limit, sessions awaiting their RCU grace
+#    period included (the limit counts a session until it is freed), plus
+#    slab slack;
 #  - the established connection and UDP flow keep working during the flood;
 #  - with short timeouts everything drains back to zero sessions.
 #
