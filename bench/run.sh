@@ -34,8 +34,7 @@ clock=$!
 trap 'kill $clock 2>/dev/null' EXIT
 
 echo "bench: VM results in ${run#"$repo"/}; progress on stderr"
-# slab_nomerge: every slab cache keeps its own line in /proc/slabinfo.
-NFLB_VM_APPEND="${NFLB_VM_APPEND:-} slab_nomerge" NFLB_VM_ICOUNT=1 NFLB_VM_MEM=${NFLB_BENCH_VM_MEM:-3072M} \
+NFLB_VM_ICOUNT=1 NFLB_VM_MEM=${NFLB_BENCH_VM_MEM:-3072M} \
 	NFLB_VM_TIMEOUT=${NFLB_BENCH_VM_TIMEOUT:-570} NFLB_VM_RESULTS=$run \
 	NFLB_BENCH_KO=$run/nflb.ko NFLB_BENCH_LBCTL=$run/lbctl NFLB_BENCH_TOOL=$run/lbbench \
 	selftests/vm/run.sh "BENCH_OUT=$run bench/bench.sh"

@@ -88,7 +88,7 @@ cmd="$cmd; rc=\$?; selftests/vm/kmemleak.sh end || rc=1; exit \$rc"
 echo "# selftests on $krel in a VM (selftests/vm/run.sh); logs in ${logs#"$repo"/}"
 NFLB_KTAP_BASE="$passed $failed $skipped" NFLB_VM_RESULTS=$res \
 	NFLB_VM_KERNEL=$dk/bzImage NFLB_VM_MODDIR=$dk/modroot/lib/modules/$krel \
-	NFLB_VM_APPEND="pci=noacpi slub_nomerge no_hash_pointers ${NFLB_VM_APPEND:-}" \
+	NFLB_VM_APPEND="pci=noacpi no_hash_pointers ${NFLB_VM_APPEND:-}" \
 	NFLB_VM_TIMEOUT=${NFLB_VM_TIMEOUT:-10800} NFLB_KO=$b/mod/kmod/nflb.ko \
 	NFLB_ROBUST_FULL=${NFLB_ROBUST_FULL:-1} NFLB_TIMEOUT_SCALE=${NFLB_TIMEOUT_SCALE:-4} \
 	selftests/vm/run.sh "$cmd" 2>&1

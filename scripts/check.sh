@@ -129,10 +129,7 @@ else
 	echo "# selftests in a VM (selftests/vm/run.sh)"
 	# The suite is meant to take under 20 minutes on an idle 2-core machine;
 	# a loaded one takes several times that. The hard limit only has to catch
-	# a hung VM within CI's 90 minutes.  slab_nomerge gives nflb's session
-	# caches their own slab counts, which stress_netns and stress_synflood
-	# check (they would SKIP those checks on a merged cache).
-	NFLB_VM_APPEND="slab_nomerge ${NFLB_VM_APPEND:-}" \
+	# a hung VM within CI's 90 minutes.
 	NFLB_VM_TIMEOUT=${NFLB_VM_TIMEOUT:-4200} NFLB_VM_RESULTS=$res \
 		selftests/vm/run.sh "$cmd" 2>&1
 	rc=$?

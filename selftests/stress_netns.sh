@@ -5,9 +5,9 @@
 # stress_netns: delete the load balancer's network namespace while it holds
 # many live sessions (IPv4 and IPv6, UDP and TCP) and packets keep arriving.
 # The namespace's teardown must free every session: the module unloads
-# afterwards without "Slab cache still has objects", and with slub_nomerge
-# (check-debug) the session caches are seen to empty.  Then nflb must work
-# in a new namespace.
+# afterwards without "Slab cache still has objects", and with slab_nomerge
+# (the test VM's default) the session caches are seen to empty.  Then nflb
+# must work in a new namespace.
 #
 # NFLB_NETNS_SESSIONS: sessions before the deletion (default 2000; 10000
 # with NFLB_ROBUST_FULL=1).
@@ -35,8 +35,8 @@ lb_service u4 "$VIP4" $P udp && lb_service u6 "$VIP6" $P udp &&
 
 # slab_objs CACHE: objects in use in a kmem cache (per-cpu slabs flushed
 # first, so free objects there do not count), or "" if the cache is merged
-# into another one (Debian's kernel merges it; check-debug boots with
-# slub_nomerge).
+# into another one (Debian's kernel merges it unless booted with
+# slab_nomerge, as the test VM is).
 slab_objs()
 {
 	local d=/sys/kernel/slab/$1
@@ -84,7 +84,7 @@ freed()
 	[ -z "$o" ] || [ "$o" = 00 ]
 }
 if [ -z "$s4" ]; then
-	ktap_skip "session objects freed by the namespace's teardown" "nflb_session4 is merged (boot with slub_nomerge)"
+	ktap_skip "session objects freed by the namespace's teardown" "nflb_session4 is merged (boot with slab_nomerge)"
 else
 	ktap_check "session objects freed by the namespace's teardown" wait_for 120 freed
 fi

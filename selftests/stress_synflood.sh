@@ -7,10 +7,9 @@
 #  - the table reaches the limit (refusals start) and never goes beyond it
 #    (info), and refused flows are counted as drop_session_limit;
 #  - memory stays bounded: session objects in use (nflb_session4, when the
-#    cache is not merged: make check and check-debug boot with
-#    slab_nomerge) stay at the limit, sessions awaiting their RCU grace
-#    period included (the limit counts a session until it is freed), plus
-#    slab slack;
+#    cache is not merged: the test VM boots with slab_nomerge) stay at the
+#    limit, sessions awaiting their RCU grace period included (the limit
+#    counts a session until it is freed), plus slab slack;
 #  - the established connection and UDP flow keep working during the flood;
 #  - with short timeouts everything drains back to zero sessions.
 #
@@ -100,7 +99,7 @@ ktap_check "the table filled up to the limit and never beyond" filled
 ktap_check "refused flows counted as drop_session_limit" \
 	delta_ge "$b_limit" "$(stat_get drop_session_limit)" "$limit"
 if [ -z "$o" ]; then
-	ktap_skip "session memory bounded" "nflb_session4 is merged into another cache (boot with slub_nomerge)"
+	ktap_skip "session memory bounded" "nflb_session4 is merged into another cache (boot with slab_nomerge)"
 else
 	# The limit holds a session's slot until its memory is freed, so the
 	# slack is only slab accounting: free objects in a CPU's slab read

@@ -74,12 +74,15 @@ fi
 tmo=${NFLB_VM_TIMEOUT:-1500}
 
 # ttyS0: kernel console, saved to console.log. ttyS1: the command's output, to stdout.
+# slab_nomerge: nflb's session caches keep their own object counts in
+# /proc/slabinfo and /sys/kernel/slab (bench's memory figures, the memory
+# checks of stress_netns and stress_synflood).
 # --foreground keeps qemu in our process group so Ctrl-C stops it.
 timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc nflbres=$res $append" \
+	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc slab_nomerge nflbres=$res $append" \
 	-serial "file:$res/console.log" -serial stdio \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
