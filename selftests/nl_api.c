@@ -540,7 +540,7 @@ FIXTURE_SETUP(nl)
 	err = nl_open(&self->c);
 	if (err == -ENOENT)
 		SETUP_SKIP("no \"%s\" generic netlink family (module not loaded)",
-		     NFLB_GENL_NAME);
+			   NFLB_GENL_NAME);
 	ASSERT_EQ(0, err) TH_LOG("cannot open/resolve: %s", strerror(-err));
 	ASSERT_NE(0, self->c.grp_events) TH_LOG("no \"%s\" multicast group",
 						 NFLB_MCGRP_EVENTS);

@@ -23,7 +23,7 @@ fi
 mkdir -p "$cache"
 stage=$(mktemp -d "$cache/stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage"/{bin,sbin,proc,sys,dev,mnt,tmp,lib/modules}
+mkdir -p "$stage"/{bin,proc,sys,dev,mnt,tmp,lib/modules}
 cp /bin/busybox "$stage/bin/busybox"
 cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"
