@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make check`: host checks (module W=1 build, checkpatch, sparse, lbctl -Werror,
-# C selftests build), then every selftest in the VM (or on this host with VM=0).
+# C selftests build, the VM runner from a checkout under /tmp), then every
+# selftest in the VM (or on this host with VM=0).
 # KTAP output; each host check counts as one test; the last line is the tally
 # "N passed, N failed, N skipped" over everything. Exit 1 on any failure.
 # Env (set by the Makefile): KDIR, T (selftest name filters), VM (0 = no VM).
@@ -38,7 +39,7 @@ mapfile -t tests < <(selftests/run_tests.sh --list $T)
 ntests=${#tests[@]}
 start=$(date +%s)
 echo "TAP version 13"
-echo "1..$((5 + ntests))"
+echo "1..$((6 + ntests))"
 echo "# host checks (kernel headers: $KDIR)"
 
 # 1. The module, rebuilt from scratch with W=1: warnings only show on compile.
@@ -105,6 +106,21 @@ if src=$(scripts/linux-source.sh 2>"$l") &&
 	ok "selftests: build C tests"
 else
 	fail "selftests: build C tests" "$l"
+fi
+
+# 6. The VM runner works from a checkout anywhere, also under /tmp, which the
+# guest mounts a tmpfs over (one extra boot, ~10 s).
+l=$logs/anywhere.log
+desc="vm: run.sh from a checkout under /tmp"
+if [ "$VM" = 0 ]; then
+	skip "$desc" "VM=0"
+else
+	selftests/vm/anywhere.sh /tmp >"$l" 2>&1
+	case $? in
+	0) ok "$desc" ;;
+	4) skip "$desc" "$(sed -n 's/.*# SKIP //p' "$l" | head -n 1)" ;;
+	*) fail "$desc" "$l" ;;
+	esac
 fi
 echo "# host checks took $(($(date +%s) - start))s"
 

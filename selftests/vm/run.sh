@@ -23,7 +23,10 @@ set -u
 # while a run is under way cannot break that run.
 {
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+# Physical paths: the guest's init sees the host's tree as it is, not the caller's
+# symlinks (it puts a checkout under /tmp, /run or /dev back on top of its own
+# mounts there; see init).
+repo=$(cd "$here/../.." && pwd -P)
 cache=$repo/.cache/vm
 
 if [ $# -eq 0 ]; then
@@ -44,7 +47,7 @@ append="$append ${NFLB_VM_APPEND:-}"
 # One results dir per run (several runs may go on at once); old ones are pruned.
 find "$cache" -maxdepth 1 -name 'run.*' -type d -mmin +1440 -exec rm -rf {} + 2>/dev/null
 res=${NFLB_VM_RESULTS:-$(mktemp -d "$cache/run.XXXXXX")} || exit 1
-mkdir -p "$res"
+mkdir -p "$res" && res=$(cd "$res" && pwd -P) || exit 1
 ln -sfn "$(basename "$res")" "$cache/last"
 
 # The command goes into a file: the kernel command line only carries its dir.
@@ -82,7 +85,7 @@ timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc slab_nomerge nflbres=$res $append" \
+	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc slab_nomerge nflbres=$res nflbrepo=$repo $append" \
 	-serial "file:$res/console.log" -serial stdio \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
