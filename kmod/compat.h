@@ -10,6 +10,14 @@
 
 #include <net/genetlink.h>
 
+/*
+ * Timeouts reach 30 days of jiffies, beyond what time_after() compares on
+ * a 32-bit unsigned long (24.8 days at HZ=1000): nflb is for 64-bit kernels.
+ */
+#if BITS_PER_LONG != 64
+#error "nflb needs a 64-bit kernel (its timeouts do not fit 32-bit jiffies)"
+#endif
+
 /* Formatted extack messages arrived in 6.2; 6.1 gets the fixed text. */
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 #define nflb_err_pool_busy(extack, vs)					\

@@ -8,12 +8,16 @@
  * packets are DNATed to their member before the routing decision.  Member
  * replies are routed first, with their real source (rp_filter, policy
  * routing), then their source is rewritten to VIP:port; the stack keeps
- * that route.  One lookup per packet, in one hook.  POST_ROUTING only
- * translates ICMP errors this box generates about DNATed packets.
+ * that route.  One lookup per packet, in one hook.  LOCAL_OUT, also before
+ * conntrack, balances connections this box itself opens to a VIP and
+ * translates (and claims) the ICMP errors this box sends about packets
+ * nflb rewrote.
  */
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/tcp.h>
+#include <linux/icmpv6.h>
+#include <net/icmp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
 #include <net/ip6_route.h>
@@ -27,12 +31,11 @@
 #include "reset.h"
 #include "sched.h"
 #include "service.h"
+#include "tcp.h"
 #include "hooks.h"
 
 /* After defrag (-400) and raw (-300), before conntrack (-200). */
 #define NFLB_PRI_PRE	(NF_IP_PRI_CONNTRACK - 50)
-/* After nftables' filter/srcnat chains have seen the real source. */
-#define NFLB_PRI_POST	(NF_IP_PRI_NAT_SRC + 10)
 
 static void nflb_claim(struct sk_buff *skb)
 {
@@ -53,73 +56,21 @@ static void nflb_drop_count(struct nflb_net *ln, struct nflb_vs *vs,
 		nflb_stats_add(vs->stats, NFLB_C_DROP_FIRST + reason, 1);
 }
 
-/* Next TCP state after a segment with @flags in direction @dir. */
-static u8 nflb_tcp_next(u8 state, enum nflb_dir dir, u8 flags)
-{
-	bool orig = dir == NFLB_DIR_ORIG;
-
-	if (flags & NFLB_TCP_RST)
-		return NFLB_TCP_CLOSE;
-	if (flags & NFLB_TCP_SYN) {
-		if (!orig && (flags & NFLB_TCP_ACK) &&
-		    state == NFLB_TCP_SYN_SENT)
-			return NFLB_TCP_SYN_RECV;
-		return state;
-	}
-	if (flags & NFLB_TCP_FIN) {
-		switch (state) {
-		case NFLB_TCP_SYN_RECV:
-		case NFLB_TCP_ESTABLISHED:
-			return orig ? NFLB_TCP_FIN_WAIT : NFLB_TCP_CLOSE_WAIT;
-		case NFLB_TCP_FIN_WAIT:
-			return orig ? state : NFLB_TCP_LAST_ACK;
-		case NFLB_TCP_CLOSE_WAIT:
-			return orig ? NFLB_TCP_LAST_ACK : state;
-		default:
-			return state;
-		}
-	}
-	if (flags & NFLB_TCP_ACK) {
-		if (state == NFLB_TCP_SYN_RECV && orig)
-			return NFLB_TCP_ESTABLISHED;
-		if (state == NFLB_TCP_LAST_ACK)
-			return NFLB_TCP_TIME_WAIT;
-	}
-	return state;
-}
-
-static void nflb_tcp_track(struct nflb_session *s, enum nflb_dir dir,
-			   const struct nflb_pkt *pkt)
-{
-	u32 end = pkt->seq + pkt->seg_len;
-	u8 next;
-
-	if (!(pkt->tcp_flags & NFLB_TCP_RST)) {
-		/* Highest sequence seen per side: what a RST must carry. */
-		if (dir == NFLB_DIR_REPLY && !s->seen_reply) {
-			s->seen_reply = 1;
-			s->seq_next[dir] = end;
-		} else if (after(end, s->seq_next[dir])) {
-			s->seq_next[dir] = end;
-		}
-	}
-	next = nflb_tcp_next(s->state, dir, pkt->tcp_flags);
-	if (next != s->state)
-		WRITE_ONCE(s->state, next);
-}
-
 static bool nflb_is_syn(const struct nflb_pkt *pkt)
 {
 	return (pkt->tcp_flags & (NFLB_TCP_SYN | NFLB_TCP_ACK | NFLB_TCP_RST)) ==
 	       NFLB_TCP_SYN;
 }
 
-/* A fresh SYN on a finished session's tuple starts over (port reuse). */
+/*
+ * A fresh SYN on a finished session's tuple starts over (port reuse), and
+ * so does one on a session whose member was deleted: it is scheduled anew.
+ */
 static bool nflb_is_restart(const struct nflb_session *s, enum nflb_dir dir,
 			    const struct nflb_pkt *pkt)
 {
 	return dir == NFLB_DIR_ORIG && nflb_is_syn(pkt) &&
-	       (s->state == NFLB_TCP_TIME_WAIT || s->state == NFLB_TCP_CLOSE);
+	       (nflb_state_closed(s->state) || !READ_ONCE(s->member->pool));
 }
 
 /*
@@ -155,6 +106,45 @@ static bool nflb_route_reply(struct sk_buff *skb, u8 pf)
 	}
 }
 
+/*
+ * A member's reply too big for its route out of this box, with DF (or any
+ * IPv6 packet): answered now, as ip_forward() would, while the packet still
+ * comes from the member.  After the rewrite to VIP:port the stack's own
+ * "fragmentation needed" / "packet too big" would go to the VIP and never
+ * reach the member, and its download would stall.
+ */
+static bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+	unsigned int mtu;
+	u16 frag_max;
+
+	if (pf == NFPROTO_IPV4) {
+		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)) || skb->ignore_df)
+			return false;
+		mtu = ip_dst_mtu_maybe_forward(dst, true);
+		frag_max = IPCB(skb)->frag_max_size;
+	} else {
+		mtu = max_t(unsigned int, ip6_dst_mtu_maybe_forward(dst, true),
+			    IPV6_MIN_MTU);
+		frag_max = IP6CB(skb)->frag_max_size;
+	}
+	if (skb->len <= mtu)
+		return false;
+	/* Reassembled by defrag: too big if a fragment was (as ip6_forward). */
+	if (!frag_max || frag_max <= mtu) {
+		if (skb->ignore_df)
+			return false;
+		if (skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu))
+			return false;
+	}
+	if (pf == NFPROTO_IPV4)
+		icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, htonl(mtu));
+	else
+		icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+	return true;
+}
+
 /* A packet of an existing session, in PRE_ROUTING. */
 static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 				     const struct nflb_pkt *pkt,
@@ -165,8 +155,16 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 	bool ok;
 
 	nflb_claim(skb);
-	if (pkt->flow.proto == IPPROTO_TCP)
-		nflb_tcp_track(s, dir, pkt);
+	if (pkt->flow.proto == IPPROTO_TCP) {
+		if (unlikely(!nflb_tcp_track(s, dir, pkt))) {
+			nflb_drop_count(ln, s->vs, NFLB_DROP_OUT_OF_WINDOW);
+			return NF_DROP;
+		}
+		if (unlikely(nflb_state_closed(s->state)))
+			nflb_session_closed(s);
+	} else if (!in && unlikely(!s->seen_reply)) {
+		WRITE_ONCE(s->seen_reply, 1);
+	}
 	nflb_session_touch(ln, s);
 	nflb_stats_pkt(s->vs->stats, in, skb->len);
 	nflb_stats_pkt(s->member->stats, in, skb->len);
@@ -176,6 +174,8 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 		/* No route: leave it to the stack, which will drop it. */
 		if (unlikely(!nflb_route_reply(skb, pf)))
 			return NF_ACCEPT;
+		if (unlikely(nflb_reply_too_big(skb, pf)))
+			return NF_DROP;
 		ok = nflb_nat_snat(skb, pkt, s);
 	}
 	if (unlikely(!ok)) {
@@ -185,22 +185,26 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* The member for a new flow: drained VS none, else affinity, else scheduler. */
+/*
+ * The member for a new flow: none for a drained virtual server, else the
+ * client's affinity (*@p, also when its member is not available now),
+ * else the scheduler's choice.
+ */
 static struct nflb_member *nflb_pick(struct nflb_net *ln, struct nflb_vs *vs,
-				     const struct nflb_flow *f)
+				     const struct nflb_flow *f,
+				     struct nflb_persist **p)
 {
 	struct nflb_member *m = NULL;
-	bool persist = READ_ONCE(vs->persist_timeout);
 
+	*p = NULL;
 	if (READ_ONCE(vs->flags) & NFLB_VS_F_DRAIN)
 		return NULL;
-	if (persist)
-		m = nflb_persist_get(ln, vs, f);
-	if (!m)
-		m = nflb_sched_pick(vs, f);
-	if (m && persist)
-		nflb_persist_set(ln, vs, f, m);
-	return m;
+	if (READ_ONCE(vs->persist_timeout)) {
+		*p = nflb_persist_find(ln, vs, f);
+		if (*p)
+			m = nflb_persist_member(*p, vs);
+	}
+	return m ?: nflb_sched_pick(vs, f);
 }
 
 /* First packet of a flow to a VIP: decide, pick a member, create. */
@@ -208,6 +212,7 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 				 const struct nf_hook_state *st,
 				 const struct nflb_pkt *pkt, struct nflb_vs *vs)
 {
+	struct nflb_persist *p;
 	struct nflb_member *m;
 	struct nflb_session *s;
 	enum nflb_dir dir;
@@ -229,15 +234,16 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 		nflb_drop_count(ln, vs, NFLB_DROP_BAD_CSUM);
 		return NF_DROP;
 	}
-	m = nflb_pick(ln, vs, &pkt->flow);
+	m = nflb_pick(ln, vs, &pkt->flow, &p);
 	if (unlikely(!m)) {
 		nflb_drop_count(ln, vs, NFLB_DROP_NO_MEMBER);
 		if (state == NFLB_TCP_SYN_SENT &&
-		    (READ_ONCE(vs->flags) & NFLB_VS_F_RST_NO_MEMBER))
+		    (READ_ONCE(vs->flags) & NFLB_VS_F_RST_NO_MEMBER) &&
+		    __ratelimit(&ln->rst_ratelimit))
 			nflb_reset_refuse(ln->net, &pkt->flow, pkt->seq + 1);
 		return NF_DROP;
 	}
-	s = nflb_session_create(ln, &pkt->flow, vs, m, state, &reason);
+	s = nflb_session_create(ln, &pkt->flow, vs, m, p, state, &reason);
 	if (unlikely(!s)) {
 		if (reason != -EEXIST) {
 			nflb_drop_count(ln, vs, reason);
@@ -247,9 +253,9 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 		s = nflb_session_find(ln, &pkt->flow, &dir);
 		if (!s || dir != NFLB_DIR_ORIG)
 			return NF_DROP;
+	} else if (state != NFLB_UDP) {
+		nflb_tcp_new(s, pkt);
 	}
-	if (state != NFLB_UDP)
-		s->seq_next[NFLB_DIR_ORIG] = pkt->seq + pkt->seg_len;
 	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG, st->pf);
 }
 
@@ -269,6 +275,28 @@ static unsigned int nflb_pre_icmp(struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * A TCP or UDP packet whose headers do not add up: dropped and counted if
+ * it is nflb's (to a virtual server, or of a session), else left to the
+ * stack like any transit packet nflb has no business with.
+ */
+static unsigned int nflb_pre_malformed(struct nflb_net *ln,
+				       const struct nflb_pkt *pkt)
+{
+	struct nflb_vs *vs = NULL;
+	struct nflb_session *s;
+	enum nflb_dir dir;
+
+	s = nflb_session_find(ln, &pkt->flow, &dir);
+	if (!s)
+		vs = nflb_vs_lookup(ln, pkt->flow.family, pkt->flow.proto,
+				    &pkt->flow.dst, pkt->flow.dport);
+	if (!s && !vs)
+		return NF_ACCEPT;
+	nflb_drop_count(ln, s ? s->vs : vs, NFLB_DROP_MALFORMED);
+	return NF_DROP;
+}
+
 static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *st)
 {
@@ -286,8 +314,7 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	case NFLB_PKT_IGNORE:
 		return NF_ACCEPT;
 	case NFLB_PKT_MALFORMED:
-		nflb_drop_count(ln, NULL, NFLB_DROP_MALFORMED);
-		return NF_DROP;
+		return nflb_pre_malformed(ln, &pkt);
 	case NFLB_PKT_ICMP_ERR:
 		s = nflb_session_find(ln, &pkt.flow, &dir);
 		return s ? nflb_pre_icmp(skb, &pkt, s, dir, ln, st->pf) :
@@ -309,34 +336,105 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	return nflb_pre_new(ln, skb, st, &pkt, vs);
 }
 
+/* After a rewrite of its destination in LOCAL_OUT: routes @skb again. */
+static unsigned int nflb_reroute(const struct nf_hook_state *st,
+				 struct sk_buff *skb)
+{
+	int err;
+
+	if (st->pf == NFPROTO_IPV4)
+		err = ip_route_me_harder(st->net, st->sk, skb, RTN_UNSPEC);
+	else
+		err = ip6_route_me_harder(st->net, st->sk, skb);
+	return err < 0 ? NF_DROP_ERR(err) : NF_ACCEPT;
+}
+
 /*
- * POST_ROUTING only sees ICMP errors this box itself sends about a packet it
- * DNATed (e.g. "fragmentation needed" from ip_forward()): they never passed
- * PRE_ROUTING.  Everything else nflb owns was handled there.
+ * An ICMP error this box sends (ip_forward()'s "fragmentation needed",
+ * "time exceeded", nflb_reply_too_big()'s), in LOCAL_OUT before conntrack:
+ * translated like one from outside when it quotes a packet nflb rewrote,
+ * and claimed, so that conntrack, which never saw the quoted packet, does
+ * not call it invalid.
  */
-static unsigned int nflb_hook_post(void *priv, struct sk_buff *skb,
-				   const struct nf_hook_state *st)
+static unsigned int nflb_local_icmp(struct nflb_net *ln, struct sk_buff *skb,
+				    const struct nf_hook_state *st,
+				    const struct nflb_pkt *pkt)
+{
+	struct nflb_flow quoted;
+	struct nflb_session *s;
+	enum nflb_dir dir;
+
+	s = nflb_session_find(ln, &pkt->flow, &dir);
+	if (s) {
+		if (unlikely(!nflb_nat_icmp(skb, pkt, s, dir)))
+			return NF_DROP;
+		nflb_claim(skb);
+		nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
+		/* Towards the member now, not the VIP. */
+		return dir == NFLB_DIR_ORIG ? nflb_reroute(st, skb) : NF_ACCEPT;
+	}
+	/* About a member's reply as it arrived: the member is the target. */
+	quoted = pkt->flow;
+	swap(quoted.src, quoted.dst);
+	swap(quoted.sport, quoted.dport);
+	s = nflb_session_find(ln, &quoted, &dir);
+	if (s && dir == NFLB_DIR_REPLY)
+		nflb_claim(skb);
+	return NF_ACCEPT;
+}
+
+/*
+ * A connection from this box itself to a virtual server (monitoring, a
+ * local client) is balanced like any other, as IPVS does: DNAT here, then
+ * routed again towards the member.  The member's replies come back through
+ * PRE_ROUTING as usual and are delivered locally from VIP:port.
+ */
+static unsigned int nflb_local_l4(struct nflb_net *ln, struct sk_buff *skb,
+				  const struct nf_hook_state *st,
+				  const struct nflb_pkt *pkt)
+{
+	struct nflb_session *s;
+	unsigned int verdict;
+	enum nflb_dir dir;
+	struct nflb_vs *vs;
+
+	s = nflb_session_find(ln, &pkt->flow, &dir);
+	if (s && dir != NFLB_DIR_ORIG)
+		return NF_ACCEPT;
+	if (s && unlikely(nflb_is_restart(s, dir, pkt))) {
+		nflb_session_expire(ln, s, NFLB_RST_NONE);
+		s = NULL;
+	}
+	if (s) {
+		verdict = nflb_pre_session(ln, skb, pkt, s, dir, st->pf);
+	} else {
+		vs = nflb_vs_lookup(ln, pkt->flow.family, pkt->flow.proto,
+				    &pkt->flow.dst, pkt->flow.dport);
+		if (!vs)
+			return NF_ACCEPT;
+		verdict = nflb_pre_new(ln, skb, st, pkt, vs);
+	}
+	if (verdict != NF_ACCEPT || !nflb_claimed(skb))
+		return verdict;
+	return nflb_reroute(st, skb);
+}
+
+static unsigned int nflb_hook_local(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *st)
 {
 	struct nflb_net *ln = priv;
-	struct nflb_session *s;
 	struct nflb_pkt pkt;
-	enum nflb_dir dir;
-	u8 proto;
 
-	proto = st->pf == NFPROTO_IPV4 ? ip_hdr(skb)->protocol :
-					 ipv6_hdr(skb)->nexthdr;
-	if (likely(proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6) ||
-	    nflb_claimed(skb) || !atomic_read(&ln->tbl.count))
+	if (!READ_ONCE(ln->vs_count) && !atomic_read(&ln->tbl.count))
 		return NF_ACCEPT;
-	if (nflb_pkt_parse(skb, st->pf, &pkt) != NFLB_PKT_ICMP_ERR)
+	switch (nflb_pkt_parse(skb, st->pf, &pkt)) {
+	case NFLB_PKT_ICMP_ERR:
+		return nflb_local_icmp(ln, skb, st, &pkt);
+	case NFLB_PKT_L4:
+		return nflb_local_l4(ln, skb, st, &pkt);
+	default:
 		return NF_ACCEPT;
-	s = nflb_session_find(ln, &pkt.flow, &dir);
-	if (!s || dir != NFLB_DIR_REPLY)
-		return NF_ACCEPT;
-	if (unlikely(!nflb_nat_icmp(skb, &pkt, s, dir)))
-		return NF_DROP;
-	nflb_stats_add(ln->stats, NFLB_C_ICMP_XLATED, 1);
-	return NF_ACCEPT;
+	}
 }
 
 static const struct nf_hook_ops nflb_hook_tmpl[] = {
@@ -346,20 +444,20 @@ static const struct nf_hook_ops nflb_hook_tmpl[] = {
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = NFLB_PRI_PRE,
 	}, {
-		.hook = nflb_hook_post,
+		.hook = nflb_hook_local,
 		.pf = NFPROTO_IPV4,
-		.hooknum = NF_INET_POST_ROUTING,
-		.priority = NFLB_PRI_POST,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NFLB_PRI_PRE,
 	}, {
 		.hook = nflb_hook_pre,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_PRE_ROUTING,
 		.priority = NFLB_PRI_PRE,
 	}, {
-		.hook = nflb_hook_post,
+		.hook = nflb_hook_local,
 		.pf = NFPROTO_IPV6,
-		.hooknum = NF_INET_POST_ROUTING,
-		.priority = NFLB_PRI_POST,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NFLB_PRI_PRE,
 	},
 };
 

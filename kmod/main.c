@@ -9,39 +9,13 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
+#include "config.h"
 #include "main.h"
 #include "netlink.h"
 #include "persist.h"
 #include "service.h"
 
-static unsigned int nflb_net_id __read_mostly;
-
-/* Defaults as IPVS's, in seconds, indexed by enum nflb_state. */
-static const u32 nflb_default_timeouts[NFLB_STATE_MAX + 1] = {
-	[NFLB_TCP_SYN_SENT] = 120,
-	[NFLB_TCP_SYN_RECV] = 60,
-	[NFLB_TCP_ESTABLISHED] = 900,
-	[NFLB_TCP_FIN_WAIT] = 120,
-	[NFLB_TCP_CLOSE_WAIT] = 60,
-	[NFLB_TCP_LAST_ACK] = 30,
-	[NFLB_TCP_TIME_WAIT] = 120,
-	[NFLB_TCP_CLOSE] = 10,
-	[NFLB_UDP] = 300,
-};
-
-struct nflb_net *nflb_net(const struct net *net)
-{
-	return net_generic(net, nflb_net_id);
-}
-
-void nflb_net_defaults(struct nflb_net *ln)
-{
-	int i;
-
-	for (i = 0; i <= NFLB_STATE_MAX; i++)
-		WRITE_ONCE(ln->timeouts[i], nflb_default_timeouts[i]);
-	WRITE_ONCE(ln->max_sessions, NFLB_MAX_SESSIONS_DEFAULT);
-}
+unsigned int nflb_net_id __read_mostly;
 
 static int __net_init nflb_net_init(struct net *net)
 {
@@ -49,6 +23,10 @@ static int __net_init nflb_net_init(struct net *net)
 	int i, err;
 
 	ln->net = net;
+	ln->cfg_gen = 1;
+	/* A SYN flood must not turn the box into a RST cannon. */
+	ratelimit_state_init(&ln->rst_ratelimit, HZ, NFLB_RST_NO_MEMBER_RATE);
+	ratelimit_set_flags(&ln->rst_ratelimit, RATELIMIT_MSG_ON_RELEASE);
 	mutex_init(&ln->cfg_mutex);
 	INIT_LIST_HEAD(&ln->vs_list);
 	INIT_LIST_HEAD(&ln->pool_list);
@@ -57,7 +35,7 @@ static int __net_init nflb_net_init(struct net *net)
 		INIT_HLIST_HEAD(&ln->vs_names[i]);
 		INIT_HLIST_HEAD(&ln->pool_names[i]);
 	}
-	nflb_net_defaults(ln);
+	nflb_config_defaults(ln);
 
 	ln->stats = nflb_stats_alloc(&ln->stats_blk);
 	if (!ln->stats)
@@ -143,10 +121,12 @@ static void __exit nflb_exit(void)
 	nflb_genl_exit();
 	unregister_pernet_subsys(&nflb_net_ops);
 	/*
-	 * Twice: a session's or snapshot's RCU callback may drop the last
-	 * reference of a member or virtual server and queue its free with
-	 * call_rcu, which a single barrier does not wait for.
+	 * Three times: a session's RCU callback may drop the last reference
+	 * of a persistence entry, whose own callback may drop a member's last
+	 * one, each queueing the next free with call_rcu, which a barrier
+	 * does not wait for when queued after it.
 	 */
+	rcu_barrier();
 	rcu_barrier();
 	rcu_barrier();
 	nflb_stats_exit();

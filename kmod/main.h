@@ -6,13 +6,17 @@
 #include <linux/list.h>
 #include <linux/netfilter.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
 #include <linux/nflb.h>
+#include <linux/ratelimit.h>
 #include <linux/rhashtable.h>
+#include "persist.h"
 #include "session.h"
 #include "stats.h"
 
 #define NFLB_VERSION		"0.1.0"
 #define NFLB_VS_HASH_BITS	8
+#define NFLB_RST_NO_MEMBER_RATE	1000	/* RSTs a second, per namespace */
 
 /*
  * All of nflb's state in one network namespace.
@@ -29,6 +33,8 @@ struct nflb_net {
 	unsigned int vs_count;		/* READ_ONCE on the fast path */
 	unsigned int pool_count;
 	unsigned int member_count;
+	/* Moves whenever an object is added or removed (dump consistency). */
+	u32 cfg_gen;
 	struct hlist_head vs_hash[1 << NFLB_VS_HASH_BITS];
 	/* by name, for the control plane only (cfg_mutex) */
 	struct hlist_head vs_names[1 << NFLB_VS_HASH_BITS];
@@ -36,17 +42,29 @@ struct nflb_net {
 	bool datapath_on;		/* hooks and defrag registered */
 
 	u32 timeouts[NFLB_STATE_MAX + 1];	/* seconds */
+	/* Limits (config.c); written under cfg_mutex, read with READ_ONCE. */
 	u32 max_sessions;
+	u32 max_members;
+	u32 max_vs;
+	u32 max_pools;
+	u32 max_mh_size;
+	bool expire_nodest;		/* member delete ends its sessions */
 
 	struct nflb_table tbl;
-	struct rhashtable persist;	/* source affinity, see persist.c */
+	struct nflb_persist_table persist;	/* source affinity */
+	/* RSTs for SYNs no member can take (rst-no-member), per second */
+	struct ratelimit_state rst_ratelimit;
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	u64 retired[NFLB_C_BYTES_OUT + 1];	/* deleted VSes' packets, cfg_mutex */
 	struct nf_hook_ops hook_ops[4];
 };
 
-struct nflb_net *nflb_net(const struct net *net);
-void nflb_net_defaults(struct nflb_net *ln);
+extern unsigned int nflb_net_id;
+
+static inline struct nflb_net *nflb_net(const struct net *net)
+{
+	return net_generic(net, nflb_net_id);
+}
 
 #endif /* _NFLB_MAIN_H */

@@ -13,6 +13,7 @@
 #include <net/ipv6.h>
 #include <net/netns/generic.h>
 #include "compat.h"
+#include "config.h"
 #include "main.h"
 #include "sched.h"
 #include "service.h"
@@ -46,6 +47,21 @@ static struct netlink_range_validation nflb_weight_range = {
 static struct netlink_range_validation nflb_global_limit_range = {
 	.min = 1,
 	.max = NFLB_MAX_SESSIONS_LIMIT,
+};
+
+static struct netlink_range_validation nflb_members_limit_range = {
+	.min = 1,
+	.max = NFLB_MAX_MEMBERS_LIMIT,
+};
+
+static struct netlink_range_validation nflb_objects_limit_range = {
+	.min = 1,
+	.max = NFLB_MAX_OBJECTS_LIMIT,
+};
+
+static struct netlink_range_validation nflb_mh_limit_range = {
+	.min = 7,
+	.max = NFLB_MH_SIZE_MAX,
 };
 
 static const struct nla_policy nflb_timeout_policy[NFLB_TIMEOUT_A_MAX + 1] = {
@@ -105,6 +121,15 @@ static const struct nla_policy nflb_global_policy[NFLB_GLOBAL_A_MAX + 1] = {
 	[NFLB_GLOBAL_A_TIMEOUTS] = NLA_POLICY_NESTED(nflb_timeout_policy),
 	[NFLB_GLOBAL_A_MAX_SESSIONS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_global_limit_range),
+	[NFLB_GLOBAL_A_MAX_MEMBERS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_members_limit_range),
+	[NFLB_GLOBAL_A_MAX_VS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_objects_limit_range),
+	[NFLB_GLOBAL_A_MAX_POOLS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_objects_limit_range),
+	[NFLB_GLOBAL_A_MAX_MH_SIZE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_mh_limit_range),
+	[NFLB_GLOBAL_A_EXPIRE_NODEST] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static const struct nla_policy nflb_filter_policy[NFLB_FILTER_A_MAX + 1] = {
@@ -419,7 +444,12 @@ static int nflb_fill_global(struct sk_buff *skb, struct nflb_net *ln,
 	nest = nla_nest_start(skb, NFLB_A_GLOBAL);
 	if (!nest ||
 	    nflb_put_timeouts(skb, NFLB_GLOBAL_A_TIMEOUTS, ln->timeouts) ||
-	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_SESSIONS, ln->max_sessions))
+	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_SESSIONS, ln->max_sessions) ||
+	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_MEMBERS, ln->max_members) ||
+	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_VS, ln->max_vs) ||
+	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_POOLS, ln->max_pools) ||
+	    nla_put_u32(skb, NFLB_GLOBAL_A_MAX_MH_SIZE, ln->max_mh_size) ||
+	    nla_put_u8(skb, NFLB_GLOBAL_A_EXPIRE_NODEST, ln->expire_nodest))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -512,39 +542,17 @@ static int nflb_reply(struct genl_info *info, nflb_fill_fn fill, void *obj,
 
 /* ---- virtual servers ---------------------------------------------------- */
 
-/*
- * A Maglev size given in @tb must be a valid prime (a stored one already
- * is), and the pool must have room for its table.
- */
+/* A Maglev size given in @tb must be a valid prime (a stored one is). */
 static int nflb_vs_check_mh(struct nflb_net *ln, struct nflb_vs *vs,
 			    struct nflb_pool *pool, u8 sched, u32 size,
 			    struct nlattr **tb, struct netlink_ext_ack *extack)
 {
-	unsigned int n = 0, i;
-	u32 sizes[NFLB_MH_TABLES];
-	struct nflb_vs *o;
-
 	if (tb[NFLB_VS_A_MH_SIZE] && !nflb_mh_size_valid(size)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_MH_SIZE],
 				    "mh-size must be a prime from 7 to 131071");
 		return -EINVAL;
 	}
-	if (sched != NFLB_SCHED_MH)
-		return 0;
-	list_for_each_entry(o, &ln->vs_list, list) {
-		if (o == vs || rcu_access_pointer(o->pool) != pool ||
-		    o->sched != NFLB_SCHED_MH || o->mh_size == size)
-			continue;
-		for (i = 0; i < n && sizes[i] != o->mh_size; i++)
-			;
-		if (i == n && ++n == NFLB_MH_TABLES) {
-			NL_SET_ERR_MSG(extack,
-				       "pool already serves 4 Maglev table sizes");
-			return -EINVAL;
-		}
-		sizes[i] = o->mh_size;
-	}
-	return 0;
+	return nflb_config_vs_mh(ln, vs, pool, sched, size, extack);
 }
 
 /* The changeable options of NEW and SET, applied to @vs. */
@@ -648,7 +656,10 @@ static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
 	tmpl->mh_size = NFLB_MH_SIZE_DEFAULT;
 	tmpl->persist_mask4 = 32;
 	tmpl->persist_mask6 = 128;
-	err = nflb_get_name(tb, NFLB_VS_A_NAME, tmpl->name, extack, nest);
+	err = nflb_config_vs_admit(ln, extack);
+	if (!err)
+		err = nflb_get_name(tb, NFLB_VS_A_NAME, tmpl->name, extack,
+				    nest);
 	if (err)
 		goto out;
 	if (nflb_vs_find(ln, tmpl->name)) {
@@ -829,6 +840,17 @@ typedef int (*nflb_dump_fill_fn)(struct sk_buff *skb, struct list_head *node,
  * Dumps a config list (virtual servers or pools) from where the last
  * message stopped; cb->args[0] counts the entries already sent.
  */
+/*
+ * Marks the message just added at @len with NLM_F_DUMP_INTR when objects
+ * were added or removed since the dump's previous part (cfg_gen moved):
+ * the positions it resumes from may have shifted.
+ */
+static void nflb_dump_consistent(struct netlink_callback *cb,
+				 struct sk_buff *skb, int len)
+{
+	nl_dump_check_consistent(cb, (struct nlmsghdr *)(skb->data + len));
+}
+
 static int nflb_dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 			  struct list_head *(*head)(struct nflb_net *ln),
 			  nflb_dump_fill_fn fill)
@@ -838,13 +860,17 @@ static int nflb_dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 	struct list_head *pos;
 
 	mutex_lock(&ln->cfg_mutex);
+	cb->seq = ln->cfg_gen;
 	list_for_each(pos, head(ln)) {
+		int len = skb->len;
+
 		if (idx++ < start)
 			continue;
 		if (fill(skb, pos, cb) < 0) {
 			idx--;
 			break;
 		}
+		nflb_dump_consistent(cb, skb, len);
 	}
 	mutex_unlock(&ln->cfg_mutex);
 	cb->args[0] = idx;
@@ -919,7 +945,7 @@ static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_POOL_A_NAME],
 				    "pool exists");
 		err = -EEXIST;
-	} else {
+	} else if (!nflb_config_pool_admit(ln, info->extack)) {
 		pool = nflb_pool_create(ln, name);
 		err = pool ? 0 : -ENOMEM;
 		if (pool) {
@@ -1103,18 +1129,19 @@ static bool nflb_member_apply(struct nflb_member *m, struct nlattr **tb)
 static int nflb_member_add(struct nflb_net *ln, struct genl_info *info,
 			   struct nlattr **tb, struct nflb_member_req *req)
 {
+	int err;
+
 	if (nflb_member_find(req->pool, req->key.family, &req->key.addr,
 			     req->key.port)) {
 		NL_SET_ERR_MSG(info->extack, "member exists in this pool");
 		return -EEXIST;
 	}
-	if (req->pool->member_count >= NFLB_POOL_MEMBERS_MAX) {
-		NL_SET_ERR_MSG(info->extack, "pool is full (65534 members)");
-		return -E2BIG;
-	}
 	req->key.weight = 1;
 	req->key.state = NFLB_MEMBER_UP;
 	nflb_member_apply(&req->key, tb);
+	err = nflb_config_member_admit(ln, req->pool, &req->key, info->extack);
+	if (err)
+		return err;
 	if (!nflb_member_create(ln, req->pool, &req->key))
 		return -ENOMEM;
 	return 0;
@@ -1286,6 +1313,19 @@ static int nflb_nl_member_set(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
 	m = nflb_member_lookup(ln, info, tb, &req, &err);
+	if (m && tb[NFLB_MEMBER_A_PRIORITY]) {
+		u32 prio = nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY]);
+
+		if (!nflb_pool_group_room(req.pool, m->family, prio)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    tb[NFLB_MEMBER_A_PRIORITY],
+					    "pool has 16 priorities in this address family already");
+			err = -E2BIG;
+			m = NULL;
+		} else {
+			nflb_member_set_priority(req.pool, m, prio);
+		}
+	}
 	if (m) {
 		state_changed = nflb_member_apply(m, tb);
 		/* Groups, WRR order and Maglev tables depend on all of it. */
@@ -1320,7 +1360,7 @@ static int nflb_nl_member_del(struct sk_buff *skb, struct genl_info *info)
 	if (m) {
 		nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
 			   NFLB_CMD_MEMBER_DEL);
-		nflb_member_delete(ln, req.pool, m);
+		nflb_config_member_delete(ln, req.pool, m);
 	}
 	mutex_unlock(&ln->cfg_mutex);
 	return err;
@@ -1357,6 +1397,7 @@ static int nflb_nl_member_dump(struct sk_buff *skb,
 		NL_SET_ERR_MSG(cb->extack, "pool does not exist");
 		return -ENOENT;
 	}
+	cb->seq = ln->cfg_gen;
 	list_for_each_entry(pool, &ln->pool_list, list) {
 		if (pidx++ < pstart)
 			continue;
@@ -1366,6 +1407,8 @@ static int nflb_nl_member_dump(struct sk_buff *skb,
 		}
 		midx = 0;
 		list_for_each_entry(m, &pool->members, list) {
+			int len = skb->len;
+
 			if (midx++ < mstart)
 				continue;
 			if (nflb_fill_member(skb, pool->name, m,
@@ -1376,6 +1419,7 @@ static int nflb_nl_member_dump(struct sk_buff *skb,
 				cb->args[1] = midx - 1;
 				goto out;
 			}
+			nflb_dump_consistent(cb, skb, len);
 		}
 		mstart = 0;
 	}
@@ -1388,11 +1432,18 @@ out:
 
 /* ---- global settings, stats, info, flush ---------------------------------- */
 
+static void nflb_get_limit(struct nlattr **tb, int type, u32 *v)
+{
+	if (tb[type])
+		*v = nla_get_u32(tb[type]);
+}
+
 static int nflb_nl_global_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_GLOBAL_A_MAX + 1];
 	u32 t[NFLB_STATE_MAX + 1];
+	struct nflb_limits lim;
 	int i, err;
 
 	err = nflb_parse_obj(info, NFLB_A_GLOBAL, nflb_global_policy,
@@ -1404,12 +1455,20 @@ static int nflb_nl_global_set(struct sk_buff *skb, struct genl_info *info)
 	if (tb[NFLB_GLOBAL_A_TIMEOUTS])
 		err = nflb_get_timeouts(tb[NFLB_GLOBAL_A_TIMEOUTS], t, false,
 					info->extack);
+	nflb_config_limits(ln, &lim);
+	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_SESSIONS, &lim.max_sessions);
+	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_MEMBERS, &lim.max_members);
+	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_VS, &lim.max_vs);
+	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_POOLS, &lim.max_pools);
+	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_MH_SIZE, &lim.max_mh_size);
+	if (!err)
+		err = nflb_config_set_limits(ln, &lim, info->extack);
 	if (!err) {
 		for (i = 0; i <= NFLB_STATE_MAX; i++)
 			WRITE_ONCE(ln->timeouts[i], t[i]);
-		if (tb[NFLB_GLOBAL_A_MAX_SESSIONS])
-			WRITE_ONCE(ln->max_sessions,
-				   nla_get_u32(tb[NFLB_GLOBAL_A_MAX_SESSIONS]));
+		if (tb[NFLB_GLOBAL_A_EXPIRE_NODEST])
+			WRITE_ONCE(ln->expire_nodest,
+				   nla_get_u8(tb[NFLB_GLOBAL_A_EXPIRE_NODEST]));
 		nflb_event(ln->net, nflb_global_fill_fn, ln, NULL,
 			   NFLB_CMD_GLOBAL_SET);
 	}
@@ -1439,7 +1498,7 @@ static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 
 	nflb_stats_sum(ln->stats, v);
 	for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
-		v[i] = ln->retired[i];
+		v[i] += ln->retired[i];
 	list_for_each_entry(vs, &ln->vs_list, list) {
 		nflb_stats_sum(vs->stats, vv);
 		for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
@@ -1448,7 +1507,8 @@ static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nflb_stats_put(skb, NFLB_A_STATS, v, atomic_read(&ln->tbl.count))) {
+	if (nflb_stats_put(skb, NFLB_A_STATS, v, atomic_read(&ln->tbl.count),
+			   atomic_read(&ln->persist.count))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1470,18 +1530,9 @@ static int nflb_nl_stats_get(struct sk_buff *skb, struct genl_info *info)
 static int nflb_nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
-	struct nflb_pool *pool;
-	struct nflb_member *m;
-	struct nflb_vs *vs;
 
 	mutex_lock(&ln->cfg_mutex);
-	nflb_stats_zero(ln->stats);
-	memset(ln->retired, 0, sizeof(ln->retired));
-	list_for_each_entry(vs, &ln->vs_list, list)
-		nflb_stats_zero(vs->stats);
-	list_for_each_entry(pool, &ln->pool_list, list)
-		list_for_each_entry(m, &pool->members, list)
-			nflb_stats_zero(m->stats);
+	nflb_config_stats_zero(ln);
 	mutex_unlock(&ln->cfg_mutex);
 	return 0;
 }
@@ -1508,7 +1559,10 @@ static int nflb_info_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 	    nla_put_u32(skb, NFLB_INFO_A_MAX_SESSIONS, ln->max_sessions) ||
 	    nla_put_u32(skb, NFLB_INFO_A_VS_COUNT, ln->vs_count) ||
 	    nla_put_u32(skb, NFLB_INFO_A_POOL_COUNT, ln->pool_count) ||
-	    nla_put_u32(skb, NFLB_INFO_A_MEMBER_COUNT, ln->member_count)) {
+	    nla_put_u32(skb, NFLB_INFO_A_MEMBER_COUNT, ln->member_count) ||
+	    nla_put_u32(skb, NFLB_INFO_A_PERSIST_COUNT,
+			atomic_read(&ln->persist.count)) ||
+	    nla_put_u32(skb, NFLB_INFO_A_MAX_PERSIST, ln->max_sessions)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1545,7 +1599,7 @@ static int nflb_nl_flush(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&ln->cfg_mutex);
 	nflb_service_flush(ln);
-	nflb_net_defaults(ln);
+	nflb_config_defaults(ln);
 	nflb_event(ln->net, nflb_flush_fill_fn, NULL, NULL, NFLB_CMD_FLUSH);
 	mutex_unlock(&ln->cfg_mutex);
 	return 0;

@@ -15,12 +15,60 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <linux/netfilter.h>
+#include <net/tcp.h>
 #include "packet.h"
 
 static bool nflb_icmp4_is_error(u8 type)
 {
 	return type == ICMP_DEST_UNREACH || type == ICMP_TIME_EXCEEDED ||
 	       type == ICMP_PARAMETERPROB || type == ICMP_SOURCE_QUENCH;
+}
+
+/* The window scale option of a SYN (RFC 7323), or NFLB_WSCALE_NONE. */
+static u8 nflb_tcp_wscale(struct sk_buff *skb, unsigned int thoff,
+			  unsigned int doff)
+{
+	u8 buf[MAX_TCP_OPTION_SPACE];
+	unsigned int len = doff - sizeof(struct tcphdr), i = 0;
+
+	if (!len || skb_copy_bits(skb, thoff + sizeof(struct tcphdr), buf, len))
+		return NFLB_WSCALE_NONE;
+	while (i < len) {
+		u8 kind = buf[i], olen;
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			break;
+		olen = buf[i + 1];
+		if (olen < 2 || i + olen > len)
+			break;
+		if (kind == TCPOPT_WINDOW && olen == TCPOLEN_WINDOW)
+			return min_t(u8, buf[i + 2], TCP_MAX_WSCALE);
+		i += olen;
+	}
+	return NFLB_WSCALE_NONE;
+}
+
+/*
+ * Ports of a TCP or UDP header too short or inconsistent to parse, if its
+ * first four bytes are there: the hook then tells a malformed packet of
+ * its own (to a VIP, or of a session) from a transit one.
+ */
+static enum nflb_parse nflb_malformed(struct sk_buff *skb, unsigned int thoff,
+				      struct nflb_pkt *pkt)
+{
+	__be16 ports[2] = { 0, 0 };
+
+	/* Fewer than four bytes: the ports stay 0, which no VIP has. */
+	skb_copy_bits(skb, thoff, ports, sizeof(ports));
+	pkt->flow.sport = ports[0];
+	pkt->flow.dport = ports[1];
+	return NFLB_PKT_MALFORMED;
 }
 
 /* Transport header of a TCP or UDP packet at @thoff; fills ports & TCP state. */
@@ -34,28 +82,32 @@ static enum nflb_parse nflb_parse_l4(struct sk_buff *skb, unsigned int thoff,
 		unsigned int doff;
 
 		if (!pskb_may_pull(skb, thoff + sizeof(*th)))
-			return NFLB_PKT_MALFORMED;
+			return nflb_malformed(skb, thoff, pkt);
 		th = (const struct tcphdr *)(skb->data + thoff);
 		doff = th->doff * 4;
-		if (doff < sizeof(*th) || doff > len)
-			return NFLB_PKT_MALFORMED;
 		pkt->flow.sport = th->source;
 		pkt->flow.dport = th->dest;
+		if (doff < sizeof(*th) || doff > len)
+			return NFLB_PKT_MALFORMED;
 		pkt->tcp_flags = ((const u8 *)th)[13];
 		pkt->seq = ntohl(th->seq);
+		pkt->ack = ntohl(th->ack_seq);
+		pkt->win = ntohs(th->window);
 		pkt->seg_len = len - doff + th->syn + th->fin;
+		pkt->wscale = th->syn ? nflb_tcp_wscale(skb, thoff, doff) :
+					NFLB_WSCALE_NONE;
 	} else {
 		const struct udphdr *uh;
 
 		if (!pskb_may_pull(skb, thoff + sizeof(*uh)))
-			return NFLB_PKT_MALFORMED;
+			return nflb_malformed(skb, thoff, pkt);
 		uh = (const struct udphdr *)(skb->data + thoff);
+		pkt->flow.sport = uh->source;
+		pkt->flow.dport = uh->dest;
 		/* A GSO super-packet carries the first segment's length. */
 		if (!skb_is_gso(skb) &&
 		    (ntohs(uh->len) < sizeof(*uh) || ntohs(uh->len) > len))
 			return NFLB_PKT_MALFORMED;
-		pkt->flow.sport = uh->source;
-		pkt->flow.dport = uh->dest;
 	}
 	if (!pkt->flow.sport || !pkt->flow.dport)
 		return NFLB_PKT_MALFORMED;

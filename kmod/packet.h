@@ -9,7 +9,8 @@ enum nflb_parse {
 	NFLB_PKT_IGNORE,	/* not TCP/UDP or a related ICMP error */
 	NFLB_PKT_L4,		/* TCP or UDP: flow is the packet's own */
 	NFLB_PKT_ICMP_ERR,	/* ICMP error: flow is the quoted packet, reversed */
-	NFLB_PKT_MALFORMED,	/* TCP/UDP whose headers do not add up */
+	/* TCP/UDP whose headers do not add up; ports as far as readable */
+	NFLB_PKT_MALFORMED,
 };
 
 struct nflb_pkt {
@@ -19,9 +20,14 @@ struct nflb_pkt {
 	unsigned int inner_nhoff;
 	unsigned int inner_thoff;
 	u8 tcp_flags;			/* TCP only, as in tcp_flag_byte() */
+	u8 wscale;			/* TCP SYN only: window scale, or none */
+	u16 win;			/* TCP only, host order, unscaled */
 	u32 seq;			/* TCP only, host order */
+	u32 ack;			/* TCP only, host order */
 	u32 seg_len;			/* TCP only: payload + SYN + FIN */
 };
+
+#define NFLB_WSCALE_NONE	0xff
 
 #define NFLB_TCP_FIN	0x01
 #define NFLB_TCP_SYN	0x02

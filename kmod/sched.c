@@ -8,8 +8,10 @@
  *
  * A member is available when it is up, has a non-zero weight, is below its
  * connection limit and has the virtual server's address family.  Only the
- * highest-priority group with at least min-active available members takes
- * new sessions; if none has that many, the first group with any does.
+ * highest-priority group of the virtual server's family with at least
+ * min-active available members takes new sessions; if none has that many,
+ * the first group with any does.  Groups never mix families, so weights,
+ * WRR turns and Maglev slots are shared out among one family's members.
  */
 #include <linux/gcd.h>
 #include <linux/jhash.h>
@@ -64,11 +66,14 @@ static const struct nflb_group *nflb_pick_group(const struct nflb_pool_snap *sna
 	const struct nflb_group *fallback = NULL;
 
 	if (snap->ngroups == 1 && need == 1)
-		return snap->groups;
+		return snap->groups->family == family ? snap->groups : NULL;
 	for (i = 0; i < snap->ngroups; i++) {
 		const struct nflb_group *g = &snap->groups[i];
-		unsigned int n = nflb_group_available(snap, g, family, need);
+		unsigned int n;
 
+		if (g->family != family)
+			continue;
+		n = nflb_group_available(snap, g, family, need);
 		if (n >= need)
 			return g;
 		if (n && !fallback)
@@ -211,7 +216,12 @@ struct nflb_member *nflb_sched_pick(struct nflb_vs *vs,
 
 /*
  * Integer weights of a group's members (0 when down), reduced by their gcd
- * and, if @cap, scaled down to a bounded sum.  Returns the sum.
+ * and scaled down until they sum to at most @cap, keeping every positive
+ * weight at least 1.  Returns the sum, or 0 when nobody is up.  The callers
+ * guarantee that a group has at most @cap members (NFLB_WRR_MEMBERS_MAX,
+ * or the Maglev size checked by the configuration), so the halving ends
+ * within 16 rounds (weights are at most 65535); a group that breaks that
+ * rule gets no weights rather than an endless loop.
  */
 static u32 nflb_weights(const struct nflb_pool_snap *snap,
 			const struct nflb_group *g, u32 *w, u32 cap)
@@ -219,6 +229,8 @@ static u32 nflb_weights(const struct nflb_pool_snap *snap,
 	unsigned int i, n = g->end - g->start;
 	u32 d = 0, total = 0;
 
+	if (WARN_ON_ONCE(n > cap))
+		return 0;
 	for (i = 0; i < n; i++) {
 		const struct nflb_member *m = snap->members[g->start + i];
 
@@ -232,7 +244,6 @@ static u32 nflb_weights(const struct nflb_pool_snap *snap,
 		w[i] /= d;
 		total += w[i];
 	}
-	/* Scale down, keeping every positive weight at least 1. */
 	while (total > cap) {
 		total = 0;
 		for (i = 0; i < n; i++) {
@@ -258,7 +269,7 @@ static int nflb_build_wrr(const struct nflb_pool_snap *snap,
 	u32 total, w[NFLB_WRR_MEMBERS_MAX];
 
 	if (n > NFLB_WRR_MEMBERS_MAX) {
-		g->wrr_seq = kmalloc_array(n, sizeof(u16), GFP_KERNEL);
+		g->wrr_seq = kmalloc_array(n, sizeof(u16), GFP_KERNEL_ACCOUNT);
 		if (!g->wrr_seq)
 			return -ENOMEM;
 		for (i = 0; i < n; i++)
@@ -269,7 +280,7 @@ static int nflb_build_wrr(const struct nflb_pool_snap *snap,
 	total = nflb_weights(snap, g, w, NFLB_WRR_SEQ_MAX);
 	if (!total)
 		return 0;
-	g->wrr_seq = kmalloc_array(total, sizeof(u16), GFP_KERNEL);
+	g->wrr_seq = kmalloc_array(total, sizeof(u16), GFP_KERNEL_ACCOUNT);
 	if (!g->wrr_seq)
 		return -ENOMEM;
 	for (step = 0; step < total; step++) {
@@ -309,11 +320,11 @@ static int nflb_build_mh(const struct nflb_pool_snap *snap,
 	int err = -ENOMEM;
 
 	t->size = size;
-	t->slot = kvmalloc_array(size, sizeof(u16), GFP_KERNEL);
-	offset = kcalloc(n, sizeof(u32), GFP_KERNEL);
-	skip = kcalloc(n, sizeof(u32), GFP_KERNEL);
-	next = kcalloc(n, sizeof(u32), GFP_KERNEL);
-	w = kcalloc(n, sizeof(u32), GFP_KERNEL);
+	t->slot = kvmalloc_array(size, sizeof(u16), GFP_KERNEL_ACCOUNT);
+	offset = kcalloc(n, sizeof(u32), GFP_KERNEL_ACCOUNT);
+	skip = kcalloc(n, sizeof(u32), GFP_KERNEL_ACCOUNT);
+	next = kcalloc(n, sizeof(u32), GFP_KERNEL_ACCOUNT);
+	w = kcalloc(n, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	if (!t->slot || !offset || !skip || !next || !w)
 		goto out;
 	memset(t->slot, 0xff, size * sizeof(u16));
@@ -342,6 +353,7 @@ static int nflb_build_mh(const struct nflb_pool_snap *snap,
 				filled++;
 			}
 		}
+		cond_resched();	/* up to 131071 slots per table */
 	}
 out:
 	kfree(w);
@@ -351,17 +363,30 @@ out:
 	return err;
 }
 
-static int nflb_cmp_priority(const void *a, const void *b)
+/* Members by address family, then by priority, highest first. */
+static int nflb_cmp_member(const void *a, const void *b)
 {
 	const struct nflb_member *ma = *(const struct nflb_member **)a;
 	const struct nflb_member *mb = *(const struct nflb_member **)b;
 
+	if (ma->family != mb->family)
+		return ma->family < mb->family ? -1 : 1;
 	if (ma->priority != mb->priority)
 		return ma->priority > mb->priority ? -1 : 1;
 	return 0;
 }
 
-/* Sorts members by priority and builds each group's scheduler state. */
+static bool nflb_same_group(const struct nflb_member *a,
+			    const struct nflb_member *b)
+{
+	return a->family == b->family && a->priority == b->priority;
+}
+
+/*
+ * Sorts members and cuts them into groups of one family and priority, so
+ * that each family is scheduled over its own members only (a virtual
+ * server serves one family), then builds each group's scheduler state.
+ */
 int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
 		     unsigned int n_mh)
 {
@@ -372,11 +397,11 @@ int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
 	if (!snap->count)
 		return 0;
 	sort(snap->members, snap->count, sizeof(snap->members[0]),
-	     nflb_cmp_priority, NULL);
+	     nflb_cmp_member, NULL);
 	for (i = 0; i < snap->count; i++)
-		ng += !i || snap->members[i]->priority !=
-			    snap->members[i - 1]->priority;
-	snap->groups = kcalloc(ng, sizeof(*snap->groups), GFP_KERNEL);
+		ng += !i || !nflb_same_group(snap->members[i],
+					     snap->members[i - 1]);
+	snap->groups = kcalloc(ng, sizeof(*snap->groups), GFP_KERNEL_ACCOUNT);
 	if (!snap->groups)
 		return -ENOMEM;
 	snap->ngroups = ng;
@@ -384,9 +409,11 @@ int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
 		struct nflb_group *g = &snap->groups[i];
 
 		g->start = j;
+		g->family = snap->members[j]->family;
 		g->priority = snap->members[j]->priority;
 		while (j < snap->count &&
-		       snap->members[j]->priority == g->priority)
+		       nflb_same_group(snap->members[j],
+				       snap->members[g->start]))
 			j++;
 		g->end = j;
 	}
@@ -397,6 +424,7 @@ int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
 					    &snap->groups[i].mh[j], mh_sizes[j]);
 		if (err)
 			return err;
+		cond_resched();
 	}
 	return 0;
 }
@@ -423,15 +451,4 @@ bool nflb_mh_size_valid(u32 size)
 		if (size % d == 0)
 			return false;
 	return true;
-}
-
-const char *nflb_sched_name(u8 sched)
-{
-	static const char * const names[] = {
-		[NFLB_SCHED_RR] = "rr", [NFLB_SCHED_WRR] = "wrr",
-		[NFLB_SCHED_LC] = "lc", [NFLB_SCHED_WLC] = "wlc",
-		[NFLB_SCHED_SH] = "sh", [NFLB_SCHED_MH] = "mh",
-	};
-
-	return sched < ARRAY_SIZE(names) ? names[sched] : "?";
 }

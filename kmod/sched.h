@@ -19,6 +19,5 @@ int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
 		     unsigned int n_mh);
 void nflb_sched_free(struct nflb_pool_snap *snap);
 bool nflb_mh_size_valid(u32 size);
-const char *nflb_sched_name(u8 sched);
 
 #endif /* _NFLB_SCHED_H */

@@ -9,6 +9,8 @@
  * grace period, and only when their last reference is gone.
  */
 #include <linux/jhash.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <net/ipv6.h>
 #include "main.h"
@@ -94,6 +96,7 @@ static void nflb_vs_free_rcu(struct rcu_head *head)
 	struct nflb_vs *vs = container_of(head, struct nflb_vs, rcu);
 
 	nflb_stats_free(vs->stats, vs->stats_blk);
+	mem_cgroup_put(vs->memcg);
 	kfree(vs);
 }
 
@@ -110,7 +113,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	int err;
 	u32 b;
 
-	vs = kmemdup(tmpl, sizeof(*vs), GFP_KERNEL);
+	vs = kmemdup(tmpl, sizeof(*vs), GFP_KERNEL_ACCOUNT);
 	if (!vs)
 		return ERR_PTR(-ENOMEM);
 	vs->stats = nflb_stats_alloc(&vs->stats_blk);
@@ -126,6 +129,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 		return ERR_PTR(err);
 	}
 	vs->ln = ln;
+	vs->memcg = get_mem_cgroup_from_mm(current->mm);
 	refcount_set(&vs->ref, 1);
 	atomic_set(&vs->active, 0);
 	atomic_set(&vs->rr_pos, 0);
@@ -138,6 +142,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	b = nflb_vs_bucket(vs->family, vs->proto, &vs->vip, vs->port);
 	hlist_add_head_rcu(&vs->hnode, &ln->vs_hash[b]);
 	WRITE_ONCE(ln->vs_count, ln->vs_count + 1);
+	ln->cfg_gen++;
 	return vs;
 }
 
@@ -167,6 +172,7 @@ static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 	vs->dead = true;
 	rcu_dereference_protected(vs->pool, true)->users--;
 	WRITE_ONCE(ln->vs_count, ln->vs_count - 1);
+	ln->cfg_gen++;
 }
 
 static bool nflb_kill_dead_vs(struct nflb_net *ln, struct nflb_session *s,
@@ -184,7 +190,7 @@ void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs)
 	nflb_vs_unpublish(ln, vs);
 	synchronize_rcu();
 	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
-	nflb_persist_gc(ln, vs);
+	nflb_persist_flush_vs(ln, vs);
 	nflb_vs_put(vs);
 	if (!ln->vs_count)
 		nflb_datapath_stop(ln);
@@ -213,7 +219,7 @@ static void nflb_snap_free_rcu(struct rcu_head *head)
 	for (i = 0; i < snap->count; i++)
 		nflb_member_put(snap->members[i]);
 	nflb_sched_free(snap);
-	kfree(snap);
+	kvfree(snap);
 }
 
 static void nflb_snap_release(struct nflb_pool_snap *snap)
@@ -255,8 +261,8 @@ int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool)
 	struct nflb_member *m;
 	unsigned int i = 0, n_mh;
 
-	snap = kzalloc(struct_size(snap, members, pool->member_count),
-		       GFP_KERNEL);
+	snap = kvzalloc(struct_size(snap, members, pool->member_count),
+			GFP_KERNEL_ACCOUNT);
 	if (!snap)
 		return -ENOMEM;
 	list_for_each_entry(m, &pool->members, list) {
@@ -279,7 +285,7 @@ struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name)
 {
 	struct nflb_pool *pool;
 
-	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL_ACCOUNT);
 	if (!pool)
 		return NULL;
 	strscpy(pool->name, name, sizeof(pool->name));
@@ -292,16 +298,87 @@ struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name)
 	hlist_add_head(&pool->name_node,
 		       nflb_name_bucket(ln->pool_names, pool->name));
 	ln->pool_count++;
+	ln->cfg_gen++;
 	return pool;
+}
+
+static struct nflb_prio_count *nflb_prio_find(struct nflb_pool *pool,
+					      u8 family, u32 priority)
+{
+	struct nflb_prio_count *free = NULL;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pool->prios); i++) {
+		struct nflb_prio_count *p = &pool->prios[i];
+
+		if (!p->members) {
+			free = free ?: p;
+			continue;
+		}
+		if (p->family == family && p->priority == priority)
+			return p;
+	}
+	return free;
+}
+
+/* Whether a member of @family and @priority fits the pool's groups. */
+bool nflb_pool_group_room(const struct nflb_pool *pool, u8 family,
+			  u32 priority)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(pool->prios); i++) {
+		const struct nflb_prio_count *p = &pool->prios[i];
+
+		if (!p->members || p->family != family)
+			continue;
+		if (p->priority == priority)
+			return true;
+		n++;
+	}
+	return n < NFLB_POOL_PRIOS_MAX;
+}
+
+/* nflb_pool_group_room() said yes. */
+static void nflb_prio_get(struct nflb_pool *pool, u8 family, u32 priority)
+{
+	struct nflb_prio_count *p = nflb_prio_find(pool, family, priority);
+
+	if (WARN_ON_ONCE(!p))
+		return;
+	p->family = family;
+	p->priority = priority;
+	p->members++;
+}
+
+static void nflb_prio_put(struct nflb_pool *pool, u8 family, u32 priority)
+{
+	struct nflb_prio_count *p = nflb_prio_find(pool, family, priority);
+
+	if (!WARN_ON_ONCE(!p || !p->members))
+		p->members--;
+}
+
+/* The caller checked nflb_pool_group_room(); publish follows. */
+void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
+			      u32 priority)
+{
+	if (m->priority == priority)
+		return;
+	nflb_prio_get(pool, m->family, priority);
+	nflb_prio_put(pool, m->family, m->priority);
+	m->priority = priority;
 }
 
 static void nflb_member_unlink(struct nflb_net *ln, struct nflb_pool *pool,
 			       struct nflb_member *m)
 {
+	nflb_prio_put(pool, m->family, m->priority);
 	list_del(&m->list);
 	WRITE_ONCE(m->pool, NULL);
 	pool->member_count--;
 	ln->member_count--;
+	ln->cfg_gen++;
 	nflb_member_put(m);
 }
 
@@ -316,6 +393,7 @@ void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool)
 	hlist_del(&pool->name_node);
 	list_del(&pool->list);
 	ln->pool_count--;
+	ln->cfg_gen++;
 	kfree_rcu(pool, rcu);
 }
 
@@ -330,7 +408,7 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 {
 	struct nflb_member *m;
 
-	m = kmemdup(tmpl, sizeof(*m), GFP_KERNEL);
+	m = kmemdup(tmpl, sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
 		return NULL;
 	m->stats = nflb_stats_alloc(&m->stats_blk);
@@ -340,10 +418,12 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	}
 	refcount_set(&m->ref, 1);
 	atomic_set(&m->active, 0);
+	nflb_prio_get(pool, m->family, m->priority);
 	list_add_tail(&m->list, &pool->members);
 	m->pool = pool;
 	pool->member_count++;
 	ln->member_count++;
+	ln->cfg_gen++;
 	return m;
 }
 
@@ -386,7 +466,7 @@ void nflb_service_flush(struct nflb_net *ln)
 	synchronize_rcu();
 	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
 	list_for_each_entry_safe(vs, vtmp, &dead, list) {
-		nflb_persist_gc(ln, vs);
+		nflb_persist_flush_vs(ln, vs);
 		list_del(&vs->list);
 		nflb_vs_put(vs);
 	}

@@ -50,11 +50,13 @@ struct nflb_mh_table {
 };
 
 /*
- * Members of one priority, members[start..end) of the snapshot, with the
- * scheduler state precomputed over the members that are up with a weight.
+ * Members of one family and priority, members[start..end) of the
+ * snapshot, with the scheduler state precomputed over the members that
+ * are up with a weight.
  */
 struct nflb_group {
 	unsigned int start, end;
+	u8 family;
 	u32 priority;
 	unsigned int wrr_len;
 	u16 *wrr_seq;			/* smooth WRR order, indexes members[] */
@@ -75,6 +77,16 @@ struct nflb_pool_snap {
 	struct nflb_member *members[];
 };
 
+/* Distinct member priorities a pool may have, per address family. */
+#define NFLB_POOL_PRIOS_MAX	16
+
+/* How many of a pool's members have one family and priority. */
+struct nflb_prio_count {
+	u32 priority;
+	u32 members;			/* 0 = free entry */
+	u8 family;
+};
+
 struct nflb_pool {
 	struct list_head list;		/* nflb_net->pool_list */
 	struct hlist_node name_node;	/* nflb_net->pool_names */
@@ -84,6 +96,8 @@ struct nflb_pool {
 	unsigned int users;		/* virtual servers using it */
 	u32 flags;			/* enum nflb_pool_flags */
 	u32 min_active;
+	/* Bounds the snapshot's groups, hence its Maglev tables. */
+	struct nflb_prio_count prios[2 * NFLB_POOL_PRIOS_MAX];
 	struct nflb_pool_snap __rcu *snap;
 	struct rcu_head rcu;
 };
@@ -119,6 +133,11 @@ struct nflb_vs {
 	atomic_t active;
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
+	/*
+	 * The memory cgroup of whoever created it: sessions and persistence
+	 * entries, allocated in softirq, are charged there (held reference).
+	 */
+	struct mem_cgroup *memcg;
 	struct rcu_head rcu;
 };
 
@@ -148,6 +167,10 @@ void nflb_member_discard(struct nflb_net *ln, struct nflb_pool *pool,
 void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 			struct nflb_member *m);
 void nflb_member_put(struct nflb_member *m);
+bool nflb_pool_group_room(const struct nflb_pool *pool, u8 family,
+			  u32 priority);
+void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
+			      u32 priority);
 
 void nflb_service_flush(struct nflb_net *ln);
 

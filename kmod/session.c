@@ -12,6 +12,7 @@
  * of the table per run, and by the datapath when it meets an expired entry.
  */
 #include <linux/jhash.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <net/tcp.h>
 #include <net/ipv6.h>
@@ -272,6 +273,8 @@ static void nflb_session_free_rcu(struct rcu_head *head)
 
 	/* nflb_net_exit_batch() waits for this before @ln goes. */
 	atomic_dec(&s->vs->ln->tbl.held);
+	if (s->persist)
+		nflb_persist_put(s->persist);
 	nflb_member_put(s->member);
 	nflb_vs_put(s->vs);
 	kmem_cache_free(s->family == AF_INET ? nflb_cache4 : nflb_cache6, s);
@@ -281,11 +284,43 @@ static void nflb_session_free_rcu(struct rcu_head *head)
  * Gives back the live counts nflb_session_create() took; the slot under
  * max-sessions (tbl.held) stays taken until nflb_session_free_rcu().
  */
+/*
+ * A member's active count (what lc, wlc and max-conns weigh) is its live
+ * connections: a session leaves it when its connection closes (TIME_WAIT,
+ * CLOSE) or, at the latest, when it is unlinked.  Exactly once, whoever
+ * sets NFLB_S_CLOSED first.
+ */
+void nflb_session_closed(struct nflb_session *s)
+{
+	if (!test_bit(NFLB_S_CLOSED, &s->flags) &&
+	    !test_and_set_bit(NFLB_S_CLOSED, &s->flags))
+		atomic_dec(&s->member->active);
+}
+
 static void nflb_session_unaccount(struct nflb_net *ln, struct nflb_session *s)
 {
-	atomic_dec(&s->member->active);
+	if (s->persist)
+		nflb_persist_release(s->persist);
+	nflb_session_closed(s);
 	atomic_dec(&s->vs->active);
 	atomic_dec(&ln->tbl.count);
+}
+
+/*
+ * Charged to the virtual server's creator (memory cgroup), like everything
+ * else a namespace's owner makes nflb allocate.  GFP_NOWAIT rather than
+ * GFP_ATOMIC: no emergency reserves for a session, and a cgroup at its
+ * limit refuses the charge instead of being pushed over it.
+ */
+static struct nflb_session *nflb_session_alloc(struct nflb_vs *vs, u8 family)
+{
+	struct mem_cgroup *old = set_active_memcg(vs->memcg);
+	struct nflb_session *s;
+
+	s = kmem_cache_alloc(family == AF_INET ? nflb_cache4 : nflb_cache6,
+			     GFP_NOWAIT | __GFP_NOWARN);
+	set_active_memcg(old);
+	return s;
 }
 
 static bool nflb_over_limit(atomic_t *count, u32 limit)
@@ -297,7 +332,103 @@ static bool nflb_over_limit(atomic_t *count, u32 limit)
 }
 
 /*
- * Creates and publishes a session for flow @f (client -> VIP) to member @m.
+ * Eviction when the table is full (as conntrack's early drop): a session
+ * that never saw a reply (a spoofed SYN, a probe nobody answered) or one
+ * that is closing (TIME_WAIT, CLOSE) makes room for a new flow, so that a
+ * flood or plain TIME_WAIT churn cannot lock real clients out.  Sessions
+ * the member answered and that are not closing are never evicted.
+ *
+ * The victim is the evictable session closest to its expiry among those
+ * in up to NFLB_EVICT_BUCKETS hash buckets from a random one, at most
+ * NFLB_EVICT_SCAN sessions looked at: bounded work per new flow.
+ */
+#define NFLB_EVICT_BUCKETS	64
+#define NFLB_EVICT_SCAN		16
+
+static bool nflb_evictable(const struct nflb_session *s)
+{
+	u8 state = READ_ONCE(s->state);
+
+	return !READ_ONCE(s->seen_reply) || nflb_state_closed(state);
+}
+
+static struct nflb_session *nflb_evict_pick(struct rhashtable *ht, u8 family)
+{
+	struct bucket_table *tbl = rht_dereference_rcu(ht->tbl, ht);
+	unsigned int i, seen = 0, start = get_random_u32();
+	struct nflb_session *s, *victim = NULL;
+	struct rhash_head *pos;
+	enum nflb_dir dir;
+
+	for (i = 0; i < NFLB_EVICT_BUCKETS && seen < NFLB_EVICT_SCAN; i++) {
+		rht_for_each_rcu(pos, tbl, (start + i) & (tbl->size - 1)) {
+			s = nflb_node_session(family, pos, &dir);
+			if (dir != NFLB_DIR_ORIG ||
+			    test_bit(NFLB_S_DYING, &s->flags))
+				continue;
+			seen++;
+			if (nflb_evictable(s) &&
+			    (!victim || time_before(READ_ONCE(s->expires),
+						    READ_ONCE(victim->expires))))
+				victim = s;
+		}
+	}
+	return victim;
+}
+
+/* Evicts one session, of @family's table first.  Softirq, RCU. */
+static bool nflb_session_evict(struct nflb_net *ln, u8 family)
+{
+	struct nflb_session *s;
+
+	s = nflb_evict_pick(family == AF_INET ? &ln->tbl.ht4 : &ln->tbl.ht6,
+			    family);
+	if (!s)
+		s = nflb_evict_pick(family == AF_INET ? &ln->tbl.ht6 :
+					&ln->tbl.ht4,
+				    family == AF_INET ? AF_INET6 : AF_INET);
+	if (!s || !nflb_session_expire(ln, s, NFLB_RST_NONE))
+		return false;
+	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_EVICTED, 1);
+	nflb_stats_add(s->vs->stats, NFLB_C_SESSIONS_EVICTED, 1);
+	return true;
+}
+
+/*
+ * Sessions unlinked and waiting for their grace period may exceed the
+ * limit by this much: room for evictions, while a flood of them still
+ * cannot pile up memory behind RCU without bound.
+ */
+static u32 nflb_rcu_slack(u32 max)
+{
+	return max / 16 + 1;
+}
+
+/* Takes a slot under max-sessions, evicting a session if need be. */
+static bool nflb_session_admit(struct nflb_net *ln, u8 family)
+{
+	u32 max = READ_ONCE(ln->max_sessions);
+
+	if (nflb_over_limit(&ln->tbl.held, max + nflb_rcu_slack(max)))
+		return false;
+	if (atomic_inc_return(&ln->tbl.count) <= max ||
+	    nflb_session_evict(ln, family))
+		return true;
+	atomic_dec(&ln->tbl.count);
+	atomic_dec(&ln->tbl.held);
+	return false;
+}
+
+static void nflb_session_unadmit(struct nflb_net *ln)
+{
+	atomic_dec(&ln->tbl.count);
+	atomic_dec(&ln->tbl.held);
+}
+
+/*
+ * Creates and publishes a session for flow @f (client -> VIP) to member @m,
+ * bound to the affinity @p found for it (or to a new one) when the virtual
+ * server has persistence: only an admitted session creates an affinity.
  * Runs in softirq under RCU.  Returns NULL with *drop_reason set when the
  * flow is refused, or with *drop_reason = -EEXIST when another CPU created
  * the same session meanwhile (the caller looks it up again).
@@ -305,42 +436,44 @@ static bool nflb_over_limit(atomic_t *count, u32 limit)
 struct nflb_session *nflb_session_create(struct nflb_net *ln,
 					 const struct nflb_flow *f,
 					 struct nflb_vs *vs,
-					 struct nflb_member *m, u8 state,
+					 struct nflb_member *m,
+					 struct nflb_persist *p, u8 state,
 					 int *drop_reason)
 {
 	struct nflb_flow reply;
 	struct nflb_session *s;
 	int err;
 
-	if (nflb_over_limit(&ln->tbl.held, READ_ONCE(ln->max_sessions))) {
+	if (!nflb_session_admit(ln, f->family)) {
 		*drop_reason = NFLB_DROP_SESSION_LIMIT;
 		return NULL;
 	}
 	if (nflb_over_limit(&vs->active, READ_ONCE(vs->max_sessions))) {
-		atomic_dec(&ln->tbl.held);
+		nflb_session_unadmit(ln);
 		*drop_reason = NFLB_DROP_SESSION_LIMIT;
 		return NULL;
 	}
-	s = kmem_cache_alloc(f->family == AF_INET ? nflb_cache4 : nflb_cache6,
-			     GFP_ATOMIC);
+	s = nflb_session_alloc(vs, f->family);
 	if (unlikely(!s)) {
 		atomic_dec(&vs->active);
-		atomic_dec(&ln->tbl.held);
+		nflb_session_unadmit(ln);
 		*drop_reason = NFLB_DROP_NOMEM;
 		return NULL;
 	}
-	atomic_inc(&ln->tbl.count);
 	refcount_inc(&vs->ref);
 	refcount_inc(&m->ref);
 	atomic_inc(&m->active);
 	s->vs = vs;
 	s->member = m;
+	s->persist = READ_ONCE(vs->persist_timeout) ?
+		     nflb_persist_bind(ln, vs, f, p, m) : NULL;
 	s->flags = 0;
 	s->family = f->family;
 	s->state = state;
 	s->seen_reply = 0;
-	s->seq_next[0] = 0;
-	s->seq_next[1] = 0;
+	memset(s->seq_next, 0, sizeof(s->seq_next));
+	memset(s->maxwin, 0, sizeof(s->maxwin));
+	memset(s->wscale, 0xff, sizeof(s->wscale));
 	s->expires = jiffies + nflb_session_timeout(ln, s) * HZ;
 
 	reply.family = f->family;
@@ -530,7 +663,6 @@ static void nflb_gc_work(struct work_struct *work)
 		rhashtable_walk_enter(nflb_phase_ht(ln, phase), it);
 		tbl->gc_phase = !phase;
 		if (phase == 1) {
-			nflb_persist_gc(ln, NULL);
 			nflb_gc_pass_done(tbl);
 			delay = tbl->gc_interval;
 		}
@@ -698,12 +830,13 @@ void nflb_table_destroy(struct nflb_net *ln)
 int nflb_session_init(void)
 {
 	nflb_cache4 = kmem_cache_create("nflb_session4",
-					nflb_session_size(AF_INET), 0, 0, NULL);
+					nflb_session_size(AF_INET), 0,
+					SLAB_ACCOUNT, NULL);
 	if (!nflb_cache4)
 		return -ENOMEM;
 	nflb_cache6 = kmem_cache_create("nflb_session6",
-					nflb_session_size(AF_INET6), 0, 0,
-					NULL);
+					nflb_session_size(AF_INET6), 0,
+					SLAB_ACCOUNT, NULL);
 	if (!nflb_cache6) {
 		kmem_cache_destroy(nflb_cache4);
 		return -ENOMEM;

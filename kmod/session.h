@@ -11,6 +11,7 @@
 struct nflb_net;
 struct nflb_vs;
 struct nflb_member;
+struct nflb_persist;
 
 enum nflb_dir {
 	NFLB_DIR_ORIG,		/* client -> VIP */
@@ -61,6 +62,7 @@ struct nflb_shash6 {
 
 enum {
 	NFLB_S_DYING,		/* unlinked or being unlinked: bit in flags */
+	NFLB_S_CLOSED,		/* TIME_WAIT/CLOSE: no longer in member->active */
 };
 
 /*
@@ -71,9 +73,18 @@ enum {
 struct nflb_session {
 	struct nflb_vs *vs;		/* holds a reference */
 	struct nflb_member *member;	/* holds a reference */
+	struct nflb_persist *persist;	/* affinity that placed it, held */
 	unsigned long expires;		/* jiffies */
 	unsigned long flags;
+	/*
+	 * Written by the datapath without a lock (tcp.c): TCP sequence
+	 * tracking per direction, the state (WRITE_ONCE, read by the GC and
+	 * dumps with READ_ONCE), whether the member ever answered, and
+	 * @expires (nflb_session_touch()).
+	 */
 	u32 seq_next[2];		/* highest seq + len seen, per direction */
+	u32 maxwin[2];			/* largest window advertised, scaled */
+	u8 wscale[2];			/* window scale, NFLB_WSCALE_NONE */
 	u8 state;			/* enum nflb_state */
 	u8 family;
 	u8 seen_reply;
@@ -117,7 +128,8 @@ struct nflb_session *nflb_session_find(struct nflb_net *ln,
 struct nflb_session *nflb_session_create(struct nflb_net *ln,
 					 const struct nflb_flow *f,
 					 struct nflb_vs *vs,
-					 struct nflb_member *m, u8 state,
+					 struct nflb_member *m,
+					 struct nflb_persist *p, u8 state,
 					 int *drop_reason);
 /* Whether a session that goes away sends RSTs to both ends. */
 enum nflb_reset {
@@ -128,6 +140,14 @@ enum nflb_reset {
 
 bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 			 enum nflb_reset reset);
+void nflb_session_closed(struct nflb_session *s);
+
+/* TIME_WAIT or CLOSE: the connection is over, the session lingers. */
+static inline bool nflb_state_closed(u8 state)
+{
+	return state == NFLB_TCP_TIME_WAIT || state == NFLB_TCP_CLOSE;
+}
+
 void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s);
 
 /* Orig and reply tuples in flow form, for NAT and dumps. */

@@ -14,7 +14,10 @@
  * ~10,000 instructions, a third of the cost of adding a member; a slot
  * costs a bitmap search.  Blocks with a free slot stay at the head of the
  * list, full ones at its tail; at most one empty block is kept.  Slots are
- * freed from RCU callbacks, hence the _bh lock.
+ * freed from RCU callbacks, hence the _bh lock.  A block is charged to the
+ * memory cgroup of the request that needed it; later objects of other
+ * namespaces may take its free slots, so the charge is by the block, not
+ * by the slot (at most 63 slots' worth of difference).
  */
 #define NFLB_STATS_PER_BLOCK	64
 
@@ -42,12 +45,14 @@ static void nflb_stats_init(struct nflb_stats __percpu *st)
 
 static struct nflb_stats_block *nflb_stats_block_new(void)
 {
-	struct nflb_stats_block *b = kzalloc(sizeof(*b), GFP_KERNEL);
+	struct nflb_stats_block *b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 
 	if (!b)
 		return NULL;
-	b->base = __alloc_percpu(sizeof(struct nflb_stats) * NFLB_STATS_PER_BLOCK,
-				 __alignof__(struct nflb_stats));
+	b->base = __alloc_percpu_gfp(sizeof(struct nflb_stats) *
+				     NFLB_STATS_PER_BLOCK,
+				     __alignof__(struct nflb_stats),
+				     GFP_KERNEL_ACCOUNT);
 	if (!b->base) {
 		kfree(b);
 		return NULL;
@@ -147,20 +152,20 @@ void nflb_stats_sum(struct nflb_stats __percpu *st, u64 *out)
 	}
 }
 
-void nflb_stats_zero(struct nflb_stats __percpu *st)
+/*
+ * Zeroes @cpu's copy.  The caller runs on @cpu with BH disabled (or @cpu is
+ * offline), so no datapath update of that copy can interleave: zeroing a
+ * copy from another CPU would race its owner's non-atomic additions.
+ */
+void nflb_stats_zero_cpu(struct nflb_stats __percpu *st, int cpu)
 {
-	int cpu, i;
+	struct nflb_stats *s = per_cpu_ptr(st, cpu);
+	int i;
 
-	local_bh_disable();
-	for_each_possible_cpu(cpu) {
-		struct nflb_stats *s = per_cpu_ptr(st, cpu);
-
-		u64_stats_update_begin(&s->syncp);
-		for (i = 0; i < NFLB_C_MAX; i++)
-			u64_stats_set(&s->c[i], 0);
-		u64_stats_update_end(&s->syncp);
-	}
-	local_bh_enable();
+	u64_stats_update_begin(&s->syncp);
+	for (i = 0; i < NFLB_C_MAX; i++)
+		u64_stats_set(&s->c[i], 0);
+	u64_stats_update_end(&s->syncp);
 }
 
 /* Counter slot to netlink attribute; -1 where the slot has no attribute. */
@@ -171,12 +176,15 @@ static const int nflb_stats_attr[NFLB_C_MAX] = {
 	[NFLB_C_BYTES_OUT] = NFLB_STATS_A_BYTES_OUT,
 	[NFLB_C_SESSIONS_CREATED] = NFLB_STATS_A_SESSIONS_CREATED,
 	[NFLB_C_SESSIONS_EXPIRED] = NFLB_STATS_A_SESSIONS_EXPIRED,
+	[NFLB_C_SESSIONS_EVICTED] = NFLB_STATS_A_SESSIONS_EVICTED,
 	[NFLB_C_DROP_FIRST + NFLB_DROP_NO_SESSION] = NFLB_STATS_A_DROP_NO_SESSION,
 	[NFLB_C_DROP_FIRST + NFLB_DROP_SESSION_LIMIT] = NFLB_STATS_A_DROP_SESSION_LIMIT,
 	[NFLB_C_DROP_FIRST + NFLB_DROP_MALFORMED] = NFLB_STATS_A_DROP_MALFORMED,
 	[NFLB_C_DROP_FIRST + NFLB_DROP_NO_MEMBER] = NFLB_STATS_A_DROP_NO_MEMBER,
 	[NFLB_C_DROP_FIRST + NFLB_DROP_BAD_CSUM] = NFLB_STATS_A_DROP_BAD_CSUM,
 	[NFLB_C_DROP_FIRST + NFLB_DROP_NOMEM] = NFLB_STATS_A_DROP_NOMEM,
+	[NFLB_C_DROP_FIRST + NFLB_DROP_OUT_OF_WINDOW] =
+		NFLB_STATS_A_DROP_OUT_OF_WINDOW,
 	[NFLB_C_RESETS_SENT] = NFLB_STATS_A_RESETS_SENT,
 	[NFLB_C_ICMP_XLATED] = NFLB_STATS_A_ICMP_XLATED,
 };
@@ -187,11 +195,11 @@ int nflb_stats_fill(struct sk_buff *skb, int attrtype,
 	u64 v[NFLB_C_MAX];
 
 	nflb_stats_sum(st, v);
-	return nflb_stats_put(skb, attrtype, v, active);
+	return nflb_stats_put(skb, attrtype, v, active, U64_MAX);
 }
 
 int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
-		   u64 active)
+		   u64 active, u64 persist)
 {
 	struct nlattr *nest;
 	int i;
@@ -207,6 +215,10 @@ int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
 			goto cancel;
 	}
 	if (nla_put_u64_64bit(skb, NFLB_STATS_A_SESSIONS_ACTIVE, active,
+			      NFLB_STATS_A_PAD))
+		goto cancel;
+	if (persist != U64_MAX &&
+	    nla_put_u64_64bit(skb, NFLB_STATS_A_PERSIST_ACTIVE, persist,
 			      NFLB_STATS_A_PAD))
 		goto cancel;
 	nla_nest_end(skb, nest);

@@ -19,6 +19,7 @@ enum nflb_counter {
 	NFLB_C_BYTES_OUT,
 	NFLB_C_SESSIONS_CREATED,
 	NFLB_C_SESSIONS_EXPIRED,
+	NFLB_C_SESSIONS_EVICTED,
 	NFLB_C_DROP_FIRST,
 	NFLB_C_DROP_LAST = NFLB_C_DROP_FIRST + NFLB_DROP_MAX,
 	NFLB_C_RESETS_SENT,
@@ -42,11 +43,12 @@ void nflb_stats_free(struct nflb_stats __percpu *st,
 		     struct nflb_stats_block *blk);
 void nflb_stats_exit(void);
 void nflb_stats_sum(struct nflb_stats __percpu *st, u64 *out);
-void nflb_stats_zero(struct nflb_stats __percpu *st);
+void nflb_stats_zero_cpu(struct nflb_stats __percpu *st, int cpu);
 int nflb_stats_fill(struct sk_buff *skb, int attrtype,
 		    struct nflb_stats __percpu *st, u64 active);
+/* @persist: persistence entries, for the netns totals; U64_MAX: none. */
 int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
-		   u64 active);
+		   u64 active, u64 persist);
 
 /*
  * Callers run in softirq, or in process context with BH disabled: either

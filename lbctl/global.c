@@ -9,17 +9,80 @@
 void global_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: lbctl global set [ max-sessions N ] [ STATE SECS ... ]\n"
+"Usage: lbctl global set [ max-sessions N ] [ max-members N ] [ max-vs N ]\n"
+"                        [ max-pools N ] [ max-mh-size N ]\n"
+"                        [ expire-nodest { on | off } ] [ STATE SECS ... ]\n"
 "       lbctl global show\n"
-"max-sessions 1..%d (default %d); STATE SECS as in `lbctl timeout help`.\n",
-		NFLB_MAX_SESSIONS_LIMIT, NFLB_MAX_SESSIONS_DEFAULT);
+"max-sessions 1..%d (default %d; it also bounds persistence entries),\n"
+"max-members 1..%d (default %d), max-vs and max-pools 1..%d (default %d),\n"
+"max-mh-size 7..%d (default %d). A namespace owned by another user namespace\n"
+"starts lower (%d sessions, %d members, %d virtual servers and pools,\n"
+"mh-size %d) and cannot go above the initial namespace's limits.\n"
+"expire-nodest on (default): deleting a member ends its sessions.\n"
+"STATE SECS as in `lbctl timeout help`.\n",
+		NFLB_MAX_SESSIONS_LIMIT, NFLB_MAX_SESSIONS_DEFAULT,
+		NFLB_MAX_MEMBERS_LIMIT, NFLB_MAX_MEMBERS_DEFAULT,
+		NFLB_MAX_OBJECTS_LIMIT, NFLB_MAX_VS_DEFAULT,
+		NFLB_MH_SIZE_MAX, NFLB_MH_SIZE_MAX,
+		NFLB_MAX_SESSIONS_USERNS, NFLB_MAX_MEMBERS_USERNS,
+		NFLB_MAX_VS_USERNS, NFLB_MAX_MH_SIZE_USERNS);
+}
+
+/* The u32 limits of `global set`: keyword, attribute, JSON key, range. */
+static const struct {
+	const char *word;
+	int attr;
+	const char *key;
+	uint32_t min, max;
+} limits[] = {
+	{ "max-sessions", NFLB_GLOBAL_A_MAX_SESSIONS, "max_sessions", 1,
+	  NFLB_MAX_SESSIONS_LIMIT },
+	{ "max-members", NFLB_GLOBAL_A_MAX_MEMBERS, "max_members", 1,
+	  NFLB_MAX_MEMBERS_LIMIT },
+	{ "max-vs", NFLB_GLOBAL_A_MAX_VS, "max_vs", 1, NFLB_MAX_OBJECTS_LIMIT },
+	{ "max-pools", NFLB_GLOBAL_A_MAX_POOLS, "max_pools", 1,
+	  NFLB_MAX_OBJECTS_LIMIT },
+	{ "max-mh-size", NFLB_GLOBAL_A_MAX_MH_SIZE, "max_mh_size", 7,
+	  NFLB_MH_SIZE_MAX },
+};
+
+/* Parses one `global set` limit or switch at *argv; 1: not one of them. */
+static int global_option(int *argc, char ***argv, struct nlmsghdr *nlh)
+{
+	uint32_t v;
+	bool on;
+
+	if (matches(**argv, "expire-nodest")) {
+		if (*argc < 2)
+			return usage_err("global", "expire-nodest: missing value");
+		if (arg_onoff("global", "expire-nodest", (*argv)[1], &on))
+			return EXIT_USAGE;
+		mnl_attr_put_u8(nlh, NFLB_GLOBAL_A_EXPIRE_NODEST, on);
+		*argc -= 2;
+		*argv += 2;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		if (!matches(**argv, limits[i].word))
+			continue;
+		if (*argc < 2)
+			return usage_err("global", "%s: missing value", limits[i].word);
+		if (arg_u32("global", limits[i].word, (*argv)[1], limits[i].min,
+			    limits[i].max, &v))
+			return EXIT_USAGE;
+		mnl_attr_put_u32(nlh, limits[i].attr, v);
+		*argc -= 2;
+		*argv += 2;
+		return 0;
+	}
+	return 1;
 }
 
 static int global_set(int argc, char **argv)
 {
 	struct nlmsghdr *nlh = nl_req(NFLB_CMD_GLOBAL_SET);
 	struct nlattr *nest = mnl_attr_nest_start(nlh, NFLB_A_GLOBAL);
-	uint32_t v;
+	int r;
 
 	if (argc < 1)
 		return usage_err("global", "set: nothing to change");
@@ -27,13 +90,9 @@ static int global_set(int argc, char **argv)
 		global_usage(stdout);
 		return EXIT_OK;
 	}
-	while (argc > 0 && matches(*argv, "max-sessions")) {
-		NEXT_ARG_VAL("global");
-		if (arg_u32("global", "max-sessions", *argv, 1, NFLB_MAX_SESSIONS_LIMIT, &v))
-			return EXIT_USAGE;
-		mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, v);
-		NEXT_ARG();
-	}
+	while (argc > 0 && (r = global_option(&argc, &argv, nlh)) != 1)
+		if (r)
+			return r;
 	if (argc > 0) {
 		if (parse_timeout_state(*argv) < 0)
 			return usage_err("global", "unknown argument '%s'", *argv);
@@ -44,22 +103,33 @@ static int global_set(int argc, char **argv)
 	return nl_do(nlh, NULL, NULL);
 }
 
+/* "max-sessions N max-members N ... expire-nodest on", for text and save. */
+static void print_limits_text(const struct nlattr **gt)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
+		if (gt[limits[i].attr])
+			printf("%s%s %u", i ? " " : "", limits[i].word,
+			       attr_u32(gt[limits[i].attr]));
+	if (gt[NFLB_GLOBAL_A_EXPIRE_NODEST])
+		printf(" expire-nodest %s",
+		       attr_u8(gt[NFLB_GLOBAL_A_EXPIRE_NODEST]) ? "on" : "off");
+}
+
 /* event NULL: show; "save": rebuilding commands; else monitor verb. */
 void global_print(const struct nlattr *nest, const char *event)
 {
 	const struct nlattr *gt[NFLB_GLOBAL_A_MAX + 1];
 	uint32_t t[NFLB_STATE_MAX + 1];
-	uint32_t max;
 	int i;
 
 	if (nl_parse_nest(nest, gt, NFLB_GLOBAL_A_MAX) < 0)
 		return;
-	max = attr_u32(gt[NFLB_GLOBAL_A_MAX_SESSIONS]);
 	timeouts_get(gt[NFLB_GLOBAL_A_TIMEOUTS], t);
 
 	if (event && !strcmp(event, "save")) {
-		printf("global set max-sessions %u\n", max);
-		printf("timeout set");
+		printf("global set ");
+		print_limits_text(gt);
+		printf("\ntimeout set");
 		for (i = 0; i <= NFLB_STATE_MAX; i++)
 			printf(" %s %u", timeout_names[i], t[i]);
 		putchar('\n');
@@ -71,20 +141,20 @@ void global_print(const struct nlattr *nest, const char *event)
 			jw_str("object", "global");
 			jw_str("event", event);
 		}
-		jw_uint("max_sessions", max);
+		for (size_t l = 0; l < ARRAY_SIZE(limits); l++)
+			if (gt[limits[l].attr])
+				jw_uint(limits[l].key, attr_u32(gt[limits[l].attr]));
+		if (gt[NFLB_GLOBAL_A_EXPIRE_NODEST])
+			jw_bool("expire_nodest",
+				attr_u8(gt[NFLB_GLOBAL_A_EXPIRE_NODEST]));
 		print_timeouts_json("timeouts", gt[NFLB_GLOBAL_A_TIMEOUTS]);
 		jw_obj_close();
 		return;
 	}
-	if (event) {
-		printf("global %s max-sessions %u", event, max);
-		for (i = 0; i <= NFLB_STATE_MAX; i++)
-			printf(" %s %u", timeout_names[i], t[i]);
-		putchar('\n');
-		return;
-	}
-	printf("max-sessions %u\n", max);
-	printf("timeouts");
+	if (event)
+		printf("global %s ", event);
+	print_limits_text(gt);
+	printf(event ? "" : "\ntimeouts");
 	for (i = 0; i <= NFLB_STATE_MAX; i++)
 		printf(" %s %u", timeout_names[i], t[i]);
 	putchar('\n');

@@ -16,6 +16,8 @@ static const struct {
 	{ NFLB_INFO_A_VS_COUNT, "vs_count", "vs-count" },
 	{ NFLB_INFO_A_POOL_COUNT, "pool_count", "pool-count" },
 	{ NFLB_INFO_A_MEMBER_COUNT, "member_count", "member-count" },
+	{ NFLB_INFO_A_PERSIST_COUNT, "persist_count", "persist-count" },
+	{ NFLB_INFO_A_MAX_PERSIST, "max_persist", "max-persist" },
 };
 
 static int info_cb(const struct nlmsghdr *nlh, void *data)

@@ -50,6 +50,9 @@ const char *const stats_keys[NFLB_STATS_A_MAX + 1] = {
 	[NFLB_STATS_A_DROP_NOMEM] = "drop_nomem",
 	[NFLB_STATS_A_RESETS_SENT] = "resets_sent",
 	[NFLB_STATS_A_ICMP_XLATED] = "icmp_xlated",
+	[NFLB_STATS_A_DROP_OUT_OF_WINDOW] = "drop_out_of_window",
+	[NFLB_STATS_A_SESSIONS_EVICTED] = "sessions_evicted",
+	[NFLB_STATS_A_PERSIST_ACTIVE] = "persist_active",
 };
 
 const struct flag_name vs_flag_names[] = {
@@ -352,7 +355,7 @@ void print_stats_fields_json(const struct nlattr *nest)
 	if (!nest || nl_parse_nest(nest, tb, NFLB_STATS_A_MAX) < 0)
 		memset(tb, 0, sizeof(tb));
 	for (int i = 0; i <= NFLB_STATS_A_MAX; i++)
-		if (stats_keys[i])
+		if (stats_keys[i] && tb[i])
 			jw_uint(stats_keys[i], attr_u64(tb[i]));
 }
 
@@ -365,15 +368,17 @@ void print_stats_json(const char *key, const struct nlattr *nest)
 
 void print_stats_text(const char *indent, const struct nlattr *nest)
 {
-	static const int lines[][7] = {
+	static const int lines[][8] = {
 		{ NFLB_STATS_A_PKTS_IN, NFLB_STATS_A_BYTES_IN, NFLB_STATS_A_PKTS_OUT,
 		  NFLB_STATS_A_BYTES_OUT, 0 },
 		{ NFLB_STATS_A_SESSIONS_CREATED, NFLB_STATS_A_SESSIONS_EXPIRED,
-		  NFLB_STATS_A_SESSIONS_ACTIVE, NFLB_STATS_A_RESETS_SENT,
+		  NFLB_STATS_A_SESSIONS_ACTIVE, NFLB_STATS_A_SESSIONS_EVICTED,
+		  NFLB_STATS_A_PERSIST_ACTIVE, NFLB_STATS_A_RESETS_SENT,
 		  NFLB_STATS_A_ICMP_XLATED, 0 },
 		{ NFLB_STATS_A_DROP_NO_SESSION, NFLB_STATS_A_DROP_SESSION_LIMIT,
 		  NFLB_STATS_A_DROP_MALFORMED, NFLB_STATS_A_DROP_NO_MEMBER,
-		  NFLB_STATS_A_DROP_BAD_CSUM, NFLB_STATS_A_DROP_NOMEM, 0 },
+		  NFLB_STATS_A_DROP_BAD_CSUM, NFLB_STATS_A_DROP_NOMEM,
+		  NFLB_STATS_A_DROP_OUT_OF_WINDOW, 0 },
 	};
 	const struct nlattr *tb[NFLB_STATS_A_MAX + 1];
 
@@ -381,9 +386,10 @@ void print_stats_text(const char *indent, const struct nlattr *nest)
 		memset(tb, 0, sizeof(tb));
 	for (size_t l = 0; l < ARRAY_SIZE(lines); l++) {
 		fputs(indent, stdout);
-		for (int i = 0; lines[l][i]; i++)
-			printf("%s%s %" PRIu64, i ? " " : "", stats_keys[lines[l][i]],
-			       attr_u64(tb[lines[l][i]]));
+		for (int i = 0, n = 0; lines[l][i]; i++)
+			if (tb[lines[l][i]])
+				printf("%s%s %" PRIu64, n++ ? " " : "",
+				       stats_keys[lines[l][i]], attr_u64(tb[lines[l][i]]));
 		putchar('\n');
 	}
 }

@@ -16,7 +16,7 @@
 # rt's frag-needed / packet-too-big (to the VIP) reach the member through the
 # forward chain, and the errors lb itself sends when its own member link is
 # narrower reach the client (they pass the output chain, where a probe table
-# shows their conntrack state: invalid, as the guide says); the ruleset is
+# shows their conntrack state: untracked, as the guide says); the ruleset is
 # really in force (policy drop listed, the guide's counters counted).
 
 # Braces: bash parses the whole test before running it, so editing the file
@@ -79,9 +79,9 @@ table inet probe {
 	chain output {
 		type filter hook output priority filter; policy accept;
 		icmp type destination-unreachable icmp code frag-needed counter comment "own4"
-		icmp type destination-unreachable icmp code frag-needed ct state invalid counter comment "own4 invalid"
+		icmp type destination-unreachable icmp code frag-needed ct state untracked counter comment "own4 untracked"
 		icmpv6 type packet-too-big counter comment "own6"
-		icmpv6 type packet-too-big ct state invalid counter comment "own6 invalid"
+		icmpv6 type packet-too-big ct state untracked counter comment "own6 untracked"
 	}
 }
 EOF
@@ -242,19 +242,19 @@ ktap_check "PMTU towards the client (lb's own frag-needed, v4): upload completes
 ktap_check "PMTU towards the client (lb's own packet-too-big, v6): upload completes, client learned 1280" \
 	pmtu_up "$VIP6" 48062
 
-# 12: as the guide says: the output chain sees them, in ct state invalid
-own_invalid()
+# 12: as the guide says: the output chain sees them, in ct state untracked
+own_untracked()
 {
 	local n4 i4 n6 i6
 
 	n4=$(fw_count own4 probe output)
-	i4=$(fw_count "own4 invalid" probe output)
+	i4=$(fw_count "own4 untracked" probe output)
 	n6=$(fw_count own6 probe output)
-	i6=$(fw_count "own6 invalid" probe output)
-	echo "lb sent $n4 frag-needed ($i4 in ct state invalid), $n6 packet-too-big ($i6 invalid)"
+	i6=$(fw_count "own6 untracked" probe output)
+	echo "lb sent $n4 frag-needed ($i4 in ct state untracked), $n6 packet-too-big ($i6 untracked)"
 	[ "$n4" -gt 0 ] && [ "$n6" -gt 0 ] && [ "$i4" = "$n4" ] && [ "$i6" = "$n6" ]
 }
-ktap_check "lb's own PMTU errors pass the output chain in ct state invalid (as the guide says)" own_invalid
+ktap_check "lb's own PMTU errors pass the output chain in ct state untracked, not invalid (as the guide says)" own_untracked
 
 # 13
 nodrop()

@@ -17,6 +17,8 @@
 # nflb must rewrite the quote to client->VIP so the client's socket finds it.
 # Uploads again with lb's own link to s1 narrowed: lb itself sends the error
 # from ip_forward(), about a packet it DNATed (it never passes PRE_ROUTING).
+# Downloads again with lb's own link to the client narrowed: lb must send
+# the error to the member about the member's own packet.
 # Checked: transfers complete byte-exact (v4 and v6, both directions), the
 # sender learned MTU 1280 (route cache), routers did send errors, nflb counted
 # the translations.
@@ -30,7 +32,7 @@ require_root
 require_cmds socat tcpdump
 require_tools
 
-ktap_header 13
+ktap_header 15
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 TOPO_ROUTER=1 TOPO_MTU=1280 topo_create 1 || ktap_abort "cannot build the topology"
@@ -161,6 +163,28 @@ ktap_check "upload, lb's own member link 1280 (lb sends frag-needed, v4): comple
 	local_err "$VIP4" 46201
 ktap_check "upload, lb's own member link 1280 (lb sends packet-too-big, v6): completes, client learned it" \
 	local_err "$VIP6" 46202
+
+# 9, 10: downloads with lb's own link towards the client the narrowest hop
+# (the member link wide again): lb must tell the member itself, quoting the
+# member's packet, before rewriting it to come from the VIP.
+ip -n "$NS_LB" link set s1 mtu 1500
+ip -n "$NS_S1" link set eth0 mtu 1500
+ip -n "$NS_LB" link set cl0 mtu 1280
+ip -n "$NS_RT" link set eth1 mtu 1280
+ip -n "$NS_S1" route flush cache
+ip -n "$NS_S1" -6 route flush cache
+own_dl()
+{
+	local vip=$1 sport=$2 cl=$3
+
+	[ -z "$(route_mtu "$NS_S1" "$cl")" ] || { echo "member still has a learned MTU to $cl"; return 1; }
+	cl_download "$vip" 80 "$sport" "$D/own-$sport" || { echo "download failed or stalled"; return 1; }
+	same_file "$D/data" "$D/own-$sport" && mtu_is_1280 "$NS_S1" "$cl"
+}
+ktap_check "download, lb's own client link 1280 (lb sends frag-needed to the member, v4): completes, member learned it" \
+	own_dl "$VIP4" 46301 10.0.1.2
+ktap_check "download, lb's own client link 1280 (lb sends packet-too-big to the member, v6): completes, member learned it" \
+	own_dl "$VIP6" 46302 fd00:1::2
 
 cap_stop rt
 cap_stop r2

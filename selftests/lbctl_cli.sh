@@ -54,7 +54,7 @@ expect_lines()
 	return 1
 }
 
-STATS_KEYS='["pkts_in","bytes_in","pkts_out","bytes_out","sessions_created","sessions_expired","sessions_active","drop_no_session","drop_session_limit","drop_malformed","drop_no_member","drop_bad_csum","drop_nomem","resets_sent","icmp_xlated"]'
+STATS_KEYS='["pkts_in","bytes_in","pkts_out","bytes_out","sessions_created","sessions_expired","sessions_active","drop_no_session","drop_session_limit","drop_malformed","drop_no_member","drop_bad_csum","drop_nomem","resets_sent","icmp_xlated","drop_out_of_window","sessions_evicted"]'
 STATES='["tcp-syn-sent","tcp-syn-recv","tcp-established","tcp-fin-wait","tcp-close-wait","tcp-last-ack","tcp-time-wait","tcp-close","udp"]'
 
 # A configuration used by several checks.
@@ -96,7 +96,7 @@ check_text()
 	EOF2
 	lb global show >"$D/global.txt" || return 1
 	expect_lines "$D/global.txt" <<-'EOF2' || return 1
-	max-sessions 500000
+	max-sessions 500000 max-members 262144 max-vs 65536 max-pools 65536 max-mh-size 131071 expire-nodest on
 	timeouts tcp-syn-sent 100 tcp-syn-recv 60 tcp-established 900 tcp-fin-wait 120 tcp-close-wait 60 tcp-last-ack 30 tcp-time-wait 120 tcp-close 5 udp 300
 	EOF2
 	lb timeout show dns | tr -s ' ' >"$D/to.txt" || return 1
@@ -161,13 +161,13 @@ assert d['effective']['tcp-syn-sent'] == 100 and d['effective']['udp'] == 240
 " || return 1
 	lb -j info >"$D/info.json" &&
 	pycheck "$D/info.json" "
-assert set(d) == {'version','session_size4','session_size6','sessions','max_sessions','vs_count','pool_count','member_count'}, set(d)
+assert set(d) == {'version','session_size4','session_size6','sessions','max_sessions','vs_count','pool_count','member_count','persist_count','max_persist'}, set(d)
 assert (d['vs_count'], d['pool_count'], d['member_count'], d['max_sessions']) == (2, 2, 3, 500000)
 assert isinstance(d['version'], str) and d['session_size4'] > 0
 " || return 1
 	lb -j -s stats >"$D/stats.json" &&
 	pycheck "$D/stats.json" "
-assert list(d['global']) == $STATS_KEYS
+assert list(d['global']) == $STATS_KEYS + ['persist_active']
 assert [v['name'] for v in d['vs']] == ['dns', 'web6'] and list(d['vs'][0])[1:] == $STATS_KEYS
 assert [(m['pool'], m['addr']) for m in d['members']] == [('web','10.0.11.2'), ('web','10.0.12.2'), ('web','fd00:11::2')]
 " || return 1
@@ -359,7 +359,7 @@ check_save_restore()
 	grep -qx 'vs add dns vip 10.0.0.100 port 5353 proto udp pool web sched wrr' "$D/save1" &&
 	grep -qx 'timeout set vs dns udp 240' "$D/save1" &&
 	grep -qx 'member add web \[fd00:11::2\]:5353 weight 1 state down' "$D/save1" &&
-	grep -qx 'global set max-sessions 500000' "$D/save1" ||
+	grep -qx 'global set max-sessions 500000 max-members 262144 max-vs 65536 max-pools 65536 max-mh-size 131071 expire-nodest on' "$D/save1" ||
 		{ echo "unexpected save:"; cat "$D/save1"; return 1; }
 	lb -j vs show >"$D/vs1.json" && lb -j member show >"$D/m1.json" || return 1
 	lbq flush || return 1
@@ -430,7 +430,7 @@ check_monitor()
 	vs del mv
 	member del mp 10.9.9.1:80
 	pool del mp
-	global set max-sessions 400000 tcp-syn-sent 100 tcp-syn-recv 60 tcp-established 900 tcp-fin-wait 120 tcp-close-wait 60 tcp-last-ack 30 tcp-time-wait 120 tcp-close 5 udp 300
+	global set max-sessions 400000 max-members 262144 max-vs 65536 max-pools 65536 max-mh-size 131071 expire-nodest on tcp-syn-sent 100 tcp-syn-recv 60 tcp-established 900 tcp-fin-wait 120 tcp-close-wait 60 tcp-last-ack 30 tcp-time-wait 120 tcp-close 5 udp 300
 	flush
 	EOF2
 	python3 - "$D/monj.txt" <<'PY'

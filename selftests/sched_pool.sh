@@ -38,7 +38,10 @@ srv_download 8000 "$D/big" && srv_tcpconn 80 || ktap_abort "cannot start the ser
 in_ns "$NS_LB" tc qdisc add dev cl0 root tbf rate 1mbit burst 32kb latency 300ms ||
 	ktap_abort "cannot shape lb's link to the client"
 mb() { echo "$(server4 "$1"):8000"; }
+# Deleting a member ends its sessions by default (expire-nodest); this test
+# keeps them, to see the download outlive its member's deletion.
 lbbatch <<EOF || ktap_abort "cannot configure nflb"
+global set expire-nodest off
 pool add px
 member add px $(mb 1)
 member add px $(mb 2)

@@ -221,6 +221,17 @@ enum nflb_global_attr {
 	NFLB_GLOBAL_A_UNSPEC,
 	NFLB_GLOBAL_A_TIMEOUTS,	/* nest, enum nflb_timeout_attr */
 	NFLB_GLOBAL_A_MAX_SESSIONS, /* u32, 1..NFLB_MAX_SESSIONS_LIMIT */
+	/*
+	 * Limits of this namespace.  A namespace owned by a user namespace
+	 * other than the initial one starts with the *_USERNS defaults and
+	 * cannot raise a limit above the initial namespace's (EPERM).
+	 */
+	NFLB_GLOBAL_A_MAX_MEMBERS,	/* u32, members of all pools */
+	NFLB_GLOBAL_A_MAX_VS,		/* u32, virtual servers */
+	NFLB_GLOBAL_A_MAX_POOLS,	/* u32, pools */
+	NFLB_GLOBAL_A_MAX_MH_SIZE,	/* u32, largest mh-size accepted */
+	/* u8 0/1: deleting a member ends its sessions (default 1) */
+	NFLB_GLOBAL_A_EXPIRE_NODEST,
 
 	__NFLB_GLOBAL_A_MAX,
 	NFLB_GLOBAL_A_MAX = __NFLB_GLOBAL_A_MAX - 1
@@ -228,6 +239,17 @@ enum nflb_global_attr {
 
 #define NFLB_MAX_SESSIONS_DEFAULT	1048576
 #define NFLB_MAX_SESSIONS_LIMIT		67108864	/* 2^26 */
+#define NFLB_MAX_MEMBERS_DEFAULT	262144
+#define NFLB_MAX_MEMBERS_LIMIT		16777216
+#define NFLB_MAX_VS_DEFAULT		65536
+#define NFLB_MAX_POOLS_DEFAULT		65536
+#define NFLB_MAX_OBJECTS_LIMIT		1048576	/* virtual servers, pools */
+/* Defaults of a namespace owned by a non-initial user namespace. */
+#define NFLB_MAX_SESSIONS_USERNS	65536
+#define NFLB_MAX_MEMBERS_USERNS		1024
+#define NFLB_MAX_VS_USERNS		256
+#define NFLB_MAX_POOLS_USERNS		256
+#define NFLB_MAX_MH_SIZE_USERNS		65537
 
 enum nflb_session_attr {
 	NFLB_SESSION_A_UNSPEC,
@@ -272,6 +294,8 @@ enum nflb_drop_reason {
 	NFLB_DROP_NO_MEMBER,	/* no member available */
 	NFLB_DROP_BAD_CSUM,	/* session-creating packet, bad checksum */
 	NFLB_DROP_NOMEM,	/* allocation failed */
+	/* TCP RST or FIN outside the session's window: spoofed or stale */
+	NFLB_DROP_OUT_OF_WINDOW,
 
 	__NFLB_DROP_MAX,
 	NFLB_DROP_MAX = __NFLB_DROP_MAX - 1
@@ -295,6 +319,10 @@ enum nflb_stats_attr {
 	NFLB_STATS_A_DROP_NOMEM,
 	NFLB_STATS_A_RESETS_SENT,	/* u64, RSTs sent on expiry */
 	NFLB_STATS_A_ICMP_XLATED,	/* u64, ICMP errors translated */
+	NFLB_STATS_A_DROP_OUT_OF_WINDOW, /* u64, enum nflb_drop_reason */
+	/* u64, sessions evicted to make room for a new one (full table) */
+	NFLB_STATS_A_SESSIONS_EVICTED,
+	NFLB_STATS_A_PERSIST_ACTIVE,	/* u64, persistence entries */
 
 	__NFLB_STATS_A_MAX,
 	NFLB_STATS_A_MAX = __NFLB_STATS_A_MAX - 1
@@ -310,6 +338,9 @@ enum nflb_info_attr {
 	NFLB_INFO_A_VS_COUNT,		/* u32 */
 	NFLB_INFO_A_POOL_COUNT,		/* u32 */
 	NFLB_INFO_A_MEMBER_COUNT,	/* u32 */
+	NFLB_INFO_A_PERSIST_COUNT,	/* u32, persistence entries */
+	/* u32, most persistence entries: the same as max-sessions */
+	NFLB_INFO_A_MAX_PERSIST,
 
 	__NFLB_INFO_A_MAX,
 	NFLB_INFO_A_MAX = __NFLB_INFO_A_MAX - 1

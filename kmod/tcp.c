@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP state and window tracking of a session, enough to tell a segment the
+ * endpoints would accept from one an off-path attacker made up.
+ *
+ * For each direction the session keeps the highest sequence number plus
+ * length seen (seq_next, which is also what nflb's own RSTs carry: the
+ * receiver's next expected number) and the largest window the direction
+ * advertised, scaled (maxwin).  A segment from one side is in window when
+ * its sequence number lies within the other side's largest window around
+ * seq_next, the test conntrack makes (nf_conntrack_proto_tcp.c) with the
+ * same bounds in both directions.  Only in-window segments move seq_next
+ * or maxwin, so spoofed ones cannot shift what nflb's RSTs carry or widen
+ * the window.  A RST or FIN outside the window is dropped and counted
+ * (drop_out_of_window): the endpoints would have ignored it (RFC 5961),
+ * and it must not close the session nor shorten its timeout.  Other
+ * out-of-window segments pass untouched, so the endpoints deal with them.
+ *
+ * Until the member has answered, a RST from its side is accepted only if
+ * it acknowledges exactly the client's SYN, as a real refusal does.
+ *
+ * The fields are written without a lock by whichever CPU handles a packet
+ * of the session; two CPUs racing on one session can lose an update, which
+ * makes the window test a little stricter or looser for a while, never
+ * unsafe for memory.
+ */
+#include <net/tcp.h>
+#include "tcp.h"
+
+/* Next TCP state after a segment with @flags in direction @dir. */
+static u8 nflb_tcp_next(u8 state, enum nflb_dir dir, u8 flags)
+{
+	bool orig = dir == NFLB_DIR_ORIG;
+
+	if (flags & NFLB_TCP_RST)
+		return NFLB_TCP_CLOSE;
+	if (flags & NFLB_TCP_SYN) {
+		if (!orig && (flags & NFLB_TCP_ACK) &&
+		    state == NFLB_TCP_SYN_SENT)
+			return NFLB_TCP_SYN_RECV;
+		return state;
+	}
+	if (flags & NFLB_TCP_FIN) {
+		switch (state) {
+		case NFLB_TCP_SYN_RECV:
+		case NFLB_TCP_ESTABLISHED:
+			return orig ? NFLB_TCP_FIN_WAIT : NFLB_TCP_CLOSE_WAIT;
+		case NFLB_TCP_FIN_WAIT:
+			return orig ? state : NFLB_TCP_LAST_ACK;
+		case NFLB_TCP_CLOSE_WAIT:
+			return orig ? NFLB_TCP_LAST_ACK : state;
+		default:
+			return state;
+		}
+	}
+	if (flags & NFLB_TCP_ACK) {
+		if (state == NFLB_TCP_SYN_RECV && orig)
+			return NFLB_TCP_ESTABLISHED;
+		if (state == NFLB_TCP_LAST_ACK)
+			return NFLB_TCP_TIME_WAIT;
+	}
+	return state;
+}
+
+/* The window @pkt advertises, scaled; a SYN's window is never scaled. */
+static u32 nflb_tcp_win(const struct nflb_session *s, enum nflb_dir dir,
+			const struct nflb_pkt *pkt)
+{
+	u8 ws = s->wscale[dir];
+
+	if ((pkt->tcp_flags & NFLB_TCP_SYN) || ws == NFLB_WSCALE_NONE ||
+	    s->wscale[!dir] == NFLB_WSCALE_NONE)
+		return pkt->win;
+	return (u32)pkt->win << ws;
+}
+
+/* The first packet of a session, from the client. */
+void nflb_tcp_new(struct nflb_session *s, const struct nflb_pkt *pkt)
+{
+	s->seq_next[NFLB_DIR_ORIG] = pkt->seq + pkt->seg_len;
+	s->seq_next[NFLB_DIR_REPLY] = 0;
+	s->maxwin[NFLB_DIR_ORIG] = pkt->win;
+	s->maxwin[NFLB_DIR_REPLY] = 0;
+	s->wscale[NFLB_DIR_ORIG] = pkt->wscale;
+	s->wscale[NFLB_DIR_REPLY] = NFLB_WSCALE_NONE;
+}
+
+static bool nflb_tcp_in_window(const struct nflb_session *s,
+			       enum nflb_dir dir, const struct nflb_pkt *pkt)
+{
+	u32 end = s->seq_next[dir], win = s->maxwin[!dir];
+
+	return !before(pkt->seq + pkt->seg_len, end - win) &&
+	       !after(pkt->seq, end + win);
+}
+
+/* The member's first segment: only a SYN-ACK or RST for the client's SYN. */
+static bool nflb_tcp_first_reply(struct nflb_session *s,
+				 const struct nflb_pkt *pkt)
+{
+	if (s->state == NFLB_TCP_SYN_SENT &&
+	    (!(pkt->tcp_flags & NFLB_TCP_ACK) ||
+	     pkt->ack != s->seq_next[NFLB_DIR_ORIG]))
+		return false;
+	if (pkt->tcp_flags & NFLB_TCP_RST)
+		return true;
+	s->seq_next[NFLB_DIR_REPLY] = pkt->seq + pkt->seg_len;
+	s->wscale[NFLB_DIR_REPLY] = pkt->wscale;
+	s->maxwin[NFLB_DIR_REPLY] = nflb_tcp_win(s, NFLB_DIR_REPLY, pkt);
+	WRITE_ONCE(s->seen_reply, 1);
+	return true;
+}
+
+/*
+ * Tracks a segment of @s from @dir.  Returns false for a RST or FIN that
+ * must be dropped (outside the window); the state is then unchanged.
+ */
+bool nflb_tcp_track(struct nflb_session *s, enum nflb_dir dir,
+		    const struct nflb_pkt *pkt)
+{
+	bool closing = pkt->tcp_flags & (NFLB_TCP_RST | NFLB_TCP_FIN);
+	u32 end = pkt->seq + pkt->seg_len, win;
+	u8 next;
+
+	if (dir == NFLB_DIR_REPLY && !s->seen_reply) {
+		if (!nflb_tcp_first_reply(s, pkt))
+			return !closing;
+	} else if (nflb_tcp_in_window(s, dir, pkt)) {
+		if (!(pkt->tcp_flags & NFLB_TCP_RST) &&
+		    after(end, s->seq_next[dir]))
+			s->seq_next[dir] = end;
+		win = nflb_tcp_win(s, dir, pkt);
+		if (win > s->maxwin[dir])
+			s->maxwin[dir] = win;
+	} else if (closing) {
+		return false;
+	} else {
+		return true;
+	}
+	next = nflb_tcp_next(s->state, dir, pkt->tcp_flags);
+	if (next != s->state)
+		WRITE_ONCE(s->state, next);
+	return true;
+}
