@@ -104,7 +104,10 @@ struct lb_addr {
 	};
 };
 
-bool matches(const char *arg, const char *word);	/* exact or alias */
+/* arg is exactly the keyword word: no abbreviations (unlike ip(8)'s
+ * matches()), so no name can be taken for a keyword by being a prefix.
+ * Aliases are separate calls ("del" || "delete"). */
+bool matches(const char *arg, const char *word);
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int parse_addr(const char *s, struct lb_addr *a);
 int parse_prefix(const char *s, struct lb_addr *a, uint8_t *plen);
@@ -131,7 +134,10 @@ extern const struct flag_name vs_flag_names[];
 int lookup_name(const char *const *names, int n, const char *s);
 int parse_sched(const char *s, uint32_t *sched);
 int parse_timeout_state(const char *s);	/* index or -1 */
-int check_name(const char *what, const char *s);	/* usage error if bad */
+/* Usage error if s is not a name the kernel accepts.  A NAME argument is
+ * taken literally, whatever keyword it spells ("pool add help" adds a pool
+ * named help): "help" is a command only where a command is expected. */
+int check_name(const char *what, const char *s);
 
 /* Timeouts and stats printing shared by several objects. */
 void print_timeouts_json(const char *key, const struct nlattr *nest);

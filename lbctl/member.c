@@ -44,10 +44,6 @@ static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
 	struct nlattr *nest;
 	uint32_t v;
 
-	if (argc >= 1 && matches(*argv, "help")) {
-		member_usage(stdout);
-		return EXIT_OK;
-	}
 	if (argc < 1)
 		return usage_err("member", "%s: missing POOL", verb);
 	if (check_name("member", argv[0]))

@@ -25,10 +25,6 @@ static int pool_addset(int argc, char **argv, uint8_t cmd)
 
 	if (argc < 1)
 		return usage_err("pool", "%s: missing NAME", cmd == NFLB_CMD_POOL_NEW ? "add" : "set");
-	if (matches(*argv, "help")) {
-		pool_usage(stdout);
-		return EXIT_OK;
-	}
 	if (check_name("pool", *argv))
 		return EXIT_USAGE;
 	name = *argv;

@@ -53,12 +53,22 @@ int timeouts_parse(int argc, char **argv, struct nlmsghdr *nlh, int type,
 	return 0;
 }
 
-/* Split "[[vs] NAME] rest": returns the VS name or NULL; advances. */
-static const char *vs_name_arg(int *argc, char ***argv)
+/*
+ * Split "[[vs] NAME] rest": returns the VS name or NULL; advances.  The word
+ * after "vs" is the NAME whatever it is (save writes this form).  Without
+ * "vs" a first word that is not a STATE is the NAME, so a virtual server
+ * named "vs" or like a STATE needs the "vs" keyword there.  show takes no
+ * STATE: a lone word after it is the NAME, even "vs".
+ */
+static const char *vs_name_arg(int *argc, char ***argv, bool show)
 {
 	const char *name = NULL;
 
-	if (*argc >= 1 && matches(**argv, "vs")) {
+	if (show && *argc == 1) {
+		name = **argv;
+		(*argc)--;
+		(*argv)++;
+	} else if (*argc >= 1 && matches(**argv, "vs")) {
 		if (*argc < 2)
 			return "";
 		name = (*argv)[1];
@@ -78,11 +88,7 @@ static int timeout_set(int argc, char **argv)
 	struct nlattr *nest;
 	const char *name;
 
-	if (argc >= 1 && matches(*argv, "help")) {
-		timeout_usage(stdout);
-		return EXIT_OK;
-	}
-	name = vs_name_arg(&argc, &argv);
+	name = vs_name_arg(&argc, &argv, false);
 	if (name && !*name)
 		return usage_err("timeout", "set: missing NAME after vs");
 	if (name && check_name("timeout", name))
@@ -141,13 +147,7 @@ static int timeout_show(int argc, char **argv)
 	struct nlmsghdr *nlh;
 	const char *name;
 
-	if (argc >= 1 && matches(*argv, "help")) {
-		timeout_usage(stdout);
-		return EXIT_OK;
-	}
-	name = vs_name_arg(&argc, &argv);
-	if (name && !*name)
-		return usage_err("timeout", "show: missing NAME after vs");
+	name = vs_name_arg(&argc, &argv, true);
 	if (argc > 0)
 		return usage_err("timeout", "show: unexpected argument '%s'", *argv);
 	if (name && check_name("timeout", name))

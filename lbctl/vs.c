@@ -166,10 +166,6 @@ static int vs_add(int argc, char **argv)
 
 	if (argc < 1)
 		return usage_err("vs", "add: missing NAME");
-	if (matches(*argv, "help")) {
-		vs_usage(stdout);
-		return EXIT_OK;
-	}
 	if (check_name("vs", *argv))
 		return EXIT_USAGE;
 	v.name = *argv;
@@ -232,10 +228,6 @@ static int vs_set(int argc, char **argv)
 
 	if (argc < 1)
 		return usage_err("vs", "set: missing NAME");
-	if (matches(*argv, "help")) {
-		vs_usage(stdout);
-		return EXIT_OK;
-	}
 	if (check_name("vs", *argv))
 		return EXIT_USAGE;
 	v.name = *argv;
