@@ -176,11 +176,15 @@ static int nflb_member_addr_ok(struct nflb_net *ln, const struct nflb_member *m,
 	bool local, unicast;
 
 	if (m->family == AF_INET) {
-		unsigned int type = inet_addr_type(ln->net, m->addr.ip);
+		__be32 a = m->addr.ip;
 
-		local = type == RTN_LOCAL;
-		unicast = type == RTN_UNICAST || local;
-		unicast &= !ipv4_is_zeronet(m->addr.ip);
+		/* (A namespace without addresses has no local table yet, and
+		 * inet_addr_type() then calls everything broadcast.)
+		 */
+		local = ipv4_is_loopback(a) ||
+			inet_addr_type(ln->net, a) == RTN_LOCAL;
+		unicast = !ipv4_is_multicast(a) && !ipv4_is_lbcast(a) &&
+			  !ipv4_is_zeronet(a);
 	} else {
 		int type = ipv6_addr_type(&m->addr.in6);
 
@@ -254,7 +258,9 @@ int nflb_config_vs_mh(struct nflb_net *ln, const struct nflb_vs *vs,
 
 	if (sched != NFLB_SCHED_MH)
 		return 0;
-	if (size > READ_ONCE(ln->max_mh_size)) {
+	/* A size already in use stays usable after max-mh-size is lowered. */
+	if ((!vs || vs->sched != NFLB_SCHED_MH || vs->mh_size != size) &&
+	    size > READ_ONCE(ln->max_mh_size)) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "mh-size above this namespace's max-mh-size");
 		return -EPERM;

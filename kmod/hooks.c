@@ -151,12 +151,21 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 				     struct nflb_session *s, enum nflb_dir dir,
 				     u8 pf)
 {
+	enum nflb_tcp_verdict v = NFLB_TCP_OK;
 	bool in = dir == NFLB_DIR_ORIG;
 	bool ok;
 
 	nflb_claim(skb);
+	if (!in) {
+		/* No route: leave it to the stack, which will drop it. */
+		if (unlikely(!nflb_route_reply(skb, pf)))
+			return NF_ACCEPT;
+		if (unlikely(nflb_reply_too_big(skb, pf)))
+			return NF_DROP;
+	}
 	if (pkt->flow.proto == IPPROTO_TCP) {
-		if (unlikely(!nflb_tcp_track(s, dir, pkt))) {
+		v = nflb_tcp_track(s, dir, pkt);
+		if (unlikely(v == NFLB_TCP_DROP)) {
 			nflb_drop_count(ln, s->vs, NFLB_DROP_OUT_OF_WINDOW);
 			return NF_DROP;
 		}
@@ -165,19 +174,12 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 	} else if (!in && unlikely(!s->seen_reply)) {
 		WRITE_ONCE(s->seen_reply, 1);
 	}
-	nflb_session_touch(ln, s);
+	/* A segment outside the window does not keep the session alive. */
+	if (likely(v == NFLB_TCP_OK))
+		nflb_session_touch(ln, s);
 	nflb_stats_pkt(s->vs->stats, in, skb->len);
 	nflb_stats_pkt(s->member->stats, in, skb->len);
-	if (in) {
-		ok = nflb_nat_dnat(skb, pkt, s);
-	} else {
-		/* No route: leave it to the stack, which will drop it. */
-		if (unlikely(!nflb_route_reply(skb, pf)))
-			return NF_ACCEPT;
-		if (unlikely(nflb_reply_too_big(skb, pf)))
-			return NF_DROP;
-		ok = nflb_nat_snat(skb, pkt, s);
-	}
+	ok = in ? nflb_nat_dnat(skb, pkt, s) : nflb_nat_snat(skb, pkt, s);
 	if (unlikely(!ok)) {
 		nflb_drop_count(ln, s->vs, NFLB_DROP_NOMEM);
 		return NF_DROP;
@@ -419,22 +421,33 @@ static unsigned int nflb_local_l4(struct nflb_net *ln, struct sk_buff *skb,
 	return nflb_reroute(st, skb);
 }
 
+/*
+ * LOCAL_OUT runs in process context too (connect(), sendmsg()): BH off, so
+ * the per-cpu counters and the session code see the context they assume
+ * (softirq or BH disabled, never preemptible).
+ */
 static unsigned int nflb_hook_local(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *st)
 {
 	struct nflb_net *ln = priv;
+	unsigned int verdict;
 	struct nflb_pkt pkt;
 
 	if (!READ_ONCE(ln->vs_count) && !atomic_read(&ln->tbl.count))
 		return NF_ACCEPT;
+	local_bh_disable();
 	switch (nflb_pkt_parse(skb, st->pf, &pkt)) {
 	case NFLB_PKT_ICMP_ERR:
-		return nflb_local_icmp(ln, skb, st, &pkt);
+		verdict = nflb_local_icmp(ln, skb, st, &pkt);
+		break;
 	case NFLB_PKT_L4:
-		return nflb_local_l4(ln, skb, st, &pkt);
+		verdict = nflb_local_l4(ln, skb, st, &pkt);
+		break;
 	default:
-		return NF_ACCEPT;
+		verdict = NF_ACCEPT;
 	}
+	local_bh_enable();
+	return verdict;
 }
 
 static const struct nf_hook_ops nflb_hook_tmpl[] = {

@@ -556,7 +556,7 @@ static int nflb_vs_check_mh(struct nflb_net *ln, struct nflb_vs *vs,
 }
 
 /* The changeable options of NEW and SET, applied to @vs. */
-static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs,
+static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs, bool is_new,
 			 struct nlattr **tb, struct nflb_pool **pool,
 			 struct netlink_ext_ack *extack)
 {
@@ -578,10 +578,15 @@ static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs,
 			return -ENOENT;
 		}
 	}
-	err = nflb_vs_check_mh(ln, vs, *pool ?: rcu_access_pointer(vs->pool),
-			       sched, mh_size, tb, extack);
-	if (err)
-		return err;
+	/* Only what changes the Maglev set-up is checked against it. */
+	if (is_new || tb[NFLB_VS_A_SCHED] || tb[NFLB_VS_A_MH_SIZE] ||
+	    tb[NFLB_VS_A_POOL]) {
+		err = nflb_vs_check_mh(ln, is_new ? NULL : vs,
+				       *pool ?: rcu_access_pointer(vs->pool),
+				       sched, mh_size, tb, extack);
+		if (err)
+			return err;
+	}
 	WRITE_ONCE(vs->sched, sched);
 	WRITE_ONCE(vs->mh_size, mh_size);
 	if (tb[NFLB_VS_A_FLAGS])
@@ -673,7 +678,7 @@ static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
 		err = nflb_get_timeouts(tb[NFLB_VS_A_TIMEOUTS], tmpl->timeouts,
 					true, extack);
 	if (!err)
-		err = nflb_vs_apply(ln, tmpl, tb, &pool, extack);
+		err = nflb_vs_apply(ln, tmpl, true, tb, &pool, extack);
 	if (err)
 		goto out;
 	*out = nflb_vs_create(ln, tmpl, pool);
@@ -754,7 +759,7 @@ static int nflb_vs_set_locked(struct nflb_net *ln, struct genl_info *info,
 	}
 	old_pool = rcu_dereference_protected(vs->pool, true);
 	mh_before = vs->sched == NFLB_SCHED_MH;
-	err = nflb_vs_apply(ln, vs, tb, &pool, info->extack);
+	err = nflb_vs_apply(ln, vs, false, tb, &pool, info->extack);
 	if (err)
 		return err;
 	for (i = 0; i <= NFLB_STATE_MAX; i++)
@@ -945,14 +950,19 @@ static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_POOL_A_NAME],
 				    "pool exists");
 		err = -EEXIST;
-	} else if (!nflb_config_pool_admit(ln, info->extack)) {
+	} else {
+		err = nflb_config_pool_admit(ln, info->extack);
+	}
+	if (!err) {
 		pool = nflb_pool_create(ln, name);
 		err = pool ? 0 : -ENOMEM;
-		if (pool) {
-			nflb_pool_apply(pool, tb);
-			err = nflb_pool_publish(ln, pool);
-		}
-		if (pool)
+	}
+	if (!err) {
+		nflb_pool_apply(pool, tb);
+		err = nflb_pool_publish(ln, pool);
+		if (err)
+			nflb_pool_delete(ln, pool);
+		else
 			nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
 				   NFLB_CMD_POOL_NEW);
 	}
@@ -1127,8 +1137,10 @@ static bool nflb_member_apply(struct nflb_member *m, struct nlattr **tb)
  * @req, without publishing the pool's snapshot.
  */
 static int nflb_member_add(struct nflb_net *ln, struct genl_info *info,
-			   struct nlattr **tb, struct nflb_member_req *req)
+			   struct nlattr **tb, struct nflb_member_req *req,
+			   struct nflb_member **added)
 {
+	struct nflb_member *m;
 	int err;
 
 	if (nflb_member_find(req->pool, req->key.family, &req->key.addr,
@@ -1142,8 +1154,11 @@ static int nflb_member_add(struct nflb_net *ln, struct genl_info *info,
 	err = nflb_config_member_admit(ln, req->pool, &req->key, info->extack);
 	if (err)
 		return err;
-	if (!nflb_member_create(ln, req->pool, &req->key))
+	m = nflb_member_create(ln, req->pool, &req->key);
+	if (!m)
 		return -ENOMEM;
+	if (added)
+		*added = m;
 	return 0;
 }
 
@@ -1177,21 +1192,76 @@ static int nflb_member_publish_new(struct nflb_net *ln, struct nflb_pool *pool,
 	return 0;
 }
 
+/* Most members one NFLB_A_MEMBERS can hold (a nest is 16 bytes or more). */
+#define NFLB_MEMBERS_PER_REQ	(U16_MAX / 16)
+
+/*
+ * Publishes each pool the request added members to, once; where there is
+ * no memory for a snapshot, that pool's new members are taken back (their
+ * slots in @added cleared) and the nest of its first is blamed.
+ */
+static int nflb_member_publish_pending(struct nflb_net *ln,
+				       struct list_head *pools,
+				       struct nflb_member **added,
+				       unsigned int n,
+				       struct netlink_ext_ack *extack)
+{
+	struct nflb_pool *pool, *tmp;
+	unsigned int i;
+	int err = 0;
+
+	list_for_each_entry_safe(pool, tmp, pools, pending_node) {
+		if (nflb_pool_publish(ln, pool)) {
+			for (i = 0; i < n; i++)
+				if (added[i] && added[i]->pool == pool)
+					added[i] = NULL;
+			nflb_member_discard(ln, pool, pool->pending);
+			NL_SET_ERR_MSG_ATTR(extack, pool->pending_first,
+					    "out of memory");
+			err = -ENOMEM;
+		}
+		list_del(&pool->pending_node);
+		pool->pending = 0;
+		cond_resched();
+	}
+	return err;
+}
+
+static void nflb_member_announce(struct nflb_net *ln,
+				 struct nflb_member **added, unsigned int n)
+{
+	unsigned int i;
+
+	if (!nflb_has_listeners(ln->net))
+		return;
+	for (i = 0; i < n; i++)
+		if (added[i])
+			nflb_event(ln->net, nflb_member_fill_fn, added[i],
+				   added[i]->pool->name, NFLB_CMD_MEMBER_NEW);
+}
+
 /*
  * NFLB_A_MEMBERS: the members in order, as many requests would add them.
  * The first that fails ends the request: those before it stay added, none
- * after it is looked at, and the error points into its nest.  A pool's
- * snapshot is rebuilt once per run of members of that pool.
+ * after it is looked at, and the error points into its nest.  Each pool's
+ * snapshot is rebuilt once at the end, however the members of several
+ * pools alternate (one rebuild a member would hold genl_mutex for long),
+ * then the members are announced in request order.
  */
 static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
-	struct nlattr *nest, *first = NULL;
-	struct nflb_pool *pool = NULL;	/* the one with unpublished members */
+	struct nflb_member **added;
 	unsigned int n = 0;
+	struct nlattr *nest;
 	int rem, err = 0, perr;
+	LIST_HEAD(pools);
 
+	added = kvmalloc_array(NFLB_MEMBERS_PER_REQ, sizeof(*added),
+			       GFP_KERNEL);
+	if (!added)
+		return -ENOMEM;
 	nla_for_each_nested(nest, info->attrs[NFLB_A_MEMBERS], rem) {
 		struct nflb_member_req req = {};
 
@@ -1205,23 +1275,20 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 				       nflb_member_policy, extack);
 		if (!err)
 			err = nflb_member_ident(ln, info, nest, tb, &req);
-		if (!err && req.pool != pool) {
-			err = nflb_member_publish_new(ln, pool, n, first,
-						      extack);
-			if (err)
-				return err;
-			pool = req.pool;
-			n = 0;
-		}
+		if (!err && n == NFLB_MEMBERS_PER_REQ)
+			err = -E2BIG;
 		if (!err)
-			err = nflb_member_add(ln, info, tb, &req);
+			err = nflb_member_add(ln, info, tb, &req, &added[n]);
 		if (err) {
 			if (!extack->bad_attr && !extack->miss_nest)
 				NL_SET_BAD_ATTR(extack, nest);
 			break;
 		}
-		if (!n++)
-			first = nest;
+		n++;
+		if (!req.pool->pending++) {
+			req.pool->pending_first = nest;
+			list_add_tail(&req.pool->pending_node, &pools);
+		}
 		cond_resched();
 	}
 	if (!err && rem > 0) {
@@ -1229,7 +1296,9 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(extack, nest, "members: malformed attribute");
 		err = -EINVAL;
 	}
-	perr = nflb_member_publish_new(ln, pool, n, first, extack);
+	perr = nflb_member_publish_pending(ln, &pools, added, n, extack);
+	nflb_member_announce(ln, added, n);
+	kvfree(added);
 	return perr ?: err;
 }
 
@@ -1260,7 +1329,7 @@ static int nflb_nl_member_new(struct sk_buff *skb, struct genl_info *info)
 	err = nflb_member_ident(ln, info, info->attrs[NFLB_A_MEMBER], tb,
 				&req);
 	if (!err)
-		err = nflb_member_add(ln, info, tb, &req);
+		err = nflb_member_add(ln, info, tb, &req, NULL);
 	if (!err)
 		err = nflb_member_publish_new(ln, req.pool, 1,
 					      info->attrs[NFLB_A_MEMBER],
@@ -1316,7 +1385,7 @@ static int nflb_nl_member_set(struct sk_buff *skb, struct genl_info *info)
 	if (m && tb[NFLB_MEMBER_A_PRIORITY]) {
 		u32 prio = nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY]);
 
-		if (!nflb_pool_group_room(req.pool, m->family, prio)) {
+		if (!nflb_member_prio_room(req.pool, m, prio)) {
 			NL_SET_ERR_MSG_ATTR(info->extack,
 					    tb[NFLB_MEMBER_A_PRIORITY],
 					    "pool has 16 priorities in this address family already");

@@ -60,11 +60,19 @@ static void nflb_persist_key(struct nflb_persist_key *k,
 
 static bool nflb_persist_expired(const struct nflb_persist *p)
 {
-	return !atomic_read(&p->sessions) &&
-	       time_after(jiffies, READ_ONCE(p->expires));
+	if (atomic_read(&p->sessions))
+		return false;
+	/* Pairs with the barrier in nflb_persist_release(). */
+	smp_rmb();
+	return time_after(jiffies, READ_ONCE(p->expires));
 }
 
-/* The live affinity of @f's prefix for @vs, if any.  Softirq, RCU. */
+/*
+ * The entry of @f's prefix for @vs, if any, expired or not: a new session
+ * binds to it either way (nflb_persist_bind() points an expired one at the
+ * session's member), so that one prefix never has two entries.  Softirq,
+ * RCU.
+ */
 struct nflb_persist *nflb_persist_find(struct nflb_net *ln, struct nflb_vs *vs,
 				       const struct nflb_flow *f)
 {
@@ -73,20 +81,23 @@ struct nflb_persist *nflb_persist_find(struct nflb_net *ln, struct nflb_vs *vs,
 
 	nflb_persist_key(&k, vs, f);
 	p = rhashtable_lookup(&ln->persist.ht, &k, nflb_persist_params);
-	if (!p || test_bit(NFLB_S_DYING, &p->flags) || nflb_persist_expired(p))
+	if (!p || test_bit(NFLB_S_DYING, &p->flags))
 		return NULL;
 	return p;
 }
 
 /*
- * The member @p sends new sessions to, or NULL when that member is deleted,
- * out of the virtual server's pool, drained or down: the client then moves
- * on as if it had no affinity.
+ * The member @p sends new sessions to, or NULL when the affinity expired or
+ * its member is deleted, out of the virtual server's pool, drained or down:
+ * the client then moves on as if it had no affinity.
  */
 struct nflb_member *nflb_persist_member(const struct nflb_persist *p,
 					struct nflb_vs *vs)
 {
 	struct nflb_member *m = rcu_dereference(p->member);
+
+	if (nflb_persist_expired(p))
+		return NULL;
 
 	if (READ_ONCE(m->pool) != rcu_access_pointer(vs->pool))
 		return NULL;
@@ -196,7 +207,9 @@ struct nflb_persist *nflb_persist_bind(struct nflb_net *ln, struct nflb_vs *vs,
 						nflb_persist_params);
 	if (!old)
 		return p;
-	/* Another CPU was first (or no memory): use its entry. */
+	/* Another CPU was first (or no memory): use its entry, whose
+	 * member stays the one its first session got.
+	 */
 	atomic_dec(&ln->persist.count);
 	nflb_member_put(m);
 	kfree(p);
@@ -309,8 +322,10 @@ static void nflb_persist_free_now(void *ptr, void *arg)
 }
 
 /*
- * Netns exit, after every session is gone and its RCU callbacks ran (so no
- * session holds an entry): only the table's references are left.
+ * Netns exit, after the services flush: every entry was unlinked with its
+ * virtual server (nflb_persist_flush_vs()), so the table is empty here;
+ * sessions still waiting for their grace period hold the entries they
+ * point to, which their RCU callbacks put.
  */
 void nflb_persist_destroy(struct nflb_net *ln)
 {

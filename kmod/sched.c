@@ -388,7 +388,7 @@ static bool nflb_same_group(const struct nflb_member *a,
  * server serves one family), then builds each group's scheduler state.
  */
 int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
-		     unsigned int n_mh)
+		     const u8 *mh_families, unsigned int n_mh)
 {
 	unsigned int i, j, ng = 0;
 	int err;
@@ -418,10 +418,13 @@ int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
 		g->end = j;
 	}
 	for (i = 0; i < ng; i++) {
-		err = nflb_build_wrr(snap, &snap->groups[i]);
+		struct nflb_group *g = &snap->groups[i];
+
+		err = nflb_build_wrr(snap, g);
 		for (j = 0; !err && j < n_mh; j++)
-			err = nflb_build_mh(snap, &snap->groups[i],
-					    &snap->groups[i].mh[j], mh_sizes[j]);
+			if (mh_families[j] & NFLB_FAMILY_BIT(g->family))
+				err = nflb_build_mh(snap, g, &g->mh[j],
+						    mh_sizes[j]);
 		if (err)
 			return err;
 		cond_resched();

@@ -15,8 +15,11 @@ struct nflb_member *nflb_sched_pick(struct nflb_vs *vs,
 bool nflb_member_available(const struct nflb_member *m, u8 family);
 
 /* Snapshot construction, process context under cfg_mutex. */
+/* Bit of an address family in a mask of families. */
+#define NFLB_FAMILY_BIT(f)	((f) == AF_INET ? 1 : 2)
+
 int nflb_sched_build(struct nflb_pool_snap *snap, const u32 *mh_sizes,
-		     unsigned int n_mh);
+		     const u8 *mh_families, unsigned int n_mh);
 void nflb_sched_free(struct nflb_pool_snap *snap);
 bool nflb_mh_size_valid(u32 size);
 

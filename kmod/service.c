@@ -129,7 +129,14 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 		return ERR_PTR(err);
 	}
 	vs->ln = ln;
-	vs->memcg = get_mem_cgroup_from_mm(current->mm);
+	/*
+	 * Sessions of a namespace that another user namespace owns are
+	 * charged to its creator's cgroup.  In namespaces of the initial
+	 * one they stay uncharged, as conntrack entries are: production
+	 * traffic must not be bounded by whichever unit ran lbctl.
+	 */
+	if (ln->net->user_ns != &init_user_ns)
+		vs->memcg = get_mem_cgroup_from_mm(current->mm);
 	refcount_set(&vs->ref, 1);
 	atomic_set(&vs->active, 0);
 	atomic_set(&vs->rr_pos, 0);
@@ -228,9 +235,14 @@ static void nflb_snap_release(struct nflb_pool_snap *snap)
 		call_rcu(&snap->rcu, nflb_snap_free_rcu);
 }
 
-/* Distinct Maglev table sizes of the virtual servers using @pool. */
+/*
+ * Distinct Maglev table sizes of the virtual servers using @pool, and for
+ * each the families of those virtual servers (a bit per family): only
+ * groups of those families get a table of that size.
+ */
 static unsigned int nflb_pool_mh_sizes(struct nflb_net *ln,
-				       struct nflb_pool *pool, u32 *sizes)
+				       struct nflb_pool *pool, u32 *sizes,
+				       u8 *families)
 {
 	unsigned int i, n = 0;
 	struct nflb_vs *vs;
@@ -243,8 +255,13 @@ static unsigned int nflb_pool_mh_sizes(struct nflb_net *ln,
 			continue;
 		for (i = 0; i < n && sizes[i] != vs->mh_size; i++)
 			;
-		if (i == n && n < NFLB_MH_TABLES)
-			sizes[n++] = vs->mh_size;
+		if (i == n && n == NFLB_MH_TABLES)
+			continue;
+		if (i == n) {
+			sizes[n] = vs->mh_size;
+			families[n++] = 0;
+		}
+		families[i] |= NFLB_FAMILY_BIT(vs->family);
 	}
 	return n;
 }
@@ -258,6 +275,7 @@ int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool)
 {
 	struct nflb_pool_snap *snap, *old;
 	u32 mh_sizes[NFLB_MH_TABLES];
+	u8 mh_families[NFLB_MH_TABLES];
 	struct nflb_member *m;
 	unsigned int i = 0, n_mh;
 
@@ -271,8 +289,8 @@ int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool)
 	}
 	snap->count = i;
 	snap->min_active = pool->min_active;
-	n_mh = nflb_pool_mh_sizes(ln, pool, mh_sizes);
-	if (nflb_sched_build(snap, mh_sizes, n_mh)) {
+	n_mh = nflb_pool_mh_sizes(ln, pool, mh_sizes, mh_families);
+	if (nflb_sched_build(snap, mh_sizes, mh_families, n_mh)) {
 		nflb_snap_free_rcu(&snap->rcu);
 		return -ENOMEM;
 	}
@@ -339,6 +357,24 @@ bool nflb_pool_group_room(const struct nflb_pool *pool, u8 family,
 	return n < NFLB_POOL_PRIOS_MAX;
 }
 
+/* Whether @m may move to @priority: a group to join, or its own emptied. */
+bool nflb_member_prio_room(const struct nflb_pool *pool,
+			   const struct nflb_member *m, u32 priority)
+{
+	unsigned int i;
+
+	if (nflb_pool_group_room(pool, m->family, priority))
+		return true;
+	for (i = 0; i < ARRAY_SIZE(pool->prios); i++) {
+		const struct nflb_prio_count *p = &pool->prios[i];
+
+		if (p->members && p->family == m->family &&
+		    p->priority == m->priority)
+			return p->members == 1;
+	}
+	return false;
+}
+
 /* nflb_pool_group_room() said yes. */
 static void nflb_prio_get(struct nflb_pool *pool, u8 family, u32 priority)
 {
@@ -365,8 +401,8 @@ void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
 {
 	if (m->priority == priority)
 		return;
-	nflb_prio_get(pool, m->family, priority);
 	nflb_prio_put(pool, m->family, m->priority);
+	nflb_prio_get(pool, m->family, priority);
 	m->priority = priority;
 }
 

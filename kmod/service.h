@@ -98,6 +98,14 @@ struct nflb_pool {
 	u32 min_active;
 	/* Bounds the snapshot's groups, hence its Maglev tables. */
 	struct nflb_prio_count prios[2 * NFLB_POOL_PRIOS_MAX];
+	/*
+	 * During one MEMBER_NEW request only (cfg_mutex): members added and
+	 * not yet published, the nest of the first, and the request's list
+	 * of such pools, so each is published once.
+	 */
+	unsigned int pending;
+	struct nlattr *pending_first;
+	struct list_head pending_node;
 	struct nflb_pool_snap __rcu *snap;
 	struct rcu_head rcu;
 };
@@ -134,7 +142,8 @@ struct nflb_vs {
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	/*
-	 * The memory cgroup of whoever created it: sessions and persistence
+	 * The memory cgroup of whoever created it, in a namespace owned by a
+	 * non-initial user namespace (else NULL): sessions and persistence
 	 * entries, allocated in softirq, are charged there (held reference).
 	 */
 	struct mem_cgroup *memcg;
@@ -169,6 +178,8 @@ void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 void nflb_member_put(struct nflb_member *m);
 bool nflb_pool_group_room(const struct nflb_pool *pool, u8 family,
 			  u32 priority);
+bool nflb_member_prio_room(const struct nflb_pool *pool,
+			   const struct nflb_member *m, u32 priority);
 void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
 			      u32 priority);
 

@@ -63,6 +63,7 @@ struct nflb_shash6 {
 enum {
 	NFLB_S_DYING,		/* unlinked or being unlinked: bit in flags */
 	NFLB_S_CLOSED,		/* TIME_WAIT/CLOSE: no longer in member->active */
+	NFLB_S_LIBERAL,		/* TCP picked up mid-stream: no window checks */
 };
 
 /*
@@ -85,6 +86,7 @@ struct nflb_session {
 	u32 seq_next[2];		/* highest seq + len seen, per direction */
 	u32 maxwin[2];			/* largest window advertised, scaled */
 	u8 wscale[2];			/* window scale, NFLB_WSCALE_NONE */
+	u16 syn_len;			/* the client SYN's seg_len (TFO data) */
 	u8 state;			/* enum nflb_state */
 	u8 family;
 	u8 seen_reply;

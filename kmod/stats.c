@@ -13,7 +13,8 @@
  * under a spinlock with interrupts off, and with 10,000 members that was
  * ~10,000 instructions, a third of the cost of adding a member; a slot
  * costs a bitmap search.  Blocks with a free slot stay at the head of the
- * list, full ones at its tail; at most one empty block is kept.  Slots are
+ * list, full ones at its tail; at most one empty block is kept
+ * (nflb_stats_empty), any other is freed as soon as it empties.  Slots are
  * freed from RCU callbacks, hence the _bh lock.  A block is charged to the
  * memory cgroup of the request that needed it; later objects of other
  * namespaces may take its free slots, so the charge is by the block, not
@@ -30,6 +31,7 @@ struct nflb_stats_block {
 
 static LIST_HEAD(nflb_stats_blocks);
 static DEFINE_SPINLOCK(nflb_stats_lock);
+static unsigned int nflb_stats_empty;	/* empty blocks kept: 0 or 1 */
 
 static void nflb_stats_init(struct nflb_stats __percpu *st)
 {
@@ -70,6 +72,7 @@ struct nflb_stats __percpu *nflb_stats_alloc(struct nflb_stats_block **blk)
 {
 	struct nflb_stats_block *b, *spare = NULL;
 	struct nflb_stats __percpu *st;
+	bool fresh = false;
 	unsigned int i;
 
 	for (;;) {
@@ -81,6 +84,7 @@ struct nflb_stats __percpu *nflb_stats_alloc(struct nflb_stats_block **blk)
 		if (spare) {
 			b = spare;
 			spare = NULL;
+			fresh = true;
 			list_add(&b->list, &nflb_stats_blocks);
 			break;
 		}
@@ -91,6 +95,8 @@ struct nflb_stats __percpu *nflb_stats_alloc(struct nflb_stats_block **blk)
 	}
 	i = find_first_zero_bit(b->map, NFLB_STATS_PER_BLOCK);
 	__set_bit(i, b->map);
+	if (!b->used && !fresh)
+		nflb_stats_empty--;
 	if (++b->used == NFLB_STATS_PER_BLOCK)
 		list_move_tail(&b->list, &nflb_stats_blocks);
 	spin_unlock_bh(&nflb_stats_lock);
@@ -111,10 +117,16 @@ void nflb_stats_free(struct nflb_stats __percpu *st,
 	__clear_bit(st - b->base, b->map);
 	if (b->used-- == NFLB_STATS_PER_BLOCK)
 		list_move(&b->list, &nflb_stats_blocks);
-	/* An empty block other than the first: the first has room. */
-	drop = !b->used && nflb_stats_blocks.next != &b->list;
+	/*
+	 * One empty block is kept for the next allocation; any other is
+	 * freed at once, so that the memory (charged to whoever needed the
+	 * block) goes back when the objects go.
+	 */
+	drop = !b->used && nflb_stats_empty;
 	if (drop)
 		list_del(&b->list);
+	else if (!b->used)
+		nflb_stats_empty++;
 	spin_unlock_bh(&nflb_stats_lock);
 	if (drop)
 		nflb_stats_block_free(b);

@@ -74,15 +74,25 @@ static u32 nflb_tcp_win(const struct nflb_session *s, enum nflb_dir dir,
 	return (u32)pkt->win << ws;
 }
 
-/* The first packet of a session, from the client. */
+/*
+ * The first packet of a session, from the client: a SYN (with or without
+ * data), or any segment of a loose pickup, whose windows nflb never saw
+ * negotiated: such a session is tracked liberally (as conntrack's
+ * BE_LIBERAL), its sequence numbers followed but nothing dropped.
+ */
 void nflb_tcp_new(struct nflb_session *s, const struct nflb_pkt *pkt)
 {
+	bool syn = pkt->tcp_flags & NFLB_TCP_SYN;
+
 	s->seq_next[NFLB_DIR_ORIG] = pkt->seq + pkt->seg_len;
 	s->seq_next[NFLB_DIR_REPLY] = 0;
 	s->maxwin[NFLB_DIR_ORIG] = pkt->win;
 	s->maxwin[NFLB_DIR_REPLY] = 0;
 	s->wscale[NFLB_DIR_ORIG] = pkt->wscale;
 	s->wscale[NFLB_DIR_REPLY] = NFLB_WSCALE_NONE;
+	s->syn_len = syn ? pkt->seg_len : 0;
+	if (!syn)
+		set_bit(NFLB_S_LIBERAL, &s->flags);
 }
 
 static bool nflb_tcp_in_window(const struct nflb_session *s,
@@ -94,13 +104,27 @@ static bool nflb_tcp_in_window(const struct nflb_session *s,
 	       !after(pkt->seq, end + win);
 }
 
+/*
+ * Whether the member's segment acknowledges the client's SYN: anything
+ * from the SYN itself to all of the data it carried (TCP Fast Open; a
+ * member that refuses the data acks the SYN only), as RFC 793 accepts an
+ * ACK in SYN-SENT.
+ */
+static bool nflb_tcp_acks_syn(const struct nflb_session *s,
+			      const struct nflb_pkt *pkt)
+{
+	u32 next = s->seq_next[NFLB_DIR_ORIG];
+
+	return (pkt->tcp_flags & NFLB_TCP_ACK) &&
+	       !after(pkt->ack, next) &&
+	       !before(pkt->ack, next - s->syn_len + 1);
+}
+
 /* The member's first segment: only a SYN-ACK or RST for the client's SYN. */
 static bool nflb_tcp_first_reply(struct nflb_session *s,
 				 const struct nflb_pkt *pkt)
 {
-	if (s->state == NFLB_TCP_SYN_SENT &&
-	    (!(pkt->tcp_flags & NFLB_TCP_ACK) ||
-	     pkt->ack != s->seq_next[NFLB_DIR_ORIG]))
+	if (!test_bit(NFLB_S_LIBERAL, &s->flags) && !nflb_tcp_acks_syn(s, pkt))
 		return false;
 	if (pkt->tcp_flags & NFLB_TCP_RST)
 		return true;
@@ -111,34 +135,65 @@ static bool nflb_tcp_first_reply(struct nflb_session *s,
 	return true;
 }
 
+static void nflb_tcp_learn(struct nflb_session *s, enum nflb_dir dir,
+			   const struct nflb_pkt *pkt)
+{
+	u32 end = pkt->seq + pkt->seg_len, win;
+
+	if (!(pkt->tcp_flags & NFLB_TCP_RST) && after(end, s->seq_next[dir]))
+		s->seq_next[dir] = end;
+	win = nflb_tcp_win(s, dir, pkt);
+	if (win > s->maxwin[dir])
+		s->maxwin[dir] = win;
+}
+
 /*
- * Tracks a segment of @s from @dir.  Returns false for a RST or FIN that
- * must be dropped (outside the window); the state is then unchanged.
+ * A RST closes the session only at exactly the receiver's next expected
+ * number (RFC 5961: the endpoint answers any other in-window RST with a
+ * challenge ACK and keeps the connection, and so does nflb).
  */
-bool nflb_tcp_track(struct nflb_session *s, enum nflb_dir dir,
-		    const struct nflb_pkt *pkt)
+static bool nflb_tcp_rst_exact(const struct nflb_session *s,
+			       enum nflb_dir dir, const struct nflb_pkt *pkt)
+{
+	return pkt->seq == s->seq_next[dir] ||
+	       test_bit(NFLB_S_LIBERAL, &s->flags);
+}
+
+static void nflb_tcp_advance(struct nflb_session *s, enum nflb_dir dir,
+			     u8 flags)
+{
+	u8 next = nflb_tcp_next(s->state, dir, flags);
+
+	if (next != s->state)
+		WRITE_ONCE(s->state, next);
+}
+
+/*
+ * Tracks a segment of @s from @dir (see the top of this file).  A client
+ * SYN before any answer starts the tracking over: the client may retry
+ * with another initial sequence number, and until the member answers
+ * there is nothing to protect.
+ */
+enum nflb_tcp_verdict nflb_tcp_track(struct nflb_session *s, enum nflb_dir dir,
+				     const struct nflb_pkt *pkt)
 {
 	bool closing = pkt->tcp_flags & (NFLB_TCP_RST | NFLB_TCP_FIN);
-	u32 end = pkt->seq + pkt->seg_len, win;
-	u8 next;
 
 	if (dir == NFLB_DIR_REPLY && !s->seen_reply) {
 		if (!nflb_tcp_first_reply(s, pkt))
-			return !closing;
-	} else if (nflb_tcp_in_window(s, dir, pkt)) {
-		if (!(pkt->tcp_flags & NFLB_TCP_RST) &&
-		    after(end, s->seq_next[dir]))
-			s->seq_next[dir] = end;
-		win = nflb_tcp_win(s, dir, pkt);
-		if (win > s->maxwin[dir])
-			s->maxwin[dir] = win;
-	} else if (closing) {
-		return false;
+			return closing ? NFLB_TCP_DROP : NFLB_TCP_PASS;
+	} else if (dir == NFLB_DIR_ORIG && !s->seen_reply &&
+		   (pkt->tcp_flags & NFLB_TCP_SYN)) {
+		nflb_tcp_new(s, pkt);
+	} else if (test_bit(NFLB_S_LIBERAL, &s->flags) ||
+		   nflb_tcp_in_window(s, dir, pkt)) {
+		nflb_tcp_learn(s, dir, pkt);
+		if ((pkt->tcp_flags & NFLB_TCP_RST) &&
+		    !nflb_tcp_rst_exact(s, dir, pkt))
+			return NFLB_TCP_PASS;
 	} else {
-		return true;
+		return closing ? NFLB_TCP_DROP : NFLB_TCP_PASS;
 	}
-	next = nflb_tcp_next(s->state, dir, pkt->tcp_flags);
-	if (next != s->state)
-		WRITE_ONCE(s->state, next);
-	return true;
+	nflb_tcp_advance(s, dir, pkt->tcp_flags);
+	return NFLB_TCP_OK;
 }

@@ -16,14 +16,15 @@
 # - a namespace owned by a non-initial user namespace (unshare -Urn) starts
 #   with the small limits and cannot raise one above the initial
 #   namespace's; max-vs, max-pools, max-members are enforced;
-# - memory nflb allocates for a configuration (members, their counters) and
-#   for its sessions is charged to the memory cgroup of whoever configured
-#   it (memory.stat: slab + percpu grow by at least the objects' size).
+# - memory nflb allocates for a configuration (members, their counters) is
+#   charged to the memory cgroup of whoever configured it, and so are the
+#   sessions of a namespace a non-initial user namespace owns (memory.stat:
+#   unreclaimable slab + percpu grow by at least the objects' size).
 
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmds timeout unshare
+require_cmds timeout unshare nsenter
 require_tools
 
 D=$NFLB_TMP
@@ -126,20 +127,22 @@ userns_defaults()
 ktap_check "unshare -Urn: the namespace starts with the small limits" userns_defaults
 userns_ceiling()
 {
-	local out
+	local out show raised
 
 	# The initial namespace allows 1048576 sessions: more is refused...
 	out=$(timeout 30 unshare -Urn sh -c "'$LBCTL' global set max-sessions 2000000" 2>&1) &&
 		{ echo "raised above the initial namespace: $out"; return 1; }
 	echo "$out"
 	[[ $out == *"initial namespace"* ]] || return 1
-	# ...up to it is fine, and a lowered initial limit lowers the ceiling.
+	# ...up to it is fine, and a lowered initial limit (of this VM's initial
+	# namespace, not lb's) lowers the ceiling.
 	out=$(U global set max-sessions 1048576 2>&1) || { echo "$out"; return 1; }
-	lbq global set max-members 500 || return 1
-	out=$(U global set max-members 600 2>&1) && { echo "above the lowered ceiling: $out"; return 1; }
-	out=$(U global show 2>&1)
-	lbq global set max-members 262144 || return 1
-	[[ $out == *"max-members 500 "* ]] || { echo "new namespace did not start at the ceiling: $out"; return 1; }
+	"$LBCTL" global set max-members 500 || return 1
+	out=$(U global set max-members 600 2>&1) && raised=1 || raised=0
+	show=$(U global show 2>&1)
+	"$LBCTL" global set max-members 262144 || return 1
+	[ $raised = 0 ] || { echo "above the lowered ceiling: $out"; return 1; }
+	[[ $show == *"max-members 500 "* ]] || { echo "new namespace did not start at the ceiling: $show"; return 1; }
 }
 ktap_check "unshare -Urn: a limit cannot go above the initial namespace's (EPERM)" userns_ceiling
 userns_limits()
@@ -178,13 +181,15 @@ cg_setup()
 	CG=$root/nflb-hard-$$
 	mkdir -p "$CG" && cleanup_add "rmdir $CG"
 }
-# kmem_now: the cgroup's slab and percpu bytes
+# kmem_now: the cgroup's unreclaimable slab and percpu bytes (not the
+# reclaimable dentries and inodes its processes leave in the caches)
 kmem_now()
 {
-	awk '$1 == "slab" || $1 == "percpu" { s += $2 } END { print s + 0 }' "$CG/memory.stat"
+	awk '$1 == "slab_unreclaimable" || $1 == "percpu" { s += $2 } END { print s + 0 }' \
+		"$CG/memory.stat"
 }
-# in_cg NS CMD...: CMD in namespace NS, as a process of the cgroup
-in_cg() { bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec ip netns exec "$@"' _ "$CG" "$@"; }
+# in_cg CMD...: CMD as a process of the cgroup
+in_cg() { bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CG" "$@"; }
 if ! cg_setup; then
 	ktap_skip "members charged to the configuring cgroup" "cgroup2 with the memory controller unavailable"
 	ktap_skip "sessions charged to the virtual server's cgroup" "cgroup2 with the memory controller unavailable"
@@ -195,7 +200,7 @@ else
 		for i in $(seq 1 2000); do echo "member add big 10.8.$((i / 250)).$((i % 250 + 1)):80"; done
 	} >"$D/big.batch"
 	k0=$(kmem_now)
-	in_cg "$NS_LB" "$LBCTL" -b "$D/big.batch" >"$D/out" 2>&1 || ktap_diag "batch: $(tail -n 3 "$D/out")"
+	in_cg ip netns exec "$NS_LB" "$LBCTL" -b "$D/big.batch" >"$D/out" 2>&1 || ktap_diag "batch: $(tail -n 3 "$D/out")"
 	k1=$(kmem_now)
 	members_charged()
 	{
@@ -205,16 +210,29 @@ else
 	}
 	ktap_check "members charged to the configuring cgroup" members_charged
 
-	srv_udpecho 7000 || ktap_diag "udp server did not start"
-	in_cg "$NS_LB" "$LBCTL" pool add sp >/dev/null &&
-		in_cg "$NS_LB" "$LBCTL" member add sp "$(server4 1):7000" >/dev/null &&
-		in_cg "$NS_LB" "$LBCTL" vs add sv vip "$VIP4" port 7000 proto udp pool sp >/dev/null ||
-		ktap_diag "cannot add the charged virtual server"
+	# Sessions are charged in a namespace another user namespace owns:
+	# one made by `unshare -Urn` (a process of the cgroup), reached from
+	# the client over its own veth.
+	bash -c 'echo $$ >"$1/cgroup.procs" && exec unshare -Urn sleep 600' _ "$CG" &
+	upid=$!
+	cleanup_add "kill $upid"
+	wait_for 10 eval "[ \"\$(readlink /proc/$upid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
+	U_NS=(nsenter -t "$upid" -U -n --preserve-credentials)
+	ip link add uv0 netns "$NS_CL" type veth peer name uv1 netns "$upid" &&
+		ip -n "$NS_CL" addr add 10.66.0.1/24 dev uv0 && ip -n "$NS_CL" link set uv0 up &&
+		ip -n "$NS_CL" route add 10.66.100.100 via 10.66.0.2 &&
+		"${U_NS[@]}" ip addr add 10.66.0.2/24 dev uv1 && "${U_NS[@]}" ip link set uv1 up ||
+		ktap_diag "cannot wire the user namespace's netns"
+	in_cg "${U_NS[@]}" "$LBCTL" -b - >/dev/null <<-EOF || ktap_diag "cannot add the charged virtual server"
+		pool add sp
+		member add sp 10.66.0.3:7000
+		vs add sv vip 10.66.100.100 port 7000 proto udp pool sp
+	EOF
 	s0=$(kmem_now)
-	in_ns "$NS_CL" "$FLOOD" -s 10.0.1.100 -a "$VIP4" -p 7000 -P udp -b 20000 -n 3000 \
+	in_ns "$NS_CL" "$FLOOD" -s 10.66.0.50 -a 10.66.100.100 -p 7000 -P udp -b 20000 -n 3000 \
 		-k 3000 -w 500 >/dev/null 2>&1
 	s1=$(kmem_now)
-	n=$(lb -j info | sed -n 's/.*"sessions":\([0-9]*\).*/\1/p')
+	n=$("${U_NS[@]}" "$LBCTL" -j info | sed -n 's/.*"sessions":\([0-9]*\).*/\1/p')
 	sessions_charged()
 	{
 		echo "cgroup slab+percpu: $s0 -> $s1 bytes with $n sessions"
@@ -222,6 +240,7 @@ else
 	}
 	ktap_check "sessions (created in softirq) charged to the virtual server's cgroup" sessions_charged
 	lbq flush
+	"${U_NS[@]}" "$LBCTL" flush
 	uncharged()
 	{
 		local k

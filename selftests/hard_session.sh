@@ -18,6 +18,8 @@
 # - persistence lasts while the client's connection lives (an idle one
 #   longer than persist-timeout) and its entries are bounded by
 #   max-sessions, counted in info and stats;
+# - a connection in TIME_WAIT is no longer the member's "active" (lc);
+# - rst-no-member answers at most 1000 SYNs a second;
 # - a malformed packet in transit (not for a VIP) passes untouched;
 # - a connection from the box itself to a VIP is balanced.
 
@@ -31,7 +33,7 @@ D=$NFLB_TMP
 FLOOD=$NFLB_SELFTESTS/stress_flood
 [ -x "$FLOOD" ] || ktap_abort "$FLOOD not built: run 'make -C selftests' on the host"
 
-ktap_header 14
+ktap_header 16
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
@@ -97,8 +99,8 @@ unseen()
 	local n
 
 	cap_sync "$mcap" "$NS_CL" "$msrc" >&2
-	n=$(cap_count "$mcap" "tcp port 45001 and (tcp[tcpflags] & (tcp-rst|tcp-fin) != 0)")
-	echo "member saw $n RST/FIN segments of port 45001"
+	n=$(cap_count "$mcap" "src host 10.0.1.2 and tcp port 45001 and (tcp[tcpflags] & (tcp-rst|tcp-fin) != 0)")
+	echo "member saw $n RST/FIN segments from the client's port 45001"
 	[ "$n" = 0 ]
 }
 ktap_check "the member never saw the spoofed RSTs and FINs" unseen
@@ -163,7 +165,7 @@ ktap_check "expire-nodest off: the session stays; a new SYN on it is scheduled a
 lbq global set expire-nodest on
 
 # 8: a mixed-family pool, v4 wrr
-lbbatch <<EOF || ktap_diag "cannot configure the mixed pool"
+lb -b - <<EOF || ktap_diag "cannot configure the mixed pool"
 pool add mix
 member add mix $(server4 1):54 weight 3
 member add mix $(server4 2):54 weight 1
@@ -183,7 +185,7 @@ mixed()
 ktap_check "mixed-family pool: v4 wrr shares exactly 3:1 among the v4 members" mixed
 
 # 9, 10: persistence
-lbbatch <<EOF || ktap_diag "cannot configure persistence"
+lb -b - <<EOF || ktap_diag "cannot configure persistence"
 pool add pp
 member add pp $(server4 1):90
 member add pp $(server4 2):90
@@ -212,7 +214,7 @@ persist_bounded()
 	local info pc st
 
 	info=$(lb -j info)
-	pc=$(json_num "$info" persist_count 2>/dev/null || obj_get "$info" persist_count)
+	pc=$(obj_get "$info" persist_count)
 	st=$(stat_get persist_active)
 	echo "200 spoofed sources, max-sessions 50: $pc persistence entries (stats: $st)"
 	[ -n "$pc" ] && [ "$pc" -le 50 ] && [ "$pc" -gt 0 ] && [ "$st" = "$pc" ]
@@ -220,7 +222,51 @@ persist_bounded()
 ktap_check "persistence entries bounded by max-sessions, shown in info and stats" persist_bounded
 lbq global set max-sessions 1048576
 
-# 11: malformed transit
+# 11: a closed connection (TIME_WAIT) is not active for lc/wlc/max-conns
+lb -b - <<EOF || ktap_diag "cannot configure the lc service"
+pool add lcp
+member add lcp $(server4 1):80
+vs add lcv vip $VIP4 port 81 proto tcp pool lcp sched lc
+EOF
+in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 81 -b 48101 >/dev/null 2>&1
+not_active()
+{
+	local st m
+
+	st=$(session_field 48101 state)
+	m=$(lb -j member show lcp)
+	echo "closed connection: session ${st:-gone}; member: $(obj_get "$m" active) active"
+	[ "$st" = time-wait ] || [ "$st" = close ] || return 1
+	[ "$(obj_get "$m" active)" = 0 ]
+}
+ktap_check "a connection in TIME_WAIT no longer counts as the member's active" wait_for 5 not_active
+
+# 12: rst-no-member answers at most 1000 SYNs a second
+lb -b - <<EOF || ktap_diag "cannot configure the empty service"
+pool add none
+vs add rstv vip $VIP4 port 82 proto tcp pool none rst-no-member
+EOF
+cap_start rsts "$NS_CL" eth0 tcp src port 82 || ktap_diag "cannot capture on the client"
+b_nm=$(stat_get drop_no_member)
+t0=$(date +%s%N)
+in_ns "$NS_CL" "$FLOOD" -s 10.0.1.2 -a "$VIP4" -p 82 -P tcp -b 20000 -n 6000 -k 6000 -w 0 >/dev/null 2>&1
+t1=$(date +%s%N)
+rst_limited()
+{
+	local n syn ms
+
+	sleep 1
+	cap_stop rsts
+	n=$(cap_count rsts "tcp[tcpflags] & tcp-rst != 0")
+	syn=$(($(stat_get drop_no_member) - b_nm))
+	ms=$(((t1 - t0) / 1000000))
+	echo "$syn SYNs to an empty pool in $ms ms: $n RSTs back"
+	[ "$syn" -ge 6000 ] && [ "$n" -gt 0 ] && [ "$n" -lt "$syn" ] &&
+		[ "$n" -le $((1000 * (ms / 1000 + 2))) ]
+}
+ktap_check "rst-no-member RSTs rate limited (1000/s), every SYN counted" rst_limited
+
+# 13: malformed transit
 b_mal=$(stat_get drop_malformed)
 cap_start s1u "$NS_S1" eth0 udp port 9999 || ktap_diag "cannot capture on s1"
 in_ns "$NS_CL" "$PKTCRAFT" -s 10.0.1.2 -d "$(server4 1)" -P udp -S 5555 -D 9999 --udp-len 3 -m x
@@ -236,7 +282,7 @@ transit()
 }
 ktap_check "a malformed packet in transit (not for a VIP) passes, not counted" transit
 
-# 12: from the box itself
+# 14, 15: from the box itself
 vip_local || ktap_diag "cannot put the VIPs on lb"
 from_lb()
 {

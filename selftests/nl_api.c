@@ -2634,6 +2634,78 @@ TEST_F(nl, events)
 }
 
 /* ------------------------------------------------------------------ */
+/* A dump that an addition interrupts says so (NLM_F_DUMP_INTR)         */
+
+/* Adds members 10.7.X.Y:80 number @from..@to-1 to @pool, 200 a request. */
+static int members_add(struct nlctx *c, struct reply *r, const char *pool,
+		       int from, int to)
+{
+	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
+	char a[32];
+	int i, err = 0;
+
+	while (!err && from < to) {
+		struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
+		struct nlattr *list = nest(nlh, NFLB_A_MEMBERS);
+
+		for (i = 0; i < 200 && from < to; i++, from++) {
+			snprintf(a, sizeof(a), "10.7.%d.%d", from / 250,
+				 from % 250 + 1);
+			mnl_attr_nest_end(nlh, put_member(nlh, pool, a, 80));
+		}
+		mnl_attr_nest_end(nlh, list);
+		err = nl_run(c, nlh, r, NULL, NULL);
+	}
+	return err;
+}
+
+TEST_F(nl, dump_intr)
+{
+	struct mlist l;
+	struct nlctx c2;
+	int len, msgs = 0, intr = 0;
+	bool done = false, added = false;
+	LOCALS;
+
+	ASSERT_EQ(0, pool_new(c, r, "big"));
+	ASSERT_EQ(0, members_add(c, r, "big", 0, 1500)) TH_LOG("%s", r->msg);
+	/* undisturbed: no flag */
+	member_dump(c, r, "big", &l);
+	OK("MEMBER_GET dump");
+	EXPECT_EQ(1500, r->n);
+	EXPECT_FALSE(r->intr);
+
+	/* a member added (from another socket) after the first part */
+	ASSERT_EQ(0, nl_open(&c2));
+	nlh = msg(c, buf, NFLB_CMD_MEMBER_GET, NLM_F_DUMP);
+	mnl_attr_nest_end(nlh, put_member(nlh, "big", NULL, -1));
+	ASSERT_LT(0, mnl_socket_sendto(c->sk, nlh, nlh->nlmsg_len));
+	while (!done) {
+		const struct nlmsghdr *m = (const void *)rxbuf;
+
+		len = mnl_socket_recvfrom(c->sk, rxbuf, sizeof(rxbuf));
+		ASSERT_LT(0, len) TH_LOG("recv: %s", strerror(errno));
+		for (; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_type == NLMSG_DONE ||
+			    m->nlmsg_type == NLMSG_ERROR) {
+				done = true;
+				break;
+			}
+			msgs++;
+			intr += !!(m->nlmsg_flags & NLM_F_DUMP_INTR);
+		}
+		if (!added) {
+			ASSERT_EQ(0, members_add(&c2, r, "big", 1500, 1501));
+			added = true;
+		}
+	}
+	nl_close(&c2);
+	TH_LOG("%d messages, %d flagged NLM_F_DUMP_INTR", msgs, intr);
+	EXPECT_LT(0, intr);
+	EXPECT_LE(1500, msgs);
+}
+
+/* ------------------------------------------------------------------ */
 /* Several members in one MEMBER_NEW (NFLB_A_MEMBERS)                   */
 
 /* The error of @r lies in nest @n of request @req. */

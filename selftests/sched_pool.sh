@@ -128,8 +128,12 @@ member add show $(server4 3):80 state down priority 5
 vs add shown vip $VIP4 port 80 proto tcp pool show sched mh mh-size 251 persist 60 mask4 16 max-sessions 1000 reset-on-expiry
 vs add shown2 vip $VIP4 port 53 proto udp pool show sched wlc drain
 EOF
-in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 80 -b 35001 >/dev/null
-in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 80 -b 35002 >/dev/null
+# Two connections kept open: a member's "active" counts live connections
+# (not TIME_WAIT).
+bg k35001 "$NS_CL" "$TCPCONN" -a "$VIP4" -p 80 -b 35001 -k 120
+bg k35002 "$NS_CL" "$TCPCONN" -a "$VIP4" -p 80 -b 35002 -k 120
+wait_for 10 grep_out k35001 '^ok' && wait_for 10 grep_out k35002 '^ok' ||
+	ktap_diag "the two kept connections did not start"
 
 json_ok()
 {
