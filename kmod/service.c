@@ -182,10 +182,11 @@ static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 	ln->cfg_gen++;
 }
 
-static bool nflb_kill_dead_vs(struct nflb_net *ln, struct nflb_session *s,
+static void nflb_kill_dead_vs(struct nflb_net *ln, struct nflb_session *s,
 			      void *arg)
 {
-	return s->vs->dead && nflb_session_expire(ln, s, NFLB_RST_NONE);
+	if (s->vs->dead)
+		nflb_session_expire(ln, s, NFLB_RST_NONE);
 }
 
 /*

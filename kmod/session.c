@@ -804,10 +804,10 @@ int nflb_table_init(struct nflb_net *ln)
 	return 0;
 }
 
-static bool nflb_expire_any(struct nflb_net *ln, struct nflb_session *s,
+static void nflb_expire_any(struct nflb_net *ln, struct nflb_session *s,
 			    void *arg)
 {
-	return nflb_session_expire(ln, s, NFLB_RST_NONE);
+	nflb_session_expire(ln, s, NFLB_RST_NONE);
 }
 
 /*
@@ -891,16 +891,14 @@ struct nflb_kill_arg {
 	unsigned int n;
 };
 
-static bool nflb_kill_one(struct nflb_net *ln, struct nflb_session *s,
+static void nflb_kill_one(struct nflb_net *ln, struct nflb_session *s,
 			  void *arg)
 {
 	struct nflb_kill_arg *k = arg;
 
-	if (!nflb_session_match(s, k->f) ||
-	    !nflb_session_expire(ln, s, k->reset))
-		return false;
-	k->n++;
-	return true;
+	if (nflb_session_match(s, k->f) &&
+	    nflb_session_expire(ln, s, k->reset))
+		k->n++;
 }
 
 /* Removes the sessions @f selects; process context.  Returns how many. */

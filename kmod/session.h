@@ -107,7 +107,6 @@ struct nflb_table {
 	 * so a flood of short flows cannot pile up memory behind RCU.
 	 */
 	atomic_t held;
-	bool ht4_init, ht6_init;
 	struct delayed_work gc_work;
 	struct rhashtable_iter gc_iter[2];
 	int gc_phase;
@@ -157,7 +156,7 @@ void nflb_session_tuple(const struct nflb_session *s, enum nflb_dir dir,
 			struct nflb_flow *f);
 
 /* Visits every session; cb may call nflb_session_expire().  Process context. */
-typedef bool (*nflb_session_cb)(struct nflb_net *ln, struct nflb_session *s,
+typedef void (*nflb_session_cb)(struct nflb_net *ln, struct nflb_session *s,
 				void *arg);
 void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg);
 

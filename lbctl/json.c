@@ -109,22 +109,10 @@ void jw_uint(const char *key, uint64_t val)
 	fprintf(out, "%" PRIu64, val);
 }
 
-void jw_int(const char *key, int64_t val)
-{
-	prefix(key);
-	fprintf(out, "%" PRId64, val);
-}
-
 void jw_bool(const char *key, bool val)
 {
 	prefix(key);
 	fputs(val ? "true" : "false", out);
-}
-
-void jw_null(const char *key)
-{
-	prefix(key);
-	fputs("null", out);
 }
 
 void jw_end(void)

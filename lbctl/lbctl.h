@@ -52,7 +52,6 @@ int nl_open(void);		/* lazily: socket + family; 0 or EXIT_ERR */
 void nl_close(void);
 uint32_t nl_mcast_group(const char *name);	/* 0 if unknown */
 struct nlmsghdr *nl_req(uint8_t cmd);	/* start a request in the shared buffer */
-size_t nl_req_room(void);
 /* Send the request built by nl_req().  With cb == NULL and pipelining on, the
  * request may be queued; errors are then reported when it is acknowledged.
  * Returns EXIT_OK or EXIT_ERR (message already printed). */
@@ -61,7 +60,6 @@ int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
 int nl_sync(void);
 int nl_pipeline_failed(void);		/* wait for queued requests; EXIT_OK/EXIT_ERR */
 void nl_set_pipeline(bool on);
-int nl_last_errno(void);	/* errno of the last kernel error */
 int nl_monitor(nl_msg_cb cb, void *data);	/* loop forever on "events" */
 /* Member adds of a strict batch, sent many per request (NFLB_A_MEMBERS). */
 bool nl_members_can_list(void);
@@ -88,9 +86,7 @@ void jw_arr_open(const char *key);
 void jw_arr_close(void);
 void jw_str(const char *key, const char *val);
 void jw_uint(const char *key, uint64_t val);
-void jw_int(const char *key, int64_t val);
 void jw_bool(const char *key, bool val);
-void jw_null(const char *key);
 void jw_end(void);		/* finish a top-level value: newline */
 void jw_escape(FILE *f, const char *s);
 

@@ -24,7 +24,6 @@ static uint32_t portid;
 static uint16_t family_id;
 static uint32_t family_maxattr;
 static uint32_t seq_next;
-static int last_errno;
 
 struct mcgrp { char name[GENL_NAMSIZ]; uint32_t id; };
 static struct mcgrp mcgrps[8];
@@ -181,7 +180,6 @@ static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 	const char *msg = NULL;
 	char where[128] = "";
 
-	last_errno = err;
 	if (ack && (ack->nlmsg_flags & NLM_F_ACK_TLVS) && tlv_off < ack->nlmsg_len) {
 		mnl_attr_for_each_payload((const void *)((const char *)ack + tlv_off),
 					  ack->nlmsg_len - tlv_off) {
@@ -463,11 +461,6 @@ uint32_t nl_mcast_group(const char *name)
 	return 0;
 }
 
-int nl_last_errno(void)
-{
-	return last_errno;
-}
-
 /* ------------------------------------------------------------------ */
 
 struct nlmsghdr *nl_req(uint8_t cmd)
@@ -483,11 +476,6 @@ struct nlmsghdr *nl_req(uint8_t cmd)
 	g->cmd = cmd;
 	g->version = NFLB_GENL_VERSION;
 	return nlh;
-}
-
-size_t nl_req_room(void)
-{
-	return sizeof(reqbuf);
 }
 
 void nl_set_pipeline(bool on)

@@ -31,7 +31,7 @@ D=$NFLB_TMP
 FLOOD=$NFLB_SELFTESTS/stress_flood
 [ -x "$FLOOD" ] || ktap_abort "$FLOOD not built: run 'make -C selftests' on the host"
 
-ktap_header 12
+ktap_header 13
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 1 || ktap_abort "cannot build the topology"
@@ -75,6 +75,16 @@ mh_grow()
 	refused 20 vs set m8 mh-size 7
 }
 ktap_check "member add, vs set pool/sched/mh-size: no request leaves a table short of slots" mh_grow
+mh_lowered()
+{
+	t 20 global set max-mh-size 7 || return 1
+	# m8 keeps its mh-size 11 and can still be changed otherwise...
+	t 20 vs set m8 drain || { echo "vs set drain refused: $(cat "$D/out")"; return 1; }
+	# ...but not to a size above the new maximum.
+	refused 20 vs set m8 mh-size 13 && grep -q 'max-mh-size' "$D/out" || return 1
+	t 20 vs set m8 sched rr && t 20 global set max-mh-size 131071
+}
+ktap_check "max-mh-size lowered: existing Maglev virtual servers stay changeable, bigger sizes refused" mh_lowered
 alive()
 {
 	t 20 vs show && grep -q m7 "$D/out" && t 20 member show mh7 &&

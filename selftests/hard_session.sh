@@ -8,7 +8,8 @@
 # - RSTs and FINs outside the connection's window (spoofed from either side)
 #   are dropped and counted (drop_out_of_window); the session stays
 #   ESTABLISHED, the member never sees them, the connection still works; a
-#   real RST still closes its session;
+#   real RST still closes its session; a SYN with data (TFO) the member
+#   answers without taking the data is tracked;
 # - deleting a member ends its sessions (expire-nodest, default on): a UDP
 #   client on a fixed port moves to the other member at once; with
 #   expire-nodest off the session stays, but a new SYN on it is scheduled
@@ -33,7 +34,7 @@ D=$NFLB_TMP
 FLOOD=$NFLB_SELFTESTS/stress_flood
 [ -x "$FLOOD" ] || ktap_abort "$FLOOD not built: run 'make -C selftests' on the host"
 
-ktap_header 16
+ktap_header 17
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
@@ -122,7 +123,20 @@ real_rst()
 }
 ktap_check "a real RST (in window) still closes its session" real_rst
 
-# 6, 7: members that are gone
+# 6: a SYN with data (TCP Fast Open) whose data the member does not take:
+# its SYN-ACK acks the SYN only, and must still count as the answer.
+in_ns "$NS_CL" "$PKTCRAFT" -s 10.0.1.2 -d "$VIP4" -P tcp -S 45004 -D 80 -f S --seq 1000 -m data
+tfo()
+{
+	local st
+
+	st=$(session_field 45004 state)
+	echo "SYN with 4 bytes of data, member acked the SYN only: ${st:-no session}"
+	[ "$st" = syn-recv ]
+}
+ktap_check "SYN with data (TFO) acked without its data: the answer is tracked (syn-recv)" wait_for 5 tfo
+
+# 7, 8: members that are gone
 bg udp "$NS_CL" bash -c "while :; do $UDPECHO -a $VIP4 -p 53 -b 46001 -c 1 -t 1000; sleep 0.3; done"
 wait_for 10 grep_out udp '^reply' || ktap_diag "the UDP flow did not start"
 first=$(session_field 46001 member udp)
@@ -164,7 +178,7 @@ nodest_off()
 ktap_check "expire-nodest off: the session stays; a new SYN on it is scheduled anew" nodest_off
 lbq global set expire-nodest on
 
-# 8: a mixed-family pool, v4 wrr
+# 9: a mixed-family pool, v4 wrr
 lb -b - <<EOF || ktap_diag "cannot configure the mixed pool"
 pool add mix
 member add mix $(server4 1):54 weight 3
@@ -184,7 +198,7 @@ mixed()
 }
 ktap_check "mixed-family pool: v4 wrr shares exactly 3:1 among the v4 members" mixed
 
-# 9, 10: persistence
+# 10, 11: persistence
 lb -b - <<EOF || ktap_diag "cannot configure persistence"
 pool add pp
 member add pp $(server4 1):90
@@ -222,7 +236,7 @@ persist_bounded()
 ktap_check "persistence entries bounded by max-sessions, shown in info and stats" persist_bounded
 lbq global set max-sessions 1048576
 
-# 11: a closed connection (TIME_WAIT) is not active for lc/wlc/max-conns
+# 12: a closed connection (TIME_WAIT) is not active for lc/wlc/max-conns
 lb -b - <<EOF || ktap_diag "cannot configure the lc service"
 pool add lcp
 member add lcp $(server4 1):80
@@ -241,7 +255,7 @@ not_active()
 }
 ktap_check "a connection in TIME_WAIT no longer counts as the member's active" wait_for 5 not_active
 
-# 12: rst-no-member answers at most 1000 SYNs a second
+# 13: rst-no-member answers at most 1000 SYNs a second
 lb -b - <<EOF || ktap_diag "cannot configure the empty service"
 pool add none
 vs add rstv vip $VIP4 port 82 proto tcp pool none rst-no-member
@@ -266,7 +280,7 @@ rst_limited()
 }
 ktap_check "rst-no-member RSTs rate limited (1000/s), every SYN counted" rst_limited
 
-# 13: malformed transit
+# 14: malformed transit
 b_mal=$(stat_get drop_malformed)
 cap_start s1u "$NS_S1" eth0 udp port 9999 || ktap_diag "cannot capture on s1"
 in_ns "$NS_CL" "$PKTCRAFT" -s 10.0.1.2 -d "$(server4 1)" -P udp -S 5555 -D 9999 --udp-len 3 -m x
@@ -282,7 +296,7 @@ transit()
 }
 ktap_check "a malformed packet in transit (not for a VIP) passes, not counted" transit
 
-# 14, 15: from the box itself
+# 15, 16: from the box itself
 vip_local || ktap_diag "cannot put the VIPs on lb"
 from_lb()
 {
