@@ -396,12 +396,18 @@ static bool nflb_session_evict(struct nflb_net *ln, u8 family)
 
 /*
  * Sessions unlinked and waiting for their grace period may exceed the
- * limit by this much: room for evictions, while a flood of them still
- * cannot pile up memory behind RCU without bound.
+ * limit by this much: an eviction makes room in the table at once, but its
+ * memory only comes back after a grace period, and a flood evicts one
+ * session per packet.  The slack must hold a grace period's worth of a
+ * flood (tens of thousands of packets a second, tens of milliseconds) or
+ * real clients are refused again; it still bounds memory behind RCU
+ * (1/8 more at the default limit).
  */
+#define NFLB_RCU_SLACK_MIN	4096
+
 static u32 nflb_rcu_slack(u32 max)
 {
-	return max / 16 + 1;
+	return max_t(u32, max / 8, NFLB_RCU_SLACK_MIN);
 }
 
 /* Takes a slot under max-sessions, evicting a session if need be. */

@@ -110,12 +110,13 @@ if [ -z "$o" ]; then
 	ktap_skip "session memory bounded" "nflb_session4 is merged into another cache (boot with slab_nomerge)"
 else
 	# Sessions are counted until their memory is freed: at most the limit
-	# plus a sixteenth (evicted ones waiting for their grace period); the
-	# rest of the slack is slab accounting: free objects in a CPU's slab
-	# read as in use.
+	# plus the slack for evicted ones waiting for their grace period
+	# (max(limit / 8, 4096), session.c); the rest is slab accounting: free
+	# objects in a CPU's slab read as in use.
+	slack=$((limit / 8 > 4096 ? limit / 8 : 4096))
 	ktap_diag "nflb_session4 objects in use: at most $max_objs"
-	ktap_check "session memory bounded (objects <= limit + 10%)" \
-		[ "$max_objs" -le $((limit + limit / 10 + 64)) ]
+	ktap_check "session memory bounded (objects <= limit + eviction slack + 10%)" \
+		[ "$max_objs" -le $((limit + slack + (limit + slack) / 10 + 64)) ]
 fi
 ktap_check "established TCP connection echoed during the flood" [ $poked = 1 ]
 ktap_diag "UDP flow: $((udp_after - udp_before)) answers while the table was full; $(grep -c noreply "$(bg_out udp)") lost in all"
