@@ -333,10 +333,11 @@ static bool nflb_over_limit(atomic_t *count, u32 limit)
 
 /*
  * Eviction when the table is full (as conntrack's early drop): a session
- * that never saw a reply (a spoofed SYN, a probe nobody answered) or one
- * that is closing (TIME_WAIT, CLOSE) makes room for a new flow, so that a
- * flood or plain TIME_WAIT churn cannot lock real clients out.  Sessions
- * the member answered and that are not closing are never evicted.
+ * that never saw a reply (a probe nobody answered), a TCP handshake that
+ * did not complete (a spoofed SYN) or one that is closing (TIME_WAIT,
+ * CLOSE) makes room for a new flow, so that a flood or plain TIME_WAIT
+ * churn cannot lock real clients out.  Established connections and
+ * answered UDP flows are never evicted.
  *
  * The victim is the evictable session closest to its expiry among those
  * in up to NFLB_EVICT_BUCKETS hash buckets from a random one, at most
@@ -345,11 +346,17 @@ static bool nflb_over_limit(atomic_t *count, u32 limit)
 #define NFLB_EVICT_BUCKETS	64
 #define NFLB_EVICT_SCAN		16
 
+/*
+ * Not "assured", in conntrack's words: a flow nobody answered, a TCP
+ * handshake that never completed (a spoofed SYN the member did answer
+ * stays in SYN_RECV), or a connection that is over.
+ */
 static bool nflb_evictable(const struct nflb_session *s)
 {
 	u8 state = READ_ONCE(s->state);
 
-	return !READ_ONCE(s->seen_reply) || nflb_state_closed(state);
+	return !READ_ONCE(s->seen_reply) || state == NFLB_TCP_SYN_SENT ||
+	       state == NFLB_TCP_SYN_RECV || nflb_state_closed(state);
 }
 
 static struct nflb_session *nflb_evict_pick(struct rhashtable *ht, u8 family)
