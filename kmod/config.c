@@ -154,7 +154,7 @@ static u32 nflb_pool_mh_min(struct nflb_net *ln, struct nflb_pool *pool)
 	struct nflb_vs *vs;
 	u32 min = 0;
 
-	if (!pool->users)
+	if (!pool->mh_users)
 		return 0;
 	list_for_each_entry(vs, &ln->vs_list, list)
 		if (rcu_access_pointer(vs->pool) == pool &&

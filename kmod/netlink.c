@@ -587,7 +587,10 @@ static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs, bool is_new,
 		if (err)
 			return err;
 	}
-	WRITE_ONCE(vs->sched, sched);
+	if (is_new)
+		vs->sched = sched;
+	else
+		nflb_vs_set_sched(vs, sched);
 	WRITE_ONCE(vs->mh_size, mh_size);
 	if (tb[NFLB_VS_A_FLAGS])
 		WRITE_ONCE(vs->flags, nla_get_u32(tb[NFLB_VS_A_FLAGS]));

@@ -142,6 +142,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	atomic_set(&vs->rr_pos, 0);
 	vs->dead = false;
 	pool->users++;
+	pool->mh_users += vs->sched == NFLB_SCHED_MH;
 	RCU_INIT_POINTER(vs->pool, pool);
 	list_add_tail(&vs->list, &ln->vs_list);
 	hlist_add_head(&vs->name_node,
@@ -153,6 +154,16 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	return vs;
 }
 
+/* @vs (live) changes scheduler: its pool's count of Maglev users follows. */
+void nflb_vs_set_sched(struct nflb_vs *vs, u8 sched)
+{
+	struct nflb_pool *pool = rcu_dereference_protected(vs->pool, true);
+
+	pool->mh_users += (sched == NFLB_SCHED_MH) -
+			  (vs->sched == NFLB_SCHED_MH);
+	WRITE_ONCE(vs->sched, sched);
+}
+
 void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool)
 {
 	struct nflb_pool *old = rcu_dereference_protected(vs->pool, true);
@@ -161,12 +172,15 @@ void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool)
 		return;
 	old->users--;
 	pool->users++;
+	old->mh_users -= vs->sched == NFLB_SCHED_MH;
+	pool->mh_users += vs->sched == NFLB_SCHED_MH;
 	rcu_assign_pointer(vs->pool, pool);
 }
 
 /* Takes @vs off the datapath; the caller waits a grace period afterwards. */
 static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 {
+	struct nflb_pool *pool;
 	u64 v[NFLB_C_MAX];
 	int i;
 
@@ -177,7 +191,9 @@ static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 	hlist_del(&vs->name_node);
 	list_del(&vs->list);
 	vs->dead = true;
-	rcu_dereference_protected(vs->pool, true)->users--;
+	pool = rcu_dereference_protected(vs->pool, true);
+	pool->users--;
+	pool->mh_users -= vs->sched == NFLB_SCHED_MH;
 	WRITE_ONCE(ln->vs_count, ln->vs_count - 1);
 	ln->cfg_gen++;
 }
@@ -248,7 +264,7 @@ static unsigned int nflb_pool_mh_sizes(struct nflb_net *ln,
 	unsigned int i, n = 0;
 	struct nflb_vs *vs;
 
-	if (!pool->users)
+	if (!pool->mh_users)
 		return 0;
 	list_for_each_entry(vs, &ln->vs_list, list) {
 		if (rcu_access_pointer(vs->pool) != pool ||

@@ -94,6 +94,7 @@ struct nflb_pool {
 	struct list_head members;	/* cfg_mutex */
 	unsigned int member_count;
 	unsigned int users;		/* virtual servers using it */
+	unsigned int mh_users;		/* ... with sched mh (cfg_mutex) */
 	u32 flags;			/* enum nflb_pool_flags */
 	u32 min_active;
 	/* Bounds the snapshot's groups, hence its Maglev tables. */
@@ -161,6 +162,7 @@ struct nflb_member *nflb_member_find(struct nflb_pool *pool, u8 family,
 struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 			       struct nflb_pool *pool);
 void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool);
+void nflb_vs_set_sched(struct nflb_vs *vs, u8 sched);
 void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs);
 void nflb_vs_put(struct nflb_vs *vs);
 
