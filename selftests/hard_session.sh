@@ -230,8 +230,10 @@ persist_bounded()
 	info=$(lb -j info)
 	pc=$(obj_get "$info" persist_count)
 	st=$(stat_get persist_active)
+	# (read a moment apart: entries of evicted sessions expire meanwhile)
 	echo "200 spoofed sources, max-sessions 50: $pc persistence entries (stats: $st)"
-	[ -n "$pc" ] && [ "$pc" -le 50 ] && [ "$pc" -gt 0 ] && [ "$st" = "$pc" ]
+	[ -n "$pc" ] && [ "$pc" -le 50 ] && [ "$pc" -gt 0 ] &&
+		[ "$st" -le 50 ] && [ "$st" -gt 0 ]
 }
 ktap_check "persistence entries bounded by max-sessions, shown in info and stats" persist_bounded
 lbq global set max-sessions 1048576
@@ -265,20 +267,25 @@ b_nm=$(stat_get drop_no_member)
 t0=$(date +%s%N)
 in_ns "$NS_CL" "$FLOOD" -s 10.0.1.2 -a "$VIP4" -p 82 -P tcp -b 20000 -n 6000 -k 6000 -w 0 >/dev/null 2>&1
 t1=$(date +%s%N)
+sleep 1
+cap_stop rsts
+n_rst=$(cap_count rsts "tcp[tcpflags] & tcp-rst != 0")
+n_syn=$(($(stat_get drop_no_member) - b_nm))
+ms=$(((t1 - t0) / 1000000 + 1))
 rst_limited()
 {
-	local n syn ms
-
-	sleep 1
-	cap_stop rsts
-	n=$(cap_count rsts "tcp[tcpflags] & tcp-rst != 0")
-	syn=$(($(stat_get drop_no_member) - b_nm))
-	ms=$(((t1 - t0) / 1000000))
-	echo "$syn SYNs to an empty pool in $ms ms: $n RSTs back"
-	[ "$syn" -ge 6000 ] && [ "$n" -gt 0 ] && [ "$n" -lt "$syn" ] &&
-		[ "$n" -le $((1000 * (ms / 1000 + 2))) ]
+	echo "$n_syn SYNs to an empty pool in $ms ms: $n_rst RSTs back"
+	[ "$n_syn" -ge 6000 ] && [ "$n_rst" -gt 0 ] && [ "$n_rst" -lt "$n_syn" ] &&
+		[ "$n_rst" -le $((1000 * (ms / 1000 + 2))) ]
 }
-ktap_check "rst-no-member RSTs rate limited (1000/s), every SYN counted" rst_limited
+# Only a flood faster than the limit can show it (a debug kernel sends a
+# few hundred SYNs a second).
+if [ $((n_syn * 1000 / ms)) -lt 2000 ]; then
+	ktap_skip "rst-no-member RSTs rate limited (1000/s)" \
+		"the flood ran at $((n_syn * 1000 / ms)) SYNs/s, below twice the limit ($n_rst RSTs for $n_syn SYNs)"
+else
+	ktap_check "rst-no-member RSTs rate limited (1000/s), every SYN counted" rst_limited
+fi
 
 # 14: malformed transit
 b_mal=$(stat_get drop_malformed)
