@@ -119,6 +119,9 @@ static bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
 	unsigned int mtu;
 	u16 frag_max;
 
+	/* Fits any link (pure ACKs, most handshake segments): the fast way. */
+	if (skb->len <= (pf == NFPROTO_IPV4 ? 68 : IPV6_MIN_MTU))
+		return false;
 	if (pf == NFPROTO_IPV4) {
 		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)) || skb->ignore_df)
 			return false;

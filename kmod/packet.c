@@ -28,10 +28,14 @@ static bool nflb_icmp4_is_error(u8 type)
 static u8 nflb_tcp_wscale(struct sk_buff *skb, unsigned int thoff,
 			  unsigned int doff)
 {
-	u8 buf[MAX_TCP_OPTION_SPACE];
 	unsigned int len = doff - sizeof(struct tcphdr), i = 0;
+	u8 _buf[MAX_TCP_OPTION_SPACE];
+	const u8 *buf;
 
-	if (!len || skb_copy_bits(skb, thoff + sizeof(struct tcphdr), buf, len))
+	/* In the linear header (the usual case) this copies nothing. */
+	buf = len ? skb_header_pointer(skb, thoff + sizeof(struct tcphdr),
+				       len, _buf) : NULL;
+	if (!buf)
 		return NFLB_WSCALE_NONE;
 	while (i < len) {
 		u8 kind = buf[i], olen;

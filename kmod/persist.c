@@ -163,7 +163,8 @@ static struct nflb_persist *nflb_persist_new(struct nflb_net *ln,
 	    READ_ONCE(ln->max_sessions))
 		goto full;
 	old = set_active_memcg(vs->memcg);
-	p = kzalloc(sizeof(*p), GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
+	p = kzalloc(sizeof(*p), GFP_NOWAIT | __GFP_NOWARN |
+			       (vs->memcg ? __GFP_ACCOUNT : 0));
 	set_active_memcg(old);
 	if (!p)
 		goto full;

@@ -314,11 +314,15 @@ static void nflb_session_unaccount(struct nflb_net *ln, struct nflb_session *s)
  */
 static struct nflb_session *nflb_session_alloc(struct nflb_vs *vs, u8 family)
 {
-	struct mem_cgroup *old = set_active_memcg(vs->memcg);
+	struct kmem_cache *c = family == AF_INET ? nflb_cache4 : nflb_cache6;
+	struct mem_cgroup *old;
 	struct nflb_session *s;
 
-	s = kmem_cache_alloc(family == AF_INET ? nflb_cache4 : nflb_cache6,
-			     GFP_NOWAIT | __GFP_NOWARN);
+	/* Uncharged (initial user namespace): no memcg hooks at all. */
+	if (!vs->memcg)
+		return kmem_cache_alloc(c, GFP_NOWAIT | __GFP_NOWARN);
+	old = set_active_memcg(vs->memcg);
+	s = kmem_cache_alloc(c, GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
 	set_active_memcg(old);
 	return s;
 }
@@ -843,13 +847,13 @@ void nflb_table_destroy(struct nflb_net *ln)
 int nflb_session_init(void)
 {
 	nflb_cache4 = kmem_cache_create("nflb_session4",
-					nflb_session_size(AF_INET), 0,
-					SLAB_ACCOUNT, NULL);
+					nflb_session_size(AF_INET), 0, 0,
+					NULL);
 	if (!nflb_cache4)
 		return -ENOMEM;
 	nflb_cache6 = kmem_cache_create("nflb_session6",
-					nflb_session_size(AF_INET6), 0,
-					SLAB_ACCOUNT, NULL);
+					nflb_session_size(AF_INET6), 0, 0,
+					NULL);
 	if (!nflb_cache6) {
 		kmem_cache_destroy(nflb_cache4);
 		return -ENOMEM;

@@ -31,7 +31,11 @@ dmesg_mark
 mkdata "$NFLB_TMP/data" $((mb * 1024 * 1024))
 want=$(sha "$NFLB_TMP/data")
 srv_download $P "$NFLB_TMP/data" || ktap_abort "download servers did not start"
-lb_service dl4 "$VIP4" $P tcp && lb_service dl6 "$VIP6" $P tcp ||
+# The churn deletes the members serving the downloads, whose sessions must
+# carry on: that is expire-nodest off (by default a deleted member's
+# sessions end with it, see hard_session).
+lb_service dl4 "$VIP4" $P tcp && lb_service dl6 "$VIP6" $P tcp &&
+	lbq global set expire-nodest off ||
 	ktap_abort "cannot configure nflb"
 
 # downloads FAMILY VIP: back to back until $NFLB_TMP/stop appears; one line
