@@ -1256,13 +1256,15 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
 	struct nflb_member **added;
-	unsigned int n = 0;
+	unsigned int n = 0, max_n;
 	struct nlattr *nest;
 	int rem, err = 0, perr;
 	LIST_HEAD(pools);
 
-	added = kvmalloc_array(NFLB_MEMBERS_PER_REQ, sizeof(*added),
-			       GFP_KERNEL);
+	/* As many slots as the list can hold nests: no more than needed. */
+	max_n = min_t(unsigned int, NFLB_MEMBERS_PER_REQ,
+		      nla_len(info->attrs[NFLB_A_MEMBERS]) / 16 + 1);
+	added = kvmalloc_array(max_n, sizeof(*added), GFP_KERNEL);
 	if (!added)
 		return -ENOMEM;
 	nla_for_each_nested(nest, info->attrs[NFLB_A_MEMBERS], rem) {
@@ -1278,7 +1280,7 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 				       nflb_member_policy, extack);
 		if (!err)
 			err = nflb_member_ident(ln, info, nest, tb, &req);
-		if (!err && n == NFLB_MEMBERS_PER_REQ)
+		if (!err && n == max_n)
 			err = -E2BIG;
 		if (!err)
 			err = nflb_member_add(ln, info, tb, &req, &added[n]);
