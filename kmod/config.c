@@ -110,10 +110,6 @@ int nflb_config_set_limits(struct nflb_net *ln, const struct nflb_limits *l,
 {
 	struct nflb_limits top;
 
-	if (l->max_mh_size < 7) {
-		NL_SET_ERR_MSG_MOD(extack, "max-mh-size must be at least 7");
-		return -EINVAL;
-	}
 	if (nflb_net_unprivileged(ln)) {
 		nflb_ceiling(&top);
 		if (l->max_sessions > top.max_sessions ||

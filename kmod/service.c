@@ -375,21 +375,11 @@ bool nflb_pool_group_room(const struct nflb_pool *pool, u8 family,
 }
 
 /* Whether @m may move to @priority: a group to join, or its own emptied. */
-bool nflb_member_prio_room(const struct nflb_pool *pool,
+bool nflb_member_prio_room(struct nflb_pool *pool,
 			   const struct nflb_member *m, u32 priority)
 {
-	unsigned int i;
-
-	if (nflb_pool_group_room(pool, m->family, priority))
-		return true;
-	for (i = 0; i < ARRAY_SIZE(pool->prios); i++) {
-		const struct nflb_prio_count *p = &pool->prios[i];
-
-		if (p->members && p->family == m->family &&
-		    p->priority == m->priority)
-			return p->members == 1;
-	}
-	return false;
+	return nflb_pool_group_room(pool, m->family, priority) ||
+	       nflb_prio_find(pool, m->family, m->priority)->members == 1;
 }
 
 /* nflb_pool_group_room() said yes. */

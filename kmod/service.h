@@ -180,7 +180,7 @@ void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 void nflb_member_put(struct nflb_member *m);
 bool nflb_pool_group_room(const struct nflb_pool *pool, u8 family,
 			  u32 priority);
-bool nflb_member_prio_room(const struct nflb_pool *pool,
+bool nflb_member_prio_room(struct nflb_pool *pool,
 			   const struct nflb_member *m, u32 priority);
 void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
 			      u32 priority);
