@@ -79,6 +79,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/csum.h"
+
 #define MAXADDR		64
 #define MAXBATCH	256
 
@@ -532,25 +534,6 @@ struct pkt {
 	struct udphdr udp;
 	unsigned char payload[1400];
 } __attribute__((packed));
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
 
 /* An IPv4/UDP datagram with a correct UDP checksum (the kernel fills in the
  * IP id, length and header checksum of a raw IPPROTO_RAW send). */

@@ -49,33 +49,16 @@
 #include <linux/netlink.h>
 #include <linux/nflb.h>
 
+#include "lib/genl.h"
+#include "lib/prng.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MSG_MAX 4096
 #define RX_SIZE (256 * 1024)
 #define BATCH_MAX 8
 #define MAX_MEMBERS 8
 
-/* ---- PRNG (xorshift64*, reproducible with -s) ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd64(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t rnd(uint32_t n)	/* 0..n-1 */
-{
-	return n ? (uint32_t)(rnd64() % n) : 0;
-}
-
-static bool chance(unsigned int pct)
-{
-	return rnd(100) < pct;
-}
+/* ---- interesting values (lib/prng.h: reproducible with -s) ---- */
 
 static const uint32_t interesting32[] = {
 	0, 1, 2, 3, 5, 6, 7, 16, 17, 31, 32, 33, 127, 128, 129, 255, 256,
@@ -134,18 +117,10 @@ struct msg {
 
 static struct nlmsghdr *msg_start(struct msg *m, uint8_t cmd, uint16_t flags)
 {
-	struct genlmsghdr *g;
-
 	memset(m->buf, 0, sizeof(m->buf));
-	m->nlh = mnl_nlmsg_put_header(m->buf);
-	m->nlh->nlmsg_type = family_id;
-	m->nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	m->nlh->nlmsg_seq = seq++;
+	m->nlh = genl_msg_start(m->buf, family_id, cmd, NFLB_GENL_VERSION, flags, seq++);
 	if (!seq)
 		seq = 1;
-	g = mnl_nlmsg_put_extra_header(m->nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = NFLB_GENL_VERSION;
 	m->cmd = cmd;
 	m->dump = flags & NLM_F_DUMP;
 	return m->nlh;
@@ -771,22 +746,6 @@ static int must(struct msg *m, const char *what)
 	return 0;
 }
 
-static int put_ip(struct msg *m, const char *s, uint16_t t4, uint16_t t6)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (inet_pton(AF_INET, s, &a4) == 1) {
-		mnl_attr_put(m->nlh, t4, 4, &a4);
-		return AF_INET;
-	}
-	if (inet_pton(AF_INET6, s, &a6) == 1) {
-		mnl_attr_put(m->nlh, t6, 16, &a6);
-		return AF_INET6;
-	}
-	return -1;
-}
-
 static int vs_add(const char *name, const char *vip, uint8_t proto)
 {
 	struct msg m;
@@ -795,7 +754,7 @@ static int vs_add(const char *name, const char *vip, uint8_t proto)
 	msg_start(&m, NFLB_CMD_VS_NEW, 0);
 	n = mnl_attr_nest_start(m.nlh, NFLB_A_VS);
 	mnl_attr_put_strz(m.nlh, NFLB_VS_A_NAME, name);
-	put_ip(&m, vip, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6);
+	genl_put_addr(m.nlh, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6, vip);
 	mnl_attr_put_u16(m.nlh, NFLB_VS_A_PORT, o.port);
 	mnl_attr_put_u8(m.nlh, NFLB_VS_A_PROTO, proto);
 	mnl_attr_put_strz(m.nlh, NFLB_VS_A_POOL, "fzp");
@@ -823,7 +782,7 @@ static int baseline(void)
 		msg_start(&m, NFLB_CMD_MEMBER_NEW, 0);
 		n = mnl_attr_nest_start(m.nlh, NFLB_A_MEMBER);
 		mnl_attr_put_strz(m.nlh, NFLB_MEMBER_A_POOL, "fzp");
-		put_ip(&m, o.members[i], NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6);
+		genl_put_addr(m.nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, o.members[i]);
 		mnl_attr_put_u16(m.nlh, NFLB_MEMBER_A_PORT, o.port);
 		mnl_attr_nest_end(m.nlh, n);
 		if (must(&m, o.members[i]))
@@ -833,61 +792,6 @@ static int baseline(void)
 	    vs_add("fzt4", o.vip4, IPPROTO_TCP))
 		return -1;
 	return 0;
-}
-
-/* ---- family resolution ---- */
-
-static int ctrl_cb(const struct nlmsghdr *h, void *data)
-{
-	const struct nlattr *a, *g, *f;
-
-	(void)data;
-	mnl_attr_for_each(a, h, GENL_HDRLEN) {
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID)
-			family_id = mnl_attr_get_u16(a);
-		if (mnl_attr_get_type(a) != CTRL_ATTR_MCAST_GROUPS)
-			continue;
-		mnl_attr_for_each_nested(g, a) {
-			uint32_t id = 0;
-			bool ours = false;
-
-			mnl_attr_for_each_nested(f, g) {
-				if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_ID)
-					id = mnl_attr_get_u32(f);
-				if (mnl_attr_get_type(f) == CTRL_ATTR_MCAST_GRP_NAME &&
-				    !strcmp(mnl_attr_get_str(f), NFLB_MCGRP_EVENTS))
-					ours = true;
-			}
-			if (ours)
-				mcgrp_id = id;
-		}
-	}
-	return MNL_CB_OK;
-}
-
-static int resolve_family(void)
-{
-	char buf[256] __attribute__((aligned(8)));
-	struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-	ssize_t r;
-
-	h->nlmsg_type = GENL_ID_CTRL;
-	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	h->nlmsg_seq = seq++;
-	g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	mnl_attr_put_strz(h, CTRL_ATTR_FAMILY_NAME, NFLB_GENL_NAME);
-	if (mnl_socket_sendto(nl, h, h->nlmsg_len) < 0)
-		return -1;
-	while ((r = mnl_socket_recvfrom(nl, rxbuf, sizeof(rxbuf))) > 0) {
-		int ret = mnl_cb_run(rxbuf, (size_t)r, h->nlmsg_seq, portid, ctrl_cb, NULL);
-
-		if (ret <= MNL_CB_STOP)
-			break;
-	}
-	return family_id ? 0 : -1;
 }
 
 /* ---- traffic thread ---- */
@@ -968,7 +872,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || o.timeout <= 0)
 		usage();
-	rng_state = o.seed ? o.seed : 1;
+	prng_seed(o.seed);
 	printf("# fuzz_netlink: %lu messages, seed %" PRIu64 "\n", o.count, o.seed);
 
 	nl = mnl_socket_open(NETLINK_GENERIC);
@@ -985,7 +889,7 @@ int main(int argc, char **argv)
 	tv.tv_sec = o.timeout;
 	tv.tv_usec = 0;
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (resolve_family()) {
+	if (genl_resolve(nl, seq++, NFLB_GENL_NAME, &family_id, NFLB_MCGRP_EVENTS, &mcgrp_id)) {
 		printf("# generic netlink family \"%s\" not found (module not loaded?)\n",
 		       NFLB_GENL_NAME);
 		return 1;

@@ -46,6 +46,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/csum.h"
+#include "lib/prng.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PKT_MAX 1514
 
@@ -53,32 +56,6 @@ enum kind { K_L4, K_IPHDR, K_FRAG, K_ICMP, K_ICMP_SESSION, K_MAX };
 static const char *const kind_names[K_MAX] = {
 	"transport", "ip-header", "fragment", "icmp-garbage", "icmp-session",
 };
-
-static uint64_t rng_state;
-
-static uint64_t rnd64(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static uint32_t rnd(uint32_t n)
-{
-	return n ? (uint32_t)(rnd64() % n) : 0;
-}
-
-static bool chance(unsigned int pct)
-{
-	return rnd(100) < pct;
-}
-
-static void rnd_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rnd64();
-}
 
 static struct {
 	const char *ifname;
@@ -98,44 +75,6 @@ static int sock, ifindex;
 static uint8_t smac[6];
 static unsigned long sent[K_MAX], frames, send_errors;
 static uint16_t ip_id;
-
-/* ---- checksums ---- */
-
-static uint32_t sum16(const void *p, size_t len, uint32_t s)
-{
-	const uint8_t *b = p;
-
-	for (; len > 1; len -= 2, b += 2)
-		s += (uint32_t)(b[0] << 8 | b[1]);
-	if (len)
-		s += (uint32_t)(b[0] << 8);
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons((uint16_t)~s);
-}
-
-/* Transport checksum with the pseudo-header of the family's addresses. */
-static uint16_t l4_csum(int v6, const void *src, const void *dst, uint8_t proto,
-			const uint8_t *l4, size_t len)
-{
-	uint32_t s = 0;
-
-	if (v6) {
-		s = sum16(src, 16, s);
-		s = sum16(dst, 16, s);
-		s += (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff) + proto;
-	} else {
-		s = sum16(src, 4, s);
-		s = sum16(dst, 4, s);
-		s += (uint32_t)len + proto;
-	}
-	return fold(sum16(l4, len, s));
-}
 
 /* ---- sending ---- */
 
@@ -264,7 +203,7 @@ static size_t build_l4(uint8_t *p, const struct tuple *t, bool mutate)
 		}
 		p[4] = (uint8_t)(ul >> 8); p[5] = (uint8_t)ul;
 	}
-	c = l4_csum(t->v6, t->src, t->dst, t->proto, p, len);
+	c = htons(csum_l4(t->v6, t->src, t->dst, t->proto, p, len));
 	if (t->proto == IPPROTO_UDP && c == 0)
 		c = 0xffff;
 	memcpy(p + (t->proto == IPPROTO_TCP ? 16 : 6), &c, 2);
@@ -332,7 +271,7 @@ static size_t ip4_wrap(uint8_t *out, const uint8_t *src, const uint8_t *dst, uin
 		}
 	}
 	out[2] = (uint8_t)(tl >> 8); out[3] = (uint8_t)tl;
-	c = fold(sum16(out, hl, 0));
+	c = htons(csum_fold(csum_add(0, out, hl)));
 	memcpy(out + 10, &c, 2);
 	if (mutate && chance(5))
 		out[10] ^= 0x5a;	/* bad header checksum */
@@ -598,9 +537,9 @@ static void gen_icmp(int v6, bool session)
 		ilen += v6 ? 40 : 20;
 	}
 	if (v6)
-		c = l4_csum(1, t.src, t.dst, IPPROTO_ICMPV6, icmp, ilen);
+		c = htons(csum_l4(1, t.src, t.dst, IPPROTO_ICMPV6, icmp, ilen));
 	else
-		c = fold(sum16(icmp, ilen, 0));
+		c = htons(csum_fold(csum_add(0, icmp, ilen)));
 	memcpy(icmp + 2, &c, 2);
 	if (chance(10))
 		icmp[2] ^= 0x33;	/* bad ICMP checksum */
@@ -682,7 +621,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc || !o.ifname || !havemac || !have4 || !have6 || !o.port)
 		usage();
-	rng_state = o.seed ? o.seed : 1;
+	prng_seed(o.seed);
 	ip_id = (uint16_t)rnd64();
 
 	ifindex = (int)if_nametoindex(o.ifname);

@@ -44,6 +44,8 @@
 #include <linux/nflb.h>
 
 #include "kselftest_harness.h"
+#include "lib/csum.h"
+#include "lib/genl.h"
 
 #define RXBUF_SIZE	(128 * 1024)
 #define REQBUF_SIZE	(16 * 1024)
@@ -166,75 +168,11 @@ static int nl_run(struct nlctx *c, struct nlmsghdr *req, struct reply *r,
 	}
 }
 
-static struct nlmsghdr *msg_start(void *buf, uint16_t type, uint8_t cmd,
-				  uint16_t flags, uint32_t seq)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = NFLB_GENL_VERSION;
-	return nlh;
-}
-
 /* A request of the nflb family; @flags e.g. NLM_F_DUMP. */
 static struct nlmsghdr *msg(struct nlctx *c, void *buf, uint8_t cmd,
 			    uint16_t flags)
 {
-	return msg_start(buf, c->fam, cmd, flags, ++c->seq);
-}
-
-/*
- * Nests as the kernel's strict validation wants them: NLA_F_NESTED set
- * (libmnl sets it too; nest_noflag() makes one without it).
- */
-static struct nlattr *nest(struct nlmsghdr *nlh, uint16_t type)
-{
-	struct nlattr *n = mnl_attr_nest_start(nlh, type);
-
-	n->nla_type |= NLA_F_NESTED;
-	return n;
-}
-
-static struct nlattr *nest_noflag(struct nlmsghdr *nlh, uint16_t type)
-{
-	struct nlattr *n = mnl_attr_nest_start(nlh, type);
-
-	n->nla_type &= ~NLA_F_NESTED;
-	return n;
-}
-
-static void ctrl_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct nlctx *c = data;
-	const struct nlattr *a, *g, *x;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		switch (mnl_attr_get_type(a)) {
-		case CTRL_ATTR_FAMILY_ID:
-			c->fam = mnl_attr_get_u16(a);
-			break;
-		case CTRL_ATTR_MCAST_GROUPS:
-			mnl_attr_for_each_nested(g, a) {
-				const char *name = NULL;
-				uint32_t id = 0;
-
-				mnl_attr_for_each_nested(x, g) {
-					if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_NAME)
-						name = mnl_attr_get_str(x);
-					else if (mnl_attr_get_type(x) == CTRL_ATTR_MCAST_GRP_ID)
-						id = mnl_attr_get_u32(x);
-				}
-				if (name && !strcmp(name, NFLB_MCGRP_EVENTS))
-					c->grp_events = id;
-			}
-			break;
-		}
-	}
+	return genl_msg_start(buf, c->fam, cmd, NFLB_GENL_VERSION, flags, ++c->seq);
 }
 
 /*
@@ -243,10 +181,7 @@ static void ctrl_cb(const struct nlmsghdr *nlh, void *data)
  */
 static int nl_open(struct nlctx *c)
 {
-	static char buf[REQBUF_SIZE] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh;
-	struct reply *r;
-	int one = 1, err;
+	int one = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->sk = mnl_socket_open(NETLINK_GENERIC);
@@ -256,16 +191,8 @@ static int nl_open(struct nlctx *c)
 		return -errno;
 	mnl_socket_setsockopt(c->sk, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(c->sk, NETLINK_CAP_ACK, &one, sizeof(one));
-	nlh = msg_start(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0, ++c->seq);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, NFLB_GENL_NAME);
-	r = malloc(sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	err = nl_run(c, nlh, r, ctrl_cb, c);
-	free(r);
-	if (!err && !c->fam)
-		err = -ENOENT;
-	return err;
+	return genl_resolve(c->sk, ++c->seq, NFLB_GENL_NAME, &c->fam,
+			    NFLB_MCGRP_EVENTS, &c->grp_events);
 }
 
 static void nl_close(struct nlctx *c)
@@ -281,14 +208,7 @@ static void nl_close(struct nlctx *c)
 static void put_addr(struct nlmsghdr *nlh, uint16_t t4, uint16_t t6,
 		     const char *s)
 {
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (inet_pton(AF_INET, s, &a4) == 1)
-		mnl_attr_put(nlh, t4, sizeof(a4), &a4);
-	else if (inet_pton(AF_INET6, s, &a6) == 1)
-		mnl_attr_put(nlh, t6, sizeof(a6), &a6);
-	else
+	if (genl_put_addr(nlh, t4, t6, s) < 0)
 		abort();
 }
 
@@ -306,7 +226,7 @@ static struct nlattr *put_vs(struct nlmsghdr *nlh, const char *name,
 			     const char *vip, int port, int proto,
 			     const char *pool)
 {
-	struct nlattr *n = nest(nlh, NFLB_A_VS);
+	struct nlattr *n = genl_nest(nlh, NFLB_A_VS);
 
 	if (name)
 		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, name);
@@ -323,7 +243,7 @@ static struct nlattr *put_vs(struct nlmsghdr *nlh, const char *name,
 
 static struct nlattr *put_pool(struct nlmsghdr *nlh, const char *name)
 {
-	struct nlattr *n = nest(nlh, NFLB_A_POOL);
+	struct nlattr *n = genl_nest(nlh, NFLB_A_POOL);
 
 	if (name)
 		mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, name);
@@ -333,7 +253,7 @@ static struct nlattr *put_pool(struct nlmsghdr *nlh, const char *name)
 static struct nlattr *put_member(struct nlmsghdr *nlh, const char *pool,
 				 const char *addr, int port)
 {
-	struct nlattr *n = nest(nlh, NFLB_A_MEMBER);
+	struct nlattr *n = genl_nest(nlh, NFLB_A_MEMBER);
 
 	if (pool)
 		mnl_attr_put_strz(nlh, NFLB_MEMBER_A_POOL, pool);
@@ -485,7 +405,7 @@ static int by_name(struct nlctx *c, struct reply *r, uint8_t cmd, int top,
 {
 	char buf[REQBUF_SIZE] __attribute__((aligned(8)));
 	struct nlmsghdr *nlh = msg(c, buf, cmd, 0);
-	struct nlattr *n = nest(nlh, top);
+	struct nlattr *n = genl_nest(nlh, top);
 
 	mnl_attr_put_strz(nlh, attr, name);
 	mnl_attr_nest_end(nlh, n);
@@ -637,8 +557,8 @@ TEST_F(nl, global_get_set)
 
 	/* partial: only the given timeouts change */
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 77);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_CLOSE, NFLB_TIMEOUT_MAX_SECS);
 	mnl_attr_nest_end(nlh, tn);
@@ -659,13 +579,13 @@ TEST_F(nl, global_get_set)
 
 	/* the limits of the range are accepted */
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	OK("GLOBAL_SET max-sessions 2^26");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 1);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -675,7 +595,7 @@ TEST_F(nl, global_get_set)
 
 	/* an empty nest changes nothing */
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_GLOBAL));
+	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_GLOBAL));
 	RUN();
 	OK("GLOBAL_SET empty");
 	ASSERT_EQ(0, global_get(c, r, t, &max));
@@ -1065,7 +985,7 @@ TEST_F(nl, vs_crud)
 	mnl_attr_put_u32(nlh, NFLB_VS_A_PERSIST_TIMEOUT, 60);
 	mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK4, 24);
 	mnl_attr_put_u8(nlh, NFLB_VS_A_PERSIST_MASK6, 64);
-	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 30);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
@@ -1115,7 +1035,7 @@ TEST_F(nl, vs_crud)
 	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_WLC);
 	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_RESET_ON_EXPIRY);
 	mnl_attr_put_u32(nlh, NFLB_VS_A_MAX_SESSIONS, 0);
-	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_ESTABLISHED, 3600);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
@@ -1220,8 +1140,8 @@ TEST_F(nl, flush)
 	ASSERT_EQ(0, member_new(c, r, "p", "fd00:11::2", 80));
 	ASSERT_EQ(0, vs_new(c, r, "v", "10.0.0.100", 80, IPPROTO_TCP, "p"));
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 5);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 10);
@@ -1307,7 +1227,7 @@ TEST_F(nl, missing_attrs)
 	for (i = 0; i < 11; i++) {
 		snprintf(what, sizeof(what), "%s with an empty nest", objs[i].name);
 		nlh = msg(c, buf, objs[i].cmd, 0);
-		mnl_attr_nest_end(nlh, nest(nlh, objs[i].top));
+		mnl_attr_nest_end(nlh, genl_nest(nlh, objs[i].top));
 		RUN();
 		MISS(what, objs[i].top == NFLB_A_VS ? NFLB_VS_A_NAME :
 			   objs[i].top == NFLB_A_POOL ? NFLB_POOL_A_NAME :
@@ -1393,7 +1313,7 @@ static int pool_new_raw(struct nlctx *c, struct reply *r, char *buf,
 			size_t len, const void *data)
 {
 	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	struct nlattr *n = nest(nlh, NFLB_A_POOL);
+	struct nlattr *n = genl_nest(nlh, NFLB_A_POOL);
 
 	mnl_attr_put(nlh, NFLB_POOL_A_NAME, len, data);
 	mnl_attr_nest_end(nlh, n);
@@ -1502,7 +1422,7 @@ TEST_F(nl, wrong_type_or_length)
 	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, name);
 	ERR("VS_GET 32-character name", -EINVAL, NULL);
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	n = nest(nlh, NFLB_A_MEMBER);
+	n = genl_nest(nlh, NFLB_A_MEMBER);
 	mnl_attr_put(nlh, NFLB_MEMBER_A_POOL, 1, "p");
 	put_addr(nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "10.0.11.9");
 	mnl_attr_put_u16(nlh, NFLB_MEMBER_A_PORT, 80);
@@ -1512,27 +1432,27 @@ TEST_F(nl, wrong_type_or_length)
 
 	/* nests: NLA_F_NESTED is required, a nest must hold attributes */
 	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	n = nest_noflag(nlh, NFLB_A_POOL);
+	n = genl_nest_noflag(nlh, NFLB_A_POOL);
 	mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, "q");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("object nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_nest_end(nlh, nest_noflag(nlh, NFLB_GLOBAL_A_TIMEOUTS));
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	mnl_attr_nest_end(nlh, genl_nest_noflag(nlh, NFLB_GLOBAL_A_TIMEOUTS));
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("timeouts nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_TIMEOUTS | NLA_F_NESTED, 5);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("timeouts nest holding a bare u32", -EINVAL, NULL);
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	{
-		struct nlattr *tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+		struct nlattr *tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 
 		mnl_attr_put_u16(nlh, NFLB_TIMEOUT_A_UDP, 5);
 		mnl_attr_nest_end(nlh, tn);
@@ -1543,13 +1463,13 @@ TEST_F(nl, wrong_type_or_length)
 
 	/* filters of session dumps and deletes */
 	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put(nlh, NFLB_FILTER_A_CLIENT4, sizeof(five), five);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("SESSION_GET 5-byte client address", -EINVAL, "invalid attribute length");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER_PORT, 80);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -1624,7 +1544,7 @@ TEST_F(nl, out_of_range)
 	/* timeouts */
 	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
 	n = put_vs(nlh, "y", "10.0.0.10", 80, IPPROTO_TCP, "p");
-	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_ESTABLISHED, big);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
@@ -1632,23 +1552,23 @@ TEST_F(nl, out_of_range)
 	ERR("VS timeout 2592001", -ERANGE, "out of range");
 	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
 	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, big);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("VS_SET timeout 2592001", -ERANGE, "out of range");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_SYN_SENT, big);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("global timeout 2592001", -ERANGE, "out of range");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 0);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
@@ -1661,13 +1581,13 @@ TEST_F(nl, out_of_range)
 
 	/* session limits */
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 0);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("global max-sessions 0", -ERANGE, "out of range");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT + 1);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -1738,21 +1658,21 @@ TEST_F(nl, out_of_range)
 
 	/* session filter prefix lengths */
 	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0"));
 	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 129);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("filter prefix length 129", -ERANGE, "out of range");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0"));
 	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 33);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("filter IPv4 prefix length 33", -EINVAL, "prefix length");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 8);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -1797,21 +1717,21 @@ TEST_F(nl, unknown_attrs)
 	RUN();
 	ERR("pool nest type NFLB_POOL_A_MAX+1", -EINVAL, "Unknown attribute type");
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX + 1, 0);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("global nest type NFLB_GLOBAL_A_MAX+1", -EINVAL, "Unknown attribute type");
 	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
 	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_MAX + 1, 10);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("timeouts nest type NFLB_TIMEOUT_A_MAX+1", -EINVAL, "Unknown attribute type");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MAX + 1, 0);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -1839,12 +1759,12 @@ TEST_F(nl, unknown_attrs)
 	RUN();
 	ERR("SESSION_DEL with an NFLB_A_VS nest", -EINVAL, NULL);
 	nlh = msg(c, buf, NFLB_CMD_VS_GET, NLM_F_DUMP);
-	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_FILTER));
+	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_FILTER));
 	RUN();
 	ERR("VS_GET dump with an NFLB_A_FILTER nest", -EINVAL, NULL);
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_GLOBAL));
-	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_INFO));
+	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_GLOBAL));
+	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_INFO));
 	RUN();
 	ERR("GLOBAL_SET with an NFLB_A_INFO nest", -EINVAL, NULL);
 	for (i = 0; i < sizeof(no_attrs); i++) {
@@ -2001,13 +1921,13 @@ TEST_F(nl, missing_objects)
 	ERR("MEMBER_GET dump of a missing pool", -ENOENT, "pool does not exist");
 	EXPECT_EQ(0, l.n);
 	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "nope");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("SESSION_GET filter on a missing VS", -ENOENT, "virtual server does not exist");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "nope");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -2117,7 +2037,7 @@ TEST_F(nl, vs_set_fixed)
 	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
 	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_LOOSE);
 	{
-		struct nlattr *tn = nest(nlh, NFLB_VS_A_TIMEOUTS);
+		struct nlattr *tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
 
 		mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 5);
 		mnl_attr_nest_end(nlh, tn);
@@ -2141,27 +2061,27 @@ TEST_F(nl, bad_filters)
 	LOCALS;
 
 	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2"));
 	put_addr(nlh, NFLB_FILTER_A_CLIENT4, NFLB_FILTER_A_CLIENT6, "fd00:1::2");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("member IPv4 and client IPv6", -EINVAL, "families differ");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2"));
 	put_addr(nlh, NFLB_FILTER_A_MEMBER4, NFLB_FILTER_A_MEMBER6, "fd00:11::2");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("member IPv4 and IPv6", -EINVAL, "either an IPv4 or an IPv6");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "a b");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("VS filter \"a b\"", -EINVAL, "invalid name");
 	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = nest(nlh, NFLB_A_FILTER);
+	n = genl_nest(nlh, NFLB_A_FILTER);
 	mnl_attr_put(nlh, NFLB_FILTER_A_VS, 2, "ab");
 	mnl_attr_nest_end(nlh, n);
 	RUN();
@@ -2286,8 +2206,8 @@ static int unprivileged_requests(struct __test_metadata *_metadata,
 		case 14:
 			what = "GLOBAL_SET";
 			nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-			n = nest(nlh, NFLB_A_GLOBAL);
-			tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+			n = genl_nest(nlh, NFLB_A_GLOBAL);
+			tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 			mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 1);
 			mnl_attr_nest_end(nlh, tn);
 			mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 1);
@@ -2304,7 +2224,7 @@ static int unprivileged_requests(struct __test_metadata *_metadata,
 		case 17:
 			what = "SESSION_GET dump with a filter";
 			nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-			n = nest(nlh, NFLB_A_FILTER);
+			n = genl_nest(nlh, NFLB_A_FILTER);
 			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "v");
 			mnl_attr_nest_end(nlh, n);
 			break;
@@ -2402,7 +2322,7 @@ TEST_F(nl, per_netns)
 	ASSERT_NE(NULL, r2);
 	ASSERT_EQ(0, base_objects(c, r));
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 99);
 	mnl_attr_nest_end(nlh, n);
 	ASSERT_EQ(0, RUN());
@@ -2602,7 +2522,7 @@ TEST_F(nl, events)
 	/* setting the same state again is no state change */
 	ASSERT_EQ(0, RUN());
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 4242);
 	mnl_attr_nest_end(nlh, n);
 	ASSERT_EQ(0, RUN());
@@ -2646,7 +2566,7 @@ static int members_add(struct nlctx *c, struct reply *r, const char *pool,
 
 	while (!err && from < to) {
 		struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-		struct nlattr *list = nest(nlh, NFLB_A_MEMBERS);
+		struct nlattr *list = genl_nest(nlh, NFLB_A_MEMBERS);
 
 		for (i = 0; i < 200 && from < to; i++, from++) {
 			snprintf(a, sizeof(a), "10.7.%d.%d", from / 250,
@@ -2740,7 +2660,7 @@ TEST_F(nl, member_list)
 
 	/* three members of two pools, in one request, each with an event */
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", 80));
 	n = put_member(nlh, "q", "10.0.12.2", 81);
 	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 5);
@@ -2769,7 +2689,7 @@ TEST_F(nl, member_list)
 	 * none after it is added, and the error points into its nest.
 	 */
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	m[0] = put_member(nlh, "p", "10.0.11.3", 80);
 	mnl_attr_nest_end(nlh, m[0]);
 	m[1] = put_member(nlh, "p", "10.0.11.2", 80);
@@ -2788,7 +2708,7 @@ TEST_F(nl, member_list)
 
 	/* the same for a bad value (policy), a missing pool and a missing port */
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.5", 80));
 	m[1] = put_member(nlh, "p", "10.0.11.6", 80);
 	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 65536);
@@ -2800,7 +2720,7 @@ TEST_F(nl, member_list)
 	EXPECT_TRUE(err_in(r, nlh, m[1]));
 
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_member(nlh, "q", "10.0.12.3", 80));
 	m[1] = put_member(nlh, "nope", "10.0.12.4", 80);
 	mnl_attr_nest_end(nlh, m[1]);
@@ -2810,7 +2730,7 @@ TEST_F(nl, member_list)
 	EXPECT_TRUE(err_in(r, nlh, m[1]));
 
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_member(nlh, "q", "10.0.12.5", 80));
 	m[1] = put_member(nlh, "q", "10.0.12.6", -1);
 	mnl_attr_nest_end(nlh, m[1]);
@@ -2832,21 +2752,21 @@ TEST_F(nl, member_list)
 
 	/* only member nests in the list; member or members, not both */
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_pool(nlh, "p"));
 	mnl_attr_nest_end(nlh, list);
 	RUN();
 	ERR("a pool nest in the member list", -EINVAL, "member nests");
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
 	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.8", 80));
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.9", 80));
 	mnl_attr_nest_end(nlh, list);
 	RUN();
 	ERR("member and members", -EINVAL, "either");
 	/* other member commands do not take a list */
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
-	list = nest(nlh, NFLB_A_MEMBERS);
+	list = genl_nest(nlh, NFLB_A_MEMBERS);
 	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", 80));
 	mnl_attr_nest_end(nlh, list);
 	RUN();
@@ -2854,7 +2774,7 @@ TEST_F(nl, member_list)
 	EXPECT_EQ(7, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
 	/* an empty list adds nothing */
 	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	mnl_attr_nest_end(nlh, nest(nlh, NFLB_A_MEMBERS));
+	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_MEMBERS));
 	RUN();
 	OK("empty member list");
 	EXPECT_EQ(7, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
@@ -3023,7 +2943,7 @@ static int session_dump(struct nlctx *c, struct reply *r, struct sdump *d,
 
 	memset(d, 0, sizeof(*d));
 	if (client || member) {
-		struct nlattr *n = nest(nlh, NFLB_A_FILTER);
+		struct nlattr *n = genl_nest(nlh, NFLB_A_FILTER);
 
 		mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "big");
 		if (client)
@@ -3069,18 +2989,9 @@ struct s_pkt {
 };
 _Static_assert(sizeof(struct s_pkt) == 32, "no padding in s_pkt");
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
-}
-
 static void s_pkt_fill(struct s_pkt *p, uint32_t saddr, uint16_t sport)
 {
-	uint32_t daddr = ip4(S_VIP), sum = 0;
-	const uint16_t *w;
-	unsigned int i;
+	uint32_t daddr = ip4(S_VIP);
 
 	memset(p, 0, sizeof(*p));
 	p->ip.version = 4;
@@ -3094,13 +3005,8 @@ static void s_pkt_fill(struct s_pkt *p, uint32_t saddr, uint16_t sport)
 	p->udp.dest = htons(S_VPORT);
 	p->udp.len = htons(sizeof(p->udp) + sizeof(p->payload));
 	p->payload = htonl(0x6e666c62);
-	/* pseudo header + UDP header + payload */
-	sum += (saddr & 0xffff) + (saddr >> 16) + (daddr & 0xffff) + (daddr >> 16);
-	sum += htons(IPPROTO_UDP) + p->udp.len;
-	w = (const uint16_t *)&p->udp;
-	for (i = 0; i < (sizeof(p->udp) + sizeof(p->payload)) / 2; i++)
-		sum += w[i];
-	p->udp.check = csum_fold(sum) ?: 0xffff;
+	p->udp.check = htons(csum_l4(0, &saddr, &daddr, IPPROTO_UDP, &p->udp,
+				     sizeof(p->udp) + sizeof(p->payload))) ?: 0xffff;
 }
 
 /*
@@ -3163,7 +3069,7 @@ static int session_del(struct nlctx *c, struct reply *r, const char *vs,
 	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
 
 	if (vs || client || member) {
-		struct nlattr *n = nest(nlh, NFLB_A_FILTER);
+		struct nlattr *n = genl_nest(nlh, NFLB_A_FILTER);
 
 		if (vs)
 			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, vs);
@@ -3223,8 +3129,8 @@ TEST_F_TIMEOUT(topo, dump_1m, 1500)
 	ASSERT_EQ(0, simple(c, r, NFLB_CMD_FLUSH));
 	ASSERT_EQ(0, simple(c, r, NFLB_CMD_STATS_ZERO));
 	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 3600);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 4 * S_TOTAL);
@@ -3337,8 +3243,8 @@ TEST_F_TIMEOUT(topo, dump_while_growing, 900)
 	ASSERT_NE(NULL, d);
 	ASSERT_EQ(0, simple(c, r, NFLB_CMD_FLUSH));
 	nlh = msg(c, self->buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = nest(nlh, NFLB_A_GLOBAL);
-	tn = nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
+	n = genl_nest(nlh, NFLB_A_GLOBAL);
+	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
 	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 3600);
 	mnl_attr_nest_end(nlh, tn);
 	mnl_attr_nest_end(nlh, n);

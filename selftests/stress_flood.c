@@ -28,23 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static uint32_t sum16(const void *p, size_t len, uint32_t s)
-{
-	const uint8_t *b = p;
-
-	for (; len > 1; len -= 2, b += 2)
-		s += (uint32_t)(b[0] << 8 | b[1]);
-	if (len)
-		s += (uint32_t)(b[0] << 8);
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return htons((uint16_t)~s);
-}
+#include "lib/csum.h"
 
 static void usage(void)
 {
@@ -100,7 +84,6 @@ int main(int argc, char **argv)
 		size_t al = v6 ? 16 : 4, ih = v6 ? 40 : 20, l4 = tcp ? 20 : 12;
 		uint8_t *a = pkt + (v6 ? 8 : 12), *t = pkt + ih;
 		uint8_t s[16];
-		uint32_t sum;
 		uint16_t ck;
 		union { struct sockaddr_in in; struct sockaddr_in6 in6; } to;
 
@@ -138,8 +121,7 @@ int main(int argc, char **argv)
 			t[5] = (uint8_t)l4;
 			memcpy(t + 8, "fld!", 4);
 		}
-		sum = sum16(a, 2 * al, 0) + (uint32_t)l4 + (tcp ? IPPROTO_TCP : IPPROTO_UDP);
-		ck = fold(sum16(t, l4, sum));
+		ck = htons(csum_l4(v6, a, a + al, tcp ? IPPROTO_TCP : IPPROTO_UDP, t, l4));
 		if (!tcp && !ck)
 			ck = 0xffff;
 		memcpy(t + (tcp ? 16 : 6), &ck, 2);

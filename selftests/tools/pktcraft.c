@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/csum.h"
+
 #define MAXPKT 70000
 
 struct opts {
@@ -81,50 +83,6 @@ static void usage(void)
 "  -c COUNT        send COUNT copies (default 1)\n"
 "  -r MS           wait up to MS milliseconds for the reply and print it\n");
 	exit(2);
-}
-
-/* ---- checksum ---------------------------------------------------------- */
-
-static uint64_t csum_add(uint64_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	while (len > 1) {
-		sum += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* Pseudo-header sum for an L4 segment of length len. */
-static uint64_t pseudo_sum(int v6, const void *src, const void *dst, int proto,
-			   uint32_t len)
-{
-	uint64_t sum = 0;
-	uint8_t tmp[4];
-
-	sum = csum_add(sum, src, v6 ? 16 : 4);
-	sum = csum_add(sum, dst, v6 ? 16 : 4);
-	if (v6) {
-		tmp[0] = len >> 24; tmp[1] = len >> 16; tmp[2] = len >> 8; tmp[3] = len;
-		sum = csum_add(sum, tmp, 4);
-		tmp[0] = 0; tmp[1] = 0; tmp[2] = 0; tmp[3] = (uint8_t)proto;
-		sum = csum_add(sum, tmp, 4);
-	} else {
-		tmp[0] = 0; tmp[1] = (uint8_t)proto; tmp[2] = len >> 8; tmp[3] = len;
-		sum = csum_add(sum, tmp, 4);
-	}
-	return sum;
 }
 
 static void put16(uint8_t *p, unsigned int v) { p[0] = v >> 8; p[1] = v; }
@@ -212,7 +170,6 @@ static void parse_hex(struct opts *o, const char *s)
 static size_t build_l4(const struct opts *o, uint8_t *l4)
 {
 	size_t hlen, len;
-	uint64_t sum;
 	uint16_t c;
 
 	if (o->proto == IPPROTO_TCP) {
@@ -233,9 +190,7 @@ static size_t build_l4(const struct opts *o, uint8_t *l4)
 			memset(l4 + 20, 1, hlen - 20);
 		memcpy(l4 + hlen, o->payload, o->plen);
 		len = hlen + o->plen;
-		sum = pseudo_sum(o->v6, &o->src, &o->dst, IPPROTO_TCP, (uint32_t)len);
-		sum = csum_add(sum, l4, len);
-		c = csum_fold(sum);
+		c = csum_l4(o->v6, &o->src, &o->dst, IPPROTO_TCP, l4, len);
 		if (o->bad_csum)
 			c ^= 0x5a5a;
 		put16(l4 + 16, c);
@@ -250,10 +205,7 @@ static size_t build_l4(const struct opts *o, uint8_t *l4)
 		if (o->udp_csum0) {
 			c = 0;
 		} else {
-			sum = pseudo_sum(o->v6, &o->src, &o->dst, IPPROTO_UDP,
-					 (uint32_t)len);
-			sum = csum_add(sum, l4, len);
-			c = csum_fold(sum);
+			c = csum_l4(o->v6, &o->src, &o->dst, IPPROTO_UDP, l4, len);
 			if (c == 0)
 				c = 0xffff;
 			if (o->bad_csum)
@@ -456,10 +408,7 @@ static int wait_reply(const struct opts *o, int fd)
 			if (memcmp(from, &o->dst, o->v6 ? 16 : 4) ||
 			    get16(t) != o->dport || get16(t + 2) != o->sport)
 				continue;
-			ok = csum_fold(csum_add(pseudo_sum(o->v6, from, dst,
-							   IPPROTO_TCP,
-							   (uint32_t)tl),
-						t, tl)) == 0;
+			ok = csum_l4(o->v6, from, dst, IPPROTO_TCP, t, tl) == 0;
 			fl = t[13];
 			printf("reply proto=tcp src=%s sport=%u dport=%u flags=%s%s%s%s%s%s seq=%u ack=%u len=%zu csum=%s\n",
 			       abuf, get16(t), get16(t + 2),
