@@ -12,7 +12,6 @@
  * small limits, and cannot raise a limit above the initial namespace's:
  * the memory it makes nflb allocate is also charged to its cgroup.
  */
-#include <linux/cpu.h>
 #include <linux/netlink.h>
 #include <net/addrconf.h>
 #include <net/net_namespace.h>
@@ -21,7 +20,6 @@
 #include "main.h"
 #include "sched.h"
 #include "service.h"
-#include "session.h"
 
 /* Defaults as IPVS's, in seconds, indexed by enum nflb_state. */
 static const u32 nflb_default_timeouts[NFLB_STATE_MAX + 1] = {
@@ -103,6 +101,22 @@ void nflb_config_defaults(struct nflb_net *ln)
 		l.max_mh_size = min(l.max_mh_size, top.max_mh_size);
 	}
 	nflb_write_limits(ln, &l);
+}
+
+/* A new virtual server's options where the request gives none. */
+void nflb_config_vs_defaults(struct nflb_vs *vs)
+{
+	vs->sched = NFLB_SCHED_RR;
+	vs->mh_size = NFLB_MH_SIZE_DEFAULT;
+	vs->persist_mask4 = 32;
+	vs->persist_mask6 = 128;
+}
+
+/* A new member's: up, weight 1, no limit, priority 0, no drain timeout. */
+void nflb_config_member_defaults(struct nflb_member *m)
+{
+	m->weight = 1;
+	m->state = NFLB_MEMBER_UP;
 }
 
 int nflb_config_set_limits(struct nflb_net *ln, const struct nflb_limits *l,
@@ -280,67 +294,4 @@ int nflb_config_vs_mh(struct nflb_net *ln, const struct nflb_vs *vs,
 		sizes[i] = o->mh_size;
 	}
 	return 0;
-}
-
-struct nflb_zero_arg {
-	struct nflb_net *ln;
-	int cpu;
-};
-
-/* Every counter of the namespace, @arg's CPU's copy (see stats.c). */
-static int nflb_zero_cpu(void *arg)
-{
-	struct nflb_zero_arg *z = arg;
-	struct nflb_net *ln = z->ln;
-	struct nflb_pool *pool;
-	struct nflb_member *m;
-	struct nflb_vs *vs;
-
-	local_bh_disable();
-	nflb_stats_zero_cpu(ln->stats, z->cpu);
-	list_for_each_entry(vs, &ln->vs_list, list)
-		nflb_stats_zero_cpu(vs->stats, z->cpu);
-	list_for_each_entry(pool, &ln->pool_list, list)
-		list_for_each_entry(m, &pool->members, list)
-			nflb_stats_zero_cpu(m->stats, z->cpu);
-	local_bh_enable();
-	return 0;
-}
-
-/*
- * Zeroes every counter of the namespace: each CPU's copies on that CPU
- * (smp_call_on_cpu(), which waits), offline CPUs' directly.  The caller
- * holds cfg_mutex, so the lists stay as they are meanwhile.
- */
-void nflb_config_stats_zero(struct nflb_net *ln)
-{
-	struct nflb_zero_arg z = { .ln = ln };
-
-	cpus_read_lock();
-	for_each_possible_cpu(z.cpu) {
-		if (!cpu_online(z.cpu) ||
-		    smp_call_on_cpu(z.cpu, nflb_zero_cpu, &z, false))
-			nflb_zero_cpu(&z);
-		cond_resched();
-	}
-	cpus_read_unlock();
-	memset(ln->retired, 0, sizeof(ln->retired));
-}
-
-/*
- * Deletes @m from @pool.  With expire-nodest (the default, as IPVS's
- * expire_nodest_conn) its sessions end with it: otherwise steady traffic
- * (a syslog or DNS client on a fixed port, a WireGuard peer) would keep
- * them, and the client black-holed, for as long as it sends.
- */
-void nflb_config_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
-			       struct nflb_member *m)
-{
-	struct nflb_session_filter f = { .member = m };
-
-	refcount_inc(&m->ref);		/* for the filter's identity */
-	nflb_member_delete(ln, pool, m);
-	if (READ_ONCE(ln->expire_nodest))
-		nflb_session_kill(ln, &f, NFLB_RST_IF_ASKED);
-	nflb_member_put(m);
 }

@@ -23,6 +23,8 @@ struct nflb_limits {
 };
 
 void nflb_config_defaults(struct nflb_net *ln);
+void nflb_config_vs_defaults(struct nflb_vs *vs);
+void nflb_config_member_defaults(struct nflb_member *m);
 void nflb_config_limits(const struct nflb_net *ln, struct nflb_limits *l);
 int nflb_config_set_limits(struct nflb_net *ln, const struct nflb_limits *l,
 			   struct netlink_ext_ack *extack);
@@ -36,8 +38,5 @@ int nflb_config_vs_mh(struct nflb_net *ln, const struct nflb_vs *vs,
 		      struct nflb_pool *pool, u8 sched, u32 size,
 		      struct netlink_ext_ack *extack);
 
-void nflb_config_stats_zero(struct nflb_net *ln);
-void nflb_config_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
-			       struct nflb_member *m);
 
 #endif /* _NFLB_CONFIG_H */

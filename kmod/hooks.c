@@ -294,8 +294,8 @@ static unsigned int nflb_pre_malformed(struct nflb_net *ln,
 
 	s = nflb_session_find(ln, &pkt->flow, &dir);
 	if (!s)
-		vs = nflb_vs_lookup(ln, pkt->flow.family, pkt->flow.proto,
-				    &pkt->flow.dst, pkt->flow.dport);
+		vs = nflb_vs_find_vip(ln, pkt->flow.family, pkt->flow.proto,
+				      &pkt->flow.dst, pkt->flow.dport);
 	if (!s && !vs)
 		return NF_ACCEPT;
 	nflb_drop_count(ln, s ? s->vs : vs, NFLB_DROP_MALFORMED);
@@ -334,8 +334,8 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 			return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
 		nflb_session_expire(ln, s, NFLB_RST_NONE);
 	}
-	vs = nflb_vs_lookup(ln, pkt.flow.family, pkt.flow.proto, &pkt.flow.dst,
-			    pkt.flow.dport);
+	vs = nflb_vs_find_vip(ln, pkt.flow.family, pkt.flow.proto,
+			      &pkt.flow.dst, pkt.flow.dport);
 	if (!vs)
 		return NF_ACCEPT;
 	return nflb_pre_new(ln, skb, st, &pkt, vs);
@@ -413,8 +413,8 @@ static unsigned int nflb_local_l4(struct nflb_net *ln, struct sk_buff *skb,
 	if (s) {
 		verdict = nflb_pre_session(ln, skb, pkt, s, dir, st->pf);
 	} else {
-		vs = nflb_vs_lookup(ln, pkt->flow.family, pkt->flow.proto,
-				    &pkt->flow.dst, pkt->flow.dport);
+		vs = nflb_vs_find_vip(ln, pkt->flow.family, pkt->flow.proto,
+				      &pkt->flow.dst, pkt->flow.dport);
 		if (!vs)
 			return NF_ACCEPT;
 		verdict = nflb_pre_new(ln, skb, st, pkt, vs);
@@ -501,7 +501,7 @@ static void nflb_defrag_disable(struct net *net)
  * server: namespaces that merely exist while the module is loaded pay
  * nothing per packet.  cfg_mutex held.
  */
-int nflb_datapath_start(struct nflb_net *ln)
+int nflb_hooks_start(struct nflb_net *ln)
 {
 	int i, err;
 
@@ -530,7 +530,7 @@ int nflb_datapath_start(struct nflb_net *ln)
  * nf_unregister_net_hooks() (which waits for packets in flight) no packet
  * can reach nflb in this netns.  cfg_mutex held.
  */
-void nflb_datapath_stop(struct nflb_net *ln)
+void nflb_hooks_stop(struct nflb_net *ln)
 {
 	if (!ln->datapath_on)
 		return;

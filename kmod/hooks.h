@@ -4,7 +4,7 @@
 
 struct nflb_net;
 
-int nflb_datapath_start(struct nflb_net *ln);
-void nflb_datapath_stop(struct nflb_net *ln);
+int nflb_hooks_start(struct nflb_net *ln);
+void nflb_hooks_stop(struct nflb_net *ln);
 
 #endif /* _NFLB_HOOKS_H */

@@ -13,7 +13,7 @@
 #include "main.h"
 #include "netlink.h"
 #include "persist.h"
-#include "service.h"
+#include "ops.h"
 
 unsigned int nflb_net_id __read_mostly;
 
@@ -69,7 +69,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 	struct nflb_net *ln = nflb_net(net);
 
 	mutex_lock(&ln->cfg_mutex);
-	nflb_service_flush(ln);
+	nflb_op_flush(ln);
 	mutex_unlock(&ln->cfg_mutex);
 	nflb_table_destroy(ln);
 	nflb_persist_destroy(ln);

@@ -13,11 +13,11 @@
 #include <net/ipv6.h>
 #include <net/netns/generic.h>
 #include "compat.h"
-#include "config.h"
 #include "main.h"
+#include "netlink.h"
+#include "ops.h"
 #include "sched.h"
 #include "service.h"
-#include "netlink.h"
 
 static struct genl_family nflb_family;
 
@@ -270,12 +270,11 @@ static int nflb_put_timeouts(struct sk_buff *skb, int type, const u32 *t)
 	return 0;
 }
 
-/* Copies the given timeouts; @allow_zero for per-VS "inherit". */
-static int nflb_get_timeouts(struct nlattr *attr, u32 *t, bool allow_zero,
-			     struct netlink_ext_ack *extack)
+/* The timeouts given, a bit each in @has; @allow_zero for per-VS "inherit". */
+static int nflb_get_timeouts(struct nlattr *attr, u32 *t, u32 *has,
+			     bool allow_zero, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[NFLB_TIMEOUT_A_MAX + 1];
-	u32 v[NFLB_STATE_MAX + 1];
 	int i, err;
 
 	err = nla_parse_nested(tb, NFLB_TIMEOUT_A_MAX, attr,
@@ -283,17 +282,16 @@ static int nflb_get_timeouts(struct nlattr *attr, u32 *t, bool allow_zero,
 	if (err)
 		return err;
 	for (i = 0; i <= NFLB_STATE_MAX; i++) {
-		v[i] = t[i];
 		if (!tb[i + 1])
 			continue;
-		v[i] = nla_get_u32(tb[i + 1]);
-		if (!v[i] && !allow_zero) {
+		t[i] = nla_get_u32(tb[i + 1]);
+		if (!t[i] && !allow_zero) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[i + 1],
 					    "timeout must be at least 1 second");
 			return -EINVAL;
 		}
+		*has |= BIT(i);
 	}
-	memcpy(t, v, sizeof(v));
 	return 0;
 }
 
@@ -305,12 +303,6 @@ static u32 nflb_secs_left(unsigned long deadline)
 	if (!deadline || !time_after(deadline, now))
 		return 0;
 	return DIV_ROUND_UP(deadline - now, HZ);
-}
-
-static unsigned long nflb_deadline(u32 secs)
-{
-	/* 0 means "no deadline", so a deadline never lands on it. */
-	return secs ? (jiffies + secs * HZ) | 1 : 0;
 }
 
 static void *nflb_put_hdr(struct sk_buff *skb, u32 portid, u32 seq,
@@ -540,88 +532,40 @@ static int nflb_reply(struct genl_info *info, nflb_fill_fn fill, void *obj,
 	return genlmsg_reply(msg, info);
 }
 
+/* ---- requests ------------------------------------------------------------ */
+
+/* Which of an object's attributes the request gives, a bit each. */
+static u32 nflb_given(struct nlattr **tb, int max)
+{
+	u32 has = 0;
+	int i;
+
+	for (i = 1; i <= max; i++)
+		if (tb[i])
+			has |= BIT(i);
+	return has;
+}
+
+/* Points the extended ack at the attribute an operation refused. */
+static int nflb_blame(struct netlink_ext_ack *extack, struct nlattr **tb,
+		      int attr, int err)
+{
+	if (err && attr && tb[attr])
+		NL_SET_BAD_ATTR(extack, tb[attr]);
+	return err;
+}
+
 /* ---- virtual servers ---------------------------------------------------- */
 
-/* A Maglev size given in @tb must be a valid prime (a stored one is). */
-static int nflb_vs_check_mh(struct nflb_net *ln, struct nflb_vs *vs,
-			    struct nflb_pool *pool, u8 sched, u32 size,
-			    struct nlattr **tb, struct netlink_ext_ack *extack)
-{
-	if (tb[NFLB_VS_A_MH_SIZE] && !nflb_mh_size_valid(size)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_MH_SIZE],
-				    "mh-size must be a prime from 7 to 131071");
-		return -EINVAL;
-	}
-	return nflb_config_vs_mh(ln, vs, pool, sched, size, extack);
-}
-
-/* The changeable options of NEW and SET, applied to @vs. */
-static int nflb_vs_apply(struct nflb_net *ln, struct nflb_vs *vs, bool is_new,
-			 struct nlattr **tb, struct nflb_pool **pool,
-			 struct netlink_ext_ack *extack)
-{
-	char name[NFLB_NAME_MAX];
-	u8 sched = tb[NFLB_VS_A_SCHED] ? nla_get_u32(tb[NFLB_VS_A_SCHED]) :
-					 vs->sched;
-	u32 mh_size = tb[NFLB_VS_A_MH_SIZE] ?
-		      nla_get_u32(tb[NFLB_VS_A_MH_SIZE]) : vs->mh_size;
-	int err;
-
-	if (tb[NFLB_VS_A_POOL]) {
-		err = nflb_get_name(tb, NFLB_VS_A_POOL, name, extack, NULL);
-		if (err)
-			return err;
-		*pool = nflb_pool_find(ln, name);
-		if (!*pool) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_POOL],
-					    "pool does not exist");
-			return -ENOENT;
-		}
-	}
-	/* Only what changes the Maglev set-up is checked against it. */
-	if (is_new || tb[NFLB_VS_A_SCHED] || tb[NFLB_VS_A_MH_SIZE] ||
-	    tb[NFLB_VS_A_POOL]) {
-		err = nflb_vs_check_mh(ln, is_new ? NULL : vs,
-				       *pool ?: rcu_access_pointer(vs->pool),
-				       sched, mh_size, tb, extack);
-		if (err)
-			return err;
-	}
-	if (is_new)
-		vs->sched = sched;
-	else
-		nflb_vs_set_sched(vs, sched);
-	WRITE_ONCE(vs->mh_size, mh_size);
-	if (tb[NFLB_VS_A_FLAGS])
-		WRITE_ONCE(vs->flags, nla_get_u32(tb[NFLB_VS_A_FLAGS]));
-	if (tb[NFLB_VS_A_MAX_SESSIONS])
-		WRITE_ONCE(vs->max_sessions,
-			   nla_get_u32(tb[NFLB_VS_A_MAX_SESSIONS]));
-	if (tb[NFLB_VS_A_PERSIST_TIMEOUT])
-		WRITE_ONCE(vs->persist_timeout,
-			   nla_get_u32(tb[NFLB_VS_A_PERSIST_TIMEOUT]));
-	if (tb[NFLB_VS_A_PERSIST_MASK4])
-		WRITE_ONCE(vs->persist_mask4,
-			   nla_get_u8(tb[NFLB_VS_A_PERSIST_MASK4]));
-	if (tb[NFLB_VS_A_PERSIST_MASK6])
-		WRITE_ONCE(vs->persist_mask6,
-			   nla_get_u8(tb[NFLB_VS_A_PERSIST_MASK6]));
-	if (!(vs->flags & NFLB_VS_F_DRAIN))
-		WRITE_ONCE(vs->drain_deadline, 0);
-	else if (tb[NFLB_VS_A_DRAIN_TIMEOUT])
-		WRITE_ONCE(vs->drain_deadline,
-			   nflb_deadline(nla_get_u32(tb[NFLB_VS_A_DRAIN_TIMEOUT])));
-	return 0;
-}
-
-static int nflb_vs_identity(struct nflb_net *ln, struct nlattr **tb,
-			    struct nflb_vs *tmpl, struct nlattr *nest,
-			    struct netlink_ext_ack *extack)
+/* A new virtual server's address, port, protocol and pool, all required. */
+static int nflb_vs_parse_identity(struct nlattr **tb, struct nflb_vs_req *req,
+				  struct nlattr *nest,
+				  struct netlink_ext_ack *extack)
 {
 	int err;
 
 	err = nflb_get_addr(tb, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6,
-			    &tmpl->family, &tmpl->vip, extack, nest, true);
+			    &req->family, &req->vip, extack, nest, true);
 	if (err)
 		return err;
 	if (!tb[NFLB_VS_A_PORT] || !tb[NFLB_VS_A_PROTO] || !tb[NFLB_VS_A_POOL]) {
@@ -633,169 +577,131 @@ static int nflb_vs_identity(struct nflb_net *ln, struct nlattr **tb,
 				     NFLB_VS_A_POOL);
 		return -EINVAL;
 	}
-	tmpl->port = htons(nla_get_u16(tb[NFLB_VS_A_PORT]));
-	tmpl->proto = nla_get_u8(tb[NFLB_VS_A_PROTO]);
-	if (tmpl->proto != IPPROTO_TCP && tmpl->proto != IPPROTO_UDP) {
+	req->port = htons(nla_get_u16(tb[NFLB_VS_A_PORT]));
+	req->proto = nla_get_u8(tb[NFLB_VS_A_PROTO]);
+	if (req->proto != IPPROTO_TCP && req->proto != IPPROTO_UDP) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_PROTO],
 				    "proto must be tcp (6) or udp (17)");
 		return -EINVAL;
 	}
-	if (nflb_vs_lookup(ln, tmpl->family, tmpl->proto, &tmpl->vip,
-			   tmpl->port)) {
-		NL_SET_ERR_MSG(extack,
-			       "a virtual server with this address, port and proto exists");
-		return -EEXIST;
-	}
 	return 0;
 }
 
-static int nflb_vs_new_locked(struct nflb_net *ln, struct genl_info *info,
-			      struct nlattr **tb, struct nflb_vs **out)
+static void nflb_get_u32(struct nlattr **tb, int type, u32 *v)
 {
-	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *nest = info->attrs[NFLB_A_VS];
-	struct nflb_pool *pool = NULL;
-	struct nflb_vs *tmpl;
+	if (tb[type])
+		*v = nla_get_u32(tb[type]);
+}
+
+static void nflb_get_u8(struct nlattr **tb, int type, u8 *v)
+{
+	if (tb[type])
+		*v = nla_get_u8(tb[type]);
+}
+
+/* The options of a NEW or SET request; SET's identity is only noted. */
+static int nflb_vs_parse_options(struct nlattr **tb, struct nflb_vs_req *req,
+				 struct netlink_ext_ack *extack)
+{
 	int err;
 
-	tmpl = kzalloc(sizeof(*tmpl), GFP_KERNEL);
-	if (!tmpl)
-		return -ENOMEM;
-	tmpl->mh_size = NFLB_MH_SIZE_DEFAULT;
-	tmpl->persist_mask4 = 32;
-	tmpl->persist_mask6 = 128;
-	err = nflb_config_vs_admit(ln, extack);
+	if (tb[NFLB_VS_A_POOL]) {
+		err = nflb_get_name(tb, NFLB_VS_A_POOL, req->pool, extack, NULL);
+		if (err)
+			return err;
+	}
+	nflb_get_u32(tb, NFLB_VS_A_MH_SIZE, &req->mh_size);
+	if (tb[NFLB_VS_A_MH_SIZE] && !nflb_mh_size_valid(req->mh_size)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_MH_SIZE],
+				    "mh-size must be a prime from 7 to 131071");
+		return -EINVAL;
+	}
+	if (tb[NFLB_VS_A_SCHED])
+		req->sched = nla_get_u32(tb[NFLB_VS_A_SCHED]);
+	nflb_get_u32(tb, NFLB_VS_A_FLAGS, &req->flags);
+	nflb_get_u32(tb, NFLB_VS_A_MAX_SESSIONS, &req->max_sessions);
+	nflb_get_u32(tb, NFLB_VS_A_PERSIST_TIMEOUT, &req->persist_timeout);
+	nflb_get_u8(tb, NFLB_VS_A_PERSIST_MASK4, &req->persist_mask4);
+	nflb_get_u8(tb, NFLB_VS_A_PERSIST_MASK6, &req->persist_mask6);
+	nflb_get_u32(tb, NFLB_VS_A_DRAIN_TIMEOUT, &req->drain_timeout);
+	if (tb[NFLB_VS_A_TIMEOUTS])
+		return nflb_get_timeouts(tb[NFLB_VS_A_TIMEOUTS], req->timeouts,
+					 &req->timeouts_has, true, extack);
+	return 0;
+}
+
+/* A virtual server request's nest, its name and, for @op NEW/SET, the rest. */
+static int nflb_vs_parse(struct genl_info *info, struct nlattr **tb,
+			 struct nflb_vs_req *req, u8 op)
+{
+	struct nlattr *nest = info->attrs[NFLB_A_VS];
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
 	if (!err)
-		err = nflb_get_name(tb, NFLB_VS_A_NAME, tmpl->name, extack,
+		err = nflb_get_name(tb, NFLB_VS_A_NAME, req->name, info->extack,
 				    nest);
-	if (err)
-		goto out;
-	if (nflb_vs_find(ln, tmpl->name)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_VS_A_NAME],
-				    "virtual server exists");
-		err = -EEXIST;
-		goto out;
+	if (err || (op != NFLB_CMD_VS_NEW && op != NFLB_CMD_VS_SET))
+		return err;
+	req->has = nflb_given(tb, NFLB_VS_A_MAX);
+	if (op == NFLB_CMD_VS_NEW) {
+		err = nflb_vs_parse_identity(tb, req, nest, info->extack);
+		if (err)
+			return err;
 	}
-	err = nflb_vs_identity(ln, tb, tmpl, nest, extack);
-	if (!err && tb[NFLB_VS_A_TIMEOUTS])
-		err = nflb_get_timeouts(tb[NFLB_VS_A_TIMEOUTS], tmpl->timeouts,
-					true, extack);
-	if (!err)
-		err = nflb_vs_apply(ln, tmpl, true, tb, &pool, extack);
-	if (err)
-		goto out;
-	*out = nflb_vs_create(ln, tmpl, pool);
-	if (IS_ERR(*out)) {
-		err = PTR_ERR(*out);
-		NL_SET_ERR_MSG(extack, "cannot switch the datapath on");
-		goto out;
-	}
-	/* A Maglev VS needs its table in the pool's snapshot. */
-	if (tmpl->sched == NFLB_SCHED_MH)
-		err = nflb_pool_publish(ln, pool);
-out:
-	kfree(tmpl);
-	return err;
+	return nflb_vs_parse_options(tb, req, info->extack);
+}
+
+/* The virtual server a SET, DEL or GET names. */
+static struct nflb_vs *nflb_vs_named(struct nflb_net *ln, struct nlattr **tb,
+				     const struct nflb_vs_req *req,
+				     struct netlink_ext_ack *extack)
+{
+	struct nflb_vs *vs = nflb_op_vs_named(ln, req->name, extack);
+
+	if (!vs)
+		NL_SET_BAD_ATTR(extack, tb[NFLB_VS_A_NAME]);
+	return vs;
 }
 
 static int nflb_nl_vs_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_VS_A_MAX + 1];
-	struct nflb_vs *vs = NULL;
+	struct nflb_vs_req req;
+	struct nflb_vs *vs;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	err = nflb_vs_parse(info, tb, &req, NFLB_CMD_VS_NEW);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	err = nflb_vs_new_locked(ln, info, tb, &vs);
+	err = nflb_op_vs_new(ln, &req, &vs, info->extack);
 	if (!err)
 		nflb_event(ln->net, nflb_vs_fill_fn, vs, NULL, NFLB_CMD_VS_NEW);
 	mutex_unlock(&ln->cfg_mutex);
-	return err;
-}
-
-static struct nflb_vs *nflb_vs_by_name(struct nflb_net *ln, struct nlattr **tb,
-				       struct genl_info *info, int *err)
-{
-	char name[NFLB_NAME_MAX];
-	struct nflb_vs *vs;
-
-	*err = nflb_get_name(tb, NFLB_VS_A_NAME, name, info->extack,
-			     info->attrs[NFLB_A_VS]);
-	if (*err)
-		return NULL;
-	vs = nflb_vs_find(ln, name);
-	if (!vs) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_VS_A_NAME],
-				    "virtual server does not exist");
-		*err = -ENOENT;
-	}
-	return vs;
-}
-
-static int nflb_vs_set_locked(struct nflb_net *ln, struct genl_info *info,
-			      struct nlattr **tb, struct nflb_vs *vs)
-{
-	static const int fixed[] = { NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6,
-				     NFLB_VS_A_PORT, NFLB_VS_A_PROTO };
-	struct nflb_pool *pool = NULL, *old_pool;
-	u32 timeouts[NFLB_STATE_MAX + 1];
-	bool mh_before;
-	int i, err;
-
-	for (i = 0; i < ARRAY_SIZE(fixed); i++) {
-		if (tb[fixed[i]]) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[fixed[i]],
-					    "address, port and proto cannot change: delete and re-add");
-			return -EINVAL;
-		}
-	}
-	/* Validate everything before changing anything. */
-	memcpy(timeouts, vs->timeouts, sizeof(timeouts));
-	if (tb[NFLB_VS_A_TIMEOUTS]) {
-		err = nflb_get_timeouts(tb[NFLB_VS_A_TIMEOUTS], timeouts, true,
-					info->extack);
-		if (err)
-			return err;
-	}
-	old_pool = rcu_dereference_protected(vs->pool, true);
-	mh_before = vs->sched == NFLB_SCHED_MH;
-	err = nflb_vs_apply(ln, vs, false, tb, &pool, info->extack);
-	if (err)
-		return err;
-	for (i = 0; i <= NFLB_STATE_MAX; i++)
-		WRITE_ONCE(vs->timeouts[i], timeouts[i]);
-	if (pool)
-		nflb_vs_set_pool(vs, pool);
-	/* Maglev tables follow the virtual servers that use them. */
-	if (mh_before || vs->sched == NFLB_SCHED_MH) {
-		err = nflb_pool_publish(ln, pool ?: old_pool);
-		if (!err && pool && pool != old_pool)
-			err = nflb_pool_publish(ln, old_pool);
-	}
-	return err;
+	return nflb_blame(info->extack, tb, req.bad_attr, err);
 }
 
 static int nflb_nl_vs_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	struct nflb_vs_req req;
 	struct nflb_vs *vs;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	err = nflb_vs_parse(info, tb, &req, NFLB_CMD_VS_SET);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	vs = nflb_vs_by_name(ln, tb, info, &err);
-	if (vs)
-		err = nflb_vs_set_locked(ln, info, tb, vs);
+	vs = nflb_vs_named(ln, tb, &req, info->extack);
+	err = vs ? nflb_op_vs_set(ln, vs, &req, info->extack) : -ENOENT;
 	if (!err)
 		nflb_event(ln->net, nflb_vs_fill_fn, vs, NULL, NFLB_CMD_VS_SET);
 	mutex_unlock(&ln->cfg_mutex);
-	return err;
+	return nflb_blame(info->extack, tb, req.bad_attr, err);
 }
 
 static int nflb_nl_vs_del(struct sk_buff *skb, struct genl_info *info)
@@ -803,40 +709,41 @@ static int nflb_nl_vs_del(struct sk_buff *skb, struct genl_info *info)
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_VS_A_MAX + 1];
 	struct sk_buff *ev = NULL;
+	struct nflb_vs_req req;
 	struct nflb_vs *vs;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	err = nflb_vs_parse(info, tb, &req, NFLB_CMD_VS_DEL);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	vs = nflb_vs_by_name(ln, tb, info, &err);
+	vs = nflb_vs_named(ln, tb, &req, info->extack);
 	if (vs) {
 		if (nflb_has_listeners(ln->net))
 			ev = nflb_build(nflb_vs_fill_fn, vs, NULL, 0, 0,
 					NFLB_CMD_VS_DEL);
-		nflb_vs_delete(ln, vs);
+		nflb_op_vs_delete(ln, vs);
 	}
 	mutex_unlock(&ln->cfg_mutex);
 	if (ev)
 		nflb_notify(ln->net, ev);
-	return err;
+	return vs ? 0 : -ENOENT;
 }
 
 static int nflb_nl_vs_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	struct nflb_vs_req req;
 	struct nflb_vs *vs;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_VS, nflb_vs_policy, NFLB_VS_A_MAX, tb);
+	err = nflb_vs_parse(info, tb, &req, NFLB_CMD_VS_GET);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	vs = nflb_vs_by_name(ln, tb, info, &err);
-	if (vs)
-		err = nflb_reply(info, nflb_vs_fill_fn, vs, NULL);
+	vs = nflb_vs_named(ln, tb, &req, info->extack);
+	err = vs ? nflb_reply(info, nflb_vs_fill_fn, vs, NULL) : -ENOENT;
 	mutex_unlock(&ln->cfg_mutex);
 	return err;
 }
@@ -844,10 +751,6 @@ static int nflb_nl_vs_get(struct sk_buff *skb, struct genl_info *info)
 typedef int (*nflb_dump_fill_fn)(struct sk_buff *skb, struct list_head *node,
 				 struct netlink_callback *cb);
 
-/*
- * Dumps a config list (virtual servers or pools) from where the last
- * message stopped; cb->args[0] counts the entries already sent.
- */
 /*
  * Marks the message just added at @len with NLM_F_DUMP_INTR when objects
  * were added or removed since the dump's previous part (cfg_gen moved):
@@ -859,6 +762,10 @@ static void nflb_dump_consistent(struct netlink_callback *cb,
 	nl_dump_check_consistent(cb, (struct nlmsghdr *)(skb->data + len));
 }
 
+/*
+ * Dumps a config list (virtual servers or pools) from where the last
+ * message stopped; cb->args[0] counts the entries already sent.
+ */
 static int nflb_dump_list(struct sk_buff *skb, struct netlink_callback *cb,
 			  struct list_head *(*head)(struct nflb_net *ln),
 			  nflb_dump_fill_fn fill)
@@ -905,31 +812,34 @@ static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- pools -------------------------------------------------------------- */
 
-static void nflb_pool_apply(struct nflb_pool *pool, struct nlattr **tb)
+static int nflb_pool_parse(struct genl_info *info, struct nlattr **tb,
+			   struct nflb_pool_req *req)
 {
-	if (tb[NFLB_POOL_A_FLAGS])
-		pool->flags = nla_get_u32(tb[NFLB_POOL_A_FLAGS]);
-	if (tb[NFLB_POOL_A_MIN_ACTIVE])
-		pool->min_active = nla_get_u32(tb[NFLB_POOL_A_MIN_ACTIVE]);
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
+			     NFLB_POOL_A_MAX, tb);
+	if (!err)
+		err = nflb_get_name(tb, NFLB_POOL_A_NAME, req->name,
+				    info->extack, info->attrs[NFLB_A_POOL]);
+	if (err)
+		return err;
+	req->has = nflb_given(tb, NFLB_POOL_A_MAX);
+	nflb_get_u32(tb, NFLB_POOL_A_FLAGS, &req->flags);
+	nflb_get_u32(tb, NFLB_POOL_A_MIN_ACTIVE, &req->min_active);
+	return 0;
 }
 
-static struct nflb_pool *nflb_pool_by_name(struct nflb_net *ln,
-					   struct nlattr **tb, int type,
-					   struct genl_info *info,
-					   struct nlattr *nest, int *err)
+static struct nflb_pool *nflb_pool_named(struct nflb_net *ln,
+					 struct nlattr **tb,
+					 const struct nflb_pool_req *req,
+					 struct netlink_ext_ack *extack)
 {
-	char name[NFLB_NAME_MAX];
-	struct nflb_pool *pool;
+	struct nflb_pool *pool = nflb_op_pool_named(ln, req->name, extack);
 
-	*err = nflb_get_name(tb, type, name, info->extack, nest);
-	if (*err)
-		return NULL;
-	pool = nflb_pool_find(ln, name);
-	if (!pool) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[type],
-				    "pool does not exist");
-		*err = -ENOENT;
-	}
+	if (!pool)
+		NL_SET_BAD_ATTR(extack, tb[NFLB_POOL_A_NAME]);
 	return pool;
 }
 
@@ -937,75 +847,42 @@ static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
-	char name[NFLB_NAME_MAX];
+	struct nflb_pool_req req;
 	struct nflb_pool *pool;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
-			     NFLB_POOL_A_MAX, tb);
-	if (!err)
-		err = nflb_get_name(tb, NFLB_POOL_A_NAME, name, info->extack,
-				    info->attrs[NFLB_A_POOL]);
+	err = nflb_pool_parse(info, tb, &req);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	if (nflb_pool_find(ln, name)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[NFLB_POOL_A_NAME],
-				    "pool exists");
-		err = -EEXIST;
-	} else {
-		err = nflb_config_pool_admit(ln, info->extack);
-	}
-	if (!err) {
-		pool = nflb_pool_create(ln, name);
-		err = pool ? 0 : -ENOMEM;
-	}
-	if (!err) {
-		nflb_pool_apply(pool, tb);
-		err = nflb_pool_publish(ln, pool);
-		if (err)
-			nflb_pool_delete(ln, pool);
-		else
-			nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
-				   NFLB_CMD_POOL_NEW);
-	}
+	err = nflb_op_pool_new(ln, &req, &pool, info->extack);
+	if (!err)
+		nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
+			   NFLB_CMD_POOL_NEW);
 	mutex_unlock(&ln->cfg_mutex);
-	return err;
+	return nflb_blame(info->extack, tb, req.bad_attr, err);
 }
 
 static int nflb_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct nflb_pool_req req;
 	struct nflb_pool *pool;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
-			     NFLB_POOL_A_MAX, tb);
+	err = nflb_pool_parse(info, tb, &req);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
-				 info->attrs[NFLB_A_POOL], &err);
+	pool = nflb_pool_named(ln, tb, &req, info->extack);
 	if (pool) {
-		nflb_pool_apply(pool, tb);
-		err = nflb_pool_publish(ln, pool);
-	}
-	if (pool)
+		err = nflb_op_pool_set(ln, pool, &req);
 		nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
 			   NFLB_CMD_POOL_SET);
+	}
 	mutex_unlock(&ln->cfg_mutex);
-	return err;
-}
-
-static const char *nflb_pool_user(struct nflb_net *ln, struct nflb_pool *pool)
-{
-	struct nflb_vs *vs;
-
-	list_for_each_entry(vs, &ln->vs_list, list)
-		if (rcu_access_pointer(vs->pool) == pool)
-			return vs->name;
-	return "?";
+	return pool ? err : -ENOENT;
 }
 
 static int nflb_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
@@ -1013,27 +890,26 @@ static int nflb_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
 	struct sk_buff *ev = NULL;
+	struct nflb_pool_req req;
 	struct nflb_pool *pool;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
-			     NFLB_POOL_A_MAX, tb);
+	err = nflb_pool_parse(info, tb, &req);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
-				 info->attrs[NFLB_A_POOL], &err);
-	if (pool && pool->users) {
-		nflb_err_pool_busy(info->extack, nflb_pool_user(ln, pool));
-		err = -EBUSY;
-	} else if (pool) {
+	pool = nflb_pool_named(ln, tb, &req, info->extack);
+	err = -ENOENT;
+	if (pool) {
 		if (nflb_has_listeners(ln->net))
 			ev = nflb_build(nflb_pool_fill_fn, pool, NULL, 0, 0,
 					NFLB_CMD_POOL_DEL);
-		nflb_pool_delete(ln, pool);
+		err = nflb_op_pool_delete(ln, pool, info->extack);
 	}
 	mutex_unlock(&ln->cfg_mutex);
-	if (ev)
+	if (ev && err)
+		nlmsg_free(ev);
+	else if (ev)
 		nflb_notify(ln->net, ev);
 	return err;
 }
@@ -1042,18 +918,16 @@ static int nflb_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_POOL_A_MAX + 1];
+	struct nflb_pool_req req;
 	struct nflb_pool *pool;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_POOL, nflb_pool_policy,
-			     NFLB_POOL_A_MAX, tb);
+	err = nflb_pool_parse(info, tb, &req);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	pool = nflb_pool_by_name(ln, tb, NFLB_POOL_A_NAME, info,
-				 info->attrs[NFLB_A_POOL], &err);
-	if (pool)
-		err = nflb_reply(info, nflb_pool_fill_fn, pool, NULL);
+	pool = nflb_pool_named(ln, tb, &req, info->extack);
+	err = pool ? nflb_reply(info, nflb_pool_fill_fn, pool, NULL) : -ENOENT;
 	mutex_unlock(&ln->cfg_mutex);
 	return err;
 }
@@ -1078,222 +952,116 @@ static int nflb_nl_pool_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- members ------------------------------------------------------------ */
 
-struct nflb_member_req {
-	struct nflb_pool *pool;
-	struct nflb_member key;
-};
-
-static int nflb_member_ident(struct nflb_net *ln, struct genl_info *info,
-			     struct nlattr *nest, struct nlattr **tb,
-			     struct nflb_member_req *req)
+/* A member nest @nest, parsed into @tb: its pool, address and port. */
+static int nflb_member_parse(struct nlattr *nest, struct nlattr **tb,
+			     struct nflb_member_req *req,
+			     struct netlink_ext_ack *extack)
 {
 	int err;
 
-	req->pool = nflb_pool_by_name(ln, tb, NFLB_MEMBER_A_POOL, info, nest,
-				      &err);
-	if (!req->pool)
+	memset(req, 0, sizeof(*req));
+	err = nflb_get_name(tb, NFLB_MEMBER_A_POOL, req->pool, extack, nest);
+	if (err)
 		return err;
 	err = nflb_get_addr(tb, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6,
-			    &req->key.family, &req->key.addr, info->extack,
-			    nest, true);
+			    &req->family, &req->addr, extack, nest, true);
 	if (err)
 		return err;
 	if (!tb[NFLB_MEMBER_A_PORT]) {
-		NL_SET_ERR_ATTR_MISS(info->extack, nest, NFLB_MEMBER_A_PORT);
-		NL_SET_ERR_MSG(info->extack, "member port is required");
+		NL_SET_ERR_ATTR_MISS(extack, nest, NFLB_MEMBER_A_PORT);
+		NL_SET_ERR_MSG(extack, "member port is required");
 		return -EINVAL;
 	}
-	req->key.port = htons(nla_get_u16(tb[NFLB_MEMBER_A_PORT]));
+	req->port = htons(nla_get_u16(tb[NFLB_MEMBER_A_PORT]));
+	req->has = nflb_given(tb, NFLB_MEMBER_A_MAX);
+	nflb_get_u32(tb, NFLB_MEMBER_A_WEIGHT, &req->weight);
+	nflb_get_u8(tb, NFLB_MEMBER_A_STATE, &req->state);
+	nflb_get_u32(tb, NFLB_MEMBER_A_MAX_CONNS, &req->max_conns);
+	nflb_get_u32(tb, NFLB_MEMBER_A_PRIORITY, &req->priority);
+	nflb_get_u32(tb, NFLB_MEMBER_A_DRAIN_TIMEOUT, &req->drain_timeout);
 	return 0;
 }
 
-/* Applies weight/state/limit to @m (a template or a live member). */
-static bool nflb_member_apply(struct nflb_member *m, struct nlattr **tb)
+/* The request's one member nest, for SET and DEL. */
+static int nflb_member_parse_one(struct genl_info *info, struct nlattr **tb,
+				 struct nflb_member_req *req)
 {
-	bool state_changed = false;
-
-	if (tb[NFLB_MEMBER_A_WEIGHT])
-		WRITE_ONCE(m->weight, nla_get_u32(tb[NFLB_MEMBER_A_WEIGHT]));
-	if (tb[NFLB_MEMBER_A_STATE]) {
-		u8 st = nla_get_u8(tb[NFLB_MEMBER_A_STATE]);
-
-		state_changed = st != m->state;
-		WRITE_ONCE(m->state, st);
-	}
-	if (tb[NFLB_MEMBER_A_MAX_CONNS])
-		WRITE_ONCE(m->max_conns,
-			   nla_get_u32(tb[NFLB_MEMBER_A_MAX_CONNS]));
-	if (tb[NFLB_MEMBER_A_PRIORITY])
-		m->priority = nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY]);
-	if (tb[NFLB_MEMBER_A_DRAIN_TIMEOUT])
-		m->drain_timeout = nla_get_u32(tb[NFLB_MEMBER_A_DRAIN_TIMEOUT]);
-	/* The drain clock runs while the member takes no new sessions. */
-	if (m->state == NFLB_MEMBER_UP && m->weight)
-		WRITE_ONCE(m->drain_deadline, 0);
-	else if (!m->drain_deadline || tb[NFLB_MEMBER_A_DRAIN_TIMEOUT])
-		WRITE_ONCE(m->drain_deadline, nflb_deadline(m->drain_timeout));
-	return state_changed;
-}
-
-/*
- * Adds the member of @nest (parsed into @tb) to its pool, identified in
- * @req, without publishing the pool's snapshot.
- */
-static int nflb_member_add(struct nflb_net *ln, struct genl_info *info,
-			   struct nlattr **tb, struct nflb_member_req *req,
-			   struct nflb_member **added)
-{
-	struct nflb_member *m;
 	int err;
 
-	if (nflb_member_find(req->pool, req->key.family, &req->key.addr,
-			     req->key.port)) {
-		NL_SET_ERR_MSG(info->extack, "member exists in this pool");
-		return -EEXIST;
-	}
-	req->key.weight = 1;
-	req->key.state = NFLB_MEMBER_UP;
-	nflb_member_apply(&req->key, tb);
-	err = nflb_config_member_admit(ln, req->pool, &req->key, info->extack);
+	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
+			     NFLB_MEMBER_A_MAX, tb);
 	if (err)
 		return err;
-	m = nflb_member_create(ln, req->pool, &req->key);
-	if (!m)
-		return -ENOMEM;
-	if (added)
-		*added = m;
-	return 0;
+	return nflb_member_parse(info->attrs[NFLB_A_MEMBER], tb, req,
+				 info->extack);
 }
 
-/*
- * Publishes the snapshot of @pool, whose last @n members are new, and
- * announces them; if there is no memory for the snapshot they are taken
- * back and @first, the nest of the first, is blamed.
- */
-static int nflb_member_publish_new(struct nflb_net *ln, struct nflb_pool *pool,
-				   unsigned int n, struct nlattr *first,
-				   struct netlink_ext_ack *extack)
+static void nflb_member_announce(struct nflb_net *ln,
+				 const struct nflb_member_batch *b)
 {
-	struct nflb_member *m;
 	unsigned int i;
 
-	if (!n)
-		return 0;
-	if (nflb_pool_publish(ln, pool)) {
-		nflb_member_discard(ln, pool, n);
-		NL_SET_ERR_MSG_ATTR(extack, first, "out of memory");
-		return -ENOMEM;
-	}
 	if (!nflb_has_listeners(ln->net))
-		return 0;
-	m = list_last_entry(&pool->members, struct nflb_member, list);
-	for (i = 1; i < n; i++)
-		m = list_prev_entry(m, list);
-	for (i = 0; i < n; i++, m = list_next_entry(m, list))
-		nflb_event(ln->net, nflb_member_fill_fn, m, pool->name,
-			   NFLB_CMD_MEMBER_NEW);
-	return 0;
+		return;
+	for (i = 0; i < b->n; i++)
+		if (b->added[i])
+			nflb_event(ln->net, nflb_member_fill_fn, b->added[i],
+				   b->added[i]->pool->name, NFLB_CMD_MEMBER_NEW);
+}
+
+/* Adds the member of @nest to @b; on error, @nest is blamed if nothing is. */
+static int nflb_member_add_nest(struct nflb_net *ln, struct nflb_member_batch *b,
+				struct nlattr *nest, struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct nflb_member_req req;
+	int err;
+
+	if (nla_type(nest) != NFLB_A_MEMBER) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "members: expected member nests only");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, NFLB_MEMBER_A_MAX, nest, nflb_member_policy,
+			       extack);
+	if (!err)
+		err = nflb_member_parse(nest, tb, &req, extack);
+	if (!err)
+		err = nflb_blame(extack, tb, req.bad_attr,
+				 nflb_op_member_add(ln, b, &req, nest, extack));
+	if (err && !extack->bad_attr && !extack->miss_nest)
+		NL_SET_BAD_ATTR(extack, nest);
+	return err;
 }
 
 /* Most members one NFLB_A_MEMBERS can hold (a nest is 16 bytes or more). */
 #define NFLB_MEMBERS_PER_REQ	(U16_MAX / 16)
 
 /*
- * Publishes each pool the request added members to, once; where there is
- * no memory for a snapshot, that pool's new members are taken back (their
- * slots in @added cleared) and the nest of its first is blamed.
- */
-static int nflb_member_publish_pending(struct nflb_net *ln,
-				       struct list_head *pools,
-				       struct nflb_member **added,
-				       unsigned int n,
-				       struct netlink_ext_ack *extack)
-{
-	struct nflb_pool *pool, *tmp;
-	unsigned int i;
-	int err = 0;
-
-	list_for_each_entry_safe(pool, tmp, pools, pending_node) {
-		if (nflb_pool_publish(ln, pool)) {
-			for (i = 0; i < n; i++)
-				if (added[i] && added[i]->pool == pool)
-					added[i] = NULL;
-			nflb_member_discard(ln, pool, pool->pending);
-			NL_SET_ERR_MSG_ATTR(extack, pool->pending_first,
-					    "out of memory");
-			err = -ENOMEM;
-		}
-		list_del(&pool->pending_node);
-		pool->pending = 0;
-		cond_resched();
-	}
-	return err;
-}
-
-static void nflb_member_announce(struct nflb_net *ln,
-				 struct nflb_member **added, unsigned int n)
-{
-	unsigned int i;
-
-	if (!nflb_has_listeners(ln->net))
-		return;
-	for (i = 0; i < n; i++)
-		if (added[i])
-			nflb_event(ln->net, nflb_member_fill_fn, added[i],
-				   added[i]->pool->name, NFLB_CMD_MEMBER_NEW);
-}
-
-/*
  * NFLB_A_MEMBERS: the members in order, as many requests would add them.
  * The first that fails ends the request: those before it stay added, none
  * after it is looked at, and the error points into its nest.  Each pool's
- * snapshot is rebuilt once at the end, however the members of several
- * pools alternate (one rebuild a member would hold genl_mutex for long),
- * then the members are announced in request order.
+ * snapshot is rebuilt once at the end, then the members are announced in
+ * request order.
  */
 static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 {
+	struct nlattr *list = info->attrs[NFLB_A_MEMBERS], *nest;
 	struct netlink_ext_ack *extack = info->extack;
-	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
-	struct nflb_member **added;
-	unsigned int n = 0, max_n;
-	struct nlattr *nest;
-	int rem, err = 0, perr;
-	LIST_HEAD(pools);
+	struct nflb_member_batch b;
+	int rem, err, perr;
 
 	/* As many slots as the list can hold nests: no more than needed. */
-	max_n = min_t(unsigned int, NFLB_MEMBERS_PER_REQ,
-		      nla_len(info->attrs[NFLB_A_MEMBERS]) / 16 + 1);
-	added = kvmalloc_array(max_n, sizeof(*added), GFP_KERNEL);
-	if (!added)
-		return -ENOMEM;
-	nla_for_each_nested(nest, info->attrs[NFLB_A_MEMBERS], rem) {
-		struct nflb_member_req req = {};
-
-		if (nla_type(nest) != NFLB_A_MEMBER) {
-			NL_SET_ERR_MSG_ATTR(extack, nest,
-					    "members: expected member nests only");
-			err = -EINVAL;
+	err = nflb_op_member_batch_init(&b, min_t(unsigned int,
+						  NFLB_MEMBERS_PER_REQ,
+						  nla_len(list) / 16 + 1));
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	nla_for_each_nested(nest, list, rem) {
+		err = nflb_member_add_nest(ln, &b, nest, extack);
+		if (err)
 			break;
-		}
-		err = nla_parse_nested(tb, NFLB_MEMBER_A_MAX, nest,
-				       nflb_member_policy, extack);
-		if (!err)
-			err = nflb_member_ident(ln, info, nest, tb, &req);
-		if (!err && n == max_n)
-			err = -E2BIG;
-		if (!err)
-			err = nflb_member_add(ln, info, tb, &req, &added[n]);
-		if (err) {
-			if (!extack->bad_attr && !extack->miss_nest)
-				NL_SET_BAD_ATTR(extack, nest);
-			break;
-		}
-		n++;
-		if (!req.pool->pending++) {
-			req.pool->pending_first = nest;
-			list_add_tail(&req.pool->pending_node, &pools);
-		}
 		cond_resched();
 	}
 	if (!err && rem > 0) {
@@ -1301,143 +1069,100 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(extack, nest, "members: malformed attribute");
 		err = -EINVAL;
 	}
-	perr = nflb_member_publish_pending(ln, &pools, added, n, extack);
-	nflb_member_announce(ln, added, n);
-	kvfree(added);
+	perr = nflb_op_member_commit(ln, &b, extack);
+	nflb_member_announce(ln, &b);
+	mutex_unlock(&ln->cfg_mutex);
+	nflb_op_member_batch_free(&b);
 	return perr ?: err;
+}
+
+/* One member (NFLB_A_MEMBER): a batch of one. */
+static int nflb_member_new_one(struct nflb_net *ln, struct genl_info *info)
+{
+	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
+	struct nflb_member_batch b;
+	struct nflb_member_req req;
+	int err;
+
+	err = nflb_member_parse_one(info, tb, &req);
+	if (!err)
+		err = nflb_op_member_batch_init(&b, 1);
+	if (err)
+		return err;
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_op_member_add(ln, &b, &req, info->attrs[NFLB_A_MEMBER],
+				 info->extack);
+	if (!err)
+		err = nflb_op_member_commit(ln, &b, info->extack);
+	if (!err)
+		nflb_member_announce(ln, &b);
+	mutex_unlock(&ln->cfg_mutex);
+	nflb_op_member_batch_free(&b);
+	return nflb_blame(info->extack, tb, req.bad_attr, err);
 }
 
 static int nflb_nl_member_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
-	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
-	struct nflb_member_req req = {};
-	int err;
 
-	if (info->attrs[NFLB_A_MEMBERS]) {
-		if (info->attrs[NFLB_A_MEMBER]) {
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    info->attrs[NFLB_A_MEMBERS],
-					    "give either member or members");
-			return -EINVAL;
-		}
-		mutex_lock(&ln->cfg_mutex);
-		err = nflb_member_new_list(ln, info);
-		mutex_unlock(&ln->cfg_mutex);
-		return err;
+	if (!info->attrs[NFLB_A_MEMBERS])
+		return nflb_member_new_one(ln, info);
+	if (info->attrs[NFLB_A_MEMBER]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[NFLB_A_MEMBERS],
+				    "give either member or members");
+		return -EINVAL;
 	}
-	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
-			     NFLB_MEMBER_A_MAX, tb);
-	if (err)
-		return err;
-	mutex_lock(&ln->cfg_mutex);
-	err = nflb_member_ident(ln, info, info->attrs[NFLB_A_MEMBER], tb,
-				&req);
-	if (!err)
-		err = nflb_member_add(ln, info, tb, &req, NULL);
-	if (!err)
-		err = nflb_member_publish_new(ln, req.pool, 1,
-					      info->attrs[NFLB_A_MEMBER],
-					      info->extack);
-	mutex_unlock(&ln->cfg_mutex);
-	return err;
-}
-
-static struct nflb_member *nflb_member_lookup(struct nflb_net *ln,
-					      struct genl_info *info,
-					      struct nlattr **tb,
-					      struct nflb_member_req *req,
-					      int *err)
-{
-	struct nflb_member *m;
-
-	*err = nflb_member_ident(ln, info, info->attrs[NFLB_A_MEMBER], tb, req);
-	if (*err)
-		return NULL;
-	m = nflb_member_find(req->pool, req->key.family, &req->key.addr,
-			     req->key.port);
-	if (!m) {
-		NL_SET_ERR_MSG(info->extack, "member does not exist in this pool");
-		*err = -ENOENT;
-	}
-	return m;
-}
-
-/* A member that went down in an expire-on-down pool loses its sessions. */
-static void nflb_member_sessions_kill(struct nflb_net *ln,
-				      const struct nflb_member *m)
-{
-	struct nflb_session_filter f = { .member = m };
-
-	nflb_session_kill(ln, &f, NFLB_RST_IF_ASKED);
+	return nflb_member_new_list(ln, info);
 }
 
 static int nflb_nl_member_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
-	struct nflb_member_req req = {};
+	struct nflb_member_req req;
+	struct nflb_pool *pool;
 	struct nflb_member *m;
-	bool state_changed;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
-			     NFLB_MEMBER_A_MAX, tb);
+	err = nflb_member_parse_one(info, tb, &req);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	m = nflb_member_lookup(ln, info, tb, &req, &err);
-	if (m && tb[NFLB_MEMBER_A_PRIORITY]) {
-		u32 prio = nla_get_u32(tb[NFLB_MEMBER_A_PRIORITY]);
-
-		if (!nflb_member_prio_room(req.pool, m, prio)) {
-			NL_SET_ERR_MSG_ATTR(info->extack,
-					    tb[NFLB_MEMBER_A_PRIORITY],
-					    "pool has 16 priorities in this address family already");
-			err = -E2BIG;
-			m = NULL;
-		} else {
-			nflb_member_set_priority(req.pool, m, prio);
-		}
-	}
-	if (m) {
-		state_changed = nflb_member_apply(m, tb);
-		/* Groups, WRR order and Maglev tables depend on all of it. */
-		err = nflb_pool_publish(ln, req.pool);
-		if (state_changed && m->state == NFLB_MEMBER_DOWN &&
-		    (req.pool->flags & NFLB_POOL_F_EXPIRE_ON_DOWN))
-			nflb_member_sessions_kill(ln, m);
-		nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
+	m = nflb_op_member_named(ln, &req, &pool, info->extack);
+	err = m ? nflb_op_member_set(ln, pool, m, &req, info->extack) : -ENOENT;
+	/* Announced unless refused: a change without a new snapshot stays. */
+	if (m && !req.bad_attr) {
+		nflb_event(ln->net, nflb_member_fill_fn, m, pool->name,
 			   NFLB_CMD_MEMBER_SET);
-		if (state_changed)
-			nflb_event(ln->net, nflb_member_fill_fn, m,
-				   req.pool->name, NFLB_CMD_MEMBER_STATE);
+		if (req.state_changed)
+			nflb_event(ln->net, nflb_member_fill_fn, m, pool->name,
+				   NFLB_CMD_MEMBER_STATE);
 	}
 	mutex_unlock(&ln->cfg_mutex);
-	return err;
+	return nflb_blame(info->extack, tb, req.bad_attr, err);
 }
 
 static int nflb_nl_member_del(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_MEMBER_A_MAX + 1];
-	struct nflb_member_req req = {};
+	struct nflb_member_req req;
+	struct nflb_pool *pool;
 	struct nflb_member *m;
 	int err;
 
-	err = nflb_parse_obj(info, NFLB_A_MEMBER, nflb_member_policy,
-			     NFLB_MEMBER_A_MAX, tb);
+	err = nflb_member_parse_one(info, tb, &req);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	m = nflb_member_lookup(ln, info, tb, &req, &err);
+	m = nflb_op_member_named(ln, &req, &pool, info->extack);
 	if (m) {
-		nflb_event(ln->net, nflb_member_fill_fn, m, req.pool->name,
+		nflb_event(ln->net, nflb_member_fill_fn, m, pool->name,
 			   NFLB_CMD_MEMBER_DEL);
-		nflb_config_member_delete(ln, req.pool, m);
+		nflb_op_member_delete(ln, pool, m);
 	}
 	mutex_unlock(&ln->cfg_mutex);
-	return err;
+	return nflb_blame(info->extack, tb, req.bad_attr, m ? 0 : -ENOENT);
 }
 
 /* Dump of all members, or of one pool's (NFLB_MEMBER_A_POOL in the request). */
@@ -1466,9 +1191,8 @@ static int nflb_nl_member_dump(struct sk_buff *skb,
 			nla_strscpy(only, tb[NFLB_MEMBER_A_POOL], sizeof(only));
 	}
 	mutex_lock(&ln->cfg_mutex);
-	if (only[0] && !nflb_pool_find(ln, only)) {
+	if (only[0] && !nflb_op_pool_named(ln, only, cb->extack)) {
 		mutex_unlock(&ln->cfg_mutex);
-		NL_SET_ERR_MSG(cb->extack, "pool does not exist");
 		return -ENOENT;
 	}
 	cb->seq = ln->cfg_gen;
@@ -1506,46 +1230,44 @@ out:
 
 /* ---- global settings, stats, info, flush ---------------------------------- */
 
-static void nflb_get_limit(struct nlattr **tb, int type, u32 *v)
+static int nflb_global_parse(struct nlattr **tb, struct nflb_global_req *req,
+			     struct netlink_ext_ack *extack)
 {
-	if (tb[type])
-		*v = nla_get_u32(tb[type]);
+	struct nflb_limits *l = &req->limits;
+
+	req->has = nflb_given(tb, NFLB_GLOBAL_A_MAX);
+	nflb_get_u32(tb, NFLB_GLOBAL_A_MAX_SESSIONS, &l->max_sessions);
+	nflb_get_u32(tb, NFLB_GLOBAL_A_MAX_MEMBERS, &l->max_members);
+	nflb_get_u32(tb, NFLB_GLOBAL_A_MAX_VS, &l->max_vs);
+	nflb_get_u32(tb, NFLB_GLOBAL_A_MAX_POOLS, &l->max_pools);
+	nflb_get_u32(tb, NFLB_GLOBAL_A_MAX_MH_SIZE, &l->max_mh_size);
+	if (tb[NFLB_GLOBAL_A_EXPIRE_NODEST])
+		req->expire_nodest = nla_get_u8(tb[NFLB_GLOBAL_A_EXPIRE_NODEST]);
+	if (tb[NFLB_GLOBAL_A_TIMEOUTS])
+		return nflb_get_timeouts(tb[NFLB_GLOBAL_A_TIMEOUTS],
+					 req->timeouts, &req->timeouts_has,
+					 false, extack);
+	return 0;
 }
 
 static int nflb_nl_global_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
 	struct nlattr *tb[NFLB_GLOBAL_A_MAX + 1];
-	u32 t[NFLB_STATE_MAX + 1];
-	struct nflb_limits lim;
-	int i, err;
+	struct nflb_global_req req = {};
+	int err;
 
 	err = nflb_parse_obj(info, NFLB_A_GLOBAL, nflb_global_policy,
 			     NFLB_GLOBAL_A_MAX, tb);
+	if (!err)
+		err = nflb_global_parse(tb, &req, info->extack);
 	if (err)
 		return err;
 	mutex_lock(&ln->cfg_mutex);
-	memcpy(t, ln->timeouts, sizeof(t));
-	if (tb[NFLB_GLOBAL_A_TIMEOUTS])
-		err = nflb_get_timeouts(tb[NFLB_GLOBAL_A_TIMEOUTS], t, false,
-					info->extack);
-	nflb_config_limits(ln, &lim);
-	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_SESSIONS, &lim.max_sessions);
-	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_MEMBERS, &lim.max_members);
-	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_VS, &lim.max_vs);
-	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_POOLS, &lim.max_pools);
-	nflb_get_limit(tb, NFLB_GLOBAL_A_MAX_MH_SIZE, &lim.max_mh_size);
+	err = nflb_op_global_set(ln, &req, info->extack);
 	if (!err)
-		err = nflb_config_set_limits(ln, &lim, info->extack);
-	if (!err) {
-		for (i = 0; i <= NFLB_STATE_MAX; i++)
-			WRITE_ONCE(ln->timeouts[i], t[i]);
-		if (tb[NFLB_GLOBAL_A_EXPIRE_NODEST])
-			WRITE_ONCE(ln->expire_nodest,
-				   nla_get_u8(tb[NFLB_GLOBAL_A_EXPIRE_NODEST]));
 		nflb_event(ln->net, nflb_global_fill_fn, ln, NULL,
 			   NFLB_CMD_GLOBAL_SET);
-	}
 	mutex_unlock(&ln->cfg_mutex);
 	return err;
 }
@@ -1565,19 +1287,10 @@ static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 			      u32 portid, u32 seq, u8 cmd)
 {
 	struct nflb_net *ln = obj;
-	u64 v[NFLB_C_MAX], vv[NFLB_C_MAX];
-	struct nflb_vs *vs;
+	u64 v[NFLB_C_MAX];
 	void *hdr;
-	int i;
 
-	nflb_stats_sum(ln->stats, v);
-	for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
-		v[i] += ln->retired[i];
-	list_for_each_entry(vs, &ln->vs_list, list) {
-		nflb_stats_sum(vs->stats, vv);
-		for (i = 0; i < ARRAY_SIZE(ln->retired); i++)
-			v[i] += vv[i];
-	}
+	nflb_op_stats_total(ln, v);
 	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
@@ -1606,7 +1319,7 @@ static int nflb_nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
 	struct nflb_net *ln = nflb_info_ln(info);
 
 	mutex_lock(&ln->cfg_mutex);
-	nflb_config_stats_zero(ln);
+	nflb_op_stats_zero(ln);
 	mutex_unlock(&ln->cfg_mutex);
 	return 0;
 }
@@ -1672,8 +1385,7 @@ static int nflb_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	struct nflb_net *ln = nflb_info_ln(info);
 
 	mutex_lock(&ln->cfg_mutex);
-	nflb_service_flush(ln);
-	nflb_config_defaults(ln);
+	nflb_op_flush(ln);
 	nflb_event(ln->net, nflb_flush_fill_fn, NULL, NULL, NFLB_CMD_FLUSH);
 	mutex_unlock(&ln->cfg_mutex);
 	return 0;
@@ -1701,12 +1413,11 @@ static int nflb_parse_filter(struct nflb_net *ln, struct nlattr *attr,
 		if (err)
 			return err;
 		mutex_lock(&ln->cfg_mutex);
-		if (!nflb_vs_find(ln, f->vs))
+		if (!nflb_op_vs_named(ln, f->vs, extack))
 			err = -ENOENT;
 		mutex_unlock(&ln->cfg_mutex);
 		if (err) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[NFLB_FILTER_A_VS],
-					    "virtual server does not exist");
+			NL_SET_BAD_ATTR(extack, tb[NFLB_FILTER_A_VS]);
 			return err;
 		}
 	}
@@ -1752,7 +1463,7 @@ static int nflb_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 				info->extack);
 	if (err)
 		return err;
-	nflb_session_kill(ln, &f, NFLB_RST_NONE);
+	nflb_op_sessions_delete(ln, &f);
 	return 0;
 }
 

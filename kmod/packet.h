@@ -3,7 +3,7 @@
 #define _NFLB_PACKET_H
 
 #include <linux/skbuff.h>
-#include "session.h"
+#include "flow.h"
 
 enum nflb_parse {
 	NFLB_PKT_IGNORE,	/* not TCP/UDP or a related ICMP error */

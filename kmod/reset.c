@@ -14,7 +14,6 @@
 #include <net/ip6_checksum.h>
 #include <net/route.h>
 #include <net/netfilter/nf_conntrack.h>
-#include "session.h"
 #include "reset.h"
 
 #define NFLB_RST_TTL	64
@@ -145,32 +144,29 @@ static int nflb_rst_send(struct net *net, u8 family, const struct nflb_rst *r)
 				   nflb_rst_send6(net, r);
 }
 
-int nflb_reset_session(struct net *net, const struct nflb_session *s)
+int nflb_reset_both(struct net *net, const struct nflb_flow *orig,
+		    const struct nflb_flow *reply, u32 next_orig, u32 next_reply)
 {
-	struct nflb_flow orig, reply;
 	struct nflb_rst r;
 	int sent;
 
-	nflb_session_tuple(s, NFLB_DIR_ORIG, &orig);
-	nflb_session_tuple(s, NFLB_DIR_REPLY, &reply);
-
 	/* To the client, as if from VIP:port. */
-	r.saddr = &orig.dst;
-	r.daddr = &orig.src;
-	r.sport = orig.dport;
-	r.dport = orig.sport;
-	r.seq = s->seq_next[NFLB_DIR_REPLY];
-	r.ack = s->seq_next[NFLB_DIR_ORIG];
-	sent = nflb_rst_send(net, s->family, &r);
+	r.saddr = &orig->dst;
+	r.daddr = &orig->src;
+	r.sport = orig->dport;
+	r.dport = orig->sport;
+	r.seq = next_reply;
+	r.ack = next_orig;
+	sent = nflb_rst_send(net, orig->family, &r);
 
 	/* To the member, as if from the client. */
-	r.saddr = &reply.dst;
-	r.daddr = &reply.src;
-	r.sport = reply.dport;
-	r.dport = reply.sport;
-	r.seq = s->seq_next[NFLB_DIR_ORIG];
-	r.ack = s->seq_next[NFLB_DIR_REPLY];
-	sent += nflb_rst_send(net, s->family, &r);
+	r.saddr = &reply->dst;
+	r.daddr = &reply->src;
+	r.sport = reply->dport;
+	r.dport = reply->sport;
+	r.seq = next_orig;
+	r.ack = next_reply;
+	sent += nflb_rst_send(net, orig->family, &r);
 	return sent;
 }
 

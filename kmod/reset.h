@@ -4,12 +4,18 @@
 
 #include <linux/types.h>
 
-struct net;
-struct nflb_session;
+#include "flow.h"
 
-/* Sends RST to the client and to the member; returns how many went out. */
-int nflb_reset_session(struct net *net, const struct nflb_session *s);
-struct nflb_flow;
+struct net;
+
+/*
+ * Sends RST to both ends of a session: to the client as from @orig's
+ * destination, to the member as from the client.  @next_orig and
+ * @next_reply are the next sequence numbers each side expects from the
+ * other.  Returns how many went out.
+ */
+int nflb_reset_both(struct net *net, const struct nflb_flow *orig,
+		    const struct nflb_flow *reply, u32 next_orig, u32 next_reply);
 /* Refuses a client's SYN (@f: client -> VIP) with RST+ACK of @ack. */
 void nflb_reset_refuse(struct net *net, const struct nflb_flow *f, u32 ack);
 

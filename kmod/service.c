@@ -3,9 +3,10 @@
  * Virtual servers, pools and members.
  *
  * Everything here runs in process context under the netns' cfg_mutex (the
- * netlink handlers take it).  The datapath sees three things, all through
- * RCU: the VIP hash (vs_hash), a virtual server's pool pointer, and a pool's
- * snapshot.  Objects reachable from the datapath are freed only after a
+ * operations of ops.c take it).  This layer knows the objects only: ending
+ * their sessions and switching the hooks is for ops.c.  The datapath sees
+ * three things, all through RCU: the VIP hash (vs_hash), a virtual server's
+ * pool pointer, and a pool's snapshot.  Objects reachable from the datapath are freed only after a
  * grace period, and only when their last reference is gone.
  */
 #include <linux/jhash.h>
@@ -14,8 +15,6 @@
 #include <linux/slab.h>
 #include <net/ipv6.h>
 #include "main.h"
-#include "hooks.h"
-#include "persist.h"
 #include "sched.h"
 #include "service.h"
 
@@ -32,8 +31,8 @@ static u32 nflb_vs_bucket(u8 family, u8 proto, const union nf_inet_addr *a,
 	       ((1 << NFLB_VS_HASH_BITS) - 1);
 }
 
-struct nflb_vs *nflb_vs_lookup(struct nflb_net *ln, u8 family, u8 proto,
-			       const union nf_inet_addr *addr, __be16 port)
+struct nflb_vs *nflb_vs_find_vip(struct nflb_net *ln, u8 family, u8 proto,
+				 const union nf_inet_addr *addr, __be16 port)
 {
 	u32 b = nflb_vs_bucket(family, proto, addr, port);
 	struct nflb_vs *vs;
@@ -110,7 +109,6 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 			       struct nflb_pool *pool)
 {
 	struct nflb_vs *vs;
-	int err;
 	u32 b;
 
 	vs = kmemdup(tmpl, sizeof(*vs), GFP_KERNEL_ACCOUNT);
@@ -120,13 +118,6 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	if (!vs->stats) {
 		kfree(vs);
 		return ERR_PTR(-ENOMEM);
-	}
-	/* The first virtual server of a netns switches its datapath on. */
-	err = nflb_datapath_start(ln);
-	if (err) {
-		nflb_stats_free(vs->stats, vs->stats_blk);
-		kfree(vs);
-		return ERR_PTR(err);
 	}
 	vs->ln = ln;
 	/*
@@ -177,8 +168,12 @@ void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool)
 	rcu_assign_pointer(vs->pool, pool);
 }
 
-/* Takes @vs off the datapath; the caller waits a grace period afterwards. */
-static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
+/*
+ * Takes @vs off the datapath and out of the lists (vs->list is free for
+ * the caller's use); the caller waits a grace period, ends its sessions
+ * and drops the list's reference.
+ */
+void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 {
 	struct nflb_pool *pool;
 	u64 v[NFLB_C_MAX];
@@ -196,28 +191,6 @@ static void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 	pool->mh_users -= vs->sched == NFLB_SCHED_MH;
 	WRITE_ONCE(ln->vs_count, ln->vs_count - 1);
 	ln->cfg_gen++;
-}
-
-static void nflb_kill_dead_vs(struct nflb_net *ln, struct nflb_session *s,
-			      void *arg)
-{
-	if (s->vs->dead)
-		nflb_session_expire(ln, s, NFLB_RST_NONE);
-}
-
-/*
- * After the grace period no CPU is still creating sessions for @vs, so one
- * walk removes all of them.
- */
-void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs)
-{
-	nflb_vs_unpublish(ln, vs);
-	synchronize_rcu();
-	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
-	nflb_persist_flush_vs(ln, vs);
-	nflb_vs_put(vs);
-	if (!ln->vs_count)
-		nflb_datapath_stop(ln);
 }
 
 static void nflb_member_free_rcu(struct rcu_head *head)
@@ -493,27 +466,4 @@ void nflb_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 		pr_warn_ratelimited("nflb: pool %s: snapshot not rebuilt\n",
 				    pool->name);
 	nflb_member_put(m);
-}
-
-/* Removes every virtual server (one grace period for all), then every pool. */
-void nflb_service_flush(struct nflb_net *ln)
-{
-	struct nflb_pool *pool, *ptmp;
-	struct nflb_vs *vs, *vtmp;
-	LIST_HEAD(dead);
-
-	list_for_each_entry_safe(vs, vtmp, &ln->vs_list, list) {
-		nflb_vs_unpublish(ln, vs);
-		list_add_tail(&vs->list, &dead);
-	}
-	synchronize_rcu();
-	nflb_session_for_each(ln, nflb_kill_dead_vs, NULL);
-	list_for_each_entry_safe(vs, vtmp, &dead, list) {
-		nflb_persist_flush_vs(ln, vs);
-		list_del(&vs->list);
-		nflb_vs_put(vs);
-	}
-	list_for_each_entry_safe(pool, ptmp, &ln->pool_list, list)
-		nflb_pool_delete(ln, pool);
-	nflb_datapath_stop(ln);
 }

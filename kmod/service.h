@@ -151,8 +151,8 @@ struct nflb_vs {
 	struct rcu_head rcu;
 };
 
-struct nflb_vs *nflb_vs_lookup(struct nflb_net *ln, u8 family, u8 proto,
-			       const union nf_inet_addr *addr, __be16 port);
+struct nflb_vs *nflb_vs_find_vip(struct nflb_net *ln, u8 family, u8 proto,
+				 const union nf_inet_addr *addr, __be16 port);
 struct nflb_vs *nflb_vs_find(struct nflb_net *ln, const char *name);
 struct nflb_pool *nflb_pool_find(struct nflb_net *ln, const char *name);
 struct nflb_member *nflb_member_find(struct nflb_pool *pool, u8 family,
@@ -163,7 +163,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 			       struct nflb_pool *pool);
 void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool);
 void nflb_vs_set_sched(struct nflb_vs *vs, u8 sched);
-void nflb_vs_delete(struct nflb_net *ln, struct nflb_vs *vs);
+void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs);
 void nflb_vs_put(struct nflb_vs *vs);
 
 struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name);
@@ -184,8 +184,6 @@ bool nflb_member_prio_room(struct nflb_pool *pool,
 			   const struct nflb_member *m, u32 priority);
 void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
 			      u32 priority);
-
-void nflb_service_flush(struct nflb_net *ln);
 
 static inline bool nflb_valid_name(const char *s)
 {

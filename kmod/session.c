@@ -555,7 +555,14 @@ bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 	nflb_remove(ln, s, NFLB_DIR_ORIG);
 	nflb_remove(ln, s, NFLB_DIR_REPLY);
 	if (nflb_wants_reset(s, reset)) {
-		int sent = nflb_reset_session(ln->net, s);
+		struct nflb_flow orig, reply;
+		int sent;
+
+		nflb_session_tuple(s, NFLB_DIR_ORIG, &orig);
+		nflb_session_tuple(s, NFLB_DIR_REPLY, &reply);
+		sent = nflb_reset_both(ln->net, &orig, &reply,
+				       s->seq_next[NFLB_DIR_ORIG],
+				       s->seq_next[NFLB_DIR_REPLY]);
 
 		nflb_stats_add(ln->stats, NFLB_C_RESETS_SENT, sent);
 		nflb_stats_add(s->vs->stats, NFLB_C_RESETS_SENT, sent);
@@ -902,16 +909,16 @@ bool nflb_session_match(const struct nflb_session *s,
 	return true;
 }
 
-struct nflb_kill_arg {
+struct nflb_expire_arg {
 	const struct nflb_session_filter *f;
 	enum nflb_reset reset;
 	unsigned int n;
 };
 
-static void nflb_kill_one(struct nflb_net *ln, struct nflb_session *s,
-			  void *arg)
+static void nflb_expire_one(struct nflb_net *ln, struct nflb_session *s,
+			    void *arg)
 {
-	struct nflb_kill_arg *k = arg;
+	struct nflb_expire_arg *k = arg;
 
 	if (nflb_session_match(s, k->f) &&
 	    nflb_session_expire(ln, s, k->reset))
@@ -919,12 +926,12 @@ static void nflb_kill_one(struct nflb_net *ln, struct nflb_session *s,
 }
 
 /* Removes the sessions @f selects; process context.  Returns how many. */
-unsigned int nflb_session_kill(struct nflb_net *ln,
-			       const struct nflb_session_filter *f,
-			       enum nflb_reset reset)
+unsigned int nflb_session_expire_match(struct nflb_net *ln,
+				       const struct nflb_session_filter *f,
+				       enum nflb_reset reset)
 {
-	struct nflb_kill_arg k = { .f = f, .reset = reset };
+	struct nflb_expire_arg k = { .f = f, .reset = reset };
 
-	nflb_session_for_each(ln, nflb_kill_one, &k);
+	nflb_session_for_each(ln, nflb_expire_one, &k);
 	return k.n;
 }

@@ -7,26 +7,12 @@
 #include <linux/netfilter.h>
 #include <linux/in6.h>
 #include <linux/nflb.h>
+#include "flow.h"
 
 struct nflb_net;
 struct nflb_vs;
 struct nflb_member;
 struct nflb_persist;
-
-enum nflb_dir {
-	NFLB_DIR_ORIG,		/* client -> VIP */
-	NFLB_DIR_REPLY,		/* member -> client */
-};
-
-/* A flow as parsed from a packet: addresses and ports as on the wire. */
-struct nflb_flow {
-	union nf_inet_addr src;
-	union nf_inet_addr dst;
-	__be16 sport;
-	__be16 dport;
-	u8 proto;
-	u8 family;
-};
 
 /*
  * Hash keys.  Everything before 'dir' is the key; 'dir' says which of the
@@ -191,8 +177,8 @@ struct nflb_session_filter {
 
 bool nflb_session_match(const struct nflb_session *s,
 			const struct nflb_session_filter *f);
-unsigned int nflb_session_kill(struct nflb_net *ln,
-			       const struct nflb_session_filter *f,
-			       enum nflb_reset reset);
+unsigned int nflb_session_expire_match(struct nflb_net *ln,
+				       const struct nflb_session_filter *f,
+				       enum nflb_reset reset);
 
 #endif /* _NFLB_SESSION_H */
