@@ -337,29 +337,31 @@ static const char *errname(int err)
  * The request was refused with @err and an extack message (containing
  * @sub if given).  Failures are logged with the line of the check.
  */
-static void check_err(struct __test_metadata *_metadata, int line,
+static bool check_err(struct __test_metadata *_metadata, int line,
 		      const char *what, const struct reply *r, int err,
 		      const char *sub)
 {
 	if (r->err == err && !r->local && r->msg[0] &&
 	    (!sub || strstr(r->msg, sub)))
-		return;
+		return true;
 	TH_LOG("line %d: %s: got %s \"%s\"%s, want %s \"%s\"", line, what,
 	       errname(r->err), r->msg, r->local ? " (local)" : "",
 	       errname(err), sub ? sub : "<any message>");
 	_metadata->passed = 0;
+	return false;
 }
 
 #define ERR(what, e, sub) check_err(_metadata, __LINE__, what, r, e, sub)
 
-static void check_ok(struct __test_metadata *_metadata, int line,
+static bool check_ok(struct __test_metadata *_metadata, int line,
 		     const char *what, const struct reply *r)
 {
 	if (!r->err)
-		return;
+		return true;
 	TH_LOG("line %d: %s: got %s \"%s\"%s, want success", line, what,
 	       errname(r->err), r->msg, r->local ? " (local)" : "");
 	_metadata->passed = 0;
+	return false;
 }
 
 #define OK(what) check_ok(_metadata, __LINE__, what, r)
@@ -1168,22 +1170,220 @@ TEST_F(nl, flush)
 }
 
 /* ------------------------------------------------------------------ */
-/* Bad input                                                            */
+/* Bad input, as tables of requests and what each must get back        */
+
+/*
+ * A request's attributes: a list of these, run in order.  VS(), POOL() and
+ * MEMBER() open their object's nest with put_vs()'s (put_pool()'s,
+ * put_member()'s) standard attributes in it; NEST() opens an empty one and
+ * CLOSE closes the innermost open nest; the others add an attribute to it.
+ * Nests still open at the end of the list are closed then.
+ */
+enum aop {
+	OP_END, OP_VS, OP_POOL, OP_MEMBER, OP_NEST, OP_NEST_NOFLAG, OP_CLOSE,
+	OP_U8, OP_U16, OP_U32, OP_STR, OP_RAW, OP_ADDR, OP_GENL_RESERVED,
+};
+
+struct attr {
+	enum aop op;
+	uint16_t type;			/* the attribute; OP_ADDR: IPv4 type */
+	uint16_t type6;			/* OP_ADDR: IPv6 type */
+	uint32_t u;			/* integer value; OP_RAW: length */
+	const void *p;			/* OP_STR, OP_ADDR: string; OP_RAW: data */
+	const char *name, *addr, *pool;	/* OP_VS, OP_POOL, OP_MEMBER */
+	int port, proto;		/* OP_VS, OP_MEMBER; -1: left out */
+};
+
+#define VS(n, a, pt, pr, pl)	{ .op = OP_VS, .name = (n), .addr = (a), .port = (pt), \
+				  .proto = (pr), .pool = (pl) }
+#define POOL(n)			{ .op = OP_POOL, .name = (n) }
+#define MEMBER(pl, a, pt)	{ .op = OP_MEMBER, .pool = (pl), .addr = (a), .port = (pt) }
+#define NEST(t)			{ .op = OP_NEST, .type = (t) }
+#define NEST_NOFLAG(t)		{ .op = OP_NEST_NOFLAG, .type = (t) }
+#define CLOSE			{ .op = OP_CLOSE }
+#define U8(t, v)		{ .op = OP_U8, .type = (t), .u = (v) }
+#define U16(t, v)		{ .op = OP_U16, .type = (t), .u = (v) }
+#define U32(t, v)		{ .op = OP_U32, .type = (t), .u = (v) }
+#define STR(t, s)		{ .op = OP_STR, .type = (t), .p = (s) }
+#define RAW(t, len, data)	{ .op = OP_RAW, .type = (t), .u = (len), .p = (data) }
+#define ADDR(t4, t6, s)		{ .op = OP_ADDR, .type = (t4), .type6 = (t6), .p = (s) }
+/* the reserved byte of the generic netlink header */
+#define GENL_RESERVED(v)	{ .op = OP_GENL_RESERVED, .u = (v) }
+
+/* An attribute list; NO_ATTRS for a request without any. */
+#define ATTRS(...)		((const struct attr[]){ __VA_ARGS__, { .op = OP_END } })
+#define NO_ATTRS		NULL
+/* A valid VS "x" (MEMBER_X: member of "p") plus the attributes given. */
+#define VS_X(...)		ATTRS(VS("x", "10.0.0.9", 80, IPPROTO_TCP, "p"), __VA_ARGS__)
+#define MEMBER_X(...)		ATTRS(MEMBER("p", "10.0.11.9", 80), __VA_ARGS__)
+
+/* What a case must get back. */
+enum want {
+	V_OK,		/* success */
+	V_ERR,		/* errno @err and an extack message (containing @sub) */
+	V_MISS,		/* V_ERR with -EINVAL, and missing attribute @miss reported */
+	V_ERRNO,	/* errno @err, message or not */
+	V_NOREPLY,	/* errno @err from the kernel and no data message */
+};
+
+struct vcase {
+	int line;
+	const char *what;
+	uint8_t cmd;
+	uint16_t flags;			/* NLM_F_DUMP or 0 */
+	const struct attr *attrs;
+	enum want want;
+	int err;
+	const char *sub;
+	int miss;
+};
+
+/* A table entry: a doit request (DUMP_CASE: a dump) and what it must get. */
+#define CASE(what, cmd, attrs, ...)	{ __LINE__, what, cmd, 0, attrs, __VA_ARGS__ }
+#define DUMP_CASE(what, cmd, attrs, ...) { __LINE__, what, cmd, NLM_F_DUMP, attrs, __VA_ARGS__ }
+#define WANT_OK			V_OK, 0, NULL, -1
+#define WANT_ERR(e, sub)	V_ERR, e, sub, -1
+#define WANT_MISS(type, sub)	V_MISS, -EINVAL, sub, type
+#define WANT_ERRNO(e)		V_ERRNO, e, NULL, -1
+#define WANT_NOREPLY(e)		V_NOREPLY, e, NULL, -1
+
+static void put_attrs(struct nlmsghdr *nlh, const struct attr *a)
+{
+	struct nlattr *open[8];
+	int depth = 0;
+
+	for (; a && a->op != OP_END; a++) {
+		switch (a->op) {
+		case OP_VS:
+			open[depth++] = put_vs(nlh, a->name, a->addr, a->port,
+					       a->proto, a->pool);
+			break;
+		case OP_POOL:
+			open[depth++] = put_pool(nlh, a->name);
+			break;
+		case OP_MEMBER:
+			open[depth++] = put_member(nlh, a->pool, a->addr, a->port);
+			break;
+		case OP_NEST:
+			open[depth++] = genl_nest(nlh, a->type);
+			break;
+		case OP_NEST_NOFLAG:
+			open[depth++] = genl_nest_noflag(nlh, a->type);
+			break;
+		case OP_CLOSE:
+			mnl_attr_nest_end(nlh, open[--depth]);
+			break;
+		case OP_U8:
+			mnl_attr_put_u8(nlh, a->type, a->u);
+			break;
+		case OP_U16:
+			mnl_attr_put_u16(nlh, a->type, a->u);
+			break;
+		case OP_U32:
+			mnl_attr_put_u32(nlh, a->type, a->u);
+			break;
+		case OP_STR:
+			mnl_attr_put_strz(nlh, a->type, a->p);
+			break;
+		case OP_RAW:
+			mnl_attr_put(nlh, a->type, a->u, a->p);
+			break;
+		case OP_ADDR:
+			put_addr(nlh, a->type, a->type6, a->p);
+			break;
+		case OP_GENL_RESERVED:
+			((struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->reserved = a->u;
+			break;
+		case OP_END:
+			break;
+		}
+		if (depth < 0 || depth >= (int)(sizeof(open) / sizeof(open[0])))
+			abort();	/* a broken table */
+	}
+	while (depth)
+		mnl_attr_nest_end(nlh, open[--depth]);
+}
 
 /* The request was refused with EINVAL, missing attribute @type reported. */
-static void check_miss(struct __test_metadata *_metadata, int line,
+static bool check_miss(struct __test_metadata *_metadata, int line,
 		       const char *what, const struct reply *r, int type,
 		       const char *sub)
 {
-	check_err(_metadata, line, what, r, -EINVAL, sub);
+	bool ok = check_err(_metadata, line, what, r, -EINVAL, sub);
+
 	if (r->miss_type == type)
-		return;
+		return ok;
 	TH_LOG("line %d: %s: missing attribute reported as %d, want %d",
 	       line, what, r->miss_type, type);
 	_metadata->passed = 0;
+	return false;
 }
 
-#define MISS(what, type, sub) check_miss(_metadata, __LINE__, what, r, type, sub)
+/* The request got errno @err (with or without a message). */
+static bool check_errno(struct __test_metadata *_metadata, int line,
+			const char *what, const struct reply *r, int err)
+{
+	if (r->err == err)
+		return true;
+	TH_LOG("line %d: %s: got %s \"%s\"%s, want %s", line, what,
+	       errname(r->err), r->msg, r->local ? " (local)" : "", errname(err));
+	_metadata->passed = 0;
+	return false;
+}
+
+/* The kernel refused the request with errno @err before any reply. */
+static bool check_noreply(struct __test_metadata *_metadata, int line,
+			  const char *what, const struct reply *r, int err)
+{
+	if (r->err == err && !r->local && !r->n)
+		return true;
+	TH_LOG("line %d: %s: got %s \"%s\"%s (%d replies), want %s", line, what,
+	       errname(r->err), r->msg, r->local ? " (local)" : "", r->n,
+	       errname(err));
+	_metadata->passed = 0;
+	return false;
+}
+
+/*
+ * Sends the requests of table @t in order, each built in @buf, and checks
+ * each one's answer.  Returns the number of cases that failed.
+ */
+static int run_cases(struct __test_metadata *_metadata, struct nlctx *c,
+		     struct reply *r, char *buf, const struct vcase *t, size_t n)
+{
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct vcase *k = &t[i];
+		struct nlmsghdr *nlh = msg(c, buf, k->cmd, k->flags);
+		bool ok = false;
+
+		put_attrs(nlh, k->attrs);
+		nl_run(c, nlh, r, NULL, NULL);
+		switch (k->want) {
+		case V_OK:
+			ok = check_ok(_metadata, k->line, k->what, r);
+			break;
+		case V_ERR:
+			ok = check_err(_metadata, k->line, k->what, r, k->err, k->sub);
+			break;
+		case V_MISS:
+			ok = check_miss(_metadata, k->line, k->what, r, k->miss, k->sub);
+			break;
+		case V_ERRNO:
+			ok = check_errno(_metadata, k->line, k->what, r, k->err);
+			break;
+		case V_NOREPLY:
+			ok = check_noreply(_metadata, k->line, k->what, r, k->err);
+			break;
+		}
+		failed += !ok;
+	}
+	return failed;
+}
+
+#define RUN_CASES(t) run_cases(_metadata, c, r, buf, t, sizeof(t) / sizeof((t)[0]))
 
 /* Objects most bad-input tests refer to: pool "p" with a member, VS "v". */
 static int base_objects(struct nlctx *c, struct reply *r)
@@ -1195,88 +1395,98 @@ static int base_objects(struct nlctx *c, struct reply *r)
 
 TEST_F(nl, missing_attrs)
 {
-	static const struct { uint8_t cmd; int top; const char *name; } objs[] = {
-		{ NFLB_CMD_VS_NEW, NFLB_A_VS, "VS_NEW" },
-		{ NFLB_CMD_VS_SET, NFLB_A_VS, "VS_SET" },
-		{ NFLB_CMD_VS_DEL, NFLB_A_VS, "VS_DEL" },
-		{ NFLB_CMD_VS_GET, NFLB_A_VS, "VS_GET" },
-		{ NFLB_CMD_POOL_NEW, NFLB_A_POOL, "POOL_NEW" },
-		{ NFLB_CMD_POOL_SET, NFLB_A_POOL, "POOL_SET" },
-		{ NFLB_CMD_POOL_DEL, NFLB_A_POOL, "POOL_DEL" },
-		{ NFLB_CMD_POOL_GET, NFLB_A_POOL, "POOL_GET" },
-		{ NFLB_CMD_MEMBER_NEW, NFLB_A_MEMBER, "MEMBER_NEW" },
-		{ NFLB_CMD_MEMBER_SET, NFLB_A_MEMBER, "MEMBER_SET" },
-		{ NFLB_CMD_MEMBER_DEL, NFLB_A_MEMBER, "MEMBER_DEL" },
-		{ NFLB_CMD_GLOBAL_SET, NFLB_A_GLOBAL, "GLOBAL_SET" },
+	const struct vcase cases[] = {
+		/* no object nest at all */
+		CASE("VS_NEW without its nest", NFLB_CMD_VS_NEW, NO_ATTRS,
+		     WANT_MISS(NFLB_A_VS, NULL)),
+		CASE("VS_SET without its nest", NFLB_CMD_VS_SET, NO_ATTRS,
+		     WANT_MISS(NFLB_A_VS, NULL)),
+		CASE("VS_DEL without its nest", NFLB_CMD_VS_DEL, NO_ATTRS,
+		     WANT_MISS(NFLB_A_VS, NULL)),
+		CASE("VS_GET without its nest", NFLB_CMD_VS_GET, NO_ATTRS,
+		     WANT_MISS(NFLB_A_VS, NULL)),
+		CASE("POOL_NEW without its nest", NFLB_CMD_POOL_NEW, NO_ATTRS,
+		     WANT_MISS(NFLB_A_POOL, NULL)),
+		CASE("POOL_SET without its nest", NFLB_CMD_POOL_SET, NO_ATTRS,
+		     WANT_MISS(NFLB_A_POOL, NULL)),
+		CASE("POOL_DEL without its nest", NFLB_CMD_POOL_DEL, NO_ATTRS,
+		     WANT_MISS(NFLB_A_POOL, NULL)),
+		CASE("POOL_GET without its nest", NFLB_CMD_POOL_GET, NO_ATTRS,
+		     WANT_MISS(NFLB_A_POOL, NULL)),
+		CASE("MEMBER_NEW without its nest", NFLB_CMD_MEMBER_NEW, NO_ATTRS,
+		     WANT_MISS(NFLB_A_MEMBER, NULL)),
+		CASE("MEMBER_SET without its nest", NFLB_CMD_MEMBER_SET, NO_ATTRS,
+		     WANT_MISS(NFLB_A_MEMBER, NULL)),
+		CASE("MEMBER_DEL without its nest", NFLB_CMD_MEMBER_DEL, NO_ATTRS,
+		     WANT_MISS(NFLB_A_MEMBER, NULL)),
+		CASE("GLOBAL_SET without its nest", NFLB_CMD_GLOBAL_SET, NO_ATTRS,
+		     WANT_MISS(NFLB_A_GLOBAL, NULL)),
+
+		/* an empty object nest: the name (pool name for members) */
+		CASE("VS_NEW with an empty nest", NFLB_CMD_VS_NEW, ATTRS(NEST(NFLB_A_VS)),
+		     WANT_MISS(NFLB_VS_A_NAME, "name is required")),
+		CASE("VS_SET with an empty nest", NFLB_CMD_VS_SET, ATTRS(NEST(NFLB_A_VS)),
+		     WANT_MISS(NFLB_VS_A_NAME, "name is required")),
+		CASE("VS_DEL with an empty nest", NFLB_CMD_VS_DEL, ATTRS(NEST(NFLB_A_VS)),
+		     WANT_MISS(NFLB_VS_A_NAME, "name is required")),
+		CASE("VS_GET with an empty nest", NFLB_CMD_VS_GET, ATTRS(NEST(NFLB_A_VS)),
+		     WANT_MISS(NFLB_VS_A_NAME, "name is required")),
+		CASE("POOL_NEW with an empty nest", NFLB_CMD_POOL_NEW, ATTRS(NEST(NFLB_A_POOL)),
+		     WANT_MISS(NFLB_POOL_A_NAME, "name is required")),
+		CASE("POOL_SET with an empty nest", NFLB_CMD_POOL_SET, ATTRS(NEST(NFLB_A_POOL)),
+		     WANT_MISS(NFLB_POOL_A_NAME, "name is required")),
+		CASE("POOL_DEL with an empty nest", NFLB_CMD_POOL_DEL, ATTRS(NEST(NFLB_A_POOL)),
+		     WANT_MISS(NFLB_POOL_A_NAME, "name is required")),
+		CASE("POOL_GET with an empty nest", NFLB_CMD_POOL_GET, ATTRS(NEST(NFLB_A_POOL)),
+		     WANT_MISS(NFLB_POOL_A_NAME, "name is required")),
+		CASE("MEMBER_NEW with an empty nest", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(NEST(NFLB_A_MEMBER)),
+		     WANT_MISS(NFLB_MEMBER_A_POOL, "name is required")),
+		CASE("MEMBER_SET with an empty nest", NFLB_CMD_MEMBER_SET,
+		     ATTRS(NEST(NFLB_A_MEMBER)),
+		     WANT_MISS(NFLB_MEMBER_A_POOL, "name is required")),
+		CASE("MEMBER_DEL with an empty nest", NFLB_CMD_MEMBER_DEL,
+		     ATTRS(NEST(NFLB_A_MEMBER)),
+		     WANT_MISS(NFLB_MEMBER_A_POOL, "name is required")),
+
+		/* VS_NEW: each required attribute left out */
+		CASE("VS_NEW without name", NFLB_CMD_VS_NEW,
+		     ATTRS(VS(NULL, "10.0.0.2", 80, 6, "p")),
+		     WANT_MISS(NFLB_VS_A_NAME, "name is required")),
+		CASE("VS_NEW without address", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("v2", NULL, 80, 6, "p")),
+		     WANT_MISS(NFLB_VS_A_ADDR4, "address is required")),
+		CASE("VS_NEW without port", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("v2", "10.0.0.2", -1, 6, "p")),
+		     WANT_MISS(NFLB_VS_A_PORT, "port, proto and pool")),
+		CASE("VS_NEW without proto", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("v2", "10.0.0.2", 80, -1, "p")),
+		     WANT_MISS(NFLB_VS_A_PROTO, "port, proto and pool")),
+		CASE("VS_NEW without pool", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("v2", "10.0.0.2", 80, 6, NULL)),
+		     WANT_MISS(NFLB_VS_A_POOL, "port, proto and pool")),
+
+		/* members: pool, address, port */
+		CASE("MEMBER_NEW without pool", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER(NULL, "10.0.11.3", 80)),
+		     WANT_MISS(NFLB_MEMBER_A_POOL, "name is required")),
+		CASE("MEMBER_NEW without address", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", NULL, 80)),
+		     WANT_MISS(NFLB_MEMBER_A_ADDR4, "address is required")),
+		CASE("MEMBER_NEW without port", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", "10.0.11.3", -1)),
+		     WANT_MISS(NFLB_MEMBER_A_PORT, "port is required")),
+		CASE("MEMBER_SET without port", NFLB_CMD_MEMBER_SET,
+		     ATTRS(MEMBER("p", "10.0.11.2", -1)),
+		     WANT_MISS(NFLB_MEMBER_A_PORT, "port is required")),
+		CASE("MEMBER_DEL without address", NFLB_CMD_MEMBER_DEL,
+		     ATTRS(MEMBER("p", NULL, 80)),
+		     WANT_MISS(NFLB_MEMBER_A_ADDR4, "address is required")),
 	};
-	char what[64];
-	unsigned int i;
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
-
-	/* no object nest at all */
-	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
-		snprintf(what, sizeof(what), "%s without its nest", objs[i].name);
-		nlh = msg(c, buf, objs[i].cmd, 0);
-		RUN();
-		MISS(what, objs[i].top, NULL);
-	}
-
-	/* an empty object nest: the name (pool name for members) */
-	for (i = 0; i < 11; i++) {
-		snprintf(what, sizeof(what), "%s with an empty nest", objs[i].name);
-		nlh = msg(c, buf, objs[i].cmd, 0);
-		mnl_attr_nest_end(nlh, genl_nest(nlh, objs[i].top));
-		RUN();
-		MISS(what, objs[i].top == NFLB_A_VS ? NFLB_VS_A_NAME :
-			   objs[i].top == NFLB_A_POOL ? NFLB_POOL_A_NAME :
-			   NFLB_MEMBER_A_POOL, "name is required");
-	}
-
-	/* VS_NEW: each required attribute left out */
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, NULL, "10.0.0.2", 80, 6, "p"));
-	RUN();
-	MISS("VS_NEW without name", NFLB_VS_A_NAME, "name is required");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", NULL, 80, 6, "p"));
-	RUN();
-	MISS("VS_NEW without address", NFLB_VS_A_ADDR4, "address is required");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", "10.0.0.2", -1, 6, "p"));
-	RUN();
-	MISS("VS_NEW without port", NFLB_VS_A_PORT, "port, proto and pool");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", "10.0.0.2", 80, -1, "p"));
-	RUN();
-	MISS("VS_NEW without proto", NFLB_VS_A_PROTO, "port, proto and pool");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v2", "10.0.0.2", 80, 6, NULL));
-	RUN();
-	MISS("VS_NEW without pool", NFLB_VS_A_POOL, "port, proto and pool");
-
-	/* members: pool, address, port */
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, NULL, "10.0.11.3", 80));
-	RUN();
-	MISS("MEMBER_NEW without pool", NFLB_MEMBER_A_POOL, "name is required");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "p", NULL, 80));
-	RUN();
-	MISS("MEMBER_NEW without address", NFLB_MEMBER_A_ADDR4, "address is required");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.3", -1));
-	RUN();
-	MISS("MEMBER_NEW without port", NFLB_MEMBER_A_PORT, "port is required");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", -1));
-	RUN();
-	MISS("MEMBER_SET without port", NFLB_MEMBER_A_PORT, "port is required");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "p", NULL, 80));
-	RUN();
-	MISS("MEMBER_DEL without address", NFLB_MEMBER_A_ADDR4, "address is required");
+	RUN_CASES(cases);
 
 	/* nothing was created or deleted by any of it */
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
@@ -1284,196 +1494,127 @@ TEST_F(nl, missing_attrs)
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
 }
 
-/* A VS_NEW of a valid VS "x" plus one attribute @type of @len bytes. */
-static int vs_new_with(struct nlctx *c, struct reply *r, char *buf, int type,
-		       size_t len, const void *data)
-{
-	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	struct nlattr *n = put_vs(nlh, "x", "10.0.0.9", 80, IPPROTO_TCP, "p");
-
-	mnl_attr_put(nlh, type, len, data);
-	mnl_attr_nest_end(nlh, n);
-	return nl_run(c, nlh, r, NULL, NULL);
-}
-
-/* A MEMBER_NEW of a valid member plus one attribute. */
-static int member_new_with(struct nlctx *c, struct reply *r, char *buf,
-			   int type, size_t len, const void *data)
-{
-	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	struct nlattr *n = put_member(nlh, "p", "10.0.11.9", 80);
-
-	mnl_attr_put(nlh, type, len, data);
-	mnl_attr_nest_end(nlh, n);
-	return nl_run(c, nlh, r, NULL, NULL);
-}
-
-/* A POOL_NEW whose name attribute is @len bytes of @data. */
-static int pool_new_raw(struct nlctx *c, struct reply *r, char *buf,
-			size_t len, const void *data)
-{
-	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	struct nlattr *n = genl_nest(nlh, NFLB_A_POOL);
-
-	mnl_attr_put(nlh, NFLB_POOL_A_NAME, len, data);
-	mnl_attr_nest_end(nlh, n);
-	return nl_run(c, nlh, r, NULL, NULL);
-}
-
 TEST_F(nl, wrong_type_or_length)
 {
-	uint32_t u32v = 80;
-	uint16_t u16v = 1;
-	uint8_t five[5] = { 10, 0, 0, 9, 0 };
+	static const uint8_t five[5] = { 10, 0, 0, 9, 0 };
+	static const uint8_t eight[8];
 	char name[1024];
+	const struct vcase cases[] = {
+		/* fixed-size integers of the wrong size */
+		CASE("VS flags as u16", NFLB_CMD_VS_NEW, VS_X(U16(NFLB_VS_A_FLAGS, 1)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("VS sched as u8", NFLB_CMD_VS_NEW, VS_X(U8(NFLB_VS_A_SCHED, 1)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("VS max-sessions as u64", NFLB_CMD_VS_NEW,
+		     VS_X(RAW(NFLB_VS_A_MAX_SESSIONS, 8, eight)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("VS port as u32", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", -1, IPPROTO_TCP, "p"), U32(NFLB_VS_A_PORT, 80)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("VS proto as u32", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 80, -1, "p"), U32(NFLB_VS_A_PROTO, IPPROTO_TCP)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("member weight as u16", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U16(NFLB_MEMBER_A_WEIGHT, 1)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("member state as u32", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U32(NFLB_MEMBER_A_STATE, 80)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+
+		/* addresses */
+		CASE("VS 5-byte IPv4 address", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", NULL, 80, IPPROTO_TCP, "p"), RAW(NFLB_VS_A_ADDR4, 5, five)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("VS 5-byte IPv6 address", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", NULL, 80, IPPROTO_TCP, "p"), RAW(NFLB_VS_A_ADDR6, 5, five)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("VS 4-byte IPv6 address", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", NULL, 80, IPPROTO_TCP, "p"), U32(NFLB_VS_A_ADDR6, 80)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member 5-byte IPv4 address", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", NULL, 80), RAW(NFLB_MEMBER_A_ADDR4, 5, five)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("member with IPv4 and IPv6 address", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(ADDR(NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "fd00::9")),
+		     WANT_ERR(-EINVAL, "either an IPv4 or an IPv6")),
+		CASE("VS with IPv4 and IPv6 address", NFLB_CMD_VS_NEW,
+		     VS_X(ADDR(NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6, "fd00::9")),
+		     WANT_ERR(-EINVAL, "either an IPv4 or an IPv6")),
+
+		/* names: NUL-terminated strings of 1..31 allowed characters */
+		CASE("name without NUL", NFLB_CMD_POOL_NEW,
+		     ATTRS(NEST(NFLB_A_POOL), RAW(NFLB_POOL_A_NAME, 3, "abc")),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("32-character name", NFLB_CMD_POOL_NEW,
+		     ATTRS(NEST(NFLB_A_POOL), RAW(NFLB_POOL_A_NAME, NFLB_NAME_MAX + 1, name)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("1023-character name", NFLB_CMD_POOL_NEW,
+		     ATTRS(NEST(NFLB_A_POOL), RAW(NFLB_POOL_A_NAME, sizeof(name), name)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("empty name", NFLB_CMD_POOL_NEW,
+		     ATTRS(NEST(NFLB_A_POOL), RAW(NFLB_POOL_A_NAME, 1, "")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		CASE("zero-length name attribute", NFLB_CMD_POOL_NEW,
+		     ATTRS(NEST(NFLB_A_POOL), RAW(NFLB_POOL_A_NAME, 0, "")),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("name \"a b\"", NFLB_CMD_POOL_NEW, ATTRS(POOL("a b")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		CASE("name \"a/b\"", NFLB_CMD_POOL_NEW, ATTRS(POOL("a/b")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		CASE("name with UTF-8", NFLB_CMD_POOL_NEW, ATTRS(POOL("caf\xc3\xa9")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		CASE("VS name \"x y\"", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x y", "10.0.0.9", 80, IPPROTO_TCP, "p")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		CASE("VS pool name \"p q\"", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 80, IPPROTO_TCP, "p q")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		CASE("VS 32-character name", NFLB_CMD_VS_NEW,
+		     ATTRS(VS(name, "10.0.0.9", 80, IPPROTO_TCP, "p")),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("VS_GET 32-character name", NFLB_CMD_VS_GET,
+		     ATTRS(VS(name, NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("member pool name without NUL", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(NEST(NFLB_A_MEMBER), RAW(NFLB_MEMBER_A_POOL, 1, "p"),
+			   ADDR(NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "10.0.11.9"),
+			   U16(NFLB_MEMBER_A_PORT, 80)),
+		     WANT_ERR(-EINVAL, NULL)),
+
+		/* nests: NLA_F_NESTED is required, a nest must hold attributes */
+		CASE("object nest without NLA_F_NESTED", NFLB_CMD_POOL_NEW,
+		     ATTRS(NEST_NOFLAG(NFLB_A_POOL), STR(NFLB_POOL_A_NAME, "q")),
+		     WANT_ERR(-EINVAL, "NLA_F_NESTED")),
+		CASE("timeouts nest without NLA_F_NESTED", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), NEST_NOFLAG(NFLB_GLOBAL_A_TIMEOUTS)),
+		     WANT_ERR(-EINVAL, "NLA_F_NESTED")),
+		CASE("timeouts nest holding a bare u32", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), U32(NFLB_GLOBAL_A_TIMEOUTS | NLA_F_NESTED, 5)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("timeout as u16", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), NEST(NFLB_GLOBAL_A_TIMEOUTS),
+			   U16(NFLB_TIMEOUT_A_UDP, 5)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+
+		/* filters of session dumps and deletes */
+		DUMP_CASE("SESSION_GET 5-byte client address", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER), RAW(NFLB_FILTER_A_CLIENT4, 5, five)),
+			  WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("SESSION_DEL member port as u32", NFLB_CMD_SESSION_DEL,
+		     ATTRS(NEST(NFLB_A_FILTER), U32(NFLB_FILTER_A_MEMBER_PORT, 80)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+	};
 	LOCALS;
 
-	ASSERT_EQ(0, base_objects(c, r));
-
-	/* fixed-size integers of the wrong size */
-	vs_new_with(c, r, buf, NFLB_VS_A_FLAGS, sizeof(u16v), &u16v);
-	ERR("VS flags as u16", -EINVAL, "invalid attribute length");
-	vs_new_with(c, r, buf, NFLB_VS_A_SCHED, 1, &u16v);
-	ERR("VS sched as u8", -EINVAL, "invalid attribute length");
-	vs_new_with(c, r, buf, NFLB_VS_A_MAX_SESSIONS, 8, name);
-	ERR("VS max-sessions as u64", -EINVAL, "invalid attribute length");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "x", "10.0.0.9", -1, IPPROTO_TCP, "p");
-	mnl_attr_put_u32(nlh, NFLB_VS_A_PORT, 80);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS port as u32", -EINVAL, "invalid attribute length");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "x", "10.0.0.9", 80, -1, "p");
-	mnl_attr_put_u32(nlh, NFLB_VS_A_PROTO, IPPROTO_TCP);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS proto as u32", -EINVAL, "invalid attribute length");
-	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(u16v), &u16v);
-	ERR("member weight as u16", -EINVAL, "invalid attribute length");
-	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, sizeof(u32v), &u32v);
-	ERR("member state as u32", -EINVAL, "invalid attribute length");
-
-	/* addresses */
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "x", NULL, 80, IPPROTO_TCP, "p");
-	mnl_attr_put(nlh, NFLB_VS_A_ADDR4, sizeof(five), five);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS 5-byte IPv4 address", -EINVAL, "invalid attribute length");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "x", NULL, 80, IPPROTO_TCP, "p");
-	mnl_attr_put(nlh, NFLB_VS_A_ADDR6, sizeof(five), five);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS 5-byte IPv6 address", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "x", NULL, 80, IPPROTO_TCP, "p");
-	mnl_attr_put_u32(nlh, NFLB_VS_A_ADDR6, u32v);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS 4-byte IPv6 address", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	n = put_member(nlh, "p", NULL, 80);
-	mnl_attr_put(nlh, NFLB_MEMBER_A_ADDR4, sizeof(five), five);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("member 5-byte IPv4 address", -EINVAL, "invalid attribute length");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	n = put_member(nlh, "p", "10.0.11.9", 80);
-	put_addr(nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "fd00::9");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("member with IPv4 and IPv6 address", -EINVAL, "either an IPv4 or an IPv6");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "x", "10.0.0.9", 80, IPPROTO_TCP, "p");
-	put_addr(nlh, NFLB_VS_A_ADDR4, NFLB_VS_A_ADDR6, "fd00::9");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS with IPv4 and IPv6 address", -EINVAL, "either an IPv4 or an IPv6");
-
-	/* names: NUL-terminated strings of 1..31 allowed characters */
-	pool_new_raw(c, r, buf, 3, "abc");
-	ERR("name without NUL", -EINVAL, NULL);
+	/*
+	 * A 32-character name; as a 1024-byte attribute, the same buffer
+	 * NUL-terminated at its end too.
+	 */
 	memset(name, 'a', sizeof(name));
 	name[NFLB_NAME_MAX] = '\0';
-	pool_new_raw(c, r, buf, NFLB_NAME_MAX + 1, name);
-	ERR("32-character name", -EINVAL, NULL);
 	name[sizeof(name) - 1] = '\0';
-	pool_new_raw(c, r, buf, sizeof(name), name);
-	ERR("1023-character name", -EINVAL, NULL);
-	pool_new_raw(c, r, buf, 1, "");
-	ERR("empty name", -EINVAL, "invalid name");
-	pool_new_raw(c, r, buf, 0, "");
-	ERR("zero-length name attribute", -EINVAL, NULL);
-	pool_new(c, r, "a b");
-	ERR("name \"a b\"", -EINVAL, "invalid name");
-	pool_new(c, r, "a/b");
-	ERR("name \"a/b\"", -EINVAL, "invalid name");
-	pool_new(c, r, "caf\xc3\xa9");
-	ERR("name with UTF-8", -EINVAL, "invalid name");
-	vs_new(c, r, "x y", "10.0.0.9", 80, IPPROTO_TCP, "p");
-	ERR("VS name \"x y\"", -EINVAL, "invalid name");
-	vs_new(c, r, "x", "10.0.0.9", 80, IPPROTO_TCP, "p q");
-	ERR("VS pool name \"p q\"", -EINVAL, "invalid name");
-	name[NFLB_NAME_MAX] = '\0';
-	vs_new(c, r, name, "10.0.0.9", 80, IPPROTO_TCP, "p");
-	ERR("VS 32-character name", -EINVAL, NULL);
-	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, name);
-	ERR("VS_GET 32-character name", -EINVAL, NULL);
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	n = genl_nest(nlh, NFLB_A_MEMBER);
-	mnl_attr_put(nlh, NFLB_MEMBER_A_POOL, 1, "p");
-	put_addr(nlh, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6, "10.0.11.9");
-	mnl_attr_put_u16(nlh, NFLB_MEMBER_A_PORT, 80);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("member pool name without NUL", -EINVAL, NULL);
-
-	/* nests: NLA_F_NESTED is required, a nest must hold attributes */
-	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	n = genl_nest_noflag(nlh, NFLB_A_POOL);
-	mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, "q");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("object nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_nest_end(nlh, genl_nest_noflag(nlh, NFLB_GLOBAL_A_TIMEOUTS));
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("timeouts nest without NLA_F_NESTED", -EINVAL, "NLA_F_NESTED");
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_TIMEOUTS | NLA_F_NESTED, 5);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("timeouts nest holding a bare u32", -EINVAL, NULL);
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	{
-		struct nlattr *tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
-
-		mnl_attr_put_u16(nlh, NFLB_TIMEOUT_A_UDP, 5);
-		mnl_attr_nest_end(nlh, tn);
-	}
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("timeout as u16", -EINVAL, "invalid attribute length");
-
-	/* filters of session dumps and deletes */
-	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put(nlh, NFLB_FILTER_A_CLIENT4, sizeof(five), five);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("SESSION_GET 5-byte client address", -EINVAL, "invalid attribute length");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER_PORT, 80);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("SESSION_DEL member port as u32", -EINVAL, "invalid attribute length");
+	ASSERT_EQ(0, base_objects(c, r));
+	RUN_CASES(cases);
 
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
@@ -1492,323 +1633,257 @@ static bool is_prime(uint32_t n)
 	return true;
 }
 
+/* The first prime from @n on. */
+static uint32_t prime_from(uint32_t n)
+{
+	while (!is_prime(n))
+		n++;
+	return n;
+}
+
 TEST_F(nl, out_of_range)
 {
-	uint32_t big = NFLB_TIMEOUT_MAX_SECS + 1, v;
-	uint8_t u8v;
-	struct nlattr *tn;
+	const uint32_t big = NFLB_TIMEOUT_MAX_SECS + 1;
+	const uint32_t p = prime_from(NFLB_MH_SIZE_MAX + 1);
+	char what_p[32];
+	const struct vcase cases[] = {
+		/* ports */
+		CASE("VS port 0", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 0, IPPROTO_TCP, "p")),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member port 0", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", "10.0.11.9", 0)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("VS port 65535", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 65535, IPPROTO_TCP, "p")),
+		     WANT_OK),
+
+		/* member weight and state */
+		CASE("member weight 65536", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U32(NFLB_MEMBER_A_WEIGHT, 65536)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		/* (another address: this check stands alone if the last one failed) */
+		CASE("member weight 2^32-1", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", "10.0.11.11", 80), U32(NFLB_MEMBER_A_WEIGHT, 0xffffffff)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("MEMBER_SET weight 100000", NFLB_CMD_MEMBER_SET,
+		     ATTRS(MEMBER("p", "10.0.11.2", 80), U32(NFLB_MEMBER_A_WEIGHT, 100000)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member state 2", NFLB_CMD_MEMBER_NEW, MEMBER_X(U8(NFLB_MEMBER_A_STATE, 2)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member state 255", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U8(NFLB_MEMBER_A_STATE, 255)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member drain timeout > 30 days", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U32(NFLB_MEMBER_A_DRAIN_TIMEOUT, big)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member weight 65535", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", "10.0.11.10", 80), U32(NFLB_MEMBER_A_WEIGHT, 65535)),
+		     WANT_OK),
+
+		/* timeouts */
+		CASE("VS timeout 2592001", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("y", "10.0.0.10", 80, IPPROTO_TCP, "p"), NEST(NFLB_VS_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_TCP_ESTABLISHED, big)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("VS_SET timeout 2592001", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), NEST(NFLB_VS_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_UDP, big)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("global timeout 2592001", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), NEST(NFLB_GLOBAL_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_TCP_SYN_SENT, big)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("global timeout 0", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), NEST(NFLB_GLOBAL_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_UDP, 0)),
+		     WANT_ERR(-EINVAL, "at least 1 second")),
+		CASE("VS persist timeout 2592001", NFLB_CMD_VS_NEW,
+		     VS_X(U32(NFLB_VS_A_PERSIST_TIMEOUT, big)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("VS drain timeout 2592001", NFLB_CMD_VS_NEW,
+		     VS_X(U32(NFLB_VS_A_DRAIN_TIMEOUT, big)),
+		     WANT_ERR(-ERANGE, "out of range")),
+
+		/* session limits */
+		CASE("global max-sessions 0", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), U32(NFLB_GLOBAL_A_MAX_SESSIONS, 0)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("global max-sessions 2^26+1", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL),
+			   U32(NFLB_GLOBAL_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT + 1)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("VS max-sessions 2^26+1", NFLB_CMD_VS_NEW,
+		     VS_X(U32(NFLB_VS_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT + 1)),
+		     WANT_ERR(-ERANGE, "out of range")),
+
+		/* Maglev table size: a prime from 7 to NFLB_MH_SIZE_MAX */
+#define MH_SIZE_CASE(what, size)						\
+		CASE(what, NFLB_CMD_VS_NEW,					\
+		     ATTRS(VS("x2", "10.0.0.11", 80, IPPROTO_TCP, "p"),		\
+			   U32(NFLB_VS_A_SCHED, NFLB_SCHED_MH),			\
+			   U32(NFLB_VS_A_MH_SIZE, size)),			\
+		     WANT_ERR(-EINVAL, "prime"))
+		MH_SIZE_CASE("mh-size 0", 0),
+		MH_SIZE_CASE("mh-size 1", 1),
+		MH_SIZE_CASE("mh-size 2", 2),
+		MH_SIZE_CASE("mh-size 5", 5),
+		MH_SIZE_CASE("mh-size 8", 8),
+		MH_SIZE_CASE("mh-size 9", 9),
+		MH_SIZE_CASE("mh-size 65536", 65536),
+		MH_SIZE_CASE("mh-size 131070", 131070),
+		MH_SIZE_CASE("mh-size 131072", 131072),
+		MH_SIZE_CASE("mh-size 4294967295", 0xffffffff),
+		/* the first prime above NFLB_MH_SIZE_MAX */
+		MH_SIZE_CASE(what_p, p),
+#undef MH_SIZE_CASE
+		CASE("VS_SET mh-size 100", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), U32(NFLB_VS_A_SCHED, NFLB_SCHED_MH),
+			   U32(NFLB_VS_A_MH_SIZE, 100)),
+		     WANT_ERR(-EINVAL, "prime")),
+	}, cases2[] = {
+		CASE("mh-size 7", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x2", "10.0.0.11", 80, IPPROTO_TCP, "p"),
+			   U32(NFLB_VS_A_SCHED, NFLB_SCHED_MH), U32(NFLB_VS_A_MH_SIZE, 7)),
+		     WANT_OK),
+		CASE("mh-size 131071", NFLB_CMD_VS_SET,
+		     ATTRS(VS("x2", NULL, -1, -1, NULL),
+			   U32(NFLB_VS_A_MH_SIZE, NFLB_MH_SIZE_MAX)),
+		     WANT_OK),
+
+		/* persistence masks */
+		CASE("persist mask4 33", NFLB_CMD_VS_NEW, VS_X(U8(NFLB_VS_A_PERSIST_MASK4, 33)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("persist mask6 129", NFLB_CMD_VS_NEW,
+		     VS_X(U8(NFLB_VS_A_PERSIST_MASK6, 129)),
+		     WANT_ERR(-ERANGE, "out of range")),
+
+		/* session filter prefix lengths */
+		CASE("filter prefix length 129", NFLB_CMD_SESSION_DEL,
+		     ATTRS(NEST(NFLB_A_FILTER), U32(NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0")),
+			   U8(NFLB_FILTER_A_CLIENT_PREFIXLEN, 129)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		DUMP_CASE("filter IPv4 prefix length 33", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER), U32(NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0")),
+				U8(NFLB_FILTER_A_CLIENT_PREFIXLEN, 33)),
+			  WANT_ERR(-EINVAL, "prefix length")),
+		CASE("filter prefix length without address", NFLB_CMD_SESSION_DEL,
+		     ATTRS(NEST(NFLB_A_FILTER), U8(NFLB_FILTER_A_CLIENT_PREFIXLEN, 8)),
+		     WANT_ERR(-EINVAL, "prefix length")),
+	};
+	struct vsrec vr;
 	LOCALS;
 
+	snprintf(what_p, sizeof(what_p), "mh-size %u", p);
 	ASSERT_EQ(0, base_objects(c, r));
-
-	/* ports */
-	vs_new(c, r, "x", "10.0.0.9", 0, IPPROTO_TCP, "p");
-	ERR("VS port 0", -ERANGE, "out of range");
-	member_new(c, r, "p", "10.0.11.9", 0);
-	ERR("member port 0", -ERANGE, "out of range");
-	vs_new(c, r, "x", "10.0.0.9", 65535, IPPROTO_TCP, "p");
-	OK("VS port 65535");
-
-	/* member weight and state */
-	v = 65536;
-	member_new_with(c, r, buf, NFLB_MEMBER_A_WEIGHT, sizeof(v), &v);
-	ERR("member weight 65536", -ERANGE, "out of range");
-	/* (another address: this check stands alone if the last one failed) */
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	n = put_member(nlh, "p", "10.0.11.11", 80);
-	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 0xffffffff);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("member weight 2^32-1", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
-	n = put_member(nlh, "p", "10.0.11.2", 80);
-	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 100000);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("MEMBER_SET weight 100000", -ERANGE, "out of range");
-	u8v = 2;
-	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, 1, &u8v);
-	ERR("member state 2", -ERANGE, "out of range");
-	u8v = 255;
-	member_new_with(c, r, buf, NFLB_MEMBER_A_STATE, 1, &u8v);
-	ERR("member state 255", -ERANGE, "out of range");
-	member_new_with(c, r, buf, NFLB_MEMBER_A_DRAIN_TIMEOUT, sizeof(big), &big);
-	ERR("member drain timeout > 30 days", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-	n = put_member(nlh, "p", "10.0.11.10", 80);
-	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 65535);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	OK("member weight 65535");
-
-	/* timeouts */
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	n = put_vs(nlh, "y", "10.0.0.10", 80, IPPROTO_TCP, "p");
-	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
-	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_ESTABLISHED, big);
-	mnl_attr_nest_end(nlh, tn);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS timeout 2592001", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
-	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, big);
-	mnl_attr_nest_end(nlh, tn);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS_SET timeout 2592001", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
-	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_TCP_SYN_SENT, big);
-	mnl_attr_nest_end(nlh, tn);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("global timeout 2592001", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
-	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 0);
-	mnl_attr_nest_end(nlh, tn);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("global timeout 0", -EINVAL, "at least 1 second");
-	vs_new_with(c, r, buf, NFLB_VS_A_PERSIST_TIMEOUT, sizeof(big), &big);
-	ERR("VS persist timeout 2592001", -ERANGE, "out of range");
-	vs_new_with(c, r, buf, NFLB_VS_A_DRAIN_TIMEOUT, sizeof(big), &big);
-	ERR("VS drain timeout 2592001", -ERANGE, "out of range");
-
-	/* session limits */
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("global max-sessions 0", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, NFLB_MAX_SESSIONS_LIMIT + 1);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("global max-sessions 2^26+1", -ERANGE, "out of range");
-	v = NFLB_MAX_SESSIONS_LIMIT + 1;
-	vs_new_with(c, r, buf, NFLB_VS_A_MAX_SESSIONS, sizeof(v), &v);
-	ERR("VS max-sessions 2^26+1", -ERANGE, "out of range");
-
-	/* Maglev table size: a prime from 7 to NFLB_MH_SIZE_MAX */
-	{
-		static const uint32_t bad[] = { 0, 1, 2, 5, 8, 9, 65536, 131070,
-						131072, 0xffffffff };
-		uint32_t sched = NFLB_SCHED_MH, p;
-		unsigned int i;
-		char what[64];
-
-		for (p = NFLB_MH_SIZE_MAX + 1; !is_prime(p); p++)
-			;
-		for (i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
-			v = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : p;
-			nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-			n = put_vs(nlh, "x2", "10.0.0.11", 80, IPPROTO_TCP, "p");
-			mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, sched);
-			mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, v);
-			mnl_attr_nest_end(nlh, n);
-			RUN();
-			snprintf(what, sizeof(what), "mh-size %u", v);
-			ERR(what, -EINVAL, "prime");
-		}
-		nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-		n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-		mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, sched);
-		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, 100);
-		mnl_attr_nest_end(nlh, n);
-		RUN();
-		ERR("VS_SET mh-size 100", -EINVAL, "prime");
-		/* a refused VS_SET changed nothing */
-		{
-			struct vsrec vr;
-
-			ASSERT_EQ(0, vs_get(c, r, "v", &vr));
-			EXPECT_EQ(NFLB_SCHED_RR, vr.sched);
-			EXPECT_EQ(NFLB_MH_SIZE_DEFAULT, vr.mh_size);
-		}
-		v = 7;
-		nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-		n = put_vs(nlh, "x2", "10.0.0.11", 80, IPPROTO_TCP, "p");
-		mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, sched);
-		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, v);
-		mnl_attr_nest_end(nlh, n);
-		RUN();
-		OK("mh-size 7");
-		nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-		n = put_vs(nlh, "x2", NULL, -1, -1, NULL);
-		mnl_attr_put_u32(nlh, NFLB_VS_A_MH_SIZE, NFLB_MH_SIZE_MAX);
-		mnl_attr_nest_end(nlh, n);
-		RUN();
-		OK("mh-size 131071");
-	}
-
-	/* persistence masks */
-	u8v = 33;
-	vs_new_with(c, r, buf, NFLB_VS_A_PERSIST_MASK4, 1, &u8v);
-	ERR("persist mask4 33", -ERANGE, "out of range");
-	u8v = 129;
-	vs_new_with(c, r, buf, NFLB_VS_A_PERSIST_MASK6, 1, &u8v);
-	ERR("persist mask6 129", -ERANGE, "out of range");
-
-	/* session filter prefix lengths */
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0"));
-	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 129);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("filter prefix length 129", -ERANGE, "out of range");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u32(nlh, NFLB_FILTER_A_CLIENT4, ip4("10.0.1.0"));
-	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 33);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("filter IPv4 prefix length 33", -EINVAL, "prefix length");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u8(nlh, NFLB_FILTER_A_CLIENT_PREFIXLEN, 8);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("filter prefix length without address", -EINVAL, "prefix length");
+	RUN_CASES(cases);
+	/* a refused VS_SET changed nothing */
+	ASSERT_EQ(0, vs_get(c, r, "v", &vr));
+	EXPECT_EQ(NFLB_SCHED_RR, vr.sched);
+	EXPECT_EQ(NFLB_MH_SIZE_DEFAULT, vr.mh_size);
+	RUN_CASES(cases2);
 }
 
 TEST_F(nl, unknown_attrs)
 {
-	static const uint8_t no_attrs[] = {
-		NFLB_CMD_GLOBAL_GET, NFLB_CMD_STATS_GET, NFLB_CMD_STATS_ZERO,
-		NFLB_CMD_FLUSH, NFLB_CMD_INFO_GET,
+	const struct vcase cases[] = {
+		/* attribute types beyond the maximum, at every level */
+		CASE("top-level type NFLB_A_MAX+1", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 80, 6, "p"), CLOSE, U32(NFLB_A_MAX + 1, 0)),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		CASE("top-level type 200", NFLB_CMD_VS_NEW,
+		     ATTRS(U32(200, 0), VS("x", "10.0.0.9", 80, 6, "p")),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		CASE("VS nest type NFLB_VS_A_MAX+1", NFLB_CMD_VS_NEW,
+		     VS_X(U32(NFLB_VS_A_MAX + 1, 0)),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		CASE("VS nest type 0", NFLB_CMD_VS_NEW, VS_X(U32(0, 0)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("member nest type NFLB_MEMBER_A_MAX+1", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U32(NFLB_MEMBER_A_MAX + 1, 0)),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		CASE("pool nest type NFLB_POOL_A_MAX+1", NFLB_CMD_POOL_SET,
+		     ATTRS(POOL("p"), U32(NFLB_POOL_A_MAX + 1, 0)),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		CASE("global nest type NFLB_GLOBAL_A_MAX+1", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), U32(NFLB_GLOBAL_A_MAX + 1, 0)),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		CASE("timeouts nest type NFLB_TIMEOUT_A_MAX+1", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), NEST(NFLB_VS_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_MAX + 1, 10)),
+		     WANT_ERR(-EINVAL, "Unknown attribute type")),
+		DUMP_CASE("filter nest type NFLB_FILTER_A_MAX+1 (dump)", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER), U32(NFLB_FILTER_A_MAX + 1, 0)),
+			  WANT_ERR(-EINVAL, "Unknown attribute type")),
+		DUMP_CASE("MEMBER_GET dump, unknown type in nest", NFLB_CMD_MEMBER_GET,
+			  ATTRS(MEMBER("p", NULL, -1), U32(NFLB_MEMBER_A_MAX + 1, 0)),
+			  WANT_ERR(-EINVAL, "Unknown attribute type")),
+
+		/* top-level attributes the command does not take */
+		CASE("VS_NEW with an NFLB_A_POOL nest", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 80, 6, "p"), CLOSE, POOL("p")),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("POOL_NEW with an NFLB_A_VS nest", NFLB_CMD_POOL_NEW,
+		     ATTRS(POOL("q"), CLOSE, VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("SESSION_DEL with an NFLB_A_VS nest", NFLB_CMD_SESSION_DEL,
+		     ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		DUMP_CASE("VS_GET dump with an NFLB_A_FILTER nest", NFLB_CMD_VS_GET,
+			  ATTRS(NEST(NFLB_A_FILTER)),
+			  WANT_ERR(-EINVAL, NULL)),
+		CASE("GLOBAL_SET with an NFLB_A_INFO nest", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), CLOSE, NEST(NFLB_A_INFO)),
+		     WANT_ERR(-EINVAL, NULL)),
+		/* commands without attributes */
+		CASE("GLOBAL_GET with an NFLB_A_VS nest", NFLB_CMD_GLOBAL_GET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("STATS_GET with an NFLB_A_VS nest", NFLB_CMD_STATS_GET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("STATS_ZERO with an NFLB_A_VS nest", NFLB_CMD_STATS_ZERO,
+		     ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("FLUSH with an NFLB_A_VS nest", NFLB_CMD_FLUSH,
+		     ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("INFO_GET with an NFLB_A_VS nest", NFLB_CMD_INFO_GET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+	}, read_only[] = {
+		/* read-only attributes */
+		CASE("VS ACTIVE", NFLB_CMD_VS_NEW, VS_X(U32(NFLB_VS_A_ACTIVE, 0)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("VS STATS", NFLB_CMD_VS_NEW, VS_X(RAW(NFLB_VS_A_STATS, 0, NULL)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("VS STATS as a nest", NFLB_CMD_VS_NEW,
+		     VS_X(RAW(NFLB_VS_A_STATS | NLA_F_NESTED, 0, NULL)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("VS PAD", NFLB_CMD_VS_NEW, VS_X(RAW(NFLB_VS_A_PAD, 0, NULL)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("member ACTIVE", NFLB_CMD_MEMBER_NEW, MEMBER_X(U32(NFLB_MEMBER_A_ACTIVE, 0)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("member STATS", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(RAW(NFLB_MEMBER_A_STATS, 0, NULL)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("pool MEMBERS", NFLB_CMD_POOL_SET,
+		     ATTRS(POOL("p"), U32(NFLB_POOL_A_MEMBERS, 3)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("pool USERS", NFLB_CMD_POOL_SET,
+		     ATTRS(POOL("p"), U32(NFLB_POOL_A_USERS, 3)),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("VS_SET ACTIVE", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), U32(NFLB_VS_A_ACTIVE, 0)),
+		     WANT_ERR(-EINVAL, "read-only")),
 	};
-	uint32_t zero = 0;
-	char what[64];
-	unsigned int i;
-	struct nlattr *tn;
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
-
-	/* attribute types beyond the maximum, at every level */
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "x", "10.0.0.9", 80, 6, "p"));
-	mnl_attr_put_u32(nlh, NFLB_A_MAX + 1, 0);
-	RUN();
-	ERR("top-level type NFLB_A_MAX+1", -EINVAL, "Unknown attribute type");
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_put_u32(nlh, 200, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "x", "10.0.0.9", 80, 6, "p"));
-	RUN();
-	ERR("top-level type 200", -EINVAL, "Unknown attribute type");
-	vs_new_with(c, r, buf, NFLB_VS_A_MAX + 1, sizeof(zero), &zero);
-	ERR("VS nest type NFLB_VS_A_MAX+1", -EINVAL, "Unknown attribute type");
-	vs_new_with(c, r, buf, 0, sizeof(zero), &zero);
-	ERR("VS nest type 0", -EINVAL, NULL);
-	member_new_with(c, r, buf, NFLB_MEMBER_A_MAX + 1, sizeof(zero), &zero);
-	ERR("member nest type NFLB_MEMBER_A_MAX+1", -EINVAL, "Unknown attribute type");
-	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
-	n = put_pool(nlh, "p");
-	mnl_attr_put_u32(nlh, NFLB_POOL_A_MAX + 1, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("pool nest type NFLB_POOL_A_MAX+1", -EINVAL, "Unknown attribute type");
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	n = genl_nest(nlh, NFLB_A_GLOBAL);
-	mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX + 1, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("global nest type NFLB_GLOBAL_A_MAX+1", -EINVAL, "Unknown attribute type");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
-	mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_MAX + 1, 10);
-	mnl_attr_nest_end(nlh, tn);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("timeouts nest type NFLB_TIMEOUT_A_MAX+1", -EINVAL, "Unknown attribute type");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MAX + 1, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("filter nest type NFLB_FILTER_A_MAX+1 (dump)", -EINVAL, "Unknown attribute type");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_GET, NLM_F_DUMP);
-	n = put_member(nlh, "p", NULL, -1);
-	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_MAX + 1, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("MEMBER_GET dump, unknown type in nest", -EINVAL, "Unknown attribute type");
-
-	/* top-level attributes the command does not take */
-	nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "x", "10.0.0.9", 80, 6, "p"));
-	mnl_attr_nest_end(nlh, put_pool(nlh, "p"));
-	RUN();
-	ERR("VS_NEW with an NFLB_A_POOL nest", -EINVAL, NULL);
-	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	mnl_attr_nest_end(nlh, put_pool(nlh, "q"));
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
-	RUN();
-	ERR("POOL_NEW with an NFLB_A_VS nest", -EINVAL, NULL);
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
-	RUN();
-	ERR("SESSION_DEL with an NFLB_A_VS nest", -EINVAL, NULL);
-	nlh = msg(c, buf, NFLB_CMD_VS_GET, NLM_F_DUMP);
-	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_FILTER));
-	RUN();
-	ERR("VS_GET dump with an NFLB_A_FILTER nest", -EINVAL, NULL);
-	nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_GLOBAL));
-	mnl_attr_nest_end(nlh, genl_nest(nlh, NFLB_A_INFO));
-	RUN();
-	ERR("GLOBAL_SET with an NFLB_A_INFO nest", -EINVAL, NULL);
-	for (i = 0; i < sizeof(no_attrs); i++) {
-		nlh = msg(c, buf, no_attrs[i], 0);
-		mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
-		RUN();
-		snprintf(what, sizeof(what), "command %u with an NFLB_A_VS nest",
-			 no_attrs[i]);
-		ERR(what, -EINVAL, NULL);
-	}
+	RUN_CASES(cases);
 	/* FLUSH with an attribute must not have flushed */
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
-
-	/* read-only attributes */
-	vs_new_with(c, r, buf, NFLB_VS_A_ACTIVE, sizeof(zero), &zero);
-	ERR("VS ACTIVE", -EINVAL, "read-only");
-	vs_new_with(c, r, buf, NFLB_VS_A_STATS, 0, NULL);
-	ERR("VS STATS", -EINVAL, "read-only");
-	vs_new_with(c, r, buf, NFLB_VS_A_STATS | NLA_F_NESTED, 0, NULL);
-	ERR("VS STATS as a nest", -EINVAL, NULL);
-	vs_new_with(c, r, buf, NFLB_VS_A_PAD, 0, NULL);
-	ERR("VS PAD", -EINVAL, "read-only");
-	member_new_with(c, r, buf, NFLB_MEMBER_A_ACTIVE, sizeof(zero), &zero);
-	ERR("member ACTIVE", -EINVAL, "read-only");
-	member_new_with(c, r, buf, NFLB_MEMBER_A_STATS, 0, NULL);
-	ERR("member STATS", -EINVAL, "read-only");
-	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
-	n = put_pool(nlh, "p");
-	mnl_attr_put_u32(nlh, NFLB_POOL_A_MEMBERS, 3);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("pool MEMBERS", -EINVAL, "read-only");
-	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
-	n = put_pool(nlh, "p");
-	mnl_attr_put_u32(nlh, NFLB_POOL_A_USERS, 3);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("pool USERS", -EINVAL, "read-only");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	mnl_attr_put_u32(nlh, NFLB_VS_A_ACTIVE, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS_SET ACTIVE", -EINVAL, "read-only");
+	RUN_CASES(read_only);
 
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
@@ -1817,121 +1892,106 @@ TEST_F(nl, unknown_attrs)
 
 TEST_F(nl, unknown_values)
 {
-	static const int protos[] = { 0, 1, 17 + 1, 58, 132, 255 };
-	uint32_t v;
-	char what[64];
-	unsigned int i;
+#define PROTO_CASE(what, proto)							\
+	CASE(what, NFLB_CMD_VS_NEW, ATTRS(VS("x", "10.0.0.9", 80, proto, "p")),	\
+	     WANT_ERR(-EINVAL, "proto must be tcp (6) or udp (17)"))
+	const struct vcase cases[] = {
+		PROTO_CASE("proto 0", 0),
+		PROTO_CASE("proto 1", 1),
+		PROTO_CASE("proto 18", 17 + 1),
+		PROTO_CASE("proto 58", 58),
+		PROTO_CASE("proto 132", 132),
+		PROTO_CASE("proto 255", 255),
+		CASE("sched NFLB_SCHED_MAX+1", NFLB_CMD_VS_NEW,
+		     VS_X(U32(NFLB_VS_A_SCHED, NFLB_SCHED_MAX + 1)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("sched 99", NFLB_CMD_VS_NEW, VS_X(U32(NFLB_VS_A_SCHED, 99)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("VS flags 1<<10", NFLB_CMD_VS_NEW, VS_X(U32(NFLB_VS_A_FLAGS, 1 << 10)),
+		     WANT_ERR(-EINVAL, "reserved bit")),
+		CASE("VS flags: first unknown bit", NFLB_CMD_VS_NEW,
+		     VS_X(U32(NFLB_VS_A_FLAGS, (NFLB_VS_F_ALL + 1) | NFLB_VS_F_LOOSE)),
+		     WANT_ERR(-EINVAL, "reserved bit")),
+		CASE("VS_SET flags 1<<31", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), U32(NFLB_VS_A_FLAGS, 1u << 31)),
+		     WANT_ERR(-EINVAL, "reserved bit")),
+		CASE("pool flags: first unknown bit", NFLB_CMD_POOL_NEW,
+		     ATTRS(POOL("q"), U32(NFLB_POOL_A_FLAGS, NFLB_POOL_F_ALL + 1)),
+		     WANT_ERR(-EINVAL, "reserved bit")),
+		/* every known flag at once is fine */
+		CASE("VS_SET flags NFLB_VS_F_ALL", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), U32(NFLB_VS_A_FLAGS, NFLB_VS_F_ALL)),
+		     WANT_OK),
+	};
+#undef PROTO_CASE
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
-
-	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
-		vs_new(c, r, "x", "10.0.0.9", 80, protos[i], "p");
-		snprintf(what, sizeof(what), "proto %d", protos[i]);
-		ERR(what, -EINVAL, "proto must be tcp (6) or udp (17)");
-	}
-	v = NFLB_SCHED_MAX + 1;
-	vs_new_with(c, r, buf, NFLB_VS_A_SCHED, sizeof(v), &v);
-	ERR("sched NFLB_SCHED_MAX+1", -ERANGE, "out of range");
-	v = 99;
-	vs_new_with(c, r, buf, NFLB_VS_A_SCHED, sizeof(v), &v);
-	ERR("sched 99", -ERANGE, "out of range");
-	v = 1 << 10;
-	vs_new_with(c, r, buf, NFLB_VS_A_FLAGS, sizeof(v), &v);
-	ERR("VS flags 1<<10", -EINVAL, "reserved bit");
-	v = (NFLB_VS_F_ALL + 1) | NFLB_VS_F_LOOSE;
-	vs_new_with(c, r, buf, NFLB_VS_A_FLAGS, sizeof(v), &v);
-	ERR("VS flags: first unknown bit", -EINVAL, "reserved bit");
-	v = 1u << 31;
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, v);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS_SET flags 1<<31", -EINVAL, "reserved bit");
-	nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-	n = put_pool(nlh, "q");
-	mnl_attr_put_u32(nlh, NFLB_POOL_A_FLAGS, NFLB_POOL_F_ALL + 1);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("pool flags: first unknown bit", -EINVAL, "reserved bit");
-	/* every known flag at once is fine */
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_ALL);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	OK("VS_SET flags NFLB_VS_F_ALL");
+	RUN_CASES(cases);
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
 }
 
 TEST_F(nl, missing_objects)
 {
+	const struct vcase cases[] = {
+		CASE("VS_NEW with a missing pool", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("x", "10.0.0.9", 80, IPPROTO_TCP, "nope")),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("VS_SET to a missing pool", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, "nope")),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("VS_SET of a missing VS", NFLB_CMD_VS_SET,
+		     ATTRS(VS("nope", NULL, -1, -1, NULL)),
+		     WANT_ERR(-ENOENT, "virtual server does not exist")),
+		CASE("VS_DEL of a missing VS", NFLB_CMD_VS_DEL,
+		     ATTRS(VS("nope", NULL, -1, -1, NULL)),
+		     WANT_ERR(-ENOENT, "virtual server does not exist")),
+		CASE("VS_GET of a missing VS", NFLB_CMD_VS_GET,
+		     ATTRS(VS("nope", NULL, -1, -1, NULL)),
+		     WANT_ERR(-ENOENT, "virtual server does not exist")),
+		CASE("VS_GET: names are case-sensitive", NFLB_CMD_VS_GET,
+		     ATTRS(VS("V", NULL, -1, -1, NULL)),
+		     WANT_ERR(-ENOENT, "virtual server does not exist")),
+		CASE("POOL_SET of a missing pool", NFLB_CMD_POOL_SET, ATTRS(POOL("nope")),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("POOL_DEL of a missing pool", NFLB_CMD_POOL_DEL, ATTRS(POOL("nope")),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("POOL_GET of a missing pool", NFLB_CMD_POOL_GET, ATTRS(POOL("nope")),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("MEMBER_NEW in a missing pool", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("nope", "10.0.11.2", 80)),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("MEMBER_SET of a missing member (other port)", NFLB_CMD_MEMBER_SET,
+		     ATTRS(MEMBER("p", "10.0.11.2", 81), U32(NFLB_MEMBER_A_WEIGHT, 2)),
+		     WANT_ERR(-ENOENT, "member does not exist")),
+		CASE("MEMBER_SET in a missing pool", NFLB_CMD_MEMBER_SET,
+		     ATTRS(MEMBER("nope", "10.0.11.2", 80)),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+		CASE("MEMBER_DEL of a missing member", NFLB_CMD_MEMBER_DEL,
+		     ATTRS(MEMBER("p", "10.0.11.3", 80)),
+		     WANT_ERR(-ENOENT, "member does not exist")),
+		CASE("MEMBER_DEL of the IPv4-mapped IPv6 address", NFLB_CMD_MEMBER_DEL,
+		     ATTRS(MEMBER("p", "::ffff:10.0.11.2", 80)),
+		     WANT_ERR(-ENOENT, "member does not exist")),
+	}, filters[] = {
+		DUMP_CASE("SESSION_GET filter on a missing VS", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER), STR(NFLB_FILTER_A_VS, "nope")),
+			  WANT_ERR(-ENOENT, "virtual server does not exist")),
+		CASE("SESSION_DEL filter on a missing VS", NFLB_CMD_SESSION_DEL,
+		     ATTRS(NEST(NFLB_A_FILTER), STR(NFLB_FILTER_A_VS, "nope")),
+		     WANT_ERR(-ENOENT, "virtual server does not exist")),
+	};
 	struct mlist l;
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
-
-	vs_new(c, r, "x", "10.0.0.9", 80, IPPROTO_TCP, "nope");
-	ERR("VS_NEW with a missing pool", -ENOENT, "pool does not exist");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, "nope"));
-	RUN();
-	ERR("VS_SET to a missing pool", -ENOENT, "pool does not exist");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "nope", NULL, -1, -1, NULL));
-	RUN();
-	ERR("VS_SET of a missing VS", -ENOENT, "virtual server does not exist");
-	by_name(c, r, NFLB_CMD_VS_DEL, NFLB_A_VS, NFLB_VS_A_NAME, "nope");
-	ERR("VS_DEL of a missing VS", -ENOENT, "virtual server does not exist");
-	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, "nope");
-	ERR("VS_GET of a missing VS", -ENOENT, "virtual server does not exist");
-	by_name(c, r, NFLB_CMD_VS_GET, NFLB_A_VS, NFLB_VS_A_NAME, "V");
-	ERR("VS_GET: names are case-sensitive", -ENOENT, "virtual server does not exist");
-	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
-	mnl_attr_nest_end(nlh, put_pool(nlh, "nope"));
-	RUN();
-	ERR("POOL_SET of a missing pool", -ENOENT, "pool does not exist");
-	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "nope");
-	ERR("POOL_DEL of a missing pool", -ENOENT, "pool does not exist");
-	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "nope");
-	ERR("POOL_GET of a missing pool", -ENOENT, "pool does not exist");
-	member_new(c, r, "nope", "10.0.11.2", 80);
-	ERR("MEMBER_NEW in a missing pool", -ENOENT, "pool does not exist");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
-	n = put_member(nlh, "p", "10.0.11.2", 81);
-	mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, 2);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("MEMBER_SET of a missing member (other port)", -ENOENT, "member does not exist");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "nope", "10.0.11.2", 80));
-	RUN();
-	ERR("MEMBER_SET in a missing pool", -ENOENT, "pool does not exist");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.3", 80));
-	RUN();
-	ERR("MEMBER_DEL of a missing member", -ENOENT, "member does not exist");
-	nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
-	mnl_attr_nest_end(nlh, put_member(nlh, "p", "::ffff:10.0.11.2", 80));
-	RUN();
-	ERR("MEMBER_DEL of the IPv4-mapped IPv6 address", -ENOENT, "member does not exist");
+	RUN_CASES(cases);
+	/* (a dump whose callback counts the members it got) */
 	member_dump(c, r, "nope", &l);
 	ERR("MEMBER_GET dump of a missing pool", -ENOENT, "pool does not exist");
 	EXPECT_EQ(0, l.n);
-	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "nope");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("SESSION_GET filter on a missing VS", -ENOENT, "virtual server does not exist");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "nope");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("SESSION_DEL filter on a missing VS", -ENOENT, "virtual server does not exist");
+	RUN_CASES(filters);
 
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_VS_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
@@ -1940,34 +2000,38 @@ TEST_F(nl, missing_objects)
 
 TEST_F(nl, duplicates)
 {
+	const struct vcase cases[] = {
+		CASE("POOL_NEW of an existing name", NFLB_CMD_POOL_NEW, ATTRS(POOL("p")),
+		     WANT_ERR(-EEXIST, "pool exists")),
+		CASE("VS_NEW of an existing name", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("v", "10.0.0.2", 81, IPPROTO_UDP, "p")),
+		     WANT_ERR(-EEXIST, "virtual server exists")),
+		CASE("VS_NEW of an existing vip:port:proto", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("w", "10.0.0.1", 80, IPPROTO_TCP, "p")),
+		     WANT_ERR(-EEXIST, "address, port and proto exists")),
+		CASE("VS_NEW of an existing IPv6 vip:port:proto", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("w6", "fd00::1", 443, IPPROTO_TCP, "p")),
+		     WANT_ERR(-EEXIST, "address, port and proto exists")),
+		CASE("MEMBER_NEW of an existing member", NFLB_CMD_MEMBER_NEW,
+		     ATTRS(MEMBER("p", "10.0.11.2", 80)),
+		     WANT_ERR(-EEXIST, "member exists")),
+
+		/* names of different object kinds do not clash */
+		CASE("VS named like a pool", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("p", "10.0.0.3", 80, IPPROTO_TCP, "p")), WANT_OK),
+		/* differing in one element of the tuple is fine */
+		CASE("VS_NEW other port", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("w", "10.0.0.1", 81, IPPROTO_TCP, "p")), WANT_OK),
+		CASE("VS_NEW other proto", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("w2", "10.0.0.1", 80, IPPROTO_UDP, "p")), WANT_OK),
+		CASE("VS_NEW other address", NFLB_CMD_VS_NEW,
+		     ATTRS(VS("w3", "10.0.0.2", 80, IPPROTO_TCP, "p")), WANT_OK),
+	};
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
 	ASSERT_EQ(0, vs_new(c, r, "v6", "fd00::1", 443, IPPROTO_TCP, "p"));
-
-	pool_new(c, r, "p");
-	ERR("POOL_NEW of an existing name", -EEXIST, "pool exists");
-	vs_new(c, r, "v", "10.0.0.2", 81, IPPROTO_UDP, "p");
-	ERR("VS_NEW of an existing name", -EEXIST, "virtual server exists");
-	vs_new(c, r, "w", "10.0.0.1", 80, IPPROTO_TCP, "p");
-	ERR("VS_NEW of an existing vip:port:proto", -EEXIST,
-	    "address, port and proto exists");
-	vs_new(c, r, "w6", "fd00::1", 443, IPPROTO_TCP, "p");
-	ERR("VS_NEW of an existing IPv6 vip:port:proto", -EEXIST,
-	    "address, port and proto exists");
-	member_new(c, r, "p", "10.0.11.2", 80);
-	ERR("MEMBER_NEW of an existing member", -EEXIST, "member exists");
-
-	/* names of different object kinds do not clash */
-	vs_new(c, r, "p", "10.0.0.3", 80, IPPROTO_TCP, "p");
-	OK("VS named like a pool");
-	/* differing in one element of the tuple is fine */
-	vs_new(c, r, "w", "10.0.0.1", 81, IPPROTO_TCP, "p");
-	OK("VS_NEW other port");
-	vs_new(c, r, "w2", "10.0.0.1", 80, IPPROTO_UDP, "p");
-	OK("VS_NEW other proto");
-	vs_new(c, r, "w3", "10.0.0.2", 80, IPPROTO_TCP, "p");
-	OK("VS_NEW other address");
+	RUN_CASES(cases);
 	EXPECT_EQ(6, info_get(c, NFLB_INFO_A_VS_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
@@ -1975,76 +2039,62 @@ TEST_F(nl, duplicates)
 
 TEST_F(nl, pool_in_use)
 {
+	const struct vcase in_use[] = {
+		CASE("POOL_DEL of a pool in use", NFLB_CMD_POOL_DEL, ATTRS(POOL("p")),
+		     WANT_ERR(-EBUSY, "pool in use by")),
+	}, moved[] = {
+		/* moving the VS away frees it */
+		CASE("VS_SET pool p2", NFLB_CMD_VS_SET, ATTRS(VS("v", NULL, -1, -1, "p2")),
+		     WANT_OK),
+		CASE("POOL_DEL of the new pool in use", NFLB_CMD_POOL_DEL, ATTRS(POOL("p2")),
+		     WANT_ERR(-EBUSY, "pool in use by")),
+		CASE("POOL_DEL of the old pool", NFLB_CMD_POOL_DEL, ATTRS(POOL("p")),
+		     WANT_OK),
+	};
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
 	ASSERT_EQ(0, pool_new(c, r, "p2"));
-
-	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
-	ERR("POOL_DEL of a pool in use", -EBUSY, "pool in use by");
+	RUN_CASES(in_use);
 	EXPECT_EQ(2, info_get(c, NFLB_INFO_A_POOL_COUNT));
 	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
-
-	/* moving the VS away frees it */
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, "p2"));
-	RUN();
-	OK("VS_SET pool p2");
-	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p2");
-	ERR("POOL_DEL of the new pool in use", -EBUSY, "pool in use by");
-	by_name(c, r, NFLB_CMD_POOL_DEL, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
-	OK("POOL_DEL of the old pool");
+	RUN_CASES(moved);
 	EXPECT_EQ(0, info_get(c, NFLB_INFO_A_MEMBER_COUNT));
 }
 
 TEST_F(nl, vs_set_fixed)
 {
+	const struct vcase cases[] = {
+		CASE("VS_SET port", NFLB_CMD_VS_SET, ATTRS(VS("v", NULL, 81, -1, NULL)),
+		     WANT_ERR(-EINVAL, "cannot change")),
+		CASE("VS_SET port (same value)", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, 80, -1, NULL)),
+		     WANT_ERR(-EINVAL, "cannot change")),
+		CASE("VS_SET IPv4 address", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", "10.0.0.2", -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, "cannot change")),
+		CASE("VS_SET IPv6 address", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", "fd00::2", -1, -1, NULL)),
+		     WANT_ERR(-EINVAL, "cannot change")),
+		CASE("VS_SET proto", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, IPPROTO_UDP, NULL)),
+		     WANT_ERR(-EINVAL, "cannot change")),
+		/* refused as a whole: the sched given alongside did not apply */
+		CASE("VS_SET port and sched", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, 81, -1, NULL), U32(NFLB_VS_A_SCHED, NFLB_SCHED_LC)),
+		     WANT_ERR(-EINVAL, "cannot change")),
+		/* as is a VS_SET whose pool is missing */
+		CASE("VS_SET sched, flags, timeouts and a missing pool", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, "nope"), U32(NFLB_VS_A_SCHED, NFLB_SCHED_LC),
+			   U32(NFLB_VS_A_FLAGS, NFLB_VS_F_LOOSE), NEST(NFLB_VS_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_UDP, 5)),
+		     WANT_ERR(-ENOENT, "pool does not exist")),
+	};
 	struct vsrec v;
 	LOCALS;
 
 	ASSERT_EQ(0, base_objects(c, r));
-
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, 81, -1, NULL));
-	RUN();
-	ERR("VS_SET port", -EINVAL, "cannot change");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, 80, -1, NULL));
-	RUN();
-	ERR("VS_SET port (same value)", -EINVAL, "cannot change");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", "10.0.0.2", -1, -1, NULL));
-	RUN();
-	ERR("VS_SET IPv4 address", -EINVAL, "cannot change");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", "fd00::2", -1, -1, NULL));
-	RUN();
-	ERR("VS_SET IPv6 address", -EINVAL, "cannot change");
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, IPPROTO_UDP, NULL));
-	RUN();
-	ERR("VS_SET proto", -EINVAL, "cannot change");
-	/* refused as a whole: the sched given alongside did not apply */
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, 81, -1, NULL);
-	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS_SET port and sched", -EINVAL, "cannot change");
-	/* as is a VS_SET whose pool is missing */
-	nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-	n = put_vs(nlh, "v", NULL, -1, -1, "nope");
-	mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
-	mnl_attr_put_u32(nlh, NFLB_VS_A_FLAGS, NFLB_VS_F_LOOSE);
-	{
-		struct nlattr *tn = genl_nest(nlh, NFLB_VS_A_TIMEOUTS);
-
-		mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 5);
-		mnl_attr_nest_end(nlh, tn);
-	}
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS_SET sched, flags, timeouts and a missing pool", -ENOENT, "pool does not exist");
+	RUN_CASES(cases);
 
 	ASSERT_EQ(0, vs_get(c, r, "v", &v));
 	EXPECT_STREQ("10.0.0.1", v.vip);
@@ -2058,210 +2108,105 @@ TEST_F(nl, vs_set_fixed)
 
 TEST_F(nl, bad_filters)
 {
+	const struct vcase cases[] = {
+		DUMP_CASE("member IPv4 and client IPv6", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER),
+				U32(NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2")),
+				ADDR(NFLB_FILTER_A_CLIENT4, NFLB_FILTER_A_CLIENT6, "fd00:1::2")),
+			  WANT_ERR(-EINVAL, "families differ")),
+		CASE("member IPv4 and IPv6", NFLB_CMD_SESSION_DEL,
+		     ATTRS(NEST(NFLB_A_FILTER), U32(NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2")),
+			   ADDR(NFLB_FILTER_A_MEMBER4, NFLB_FILTER_A_MEMBER6, "fd00:11::2")),
+		     WANT_ERR(-EINVAL, "either an IPv4 or an IPv6")),
+		CASE("VS filter \"a b\"", NFLB_CMD_SESSION_DEL,
+		     ATTRS(NEST(NFLB_A_FILTER), STR(NFLB_FILTER_A_VS, "a b")),
+		     WANT_ERR(-EINVAL, "invalid name")),
+		DUMP_CASE("VS filter without NUL", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER), RAW(NFLB_FILTER_A_VS, 2, "ab")),
+			  WANT_ERR(-EINVAL, NULL)),
+	};
 	LOCALS;
 
-	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2"));
-	put_addr(nlh, NFLB_FILTER_A_CLIENT4, NFLB_FILTER_A_CLIENT6, "fd00:1::2");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("member IPv4 and client IPv6", -EINVAL, "families differ");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_u32(nlh, NFLB_FILTER_A_MEMBER4, ip4("10.0.11.2"));
-	put_addr(nlh, NFLB_FILTER_A_MEMBER4, NFLB_FILTER_A_MEMBER6, "fd00:11::2");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("member IPv4 and IPv6", -EINVAL, "either an IPv4 or an IPv6");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "a b");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS filter \"a b\"", -EINVAL, "invalid name");
-	nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-	n = genl_nest(nlh, NFLB_A_FILTER);
-	mnl_attr_put(nlh, NFLB_FILTER_A_VS, 2, "ab");
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("VS filter without NUL", -EINVAL, NULL);
+	RUN_CASES(cases);
 }
 
 /* Commands the family does not have, or not in that form (genetlink core). */
 TEST_F(nl, unknown_commands)
 {
+	const struct vcase cases[] = {
+		CASE("MEMBER_STATE (event only)", NFLB_CMD_MEMBER_STATE, NO_ATTRS,
+		     WANT_ERRNO(-EOPNOTSUPP)),
+		CASE("NFLB_CMD_MAX+1", NFLB_CMD_MAX + 1, NO_ATTRS, WANT_ERRNO(-EOPNOTSUPP)),
+		CASE("NFLB_CMD_UNSPEC", NFLB_CMD_UNSPEC, NO_ATTRS, WANT_ERRNO(-EOPNOTSUPP)),
+		CASE("MEMBER_GET doit", NFLB_CMD_MEMBER_GET, NO_ATTRS,
+		     WANT_ERRNO(-EOPNOTSUPP)),
+		DUMP_CASE("INFO_GET dump", NFLB_CMD_INFO_GET, NO_ATTRS,
+			  WANT_ERRNO(-EOPNOTSUPP)),
+		DUMP_CASE("FLUSH dump", NFLB_CMD_FLUSH, NO_ATTRS, WANT_ERRNO(-EOPNOTSUPP)),
+		/* a reserved byte of the genetlink header set */
+		CASE("reserved header byte", NFLB_CMD_INFO_GET, ATTRS(GENL_RESERVED(1)),
+		     WANT_ERRNO(-EINVAL)),
+	};
 	LOCALS;
 
-	simple(c, r, NFLB_CMD_MEMBER_STATE);
-	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("MEMBER_STATE (event only): %s", errname(r->err));
-	simple(c, r, NFLB_CMD_MAX + 1);
-	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("NFLB_CMD_MAX+1: %s", errname(r->err));
-	simple(c, r, NFLB_CMD_UNSPEC);
-	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("NFLB_CMD_UNSPEC: %s", errname(r->err));
-	simple(c, r, NFLB_CMD_MEMBER_GET);
-	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("MEMBER_GET doit: %s", errname(r->err));
-	nl_run(c, msg(c, buf, NFLB_CMD_INFO_GET, NLM_F_DUMP), r, NULL, NULL);
-	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("INFO_GET dump: %s", errname(r->err));
-	nl_run(c, msg(c, buf, NFLB_CMD_FLUSH, NLM_F_DUMP), r, NULL, NULL);
-	EXPECT_EQ(-EOPNOTSUPP, r->err) TH_LOG("FLUSH dump: %s", errname(r->err));
-	/* a reserved byte of the genetlink header set */
-	nlh = msg(c, buf, NFLB_CMD_INFO_GET, 0);
-	((struct genlmsghdr *)mnl_nlmsg_get_payload(nlh))->reserved = 1;
-	RUN();
-	EXPECT_EQ(-EINVAL, r->err) TH_LOG("reserved header byte: %s", errname(r->err));
+	RUN_CASES(cases);
 }
 
 /* ------------------------------------------------------------------ */
 /* Permissions                                                          */
 
-/*
- * Every command, and every dump, from a process without CAP_NET_ADMIN gets
- * EPERM, and changes nothing.  The requests are valid otherwise.
- */
-static int unprivileged_requests(struct __test_metadata *_metadata,
-				 struct nlctx *c, struct reply *r, char *buf)
-{
-	struct nlmsghdr *nlh;
-	struct nlattr *n, *tn;
-	int i, bad = 0;
-
-	for (i = 0; ; i++) {
-		const char *what;
-
-		switch (i) {
-		case 0:
-			what = "VS_NEW";
-			nlh = msg(c, buf, NFLB_CMD_VS_NEW, 0);
-			mnl_attr_nest_end(nlh, put_vs(nlh, "u", "10.0.0.5", 80, 6, "p"));
-			break;
-		case 1:
-			what = "VS_SET";
-			nlh = msg(c, buf, NFLB_CMD_VS_SET, 0);
-			n = put_vs(nlh, "v", NULL, -1, -1, NULL);
-			mnl_attr_put_u32(nlh, NFLB_VS_A_SCHED, NFLB_SCHED_LC);
-			mnl_attr_nest_end(nlh, n);
-			break;
-		case 2:
-			what = "VS_DEL";
-			nlh = msg(c, buf, NFLB_CMD_VS_DEL, 0);
-			mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
-			break;
-		case 3:
-			what = "VS_GET";
-			nlh = msg(c, buf, NFLB_CMD_VS_GET, 0);
-			mnl_attr_nest_end(nlh, put_vs(nlh, "v", NULL, -1, -1, NULL));
-			break;
-		case 4:
-			what = "VS_GET dump";
-			nlh = msg(c, buf, NFLB_CMD_VS_GET, NLM_F_DUMP);
-			break;
-		case 5:
-			what = "POOL_NEW";
-			nlh = msg(c, buf, NFLB_CMD_POOL_NEW, 0);
-			mnl_attr_nest_end(nlh, put_pool(nlh, "u"));
-			break;
-		case 6:
-			what = "POOL_SET";
-			nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
-			n = put_pool(nlh, "p");
-			mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, 3);
-			mnl_attr_nest_end(nlh, n);
-			break;
-		case 7:
-			what = "POOL_DEL";
-			nlh = msg(c, buf, NFLB_CMD_POOL_DEL, 0);
-			mnl_attr_nest_end(nlh, put_pool(nlh, "q"));
-			break;
-		case 8:
-			what = "POOL_GET";
-			nlh = msg(c, buf, NFLB_CMD_POOL_GET, 0);
-			mnl_attr_nest_end(nlh, put_pool(nlh, "p"));
-			break;
-		case 9:
-			what = "POOL_GET dump";
-			nlh = msg(c, buf, NFLB_CMD_POOL_GET, NLM_F_DUMP);
-			break;
-		case 10:
-			what = "MEMBER_NEW";
-			nlh = msg(c, buf, NFLB_CMD_MEMBER_NEW, 0);
-			mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.5", 80));
-			break;
-		case 11:
-			what = "MEMBER_SET";
-			nlh = msg(c, buf, NFLB_CMD_MEMBER_SET, 0);
-			n = put_member(nlh, "p", "10.0.11.2", 80);
-			mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN);
-			mnl_attr_nest_end(nlh, n);
-			break;
-		case 12:
-			what = "MEMBER_DEL";
-			nlh = msg(c, buf, NFLB_CMD_MEMBER_DEL, 0);
-			mnl_attr_nest_end(nlh, put_member(nlh, "p", "10.0.11.2", 80));
-			break;
-		case 13:
-			what = "MEMBER_GET dump";
-			nlh = msg(c, buf, NFLB_CMD_MEMBER_GET, NLM_F_DUMP);
-			break;
-		case 14:
-			what = "GLOBAL_SET";
-			nlh = msg(c, buf, NFLB_CMD_GLOBAL_SET, 0);
-			n = genl_nest(nlh, NFLB_A_GLOBAL);
-			tn = genl_nest(nlh, NFLB_GLOBAL_A_TIMEOUTS);
-			mnl_attr_put_u32(nlh, NFLB_TIMEOUT_A_UDP, 1);
-			mnl_attr_nest_end(nlh, tn);
-			mnl_attr_put_u32(nlh, NFLB_GLOBAL_A_MAX_SESSIONS, 1);
-			mnl_attr_nest_end(nlh, n);
-			break;
-		case 15:
-			what = "GLOBAL_GET";
-			nlh = msg(c, buf, NFLB_CMD_GLOBAL_GET, 0);
-			break;
-		case 16:
-			what = "SESSION_GET dump";
-			nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-			break;
-		case 17:
-			what = "SESSION_GET dump with a filter";
-			nlh = msg(c, buf, NFLB_CMD_SESSION_GET, NLM_F_DUMP);
-			n = genl_nest(nlh, NFLB_A_FILTER);
-			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, "v");
-			mnl_attr_nest_end(nlh, n);
-			break;
-		case 18:
-			what = "SESSION_DEL";
-			nlh = msg(c, buf, NFLB_CMD_SESSION_DEL, 0);
-			break;
-		case 19:
-			what = "STATS_GET";
-			nlh = msg(c, buf, NFLB_CMD_STATS_GET, 0);
-			break;
-		case 20:
-			what = "STATS_ZERO";
-			nlh = msg(c, buf, NFLB_CMD_STATS_ZERO, 0);
-			break;
-		case 21:
-			what = "INFO_GET";
-			nlh = msg(c, buf, NFLB_CMD_INFO_GET, 0);
-			break;
-		case 22:
-			what = "FLUSH";
-			nlh = msg(c, buf, NFLB_CMD_FLUSH, 0);
-			break;
-		default:
-			return bad;
-		}
-		nl_run(c, nlh, r, NULL, NULL);
-		if (r->err != -EPERM || r->local || r->n) {
-			TH_LOG("unprivileged %s: got %s \"%s\" (%d replies), want EPERM",
-			       what, errname(r->err), r->msg, r->n);
-			bad++;
-		}
-	}
-}
-
 TEST_F(nl, unprivileged)
 {
+	/*
+	 * Every command, and every dump, from a process without
+	 * CAP_NET_ADMIN gets EPERM, and changes nothing.  The requests are
+	 * valid otherwise.
+	 */
+	const struct vcase cases[] = {
+		CASE("VS_NEW", NFLB_CMD_VS_NEW, ATTRS(VS("u", "10.0.0.5", 80, 6, "p")),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("VS_SET", NFLB_CMD_VS_SET,
+		     ATTRS(VS("v", NULL, -1, -1, NULL), U32(NFLB_VS_A_SCHED, NFLB_SCHED_LC)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("VS_DEL", NFLB_CMD_VS_DEL, ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("VS_GET", NFLB_CMD_VS_GET, ATTRS(VS("v", NULL, -1, -1, NULL)),
+		     WANT_NOREPLY(-EPERM)),
+		DUMP_CASE("VS_GET dump", NFLB_CMD_VS_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("POOL_NEW", NFLB_CMD_POOL_NEW, ATTRS(POOL("u")), WANT_NOREPLY(-EPERM)),
+		CASE("POOL_SET", NFLB_CMD_POOL_SET,
+		     ATTRS(POOL("p"), U32(NFLB_POOL_A_MIN_ACTIVE, 3)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("POOL_DEL", NFLB_CMD_POOL_DEL, ATTRS(POOL("q")), WANT_NOREPLY(-EPERM)),
+		CASE("POOL_GET", NFLB_CMD_POOL_GET, ATTRS(POOL("p")), WANT_NOREPLY(-EPERM)),
+		DUMP_CASE("POOL_GET dump", NFLB_CMD_POOL_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("MEMBER_NEW", NFLB_CMD_MEMBER_NEW, ATTRS(MEMBER("p", "10.0.11.5", 80)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("MEMBER_SET", NFLB_CMD_MEMBER_SET,
+		     ATTRS(MEMBER("p", "10.0.11.2", 80),
+			   U8(NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("MEMBER_DEL", NFLB_CMD_MEMBER_DEL, ATTRS(MEMBER("p", "10.0.11.2", 80)),
+		     WANT_NOREPLY(-EPERM)),
+		DUMP_CASE("MEMBER_GET dump", NFLB_CMD_MEMBER_GET, NO_ATTRS,
+			  WANT_NOREPLY(-EPERM)),
+		CASE("GLOBAL_SET", NFLB_CMD_GLOBAL_SET,
+		     ATTRS(NEST(NFLB_A_GLOBAL), NEST(NFLB_GLOBAL_A_TIMEOUTS),
+			   U32(NFLB_TIMEOUT_A_UDP, 1), CLOSE,
+			   U32(NFLB_GLOBAL_A_MAX_SESSIONS, 1)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("GLOBAL_GET", NFLB_CMD_GLOBAL_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		DUMP_CASE("SESSION_GET dump", NFLB_CMD_SESSION_GET, NO_ATTRS,
+			  WANT_NOREPLY(-EPERM)),
+		DUMP_CASE("SESSION_GET dump with a filter", NFLB_CMD_SESSION_GET,
+			  ATTRS(NEST(NFLB_A_FILTER), STR(NFLB_FILTER_A_VS, "v")),
+			  WANT_NOREPLY(-EPERM)),
+		CASE("SESSION_DEL", NFLB_CMD_SESSION_DEL, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("STATS_GET", NFLB_CMD_STATS_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("STATS_ZERO", NFLB_CMD_STATS_ZERO, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("INFO_GET", NFLB_CMD_INFO_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("FLUSH", NFLB_CMD_FLUSH, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+	};
 	uint32_t t[NFLB_TIMEOUT_A_MAX + 1], max;
 	struct mlist l;
 	struct vsrec v;
@@ -2291,7 +2236,8 @@ TEST_F(nl, unprivileged)
 			TH_LOG("unprivileged family lookup: %s", strerror(-err));
 			_exit(3);
 		}
-		_exit(unprivileged_requests(_metadata, &u, r, buf) ? 1 : 0);
+		_exit(run_cases(_metadata, &u, r, buf, cases,
+				sizeof(cases) / sizeof(cases[0])) ? 1 : 0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
