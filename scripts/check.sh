@@ -39,7 +39,7 @@ mapfile -t tests < <(selftests/run_tests.sh --list $T)
 ntests=${#tests[@]}
 start=$(date +%s)
 echo "TAP version 13"
-echo "1..$((6 + ntests))"
+echo "1..$((7 + ntests))"
 echo "# host checks (kernel headers: $KDIR)"
 
 # 1. The module, rebuilt from scratch with W=1: warnings only show on compile.
@@ -108,7 +108,19 @@ else
 	fail "selftests: build C tests" "$l"
 fi
 
-# 6. The VM runner works from a checkout anywhere, also under /tmp, which the
+# 6. kmod/ calls flow one way: each
+# file calls only files below it in kmod/layers.  The same check with the
+# layers upside down must fail, or it checks nothing.
+l=$logs/layers.log
+tac kmod/layers | grep -v '^#' >"$logs/layers.reversed"
+if scripts/check-layers.sh kmod/layers kmod >"$l" 2>&1 &&
+	! scripts/check-layers.sh "$logs/layers.reversed" kmod >>"$l" 2>&1; then
+	ok "kmod: layering, every call goes down (kmod/layers)"
+else
+	fail "kmod: layering, every call goes down (kmod/layers)" "$l"
+fi
+
+# 7. The VM runner works from a checkout anywhere, also under /tmp, which the
 # guest mounts a tmpfs over (one extra boot, ~10 s).
 l=$logs/anywhere.log
 desc="vm: run.sh from a checkout under /tmp"
