@@ -56,33 +56,31 @@ enum {
  * One session: the original (client -> VIP) and reply (member -> client)
  * tuples, each hashed, in one object.  IPv4 sessions are allocated without
  * the IPv6 part of the union; see nflb_session_size().
+ *
+ * Set before the session is published and constant afterwards: vs, member,
+ * persist, family and the tuples.  @flags holds atomic bits (NFLB_S_*).
+ *
+ * The rest is written without a lock by whichever CPU handles a packet of
+ * the session; a client packet and a member reply can be handled on two
+ * CPUs at once, so each rule below tolerates a lost update:
+ *
+ * @expires   jiffies; nflb_session_touch() rewrites it (WRITE_ONCE, only
+ *            when it changes); the GC, eviction and dumps READ_ONCE it.  A
+ *            lost update gives one packet's worth of timeout, no more.
+ * @state     enum nflb_state; the datapath (tcp.c) moves it, WRITE_ONCE;
+ *            the GC, eviction, member accounting and dumps READ_ONCE it.
+ *            It only matters through its timeout and whether it is closed:
+ *            NFLB_S_CLOSED (a flag bit, set once) is what takes the
+ *            session off its member's active count, so racing state
+ *            writes cannot count it twice.
+ * @seen_reply  0 until the member's first packet, then 1 for good
+ *            (WRITE_ONCE once); eviction prefers sessions still at 0.
+ * @seq_next, @maxwin, @wscale, @syn_len  per-direction window tracking
+ *            (tcp.c), plain reads and writes: a lost update makes the
+ *            in-window test slightly stricter or looser for a moment,
+ *            never unsafe for memory; reset-on-expiry sends what
+ *            @seq_next holds when the session dies.
  */
-struct nflb_session {
-	struct nflb_vs *vs;		/* holds a reference */
-	struct nflb_member *member;	/* holds a reference */
-	struct nflb_persist *persist;	/* affinity that placed it, held */
-	unsigned long expires;		/* jiffies */
-	unsigned long flags;
-	/*
-	 * Written by the datapath without a lock (tcp.c): TCP sequence
-	 * tracking per direction, the state (WRITE_ONCE, read by the GC and
-	 * dumps with READ_ONCE), whether the member ever answered, and
-	 * @expires (nflb_session_touch()).
-	 */
-	u32 seq_next[2];		/* highest seq + len seen, per direction */
-	u32 maxwin[2];			/* largest window advertised, scaled */
-	u8 wscale[2];			/* window scale, NFLB_WSCALE_NONE */
-	u16 syn_len;			/* the client SYN's seg_len (TFO data) */
-	u8 state;			/* enum nflb_state */
-	u8 family;
-	u8 seen_reply;
-	struct rcu_head rcu;
-	union {
-		struct nflb_shash4 h4[2];
-		struct nflb_shash6 h6[2];
-	};
-};
-
 struct nflb_table {
 	struct rhashtable ht4;
 	struct rhashtable ht6;
