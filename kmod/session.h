@@ -81,6 +81,26 @@ enum {
  *            never unsafe for memory; reset-on-expiry sends what
  *            @seq_next holds when the session dies.
  */
+struct nflb_session {
+	struct nflb_vs *vs;		/* holds a reference */
+	struct nflb_member *member;	/* holds a reference */
+	struct nflb_persist *persist;	/* affinity that placed it, held */
+	unsigned long expires;		/* jiffies */
+	unsigned long flags;
+	u32 seq_next[2];		/* highest seq + len seen, per direction */
+	u32 maxwin[2];			/* largest window advertised, scaled */
+	u8 wscale[2];			/* window scale, NFLB_WSCALE_NONE */
+	u16 syn_len;			/* the client SYN's seg_len (TFO data) */
+	u8 state;			/* enum nflb_state */
+	u8 family;
+	u8 seen_reply;
+	struct rcu_head rcu;
+	union {
+		struct nflb_shash4 h4[2];
+		struct nflb_shash6 h6[2];
+	};
+};
+
 struct nflb_table {
 	struct rhashtable ht4;
 	struct rhashtable ht6;
