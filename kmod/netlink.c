@@ -1294,8 +1294,9 @@ static int nflb_stats_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nflb_stats_put(skb, NFLB_A_STATS, v, atomic_read(&ln->tbl.count),
-			   atomic_read(&ln->persist.count))) {
+	if (nflb_stats_fill_sums(skb, NFLB_A_STATS, v,
+				 atomic_read(&ln->tbl.count),
+				 atomic_read(&ln->persist.count))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1463,7 +1464,7 @@ static int nflb_nl_session_del(struct sk_buff *skb, struct genl_info *info)
 				info->extack);
 	if (err)
 		return err;
-	nflb_op_sessions_delete(ln, &f);
+	nflb_op_sessions_expire(ln, &f);
 	return 0;
 }
 

@@ -558,7 +558,7 @@ void nflb_op_flush(struct nflb_net *ln)
 	nflb_config_defaults(ln);
 }
 
-void nflb_op_sessions_delete(struct nflb_net *ln,
+void nflb_op_sessions_expire(struct nflb_net *ln,
 			     const struct nflb_session_filter *f)
 {
 	nflb_session_expire_match(ln, f, NFLB_RST_NONE);

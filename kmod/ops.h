@@ -132,7 +132,7 @@ int nflb_op_global_set(struct nflb_net *ln, const struct nflb_global_req *req,
 void nflb_op_flush(struct nflb_net *ln);
 void nflb_op_stats_total(struct nflb_net *ln, u64 *v);
 void nflb_op_stats_zero(struct nflb_net *ln);
-void nflb_op_sessions_delete(struct nflb_net *ln,
+void nflb_op_sessions_expire(struct nflb_net *ln,
 			     const struct nflb_session_filter *f);
 
 #endif /* _NFLB_OPS_H */

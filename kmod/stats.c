@@ -207,11 +207,11 @@ int nflb_stats_fill(struct sk_buff *skb, int attrtype,
 	u64 v[NFLB_C_MAX];
 
 	nflb_stats_sum(st, v);
-	return nflb_stats_put(skb, attrtype, v, active, U64_MAX);
+	return nflb_stats_fill_sums(skb, attrtype, v, active, U64_MAX);
 }
 
-int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
-		   u64 active, u64 persist)
+int nflb_stats_fill_sums(struct sk_buff *skb, int attrtype, const u64 *v,
+			 u64 active, u64 persist)
 {
 	struct nlattr *nest;
 	int i;

@@ -47,8 +47,8 @@ void nflb_stats_zero_cpu(struct nflb_stats __percpu *st, int cpu);
 int nflb_stats_fill(struct sk_buff *skb, int attrtype,
 		    struct nflb_stats __percpu *st, u64 active);
 /* @persist: persistence entries, for the netns totals; U64_MAX: none. */
-int nflb_stats_put(struct sk_buff *skb, int attrtype, const u64 *v,
-		   u64 active, u64 persist);
+int nflb_stats_fill_sums(struct sk_buff *skb, int attrtype, const u64 *v,
+			 u64 active, u64 persist);
 
 /*
  * Callers run in softirq, or in process context with BH disabled: either
