@@ -540,6 +540,9 @@ static u32 nflb_given(struct nlattr **tb, int max)
 	u32 has = 0;
 	int i;
 
+	BUILD_BUG_ON(NFLB_VS_A_MAX >= 32 || NFLB_POOL_A_MAX >= 32 ||
+		     NFLB_MEMBER_A_MAX >= 32 || NFLB_GLOBAL_A_MAX >= 32);
+
 	for (i = 1; i <= max; i++)
 		if (tb[i])
 			has |= BIT(i);
@@ -1026,9 +1029,10 @@ static int nflb_member_add_nest(struct nflb_net *ln, struct nflb_member_batch *b
 			       extack);
 	if (!err)
 		err = nflb_member_parse(nest, tb, &req, extack);
-	if (!err)
-		err = nflb_blame(extack, tb, req.bad_attr,
-				 nflb_op_member_add(ln, b, &req, nest, extack));
+	if (!err) {
+		err = nflb_op_member_add(ln, b, &req, nest, extack);
+		err = nflb_blame(extack, tb, req.bad_attr, err);
+	}
 	if (err && !extack->bad_attr && !extack->miss_nest)
 		NL_SET_BAD_ATTR(extack, nest);
 	return err;
@@ -1049,14 +1053,16 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 	struct nlattr *list = info->attrs[NFLB_A_MEMBERS], *nest;
 	struct netlink_ext_ack *extack = info->extack;
 	struct nflb_member_batch b;
-	int rem, err, perr;
+	struct nflb_member **added;
+	unsigned int max;
+	int rem, err = 0, perr;
 
 	/* As many slots as the list can hold nests: no more than needed. */
-	err = nflb_op_member_batch_init(&b, min_t(unsigned int,
-						  NFLB_MEMBERS_PER_REQ,
-						  nla_len(list) / 16 + 1));
-	if (err)
-		return err;
+	max = min_t(unsigned int, NFLB_MEMBERS_PER_REQ, nla_len(list) / 16 + 1);
+	added = kvmalloc_array(max, sizeof(*added), GFP_KERNEL);
+	if (!added)
+		return -ENOMEM;
+	nflb_op_member_batch_init(&b, added, max);
 	mutex_lock(&ln->cfg_mutex);
 	nla_for_each_nested(nest, list, rem) {
 		err = nflb_member_add_nest(ln, &b, nest, extack);
@@ -1072,7 +1078,7 @@ static int nflb_member_new_list(struct nflb_net *ln, struct genl_info *info)
 	perr = nflb_op_member_commit(ln, &b, extack);
 	nflb_member_announce(ln, &b);
 	mutex_unlock(&ln->cfg_mutex);
-	nflb_op_member_batch_free(&b);
+	kvfree(added);
 	return perr ?: err;
 }
 
@@ -1084,11 +1090,12 @@ static int nflb_member_new_one(struct nflb_net *ln, struct genl_info *info)
 	struct nflb_member_req req;
 	int err;
 
+	struct nflb_member *added;
+
 	err = nflb_member_parse_one(info, tb, &req);
-	if (!err)
-		err = nflb_op_member_batch_init(&b, 1);
 	if (err)
 		return err;
+	nflb_op_member_batch_init(&b, &added, 1);
 	mutex_lock(&ln->cfg_mutex);
 	err = nflb_op_member_add(ln, &b, &req, info->attrs[NFLB_A_MEMBER],
 				 info->extack);
@@ -1097,7 +1104,6 @@ static int nflb_member_new_one(struct nflb_net *ln, struct genl_info *info)
 	if (!err)
 		nflb_member_announce(ln, &b);
 	mutex_unlock(&ln->cfg_mutex);
-	nflb_op_member_batch_free(&b);
 	return nflb_blame(info->extack, tb, req.bad_attr, err);
 }
 
@@ -1386,7 +1392,7 @@ static int nflb_nl_flush(struct sk_buff *skb, struct genl_info *info)
 	struct nflb_net *ln = nflb_info_ln(info);
 
 	mutex_lock(&ln->cfg_mutex);
-	nflb_op_flush(ln);
+	nflb_op_reset(ln);
 	nflb_event(ln->net, nflb_flush_fill_fn, NULL, NULL, NFLB_CMD_FLUSH);
 	mutex_unlock(&ln->cfg_mutex);
 	return 0;

@@ -7,7 +7,8 @@
  * then brings the datapath along: pool snapshots rebuilt, the sessions of
  * a deleted virtual server or member ended, the hooks switched on with the
  * first virtual server and off with the last.  Everything here runs in
- * process context under the netns' cfg_mutex.
+ * process context under the netns' cfg_mutex, but for
+ * nflb_op_sessions_expire(), which needs no configuration to stay put.
  */
 #include <linux/cpu.h>
 #include <linux/mm.h>
@@ -350,18 +351,14 @@ static bool nflb_member_change(struct nflb_member *m,
 	return state_changed;
 }
 
-int nflb_op_member_batch_init(struct nflb_member_batch *b, unsigned int max)
+/* A batch of at most @max members, recorded in @added (the caller's). */
+void nflb_op_member_batch_init(struct nflb_member_batch *b,
+			       struct nflb_member **added, unsigned int max)
 {
 	INIT_LIST_HEAD(&b->pools);
+	b->added = added;
 	b->n = 0;
 	b->max = max;
-	b->added = kvmalloc_array(max, sizeof(*b->added), GFP_KERNEL);
-	return b->added ? 0 : -ENOMEM;
-}
-
-void nflb_op_member_batch_free(struct nflb_member_batch *b)
-{
-	kvfree(b->added);
 }
 
 /*
@@ -532,8 +529,7 @@ int nflb_op_global_set(struct nflb_net *ln, const struct nflb_global_req *req,
 
 /*
  * Removes every virtual server (one grace period for all) with their
- * sessions, then every pool, takes the hooks off and restores the
- * defaults: the namespace is as nflb found it.
+ * sessions, then every pool, and takes the hooks off.
  */
 void nflb_op_flush(struct nflb_net *ln)
 {
@@ -555,6 +551,12 @@ void nflb_op_flush(struct nflb_net *ln)
 	list_for_each_entry_safe(pool, ptmp, &ln->pool_list, list)
 		nflb_pool_delete(ln, pool);
 	nflb_hooks_stop(ln);
+}
+
+/* FLUSH: the namespace as nflb found it, objects gone, defaults back. */
+void nflb_op_reset(struct nflb_net *ln)
+{
+	nflb_op_flush(ln);
 	nflb_config_defaults(ln);
 }
 

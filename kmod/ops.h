@@ -114,13 +114,13 @@ int nflb_op_pool_set(struct nflb_net *ln, struct nflb_pool *pool,
 int nflb_op_pool_delete(struct nflb_net *ln, struct nflb_pool *pool,
 			struct netlink_ext_ack *extack);
 
-int nflb_op_member_batch_init(struct nflb_member_batch *b, unsigned int max);
+void nflb_op_member_batch_init(struct nflb_member_batch *b,
+			       struct nflb_member **added, unsigned int max);
 int nflb_op_member_add(struct nflb_net *ln, struct nflb_member_batch *b,
 		       struct nflb_member_req *req, struct nlattr *nest,
 		       struct netlink_ext_ack *extack);
 int nflb_op_member_commit(struct nflb_net *ln, struct nflb_member_batch *b,
 			  struct netlink_ext_ack *extack);
-void nflb_op_member_batch_free(struct nflb_member_batch *b);
 int nflb_op_member_set(struct nflb_net *ln, struct nflb_pool *pool,
 		       struct nflb_member *m, struct nflb_member_req *req,
 		       struct netlink_ext_ack *extack);
@@ -130,6 +130,7 @@ void nflb_op_member_delete(struct nflb_net *ln, struct nflb_pool *pool,
 int nflb_op_global_set(struct nflb_net *ln, const struct nflb_global_req *req,
 		       struct netlink_ext_ack *extack);
 void nflb_op_flush(struct nflb_net *ln);
+void nflb_op_reset(struct nflb_net *ln);
 void nflb_op_stats_total(struct nflb_net *ln, u64 *v);
 void nflb_op_stats_zero(struct nflb_net *ln);
 void nflb_op_sessions_expire(struct nflb_net *ln,
