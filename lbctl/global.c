@@ -103,78 +103,49 @@ static int global_set(int argc, char **argv)
 	return nl_do(nlh, NULL, NULL);
 }
 
-/* "max-sessions N max-members N ... expire-nodest on", for text and save. */
-static void print_limits_text(const struct nlattr **gt)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(limits); i++)
-		if (gt[limits[i].attr])
-			printf("%s%s %u", i ? " " : "", limits[i].word,
-			       attr_u32(gt[limits[i].attr]));
-	if (gt[NFLB_GLOBAL_A_EXPIRE_NODEST])
-		printf(" expire-nodest %s",
-		       attr_u8(gt[NFLB_GLOBAL_A_EXPIRE_NODEST]) ? "on" : "off");
-}
-
-/* event NULL: show; "save": rebuilding commands; else monitor verb. */
-void global_print(const struct nlattr *nest, const char *event)
+/*
+ * The global settings.  Text: the limits and expire-nodest (as arguments of
+ * "global set"), then every timeout: show puts these on a second line
+ * ("timeouts ..."), an event after the verb on one line, save as a second
+ * command ("timeout set ...").  JSON has the same in one object.
+ */
+void global_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
 	const struct nlattr *gt[NFLB_GLOBAL_A_MAX + 1];
-	uint32_t t[NFLB_STATE_MAX + 1];
-	int i;
 
 	if (nl_parse_nest(nest, gt, NFLB_GLOBAL_A_MAX) < 0)
 		return;
-	timeouts_get(gt[NFLB_GLOBAL_A_TIMEOUTS], t);
-
-	if (event && !strcmp(event, "save")) {
-		printf("global set ");
-		print_limits_text(gt);
-		printf("\ntimeout set");
-		for (i = 0; i <= NFLB_STATE_MAX; i++)
-			printf(" %s %u", timeout_names[i], t[i]);
-		putchar('\n');
-		return;
+	open_json_object(NULL);
+	print_head(view, "global", view == PR_SAVE ? "set" : verb);
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		if (!gt[limits[i].attr])
+			continue;
+		print_fp("%s%s", i ? " " : "", limits[i].word);
+		print_uint(PRINT_ANY, limits[i].key, " %u", attr_u32(gt[limits[i].attr]));
 	}
-	if (opts.json) {
-		jw_obj_open(NULL);
-		if (event) {
-			jw_str("object", "global");
-			jw_str("event", event);
-		}
-		for (size_t l = 0; l < ARRAY_SIZE(limits); l++)
-			if (gt[limits[l].attr])
-				jw_uint(limits[l].key, attr_u32(gt[limits[l].attr]));
-		if (gt[NFLB_GLOBAL_A_EXPIRE_NODEST])
-			jw_bool("expire_nodest",
-				attr_u8(gt[NFLB_GLOBAL_A_EXPIRE_NODEST]));
-		print_timeouts_json("timeouts", gt[NFLB_GLOBAL_A_TIMEOUTS]);
-		jw_obj_close();
-		return;
-	}
-	if (event)
-		printf("global %s ", event);
-	print_limits_text(gt);
-	printf(event ? "" : "\ntimeouts");
-	for (i = 0; i <= NFLB_STATE_MAX; i++)
-		printf(" %s %u", timeout_names[i], t[i]);
-	putchar('\n');
+	if (gt[NFLB_GLOBAL_A_EXPIRE_NODEST])
+		print_bool(PRINT_ANY, "expire_nodest", " expire-nodest %s",
+			   attr_u8(gt[NFLB_GLOBAL_A_EXPIRE_NODEST]));
+	print_timeouts(gt[NFLB_GLOBAL_A_TIMEOUTS], view == PR_SHOW ? "\ntimeouts" :
+		       view == PR_SAVE ? "\ntimeout set" : "", true);
+	close_json_object();
 }
 
-static int show_cb(const struct nlmsghdr *nlh, void *data)
+static int print_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1];
 
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 && tb[NFLB_A_GLOBAL])
-		global_print(tb[NFLB_A_GLOBAL], data);
+		global_print(tb[NFLB_A_GLOBAL], *(enum pr_view *)data, NULL);
 	return 0;
 }
 
-int global_dump(const char *event)
+int global_dump(enum pr_view view)
 {
-	int r = nl_do(nl_req(NFLB_CMD_GLOBAL_GET), show_cb, (void *)event);
+	int r = nl_do(nl_req(NFLB_CMD_GLOBAL_GET), print_cb, &view);
 
-	if (opts.json && !event && r == EXIT_OK)
-		jw_end();
+	if (view == PR_SHOW && r == EXIT_OK)
+		print_json_end();
 	return r;
 }
 
@@ -184,7 +155,7 @@ int do_global(int argc, char **argv)
 	    matches(*argv, "ls")) {
 		if (argc > 1)
 			return usage_err("global", "show: unexpected argument '%s'", argv[1]);
-		return global_dump(NULL);
+		return global_dump(PR_SHOW);
 	}
 	if (matches(*argv, "set"))
 		return global_set(argc - 1, argv + 1);

@@ -28,18 +28,15 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) < 0 ||
 	    nl_parse_nest(tb[NFLB_A_INFO], it, NFLB_INFO_A_MAX) < 0)
 		return 0;
-	if (opts.json) {
-		jw_obj_open(NULL);
-		jw_str("version", attr_str(it[NFLB_INFO_A_VERSION]));
-		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-			jw_uint(fields[i].key, attr_u32(it[fields[i].attr]));
-		jw_obj_close();
-		jw_end();
-		return 0;
+	open_json_object(NULL);
+	print_fp("%-14s ", "version");
+	print_str(PRINT_ANY, "version", "%s\n", attr_str(it[NFLB_INFO_A_VERSION]));
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		print_fp("%-14s ", fields[i].text);
+		print_uint(PRINT_ANY, fields[i].key, "%u\n", attr_u32(it[fields[i].attr]));
 	}
-	printf("%-14s %s\n", "version", attr_str(it[NFLB_INFO_A_VERSION]));
-	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
-		printf("%-14s %u\n", fields[i].text, attr_u32(it[fields[i].attr]));
+	close_json_object();
+	print_json_end();
 	return 0;
 }
 

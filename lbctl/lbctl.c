@@ -273,16 +273,12 @@ static int netns_switch(const char *name)
 
 static void version(void)
 {
-	if (opts.json) {
-		jw_obj_open(NULL);
-		jw_str("version", LBCTL_VERSION);
-		jw_uint("genl_version", NFLB_GENL_VERSION);
-		jw_obj_close();
-		jw_end();
-	} else {
-		printf("lbctl %s (nflb generic netlink \"%s\" version %d)\n",
-		       LBCTL_VERSION, NFLB_GENL_NAME, NFLB_GENL_VERSION);
-	}
+	open_json_object(NULL);
+	print_str(PRINT_ANY, "version", "lbctl %s", LBCTL_VERSION);
+	print_fp(" (nflb generic netlink \"%s\"", NFLB_GENL_NAME);
+	print_uint(PRINT_ANY, "genl_version", " version %u)\n", NFLB_GENL_VERSION);
+	close_json_object();
+	print_json_end();
 }
 
 /* "-opt" matches word if it is a prefix of it at least minlen long. */
@@ -341,7 +337,7 @@ int main(int argc, char **argv)
 		}
 		NEXT_ARG();
 	}
-	jw_init(stdout, opts.pretty);
+	print_init(opts.json, opts.pretty);
 
 	if (want_version) {
 		version();

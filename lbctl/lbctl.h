@@ -78,7 +78,7 @@ uint64_t attr_u64(const struct nlattr *a);
 const char *attr_str(const struct nlattr *a);	/* "" if absent/bad */
 uint8_t nl_genl_cmd(const struct nlmsghdr *nlh);
 
-/* ---- json.c ---- */
+/* ---- json.c: the JSON writer under print.c ---- */
 void jw_init(FILE *f, bool pretty);
 void jw_obj_open(const char *key);	/* key NULL inside arrays / at top */
 void jw_obj_close(void);
@@ -89,6 +89,46 @@ void jw_uint(const char *key, uint64_t val);
 void jw_bool(const char *key, bool val);
 void jw_end(void);		/* finish a top-level value: newline */
 void jw_escape(FILE *f, const char *s);
+
+/* ---- print.c: one print layer for text and JSON (see there) ---- */
+enum print_type {
+	PRINT_FP = 1,			/* text: printf(fmt, value) */
+	PRINT_JSON = 2,			/* JSON: "key": value */
+	PRINT_ANY = PRINT_FP | PRINT_JSON,
+};
+/* A value that JSON always has and text only if text holds. */
+static inline enum print_type print_any_if(bool text)
+{
+	return text ? PRINT_ANY : PRINT_JSON;
+}
+/* What an object printer prints an entry for. */
+enum pr_view {
+	PR_SHOW,	/* "OBJECT show" */
+	PR_EVENT,	/* a monitor event (with its verb: add, set, del, state) */
+	PR_SAVE,	/* save: the command that rebuilds it (always text) */
+	PR_STATS,	/* stats -s: a member's counters */
+};
+void print_init(bool json, bool pretty);
+bool is_json(void);
+void print_text_only(bool on);		/* save prints commands, even with -j */
+void open_json_object(const char *key);	/* key NULL inside arrays / at top */
+void close_json_object(void);
+void open_json_array(const char *key);
+void close_json_array(void);
+void print_json_end(void);		/* after a top-level JSON value */
+__attribute__((format(printf, 1, 2)))
+void print_fp(const char *fmt, ...);	/* text only */
+void print_nl(void);			/* text only */
+void print_str(enum print_type t, const char *key, const char *fmt, const char *val);
+void print_uint(enum print_type t, const char *key, const char *fmt, unsigned int val);
+void print_u64(enum print_type t, const char *key, const char *fmt, uint64_t val);
+void print_bool(enum print_type t, const char *key, const char *fmt, bool val);
+void print_head(enum pr_view view, const char *object, const char *verb);
+void print_timeouts(const struct nlattr *nest, const char *prefix, bool all);
+void print_stats(const char *key, const struct nlattr *nest, bool text);
+#define ADDR_STRLEN	64
+const char *fmt_attr_addr(const struct nlattr *a4, const struct nlattr *a6,
+			  int port, char *buf, size_t len);
 
 /* ---- utils.c ---- */
 struct lb_addr {
@@ -115,10 +155,6 @@ int parse_port(const char *s, const char *proto, uint16_t *port);
 int parse_proto(const char *s, uint8_t *proto);
 int parse_onoff(const char *s, bool *val);
 const char *proto_name(uint8_t proto);
-const char *fmt_addr(int family, const void *addr, char *buf, size_t len);
-const char *fmt_addr_port(int family, const void *addr, uint16_t port,
-			  char *buf, size_t len);
-#define ADDR_STRLEN	64
 
 /* Names of enum values and attributes. */
 extern const char *const sched_names[NFLB_SCHED_MAX + 1];
@@ -135,11 +171,6 @@ int parse_timeout_state(const char *s);	/* index or -1 */
  * named help): "help" is a command only where a command is expected. */
 int check_name(const char *what, const char *s);
 
-/* Timeouts and stats printing shared by several objects. */
-void print_timeouts_json(const char *key, const struct nlattr *nest);
-void print_stats_json(const char *key, const struct nlattr *nest);
-void print_stats_fields_json(const struct nlattr *nest); /* into current obj */
-void print_stats_text(const char *indent, const struct nlattr *nest);
 int timeouts_get(const struct nlattr *nest, uint32_t *vals); /* NFLB_STATE_MAX+1 */
 
 /* ---- objects ---- */
@@ -165,18 +196,18 @@ void global_usage(FILE *f);
 void session_usage(FILE *f);
 void stats_usage(FILE *f);
 
-/* Printers shared with monitor/save. */
-void vs_print(const struct nlattr *vs_nest, const char *event);
-void pool_print(const struct nlattr *nest, const char *event);
-void member_print(const struct nlattr *nest, const char *event);
-void global_print(const struct nlattr *nest, const char *event);
-void vs_save_line(FILE *f, const struct nlattr *nest);
-int global_dump(const char *event);
+/* The printer of each object (verb: of a PR_EVENT), shared with monitor. */
+void vs_print(const struct nlattr *nest, enum pr_view view, const char *verb);
+void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb);
+void member_print(const struct nlattr *nest, enum pr_view view, const char *verb);
+void global_print(const struct nlattr *nest, enum pr_view view, const char *verb);
+/* Dumps printing each object for view (PR_SHOW: a JSON array of them). */
+int vs_dump(const char *name, enum pr_view view);
+int pool_dump(const char *name, enum pr_view view);
+int member_dump(const char *pool, enum pr_view view);
+int global_dump(enum pr_view view);
 int timeouts_parse(int argc, char **argv, struct nlmsghdr *nlh, int type,
 		   uint32_t min, const char *obj);
-/* Dumps printing each object; event "save" prints rebuilding commands. */
-int pool_dump(const char *name, const char *event);
-int member_dump(const char *pool, const char *event);
 
 /* Argument helpers: print a usage error naming the keyword, return 2. */
 int arg_u32(const char *obj, const char *kw, const char *s,

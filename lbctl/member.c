@@ -102,148 +102,106 @@ static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
 	return nl_do(nlh, NULL, NULL);
 }
 
-static void member_addr(const struct nlattr **mt, char *buf, size_t len)
-{
-	uint16_t port = attr_u16(mt[NFLB_MEMBER_A_PORT]);
-
-	if (mt[NFLB_MEMBER_A_ADDR4] && mnl_attr_get_payload_len(mt[NFLB_MEMBER_A_ADDR4]) >= 4)
-		fmt_addr_port(AF_INET, mnl_attr_get_payload(mt[NFLB_MEMBER_A_ADDR4]),
-			      port, buf, len);
-	else if (mt[NFLB_MEMBER_A_ADDR6] && mnl_attr_get_payload_len(mt[NFLB_MEMBER_A_ADDR6]) >= 16)
-		fmt_addr_port(AF_INET6, mnl_attr_get_payload(mt[NFLB_MEMBER_A_ADDR6]),
-			      port, buf, len);
-	else
-		snprintf(buf, len, "?:%u", port);
-}
-
-static const char *member_state(const struct nlattr **mt)
-{
-	return attr_u8(mt[NFLB_MEMBER_A_STATE]) == NFLB_MEMBER_DOWN ? "down" : "up";
-}
-
-/* Only the address, for JSON. */
-static void member_ip(const struct nlattr **mt, char *buf, size_t len)
-{
-	if (mt[NFLB_MEMBER_A_ADDR4] && mnl_attr_get_payload_len(mt[NFLB_MEMBER_A_ADDR4]) >= 4)
-		fmt_addr(AF_INET, mnl_attr_get_payload(mt[NFLB_MEMBER_A_ADDR4]), buf, len);
-	else if (mt[NFLB_MEMBER_A_ADDR6] && mnl_attr_get_payload_len(mt[NFLB_MEMBER_A_ADDR6]) >= 16)
-		fmt_addr(AF_INET6, mnl_attr_get_payload(mt[NFLB_MEMBER_A_ADDR6]), buf, len);
-	else
-		snprintf(buf, len, "?");
-}
-
 static bool header_done;
 
 /*
- * event NULL: "member show" row; "save": a "member add" line; "stats": per
- * member counters (stats -s); otherwise a monitor event verb.
+ * One member.  Text: show's table row (and -s its counters); stats' name
+ * line and counters; an event's verb and the arguments of "member add"
+ * (del: the key only; state: the state only); save's "member add" with
+ * the settings that differ from the defaults.  JSON: the key, then every
+ * setting and the counters, or (stats) the counters only; a del event has
+ * the key only.
  */
-void member_print(const struct nlattr *nest, const char *event)
+void member_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
 	const struct nlattr *mt[NFLB_MEMBER_A_MAX + 1];
-	char ap[ADDR_STRLEN];
-	const char *pool;
-	uint32_t weight, maxc, prio, dto;
+	char ap[ADDR_STRLEN], ip[ADDR_STRLEN];
+	uint32_t weight, maxc, prio, dto, active;
+	bool row = view == PR_SHOW, down;
+	enum print_type cfg;
+	const char *state;
+	uint16_t port;
 
 	if (nl_parse_nest(nest, mt, NFLB_MEMBER_A_MAX) < 0)
 		return;
-	pool = attr_str(mt[NFLB_MEMBER_A_POOL]);
-	member_addr(mt, ap, sizeof(ap));
+	port = attr_u16(mt[NFLB_MEMBER_A_PORT]);
+	fmt_attr_addr(mt[NFLB_MEMBER_A_ADDR4], mt[NFLB_MEMBER_A_ADDR6], port, ap, sizeof(ap));
+	fmt_attr_addr(mt[NFLB_MEMBER_A_ADDR4], mt[NFLB_MEMBER_A_ADDR6], -1, ip, sizeof(ip));
 	weight = attr_u32(mt[NFLB_MEMBER_A_WEIGHT]);
 	maxc = attr_u32(mt[NFLB_MEMBER_A_MAX_CONNS]);
 	prio = attr_u32(mt[NFLB_MEMBER_A_PRIORITY]);
 	dto = attr_u32(mt[NFLB_MEMBER_A_DRAIN_TIMEOUT]);
+	active = attr_u32(mt[NFLB_MEMBER_A_ACTIVE]);
+	down = attr_u8(mt[NFLB_MEMBER_A_STATE]) == NFLB_MEMBER_DOWN;
+	state = down ? "down" : "up";
 
-	if (event && !strcmp(event, "save")) {
-		printf("member add %s %s weight %u", pool, ap, weight);
-		if (attr_u8(mt[NFLB_MEMBER_A_STATE]) == NFLB_MEMBER_DOWN)
-			printf(" state down");
-		if (maxc)
-			printf(" max-conns %u", maxc);
-		if (prio)
-			printf(" priority %u", prio);
-		if (dto)
-			printf(" drain-timeout %u", dto);
-		putchar('\n');
-		return;
-	}
-	if (opts.json) {
-		char ip[ADDR_STRLEN];
-
-		member_ip(mt, ip, sizeof(ip));
-		jw_obj_open(NULL);
-		if (event && strcmp(event, "stats")) {
-			jw_str("object", "member");
-			jw_str("event", event);
-		}
-		jw_str("pool", pool);
-		jw_str("addr", ip);
-		jw_uint("port", attr_u16(mt[NFLB_MEMBER_A_PORT]));
-		if (event && !strcmp(event, "stats")) {
-			print_stats_fields_json(mt[NFLB_MEMBER_A_STATS]);
-		} else {
-			if (!event || strcmp(event, "del")) {
-				jw_uint("weight", weight);
-				jw_str("state", member_state(mt));
-				jw_uint("max_conns", maxc);
-				jw_uint("priority", prio);
-				jw_uint("drain_timeout", dto);
-				jw_uint("active", attr_u32(mt[NFLB_MEMBER_A_ACTIVE]));
-				print_stats_json("stats", mt[NFLB_MEMBER_A_STATS]);
-			}
-		}
-		jw_obj_close();
-		return;
-	}
-	if (event && !strcmp(event, "stats")) {
-		printf("member %s %s\n", pool, ap);
-		print_stats_text("    ", mt[NFLB_MEMBER_A_STATS]);
-		return;
-	}
-	if (event && !strcmp(event, "del")) {
-		printf("member del %s %s\n", pool, ap);
-		return;
-	}
-	if (event && !strcmp(event, "state")) {
-		printf("member state %s %s %s\n", pool, ap, member_state(mt));
-		return;
-	}
-	if (event) {
-		printf("member %s %s %s weight %u state %s max-conns %u priority %u",
-		       event, pool, ap, weight, member_state(mt), maxc, prio);
-		if (dto)
-			printf(" drain-timeout %u", dto);
-		putchar('\n');
-		return;
-	}
-	if (!header_done) {
-		printf("%-16s %-28s %6s %-5s %9s %8s %8s %13s\n", "POOL", "MEMBER",
-		       "WEIGHT", "STATE", "MAX-CONNS", "PRIORITY", "ACTIVE",
-		       "DRAIN-TIMEOUT");
+	if (row && !header_done) {
+		print_fp("%-16s %-28s %6s %-5s %9s %8s %8s %13s\n", "POOL", "MEMBER",
+			 "WEIGHT", "STATE", "MAX-CONNS", "PRIORITY", "ACTIVE",
+			 "DRAIN-TIMEOUT");
 		header_done = true;
 	}
-	printf("%-16s %-28s %6u %-5s %9u %8u %8u %13u\n", pool, ap, weight,
-	       member_state(mt), maxc, prio, attr_u32(mt[NFLB_MEMBER_A_ACTIVE]),
-	       dto);
-	if (opts.stats)
-		print_stats_text("    ", mt[NFLB_MEMBER_A_STATS]);
+	open_json_object(NULL);
+	print_head(view, "member", view == PR_SAVE ? "add" : verb);
+	if (view == PR_STATS)
+		print_fp("member ");
+	print_str(PRINT_ANY, "pool", row ? "%-16s" : "%s", attr_str(mt[NFLB_MEMBER_A_POOL]));
+	print_str(PRINT_FP, NULL, row ? " %-28s" : " %s", ap);
+	print_str(PRINT_JSON, "addr", NULL, ip);
+	print_uint(PRINT_JSON, "port", NULL, port);
+	if (view == PR_STATS) {
+		print_nl();
+		print_stats(NULL, mt[NFLB_MEMBER_A_STATS], true);
+		close_json_object();
+		return;
+	}
+	/* Settings: JSON has them all but for a del event. */
+	cfg = view == PR_EVENT && !strcmp(verb, "del") ? 0 : PRINT_JSON;
+	if (row) {
+		print_uint(cfg | PRINT_FP, "weight", " %6u", weight);
+		print_str(cfg | PRINT_FP, "state", " %-5s", state);
+		print_uint(cfg | PRINT_FP, "max_conns", " %9u", maxc);
+		print_uint(cfg | PRINT_FP, "priority", " %8u", prio);
+		print_uint(cfg, "drain_timeout", NULL, dto);
+		print_uint(cfg | PRINT_FP, "active", " %8u", active);
+		print_fp(" %13u", dto);
+	} else {
+		/* The arguments of "member add": all of them for an add or
+		 * set event, those not at their default for save; a state
+		 * event has the state only. */
+		bool state_event = view == PR_EVENT && !strcmp(verb, "state");
+		bool all = view == PR_EVENT;
+		enum print_type arg = cfg && !state_event ? cfg | PRINT_FP : cfg;
+
+		print_uint(arg, "weight", " weight %u", weight);
+		if (state_event)
+			print_str(PRINT_ANY, "state", " %s", state);
+		else
+			print_str(all || down ? arg : cfg, "state", " state %s", state);
+		print_uint(all || maxc ? arg : cfg, "max_conns", " max-conns %u", maxc);
+		print_uint(all || prio ? arg : cfg, "priority", " priority %u", prio);
+		print_uint(dto ? arg : cfg, "drain_timeout", " drain-timeout %u", dto);
+		print_uint(cfg, "active", NULL, active);
+	}
+	print_nl();
+	if (cfg)
+		print_stats("stats", mt[NFLB_MEMBER_A_STATS], row && opts.stats);
+	close_json_object();
 }
 
-static int show_cb(const struct nlmsghdr *nlh, void *data)
+static int print_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1];
 
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 && tb[NFLB_A_MEMBER])
-		member_print(tb[NFLB_A_MEMBER], data);
+		member_print(tb[NFLB_A_MEMBER], *(enum pr_view *)data, NULL);
 	return 0;
 }
 
-/* Dump members (of one pool if given); event as for member_print().  JSON
- * arrays are opened and closed by the caller unless event is NULL. */
-int member_dump(const char *pool, const char *event)
+/* The members of pool, or of all pools. */
+int member_dump(const char *pool, enum pr_view view)
 {
 	struct nlmsghdr *nlh = nl_req(NFLB_CMD_MEMBER_GET);
-	bool json = opts.json && !event;
 	int r;
 
 	if (pool) {
@@ -254,13 +212,13 @@ int member_dump(const char *pool, const char *event)
 	}
 	if (nl_open())
 		return EXIT_ERR;
-	if (json)
-		jw_arr_open(NULL);
+	if (view == PR_SHOW)
+		open_json_array(NULL);
 	header_done = false;
-	r = nl_dump(nlh, show_cb, (void *)event);
-	if (json) {
-		jw_arr_close();
-		jw_end();
+	r = nl_dump(nlh, print_cb, &view);
+	if (view == PR_SHOW) {
+		close_json_array();
+		print_json_end();
 	}
 	return r;
 }
@@ -273,7 +231,7 @@ int do_member(int argc, char **argv)
 			return usage_err("member", "show: unexpected argument '%s'", argv[2]);
 		if (argc == 2 && check_name("member", argv[1]))
 			return EXIT_USAGE;
-		return member_dump(argc == 2 ? argv[1] : NULL, NULL);
+		return member_dump(argc == 2 ? argv[1] : NULL, PR_SHOW);
 	}
 	if (matches(*argv, "add"))
 		return member_cmd(argc - 1, argv + 1, NFLB_CMD_MEMBER_NEW, "add");

@@ -15,61 +15,52 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		return 0;
 	switch (cmd) {
 	case NFLB_CMD_VS_NEW:
-		vs_print(tb[NFLB_A_VS], "add");
+		vs_print(tb[NFLB_A_VS], PR_EVENT, "add");
 		break;
 	case NFLB_CMD_VS_SET:
-		vs_print(tb[NFLB_A_VS], "set");
+		vs_print(tb[NFLB_A_VS], PR_EVENT, "set");
 		break;
 	case NFLB_CMD_VS_DEL:
-		vs_print(tb[NFLB_A_VS], "del");
+		vs_print(tb[NFLB_A_VS], PR_EVENT, "del");
 		break;
 	case NFLB_CMD_POOL_NEW:
-		pool_print(tb[NFLB_A_POOL], "add");
+		pool_print(tb[NFLB_A_POOL], PR_EVENT, "add");
 		break;
 	case NFLB_CMD_POOL_SET:
-		pool_print(tb[NFLB_A_POOL], "set");
+		pool_print(tb[NFLB_A_POOL], PR_EVENT, "set");
 		break;
 	case NFLB_CMD_POOL_DEL:
-		pool_print(tb[NFLB_A_POOL], "del");
+		pool_print(tb[NFLB_A_POOL], PR_EVENT, "del");
 		break;
 	case NFLB_CMD_MEMBER_NEW:
-		member_print(tb[NFLB_A_MEMBER], "add");
+		member_print(tb[NFLB_A_MEMBER], PR_EVENT, "add");
 		break;
 	case NFLB_CMD_MEMBER_SET:
-		member_print(tb[NFLB_A_MEMBER], "set");
+		member_print(tb[NFLB_A_MEMBER], PR_EVENT, "set");
 		break;
 	case NFLB_CMD_MEMBER_DEL:
-		member_print(tb[NFLB_A_MEMBER], "del");
+		member_print(tb[NFLB_A_MEMBER], PR_EVENT, "del");
 		break;
 	case NFLB_CMD_MEMBER_STATE:
-		member_print(tb[NFLB_A_MEMBER], "state");
+		member_print(tb[NFLB_A_MEMBER], PR_EVENT, "state");
 		break;
 	case NFLB_CMD_GLOBAL_SET:
-		global_print(tb[NFLB_A_GLOBAL], "set");
+		global_print(tb[NFLB_A_GLOBAL], PR_EVENT, "set");
 		break;
 	case NFLB_CMD_FLUSH:
-		if (opts.json) {
-			jw_obj_open(NULL);
-			jw_str("object", "all");
-			jw_str("event", "flush");
-			jw_obj_close();
-		} else {
-			printf("flush\n");
-		}
+		open_json_object(NULL);
+		print_str(PRINT_JSON, "object", NULL, "all");
+		print_str(PRINT_ANY, "event", "%s\n", "flush");
+		close_json_object();
 		break;
 	default:
-		if (opts.json) {
-			jw_obj_open(NULL);
-			jw_str("object", "unknown");
-			jw_uint("cmd", cmd);
-			jw_obj_close();
-		} else {
-			printf("unknown event %u\n", cmd);
-		}
+		open_json_object(NULL);
+		print_str(PRINT_JSON, "object", NULL, "unknown");
+		print_uint(PRINT_ANY, "cmd", "unknown event %u\n", cmd);
+		close_json_object();
 		break;
 	}
-	if (opts.json)
-		jw_end();
+	print_json_end();
 	if (fflush(stdout) != 0)
 		return -1;	/* reader went away */
 	return 0;

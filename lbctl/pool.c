@@ -76,88 +76,69 @@ static int pool_del(int argc, char **argv)
 	return nl_do(nlh, NULL, NULL);
 }
 
-/* event NULL: "pool show" entry; "save": a "pool add" line; else monitor. */
-void pool_print(const struct nlattr *nest, const char *event)
+/*
+ * One pool.  Text: show's line with the counts; an event's verb and the
+ * settings (a del event names it only); save's "pool add" with the
+ * settings that differ from the defaults.  JSON has every field.
+ */
+void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
 	const struct nlattr *pt[NFLB_POOL_A_MAX + 1];
-	const char *name;
-	bool expire;
+	bool expire, text;
 	uint32_t min_active;
 
 	if (nl_parse_nest(nest, pt, NFLB_POOL_A_MAX) < 0)
 		return;
-	name = attr_str(pt[NFLB_POOL_A_NAME]);
 	expire = attr_u32(pt[NFLB_POOL_A_FLAGS]) & NFLB_POOL_F_EXPIRE_ON_DOWN;
 	min_active = attr_u32(pt[NFLB_POOL_A_MIN_ACTIVE]);
+	text = !(view == PR_EVENT && !strcmp(verb, "del"));
 
-	if (event && !strcmp(event, "save")) {
-		printf("pool add %s", name);
-		if (expire)
-			printf(" expire-on-down on");
-		if (min_active)
-			printf(" min-active %u", min_active);
-		putchar('\n');
-		return;
-	}
-	if (opts.json) {
-		jw_obj_open(NULL);
-		if (event) {
-			jw_str("object", "pool");
-			jw_str("event", event);
-		}
-		jw_str("name", name);
-		jw_uint("members", attr_u32(pt[NFLB_POOL_A_MEMBERS]));
-		jw_uint("users", attr_u32(pt[NFLB_POOL_A_USERS]));
-		jw_bool("expire_on_down", expire);
-		jw_uint("min_active", min_active);
-		jw_obj_close();
-		return;
-	}
-	if (event && !strcmp(event, "del")) {
-		printf("pool del %s\n", name);
-		return;
-	}
-	if (event)
-		printf("pool %s %s expire-on-down %s min-active %u\n", event, name,
-		       expire ? "on" : "off", min_active);
-	else
-		printf("%s members %u users %u expire-on-down %s min-active %u\n", name,
-		       attr_u32(pt[NFLB_POOL_A_MEMBERS]), attr_u32(pt[NFLB_POOL_A_USERS]),
-		       expire ? "on" : "off", min_active);
+	open_json_object(NULL);
+	print_head(view, "pool", view == PR_SAVE ? "add" : verb);
+	print_str(PRINT_ANY, "name", "%s", attr_str(pt[NFLB_POOL_A_NAME]));
+	print_uint(print_any_if(view == PR_SHOW), "members", " members %u",
+		   attr_u32(pt[NFLB_POOL_A_MEMBERS]));
+	print_uint(print_any_if(view == PR_SHOW), "users", " users %u",
+		   attr_u32(pt[NFLB_POOL_A_USERS]));
+	print_bool(print_any_if(text && (view != PR_SAVE || expire)),
+		   "expire_on_down", " expire-on-down %s", expire);
+	print_uint(print_any_if(text && (view != PR_SAVE || min_active)),
+		   "min_active", " min-active %u", min_active);
+	print_nl();
+	close_json_object();
 }
 
-static int show_cb(const struct nlmsghdr *nlh, void *data)
+static int print_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1];
 
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 && tb[NFLB_A_POOL])
-		pool_print(tb[NFLB_A_POOL], data);
+		pool_print(tb[NFLB_A_POOL], *(enum pr_view *)data, NULL);
 	return 0;
 }
 
-/* Used by save too (event "save"). */
-int pool_dump(const char *name, const char *event)
+/* The pool name, or all of them. */
+int pool_dump(const char *name, enum pr_view view)
 {
 	struct nlmsghdr *nlh = nl_req(NFLB_CMD_POOL_GET);
-	bool json = opts.json && !event;
 	int r;
 
 	if (nl_open())
 		return EXIT_ERR;
-	if (json)
-		jw_arr_open(NULL);
+	if (view == PR_SHOW)
+		open_json_array(NULL);
 	if (name) {
 		struct nlattr *nest = mnl_attr_nest_start(nlh, NFLB_A_POOL);
 
 		mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, name);
 		mnl_attr_nest_end(nlh, nest);
-		r = nl_do(nlh, show_cb, (void *)event);
+		r = nl_do(nlh, print_cb, &view);
 	} else {
-		r = nl_dump(nlh, show_cb, (void *)event);
+		r = nl_dump(nlh, print_cb, &view);
 	}
-	if (json) {
-		jw_arr_close();
-		jw_end();
+	if (view == PR_SHOW) {
+		close_json_array();
+		print_json_end();
 	}
 	return r;
 }
@@ -170,7 +151,7 @@ int do_pool(int argc, char **argv)
 			return usage_err("pool", "show: unexpected argument '%s'", argv[2]);
 		if (argc == 2 && check_name("pool", argv[1]))
 			return EXIT_USAGE;
-		return pool_dump(argc == 2 ? argv[1] : NULL, NULL);
+		return pool_dump(argc == 2 ? argv[1] : NULL, PR_SHOW);
 	}
 	if (matches(*argv, "add"))
 		return pool_addset(argc - 1, argv + 1, NFLB_CMD_POOL_NEW);

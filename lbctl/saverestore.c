@@ -6,18 +6,10 @@
  */
 #include "lbctl.h"
 
-static int vs_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *tb[NFLB_A_MAX + 1];
-
-	(void)data;
-	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 && tb[NFLB_A_VS])
-		vs_save_line(stdout, tb[NFLB_A_VS]);
-	return 0;
-}
-
 int do_save(int argc, char **argv)
 {
+	int r;
+
 	if (argc >= 1 && matches(*argv, "help")) {
 		printf("Usage: lbctl save\n"
 		       "Prints the commands that rebuild the configuration; feed them\n"
@@ -29,11 +21,12 @@ int do_save(int argc, char **argv)
 	if (nl_open())
 		return EXIT_ERR;
 	printf("# lbctl save\n");
-	if (global_dump("save") || pool_dump(NULL, "save") ||
-	    member_dump(NULL, "save") ||
-	    nl_dump(nl_req(NFLB_CMD_VS_GET), vs_cb, NULL))
-		return EXIT_ERR;
-	return EXIT_OK;
+	/* Commands, with or without -j. */
+	print_text_only(true);
+	r = global_dump(PR_SAVE) || pool_dump(NULL, PR_SAVE) ||
+	    member_dump(NULL, PR_SAVE) || vs_dump(NULL, PR_SAVE) ? EXIT_ERR : EXIT_OK;
+	print_text_only(false);
+	return r;
 }
 
 int do_restore(int argc, char **argv)

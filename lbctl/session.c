@@ -76,72 +76,48 @@ static int parse_filter(int argc, char **argv, struct nlmsghdr *nlh)
 	return 0;
 }
 
-/* Address attribute pair (v4, v6) to text. */
-static const char *addr_of(const struct nlattr *a4, const struct nlattr *a6,
-			   char *buf, size_t len)
+/* One end of a session: text "ADDR:PORT" in a column; JSON key (the
+ * address) and key_port. */
+static void print_end_point(const char *key, const struct nlattr *a4,
+			    const struct nlattr *a6, const struct nlattr *port)
 {
-	if (a4 && mnl_attr_get_payload_len(a4) >= 4)
-		return fmt_addr(AF_INET, mnl_attr_get_payload(a4), buf, len);
-	if (a6 && mnl_attr_get_payload_len(a6) >= 16)
-		return fmt_addr(AF_INET6, mnl_attr_get_payload(a6), buf, len);
-	snprintf(buf, len, "?");
-	return buf;
+	char buf[ADDR_STRLEN], pkey[32];
+
+	print_str(PRINT_FP, NULL, " %-27s",
+		  fmt_attr_addr(a4, a6, attr_u16(port), buf, sizeof(buf)));
+	print_str(PRINT_JSON, key, NULL, fmt_attr_addr(a4, a6, -1, buf, sizeof(buf)));
+	snprintf(pkey, sizeof(pkey), "%s_port", key);
+	print_uint(PRINT_JSON, pkey, NULL, attr_u16(port));
 }
 
-static const char *addr_port_of(const struct nlattr *a4, const struct nlattr *a6,
-				uint16_t port, char *buf, size_t len)
-{
-	char a[ADDR_STRLEN];
-
-	addr_of(a4, a6, a, sizeof(a));
-	snprintf(buf, len, a6 && !a4 ? "[%s]:%u" : "%s:%u", a, port);
-	return buf;
-}
-
-static int list_cb(const struct nlmsghdr *nlh, void *data)
+/* One session: a row of the table, or a JSON object. */
+static int print_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1], *st[NFLB_SESSION_A_MAX + 1];
-	char c[ADDR_STRLEN], v[ADDR_STRLEN], m[ADDR_STRLEN];
 	uint8_t state;
 	uint32_t exp;
-	const char *sname;
 
 	(void)data;
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) < 0 ||
 	    nl_parse_nest(tb[NFLB_A_SESSION], st, NFLB_SESSION_A_MAX) < 0)
 		return 0;
 	state = attr_u8(st[NFLB_SESSION_A_STATE]);
-	sname = state <= NFLB_STATE_MAX ? state_names[state] : "unknown";
 	exp = attr_u32(st[NFLB_SESSION_A_EXPIRES]);
 
-	if (opts.json) {
-		jw_obj_open(NULL);
-		jw_str("vs", attr_str(st[NFLB_SESSION_A_VS]));
-		jw_str("proto", proto_name(attr_u8(st[NFLB_SESSION_A_PROTO])));
-		jw_str("state", sname);
-		jw_str("client", addr_of(st[NFLB_SESSION_A_CLIENT4],
-					 st[NFLB_SESSION_A_CLIENT6], c, sizeof(c)));
-		jw_uint("client_port", attr_u16(st[NFLB_SESSION_A_CLIENT_PORT]));
-		jw_str("vip", addr_of(st[NFLB_SESSION_A_VIP4], st[NFLB_SESSION_A_VIP6],
-				      v, sizeof(v)));
-		jw_uint("vip_port", attr_u16(st[NFLB_SESSION_A_VIP_PORT]));
-		jw_str("member", addr_of(st[NFLB_SESSION_A_MEMBER4],
-					 st[NFLB_SESSION_A_MEMBER6], m, sizeof(m)));
-		jw_uint("member_port", attr_u16(st[NFLB_SESSION_A_MEMBER_PORT]));
-		jw_uint("expires_ms", exp);
-		jw_obj_close();
-		return 0;
-	}
-	printf("%-16s %-5s %-11s %-27s %-27s %-27s %u.%us\n",
-	       attr_str(st[NFLB_SESSION_A_VS]),
-	       proto_name(attr_u8(st[NFLB_SESSION_A_PROTO])), sname,
-	       addr_port_of(st[NFLB_SESSION_A_CLIENT4], st[NFLB_SESSION_A_CLIENT6],
-			    attr_u16(st[NFLB_SESSION_A_CLIENT_PORT]), c, sizeof(c)),
-	       addr_port_of(st[NFLB_SESSION_A_VIP4], st[NFLB_SESSION_A_VIP6],
-			    attr_u16(st[NFLB_SESSION_A_VIP_PORT]), v, sizeof(v)),
-	       addr_port_of(st[NFLB_SESSION_A_MEMBER4], st[NFLB_SESSION_A_MEMBER6],
-			    attr_u16(st[NFLB_SESSION_A_MEMBER_PORT]), m, sizeof(m)),
-	       exp / 1000, (exp % 1000) / 100);
+	open_json_object(NULL);
+	print_str(PRINT_ANY, "vs", "%-16s", attr_str(st[NFLB_SESSION_A_VS]));
+	print_str(PRINT_ANY, "proto", " %-5s", proto_name(attr_u8(st[NFLB_SESSION_A_PROTO])));
+	print_str(PRINT_ANY, "state", " %-11s",
+		  state <= NFLB_STATE_MAX ? state_names[state] : "unknown");
+	print_end_point("client", st[NFLB_SESSION_A_CLIENT4], st[NFLB_SESSION_A_CLIENT6],
+			st[NFLB_SESSION_A_CLIENT_PORT]);
+	print_end_point("vip", st[NFLB_SESSION_A_VIP4], st[NFLB_SESSION_A_VIP6],
+			st[NFLB_SESSION_A_VIP_PORT]);
+	print_end_point("member", st[NFLB_SESSION_A_MEMBER4], st[NFLB_SESSION_A_MEMBER6],
+			st[NFLB_SESSION_A_MEMBER_PORT]);
+	print_uint(PRINT_JSON, "expires_ms", NULL, exp);
+	print_fp(" %u.%us\n", exp / 1000, (exp % 1000) / 100);
+	close_json_object();
 	return 0;
 }
 
@@ -158,16 +134,12 @@ static int session_list(int argc, char **argv)
 		return EXIT_USAGE;
 	if (nl_open())
 		return EXIT_ERR;
-	if (opts.json)
-		jw_arr_open(NULL);
-	else
-		printf("%-16s %-5s %-11s %-27s %-27s %-27s %s\n", "VS", "PROTO",
-		       "STATE", "CLIENT", "VIP", "MEMBER", "EXPIRES");
-	r = nl_dump(nlh, list_cb, NULL);
-	if (opts.json) {
-		jw_arr_close();
-		jw_end();
-	}
+	open_json_array(NULL);
+	print_fp("%-16s %-5s %-11s %-27s %-27s %-27s %s\n", "VS", "PROTO",
+		 "STATE", "CLIENT", "VIP", "MEMBER", "EXPIRES");
+	r = nl_dump(nlh, print_cb, NULL);
+	close_json_array();
+	print_json_end();
 	return r;
 }
 

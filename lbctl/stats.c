@@ -15,6 +15,7 @@ void stats_usage(FILE *f)
 "with -s also those of each member (of NAME's pool).\n");
 }
 
+/* The global counters: text "global" and its counters; JSON "global". */
 static int global_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1];
@@ -22,15 +23,12 @@ static int global_cb(const struct nlmsghdr *nlh, void *data)
 	(void)data;
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) < 0)
 		return 0;
-	if (opts.json) {
-		print_stats_json("global", tb[NFLB_A_STATS]);
-	} else {
-		printf("global\n");
-		print_stats_text("    ", tb[NFLB_A_STATS]);
-	}
+	print_fp("global\n");
+	print_stats("global", tb[NFLB_A_STATS], true);
 	return 0;
 }
 
+/* A virtual server's counters (and its pool's name into data, if given). */
 static int vs_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1], *vt[NFLB_VS_A_MAX + 1];
@@ -41,15 +39,10 @@ static int vs_cb(const struct nlmsghdr *nlh, void *data)
 		return 0;
 	if (pool)
 		snprintf(pool, NFLB_NAME_MAX, "%s", attr_str(vt[NFLB_VS_A_POOL]));
-	if (opts.json) {
-		jw_obj_open(NULL);
-		jw_str("name", attr_str(vt[NFLB_VS_A_NAME]));
-		print_stats_fields_json(vt[NFLB_VS_A_STATS]);
-		jw_obj_close();
-	} else {
-		printf("vs %s\n", attr_str(vt[NFLB_VS_A_NAME]));
-		print_stats_text("    ", vt[NFLB_VS_A_STATS]);
-	}
+	open_json_object(NULL);
+	print_str(PRINT_ANY, "name", "vs %s\n", attr_str(vt[NFLB_VS_A_NAME]));
+	print_stats(NULL, vt[NFLB_VS_A_STATS], true);
+	close_json_object();
 	return 0;
 }
 
@@ -74,13 +67,11 @@ static int stats_show(int argc, char **argv)
 
 	if (nl_open())
 		return EXIT_ERR;
-	if (opts.json)
-		jw_obj_open(NULL);
+	open_json_object(NULL);
 	r = nl_do(nl_req(NFLB_CMD_STATS_GET), global_cb, NULL);
 	if (r)
 		goto out;
-	if (opts.json)
-		jw_arr_open("vs");
+	open_json_array("vs");
 	nlh = nl_req(NFLB_CMD_VS_GET);
 	if (name) {
 		struct nlattr *nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
@@ -91,20 +82,15 @@ static int stats_show(int argc, char **argv)
 	} else {
 		r = nl_dump(nlh, vs_cb, NULL);
 	}
-	if (opts.json)
-		jw_arr_close();
+	close_json_array();
 	if (r || !opts.stats)
 		goto out;
-	if (opts.json)
-		jw_arr_open("members");
-	r = member_dump(name ? pool : NULL, "stats");
-	if (opts.json)
-		jw_arr_close();
+	open_json_array("members");
+	r = member_dump(name ? pool : NULL, PR_STATS);
+	close_json_array();
 out:
-	if (opts.json) {
-		jw_obj_close();
-		jw_end();
-	}
+	close_json_object();
+	print_json_end();
 	return r;
 }
 

@@ -166,30 +166,29 @@ static int timeout_show(int argc, char **argv)
 	if (nl_do(nlh, global_cb, &t))
 		return EXIT_ERR;
 
-	if (opts.json) {
-		jw_obj_open(NULL);
-		if (name)
-			jw_str("vs", name);
-		jw_obj_open("timeouts");
-		for (int i = 0; i <= NFLB_STATE_MAX; i++)
-			jw_uint(timeout_names[i], name ? t.vs[i] : t.global[i]);
-		jw_obj_close();
-		if (name) {
-			jw_obj_open("effective");
-			for (int i = 0; i <= NFLB_STATE_MAX; i++)
-				jw_uint(timeout_names[i], t.vs[i] ? t.vs[i] : t.global[i]);
-			jw_obj_close();
-		}
-		jw_obj_close();
-		jw_end();
-		return EXIT_OK;
-	}
+	/* JSON: the values set ("timeouts"), and for a virtual server those
+	 * in effect ("effective"); text: those in effect, one a line. */
+	open_json_object(NULL);
+	if (name)
+		print_str(PRINT_JSON, "vs", NULL, name);
+	open_json_object("timeouts");
+	for (int i = 0; i <= NFLB_STATE_MAX; i++)
+		print_uint(PRINT_JSON, timeout_names[i], NULL, name ? t.vs[i] : t.global[i]);
+	close_json_object();
+	if (name)
+		open_json_object("effective");
 	for (int i = 0; i <= NFLB_STATE_MAX; i++) {
+		print_fp("%-16s ", timeout_names[i]);
+		print_uint(name ? PRINT_ANY : PRINT_FP, timeout_names[i], "%u",
+			   t.vs[i] ? t.vs[i] : t.global[i]);
 		if (name && !t.vs[i])
-			printf("%-16s %u (global)\n", timeout_names[i], t.global[i]);
-		else
-			printf("%-16s %u\n", timeout_names[i], name ? t.vs[i] : t.global[i]);
+			print_fp(" (global)");
+		print_nl();
 	}
+	if (name)
+		close_json_object();
+	close_json_object();
+	print_json_end();
 	return EXIT_OK;
 }
 

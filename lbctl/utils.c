@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Argument parsing (numbers, addresses, ports, protocols, names) and the
- * names of the ABI's enum values, plus printers shared by several objects.
+ * Argument parsing (numbers, addresses, ports, protocols, names), the
+ * names of the ABI's enum values, and reading a timeouts nest.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -270,26 +270,6 @@ const char *proto_name(uint8_t proto)
 	}
 }
 
-const char *fmt_addr(int family, const void *addr, char *buf, size_t len)
-{
-	if (!inet_ntop(family, addr, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-const char *fmt_addr_port(int family, const void *addr, uint16_t port,
-			  char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	fmt_addr(family, addr, a, sizeof(a));
-	if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
-	return buf;
-}
-
 int check_name(const char *what, const char *s)
 {
 	size_t n = strlen(s);
@@ -321,6 +301,7 @@ int arg_onoff(const char *obj, const char *kw, const char *s, bool *val)
 
 /* ------------------------------------------------------------------ */
 
+/* The timeouts of a nest, by state (0 where absent); how many it has. */
 int timeouts_get(const struct nlattr *nest, uint32_t *vals)
 {
 	const struct nlattr *tb[NFLB_TIMEOUT_A_MAX + 1];
@@ -335,61 +316,4 @@ int timeouts_get(const struct nlattr *nest, uint32_t *vals)
 			n++;
 		}
 	return n;
-}
-
-void print_timeouts_json(const char *key, const struct nlattr *nest)
-{
-	uint32_t v[NFLB_STATE_MAX + 1];
-
-	timeouts_get(nest, v);
-	jw_obj_open(key);
-	for (int i = 0; i <= NFLB_STATE_MAX; i++)
-		jw_uint(timeout_names[i], v[i]);
-	jw_obj_close();
-}
-
-void print_stats_fields_json(const struct nlattr *nest)
-{
-	const struct nlattr *tb[NFLB_STATS_A_MAX + 1];
-
-	if (!nest || nl_parse_nest(nest, tb, NFLB_STATS_A_MAX) < 0)
-		memset(tb, 0, sizeof(tb));
-	for (int i = 0; i <= NFLB_STATS_A_MAX; i++)
-		if (stats_keys[i] && tb[i])
-			jw_uint(stats_keys[i], attr_u64(tb[i]));
-}
-
-void print_stats_json(const char *key, const struct nlattr *nest)
-{
-	jw_obj_open(key);
-	print_stats_fields_json(nest);
-	jw_obj_close();
-}
-
-void print_stats_text(const char *indent, const struct nlattr *nest)
-{
-	static const int lines[][8] = {
-		{ NFLB_STATS_A_PKTS_IN, NFLB_STATS_A_BYTES_IN, NFLB_STATS_A_PKTS_OUT,
-		  NFLB_STATS_A_BYTES_OUT, 0 },
-		{ NFLB_STATS_A_SESSIONS_CREATED, NFLB_STATS_A_SESSIONS_EXPIRED,
-		  NFLB_STATS_A_SESSIONS_ACTIVE, NFLB_STATS_A_SESSIONS_EVICTED,
-		  NFLB_STATS_A_PERSIST_ACTIVE, NFLB_STATS_A_RESETS_SENT,
-		  NFLB_STATS_A_ICMP_XLATED, 0 },
-		{ NFLB_STATS_A_DROP_NO_SESSION, NFLB_STATS_A_DROP_SESSION_LIMIT,
-		  NFLB_STATS_A_DROP_MALFORMED, NFLB_STATS_A_DROP_NO_MEMBER,
-		  NFLB_STATS_A_DROP_BAD_CSUM, NFLB_STATS_A_DROP_NOMEM,
-		  NFLB_STATS_A_DROP_OUT_OF_WINDOW, 0 },
-	};
-	const struct nlattr *tb[NFLB_STATS_A_MAX + 1];
-
-	if (!nest || nl_parse_nest(nest, tb, NFLB_STATS_A_MAX) < 0)
-		memset(tb, 0, sizeof(tb));
-	for (size_t l = 0; l < ARRAY_SIZE(lines); l++) {
-		fputs(indent, stdout);
-		for (int i = 0, n = 0; lines[l][i]; i++)
-			if (tb[lines[l][i]])
-				printf("%s%s %" PRIu64, n++ ? " " : "",
-				       stats_keys[lines[l][i]], attr_u64(tb[lines[l][i]]));
-		putchar('\n');
-	}
 }

@@ -278,191 +278,125 @@ static int vs_del(int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 
-static void vip_str(const struct nlattr **vt, char *buf, size_t len)
-{
-	if (vt[NFLB_VS_A_ADDR4] && mnl_attr_get_payload_len(vt[NFLB_VS_A_ADDR4]) >= 4)
-		fmt_addr(AF_INET, mnl_attr_get_payload(vt[NFLB_VS_A_ADDR4]), buf, len);
-	else if (vt[NFLB_VS_A_ADDR6] && mnl_attr_get_payload_len(vt[NFLB_VS_A_ADDR6]) >= 16)
-		fmt_addr(AF_INET6, mnl_attr_get_payload(vt[NFLB_VS_A_ADDR6]), buf, len);
-	else
-		snprintf(buf, len, "?");
-}
-
 static const char *sched_str(uint32_t s)
 {
 	return s <= NFLB_SCHED_MAX ? sched_names[s] : "unknown";
 }
 
-/* The part of a line shared by show, monitor and save: the arguments of
- * "vs add" that rebuild this virtual server. */
-static void vs_text_body(FILE *f, const struct nlattr **vt)
-{
-	char vip[ADDR_STRLEN];
-	uint32_t flags = attr_u32(vt[NFLB_VS_A_FLAGS]);
-	uint32_t sched = attr_u32(vt[NFLB_VS_A_SCHED]);
-	uint32_t mh = attr_u32(vt[NFLB_VS_A_MH_SIZE]);
-
-	vip_str(vt, vip, sizeof(vip));
-	fprintf(f, "%s vip %s port %u proto %s pool %s sched %s",
-		attr_str(vt[NFLB_VS_A_NAME]), vip, attr_u16(vt[NFLB_VS_A_PORT]),
-		proto_name(attr_u8(vt[NFLB_VS_A_PROTO])),
-		attr_str(vt[NFLB_VS_A_POOL]), sched_str(sched));
-	for (const struct flag_name *fl = vs_flag_names; fl->name; fl++)
-		if (flags & fl->flag)
-			fprintf(f, " %s", fl->name);
-	if (attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]))
-		fprintf(f, " max-sessions %u", attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]));
-	/* The table size matters to mh only; show it when it says something. */
-	if (mh && (sched == NFLB_SCHED_MH || mh != NFLB_MH_SIZE_DEFAULT))
-		fprintf(f, " mh-size %u", mh);
-	if (attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]))
-		fprintf(f, " persist %u mask4 %u mask6 %u",
-			attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]),
-			attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]),
-			attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
-	/* Seconds left of a drain deadline (the kernel counts down). */
-	if (attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]))
-		fprintf(f, " drain-timeout %u", attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]));
-}
-
-/* "timeout set vs NAME STATE SECS..." for the states not inherited. */
-static void vs_timeouts_text(FILE *f, const struct nlattr **vt, const char *prefix)
-{
-	uint32_t t[NFLB_STATE_MAX + 1];
-	bool any = false;
-
-	timeouts_get(vt[NFLB_VS_A_TIMEOUTS], t);
-	for (int i = 0; i <= NFLB_STATE_MAX; i++) {
-		if (!t[i])
-			continue;
-		if (!any)
-			fputs(prefix, f);
-		any = true;
-		fprintf(f, " %s %u", timeout_names[i], t[i]);
-	}
-	if (any)
-		fputc('\n', f);
-}
-
-void vs_save_line(FILE *f, const struct nlattr *nest)
-{
-	const struct nlattr *vt[NFLB_VS_A_MAX + 1];
-	char prefix[64];
-
-	if (nl_parse_nest(nest, vt, NFLB_VS_A_MAX) < 0)
-		return;
-	fputs("vs add ", f);
-	vs_text_body(f, vt);
-	fputc('\n', f);
-	snprintf(prefix, sizeof(prefix), "timeout set vs %s", attr_str(vt[NFLB_VS_A_NAME]));
-	vs_timeouts_text(f, vt, prefix);
-}
-
-static void vs_json_fields(const struct nlattr **vt)
-{
-	char vip[ADDR_STRLEN];
-	uint32_t flags = attr_u32(vt[NFLB_VS_A_FLAGS]);
-
-	vip_str(vt, vip, sizeof(vip));
-	jw_str("name", attr_str(vt[NFLB_VS_A_NAME]));
-	jw_str("vip", vip);
-	jw_uint("port", attr_u16(vt[NFLB_VS_A_PORT]));
-	jw_str("proto", proto_name(attr_u8(vt[NFLB_VS_A_PROTO])));
-	jw_str("pool", attr_str(vt[NFLB_VS_A_POOL]));
-	jw_str("sched", sched_str(attr_u32(vt[NFLB_VS_A_SCHED])));
-	jw_arr_open("flags");
-	for (const struct flag_name *fl = vs_flag_names; fl->name; fl++)
-		if (flags & fl->flag)
-			jw_str(NULL, fl->name);
-	jw_arr_close();
-	jw_uint("max_sessions", attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]));
-	jw_uint("active", attr_u32(vt[NFLB_VS_A_ACTIVE]));
-	jw_uint("mh_size", attr_u32(vt[NFLB_VS_A_MH_SIZE]));
-	jw_uint("drain_timeout", attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]));
-	print_timeouts_json("timeouts", vt[NFLB_VS_A_TIMEOUTS]);
-	jw_obj_open("persist");
-	jw_uint("timeout", attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]));
-	jw_uint("mask4", attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]));
-	jw_uint("mask6", attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
-	jw_obj_close();
-	print_stats_json("stats", vt[NFLB_VS_A_STATS]);
-}
-
 /*
- * Print one virtual server.  event NULL: a "vs show" entry; otherwise the
- * event verb ("add", "set", "del") for monitor.
+ * One virtual server.  As text, show, the monitor's add and set events and
+ * save share the arguments of "vs add" that rebuild it; a del event names
+ * it only.  show adds the active count, the timeouts set and (-s) the
+ * counters; save adds the "timeout set vs" command of the timeouts set.
+ * JSON has every field for show and every event.
  */
-void vs_print(const struct nlattr *nest, const char *event)
+void vs_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
 	const struct nlattr *vt[NFLB_VS_A_MAX + 1];
+	char vip[ADDR_STRLEN], prefix[64];
+	uint32_t flags, sched, maxs, mh, persist, dto, active;
+	enum print_type t;
+	const char *name;
+	bool text;
 
 	if (nl_parse_nest(nest, vt, NFLB_VS_A_MAX) < 0)
 		return;
-	if (opts.json) {
-		jw_obj_open(NULL);
-		if (event) {
-			jw_str("object", "vs");
-			jw_str("event", event);
-		}
-		vs_json_fields(vt);
-		jw_obj_close();
-		return;
-	}
-	if (event) {
-		if (!strcmp(event, "del")) {
-			printf("vs del %s\n", attr_str(vt[NFLB_VS_A_NAME]));
-			return;
-		}
-		printf("vs %s ", event);
-		vs_text_body(stdout, vt);
-		putchar('\n');
-		return;
-	}
-	vs_text_body(stdout, vt);
-	printf(" active %u\n", attr_u32(vt[NFLB_VS_A_ACTIVE]));
-	vs_timeouts_text(stdout, vt, "    timeouts");
-	if (opts.stats)
-		print_stats_text("    ", vt[NFLB_VS_A_STATS]);
+	name = attr_str(vt[NFLB_VS_A_NAME]);
+	flags = attr_u32(vt[NFLB_VS_A_FLAGS]);
+	sched = attr_u32(vt[NFLB_VS_A_SCHED]);
+	maxs = attr_u32(vt[NFLB_VS_A_MAX_SESSIONS]);
+	mh = attr_u32(vt[NFLB_VS_A_MH_SIZE]);
+	persist = attr_u32(vt[NFLB_VS_A_PERSIST_TIMEOUT]);
+	dto = attr_u32(vt[NFLB_VS_A_DRAIN_TIMEOUT]);
+	active = attr_u32(vt[NFLB_VS_A_ACTIVE]);
+	text = !(view == PR_EVENT && !strcmp(verb, "del"));
+	t = print_any_if(text);
+
+	open_json_object(NULL);
+	print_head(view, "vs", view == PR_SAVE ? "add" : verb);
+	print_str(PRINT_ANY, "name", "%s", name);
+	fmt_attr_addr(vt[NFLB_VS_A_ADDR4], vt[NFLB_VS_A_ADDR6], -1, vip, sizeof(vip));
+	print_str(t, "vip", " vip %s", vip);
+	print_uint(t, "port", " port %u", attr_u16(vt[NFLB_VS_A_PORT]));
+	print_str(t, "proto", " proto %s", proto_name(attr_u8(vt[NFLB_VS_A_PROTO])));
+	print_str(t, "pool", " pool %s", attr_str(vt[NFLB_VS_A_POOL]));
+	print_str(t, "sched", " sched %s", sched_str(sched));
+	open_json_array("flags");
+	for (const struct flag_name *fl = vs_flag_names; fl->name; fl++)
+		if (flags & fl->flag)
+			print_str(t, NULL, " %s", fl->name);
+	close_json_array();
+	print_uint(print_any_if(text && maxs), "max_sessions", " max-sessions %u", maxs);
+	print_uint(PRINT_JSON, "active", NULL, active);
+	/* The table size matters to mh only; show it when it says something. */
+	print_uint(print_any_if(text && mh && (sched == NFLB_SCHED_MH ||
+					      mh != NFLB_MH_SIZE_DEFAULT)),
+		   "mh_size", " mh-size %u", mh);
+	if (text && persist)
+		print_fp(" persist %u mask4 %u mask6 %u", persist,
+			 attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]),
+			 attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
+	/* Seconds left of a drain deadline (the kernel counts down). */
+	print_uint(print_any_if(text && dto), "drain_timeout", " drain-timeout %u", dto);
+	if (view == PR_SHOW)
+		print_fp(" active %u", active);
+	print_nl();
+	/* The timeouts set (0 = inherited): text for show and save only. */
+	snprintf(prefix, sizeof(prefix), "timeout set vs %s", name);
+	print_timeouts(vt[NFLB_VS_A_TIMEOUTS], view == PR_SHOW ? "    timeouts" :
+		       view == PR_SAVE ? prefix : NULL, false);
+	open_json_object("persist");
+	print_uint(PRINT_JSON, "timeout", NULL, persist);
+	print_uint(PRINT_JSON, "mask4", NULL, attr_u8(vt[NFLB_VS_A_PERSIST_MASK4]));
+	print_uint(PRINT_JSON, "mask6", NULL, attr_u8(vt[NFLB_VS_A_PERSIST_MASK6]));
+	close_json_object();
+	print_stats("stats", vt[NFLB_VS_A_STATS], view == PR_SHOW && opts.stats);
+	close_json_object();
 }
 
-static int show_cb(const struct nlmsghdr *nlh, void *data)
+static int print_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1];
 
-	(void)data;
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 && tb[NFLB_A_VS])
-		vs_print(tb[NFLB_A_VS], NULL);
+		vs_print(tb[NFLB_A_VS], *(enum pr_view *)data, NULL);
 	return 0;
 }
 
-static int vs_show(int argc, char **argv)
+/* The virtual server name, or all of them. */
+int vs_dump(const char *name, enum pr_view view)
 {
 	struct nlmsghdr *nlh;
 	int r;
 
+	if (nl_open())
+		return EXIT_ERR;
+	nlh = nl_req(NFLB_CMD_VS_GET);
+	if (view == PR_SHOW)
+		open_json_array(NULL);
+	if (name) {
+		struct nlattr *nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
+
+		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, name);
+		mnl_attr_nest_end(nlh, nest);
+		r = nl_do(nlh, print_cb, &view);
+	} else {
+		r = nl_dump(nlh, print_cb, &view);
+	}
+	if (view == PR_SHOW) {
+		close_json_array();
+		print_json_end();
+	}
+	return r;
+}
+
+static int vs_show(int argc, char **argv)
+{
 	if (argc > 1)
 		return usage_err("vs", "show: unexpected argument '%s'", argv[1]);
 	if (argc == 1 && check_name("vs", *argv))
 		return EXIT_USAGE;
-	if (nl_open())
-		return EXIT_ERR;
-	nlh = nl_req(NFLB_CMD_VS_GET);
-	if (opts.json)
-		jw_arr_open(NULL);
-	if (argc == 1) {
-		struct nlattr *nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
-
-		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, *argv);
-		mnl_attr_nest_end(nlh, nest);
-		r = nl_do(nlh, show_cb, NULL);
-	} else {
-		r = nl_dump(nlh, show_cb, NULL);
-	}
-	if (opts.json) {
-		jw_arr_close();
-		jw_end();
-	}
-	return r;
+	return vs_dump(argc == 1 ? *argv : NULL, PR_SHOW);
 }
 
 int do_vs(int argc, char **argv)
