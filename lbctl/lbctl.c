@@ -25,57 +25,79 @@ struct lbctl_opts opts;
  * printed as iproute2 does, without the program name, unless they belong
  * to a batch line.
  */
-__attribute__((format(printf, 2, 0)))
-static void vmsg(const char *object, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0)))
+static void vmsg(FILE *f, const char *object, const char *fmt, va_list ap)
 {
 	if (opts.lineno || strncmp(fmt, "Error: ", 7))
-		fputs("lbctl: ", stderr);
+		fputs("lbctl: ", f);
 	if (opts.lineno)
-		fprintf(stderr, "line %lu: ", opts.lineno);
+		fprintf(f, "line %lu: ", opts.lineno);
 	if (object)
-		fprintf(stderr, "%s: ", object);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-/*
- * Member adds of the batch not sent yet come before the line whose error is
- * about to be printed: send them first.  If one of them fails, that error
- * (already printed) ends the batch, and the later line's is not shown;
- * with -force both are.
- */
-static bool earlier_failed(void)
-{
-	return nl_members_pending() && nl_members_send_first() != EXIT_OK;
+		fprintf(f, "%s: ", object);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
 }
 
 void lb_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (earlier_failed())
-		return;
 	fflush(stdout);		/* keep stdout and stderr in order */
 	va_start(ap, fmt);
-	vmsg(NULL, fmt, ap);
+	vmsg(stderr, NULL, fmt, ap);
 	va_end(ap);
 }
 
+/*
+ * A usage error of a batch line is held until the line returns: member
+ * adds of earlier lines may still wait to be sent, and they come first
+ * (see do_batch()).  A line stops at its usage error, so nothing of it
+ * comes between.
+ */
+static char *held;
+static size_t held_len;
+static FILE *held_f;
+
 int usage_err(const char *object, const char *fmt, ...)
 {
+	FILE *f = stderr;
 	va_list ap;
 
-	if (earlier_failed())
-		return EXIT_USAGE;
-	fflush(stdout);
+	if (opts.in_batch) {
+		if (!held_f)
+			held_f = open_memstream(&held, &held_len);
+		if (held_f)
+			f = held_f;
+	} else {
+		fflush(stdout);
+	}
 	va_start(ap, fmt);
-	vmsg(object, fmt, ap);
+	vmsg(f, object, fmt, ap);
 	va_end(ap);
 	if (object)
-		fprintf(stderr, "Try `lbctl %s help`\n", object);
+		fprintf(f, "Try `lbctl %s help`\n", object);
 	else
-		fprintf(stderr, "Try `lbctl help`\n");
+		fprintf(f, "Try `lbctl help`\n");
 	return EXIT_USAGE;
+}
+
+/*
+ * After a batch line: send the member adds still waiting, then show the
+ * line's usage error.  If one of the members fails, its error (printed)
+ * ends the batch and the line's is not shown; with -force both are.
+ */
+static void show_held(void)
+{
+	if (!held_f)
+		return;
+	fclose(held_f);
+	held_f = NULL;
+	if (nl_members_send_first() == EXIT_OK) {
+		fflush(stdout);
+		fwrite(held, 1, held_len, stderr);
+	}
+	free(held);
+	held = NULL;
 }
 
 static void usage(FILE *f)
@@ -199,10 +221,6 @@ int do_batch(const char *file, const char *what)
 		}
 	}
 	opts.in_batch = true;
-	/* With -force every line runs whatever the others do, so requests
-	 * that need no reply can be pipelined without changing results. */
-	if (opts.force)
-		nl_set_pipeline(true);
 	while (getline(&line, &cap, f) >= 0) {
 		char *argv[128];
 		int argc, r;
@@ -222,21 +240,19 @@ int do_batch(const char *file, const char *what)
 				continue;
 			r = do_cmd(argc, argv);
 		}
+		show_held();
 		if (r != EXIT_OK) {
 			failed++;
 			if (!opts.force)
 				break;
 		}
 	}
-	if (nl_members_flush())
+	if (nl_members_flush() || nl_members_failed())
 		failed++;
 	if (ferror(f)) {
 		lb_err("%s: read error: %s", what, strerror(errno));
 		failed++;
 	}
-	if (opts.force && nl_pipeline_failed())
-		failed++;
-	nl_set_pipeline(false);
 	opts.lineno = 0;
 	opts.in_batch = false;
 	free(line);

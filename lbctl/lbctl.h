@@ -52,21 +52,17 @@ int nl_open(void);		/* lazily: socket + family; 0 or EXIT_ERR */
 void nl_close(void);
 uint32_t nl_mcast_group(const char *name);	/* 0 if unknown */
 struct nlmsghdr *nl_req(uint8_t cmd);	/* start a request in the shared buffer */
-/* Send the request built by nl_req().  With cb == NULL and pipelining on, the
- * request may be queued; errors are then reported when it is acknowledged.
- * Returns EXIT_OK or EXIT_ERR (message already printed). */
+/* Send the request built by nl_req(), replies to cb, and wait for the
+ * acknowledgement.  Returns EXIT_OK or EXIT_ERR (message already printed). */
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
-int nl_sync(void);
-int nl_pipeline_failed(void);		/* wait for queued requests; EXIT_OK/EXIT_ERR */
-void nl_set_pipeline(bool on);
 int nl_monitor(nl_msg_cb cb, void *data);	/* loop forever on "events" */
 /* Member adds of a strict batch, sent many per request (NFLB_A_MEMBERS). */
 bool nl_members_can_list(void);
 int nl_members_add(const struct nlattr *member);	/* a built member nest */
-bool nl_members_pending(void);
 int nl_members_flush(void);	/* EXIT_OK or EXIT_ERR (printed, line set) */
 int nl_members_send_first(void);	/* before another request; -force aware */
+bool nl_members_failed(void);	/* a list failed since the last call */
 
 /* Attribute helpers (parsed attribute tables). */
 int nl_parse_top(const struct nlmsghdr *nlh, const struct nlattr **tb, int max);

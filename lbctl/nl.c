@@ -2,9 +2,8 @@
 /*
  * Generic netlink plumbing: one socket per process, the family resolved once,
  * requests with acknowledgements and extended-ack error messages, dumps
- * processed message by message (never buffered whole), and an optional
- * pipeline that sends many acknowledged requests per system call (used by
- * "-batch ... -force", where every line runs whatever happens to the others).
+ * processed message by message (never buffered whole), and the member adds
+ * of a batch sent many per request.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,8 +15,6 @@
 
 #define RXBUF_SIZE	(64 * 1024)	/* kernel caps dump skbs at 32 KiB */
 #define REQBUF_SIZE	(16 * 1024)
-#define PIPE_BUF_SIZE	(32 * 1024)
-#define PIPE_MAX	64		/* acks in flight: fits the rcvbuf */
 
 static struct mnl_socket *nl;
 static uint32_t portid;
@@ -31,14 +28,6 @@ static int n_mcgrps;
 
 static char reqbuf[REQBUF_SIZE] __attribute__((aligned(8)));
 static char rxbuf[RXBUF_SIZE] __attribute__((aligned(8)));
-
-/* Pipeline of queued, not yet acknowledged requests. */
-static bool pipeline;
-static char pbuf[PIPE_BUF_SIZE] __attribute__((aligned(8)));
-static size_t plen;
-static int pipe_failed;		/* a queued request failed (-force) */
-static struct { uint32_t seq; unsigned long line; size_t off; } pent[PIPE_MAX];
-static int pn;
 
 /* ------------------------------------------------------------------ */
 /* Attribute names, for errors where the kernel gave an offset only.   */
@@ -169,12 +158,19 @@ static void describe_attr(const struct nlmsghdr *req, uint32_t off,
 
 /* ------------------------------------------------------------------ */
 
-/* While a member list is sent: sets opts.lineno from an error offset. */
-static void (*err_locate)(uint32_t off);
+/* A request being run: its replies go to cb; locate, if set, is told the
+ * offset an error points at (a member list names the failing line). */
+struct talk {
+	const struct nlmsghdr *req;
+	nl_msg_cb cb;
+	void *data;
+	void (*locate)(uint32_t off);
+};
 
 static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
-			const struct nlmsghdr *req)
+			const struct talk *t)
 {
+	const struct nlmsghdr *req = t ? t->req : NULL;
 	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
 	const struct nlattr *attr;
 	const char *msg = NULL;
@@ -189,13 +185,13 @@ static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 				tb[type] = attr;
 		}
 	}
-	if (err_locate) {
+	if (t && t->locate) {
 		if (tb[NLMSGERR_ATTR_OFFS] &&
 		    mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_OFFS]) >= 4)
-			err_locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+			t->locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]));
 		else if (tb[NLMSGERR_ATTR_MISS_NEST] &&
 			 mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_MISS_NEST]) >= 4)
-			err_locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]));
+			t->locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_MISS_NEST]));
 	}
 	if (tb[NLMSGERR_ATTR_MSG] &&
 	    mnl_attr_validate(tb[NLMSGERR_ATTR_MSG], MNL_TYPE_NUL_STRING) == 0)
@@ -230,14 +226,14 @@ static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 		lb_err("Error: %s%s", strerror(err), where);
 }
 
-/*
- * Process the messages in rxbuf.  Returns 1 when the request is complete
- * (ack or NLMSG_DONE), 0 to keep receiving, -1 on error (printed).
- */
 static bool intr_warned;
 
-static int process(size_t len, uint32_t seq, nl_msg_cb cb, void *data,
-		   const struct nlmsghdr *req)
+/*
+ * Process the messages in rxbuf: replies to request seq (any if 0) go to
+ * t->cb.  Returns 1 when the request is complete (ack or NLMSG_DONE), 0 to
+ * keep receiving, -1 on error (printed).
+ */
+static int process(size_t len, uint32_t seq, const struct talk *t)
 {
 	const struct nlmsghdr *nlh = (const void *)rxbuf;
 	int left = (int)len;
@@ -267,7 +263,7 @@ static int process(size_t len, uint32_t seq, nl_msg_cb cb, void *data,
 			off = NLMSG_HDRLEN + sizeof(*e);
 			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-			print_error(-e->error, nlh, off, req);
+			print_error(-e->error, nlh, off, t);
 			return -1;
 		}
 		case NLMSG_DONE: {
@@ -276,13 +272,13 @@ static int process(size_t len, uint32_t seq, nl_msg_cb cb, void *data,
 			if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(int))
 				memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
 			if (err < 0) {
-				print_error(-err, nlh, NLMSG_HDRLEN + sizeof(int), req);
+				print_error(-err, nlh, NLMSG_HDRLEN + sizeof(int), t);
 				return -1;
 			}
 			return ret < 0 ? -1 : 1;
 		}
 		default:
-			if (cb && ret == 0 && cb(nlh, data) < 0)
+			if (t->cb && ret == 0 && t->cb(nlh, t->data) < 0)
 				ret = -1;	/* keep reading to the end */
 		}
 	}
@@ -313,12 +309,12 @@ static int nl_send(const void *buf, size_t len)
 }
 
 /* Send a built request and run it to completion. */
-static int talk(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
+static int talk(const struct talk *t)
 {
 	ssize_t n;
 	int ret;
 
-	if (nl_send(nlh, nlh->nlmsg_len) < 0)
+	if (nl_send(t->req, t->req->nlmsg_len) < 0)
 		return EXIT_ERR;
 	for (;;) {
 		n = nl_recv();
@@ -326,7 +322,7 @@ static int talk(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 			lb_err("netlink receive: %s", strerror(errno));
 			return EXIT_ERR;
 		}
-		ret = process((size_t)n, nlh->nlmsg_seq, cb, data, nlh);
+		ret = process((size_t)n, t->req->nlmsg_seq, t);
 		if (ret < 0)
 			return EXIT_ERR;
 		if (ret > 0)
@@ -378,6 +374,7 @@ static int ctrl_cb(const struct nlmsghdr *nlh, void *data)
 int nl_open(void)
 {
 	char buf[512] __attribute__((aligned(8)));
+	struct talk t = { NULL, ctrl_cb, NULL, NULL };
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	int one = 1, rcv = 4 << 20;
@@ -396,8 +393,8 @@ int nl_open(void)
 	portid = mnl_socket_get_portid(nl);
 	mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
-	/* Large receive buffer for pipelined acks and events; the forced
-	 * variant needs CAP_NET_ADMIN, fall back to the capped one. */
+	/* Large receive buffer for monitor's events; the forced variant
+	 * needs CAP_NET_ADMIN, fall back to the capped one. */
 	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE,
 		       &rcv, sizeof(rcv)) < 0)
 		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUF,
@@ -425,7 +422,7 @@ int nl_open(void)
 		/* Print our own message for ENOENT, not the controller's. */
 		ret = n > 0 && ((struct nlmsghdr *)rxbuf)->nlmsg_type == NLMSG_ERROR &&
 		      ((struct nlmsgerr *)mnl_nlmsg_get_payload((void *)rxbuf))->error == -ENOENT
-		      ? -2 : process((size_t)n, nlh->nlmsg_seq, ctrl_cb, NULL, NULL);
+		      ? -2 : process((size_t)n, nlh->nlmsg_seq, &t);
 		if (ret == -2) {
 			lb_err("Error: generic netlink family \"%s\" not found; is the nflb module loaded?",
 			       NFLB_GENL_NAME);
@@ -447,7 +444,6 @@ void nl_close(void)
 {
 	if (nl) {
 		nl_members_flush();
-		nl_sync();
 		mnl_socket_close(nl);
 		nl = NULL;
 	}
@@ -478,98 +474,6 @@ struct nlmsghdr *nl_req(uint8_t cmd)
 	return nlh;
 }
 
-void nl_set_pipeline(bool on)
-{
-	if (!on)
-		nl_sync();
-	pipeline = on;
-}
-
-static bool syncing;	/* errors printed now are of lines queued earlier */
-
-int nl_sync(void)
-{
-	int failed = 0, acked = 0, i;
-	unsigned long saved_line = opts.lineno;
-
-	if (!pn)
-		return EXIT_OK;
-	syncing = true;
-	if (nl_send(pbuf, plen) < 0) {
-		failed = pn;
-		goto out;
-	}
-	while (acked < pn) {
-		const struct nlmsghdr *nlh = (const void *)rxbuf;
-		ssize_t n = nl_recv();
-		int left;
-
-		if (n < 0) {
-			/* acks lost (ENOBUFS): we cannot tell which lines failed */
-			opts.lineno = pent[acked].line;
-			lb_err("netlink receive: %s; results of lines %lu..%lu unknown",
-			       strerror(errno), pent[acked].line, pent[pn - 1].line);
-			failed += pn - acked;
-			break;
-		}
-		left = (int)n;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			const struct nlmsgerr *e;
-
-			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != portid)
-				continue;
-			e = mnl_nlmsg_get_payload(nlh);
-			for (i = acked; i < pn; i++)
-				if (pent[i].seq == nlh->nlmsg_seq)
-					break;
-			if (i == pn)
-				continue;
-			acked = i + 1;
-			if (e->error) {
-				size_t off = NLMSG_HDRLEN + sizeof(*e);
-
-				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-					off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-				opts.lineno = pent[i].line;
-				print_error(-e->error, nlh, off,
-					    (const void *)(pbuf + pent[i].off));
-				failed++;
-			}
-		}
-	}
-out:
-	syncing = false;
-	opts.lineno = saved_line;
-	pn = 0;
-	plen = 0;
-	return failed ? EXIT_ERR : EXIT_OK;
-}
-
-static int queue(const struct nlmsghdr *nlh)
-{
-	if (pn == PIPE_MAX || plen + NLMSG_ALIGN(nlh->nlmsg_len) > sizeof(pbuf))
-		if (nl_sync())
-			pipe_failed = 1;
-	pent[pn].seq = nlh->nlmsg_seq;
-	pent[pn].line = opts.lineno;
-	pent[pn].off = plen;
-	memcpy(pbuf + plen, nlh, nlh->nlmsg_len);
-	plen += NLMSG_ALIGN(nlh->nlmsg_len);
-	pn++;
-	return EXIT_OK;
-}
-
-/* Whether queued requests failed since the last call (after syncing). */
-int nl_pipeline_failed(void)
-{
-	int f = pipe_failed;
-
-	if (nl_sync())
-		f = 1;
-	pipe_failed = 0;
-	return f;
-}
-
 /* ------------------------------------------------------------------ */
 /*
  * Member adds of a strict batch, many per request (NFLB_A_MEMBERS): a
@@ -577,7 +481,8 @@ int nl_pipeline_failed(void)
  * them in order and stops at the first that fails, pointing into its nest,
  * which gives the line to report; the lines before it are applied and none
  * after, as with one request per line.  The list is sent before anything
- * else reaches the kernel or an error is printed, and at the end.
+ * else reaches the kernel, before the batch shows a line's usage error
+ * (do_batch()), and at the end.
  */
 #define MLIST_MAX	512
 
@@ -586,7 +491,8 @@ static char mretry[REQBUF_SIZE] __attribute__((aligned(8)));
 static struct nlmsghdr *mnlh;
 static struct nlattr *mlist;
 static struct { unsigned long line; uint32_t off, len; } ment[MLIST_MAX];
-static int mn, msent, mfailed;
+static int mn, msent, mfail_at;
+static bool mfailed;		/* a list failed since nl_members_failed() */
 
 bool nl_members_can_list(void)
 {
@@ -594,18 +500,12 @@ bool nl_members_can_list(void)
 	       family_maxattr >= NFLB_A_MEMBERS;
 }
 
-/* Queued requests come before the pending members: not while syncing. */
-bool nl_members_pending(void)
-{
-	return mn > 0 && !syncing;
-}
-
 static void members_locate(uint32_t off)
 {
 	for (int i = 0; i < msent; i++)
 		if (off >= ment[i].off && off < ment[i].off + ment[i].len) {
 			opts.lineno = ment[i].line;
-			mfailed = i;
+			mfail_at = i;
 			return;
 		}
 }
@@ -653,49 +553,54 @@ static void members_requeue(int from)
 }
 
 /*
- * Sends the pending member list, after the queued requests (which came
- * first).  With -force the members after a failed one still run: they go
- * again in a new request, and the failure is the batch's (pipe_failed).
- * Returns EXIT_ERR if any failed.
+ * Sends the pending member list.  With -force the members after a failed
+ * one still run: they go again in a new request.  Returns EXIT_ERR if any
+ * failed (printed, with its line).
  */
 int nl_members_flush(void)
 {
+	struct talk t = { NULL, NULL, NULL, members_locate };
 	unsigned long saved_line = opts.lineno;
 	int r, ret = EXIT_OK;
 
 	if (!mn)
 		return EXIT_OK;
-	if (pn && nl_sync())
-		pipe_failed = 1;
 	while (mn) {
 		mnl_attr_nest_end(mnlh, mlist);
 		mnlh->nlmsg_type = family_id;
 		mnlh->nlmsg_flags |= NLM_F_ACK;
 		/* No offset in the error: nothing of the request was applied. */
 		opts.lineno = ment[0].line;
-		mfailed = 0;
+		mfail_at = 0;
 		msent = mn;
-		mn = 0;		/* sent: errors printed meanwhile must not resend */
-		err_locate = members_locate;
-		r = talk(mnlh, NULL, NULL);
-		err_locate = NULL;
+		mn = 0;
+		t.req = mnlh;
+		r = talk(&t);
 		if (r == EXIT_OK)
 			break;
 		ret = EXIT_ERR;
-		if (!opts.force || mfailed + 1 >= msent)
+		mfailed = true;
+		if (!opts.force || mfail_at + 1 >= msent)
 			break;
-		members_requeue(mfailed + 1);
+		members_requeue(mfail_at + 1);
 	}
 	opts.lineno = saved_line;
-	if (ret && opts.force)
-		pipe_failed = 1;
 	return ret;
+}
+
+/* Whether a member list failed since the last call. */
+bool nl_members_failed(void)
+{
+	bool f = mfailed;
+
+	mfailed = false;
+	return f;
 }
 
 /*
  * Pending member adds go to the kernel before anything later does.
  * EXIT_ERR if one failed and the batch stops there; with -force the
- * failure is the batch's, not the caller's.
+ * failure is the batch's (nl_members_failed()), not the caller's.
  */
 int nl_members_send_first(void)
 {
@@ -716,30 +621,28 @@ int nl_members_add(const struct nlattr *member)
 
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
+	struct talk t = { nlh, cb, data, NULL };
+
 	if (nl_members_send_first())
 		return EXIT_ERR;
 	if (nl_open())
 		return EXIT_ERR;
 	nlh->nlmsg_type = family_id;
 	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (pipeline && !cb)
-		return queue(nlh);
-	if (pn && nl_sync())
-		pipe_failed = 1;
-	return talk(nlh, cb, data);
+	return talk(&t);
 }
 
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
+	struct talk t = { nlh, cb, data, NULL };
+
 	if (nl_members_send_first())
 		return EXIT_ERR;
 	if (nl_open())
 		return EXIT_ERR;
 	nlh->nlmsg_type = family_id;
 	nlh->nlmsg_flags |= NLM_F_DUMP;
-	if (pn && nl_sync())
-		pipe_failed = 1;
-	return talk(nlh, cb, data);
+	return talk(&t);
 }
 
 int nl_monitor(nl_msg_cb cb, void *data)
