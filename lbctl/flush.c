@@ -7,7 +7,7 @@
 
 int do_flush(int argc, char **argv)
 {
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		printf("Usage: lbctl flush\n"
 		       "Removes every session, virtual server, pool and member and\n"
 		       "resets the global settings to their defaults.\n");

@@ -52,7 +52,7 @@ static int global_option(int *argc, char ***argv, struct nlmsghdr *nlh)
 	uint32_t v;
 	bool on;
 
-	if (matches(**argv, "expire-nodest")) {
+	if (arg_is(**argv, "expire-nodest")) {
 		if (*argc < 2)
 			return usage_err("global", "expire-nodest: missing value");
 		if (arg_onoff("global", "expire-nodest", (*argv)[1], &on))
@@ -63,7 +63,7 @@ static int global_option(int *argc, char ***argv, struct nlmsghdr *nlh)
 		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
-		if (!matches(**argv, limits[i].word))
+		if (!arg_is(**argv, limits[i].word))
 			continue;
 		if (*argc < 2)
 			return usage_err("global", "%s: missing value", limits[i].word);
@@ -86,7 +86,7 @@ static int global_set(int argc, char **argv)
 
 	if (argc < 1)
 		return usage_err("global", "set: nothing to change");
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		global_usage(stdout);
 		return EXIT_OK;
 	}
@@ -96,7 +96,7 @@ static int global_set(int argc, char **argv)
 	if (argc > 0) {
 		if (parse_timeout_state(*argv) < 0)
 			return usage_err("global", "unknown argument '%s'", *argv);
-		if (timeouts_parse(argc, argv, nlh, NFLB_GLOBAL_A_TIMEOUTS, 1, "global"))
+		if (parse_timeouts(argc, argv, nlh, NFLB_GLOBAL_A_TIMEOUTS, 1, "global"))
 			return EXIT_USAGE;
 	}
 	mnl_attr_nest_end(nlh, nest);
@@ -151,15 +151,15 @@ int global_dump(enum pr_view view)
 
 int do_global(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "ls")) {
+	if (argc < 1 || arg_is(*argv, "show") || arg_is(*argv, "list") ||
+	    arg_is(*argv, "ls")) {
 		if (argc > 1)
 			return usage_err("global", "show: unexpected argument '%s'", argv[1]);
 		return global_dump(PR_SHOW);
 	}
-	if (matches(*argv, "set"))
+	if (arg_is(*argv, "set"))
 		return global_set(argc - 1, argv + 1);
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		global_usage(stdout);
 		return EXIT_OK;
 	}

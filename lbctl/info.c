@@ -42,7 +42,7 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 
 int do_info(int argc, char **argv)
 {
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		printf("Usage: lbctl info\n");
 		return EXIT_OK;
 	}

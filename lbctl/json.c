@@ -24,7 +24,7 @@ void jw_init(FILE *f, bool p)
 	first[0] = true;
 }
 
-void jw_escape(FILE *f, const char *s)
+static void jw_escape(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 

@@ -84,7 +84,6 @@ void jw_str(const char *key, const char *val);
 void jw_uint(const char *key, uint64_t val);
 void jw_bool(const char *key, bool val);
 void jw_end(void);		/* finish a top-level value: newline */
-void jw_escape(FILE *f, const char *s);
 
 /* ---- print.c: one print layer for text and JSON (see there) ---- */
 enum print_type {
@@ -105,7 +104,6 @@ enum pr_view {
 	PR_STATS,	/* stats -s: a member's counters */
 };
 void print_init(bool json, bool pretty);
-bool is_json(void);
 void print_text_only(bool on);		/* save prints commands, even with -j */
 void open_json_object(const char *key);	/* key NULL inside arrays / at top */
 void close_json_object(void);
@@ -136,10 +134,10 @@ struct lb_addr {
 	};
 };
 
-/* arg is exactly the keyword word: no abbreviations (unlike ip(8)'s
+/* Whether arg is exactly the keyword word: no abbreviations (unlike ip(8)'s
  * matches()), so no name can be taken for a keyword by being a prefix.
  * Aliases are separate calls ("del" || "delete"). */
-bool matches(const char *arg, const char *word);
+bool arg_is(const char *arg, const char *word);
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int parse_addr(const char *s, struct lb_addr *a);
 int parse_prefix(const char *s, struct lb_addr *a, uint8_t *plen);
@@ -167,7 +165,7 @@ int parse_timeout_state(const char *s);	/* index or -1 */
  * named help): "help" is a command only where a command is expected. */
 int check_name(const char *what, const char *s);
 
-int timeouts_get(const struct nlattr *nest, uint32_t *vals); /* NFLB_STATE_MAX+1 */
+int attr_timeouts(const struct nlattr *nest, uint32_t *vals); /* NFLB_STATE_MAX+1 */
 
 /* ---- objects ---- */
 int do_vs(int argc, char **argv);
@@ -183,7 +181,7 @@ int do_restore(int argc, char **argv);
 int do_info(int argc, char **argv);
 int do_flush(int argc, char **argv);
 
-/* Per-object usage text (printed by "help"); also used by lbctl help. */
+/* Per-object usage text, printed by "lbctl OBJECT help". */
 void vs_usage(FILE *f);
 void pool_usage(FILE *f);
 void member_usage(FILE *f);
@@ -202,7 +200,7 @@ int vs_dump(const char *name, enum pr_view view);
 int pool_dump(const char *name, enum pr_view view);
 int member_dump(const char *pool, enum pr_view view);
 int global_dump(enum pr_view view);
-int timeouts_parse(int argc, char **argv, struct nlmsghdr *nlh, int type,
+int parse_timeouts(int argc, char **argv, struct nlmsghdr *nlh, int type,
 		   uint32_t min, const char *obj);
 
 /* Argument helpers: print a usage error naming the keyword, return 2. */

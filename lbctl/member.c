@@ -62,30 +62,30 @@ static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
 	if (cmd == NFLB_CMD_MEMBER_DEL && argc > 0)
 		return usage_err("member", "del: unexpected argument '%s'", *argv);
 	while (argc > 0) {
-		if (matches(*argv, "weight")) {
+		if (arg_is(*argv, "weight")) {
 			NEXT_ARG_VAL("member");
 			if (arg_u32("member", "weight", *argv, 0, 65535, &v))
 				return EXIT_USAGE;
 			mnl_attr_put_u32(nlh, NFLB_MEMBER_A_WEIGHT, v);
-		} else if (matches(*argv, "state")) {
+		} else if (arg_is(*argv, "state")) {
 			NEXT_ARG_VAL("member");
-			if (matches(*argv, "up"))
+			if (arg_is(*argv, "up"))
 				mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_UP);
-			else if (matches(*argv, "down"))
+			else if (arg_is(*argv, "down"))
 				mnl_attr_put_u8(nlh, NFLB_MEMBER_A_STATE, NFLB_MEMBER_DOWN);
 			else
 				return usage_err("member", "state: expected up or down, got '%s'", *argv);
-		} else if (matches(*argv, "max-conns")) {
+		} else if (arg_is(*argv, "max-conns")) {
 			NEXT_ARG_VAL("member");
 			if (arg_u32("member", "max-conns", *argv, 0, UINT32_MAX, &v))
 				return EXIT_USAGE;
 			mnl_attr_put_u32(nlh, NFLB_MEMBER_A_MAX_CONNS, v);
-		} else if (matches(*argv, "priority")) {
+		} else if (arg_is(*argv, "priority")) {
 			NEXT_ARG_VAL("member");
 			if (arg_u32("member", "priority", *argv, 0, UINT32_MAX, &v))
 				return EXIT_USAGE;
 			mnl_attr_put_u32(nlh, NFLB_MEMBER_A_PRIORITY, v);
-		} else if (matches(*argv, "drain-timeout")) {
+		} else if (arg_is(*argv, "drain-timeout")) {
 			NEXT_ARG_VAL("member");
 			if (arg_u32("member", "drain-timeout", *argv, 0,
 				    NFLB_TIMEOUT_MAX_SECS, &v))
@@ -225,21 +225,21 @@ int member_dump(const char *pool, enum pr_view view)
 
 int do_member(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "ls")) {
+	if (argc < 1 || arg_is(*argv, "show") || arg_is(*argv, "list") ||
+	    arg_is(*argv, "ls")) {
 		if (argc > 2)
 			return usage_err("member", "show: unexpected argument '%s'", argv[2]);
 		if (argc == 2 && check_name("member", argv[1]))
 			return EXIT_USAGE;
 		return member_dump(argc == 2 ? argv[1] : NULL, PR_SHOW);
 	}
-	if (matches(*argv, "add"))
+	if (arg_is(*argv, "add"))
 		return member_cmd(argc - 1, argv + 1, NFLB_CMD_MEMBER_NEW, "add");
-	if (matches(*argv, "set") || matches(*argv, "change"))
+	if (arg_is(*argv, "set") || arg_is(*argv, "change"))
 		return member_cmd(argc - 1, argv + 1, NFLB_CMD_MEMBER_SET, "set");
-	if (matches(*argv, "del") || matches(*argv, "delete"))
+	if (arg_is(*argv, "del") || arg_is(*argv, "delete"))
 		return member_cmd(argc - 1, argv + 1, NFLB_CMD_MEMBER_DEL, "del");
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		member_usage(stdout);
 		return EXIT_OK;
 	}

@@ -68,7 +68,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 
 int do_monitor(int argc, char **argv)
 {
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		printf("Usage: lbctl monitor\n"
 		       "Prints configuration events until interrupted, one per line.\n");
 		return EXIT_OK;

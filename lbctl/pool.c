@@ -32,12 +32,12 @@ static int pool_addset(int argc, char **argv, uint8_t cmd)
 	if (cmd == NFLB_CMD_POOL_SET && argc == 0)
 		return usage_err("pool", "set: nothing to change");
 	while (argc > 0) {
-		if (matches(*argv, "expire-on-down")) {
+		if (arg_is(*argv, "expire-on-down")) {
 			NEXT_ARG_VAL("pool");
 			if (arg_onoff("pool", "expire-on-down", *argv, &expire))
 				return EXIT_USAGE;
 			has_flags = true;
-		} else if (matches(*argv, "min-active")) {
+		} else if (arg_is(*argv, "min-active")) {
 			NEXT_ARG_VAL("pool");
 			if (arg_u32("pool", "min-active", *argv, 0, UINT32_MAX, &min_active))
 				return EXIT_USAGE;
@@ -145,21 +145,21 @@ int pool_dump(const char *name, enum pr_view view)
 
 int do_pool(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "ls")) {
+	if (argc < 1 || arg_is(*argv, "show") || arg_is(*argv, "list") ||
+	    arg_is(*argv, "ls")) {
 		if (argc > 2)
 			return usage_err("pool", "show: unexpected argument '%s'", argv[2]);
 		if (argc == 2 && check_name("pool", argv[1]))
 			return EXIT_USAGE;
 		return pool_dump(argc == 2 ? argv[1] : NULL, PR_SHOW);
 	}
-	if (matches(*argv, "add"))
+	if (arg_is(*argv, "add"))
 		return pool_addset(argc - 1, argv + 1, NFLB_CMD_POOL_NEW);
-	if (matches(*argv, "set") || matches(*argv, "change"))
+	if (arg_is(*argv, "set") || arg_is(*argv, "change"))
 		return pool_addset(argc - 1, argv + 1, NFLB_CMD_POOL_SET);
-	if (matches(*argv, "del") || matches(*argv, "delete"))
+	if (arg_is(*argv, "del") || arg_is(*argv, "delete"))
 		return pool_del(argc - 1, argv + 1);
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		pool_usage(stdout);
 		return EXIT_OK;
 	}

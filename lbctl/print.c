@@ -24,11 +24,6 @@ void print_init(bool j, bool pretty)
 	jw_init(stdout, pretty);
 }
 
-bool is_json(void)
-{
-	return json;
-}
-
 void print_text_only(bool on)
 {
 	json = json_opt && !on;
@@ -170,7 +165,7 @@ void print_timeouts(const struct nlattr *nest, const char *prefix, bool all)
 	uint32_t v[NFLB_STATE_MAX + 1];
 	bool any = false;
 
-	timeouts_get(nest, v);
+	attr_timeouts(nest, v);
 	open_json_object("timeouts");
 	for (int i = 0; i <= NFLB_STATE_MAX; i++) {
 		bool text = prefix && (all || v[i]);

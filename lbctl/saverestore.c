@@ -10,7 +10,7 @@ int do_save(int argc, char **argv)
 {
 	int r;
 
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		printf("Usage: lbctl save\n"
 		       "Prints the commands that rebuild the configuration; feed them\n"
 		       "to `lbctl restore FILE` or `lbctl -batch FILE`.\n");
@@ -31,7 +31,7 @@ int do_save(int argc, char **argv)
 
 int do_restore(int argc, char **argv)
 {
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		printf("Usage: lbctl restore [ FILE ]\n"
 		       "Runs the commands of FILE (default: standard input) like -batch;\n"
 		       "stops at the first error unless -force is given.\n");

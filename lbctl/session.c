@@ -25,7 +25,7 @@ static int parse_filter(int argc, char **argv, struct nlmsghdr *nlh)
 	while (argc > 0) {
 		if (!nest)
 			nest = mnl_attr_nest_start(nlh, NFLB_A_FILTER);
-		if (matches(*argv, "vs")) {
+		if (arg_is(*argv, "vs")) {
 			NEXT_ARG_VAL("session");
 			if (has_vs)
 				return usage_err("session", "vs given twice");
@@ -33,7 +33,7 @@ static int parse_filter(int argc, char **argv, struct nlmsghdr *nlh)
 				return EXIT_USAGE;
 			mnl_attr_put_strz(nlh, NFLB_FILTER_A_VS, *argv);
 			has_vs = true;
-		} else if (matches(*argv, "member")) {
+		} else if (arg_is(*argv, "member")) {
 			struct lb_addr a;
 			uint16_t port;
 
@@ -50,7 +50,7 @@ static int parse_filter(int argc, char **argv, struct nlmsghdr *nlh)
 			if (port)
 				mnl_attr_put_u16(nlh, NFLB_FILTER_A_MEMBER_PORT, port);
 			has_member = true;
-		} else if (matches(*argv, "client")) {
+		} else if (arg_is(*argv, "client")) {
 			struct lb_addr a;
 			uint8_t plen;
 
@@ -126,7 +126,7 @@ static int session_list(int argc, char **argv)
 	struct nlmsghdr *nlh = nl_req(NFLB_CMD_SESSION_GET);
 	int r;
 
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		session_usage(stdout);
 		return EXIT_OK;
 	}
@@ -147,7 +147,7 @@ static int session_flush(int argc, char **argv)
 {
 	struct nlmsghdr *nlh = nl_req(NFLB_CMD_SESSION_DEL);
 
-	if (argc >= 1 && matches(*argv, "help")) {
+	if (argc >= 1 && arg_is(*argv, "help")) {
 		session_usage(stdout);
 		return EXIT_OK;
 	}
@@ -158,12 +158,12 @@ static int session_flush(int argc, char **argv)
 
 int do_session(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "list") || matches(*argv, "show") ||
-	    matches(*argv, "ls"))
+	if (argc < 1 || arg_is(*argv, "list") || arg_is(*argv, "show") ||
+	    arg_is(*argv, "ls"))
 		return session_list(argc ? argc - 1 : 0, argv + (argc ? 1 : 0));
-	if (matches(*argv, "flush") || matches(*argv, "del") || matches(*argv, "delete"))
+	if (arg_is(*argv, "flush") || arg_is(*argv, "del") || arg_is(*argv, "delete"))
 		return session_flush(argc - 1, argv + 1);
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		session_usage(stdout);
 		return EXIT_OK;
 	}

@@ -53,7 +53,7 @@ static int stats_show(int argc, char **argv)
 	struct nlmsghdr *nlh;
 	int r;
 
-	if (argc >= 1 && matches(*argv, "vs")) {
+	if (argc >= 1 && arg_is(*argv, "vs")) {
 		if (argc < 2)
 			return usage_err("stats", "vs: missing NAME");
 		name = argv[1];
@@ -96,17 +96,17 @@ out:
 
 int do_stats(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "ls"))
+	if (argc < 1 || arg_is(*argv, "show") || arg_is(*argv, "list") ||
+	    arg_is(*argv, "ls"))
 		return stats_show(argc ? argc - 1 : 0, argv + (argc ? 1 : 0));
-	if (matches(*argv, "vs"))
+	if (arg_is(*argv, "vs"))
 		return stats_show(argc, argv);
-	if (matches(*argv, "zero") || matches(*argv, "reset")) {
+	if (arg_is(*argv, "zero") || arg_is(*argv, "reset")) {
 		if (argc > 1)
 			return usage_err("stats", "zero: unexpected argument '%s'", argv[1]);
 		return nl_do(nl_req(NFLB_CMD_STATS_ZERO), NULL, NULL);
 	}
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		stats_usage(stdout);
 		return EXIT_OK;
 	}

@@ -22,7 +22,7 @@ void timeout_usage(FILE *f)
  * Parse STATE SECS pairs into a timeouts nest of nlh.  min: lowest value
  * accepted (0 for a VS).  Returns 0 or a usage error.
  */
-int timeouts_parse(int argc, char **argv, struct nlmsghdr *nlh, int type,
+int parse_timeouts(int argc, char **argv, struct nlmsghdr *nlh, int type,
 		   uint32_t min, const char *obj)
 {
 	struct nlattr *nest = mnl_attr_nest_start(nlh, (uint16_t)type);
@@ -68,7 +68,7 @@ static const char *vs_name_arg(int *argc, char ***argv, bool show)
 		name = **argv;
 		(*argc)--;
 		(*argv)++;
-	} else if (*argc >= 1 && matches(**argv, "vs")) {
+	} else if (*argc >= 1 && arg_is(**argv, "vs")) {
 		if (*argc < 2)
 			return "";
 		name = (*argv)[1];
@@ -99,12 +99,12 @@ static int timeout_set(int argc, char **argv)
 		nlh = nl_req(NFLB_CMD_VS_SET);
 		nest = mnl_attr_nest_start(nlh, NFLB_A_VS);
 		mnl_attr_put_strz(nlh, NFLB_VS_A_NAME, name);
-		if (timeouts_parse(argc, argv, nlh, NFLB_VS_A_TIMEOUTS, 0, "timeout"))
+		if (parse_timeouts(argc, argv, nlh, NFLB_VS_A_TIMEOUTS, 0, "timeout"))
 			return EXIT_USAGE;
 	} else {
 		nlh = nl_req(NFLB_CMD_GLOBAL_SET);
 		nest = mnl_attr_nest_start(nlh, NFLB_A_GLOBAL);
-		if (timeouts_parse(argc, argv, nlh, NFLB_GLOBAL_A_TIMEOUTS, 1, "timeout"))
+		if (parse_timeouts(argc, argv, nlh, NFLB_GLOBAL_A_TIMEOUTS, 1, "timeout"))
 			return EXIT_USAGE;
 	}
 	mnl_attr_nest_end(nlh, nest);
@@ -124,7 +124,7 @@ static int global_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 &&
 	    nl_parse_nest(tb[NFLB_A_GLOBAL], gt, NFLB_GLOBAL_A_MAX) == 0)
-		timeouts_get(gt[NFLB_GLOBAL_A_TIMEOUTS], t->global);
+		attr_timeouts(gt[NFLB_GLOBAL_A_TIMEOUTS], t->global);
 	return 0;
 }
 
@@ -135,7 +135,7 @@ static int vs_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nl_parse_top(nlh, tb, NFLB_A_MAX) == 0 &&
 	    nl_parse_nest(tb[NFLB_A_VS], vt, NFLB_VS_A_MAX) == 0) {
-		timeouts_get(vt[NFLB_VS_A_TIMEOUTS], t->vs);
+		attr_timeouts(vt[NFLB_VS_A_TIMEOUTS], t->vs);
 		t->got = true;
 	}
 	return 0;
@@ -194,12 +194,12 @@ static int timeout_show(int argc, char **argv)
 
 int do_timeout(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "ls"))
+	if (argc < 1 || arg_is(*argv, "show") || arg_is(*argv, "list") ||
+	    arg_is(*argv, "ls"))
 		return timeout_show(argc ? argc - 1 : 0, argv + (argc ? 1 : 0));
-	if (matches(*argv, "set"))
+	if (arg_is(*argv, "set"))
 		return timeout_set(argc - 1, argv + 1);
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		timeout_usage(stdout);
 		return EXIT_OK;
 	}

@@ -64,7 +64,7 @@ const struct flag_name vs_flag_names[] = {
 	{ 0, NULL }
 };
 
-bool matches(const char *arg, const char *word)
+bool arg_is(const char *arg, const char *word)
 {
 	return !strcmp(arg, word);
 }
@@ -302,7 +302,7 @@ int arg_onoff(const char *obj, const char *kw, const char *s, bool *val)
 /* ------------------------------------------------------------------ */
 
 /* The timeouts of a nest, by state (0 where absent); how many it has. */
-int timeouts_get(const struct nlattr *nest, uint32_t *vals)
+int attr_timeouts(const struct nlattr *nest, uint32_t *vals)
 {
 	const struct nlattr *tb[NFLB_TIMEOUT_A_MAX + 1];
 	int n = 0;

@@ -50,7 +50,7 @@ static int parse_vs_opts(int argc, char **argv, struct vs_args *v, bool add)
 		bool on;
 
 		for (fl = vs_flag_names; fl->name; fl++)
-			if (matches(*argv, fl->name))
+			if (arg_is(*argv, fl->name))
 				break;
 		if (fl->name) {
 			on = true;
@@ -66,15 +66,15 @@ static int parse_vs_opts(int argc, char **argv, struct vs_args *v, bool add)
 				v->flags_clear |= fl->flag;
 				v->flags_set &= ~fl->flag;
 			}
-		} else if (matches(*argv, "vip") || matches(*argv, "port") ||
-			   matches(*argv, "proto")) {
+		} else if (arg_is(*argv, "vip") || arg_is(*argv, "port") ||
+			   arg_is(*argv, "proto")) {
 			if (!add)
 				return usage_err(obj, "%s cannot be changed; delete and add the virtual server again",
 						 *argv);
-			if (matches(*argv, "vip")) {
+			if (arg_is(*argv, "vip")) {
 				NEXT_ARG_VAL(obj);
 				v->vip_str = *argv;
-			} else if (matches(*argv, "port")) {
+			} else if (arg_is(*argv, "port")) {
 				NEXT_ARG_VAL(obj);
 				v->port_str = *argv;
 			} else {
@@ -83,49 +83,49 @@ static int parse_vs_opts(int argc, char **argv, struct vs_args *v, bool add)
 					return usage_err(obj, "proto: expected tcp or udp, got '%s'", *argv);
 				v->has_proto = true;
 			}
-		} else if (matches(*argv, "pool")) {
+		} else if (arg_is(*argv, "pool")) {
 			NEXT_ARG_VAL(obj);
 			if (check_name(obj, *argv))
 				return EXIT_USAGE;
 			v->pool = *argv;
-		} else if (matches(*argv, "sched") || matches(*argv, "scheduler")) {
+		} else if (arg_is(*argv, "sched") || arg_is(*argv, "scheduler")) {
 			NEXT_ARG_VAL(obj);
 			if (parse_sched(*argv, &v->sched))
 				return usage_err(obj, "sched: expected rr, wrr, lc, wlc, sh or mh, got '%s'", *argv);
 			v->has_sched = true;
-		} else if (matches(*argv, "max-sessions")) {
+		} else if (arg_is(*argv, "max-sessions")) {
 			NEXT_ARG_VAL(obj);
 			if (arg_u32(obj, "max-sessions", *argv, 0, NFLB_MAX_SESSIONS_LIMIT,
 				    &v->max_sessions))
 				return EXIT_USAGE;
 			v->has_max = true;
-		} else if (matches(*argv, "mh-size")) {
+		} else if (arg_is(*argv, "mh-size")) {
 			NEXT_ARG_VAL(obj);
 			if (arg_u32(obj, "mh-size", *argv, 1, UINT32_MAX, &v->mh_size))
 				return EXIT_USAGE;
 			v->has_mh = true;
-		} else if (matches(*argv, "persist")) {
+		} else if (arg_is(*argv, "persist")) {
 			NEXT_ARG_VAL(obj);
 			if (arg_u32(obj, "persist", *argv, 0, NFLB_TIMEOUT_MAX_SECS, &v->persist))
 				return EXIT_USAGE;
 			v->has_persist = true;
-		} else if (matches(*argv, "mask4")) {
+		} else if (arg_is(*argv, "mask4")) {
 			NEXT_ARG_VAL(obj);
 			if (arg_u32(obj, "mask4", *argv, 0, 32, &v->mask4))
 				return EXIT_USAGE;
 			v->has_m4 = true;
-		} else if (matches(*argv, "mask6")) {
+		} else if (arg_is(*argv, "mask6")) {
 			NEXT_ARG_VAL(obj);
 			if (arg_u32(obj, "mask6", *argv, 0, 128, &v->mask6))
 				return EXIT_USAGE;
 			v->has_m6 = true;
-		} else if (matches(*argv, "drain-timeout")) {
+		} else if (arg_is(*argv, "drain-timeout")) {
 			NEXT_ARG_VAL(obj);
 			if (arg_u32(obj, "drain-timeout", *argv, 0, NFLB_TIMEOUT_MAX_SECS,
 				    &v->dto))
 				return EXIT_USAGE;
 			v->has_dto = true;
-		} else if (matches(*argv, "help")) {
+		} else if (arg_is(*argv, "help")) {
 			vs_usage(stdout);
 			return -1;
 		} else {
@@ -401,16 +401,16 @@ static int vs_show(int argc, char **argv)
 
 int do_vs(int argc, char **argv)
 {
-	if (argc < 1 || matches(*argv, "show") || matches(*argv, "list") ||
-	    matches(*argv, "ls"))
+	if (argc < 1 || arg_is(*argv, "show") || arg_is(*argv, "list") ||
+	    arg_is(*argv, "ls"))
 		return vs_show(argc ? argc - 1 : 0, argv + (argc ? 1 : 0));
-	if (matches(*argv, "add"))
+	if (arg_is(*argv, "add"))
 		return vs_add(argc - 1, argv + 1);
-	if (matches(*argv, "set") || matches(*argv, "change"))
+	if (arg_is(*argv, "set") || arg_is(*argv, "change"))
 		return vs_set(argc - 1, argv + 1);
-	if (matches(*argv, "del") || matches(*argv, "delete"))
+	if (arg_is(*argv, "del") || arg_is(*argv, "delete"))
 		return vs_del(argc - 1, argv + 1);
-	if (matches(*argv, "help")) {
+	if (arg_is(*argv, "help")) {
 		vs_usage(stdout);
 		return EXIT_OK;
 	}
