@@ -57,7 +57,7 @@ struct nlmsghdr *nl_req(uint8_t cmd);	/* start a request in the shared buffer */
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
 int nl_monitor(nl_msg_cb cb, void *data);	/* loop forever on "events" */
-/* Member adds of a strict batch, sent many per request (NFLB_A_MEMBERS). */
+/* Member adds of a batch, sent many per request (NFLB_A_MEMBERS). */
 bool nl_members_can_list(void);
 int nl_members_add(const struct nlattr *member);	/* a built member nest */
 int nl_members_flush(void);	/* EXIT_OK or EXIT_ERR (printed, line set) */

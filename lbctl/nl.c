@@ -170,7 +170,7 @@ struct talk {
 static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 			const struct talk *t)
 {
-	const struct nlmsghdr *req = t ? t->req : NULL;
+	const struct nlmsghdr *req = t->req;
 	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1] = { NULL };
 	const struct nlattr *attr;
 	const char *msg = NULL;
@@ -185,7 +185,7 @@ static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
 				tb[type] = attr;
 		}
 	}
-	if (t && t->locate) {
+	if (t->locate) {
 		if (tb[NLMSGERR_ATTR_OFFS] &&
 		    mnl_attr_get_payload_len(tb[NLMSGERR_ATTR_OFFS]) >= 4)
 			t->locate(mnl_attr_get_u32(tb[NLMSGERR_ATTR_OFFS]));
@@ -476,7 +476,7 @@ struct nlmsghdr *nl_req(uint8_t cmd)
 
 /* ------------------------------------------------------------------ */
 /*
- * Member adds of a strict batch, many per request (NFLB_A_MEMBERS): a
+ * Member adds of a batch, many per request (NFLB_A_MEMBERS): a
  * request costs the kernel far more than adding a member.  The kernel adds
  * them in order and stops at the first that fails, pointing into its nest,
  * which gives the line to report; the lines before it are applied and none
