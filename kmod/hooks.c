@@ -172,8 +172,6 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 			nflb_drop_count(ln, s->vs, NFLB_DROP_OUT_OF_WINDOW);
 			return NF_DROP;
 		}
-		if (unlikely(nflb_state_closed(s->state)))
-			nflb_session_closed(s);
 	} else if (!in && unlikely(!s->seen_reply)) {
 		WRITE_ONCE(s->seen_reply, 1);
 	}
@@ -258,7 +256,8 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 		s = nflb_session_find(ln, &pkt->flow, &dir);
 		if (!s || dir != NFLB_DIR_ORIG)
 			return NF_DROP;
-	} else if (state != NFLB_UDP) {
+	} else if (state == NFLB_TCP_ESTABLISHED) {
+		/* A SYN's tracking starts in nflb_tcp_track(), a pickup's here. */
 		nflb_tcp_new(s, pkt);
 	}
 	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG, st->pf);

@@ -231,22 +231,6 @@ static void nflb_remove(struct nflb_net *ln, struct nflb_session *s,
 				       nflb_params6);
 }
 
-u32 nflb_session_timeout(struct nflb_net *ln, const struct nflb_session *s)
-{
-	u32 t = READ_ONCE(s->vs->timeouts[s->state]);
-
-	return t ?: READ_ONCE(ln->timeouts[s->state]);
-}
-
-void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s)
-{
-	unsigned long exp = jiffies + nflb_session_timeout(ln, s) * HZ;
-
-	/* Skip the store when unchanged: keeps the line clean across CPUs. */
-	if (READ_ONCE(s->expires) != exp)
-		WRITE_ONCE(s->expires, exp);
-}
-
 struct nflb_session *nflb_session_find(struct nflb_net *ln,
 				       const struct nflb_flow *f,
 				       enum nflb_dir *dir)

@@ -159,13 +159,21 @@ static bool nflb_tcp_rst_exact(const struct nflb_session *s,
 	       test_bit(NFLB_S_LIBERAL, &s->flags);
 }
 
+/*
+ * A connection that closes (TIME_WAIT, CLOSE, which it never leaves) stops
+ * counting as its member's active connection here, on the transition, not
+ * on every segment after it.
+ */
 static void nflb_tcp_advance(struct nflb_session *s, enum nflb_dir dir,
 			     u8 flags)
 {
 	u8 next = nflb_tcp_next(s->state, dir, flags);
 
-	if (next != s->state)
-		WRITE_ONCE(s->state, next);
+	if (next == s->state)
+		return;
+	WRITE_ONCE(s->state, next);
+	if (nflb_state_closed(next))
+		nflb_session_closed(s);
 }
 
 /*
