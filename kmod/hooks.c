@@ -148,11 +148,14 @@ static bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
 	return true;
 }
 
-/* A packet of an existing session, in PRE_ROUTING. */
-static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
-				     const struct nflb_pkt *pkt,
-				     struct nflb_session *s, enum nflb_dir dir,
-				     u8 pf)
+/*
+ * A packet of an existing session, in PRE_ROUTING (and LOCAL_OUT).  Inlined:
+ * nearly every packet nflb handles comes through here.
+ */
+static __always_inline unsigned int
+nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
+		 const struct nflb_pkt *pkt, struct nflb_session *s,
+		 enum nflb_dir dir, u8 pf)
 {
 	enum nflb_tcp_verdict v = NFLB_TCP_OK;
 	bool in = dir == NFLB_DIR_ORIG;

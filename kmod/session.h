@@ -85,7 +85,7 @@ struct nflb_session {
 	 */
 	u32 seq_next[2];		/* highest seq + len seen, per direction */
 	u32 maxwin[2];			/* largest window advertised, scaled */
-	u8 wscale[2];			/* window scale, NFLB_WSCALE_NONE */
+	u8 wscale[2];			/* window scale shift; see tcp.c */
 	u16 syn_len;			/* the client SYN's seg_len (TFO data) */
 	u8 state;			/* enum nflb_state */
 	u8 family;
