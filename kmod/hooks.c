@@ -111,17 +111,15 @@ static bool nflb_route_reply(struct sk_buff *skb, u8 pf)
  * IPv6 packet): answered now, as ip_forward() would, while the packet still
  * comes from the member.  After the rewrite to VIP:port the stack's own
  * "fragmentation needed" / "packet too big" would go to the VIP and never
- * reach the member, and its download would stall.
+ * reach the member, and its download would stall.  Not called for a packet
+ * that fits any link (68 bytes, IPv6's 1280), which is most of them.
  */
-static bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
+static noinline bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
 {
 	const struct dst_entry *dst = skb_dst(skb);
 	unsigned int mtu;
 	u16 frag_max;
 
-	/* Fits any link (pure ACKs, most handshake segments): the fast way. */
-	if (skb->len <= (pf == NFPROTO_IPV4 ? 68 : IPV6_MIN_MTU))
-		return false;
 	if (pf == NFPROTO_IPV4) {
 		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)) || skb->ignore_df)
 			return false;
@@ -166,7 +164,9 @@ nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 		/* No route: leave it to the stack, which will drop it. */
 		if (unlikely(!nflb_route_reply(skb, pf)))
 			return NF_ACCEPT;
-		if (unlikely(nflb_reply_too_big(skb, pf)))
+		/* Fits any link (pure ACKs, most handshake segments)? */
+		if (skb->len > (pf == NFPROTO_IPV4 ? 68 : IPV6_MIN_MTU) &&
+		    unlikely(nflb_reply_too_big(skb, pf)))
 			return NF_DROP;
 	}
 	if (pkt->flow.proto == IPPROTO_TCP) {

@@ -48,7 +48,8 @@
 static struct kmem_cache *nflb_cache4 __read_mostly;
 static struct kmem_cache *nflb_cache6 __read_mostly;
 
-static u32 nflb_hash4(const void *data, u32 len, u32 seed)
+/* Inlined into the lookups and inserts: every packet hashes its tuple. */
+static __always_inline u32 nflb_hash4(const void *data, u32 len, u32 seed)
 {
 	const struct nflb_tuple4 *t = data;
 
