@@ -183,7 +183,7 @@ load 1 >/dev/null	# warm-up: table_perturb, slab pages, rhashtable growth
 			: >$T/set_ftrace_filter
 			;;
 		esac
-		pass $p
+		pass "$p"
 		[ "$p" = classes ] && classes
 	done
 } | tee "$OUT"
