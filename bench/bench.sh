@@ -28,6 +28,11 @@
 #   NFLB_BENCH_RESERVE   real seconds kept for the phases after the rounds (130)
 #   NFLB_BENCH_TABLE     session counts of the table-size curve
 #                        ("1000 100000 1000000")
+#   NFLB_BENCH_METHODS   methods of the rounds ("bare plain other ipvs nft nflb")
+#   NFLB_BENCH_PHASES    what to measure (default all: "memory tcp udp udp_reply
+#                        bulk control table"); e.g. "tcp" with
+#                        NFLB_BENCH_METHODS="plain ipvs nflb" for the TCP
+#                        connection rate alone
 #   NFLB_BENCH_KO, NFLB_BENCH_LBCTL, NFLB_BENCH_TOOL: binaries to use (bench/run.sh
 #                        passes snapshots, so a rebuild on the host cannot change
 #                        them under a running benchmark)
@@ -61,6 +66,10 @@ SRV="10.0.11.2 10.0.12.2 10.0.13.2"
 SRVS=10.0.11.2,10.0.12.2,10.0.13.2
 TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7
 METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb}
+PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control table} "
+
+# want PHASE: whether NFLB_BENCH_PHASES asks for PHASE.
+want() { [[ $PHASES == *" $1 "* ]]; }
 
 log() { printf '[%6.1fs host, %8.1fs guest] %s\n' "$(host_elapsed)" "$(guest_elapsed)" "$*" >&2; }
 die() { log "FATAL: $*"; rec phase=error msg="$*"; exit 1; }
@@ -624,7 +633,7 @@ main()
 	rec phase=meta nflb_version="$(lb -j info | sed -n 's/.*"version":[[:space:]]*"\([^"]*\)".*/\1/p')" \
 		session_size4="$(lb -j info | sed -n 's/.*"session_size4":[[:space:]]*\([0-9]*\).*/\1/p')"
 	log "setup done"
-	memory_phase
+	want memory && memory_phase
 	for ((r = 1; r <= ROUNDS; r++)); do
 		# Another round only if it fits (as long as the last one took).
 		if [ "$r" -gt 1 ] && ! have_time $((RESERVE + t_round)); then
@@ -636,20 +645,20 @@ main()
 		for m in $METHODS; do
 			method_up "$m"
 			if [ "$m" = other ]; then
-				m_udp "$m" "$r"
+				want udp && m_udp "$m" "$r"
 				method_down "$m"
 				continue
 			fi
-			m_tcp "$m" "$r"
-			m_udp "$m" "$r"
-			m_udp_reply "$m" "$r"
-			[ "$m" = bare ] || m_bulk "$m" "$r"
+			want tcp && m_tcp "$m" "$r"
+			want udp && m_udp "$m" "$r"
+			want udp_reply && m_udp_reply "$m" "$r"
+			[ "$m" = bare ] || ! want bulk || m_bulk "$m" "$r"
 			method_down "$m"
 		done
 		t_round=$((($(host_ms) - h) / 1000))
 	done
-	control_phase
-	table_phase
+	want control && control_phase
+	want table && table_phase
 	rec phase=done host_secs="$(host_elapsed)" guest_secs="$(guest_elapsed)"
 	log "done"
 }

@@ -38,5 +38,4 @@ int nflb_config_vs_mh(struct nflb_net *ln, const struct nflb_vs *vs,
 		      struct nflb_pool *pool, u8 sched, u32 size,
 		      struct netlink_ext_ack *extack);
 
-
 #endif /* _NFLB_CONFIG_H */

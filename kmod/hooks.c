@@ -111,17 +111,15 @@ static bool nflb_route_reply(struct sk_buff *skb, u8 pf)
  * IPv6 packet): answered now, as ip_forward() would, while the packet still
  * comes from the member.  After the rewrite to VIP:port the stack's own
  * "fragmentation needed" / "packet too big" would go to the VIP and never
- * reach the member, and its download would stall.
+ * reach the member, and its download would stall.  Not called for a packet
+ * that fits any link (68 bytes, IPv6's 1280), which is most of them.
  */
-static bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
+static noinline bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
 {
 	const struct dst_entry *dst = skb_dst(skb);
 	unsigned int mtu;
 	u16 frag_max;
 
-	/* Fits any link (pure ACKs, most handshake segments): the fast way. */
-	if (skb->len <= (pf == NFPROTO_IPV4 ? 68 : IPV6_MIN_MTU))
-		return false;
 	if (pf == NFPROTO_IPV4) {
 		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)) || skb->ignore_df)
 			return false;
@@ -148,11 +146,14 @@ static bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
 	return true;
 }
 
-/* A packet of an existing session, in PRE_ROUTING. */
-static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
-				     const struct nflb_pkt *pkt,
-				     struct nflb_session *s, enum nflb_dir dir,
-				     u8 pf)
+/*
+ * A packet of an existing session, in PRE_ROUTING (and LOCAL_OUT).  Inlined:
+ * nearly every packet nflb handles comes through here.
+ */
+static __always_inline unsigned int
+nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
+		 const struct nflb_pkt *pkt, struct nflb_session *s,
+		 enum nflb_dir dir, u8 pf)
 {
 	enum nflb_tcp_verdict v = NFLB_TCP_OK;
 	bool in = dir == NFLB_DIR_ORIG;
@@ -163,7 +164,9 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 		/* No route: leave it to the stack, which will drop it. */
 		if (unlikely(!nflb_route_reply(skb, pf)))
 			return NF_ACCEPT;
-		if (unlikely(nflb_reply_too_big(skb, pf)))
+		/* Fits any link (pure ACKs, most handshake segments)? */
+		if (skb->len > (pf == NFPROTO_IPV4 ? 68 : IPV6_MIN_MTU) &&
+		    unlikely(nflb_reply_too_big(skb, pf)))
 			return NF_DROP;
 	}
 	if (pkt->flow.proto == IPPROTO_TCP) {
@@ -172,8 +175,6 @@ static unsigned int nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 			nflb_drop_count(ln, s->vs, NFLB_DROP_OUT_OF_WINDOW);
 			return NF_DROP;
 		}
-		if (unlikely(nflb_state_closed(s->state)))
-			nflb_session_closed(s);
 	} else if (!in && unlikely(!s->seen_reply)) {
 		WRITE_ONCE(s->seen_reply, 1);
 	}
@@ -258,7 +259,8 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 		s = nflb_session_find(ln, &pkt->flow, &dir);
 		if (!s || dir != NFLB_DIR_ORIG)
 			return NF_DROP;
-	} else if (state != NFLB_UDP) {
+	} else if (state == NFLB_TCP_ESTABLISHED) {
+		/* A SYN's tracking starts in nflb_tcp_track(), a pickup's here. */
 		nflb_tcp_new(s, pkt);
 	}
 	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG, st->pf);

@@ -24,9 +24,13 @@ static bool nflb_icmp4_is_error(u8 type)
 	       type == ICMP_PARAMETERPROB || type == ICMP_SOURCE_QUENCH;
 }
 
-/* The window scale option of a SYN (RFC 7323), or NFLB_WSCALE_NONE. */
-static u8 nflb_tcp_wscale(struct sk_buff *skb, unsigned int thoff,
-			  unsigned int doff)
+/*
+ * The window scale option of a SYN (RFC 7323), or NFLB_WSCALE_NONE.  Out
+ * of line: only SYNs need it, and inlined, its option buffer (with the
+ * stack protector's canary) and registers weighed on every packet's parse.
+ */
+static noinline u8 nflb_tcp_wscale(struct sk_buff *skb, unsigned int thoff,
+				   unsigned int doff)
 {
 	unsigned int len = doff - sizeof(struct tcphdr), i = 0;
 	u8 _buf[MAX_TCP_OPTION_SPACE];
@@ -63,8 +67,9 @@ static u8 nflb_tcp_wscale(struct sk_buff *skb, unsigned int thoff,
  * first four bytes are there: the hook then tells a malformed packet of
  * its own (to a VIP, or of a session) from a transit one.
  */
-static enum nflb_parse nflb_malformed(struct sk_buff *skb, unsigned int thoff,
-				      struct nflb_pkt *pkt)
+static noinline enum nflb_parse nflb_malformed(struct sk_buff *skb,
+					       unsigned int thoff,
+					       struct nflb_pkt *pkt)
 {
 	__be16 ports[2] = { 0, 0 };
 
@@ -75,9 +80,12 @@ static enum nflb_parse nflb_malformed(struct sk_buff *skb, unsigned int thoff,
 	return NFLB_PKT_MALFORMED;
 }
 
-/* Transport header of a TCP or UDP packet at @thoff; fills ports & TCP state. */
-static enum nflb_parse nflb_parse_l4(struct sk_buff *skb, unsigned int thoff,
-				     struct nflb_pkt *pkt)
+/*
+ * Transport header of a TCP or UDP packet at @thoff; fills ports & TCP state.
+ * Inlined into nflb_parse4() and nflb_parse6(): one call less per packet.
+ */
+static __always_inline enum nflb_parse
+nflb_parse_l4(struct sk_buff *skb, unsigned int thoff, struct nflb_pkt *pkt)
 {
 	unsigned int len = skb->len - thoff;
 
@@ -174,7 +182,27 @@ static enum nflb_parse nflb_parse_quote(struct sk_buff *skb, u8 family,
 	return NFLB_PKT_ICMP_ERR;
 }
 
-static enum nflb_parse nflb_parse4(struct sk_buff *skb, struct nflb_pkt *pkt)
+/* An ICMP message at @thoff: the quoted flow of an error, else ignored. */
+static noinline enum nflb_parse nflb_parse_icmp4(struct sk_buff *skb,
+						 unsigned int thoff,
+						 struct nflb_pkt *pkt)
+{
+	struct icmphdr _ih;
+	const struct icmphdr *ih;
+
+	ih = skb_header_pointer(skb, thoff, sizeof(_ih), &_ih);
+	if (!ih || !nflb_icmp4_is_error(ih->type))
+		return NFLB_PKT_IGNORE;
+	pkt->thoff = thoff;
+	return nflb_parse_quote(skb, AF_INET, thoff + sizeof(*ih), pkt);
+}
+
+/*
+ * Inlined into nflb_pkt_parse() with nflb_parse_l4(): TCP and UDP over
+ * IPv4 take no call and no stack buffer (ICMP and IPv6 have their own).
+ */
+static __always_inline enum nflb_parse nflb_parse4(struct sk_buff *skb,
+						   struct nflb_pkt *pkt)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int thoff = skb_network_offset(skb) + iph->ihl * 4;
@@ -191,22 +219,15 @@ static enum nflb_parse nflb_parse4(struct sk_buff *skb, struct nflb_pkt *pkt)
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 		return nflb_parse_l4(skb, thoff, pkt);
-	case IPPROTO_ICMP: {
-		struct icmphdr _ih;
-		const struct icmphdr *ih;
-
-		ih = skb_header_pointer(skb, thoff, sizeof(_ih), &_ih);
-		if (!ih || !nflb_icmp4_is_error(ih->type))
-			return NFLB_PKT_IGNORE;
-		pkt->thoff = thoff;
-		return nflb_parse_quote(skb, AF_INET, thoff + sizeof(*ih), pkt);
-	}
+	case IPPROTO_ICMP:
+		return nflb_parse_icmp4(skb, thoff, pkt);
 	default:
 		return NFLB_PKT_IGNORE;
 	}
 }
 
-static enum nflb_parse nflb_parse6(struct sk_buff *skb, struct nflb_pkt *pkt)
+static noinline enum nflb_parse nflb_parse6(struct sk_buff *skb,
+					    struct nflb_pkt *pkt)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	unsigned int nhoff = skb_network_offset(skb);

@@ -7,6 +7,7 @@
 #include <linux/rcupdate.h>
 #include <linux/netfilter.h>
 #include <linux/nflb.h>
+#include "main.h"
 #include "stats.h"
 
 struct nflb_net;
@@ -184,6 +185,28 @@ bool nflb_member_prio_room(struct nflb_pool *pool,
 			   const struct nflb_member *m, u32 priority);
 void nflb_member_set_priority(struct nflb_pool *pool, struct nflb_member *m,
 			      u32 priority);
+
+/* @s's idle timeout in its state: its virtual server's, else the global. */
+static inline u32 nflb_session_timeout(struct nflb_net *ln,
+				       const struct nflb_session *s)
+{
+	u32 t = READ_ONCE(s->vs->timeouts[s->state]);
+
+	return t ?: READ_ONCE(ln->timeouts[s->state]);
+}
+
+/*
+ * Restarts @s's idle timer; inline, as every packet does it.  The store is
+ * skipped when unchanged: keeps the line clean across CPUs.
+ */
+static inline void nflb_session_touch(struct nflb_net *ln,
+				      struct nflb_session *s)
+{
+	unsigned long exp = jiffies + nflb_session_timeout(ln, s) * HZ;
+
+	if (READ_ONCE(s->expires) != exp)
+		WRITE_ONCE(s->expires, exp);
+}
 
 static inline bool nflb_valid_name(const char *s)
 {

@@ -48,7 +48,8 @@
 static struct kmem_cache *nflb_cache4 __read_mostly;
 static struct kmem_cache *nflb_cache6 __read_mostly;
 
-static u32 nflb_hash4(const void *data, u32 len, u32 seed)
+/* Inlined into the lookups and inserts: every packet hashes its tuple. */
+static __always_inline u32 nflb_hash4(const void *data, u32 len, u32 seed)
 {
 	const struct nflb_tuple4 *t = data;
 
@@ -229,22 +230,6 @@ static void nflb_remove(struct nflb_net *ln, struct nflb_session *s,
 	else
 		rhashtable_remove_fast(&ln->tbl.ht6, &s->h6[dir].node,
 				       nflb_params6);
-}
-
-u32 nflb_session_timeout(struct nflb_net *ln, const struct nflb_session *s)
-{
-	u32 t = READ_ONCE(s->vs->timeouts[s->state]);
-
-	return t ?: READ_ONCE(ln->timeouts[s->state]);
-}
-
-void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s)
-{
-	unsigned long exp = jiffies + nflb_session_timeout(ln, s) * HZ;
-
-	/* Skip the store when unchanged: keeps the line clean across CPUs. */
-	if (READ_ONCE(s->expires) != exp)
-		WRITE_ONCE(s->expires, exp);
 }
 
 struct nflb_session *nflb_session_find(struct nflb_net *ln,

@@ -89,7 +89,7 @@ struct nflb_session {
 	unsigned long flags;
 	u32 seq_next[2];		/* highest seq + len seen, per direction */
 	u32 maxwin[2];			/* largest window advertised, scaled */
-	u8 wscale[2];			/* window scale, NFLB_WSCALE_NONE */
+	u8 wscale[2];			/* window scale shift; see tcp.c */
 	u16 syn_len;			/* the client SYN's seg_len (TFO data) */
 	u8 state;			/* enum nflb_state */
 	u8 family;
@@ -153,8 +153,6 @@ static inline bool nflb_state_closed(u8 state)
 	return state == NFLB_TCP_TIME_WAIT || state == NFLB_TCP_CLOSE;
 }
 
-void nflb_session_touch(struct nflb_net *ln, struct nflb_session *s);
-
 /* Orig and reply tuples in flow form, for NAT and dumps. */
 void nflb_session_tuple(const struct nflb_session *s, enum nflb_dir dir,
 			struct nflb_flow *f);
@@ -177,8 +175,6 @@ void nflb_session_iter_advance(struct nflb_session_iter *i);
 void nflb_session_iter_pause(struct nflb_session_iter *i);
 void nflb_session_iter_resume(struct nflb_session_iter *i);
 void nflb_session_iter_stop(struct nflb_session_iter *i);
-
-u32 nflb_session_timeout(struct nflb_net *ln, const struct nflb_session *s);
 
 /* Which sessions a dump, a flush or a member going down selects. */
 struct nflb_session_filter {

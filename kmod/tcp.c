@@ -62,16 +62,19 @@ static u8 nflb_tcp_next(u8 state, enum nflb_dir dir, u8 flags)
 	return state;
 }
 
-/* The window @pkt advertises, scaled; a SYN's window is never scaled. */
+/*
+ * The window @pkt advertises, scaled; a SYN's window is never scaled.
+ * Until the member's first answer wscale[REPLY] is NONE and nothing is
+ * scaled; from then on wscale[] holds each side's shift, 0 for both unless
+ * both SYNs offered scaling (nflb_tcp_first_reply()).
+ */
 static u32 nflb_tcp_win(const struct nflb_session *s, enum nflb_dir dir,
 			const struct nflb_pkt *pkt)
 {
-	u8 ws = s->wscale[dir];
-
-	if ((pkt->tcp_flags & NFLB_TCP_SYN) || ws == NFLB_WSCALE_NONE ||
-	    s->wscale[!dir] == NFLB_WSCALE_NONE)
+	if ((pkt->tcp_flags & NFLB_TCP_SYN) ||
+	    s->wscale[NFLB_DIR_REPLY] == NFLB_WSCALE_NONE)
 		return pkt->win;
-	return (u32)pkt->win << ws;
+	return (u32)pkt->win << s->wscale[dir];
 }
 
 /*
@@ -130,6 +133,10 @@ static bool nflb_tcp_first_reply(struct nflb_session *s,
 		return true;
 	s->seq_next[NFLB_DIR_REPLY] = pkt->seq + pkt->seg_len;
 	s->wscale[NFLB_DIR_REPLY] = pkt->wscale;
+	/* RFC 7323: scaling applies only if both SYNs offered it. */
+	if (pkt->wscale == NFLB_WSCALE_NONE ||
+	    s->wscale[NFLB_DIR_ORIG] == NFLB_WSCALE_NONE)
+		memset(s->wscale, 0, sizeof(s->wscale));
 	s->maxwin[NFLB_DIR_REPLY] = nflb_tcp_win(s, NFLB_DIR_REPLY, pkt);
 	WRITE_ONCE(s->seen_reply, 1);
 	return true;
@@ -159,13 +166,21 @@ static bool nflb_tcp_rst_exact(const struct nflb_session *s,
 	       test_bit(NFLB_S_LIBERAL, &s->flags);
 }
 
+/*
+ * A connection that closes (TIME_WAIT, CLOSE, which it never leaves) stops
+ * counting as its member's active connection here, on the transition, not
+ * on every segment after it.
+ */
 static void nflb_tcp_advance(struct nflb_session *s, enum nflb_dir dir,
 			     u8 flags)
 {
 	u8 next = nflb_tcp_next(s->state, dir, flags);
 
-	if (next != s->state)
-		WRITE_ONCE(s->state, next);
+	if (next == s->state)
+		return;
+	WRITE_ONCE(s->state, next);
+	if (nflb_state_closed(next))
+		nflb_session_closed(s);
 }
 
 /*
