@@ -323,7 +323,7 @@ def text_report(s):
     rows = []
     labels = [("batch", "lbctl -batch: 1,000 VS, 10,000 members"),
               ("flush-after-batch", "lbctl flush of it all"),
-              ("force", "same batch with -force (pipelined)")]
+              ("force", "same batch with -force")]
     labels += [(f"quarter{q}", f"quarter {q} of the batch (250 VS)") for q in range(1, 5)]
     labels += [("kind-pools", "1,000 pool add"), ("kind-members", "10,000 member add"),
                ("kind-vs", "1,000 vs add"), ("null", "12,000 global show (no change)")]

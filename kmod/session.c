@@ -185,7 +185,7 @@ static void nflb_tuple_fill(struct nflb_session *s, enum nflb_dir dir,
 	}
 }
 
-static void *nflb_lookup6(struct nflb_net *ln, const struct nflb_flow *f)
+static void *nflb_node_find6(struct nflb_net *ln, const struct nflb_flow *f)
 {
 	struct nflb_tuple6 k = {
 		.src = f->src.in6, .dst = f->dst.in6,
@@ -196,7 +196,7 @@ static void *nflb_lookup6(struct nflb_net *ln, const struct nflb_flow *f)
 	return rhashtable_lookup(&ln->tbl.ht6, &k, nflb_params6);
 }
 
-static void *nflb_lookup(struct nflb_net *ln, const struct nflb_flow *f)
+static void *nflb_node_find(struct nflb_net *ln, const struct nflb_flow *f)
 {
 	if (f->family == AF_INET) {
 		struct nflb_tuple4 k = {
@@ -207,11 +207,11 @@ static void *nflb_lookup(struct nflb_net *ln, const struct nflb_flow *f)
 
 		return rhashtable_lookup(&ln->tbl.ht4, &k, nflb_params4);
 	}
-	return nflb_lookup6(ln, f);
+	return nflb_node_find6(ln, f);
 }
 
-static int nflb_insert(struct nflb_net *ln, struct nflb_session *s,
-		       enum nflb_dir dir)
+static int nflb_node_insert(struct nflb_net *ln, struct nflb_session *s,
+			    enum nflb_dir dir)
 {
 	if (s->family == AF_INET)
 		return rhashtable_lookup_insert_fast(&ln->tbl.ht4,
@@ -221,8 +221,8 @@ static int nflb_insert(struct nflb_net *ln, struct nflb_session *s,
 					     nflb_params6);
 }
 
-static void nflb_remove(struct nflb_net *ln, struct nflb_session *s,
-			enum nflb_dir dir)
+static void nflb_node_unlink(struct nflb_net *ln, struct nflb_session *s,
+			     enum nflb_dir dir)
 {
 	if (s->family == AF_INET)
 		rhashtable_remove_fast(&ln->tbl.ht4, &s->h4[dir].node,
@@ -239,7 +239,7 @@ struct nflb_session *nflb_session_find(struct nflb_net *ln,
 	struct nflb_session *s;
 	void *obj;
 
-	obj = nflb_lookup(ln, f);
+	obj = nflb_node_find(ln, f);
 	if (!obj)
 		return NULL;
 	s = nflb_node_session(f->family, obj, dir);
@@ -487,12 +487,12 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 	nflb_tuple_fill(s, NFLB_DIR_ORIG, f);
 	nflb_tuple_fill(s, NFLB_DIR_REPLY, &reply);
 
-	err = nflb_insert(ln, s, NFLB_DIR_ORIG);
+	err = nflb_node_insert(ln, s, NFLB_DIR_ORIG);
 	if (unlikely(err)) {
 		*drop_reason = err == -EEXIST ? -EEXIST : NFLB_DROP_NOMEM;
 		goto free;
 	}
-	err = nflb_insert(ln, s, NFLB_DIR_REPLY);
+	err = nflb_node_insert(ln, s, NFLB_DIR_REPLY);
 	if (unlikely(err)) {
 		/*
 		 * The member already talks to this client address and port
@@ -501,7 +501,7 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 		*drop_reason = err == -EEXIST ? NFLB_DROP_NO_MEMBER :
 						NFLB_DROP_NOMEM;
 		set_bit(NFLB_S_DYING, &s->flags);
-		nflb_remove(ln, s, NFLB_DIR_ORIG);
+		nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
 		goto free;
 	}
 	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_CREATED, 1);
@@ -537,8 +537,8 @@ bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 {
 	if (test_and_set_bit(NFLB_S_DYING, &s->flags))
 		return false;
-	nflb_remove(ln, s, NFLB_DIR_ORIG);
-	nflb_remove(ln, s, NFLB_DIR_REPLY);
+	nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
+	nflb_node_unlink(ln, s, NFLB_DIR_REPLY);
 	if (nflb_wants_reset(s, reset)) {
 		struct nflb_flow orig, reply;
 		int sent;

@@ -7,7 +7,7 @@
 #   with python3's json, keys and values checked), sessions included;
 # - kernel refusals exit 1 with "Error: <extack message>";
 # - -batch stops at the failing line and names it; -force runs every line,
-#   also when requests are pipelined (errors mapped to the right lines);
+#   also in a big batch (errors mapped to the right lines);
 # - save / flush / restore gives back the same configuration (same save);
 # - monitor (text and -j) sees every change, one line per event;
 # - -n NETNS, vs set flag changes, stats zero, unprivileged EPERM.
@@ -311,7 +311,7 @@ check_batch_force()
 		{ cat "$D/fp"; return 1; }
 }
 
-# 200 virtual servers with 5 members each, pipelined with -force, with bad
+# 200 virtual servers with 5 members each, run with -force, with bad
 # lines at known places: exactly those lines fail and everything else lands.
 check_batch_big()
 {
@@ -457,7 +457,7 @@ ktap_check "unprivileged: exit 1 with an error" check_eperm
 ktap_check "stats zero" check_stats_zero
 ktap_check "batch stops at the failing line and names it" check_batch_stop
 ktap_check "batch -force runs every line" check_batch_force
-ktap_check "pipelined -force batch: errors on the right lines" check_batch_big
+ktap_check "big -force batch: errors on the right lines" check_batch_big
 lbq flush
 setup_config >/dev/null
 ktap_check "save, flush, restore: same configuration" check_save_restore

@@ -3,7 +3,7 @@
 # shellcheck disable=SC2317,SC2015 # checks are functions run via ktap_check
 #
 # stress_batchkill: lbctl killed with SIGKILL in the middle of a big batch,
-# sequential (-batch) and pipelined (-batch -force), at several points.
+# stopping at the first error (-batch) and with -force, at several points.
 # Each time the kernel's state must be consistent: every request is applied
 # whole or not at all, in order, so the objects are exactly those of a
 # prefix of the batch; `lbctl -j info` counts match `vs/pool/member show`;
@@ -86,7 +86,7 @@ run_and_kill()
 {
 	local mode=$1 k=$2 pid force=""
 
-	[ "$mode" = pipelined ] && force=-force
+	[ "$mode" = force ] && force=-force
 	lbq flush
 	# shellcheck disable=SC2086
 	setsid "$LBCTL" -n "$NS_LB" -batch "$NFLB_TMP/big" $force >/dev/null 2>&1 &
@@ -98,7 +98,7 @@ run_and_kill()
 	wait "$pid" 2>/dev/null
 }
 
-for mode in sequential pipelined; do
+for mode in strict force; do
 	bad=0
 	for ((k = 1; k <= kills; k++)); do
 		run_and_kill "$mode" "$k"
