@@ -31,6 +31,13 @@ require_tools
 [ -x "$FLOOD" ] || ktap_abort "$FLOOD not built: run 'make -C selftests' on the host"
 nflb_load || ktap_abort "cannot load nflb.ko"
 topo_create 2 || ktap_abort "cannot build the topology"
+# The members answer every SYN with a cookie: the spoofed SYNs nflb lets
+# through would otherwise fill a member's own SYN queue, and a member that
+# drops the real client's SYN says nothing about nflb's table.
+for ns in "$NS_S1" "$NS_S2"; do
+	in_ns "$ns" sysctl -qw net.ipv4.tcp_syncookies=2 >/dev/null ||
+		ktap_abort "no net.ipv4.tcp_syncookies: the kernel needs CONFIG_SYN_COOKIES"
+done
 dmesg_mark
 srv_udpecho $P && srv_tcpconn $P || ktap_abort "servers did not start"
 lb_service t4 "$VIP4" $P tcp && lb_service u4 "$VIP4" $P udp &&
