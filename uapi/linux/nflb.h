@@ -41,6 +41,9 @@ enum nflb_cmd {
 	NFLB_CMD_FLUSH,		/* remove every object and session */
 	NFLB_CMD_INFO_GET,
 	NFLB_CMD_MEMBER_STATE,	/* event only: a member changed state */
+	NFLB_CMD_SYNC_SET,	/* configure session sync (replaces it whole) */
+	NFLB_CMD_SYNC_GET,	/* sync state, peers and counters */
+	NFLB_CMD_SYNC_DEL,	/* stop session sync */
 
 	__NFLB_CMD_MAX,
 	NFLB_CMD_MAX = __NFLB_CMD_MAX - 1
@@ -67,6 +70,7 @@ enum nflb_attr {
 	 * family's maxattr first.
 	 */
 	NFLB_A_MEMBERS,
+	NFLB_A_SYNC,		/* nest, enum nflb_sync_attr */
 
 	__NFLB_A_MAX,
 	NFLB_A_MAX = __NFLB_A_MAX - 1
@@ -266,6 +270,8 @@ enum nflb_session_attr {
 	NFLB_SESSION_A_MEMBER6,	/* 16 bytes */
 	NFLB_SESSION_A_MEMBER_PORT, /* u16 */
 	NFLB_SESSION_A_EXPIRES,	/* u32, milliseconds until expiry */
+	/* u8, sync node id of the creating node; 0 = this one, no sync */
+	NFLB_SESSION_A_OWNER,
 
 	__NFLB_SESSION_A_MAX,
 	NFLB_SESSION_A_MAX = __NFLB_SESSION_A_MAX - 1
@@ -344,6 +350,83 @@ enum nflb_info_attr {
 
 	__NFLB_INFO_A_MAX,
 	NFLB_INFO_A_MAX = __NFLB_INFO_A_MAX - 1
+};
+
+/* Session sync (Documentation/sync.rst). */
+#define NFLB_SYNC_PORT_DEFAULT	7788
+#define NFLB_SYNC_PEERS_MAX	32
+#define NFLB_SYNC_KEY_LEN	32
+
+enum nflb_sync_peer_state {
+	NFLB_SYNC_PEER_DOWN,	/* no valid datagram in the last 3 s */
+	NFLB_SYNC_PEER_UP,
+	NFLB_SYNC_PEER_SYNCING,	/* a bulk resync with it runs */
+
+	__NFLB_SYNC_PEER_MAX,
+	NFLB_SYNC_PEER_MAX = __NFLB_SYNC_PEER_MAX - 1
+};
+
+enum nflb_sync_attr {
+	NFLB_SYNC_A_UNSPEC,
+	NFLB_SYNC_A_PAD,
+	NFLB_SYNC_A_NODE_ID,	/* u8, 1..255, unique among the peers */
+	NFLB_SYNC_A_LOCAL4,	/* be32, address the sync socket binds */
+	NFLB_SYNC_A_LOCAL6,	/* 16 bytes */
+	NFLB_SYNC_A_PORT,	/* u16, host order, UDP port of every node */
+	/* nest, enum nflb_sync_peer_attr; one per peer, at most PEERS_MAX */
+	NFLB_SYNC_A_PEER,
+	NFLB_SYNC_A_KEY,	/* binary, KEY_LEN bytes; never read back */
+	NFLB_SYNC_A_READY,	/* u8, read-only: bulk resync done */
+	NFLB_SYNC_A_STATS,	/* nest, enum nflb_sync_stats_attr, read-only */
+
+	__NFLB_SYNC_A_MAX,
+	NFLB_SYNC_A_MAX = __NFLB_SYNC_A_MAX - 1
+};
+
+enum nflb_sync_peer_attr {
+	NFLB_SYNC_PEER_A_UNSPEC,
+	NFLB_SYNC_PEER_A_PAD,
+	NFLB_SYNC_PEER_A_ADDR4,		/* be32 */
+	NFLB_SYNC_PEER_A_ADDR6,		/* 16 bytes */
+	NFLB_SYNC_PEER_A_NODE_ID,	/* u8, read-only: 0 until heard */
+	/* u8, read-only, enum nflb_sync_peer_state */
+	NFLB_SYNC_PEER_A_STATE,
+	NFLB_SYNC_PEER_A_LAST_SEEN,	/* u32, read-only: ms ago, 0 = never */
+	NFLB_SYNC_PEER_A_TX_DATAGRAMS,	/* u64, read-only */
+	NFLB_SYNC_PEER_A_RX_DATAGRAMS,	/* u64, read-only: accepted */
+	NFLB_SYNC_PEER_A_RX_RECORDS,	/* u64, read-only: installed or applied */
+
+	__NFLB_SYNC_PEER_A_MAX,
+	NFLB_SYNC_PEER_A_MAX = __NFLB_SYNC_PEER_A_MAX - 1
+};
+
+/* Counters of a namespace's sync, all u64. */
+enum nflb_sync_stats_attr {
+	NFLB_SYNC_STATS_A_UNSPEC,
+	NFLB_SYNC_STATS_A_PAD,
+	NFLB_SYNC_STATS_A_TX_DATAGRAMS,	/* u64, datagrams sent (all types) */
+	NFLB_SYNC_STATS_A_TX_RECORDS,	/* u64, session records sent */
+	NFLB_SYNC_STATS_A_TX_ERRORS,	/* u64, datagrams the socket refused */
+	/* u64, session changes not queued: per-CPU ring full */
+	NFLB_SYNC_STATS_A_TX_DROPPED,
+	NFLB_SYNC_STATS_A_RX_DATAGRAMS,	/* u64, datagrams accepted */
+	NFLB_SYNC_STATS_A_RX_RECORDS,	/* u64, records installed or applied */
+	NFLB_SYNC_STATS_A_RX_BAD_MAC,	/* u64, datagrams with a wrong MAC */
+	NFLB_SYNC_STATS_A_RX_REPLAY,	/* u64, datagrams seen before or too old */
+	/* u64, datagrams too short, of another version, or with a bad record */
+	NFLB_SYNC_STATS_A_RX_MALFORMED,
+	/* u64, datagrams from an address that is not a configured peer */
+	NFLB_SYNC_STATS_A_RX_UNKNOWN_PEER,
+	NFLB_SYNC_STATS_A_RX_UNKNOWN_VS, /* u64, records for no local VS */
+	/* u64, records for a member the local VS's pool lacks */
+	NFLB_SYNC_STATS_A_RX_UNKNOWN_MEMBER,
+	/* u64, records not installed: table full, no memory, tuple taken */
+	NFLB_SYNC_STATS_A_RX_INSTALL_FAILED,
+	/* u64, datagrams dropped before parsing: receive queue full */
+	NFLB_SYNC_STATS_A_RX_QUEUE_FULL,
+
+	__NFLB_SYNC_STATS_A_MAX,
+	NFLB_SYNC_STATS_A_MAX = __NFLB_SYNC_STATS_A_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_NFLB_H */
