@@ -14,6 +14,8 @@
 #include "session.h"
 #include "stats.h"
 
+struct nflb_sync;
+
 #define NFLB_VERSION		"0.1.0"
 #define NFLB_VS_HASH_BITS	8
 #define NFLB_RST_NO_MEMBER_RATE	1000	/* RSTs a second, per namespace */
@@ -51,6 +53,9 @@ struct nflb_net {
 	bool expire_nodest;		/* member delete ends its sessions */
 
 	struct nflb_table tbl;
+	/* Session sync: NULL while off; see session.h and sync.c. */
+	struct nflb_syncq __rcu *syncq;
+	struct nflb_sync *sync;		/* cfg_mutex */
 	struct nflb_persist_table persist;	/* source affinity */
 	/* RSTs for SYNs no member can take (rst-no-member), per second */
 	struct ratelimit_state rst_ratelimit;

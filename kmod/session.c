@@ -427,20 +427,139 @@ static void nflb_session_unadmit(struct nflb_net *ln)
 	atomic_dec(&ln->tbl.held);
 }
 
+/* ---- sync notices (see session.h) ------------------------------------ */
+
 /*
- * Creates and publishes a session for flow @f (client -> VIP) to member @m,
- * bound to the affinity @p found for it (or to a new one) when the virtual
- * server has persistence: only an admitted session creates an affinity.
- * Runs in softirq under RCU.  Returns NULL with *drop_reason set when the
- * flow is refused, or with *drop_reason = -EEXIST when another CPU created
- * the same session meanwhile (the caller looks it up again).
+ * Puts a notice of @s on this CPU's ring; false if sync is off or the ring
+ * is full.  BH is disabled around it: the producer of a ring is its CPU,
+ * and the LOCAL_OUT hook runs in process context, where it could
+ * otherwise be preempted or interrupted by the softirq.  A delete is only
+ * sent by the session's owner: a peer's copy running out here (its owner
+ * still has it) must not end the session on the owner.
  */
-struct nflb_session *nflb_session_create(struct nflb_net *ln,
-					 const struct nflb_flow *f,
-					 struct nflb_vs *vs,
-					 struct nflb_member *m,
-					 struct nflb_persist *p, u8 state,
-					 int *drop_reason)
+static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
+			    u8 op)
+{
+	struct nflb_notice_ring *r;
+	struct nflb_syncq *q;
+	struct nflb_notice *n;
+	unsigned int head, tail;
+	bool queued = false;
+
+	if (!rcu_access_pointer(ln->syncq))
+		return false;
+	local_bh_disable();
+	q = rcu_dereference_bh(ln->syncq);
+	if (!q || (op == NFLB_NOTICE_DELETE && s->owner &&
+		   s->owner != q->node_id))
+		goto out;
+	r = &q->rings[smp_processor_id()];
+	head = r->head;
+	tail = smp_load_acquire(&r->tail);
+	if (head - tail >= NFLB_SYNCQ_SLOTS) {
+		r->dropped++;
+		goto out;
+	}
+	n = &r->slot[head & (NFLB_SYNCQ_SLOTS - 1)];
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &n->f);
+	n->op = op;
+	n->owner = s->owner;
+	smp_store_release(&r->head, head + 1);
+	/*
+	 * Wake the worker when the ring was empty; if it emptied it just
+	 * after we read tail, the worker's periodic tick picks this up.
+	 */
+	if (head == tail)
+		queue_work(system_wq, q->kick);
+	queued = true;
+out:
+	local_bh_enable();
+	return queued;
+}
+
+/*
+ * @s was created or changed state: its record goes to the peers.  One
+ * notice at a time per session (NFLB_S_SYNCQ): the worker reads the
+ * session's state when it sends, so later changes ride along.
+ */
+void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
+{
+	if (!rcu_access_pointer(ln->syncq) ||
+	    test_bit(NFLB_S_SYNCQ, &s->flags) ||
+	    test_and_set_bit(NFLB_S_SYNCQ, &s->flags))
+		return;
+	if (!nflb_notice_put(ln, s, NFLB_NOTICE_UPDATE))
+		clear_bit(NFLB_S_SYNCQ, &s->flags);
+}
+
+/* Process context; charged to the caller (the namespace's owner). */
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct work_struct *kick)
+{
+	struct nflb_syncq *q;
+
+	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+	if (!q)
+		return NULL;
+	q->rings = kvcalloc(nr_cpu_ids, sizeof(*q->rings),
+			    GFP_KERNEL_ACCOUNT);
+	if (!q->rings) {
+		kfree(q);
+		return NULL;
+	}
+	q->node_id = node_id;
+	q->kick = kick;
+	return q;
+}
+
+static void nflb_syncq_clear_one(struct nflb_net *ln, struct nflb_session *s,
+				 void *arg)
+{
+	clear_bit(NFLB_S_SYNCQ, &s->flags);
+}
+
+/*
+ * After ln->syncq was cleared and a grace period passed (no producer
+ * left).  Sessions whose notice dies with the rings get their bit back, so
+ * that a later sync hears of their changes again.
+ */
+void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q)
+{
+	nflb_session_for_each(ln, nflb_syncq_clear_one, NULL);
+	kvfree(q->rings);
+	kfree(q);
+}
+
+/* The consumer's side: the next notice of @cpu's ring, if any. */
+bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
+		    struct nflb_notice *n)
+{
+	struct nflb_notice_ring *r = &q->rings[cpu];
+	unsigned int tail = r->tail;
+
+	if (tail == smp_load_acquire(&r->head))
+		return false;
+	*n = r->slot[tail & (NFLB_SYNCQ_SLOTS - 1)];
+	smp_store_release(&r->tail, tail + 1);
+	return true;
+}
+
+unsigned long nflb_syncq_dropped(const struct nflb_syncq *q)
+{
+	unsigned long n = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		n += READ_ONCE(q->rings[cpu].dropped);
+	return n;
+}
+
+/* nflb_session_create() without telling peers; @owner: the creating node. */
+static struct nflb_session *nflb_session_new(struct nflb_net *ln,
+					     const struct nflb_flow *f,
+					     struct nflb_vs *vs,
+					     struct nflb_member *m,
+					     struct nflb_persist *p, u8 state,
+					     u8 owner, int *drop_reason)
 {
 	struct nflb_flow reply;
 	struct nflb_session *s;
@@ -473,6 +592,7 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 	s->family = f->family;
 	s->state = state;
 	s->seen_reply = 0;
+	s->owner = owner;
 	memset(s->seq_next, 0, sizeof(s->seq_next));
 	memset(s->maxwin, 0, sizeof(s->maxwin));
 	memset(s->wscale, 0xff, sizeof(s->wscale));
@@ -514,6 +634,40 @@ free:
 	return NULL;
 }
 
+/* This node's sync id, or 0 while sync is off.  RCU or BH disabled. */
+static u8 nflb_local_node(struct nflb_net *ln)
+{
+	struct nflb_syncq *q = rcu_dereference_check(ln->syncq,
+						     rcu_read_lock_bh_held());
+
+	return q ? q->node_id : 0;
+}
+
+/*
+ * Creates and publishes a session for flow @f (client -> VIP) to member @m,
+ * bound to the affinity @p found for it (or to a new one) when the virtual
+ * server has persistence: only an admitted session creates an affinity.
+ * Runs in softirq under RCU.  Returns NULL with *drop_reason set when the
+ * flow is refused, or with *drop_reason = -EEXIST when another CPU created
+ * the same session meanwhile (the caller looks it up again).  Peers hear of
+ * it when sync is on.
+ */
+struct nflb_session *nflb_session_create(struct nflb_net *ln,
+					 const struct nflb_flow *f,
+					 struct nflb_vs *vs,
+					 struct nflb_member *m,
+					 struct nflb_persist *p, u8 state,
+					 int *drop_reason)
+{
+	struct nflb_session *s;
+
+	s = nflb_session_new(ln, f, vs, m, p, state, nflb_local_node(ln),
+			     drop_reason);
+	if (s)
+		nflb_session_changed(ln, s);
+	return s;
+}
+
 static bool nflb_wants_reset(const struct nflb_session *s,
 			     enum nflb_reset reset)
 {
@@ -552,6 +706,7 @@ bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 		nflb_stats_add(ln->stats, NFLB_C_RESETS_SENT, sent);
 		nflb_stats_add(s->vs->stats, NFLB_C_RESETS_SENT, sent);
 	}
+	nflb_notice_put(ln, s, NFLB_NOTICE_DELETE);
 	nflb_session_unaccount(ln, s);
 	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_EXPIRED, 1);
 	nflb_stats_add(s->vs->stats, NFLB_C_SESSIONS_EXPIRED, 1);
@@ -919,4 +1074,106 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
 
 	nflb_session_for_each(ln, nflb_expire_one, &k);
 	return k.n;
+}
+
+/* ---- sessions from sync peers ------------------------------------------ */
+
+/* The live session whose orig tuple is @orig, or NULL.  RCU, no expiry. */
+struct nflb_session *nflb_session_lookup(struct nflb_net *ln,
+					 const struct nflb_flow *orig)
+{
+	struct nflb_session *s;
+	enum nflb_dir dir;
+	void *obj;
+
+	obj = nflb_node_find(ln, orig);
+	if (!obj)
+		return NULL;
+	s = nflb_node_session(orig->family, obj, &dir);
+	if (dir != NFLB_DIR_ORIG || test_bit(NFLB_S_DYING, &s->flags))
+		return NULL;
+	return s;
+}
+
+/* What a peer needs of @s to carry its flow on.  Racy reads, as dumps. */
+void nflb_session_export(const struct nflb_session *s,
+			 struct nflb_session_sync *st)
+{
+	unsigned long exp = READ_ONCE(s->expires), now = jiffies;
+
+	st->owner = READ_ONCE(s->owner);
+	st->state = READ_ONCE(s->state);
+	st->seen_reply = READ_ONCE(s->seen_reply);
+	memcpy(st->seq_next, s->seq_next, sizeof(st->seq_next));
+	memcpy(st->maxwin, s->maxwin, sizeof(st->maxwin));
+	memcpy(st->wscale, s->wscale, sizeof(st->wscale));
+	st->syn_len = s->syn_len;
+	st->timeout_ms = time_after(exp, now) ? jiffies_to_msecs(exp - now) : 0;
+}
+
+/*
+ * Takes a peer's view of @s.  A connection that closed here stays closed
+ * (a late record cannot reopen it).  The window fields are the owner's as
+ * of its last record, behind the flow by then: a synced TCP session is
+ * tracked liberally (as one picked up mid-stream), its sequence numbers
+ * kept for reset-on-expiry.
+ */
+static void nflb_session_apply(struct nflb_session *s,
+			       const struct nflb_session_sync *st)
+{
+	u32 ms = min_t(u32, st->timeout_ms, NFLB_TIMEOUT_MAX_SECS * 1000U);
+
+	WRITE_ONCE(s->owner, st->owner);
+	memcpy(s->seq_next, st->seq_next, sizeof(s->seq_next));
+	memcpy(s->maxwin, st->maxwin, sizeof(s->maxwin));
+	memcpy(s->wscale, st->wscale, sizeof(s->wscale));
+	s->syn_len = st->syn_len;
+	if (st->seen_reply && !READ_ONCE(s->seen_reply))
+		WRITE_ONCE(s->seen_reply, 1);
+	if (nflb_session_proto(s) == IPPROTO_TCP)
+		set_bit(NFLB_S_LIBERAL, &s->flags);
+	if (st->state != READ_ONCE(s->state) &&
+	    !nflb_state_closed(READ_ONCE(s->state))) {
+		WRITE_ONCE(s->state, st->state);
+		if (nflb_state_closed(st->state))
+			nflb_session_closed(s);
+	}
+	WRITE_ONCE(s->expires, jiffies + msecs_to_jiffies(ms));
+}
+
+/*
+ * Installs or updates the session a peer sent: orig tuple @orig, virtual
+ * server @vs and member @m (both found here by identity).  Peers are not
+ * told (the record came from one).  If a session for @orig exists with
+ * another member, both nodes created it (split brain): the one of the
+ * lower creating node id stays, on both.  BH disabled, RCU.  Returns 0,
+ * or -ENOSPC / -ENOMEM / -EEXIST when it could not be installed.
+ */
+int nflb_session_install(struct nflb_net *ln, const struct nflb_flow *orig,
+			 struct nflb_vs *vs, struct nflb_member *m,
+			 const struct nflb_session_sync *st)
+{
+	struct nflb_session *s = nflb_session_lookup(ln, orig);
+	int reason = 0;
+
+	if (s && s->member != m) {
+		u8 owner = READ_ONCE(s->owner) ?: nflb_local_node(ln);
+
+		if (owner < st->owner)
+			return 0;
+		nflb_session_expire(ln, s, NFLB_RST_NONE);
+		s = NULL;
+	}
+	if (!s) {
+		s = nflb_session_new(ln, orig, vs, m, NULL, st->state,
+				     st->owner, &reason);
+		if (!s)
+			return reason == -EEXIST ? -EEXIST :
+			       reason == NFLB_DROP_NOMEM ? -ENOMEM : -ENOSPC;
+		/* Born closed: apply() sees no transition to count. */
+		if (nflb_state_closed(st->state))
+			nflb_session_closed(s);
+	}
+	nflb_session_apply(s, st);
+	return 0;
 }

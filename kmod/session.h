@@ -50,6 +50,7 @@ enum {
 	NFLB_S_DYING,		/* unlinked or being unlinked: bit in flags */
 	NFLB_S_CLOSED,		/* TIME_WAIT/CLOSE: no longer in member->active */
 	NFLB_S_LIBERAL,		/* TCP picked up mid-stream: no window checks */
+	NFLB_S_SYNCQ,		/* a sync notice of it waits in a ring */
 };
 
 /*
@@ -75,6 +76,10 @@ enum {
  *            writes cannot count it twice.
  * @seen_reply  0 until the member's first packet, then 1 for good
  *            (WRITE_ONCE once); eviction prefers sessions still at 0.
+ * @owner     sync node id of the node that created it (0: this node,
+ *            sync off).  Set before the session is published; a received
+ *            record may change it (sync worker, WRITE_ONCE).  Only the
+ *            owner tells peers that a session is gone.
  * @seq_next, @maxwin, @wscale, @syn_len  per-direction window tracking
  *            (tcp.c), plain reads and writes: a lost update makes the
  *            in-window test slightly stricter or looser for a moment,
@@ -94,6 +99,7 @@ struct nflb_session {
 	u8 state;			/* enum nflb_state */
 	u8 family;
 	u8 seen_reply;
+	u8 owner;			/* sync node id; in what was padding */
 	struct rcu_head rcu;
 	union {
 		struct nflb_shash4 h4[2];
@@ -194,5 +200,73 @@ bool nflb_session_match(const struct nflb_session *s,
 unsigned int nflb_session_expire_match(struct nflb_net *ln,
 				       const struct nflb_session_filter *f,
 				       enum nflb_reset reset);
+
+/*
+ * Sync notices (Documentation/sync.rst).  A session change that peers must
+ * hear of is put, by the CPU that made it, on that CPU's ring: the orig
+ * tuple and what happened, not a pointer (the session may be freed before
+ * the sync worker reads the notice; it looks the session up again).  Each
+ * ring has one producer, its CPU with BH disabled, and one consumer, the
+ * sync worker: head is written only by the producer, tail only by the
+ * consumer, each published with release and read with acquire.  A full
+ * ring drops the notice and counts it in @dropped (producer only).
+ *
+ * ln->syncq is NULL while sync is off; it is published and cleared with
+ * RCU under cfg_mutex, and freed after a grace period, so a producer
+ * (softirq, or BH disabled) never sees a freed queue.
+ */
+enum nflb_notice_op {
+	NFLB_NOTICE_UPDATE,	/* created or changed: send its record */
+	NFLB_NOTICE_DELETE,	/* gone: send a delete */
+};
+
+struct nflb_notice {
+	struct nflb_flow f;	/* orig tuple (client -> VIP) */
+	u8 op;			/* enum nflb_notice_op */
+	u8 owner;
+};
+
+#define NFLB_SYNCQ_SLOTS	1024	/* a CPU; a power of 2 */
+
+struct nflb_notice_ring {
+	unsigned int head;		/* producer */
+	unsigned int tail;		/* consumer */
+	unsigned long dropped;		/* producer; read racily by dumps */
+	struct nflb_notice slot[NFLB_SYNCQ_SLOTS];
+};
+
+struct nflb_syncq {
+	u8 node_id;			/* constant while published */
+	struct work_struct *kick;	/* the consumer, queued on empty->1 */
+	struct rcu_head rcu;
+	struct nflb_notice_ring *rings;	/* nr_cpu_ids of them */
+};
+
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct work_struct *kick);
+void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q);
+bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
+		    struct nflb_notice *n);
+unsigned long nflb_syncq_dropped(const struct nflb_syncq *q);
+void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s);
+
+/* What a peer tells of a session, to install or update it here. */
+struct nflb_session_sync {
+	u8 owner;
+	u8 state;
+	bool seen_reply;
+	u32 seq_next[2];
+	u32 maxwin[2];
+	u8 wscale[2];
+	u16 syn_len;
+	u32 timeout_ms;			/* left on the sender */
+};
+
+struct nflb_session *nflb_session_lookup(struct nflb_net *ln,
+					 const struct nflb_flow *orig);
+int nflb_session_install(struct nflb_net *ln, const struct nflb_flow *orig,
+			 struct nflb_vs *vs, struct nflb_member *m,
+			 const struct nflb_session_sync *st);
+void nflb_session_export(const struct nflb_session *s,
+			 struct nflb_session_sync *st);
 
 #endif /* _NFLB_SESSION_H */

@@ -25,6 +25,7 @@
  * unsafe for memory.
  */
 #include <net/tcp.h>
+#include "service.h"
 #include "tcp.h"
 
 /* Next TCP state after a segment with @flags in direction @dir. */
@@ -169,7 +170,7 @@ static bool nflb_tcp_rst_exact(const struct nflb_session *s,
 /*
  * A connection that closes (TIME_WAIT, CLOSE, which it never leaves) stops
  * counting as its member's active connection here, on the transition, not
- * on every segment after it.
+ * on every segment after it.  Sync peers hear of every transition.
  */
 static void nflb_tcp_advance(struct nflb_session *s, enum nflb_dir dir,
 			     u8 flags)
@@ -181,6 +182,8 @@ static void nflb_tcp_advance(struct nflb_session *s, enum nflb_dir dir,
 	WRITE_ONCE(s->state, next);
 	if (nflb_state_closed(next))
 		nflb_session_closed(s);
+	/* Peers follow state changes, not every packet (sync.rst). */
+	nflb_session_changed(s->vs->ln, s);
 }
 
 /*
