@@ -20,6 +20,7 @@
 #include "main.h"
 #include "sched.h"
 #include "service.h"
+#include "sync.h"
 
 /* Defaults as IPVS's, in seconds, indexed by enum nflb_state. */
 static const u32 nflb_default_timeouts[NFLB_STATE_MAX + 1] = {
@@ -292,6 +293,52 @@ int nflb_config_vs_mh(struct nflb_net *ln, const struct nflb_vs *vs,
 			return -EINVAL;
 		}
 		sizes[i] = o->mh_size;
+	}
+	return 0;
+}
+
+/* A unicast address: not unspecified, multicast or broadcast. */
+static bool nflb_sync_addr_ok(u8 family, const union nf_inet_addr *a)
+{
+	if (family == AF_INET)
+		return !ipv4_is_zeronet(a->ip) && !ipv4_is_multicast(a->ip) &&
+		       !ipv4_is_lbcast(a->ip);
+	return !ipv6_addr_any(&a->in6) &&
+	       !(ipv6_addr_type(&a->in6) & IPV6_ADDR_MULTICAST);
+}
+
+/*
+ * Sync configuration rules (Documentation/sync.rst): at least one peer,
+ * every address unicast, no peer twice, none the local address.  The
+ * families agree already (netlink.c).
+ */
+int nflb_config_sync_check(const struct nflb_sync_cfg *cfg,
+			   struct netlink_ext_ack *extack)
+{
+	unsigned int i, j;
+
+	if (!nflb_sync_addr_ok(cfg->family, &cfg->local)) {
+		NL_SET_ERR_MSG(extack, "local: give a unicast address of this node");
+		return -EINVAL;
+	}
+	if (!cfg->npeers) {
+		NL_SET_ERR_MSG(extack, "give at least one peer");
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->npeers; i++) {
+		if (!nflb_sync_addr_ok(cfg->family, &cfg->peers[i])) {
+			NL_SET_ERR_MSG(extack, "peer: give a unicast address");
+			return -EINVAL;
+		}
+		if (nf_inet_addr_cmp(&cfg->peers[i], &cfg->local)) {
+			NL_SET_ERR_MSG(extack, "peer: the local address cannot be a peer");
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++)
+			if (nf_inet_addr_cmp(&cfg->peers[i], &cfg->peers[j])) {
+				NL_SET_ERR_MSG(extack, "peer: given twice");
+				return -EINVAL;
+			}
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@ struct nflb_vs;
 struct nflb_pool;
 struct nflb_member;
 struct netlink_ext_ack;
+struct nflb_sync_cfg;
 
 /*
  * Configuration rules: defaults, limits and the checks every change passes
@@ -37,5 +38,8 @@ int nflb_config_member_admit(struct nflb_net *ln, struct nflb_pool *pool,
 int nflb_config_vs_mh(struct nflb_net *ln, const struct nflb_vs *vs,
 		      struct nflb_pool *pool, u8 sched, u32 size,
 		      struct netlink_ext_ack *extack);
+
+int nflb_config_sync_check(const struct nflb_sync_cfg *cfg,
+			   struct netlink_ext_ack *extack);
 
 #endif /* _NFLB_CONFIG_H */

@@ -69,6 +69,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 	struct nflb_net *ln = nflb_net(net);
 
 	mutex_lock(&ln->cfg_mutex);
+	nflb_op_sync_del(ln);	/* its socket holds no reference on @net */
 	nflb_op_flush(ln);
 	mutex_unlock(&ln->cfg_mutex);
 	nflb_table_destroy(ln);

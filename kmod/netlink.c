@@ -18,6 +18,7 @@
 #include "ops.h"
 #include "sched.h"
 #include "service.h"
+#include "sync.h"
 
 static struct genl_family nflb_family;
 
@@ -140,6 +141,34 @@ static const struct nla_policy nflb_filter_policy[NFLB_FILTER_A_MAX + 1] = {
 	[NFLB_FILTER_A_CLIENT4] = { .type = NLA_BE32 },
 	[NFLB_FILTER_A_CLIENT6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[NFLB_FILTER_A_CLIENT_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
+};
+
+static const struct nla_policy nflb_sync_peer_policy[NFLB_SYNC_PEER_A_MAX + 1] = {
+	[NFLB_SYNC_PEER_A_PAD] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_ADDR4] = { .type = NLA_BE32 },
+	[NFLB_SYNC_PEER_A_ADDR6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_SYNC_PEER_A_NODE_ID] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_STATE] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_LAST_SEEN] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_TX_DATAGRAMS] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_RX_DATAGRAMS] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_RX_RECORDS] = NFLB_READ_ONLY,
+};
+
+static const struct nla_policy nflb_sync_policy[NFLB_SYNC_A_MAX + 1] = {
+	[NFLB_SYNC_A_PAD] = NFLB_READ_ONLY,
+	[NFLB_SYNC_A_NODE_ID] = NLA_POLICY_MIN(NLA_U8, 1),
+	[NFLB_SYNC_A_LOCAL4] = { .type = NLA_BE32 },
+	[NFLB_SYNC_A_LOCAL6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_SYNC_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[NFLB_SYNC_A_PEER] = NLA_POLICY_NESTED(nflb_sync_peer_policy),
+	[NFLB_SYNC_A_KEY] = NLA_POLICY_EXACT_LEN(NFLB_SYNC_KEY_LEN),
+	[NFLB_SYNC_A_READY] = NFLB_READ_ONLY,
+	[NFLB_SYNC_A_STATS] = NFLB_READ_ONLY,
+};
+
+static const struct nla_policy nflb_sync_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_SYNC] = NLA_POLICY_NESTED(nflb_sync_policy),
 };
 
 static const struct nla_policy nflb_vs_req[NFLB_A_MAX + 1] = {
@@ -1552,7 +1581,8 @@ static int nflb_fill_session(struct sk_buff *skb, const struct nflb_session *s,
 			  s->family, &r.src) ||
 	    nla_put_u16(skb, NFLB_SESSION_A_MEMBER_PORT, ntohs(r.sport)) ||
 	    nla_put_u32(skb, NFLB_SESSION_A_EXPIRES,
-			time_after(exp, now) ? jiffies_to_msecs(exp - now) : 0)) {
+			time_after(exp, now) ? jiffies_to_msecs(exp - now) : 0) ||
+	    nla_put_u8(skb, NFLB_SESSION_A_OWNER, READ_ONCE(s->owner))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -1598,6 +1628,218 @@ static int nflb_nl_session_dump(struct sk_buff *skb,
 	}
 	nflb_session_iter_pause(&d->it);
 	return skb->len;
+}
+
+/* ---- sync ---------------------------------------------------------------- */
+
+/* One peer nest: an address of the local address's family. */
+static int nflb_sync_parse_peer(struct nlattr *nest, struct nflb_sync_cfg *cfg,
+				struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_SYNC_PEER_A_MAX + 1];
+	u8 family;
+	int err;
+
+	if (cfg->npeers == NFLB_SYNC_PEERS_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "too many peers (at most 32)");
+		return -E2BIG;
+	}
+	err = nla_parse_nested(tb, NFLB_SYNC_PEER_A_MAX, nest,
+			       nflb_sync_peer_policy, extack);
+	if (!err)
+		err = nflb_get_addr(tb, NFLB_SYNC_PEER_A_ADDR4,
+				    NFLB_SYNC_PEER_A_ADDR6, &family,
+				    &cfg->peers[cfg->npeers], extack, nest,
+				    true);
+	if (err)
+		return err;
+	if (family != cfg->family) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "peer: not of the local address's family");
+		return -EINVAL;
+	}
+	cfg->npeers++;
+	return 0;
+}
+
+static int nflb_sync_parse(struct nlattr *sync, struct nlattr **tb,
+			   struct nflb_sync_cfg *cfg,
+			   struct netlink_ext_ack *extack)
+{
+	struct nlattr *a;
+	int rem, err;
+
+	if (!tb[NFLB_SYNC_A_NODE_ID] || !tb[NFLB_SYNC_A_KEY]) {
+		NL_SET_ERR_ATTR_MISS(extack, sync, tb[NFLB_SYNC_A_NODE_ID] ?
+				     NFLB_SYNC_A_KEY : NFLB_SYNC_A_NODE_ID);
+		NL_SET_ERR_MSG(extack, "node-id and key are required");
+		return -EINVAL;
+	}
+	cfg->node_id = nla_get_u8(tb[NFLB_SYNC_A_NODE_ID]);
+	nla_memcpy(cfg->key, tb[NFLB_SYNC_A_KEY], sizeof(cfg->key));
+	cfg->port = htons(tb[NFLB_SYNC_A_PORT] ?
+			  nla_get_u16(tb[NFLB_SYNC_A_PORT]) :
+			  NFLB_SYNC_PORT_DEFAULT);
+	err = nflb_get_addr(tb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
+			    &cfg->family, &cfg->local, extack, sync, true);
+	if (err)
+		return err;
+	nla_for_each_nested(a, sync, rem) {
+		if (nla_type(a) != NFLB_SYNC_A_PEER)
+			continue;
+		err = nflb_sync_parse_peer(a, cfg, extack);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int nflb_fill_sync_peer(struct sk_buff *skb, u8 family,
+			       const struct nflb_sync_peer_info *p)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFLB_SYNC_A_PEER);
+
+	if (!nest ||
+	    nflb_put_addr(skb, NFLB_SYNC_PEER_A_ADDR4, NFLB_SYNC_PEER_A_ADDR6,
+			  family, &p->addr) ||
+	    nla_put_u8(skb, NFLB_SYNC_PEER_A_NODE_ID, p->node_id) ||
+	    nla_put_u8(skb, NFLB_SYNC_PEER_A_STATE, p->state) ||
+	    nla_put_u32(skb, NFLB_SYNC_PEER_A_LAST_SEEN, p->last_seen_ms) ||
+	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_TX_DATAGRAMS,
+			      p->tx_datagrams, NFLB_SYNC_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_RX_DATAGRAMS,
+			      p->rx_datagrams, NFLB_SYNC_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_RX_RECORDS,
+			      p->rx_records, NFLB_SYNC_PEER_A_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int nflb_fill_sync_stats(struct sk_buff *skb, const u64 *v)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFLB_SYNC_A_STATS);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = NFLB_SYNC_STATS_A_PAD + 1; i <= NFLB_SYNC_STATS_A_MAX; i++)
+		if (nla_put_u64_64bit(skb, i, v[i], NFLB_SYNC_STATS_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The sync nest (never the key); @obj is a struct nflb_sync_info. */
+static int nflb_sync_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
+			     u32 portid, u32 seq, u8 cmd)
+{
+	const struct nflb_sync_info *si = obj;
+	struct nlattr *nest;
+	unsigned int i;
+	void *hdr;
+
+	hdr = nflb_put_hdr(skb, portid, seq, 0, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, NFLB_A_SYNC);
+	if (!nest ||
+	    nla_put_u8(skb, NFLB_SYNC_A_NODE_ID, si->node_id) ||
+	    nflb_put_addr(skb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
+			  si->family, &si->local) ||
+	    nla_put_u16(skb, NFLB_SYNC_A_PORT, ntohs(si->port)) ||
+	    nla_put_u8(skb, NFLB_SYNC_A_READY, si->ready))
+		goto cancel;
+	for (i = 0; i < si->npeers; i++)
+		if (nflb_fill_sync_peer(skb, si->family, &si->peers[i]))
+			goto cancel;
+	if (nflb_fill_sync_stats(skb, si->stats))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Announces the sync state, or its end (an empty message). */
+static void nflb_sync_event(struct nflb_net *ln, u8 cmd)
+{
+	struct nflb_sync_info *si;
+
+	if (!nflb_has_listeners(ln->net))
+		return;
+	if (cmd == NFLB_CMD_SYNC_DEL) {
+		nflb_event(ln->net, nflb_flush_fill_fn, NULL, NULL, cmd);
+		return;
+	}
+	si = kzalloc(sizeof(*si), GFP_KERNEL);
+	if (si && nflb_sync_info(ln, si))
+		nflb_event(ln->net, nflb_sync_fill_fn, si, NULL, cmd);
+	kfree(si);
+}
+
+static int nflb_nl_sync_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nlattr *tb[NFLB_SYNC_A_MAX + 1];
+	struct nflb_sync_cfg *cfg;
+	int err;
+
+	err = nflb_parse_obj(info, NFLB_A_SYNC, nflb_sync_policy,
+			     NFLB_SYNC_A_MAX, tb);
+	if (err)
+		return err;
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	err = nflb_sync_parse(info->attrs[NFLB_A_SYNC], tb, cfg, info->extack);
+	if (!err) {
+		mutex_lock(&ln->cfg_mutex);
+		err = nflb_op_sync_set(ln, cfg, info->extack);
+		if (!err)
+			nflb_sync_event(ln, NFLB_CMD_SYNC_SET);
+		mutex_unlock(&ln->cfg_mutex);
+	}
+	kfree_sensitive(cfg);
+	return err;
+}
+
+static int nflb_nl_sync_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	struct nflb_sync_info *si;
+	int err = -ENOENT;
+
+	si = kzalloc(sizeof(*si), GFP_KERNEL);
+	if (!si)
+		return -ENOMEM;
+	mutex_lock(&ln->cfg_mutex);
+	if (nflb_sync_info(ln, si))
+		err = 0;
+	mutex_unlock(&ln->cfg_mutex);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "sync is not configured");
+	else
+		err = nflb_reply(info, nflb_sync_fill_fn, si, NULL);
+	kfree(si);
+	return err;
+}
+
+static int nflb_nl_sync_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nflb_net *ln = nflb_info_ln(info);
+	int err;
+
+	mutex_lock(&ln->cfg_mutex);
+	err = nflb_op_sync_del(ln);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "sync is not configured");
+	else
+		nflb_sync_event(ln, NFLB_CMD_SYNC_DEL);
+	mutex_unlock(&ln->cfg_mutex);
+	return err;
 }
 
 /* ---- family --------------------------------------------------------------- */
@@ -1673,6 +1915,17 @@ static const struct genl_ops nflb_ops[] = {
 	{
 		.cmd = NFLB_CMD_INFO_GET,
 		.doit = nflb_nl_info_get,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	NFLB_OP(NFLB_CMD_SYNC_SET, nflb_nl_sync_set, nflb_sync_req),
+	{
+		.cmd = NFLB_CMD_SYNC_GET,
+		.doit = nflb_nl_sync_get,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = NFLB_CMD_SYNC_DEL,
+		.doit = nflb_nl_sync_del,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

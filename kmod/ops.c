@@ -21,6 +21,7 @@
 #include "persist.h"
 #include "service.h"
 #include "session.h"
+#include "sync.h"
 
 /* A deadline @secs from now in jiffies; 0 means none, so never lands on 0. */
 static unsigned long nflb_deadline(u32 secs)
@@ -553,9 +554,14 @@ void nflb_op_flush(struct nflb_net *ln)
 	nflb_hooks_stop(ln);
 }
 
-/* FLUSH: the namespace as nflb found it, objects gone, defaults back. */
+/*
+ * FLUSH: the namespace as nflb found it, objects gone, defaults back, sync
+ * off (first: the flushed sessions are this node's business, not its
+ * peers').
+ */
 void nflb_op_reset(struct nflb_net *ln)
 {
+	nflb_sync_stop(ln);
 	nflb_op_flush(ln);
 	nflb_config_defaults(ln);
 }
@@ -626,4 +632,30 @@ void nflb_op_stats_zero(struct nflb_net *ln)
 	}
 	cpus_read_unlock();
 	memset(ln->retired, 0, sizeof(ln->retired));
+}
+
+/*
+ * SYNC_SET: replaces the running sync, if any, as a whole (new socket, new
+ * epoch, ready again only after a bulk resync).  The old one stops first,
+ * as the new one binds the same port; if the new one cannot start, sync is
+ * off.
+ */
+int nflb_op_sync_set(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
+		     struct netlink_ext_ack *extack)
+{
+	int err = nflb_config_sync_check(cfg, extack);
+
+	if (err)
+		return err;
+	nflb_sync_stop(ln);
+	return nflb_sync_start(ln, cfg, extack);
+}
+
+/* SYNC_DEL, and namespace exit: the sessions stay. */
+int nflb_op_sync_del(struct nflb_net *ln)
+{
+	if (!ln->sync)
+		return -ENOENT;
+	nflb_sync_stop(ln);
+	return 0;
 }

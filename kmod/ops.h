@@ -12,6 +12,7 @@ struct nflb_vs;
 struct nflb_pool;
 struct nflb_member;
 struct nflb_session_filter;
+struct nflb_sync_cfg;
 struct netlink_ext_ack;
 struct nlattr;
 
@@ -135,5 +136,9 @@ void nflb_op_stats_total(struct nflb_net *ln, u64 *v);
 void nflb_op_stats_zero(struct nflb_net *ln);
 void nflb_op_sessions_expire(struct nflb_net *ln,
 			     const struct nflb_session_filter *f);
+
+int nflb_op_sync_set(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
+		     struct netlink_ext_ack *extack);
+int nflb_op_sync_del(struct nflb_net *ln);
 
 #endif /* _NFLB_OPS_H */

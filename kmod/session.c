@@ -455,6 +455,7 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 		goto out;
 	r = &q->rings[smp_processor_id()];
 	head = r->head;
+	/* Pairs with the consumer's release: its read of the slot is done. */
 	tail = smp_load_acquire(&r->tail);
 	if (head - tail >= NFLB_SYNCQ_SLOTS) {
 		r->dropped++;
@@ -464,6 +465,7 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 	nflb_session_tuple(s, NFLB_DIR_ORIG, &n->f);
 	n->op = op;
 	n->owner = s->owner;
+	/* Publishes the slot's contents before the new head. */
 	smp_store_release(&r->head, head + 1);
 	/*
 	 * Wake the worker when the ring was empty; if it emptied it just
@@ -536,9 +538,11 @@ bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
 	struct nflb_notice_ring *r = &q->rings[cpu];
 	unsigned int tail = r->tail;
 
+	/* Pairs with the producer's release: the slot is written. */
 	if (tail == smp_load_acquire(&r->head))
 		return false;
 	*n = r->slot[tail & (NFLB_SYNCQ_SLOTS - 1)];
+	/* The slot is read before the producer may reuse it. */
 	smp_store_release(&r->tail, tail + 1);
 	return true;
 }

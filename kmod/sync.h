@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _NFLB_SYNC_H
+#define _NFLB_SYNC_H
+
+#include <linux/netfilter.h>
+#include <linux/nflb.h>
+
+struct nflb_net;
+struct netlink_ext_ack;
+
+/* What `lbctl sync set` gives; checked by ops.c before sync starts. */
+struct nflb_sync_cfg {
+	u8 node_id;
+	u8 family;
+	__be16 port;
+	union nf_inet_addr local;
+	unsigned int npeers;
+	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
+	u8 key[NFLB_SYNC_KEY_LEN];
+};
+
+struct nflb_sync_peer_info {
+	union nf_inet_addr addr;
+	u8 node_id;
+	u8 state;			/* enum nflb_sync_peer_state */
+	u32 last_seen_ms;		/* 0 = never */
+	u64 tx_datagrams;
+	u64 rx_datagrams;
+	u64 rx_records;
+};
+
+/* A consistent copy of a namespace's sync state, for SYNC_GET. */
+struct nflb_sync_info {
+	u8 node_id;
+	u8 family;
+	__be16 port;
+	union nf_inet_addr local;
+	bool ready;
+	unsigned int npeers;
+	struct nflb_sync_peer_info peers[NFLB_SYNC_PEERS_MAX];
+	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];	/* by NFLB_SYNC_STATS_A_* */
+};
+
+int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
+		    struct netlink_ext_ack *extack);
+void nflb_sync_stop(struct nflb_net *ln);
+bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info);
+
+#endif /* _NFLB_SYNC_H */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sync records: a session to and from its wire form, version 1
+ * (Documentation/sync.rst).  Encoding runs in the sync worker under RCU.
+ * Applying a record finds the virtual server by its identity (VIP, port,
+ * protocol) and the member by address and port in the pool's published
+ * snapshot, never by name (names may differ between nodes), and installs
+ * the session with BH disabled, as the datapath would create it.
+ */
+#include <linux/rcupdate.h>
+#include "main.h"
+#include "service.h"
+#include "session.h"
+#include "syncrec.h"
+
+static unsigned int nflb_addr_len(u8 family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static u8 *nflb_rec_put_addr(u8 *p, u8 family, const union nf_inet_addr *a)
+{
+	if (family == AF_INET)
+		memcpy(p, &a->ip, 4);
+	else
+		memcpy(p, &a->in6, 16);
+	return p + nflb_addr_len(family);
+}
+
+static const u8 *nflb_rec_get_addr(const u8 *p, u8 family,
+				   union nf_inet_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET)
+		memcpy(&a->ip, p, 4);
+	else
+		memcpy(&a->in6, p, 16);
+	return p + nflb_addr_len(family);
+}
+
+static size_t nflb_session_rec_len(u8 family)
+{
+	return sizeof(struct nflb_syncrec_session) + 3 * nflb_addr_len(family);
+}
+
+static size_t nflb_delete_rec_len(u8 family)
+{
+	return sizeof(struct nflb_syncrec_delete) + 2 * nflb_addr_len(family);
+}
+
+static void nflb_rec_hdr(struct nflb_syncrec_hdr *h, u8 type, u8 family,
+			 size_t len)
+{
+	h->type = type;
+	h->family = family == AF_INET ? 4 : 6;
+	h->len = htons(len);
+}
+
+/*
+ * Encodes @s as a session record at @buf; @local_id stands for an owner of
+ * 0 (created before sync was on).  Returns its length, or -ENOSPC.
+ */
+int nflb_syncrec_session(const struct nflb_session *s, u8 local_id,
+			 void *buf, size_t room)
+{
+	size_t len = nflb_session_rec_len(s->family);
+	struct nflb_syncrec_session *r = buf;
+	struct nflb_session_sync st;
+	struct nflb_flow o, rp;
+	u8 *p;
+	int i;
+
+	if (len > room)
+		return -ENOSPC;
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &o);
+	nflb_session_tuple(s, NFLB_DIR_REPLY, &rp);
+	nflb_session_export(s, &st);
+	nflb_rec_hdr(&r->h, NFLB_SYNCREC_SESSION, s->family, len);
+	r->owner = st.owner ?: local_id;
+	r->proto = o.proto;
+	r->state = st.state;
+	r->flags = st.seen_reply ? NFLB_SYNCREC_F_SEEN_REPLY : 0;
+	r->timeout_ms = htonl(st.timeout_ms);
+	for (i = 0; i < 2; i++) {
+		r->seq_next[i] = htonl(st.seq_next[i]);
+		r->maxwin[i] = htonl(st.maxwin[i]);
+		r->wscale[i] = st.wscale[i];
+	}
+	r->syn_len = htons(st.syn_len);
+	r->client_port = o.sport;
+	r->vip_port = o.dport;
+	r->member_port = rp.sport;
+	r->pad = 0;
+	p = nflb_rec_put_addr(r->addr, s->family, &o.src);
+	p = nflb_rec_put_addr(p, s->family, &o.dst);
+	nflb_rec_put_addr(p, s->family, &rp.src);
+	return len;
+}
+
+static int nflb_syncrec_delete(const struct nflb_notice *n, u8 local_id,
+			       void *buf, size_t room)
+{
+	size_t len = nflb_delete_rec_len(n->f.family);
+	struct nflb_syncrec_delete *r = buf;
+	u8 *p;
+
+	if (len > room)
+		return -ENOSPC;
+	nflb_rec_hdr(&r->h, NFLB_SYNCREC_DELETE, n->f.family, len);
+	r->owner = n->owner ?: local_id;
+	r->proto = n->f.proto;
+	r->pad = 0;
+	r->client_port = n->f.sport;
+	r->vip_port = n->f.dport;
+	p = nflb_rec_put_addr(r->addr, n->f.family, &n->f.src);
+	nflb_rec_put_addr(p, n->f.family, &n->f.dst);
+	return len;
+}
+
+/*
+ * The record a notice asks for: a delete, or the session's current state
+ * (0 if it is gone by now: its delete notice follows).  The notice bit is
+ * cleared before the state is read, so a change after this read queues a
+ * new notice.  Returns the record's length, 0, or -ENOSPC.
+ */
+int nflb_syncrec_notice(struct nflb_net *ln, const struct nflb_notice *n,
+			u8 local_id, void *buf, size_t room)
+{
+	struct nflb_session *s;
+	int len = 0;
+
+	if (n->op == NFLB_NOTICE_DELETE)
+		return nflb_syncrec_delete(n, local_id, buf, room);
+	rcu_read_lock();
+	s = nflb_session_lookup(ln, &n->f);
+	if (s) {
+		clear_bit(NFLB_S_SYNCQ, &s->flags);
+		/* Orders the clear before the reads of the session's state. */
+		smp_mb__after_atomic();
+		len = nflb_syncrec_session(s, local_id, buf, room);
+		if (len < 0)
+			set_bit(NFLB_S_SYNCQ, &s->flags);
+	}
+	rcu_read_unlock();
+	return len;
+}
+
+/* Length of the record at @buf if it is well formed in @room, else -EINVAL. */
+int nflb_syncrec_len(const void *buf, size_t room)
+{
+	const struct nflb_syncrec_hdr *h = buf;
+	size_t len;
+
+	if (room < sizeof(*h))
+		return -EINVAL;
+	len = ntohs(h->len);
+	if (len < sizeof(*h) || len % 4 || len > room)
+		return -EINVAL;
+	return len;
+}
+
+static bool nflb_rec_family(const struct nflb_syncrec_hdr *h, u8 *family)
+{
+	if (h->family == 4)
+		*family = AF_INET;
+	else if (h->family == 6)
+		*family = AF_INET6;
+	else
+		return false;
+	return true;
+}
+
+/* The member at @addr:@port in @vs's pool as the datapath sees it.  RCU. */
+static struct nflb_member *nflb_rec_member(struct nflb_vs *vs, u8 family,
+					   const union nf_inet_addr *addr,
+					   __be16 port)
+{
+	const struct nflb_pool_snap *snap;
+	struct nflb_pool *pool;
+	struct nflb_member *m;
+	unsigned int i;
+
+	pool = rcu_dereference(vs->pool);
+	snap = rcu_dereference(pool->snap);
+	for (i = 0; snap && i < snap->count; i++) {
+		m = snap->members[i];
+		if (m->family == family && m->port == port &&
+		    nf_inet_addr_cmp(&m->addr, addr))
+			return m;
+	}
+	return NULL;
+}
+
+static bool nflb_rec_session_ok(const struct nflb_syncrec_session *r)
+{
+	if (!r->owner || r->state > NFLB_STATE_MAX)
+		return false;
+	if (r->proto == IPPROTO_UDP)
+		return r->state == NFLB_UDP;
+	return r->proto == IPPROTO_TCP && r->state != NFLB_UDP;
+}
+
+static void nflb_rec_sync(const struct nflb_syncrec_session *r,
+			  struct nflb_session_sync *st)
+{
+	int i;
+
+	st->owner = r->owner;
+	st->state = r->state;
+	st->seen_reply = r->flags & NFLB_SYNCREC_F_SEEN_REPLY;
+	for (i = 0; i < 2; i++) {
+		st->seq_next[i] = ntohl(r->seq_next[i]);
+		st->maxwin[i] = ntohl(r->maxwin[i]);
+		st->wscale[i] = r->wscale[i];
+	}
+	st->syn_len = ntohs(r->syn_len);
+	st->timeout_ms = ntohl(r->timeout_ms);
+}
+
+static enum nflb_syncrec_result
+nflb_rec_install(struct nflb_net *ln, const struct nflb_flow *orig,
+		 const union nf_inet_addr *maddr, __be16 mport,
+		 const struct nflb_session_sync *st)
+{
+	enum nflb_syncrec_result res;
+	struct nflb_member *m;
+	struct nflb_vs *vs;
+
+	rcu_read_lock();
+	vs = nflb_vs_find_vip(ln, orig->family, orig->proto, &orig->dst,
+			      orig->dport);
+	m = vs ? nflb_rec_member(vs, orig->family, maddr, mport) : NULL;
+	if (!vs) {
+		res = NFLB_SYNCREC_UNKNOWN_VS;
+	} else if (!m) {
+		res = NFLB_SYNCREC_UNKNOWN_MEMBER;
+	} else {
+		local_bh_disable();
+		res = nflb_session_install(ln, orig, vs, m, st) ?
+		      NFLB_SYNCREC_INSTALL_FAILED : NFLB_SYNCREC_APPLIED;
+		local_bh_enable();
+	}
+	rcu_read_unlock();
+	return res;
+}
+
+static enum nflb_syncrec_result
+nflb_rec_apply_session(struct nflb_net *ln, const struct nflb_syncrec_session *r,
+		       u8 family)
+{
+	struct nflb_session_sync st;
+	union nf_inet_addr maddr;
+	struct nflb_flow orig = {};
+	const u8 *p;
+
+	if (ntohs(r->h.len) != nflb_session_rec_len(family) ||
+	    !nflb_rec_session_ok(r))
+		return NFLB_SYNCREC_MALFORMED;
+	orig.family = family;
+	orig.proto = r->proto;
+	orig.sport = r->client_port;
+	orig.dport = r->vip_port;
+	p = nflb_rec_get_addr(r->addr, family, &orig.src);
+	p = nflb_rec_get_addr(p, family, &orig.dst);
+	nflb_rec_get_addr(p, family, &maddr);
+	nflb_rec_sync(r, &st);
+	return nflb_rec_install(ln, &orig, &maddr, r->member_port, &st);
+}
+
+/* Only a session's owner ends it on its peers. */
+static enum nflb_syncrec_result
+nflb_rec_apply_delete(struct nflb_net *ln, const struct nflb_syncrec_delete *r,
+		      u8 family, u8 sender_id)
+{
+	enum nflb_syncrec_result res = NFLB_SYNCREC_IGNORED;
+	struct nflb_flow orig = {};
+	struct nflb_session *s;
+	const u8 *p;
+
+	if (ntohs(r->h.len) != nflb_delete_rec_len(family) || !r->owner)
+		return NFLB_SYNCREC_MALFORMED;
+	if (r->owner != sender_id)
+		return NFLB_SYNCREC_IGNORED;
+	orig.family = family;
+	orig.proto = r->proto;
+	orig.sport = r->client_port;
+	orig.dport = r->vip_port;
+	p = nflb_rec_get_addr(r->addr, family, &orig.src);
+	nflb_rec_get_addr(p, family, &orig.dst);
+	rcu_read_lock();
+	local_bh_disable();
+	s = nflb_session_lookup(ln, &orig);
+	if (s && READ_ONCE(s->owner) == r->owner &&
+	    nflb_session_expire(ln, s, NFLB_RST_NONE))
+		res = NFLB_SYNCREC_APPLIED;
+	local_bh_enable();
+	rcu_read_unlock();
+	return res;
+}
+
+/*
+ * Applies one record (its length checked by nflb_syncrec_len()) that the
+ * peer of node id @sender_id sent.  Record types of later versions are
+ * ignored, not refused.
+ */
+enum nflb_syncrec_result nflb_syncrec_apply(struct nflb_net *ln,
+					    const void *rec, u8 sender_id)
+{
+	const struct nflb_syncrec_hdr *h = rec;
+	u8 family;
+
+	if (h->type != NFLB_SYNCREC_SESSION && h->type != NFLB_SYNCREC_DELETE)
+		return NFLB_SYNCREC_IGNORED;
+	if (!nflb_rec_family(h, &family))
+		return NFLB_SYNCREC_MALFORMED;
+	if (h->type == NFLB_SYNCREC_SESSION)
+		return nflb_rec_apply_session(ln, rec, family);
+	return nflb_rec_apply_delete(ln, rec, family, sender_id);
+}
