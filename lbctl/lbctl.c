@@ -109,7 +109,7 @@ static void usage(FILE *f)
 "OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NETNS |\n"
 "             -b[atch] FILE | -force | -V[ersion] | -h[elp] }\n"
 "OBJECT := { vs | pool | member | timeout | global | session | stats |\n"
-"            monitor | save | restore | flush | info }\n"
+"            monitor | save | restore | flush | info | sync }\n"
 "Run `lbctl OBJECT help` for the commands of an object.\n");
 }
 
@@ -139,6 +139,7 @@ static const struct object objects[] = {
 	{ "restore", do_restore, false },
 	{ "flush", do_flush, true },
 	{ "info", do_info, true },
+	{ "sync", do_sync, true },
 	{ "help", do_help, true },
 };
 

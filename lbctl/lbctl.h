@@ -180,6 +180,7 @@ int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);
 int do_info(int argc, char **argv);
 int do_flush(int argc, char **argv);
+int do_sync(int argc, char **argv);
 
 /* Per-object usage text, printed by "lbctl OBJECT help". */
 void vs_usage(FILE *f);
@@ -189,12 +190,14 @@ void timeout_usage(FILE *f);
 void global_usage(FILE *f);
 void session_usage(FILE *f);
 void stats_usage(FILE *f);
+void sync_usage(FILE *f);
 
 /* The printer of each object (verb: of a PR_EVENT), shared with monitor. */
 void vs_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void member_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void global_print(const struct nlattr *nest, enum pr_view view, const char *verb);
+void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 /* Dumps printing each object for view (PR_SHOW: a JSON array of them). */
 int vs_dump(const char *name, enum pr_view view);
 int pool_dump(const char *name, enum pr_view view);

@@ -47,6 +47,12 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	case NFLB_CMD_GLOBAL_SET:
 		global_print(tb[NFLB_A_GLOBAL], PR_EVENT, "set");
 		break;
+	case NFLB_CMD_SYNC_SET:
+		sync_print(tb[NFLB_A_SYNC], PR_EVENT, "set");
+		break;
+	case NFLB_CMD_SYNC_DEL:
+		sync_print(NULL, PR_EVENT, "del");
+		break;
 	case NFLB_CMD_FLUSH:
 		open_json_object(NULL);
 		print_str(PRINT_JSON, "object", NULL, "all");

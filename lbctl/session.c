@@ -94,7 +94,7 @@ static void print_end_point(const char *key, const struct nlattr *a4,
 static int print_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFLB_A_MAX + 1], *st[NFLB_SESSION_A_MAX + 1];
-	uint8_t state;
+	uint8_t state, owner;
 	uint32_t exp;
 
 	(void)data;
@@ -116,7 +116,14 @@ static int print_cb(const struct nlmsghdr *nlh, void *data)
 	print_end_point("member", st[NFLB_SESSION_A_MEMBER4], st[NFLB_SESSION_A_MEMBER6],
 			st[NFLB_SESSION_A_MEMBER_PORT]);
 	print_uint(PRINT_JSON, "expires_ms", NULL, exp);
-	print_fp(" %u.%us\n", exp / 1000, (exp % 1000) / 100);
+	print_fp(" %u.%us", exp / 1000, (exp % 1000) / 100);
+	/* The creating node's sync id; 0: this node, sync off. */
+	owner = attr_u8(st[NFLB_SESSION_A_OWNER]);
+	print_uint(PRINT_JSON, "owner", NULL, owner);
+	if (owner)
+		print_fp(" %u\n", owner);
+	else
+		print_fp(" -\n");
 	close_json_object();
 	return 0;
 }
@@ -135,8 +142,8 @@ static int session_list(int argc, char **argv)
 	if (nl_open())
 		return EXIT_ERR;
 	open_json_array(NULL);
-	print_fp("%-16s %-5s %-11s %-27s %-27s %-27s %s\n", "VS", "PROTO",
-		 "STATE", "CLIENT", "VIP", "MEMBER", "EXPIRES");
+	print_fp("%-16s %-5s %-11s %-27s %-27s %-27s %-7s %s\n", "VS", "PROTO",
+		 "STATE", "CLIENT", "VIP", "MEMBER", "EXPIRES", "OWNER");
 	r = nl_dump(nlh, print_cb, NULL);
 	close_json_array();
 	print_json_end();

@@ -181,9 +181,9 @@ check_sessions()
 	in_ns "$NS_CL" "$UDPECHO" -a 10.0.0.100 -p 5353 -b 40000 -c 3 -t 3000 >"$D/udp.out" ||
 		{ echo "UDP through the VIP failed:"; cat "$D/udp.out"; return 1; }
 	lb session list >"$D/sess.txt" || return 1
-	head -1 "$D/sess.txt" | grep -q '^VS  *PROTO  *STATE  *CLIENT  *VIP  *MEMBER  *EXPIRES$' ||
+	head -1 "$D/sess.txt" | grep -q '^VS  *PROTO  *STATE  *CLIENT  *VIP  *MEMBER  *EXPIRES  *OWNER$' ||
 		{ echo "no header"; cat "$D/sess.txt"; return 1; }
-	[ "$(grep -c '^dns  *udp  *udp  *10\.0\.1\.2:4000[012]  *10\.0\.0\.100:5353  *10\.0\.1[12]\.2:5353  *[0-9.]*s$' "$D/sess.txt")" = 3 ] ||
+	[ "$(grep -c '^dns  *udp  *udp  *10\.0\.1\.2:4000[012]  *10\.0\.0\.100:5353  *10\.0\.1[12]\.2:5353  *[0-9.]*s  *-$' "$D/sess.txt")" = 3 ] ||
 		{ echo "want 3 session rows"; cat "$D/sess.txt"; return 1; }
 	lb -j session list >"$D/sess.json" &&
 	pycheck "$D/sess.json" "

@@ -115,6 +115,14 @@ USAGE_CASES=(
 	"unexpected argument 'x'|info|info x"
 	"unexpected argument 'x'|flush|flush x"
 	"unexpected argument 'x'|monitor|monitor x"
+	"node-id: expected a number 1-255, got '0'|sync|sync set node-id 0 local 10.0.0.1 peer 10.0.0.2 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	"key: expected 64 hex digits|sync|sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key abcd"
+	"set: at least one peer is required|sync|sync set node-id 1 local 10.0.0.1 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	"set: key is required|sync|sync set node-id 1 local 10.0.0.1 peer 10.0.0.2"
+	"every address must be of the local address's family|sync|sync set node-id 1 local 10.0.0.1 peer fd00::2 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	"peer: expected an IPv4 or IPv6 address, got 'nonsense'|sync|sync set node-id 1 local 10.0.0.1 peer nonsense key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	"timeout: missing value|sync|sync wait timeout"
+	"unknown command 'bogus'|sync|sync bogus"
 	"unknown object 'frob'||frob"
 	"unknown option '-q'||-q vs show"
 	"option -n needs a network namespace name||-n"
@@ -135,9 +143,10 @@ ACCEPT_CASES=(
 	"global set max-sessions 1000 udp 30"
 	"session list client fd00::/64 member [fd00::1]:80 vs web"
 	"session flush member 10.0.0.1 client 10.0.0.0/8"
+	"sync set node-id 255 local fd00::1 port 7000 peer fd00::2 peer fd00::3 key 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
 )
 
-HELP_OBJECTS=(vs pool member timeout global session stats monitor save restore flush info)
+HELP_OBJECTS=(vs pool member timeout global session stats monitor save restore flush info sync)
 
 ktap_header $((6 + ${#HELP_OBJECTS[@]} + ${#USAGE_CASES[@]} + ${#ACCEPT_CASES[@]} + 8))
 
@@ -299,6 +308,7 @@ completion()
 		[ "$(t lbctl member add p 1.1.1.1:1 state "")" = "up down" ] || { echo state; exit 1; }
 		[[ "$(t lbctl timeout set web tcp-e)" = "tcp-established" ]] || { echo timeout; exit 1; }
 		[[ "$(t lbctl -j -p)" = "-p -pretty" ]] || { echo options; exit 1; }
+		[ "$(t lbctl sync "")" = "set show wait del help" ] || { echo sync; exit 1; }
 	' _ "$COMPLETION"
 }
 ktap_check "bash completion" completion

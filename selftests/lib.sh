@@ -302,6 +302,9 @@ nflb_load()
 {
 	modprobe nf_defrag_ipv4 || { ktap_diag "modprobe nf_defrag_ipv4 failed"; return 1; }
 	modprobe nf_defrag_ipv6 || { ktap_diag "modprobe nf_defrag_ipv6 failed"; return 1; }
+	# session sync: its socket (udp_tunnel, ip6_udp_tunnel)
+	modprobe udp_tunnel || { ktap_diag "modprobe udp_tunnel failed"; return 1; }
+	modprobe ip6_udp_tunnel || { ktap_diag "modprobe ip6_udp_tunnel failed"; return 1; }
 	if [ ! -f "$NFLB_KO" ]; then
 		ktap_diag "no module at $NFLB_KO (run make)"
 		return 1

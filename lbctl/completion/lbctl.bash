@@ -73,7 +73,7 @@ _lbctl()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "-j -json -p -pretty -s -statistics -n -netns -b -batch -force -V -Version -h -help" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "vs pool member timeout global session stats monitor save restore flush info help" -- "$cur"))
+			COMPREPLY=($(compgen -W "vs pool member timeout global session stats monitor save restore flush info sync help" -- "$cur"))
 		fi
 		return
 	fi
@@ -87,12 +87,25 @@ _lbctl()
 		global) COMPREPLY=($(compgen -W "set show help" -- "$cur")) ;;
 		session) COMPREPLY=($(compgen -W "list show flush del help" -- "$cur")) ;;
 		stats) COMPREPLY=($(compgen -W "show vs zero help" -- "$cur")) ;;
+		sync) COMPREPLY=($(compgen -W "set show wait del help" -- "$cur")) ;;
 		restore) COMPREPLY=($(compgen -f -- "$cur")) ;;
 		esac
 		return
 	fi
 
 	case $obj in
+	sync)
+		case $prev in
+		node-id | local | port | peer | key | timeout) ;;
+		*)
+			if [[ $sub == set ]]; then
+				COMPREPLY=($(compgen -W "node-id local port peer key" -- "$cur"))
+			elif [[ $sub == wait ]] && ((n == 2)); then
+				COMPREPLY=($(compgen -W "timeout" -- "$cur"))
+			fi
+			;;
+		esac
+		;;
 	vs)
 		if ((n == 2)); then
 			[[ $sub == add ]] || COMPREPLY=($(compgen -W "$(_lbctl_vs_names)" -- "$cur"))
