@@ -1,0 +1,261 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015,SC2016 # checks run via ktap_check; eval strings
+#
+# sync_basic: session sync between two load balancers (issue 14,
+# Documentation/sync.rst).  lb (node 1) carries the traffic; lb2 (node 2)
+# has the same virtual servers and members and is connected to lb by a
+# sync segment (a bridge in lb), where a third namespace, fk, plays a
+# configured peer whose datagrams the test crafts (tools/sync_craft.py:
+# the wire format and keyed BLAKE2s written independently in Python).
+# - sync set/show/wait work on both; both become ready; each sees the
+#   other up with its node id;
+# - a connection opened before lb2 joined reaches lb2 by bulk resync, one
+#   opened after by live sync: same VS, member, state, owner 1;
+# - a session deleted on its owner is deleted on the peer;
+# - records for a VS or member lb2 lacks are counted, not installed;
+# - from fk: a datagram with the right key is accepted (and its session
+#   record installed, owner 3), the same datagram again is a replay, one
+#   under a wrong key, a short one and one with a bad record are dropped,
+#   each counted by its own counter; a forged record installs nothing.
+
+# Braces: bash parses the whole test before running it, so editing the file
+# during a run cannot break that run.
+{
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmds jq python3
+require_tools
+
+ktap_header 15
+dmesg_mark
+nflb_load || ktap_abort "cannot load nflb"
+topo_create 3 || ktap_abort "cannot build the topology"
+
+CRAFT=$TOOLS/sync_craft.py
+NS_LB2="$NFLB_PFX-lb2"
+NS_FK="$NFLB_PFX-fk"
+KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+LB1_IP=10.0.100.1 LB2_IP=10.0.100.2 FK_IP=10.0.100.3
+
+# the sync segment: bridge "sbr" in lb, lb2 and fk on it
+sync_topo()
+{
+	_ns_init "$NS_LB2" && _ns_init "$NS_FK" || return 1
+	ip -n "$NS_LB" link add sbr type bridge && ip -n "$NS_LB" link set sbr up &&
+		ip -n "$NS_LB" addr add $LB1_IP/24 dev sbr || return 1
+	_link "$NS_LB" sy2 "$NS_LB2" eth0 && _link "$NS_LB" syf "$NS_FK" eth0 || return 1
+	ip -n "$NS_LB" link set sy2 master sbr && ip -n "$NS_LB" link set syf master sbr &&
+		ip -n "$NS_LB2" addr add $LB2_IP/24 dev eth0 &&
+		ip -n "$NS_FK" addr add $FK_IP/24 dev eth0
+}
+sync_topo || ktap_abort "cannot build the sync segment"
+
+lb2() { "$LBCTL" -n "$NS_LB2" "$@"; }
+
+# The same services on both ("hold", "mx" with another member on each) and
+# one only on lb ("only1").  lb_service configures $NS_LB.
+srv_tcpconn 82 -p 83 -p 84 || ktap_abort "cannot start the servers"
+conf_services()
+{
+	lb_service hold "$VIP4" 82 tcp &&
+		lbq pool add mx && lbq member add mx "$(server4 "$1"):84" &&
+		lbq vs add mx vip "$VIP4" port 84 proto tcp pool mx
+}
+conf_services 1 && NS_LB=$NS_LB2 conf_services 2 &&
+	lb_service only1 "$VIP4" 83 tcp || ktap_abort "cannot configure nflb"
+
+# sync_num NS KEY: a sync counter (jq path under .stats), -1 if unreadable
+sync_num()
+{
+	local v
+
+	v=$("$LBCTL" -n "$1" -j sync show 2>/dev/null | jq -r ".stats.$2") && [[ $v =~ ^[0-9]+$ ]] &&
+		{ echo "$v"; return 0; }
+	echo -1
+	return 1
+}
+
+# sync_grew NS KEY BEFORE: the counter is above BEFORE
+sync_grew()
+{
+	[ "$(sync_num "$1" "$2")" -gt "$3" ]
+}
+
+# peer_json NS ADDR: that peer's object of sync show
+peer_json()
+{
+	"$LBCTL" -n "$1" -j sync show | jq -c ".peers[] | select(.addr == \"$2\")"
+}
+
+# session_on NS CLIENT_PORT: the session of that client port (JSON) or nothing
+session_on()
+{
+	"$LBCTL" -n "$1" -j session list | jq -c ".[] | select(.client_port == $2)"
+}
+
+# 1: lb starts syncing alone and is ready after no peer answered
+lb1_ready()
+{
+	lb sync set node-id 1 local $LB1_IP peer $LB2_IP peer $FK_IP key "$KEY" || return 1
+	lb sync wait timeout 20 || { lb sync show; return 1; }
+	lb -j sync show | jq -e '.ready == true and .node_id == 1 and .port == 7788 and
+		(.peers | length) == 2' >/dev/null || { lb -j sync show; return 1; }
+}
+ktap_check "sync set; alone, the node becomes ready (sync wait exits 0)" lb1_ready
+
+# 2: a connection before lb2 joins
+bg early "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41301 -k 120
+wait_for 15 grep_out early '^ok' || ktap_diag "early: $(cat "$(bg_out early)")"
+
+# sync wait fails while not ready, and when sync is off
+wait_exit()
+{
+	local rc
+
+	lb2 sync wait timeout 1 2>"$NFLB_TMP/wait.err"
+	rc=$?
+	cat "$NFLB_TMP/wait.err"
+	[ $rc -eq 1 ] && grep -q "sync is not configured" "$NFLB_TMP/wait.err"
+}
+ktap_check "sync wait without sync: exit 1, says why" wait_exit
+
+lb2_ready()
+{
+	lb2 sync set node-id 2 local $LB2_IP peer $LB1_IP key "$KEY" || return 1
+	lb2 sync wait timeout 30 || { lb2 sync show; return 1; }
+	lb2 -j sync show | jq -e '.ready == true' >/dev/null
+}
+ktap_check "a joining node becomes ready after its bulk resync" lb2_ready
+
+peers_up()
+{
+	local a b
+
+	a=$(peer_json "$NS_LB" $LB2_IP) b=$(peer_json "$NS_LB2" $LB1_IP)
+	echo "lb sees: $a"
+	echo "lb2 sees: $b"
+	json_is "$a" '.state == "up" and .node_id == 2 and .rx_datagrams > 0' &&
+		json_is "$b" '.state == "up" and .node_id == 1 and .rx_records > 0' &&
+		json_is "$(peer_json "$NS_LB" $FK_IP)" '.state == "down" and .node_id == 0'
+}
+ktap_check "peers up with their node ids; a silent peer down" wait_for 10 peers_up
+
+# same_session PORT: lb2 has lb's session of that client port, same member,
+# established, owner 1
+same_session()
+{
+	local a b
+
+	a=$(session_on "$NS_LB" "$1") b=$(session_on "$NS_LB2" "$1")
+	echo "lb: ${a:-none}"
+	echo "lb2: ${b:-none}"
+	[ -n "$a" ] && [ -n "$b" ] &&
+		[ "$(jq -r .member <<<"$a")" = "$(jq -r .member <<<"$b")" ] &&
+		json_is "$a" '.owner == 1 and .state == "established"' &&
+		json_is "$b" '.owner == 1 and .state == "established" and .vs == "hold" and
+			.member_port == 82 and .expires_ms > 600000'
+}
+ktap_check "a session from before the join came by bulk resync" wait_for 10 same_session 41301
+
+bg late "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41302 -k 120
+wait_for 15 grep_out late '^ok' || ktap_diag "late: $(cat "$(bg_out late)")"
+ktap_check "a new connection's session reaches the peer" wait_for 10 same_session 41302
+
+# deletion on the owner propagates
+deleted()
+{
+	lb session flush vs hold client 10.0.1.2 || return 1
+	wait_for 10 eval '[ -z "$(session_on "$NS_LB2" 41302)" ] && [ -z "$(session_on "$NS_LB2" 41301)" ]' ||
+		{ lb2 session list; return 1; }
+}
+ktap_check "sessions deleted on their owner are deleted on the peer" deleted
+bg_stop early
+bg_stop late
+
+unknown_vs()
+{
+	local b
+
+	b=$(sync_num "$NS_LB2" rx_unknown_vs)
+	in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 83 -b 41303 || return 1
+	wait_for 10 sync_grew "$NS_LB2" rx_unknown_vs "$b" || { lb2 sync show; return 1; }
+	[ -z "$(session_on "$NS_LB2" 41303)" ]
+}
+ktap_check "a record for a VS the peer lacks: rx_unknown_vs, not installed" unknown_vs
+
+unknown_member()
+{
+	local b
+
+	b=$(sync_num "$NS_LB2" rx_unknown_member)
+	in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 84 -b 41304 || return 1
+	wait_for 10 sync_grew "$NS_LB2" rx_unknown_member "$b" || { lb2 sync show; return 1; }
+	[ -z "$(session_on "$NS_LB2" 41304)" ]
+}
+ktap_check "a record for a member the peer lacks: rx_unknown_member, not installed" unknown_member
+
+# --- crafted datagrams from fk (node 3) -------------------------------------
+EPOCH=$(python3 -c 'import time; print(time.time_ns())')
+craft() { in_ns "$NS_FK" python3 "$CRAFT" $FK_IP $LB1_IP "$KEY" 3 "$EPOCH" "$@"; }
+
+valid_then_replay()
+{
+	local r d
+
+	d=$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" $FK_IP)")
+	r=$(sync_num "$NS_LB" rx_replay)
+	craft heartbeat 1 "$NFLB_TMP/hb1" || return 1
+	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" $FK_IP)" ".rx_datagrams == $((d + 1)) and .node_id == 3"' ||
+		{ echo "crafted heartbeat not accepted"; lb sync show; return 1; }
+	craft replay "$NFLB_TMP/hb1" || return 1
+	wait_for 10 sync_grew "$NS_LB" rx_replay "$r" || { lb sync show; return 1; }
+	json_is "$(peer_json "$NS_LB" $FK_IP)" ".rx_datagrams == $((d + 1))"
+}
+ktap_check "a well-keyed datagram is accepted; the same again is a replay (rx_replay)" valid_then_replay
+
+wrong_key()
+{
+	local b
+
+	b=$(sync_num "$NS_LB" rx_bad_mac)
+	craft wrongkey 2 || return 1
+	craft session 3 10.0.1.2 41399 "$VIP4" 82 "$(server4 1)" 82 wrongkey || return 1
+	wait_for 10 eval '[ "$(sync_num "$NS_LB" rx_bad_mac)" -ge $((b + 2)) ]' || { lb sync show; return 1; }
+	[ -z "$(session_on "$NS_LB" 41399)" ]
+}
+ktap_check "datagrams under a wrong key are dropped (rx_bad_mac), a forged session is not installed" wrong_key
+
+malformed()
+{
+	local b
+
+	b=$(sync_num "$NS_LB" rx_malformed)
+	craft short && craft badrec 4 || return 1
+	wait_for 10 eval '[ "$(sync_num "$NS_LB" rx_malformed)" -ge $((b + 2)) ]' || { lb sync show; return 1; }
+}
+ktap_check "a short datagram and a malformed record are dropped (rx_malformed)" malformed
+
+installed()
+{
+	local s
+
+	craft session 5 10.0.1.2 41398 "$VIP4" 82 "$(server4 2)" 82 || return 1
+	wait_for 10 eval '[ -n "$(session_on "$NS_LB" 41398)" ]' || { lb sync show; return 1; }
+	s=$(session_on "$NS_LB" 41398)
+	echo "$s"
+	json_is "$s" ".owner == 3 and .state == \"established\" and .member == \"$(server4 2)\""
+}
+ktap_check "a session record from a peer is installed as it says (owner 3)" installed
+
+del_off()
+{
+	lb sync del && lb2 sync del || return 1
+	! lb sync show 2>/dev/null && ! lb sync del 2>/dev/null
+}
+ktap_check "sync del; then show and del fail (exit 1)" del_off
+
+ktap_check "no kernel warnings" dmesg_check
+ktap_finish
+}
