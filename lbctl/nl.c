@@ -36,6 +36,15 @@ static const char *const top_names[] = {
 	[NFLB_A_VS] = "vs", [NFLB_A_POOL] = "pool", [NFLB_A_MEMBER] = "member",
 	[NFLB_A_GLOBAL] = "global", [NFLB_A_SESSION] = "session",
 	[NFLB_A_FILTER] = "filter", [NFLB_A_STATS] = "stats", [NFLB_A_INFO] = "info",
+	[NFLB_A_SYNC] = "sync",
+};
+static const char *const sync_names[] = {
+	[NFLB_SYNC_A_NODE_ID] = "node-id", [NFLB_SYNC_A_LOCAL4] = "local4",
+	[NFLB_SYNC_A_LOCAL6] = "local6", [NFLB_SYNC_A_PORT] = "port",
+	[NFLB_SYNC_A_PEER] = "peer", [NFLB_SYNC_A_KEY] = "key",
+};
+static const char *const sync_peer_names[] = {
+	[NFLB_SYNC_PEER_A_ADDR4] = "addr4", [NFLB_SYNC_PEER_A_ADDR6] = "addr6",
 };
 static const char *const vs_names[] = {
 	[NFLB_VS_A_NAME] = "name", [NFLB_VS_A_ADDR4] = "addr4",
@@ -99,7 +108,10 @@ static struct nameset nest_names(const struct nameset *parent, int type)
 		case NFLB_A_MEMBER: return (struct nameset)NS(member_names);
 		case NFLB_A_GLOBAL: return (struct nameset)NS(global_names);
 		case NFLB_A_FILTER: return (struct nameset)NS(filter_names);
+		case NFLB_A_SYNC: return (struct nameset)NS(sync_names);
 		}
+	} else if (parent->names == sync_names && type == NFLB_SYNC_A_PEER) {
+		return (struct nameset)NS(sync_peer_names);
 	} else if ((parent->names == vs_names && type == NFLB_VS_A_TIMEOUTS) ||
 		   (parent->names == global_names &&
 		    type == NFLB_GLOBAL_A_TIMEOUTS)) {

@@ -44,11 +44,11 @@ sync_topo()
 {
 	_ns_init "$NS_LB2" && _ns_init "$NS_FK" || return 1
 	ip -n "$NS_LB" link add sbr type bridge && ip -n "$NS_LB" link set sbr up &&
-		ip -n "$NS_LB" addr add $LB1_IP/24 dev sbr || return 1
+		ip -n "$NS_LB" addr add "$LB1_IP"/24 dev sbr || return 1
 	_link "$NS_LB" sy2 "$NS_LB2" eth0 && _link "$NS_LB" syf "$NS_FK" eth0 || return 1
 	ip -n "$NS_LB" link set sy2 master sbr && ip -n "$NS_LB" link set syf master sbr &&
-		ip -n "$NS_LB2" addr add $LB2_IP/24 dev eth0 &&
-		ip -n "$NS_FK" addr add $FK_IP/24 dev eth0
+		ip -n "$NS_LB2" addr add "$LB2_IP"/24 dev eth0 &&
+		ip -n "$NS_FK" addr add "$FK_IP"/24 dev eth0
 }
 sync_topo || ktap_abort "cannot build the sync segment"
 
@@ -98,7 +98,7 @@ session_on()
 # 1: lb starts syncing alone and is ready after no peer answered
 lb1_ready()
 {
-	lb sync set node-id 1 local $LB1_IP peer $LB2_IP peer $FK_IP key "$KEY" || return 1
+	lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" peer "$FK_IP" key "$KEY" || return 1
 	lb sync wait timeout 20 || { lb sync show; return 1; }
 	lb -j sync show | jq -e '.ready == true and .node_id == 1 and .port == 7788 and
 		(.peers | length) == 2' >/dev/null || { lb -j sync show; return 1; }
@@ -117,13 +117,13 @@ wait_exit()
 	lb2 sync wait timeout 1 2>"$NFLB_TMP/wait.err"
 	rc=$?
 	cat "$NFLB_TMP/wait.err"
-	[ $rc -eq 1 ] && grep -q "sync is not configured" "$NFLB_TMP/wait.err"
+	[ "$rc" -eq 1 ] && grep -q "sync is not configured" "$NFLB_TMP/wait.err"
 }
 ktap_check "sync wait without sync: exit 1, says why" wait_exit
 
 lb2_ready()
 {
-	lb2 sync set node-id 2 local $LB2_IP peer $LB1_IP key "$KEY" || return 1
+	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" || return 1
 	lb2 sync wait timeout 30 || { lb2 sync show; return 1; }
 	lb2 -j sync show | jq -e '.ready == true' >/dev/null
 }
@@ -133,12 +133,12 @@ peers_up()
 {
 	local a b
 
-	a=$(peer_json "$NS_LB" $LB2_IP) b=$(peer_json "$NS_LB2" $LB1_IP)
+	a=$(peer_json "$NS_LB" "$LB2_IP") b=$(peer_json "$NS_LB2" "$LB1_IP")
 	echo "lb sees: $a"
 	echo "lb2 sees: $b"
 	json_is "$a" '.state == "up" and .node_id == 2 and .rx_datagrams > 0' &&
 		json_is "$b" '.state == "up" and .node_id == 1 and .rx_records > 0' &&
-		json_is "$(peer_json "$NS_LB" $FK_IP)" '.state == "down" and .node_id == 0'
+		json_is "$(peer_json "$NS_LB" "$FK_IP")" '.state == "down" and .node_id == 0'
 }
 ktap_check "peers up with their node ids; a silent peer down" wait_for 10 peers_up
 
@@ -198,20 +198,20 @@ ktap_check "a record for a member the peer lacks: rx_unknown_member, not install
 
 # --- crafted datagrams from fk (node 3) -------------------------------------
 EPOCH=$(python3 -c 'import time; print(time.time_ns())')
-craft() { in_ns "$NS_FK" python3 "$CRAFT" $FK_IP $LB1_IP "$KEY" 3 "$EPOCH" "$@"; }
+craft() { in_ns "$NS_FK" python3 "$CRAFT" "$FK_IP" "$LB1_IP" "$KEY" 3 "$EPOCH" "$@"; }
 
 valid_then_replay()
 {
 	local r d
 
-	d=$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" $FK_IP)")
+	d=$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" "$FK_IP")")
 	r=$(sync_num "$NS_LB" rx_replay)
 	craft heartbeat 1 "$NFLB_TMP/hb1" || return 1
-	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" $FK_IP)" ".rx_datagrams == $((d + 1)) and .node_id == 3"' ||
+	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" "$FK_IP")" ".rx_datagrams == $((d + 1)) and .node_id == 3"' ||
 		{ echo "crafted heartbeat not accepted"; lb sync show; return 1; }
 	craft replay "$NFLB_TMP/hb1" || return 1
 	wait_for 10 sync_grew "$NS_LB" rx_replay "$r" || { lb sync show; return 1; }
-	json_is "$(peer_json "$NS_LB" $FK_IP)" ".rx_datagrams == $((d + 1))"
+	json_is "$(peer_json "$NS_LB" "$FK_IP")" ".rx_datagrams == $((d + 1))"
 }
 ktap_check "a well-keyed datagram is accepted; the same again is a replay (rx_replay)" valid_then_replay
 
