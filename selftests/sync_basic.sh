@@ -109,7 +109,7 @@ ktap_check "sync set; alone, the node becomes ready (sync wait exits 0)" lb1_rea
 bg early "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41301 -k 120
 wait_for 15 grep_out early '^ok' || ktap_diag "early: $(cat "$(bg_out early)")"
 
-# sync wait fails while not ready, and when sync is off
+# sync wait fails (exit 1, a message) when sync is off
 wait_exit()
 {
 	local rc
