@@ -7,8 +7,9 @@
  * runs in softirq and only queues the datagram (bounded) for the receive
  * worker; the table is never touched from there.  The datapath puts
  * session changes on per-CPU rings (session.c); the transmit worker drains
- * them into datagrams.  A tick every second sends heartbeats, ages peers
- * and drives the bulk resync that makes the node ready.
+ * them into datagrams.  A tick every second sends heartbeats, ages peers,
+ * drives the bulk resync that makes the node ready and sends a slice of
+ * the refresh pass.
  *
  * Locking: ln->sync is set and cleared under cfg_mutex.  Everything in
  * struct nflb_sync below @lock is the workers' and SYNC_GET's, under
@@ -44,6 +45,16 @@
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
 #define NFLB_SYNC_BULK_RETRY	(3 * HZ)	/* BULK_REQ unanswered */
 #define NFLB_SYNC_EPOCH_AHEAD	(600ULL * NSEC_PER_SEC)
+/*
+ * Refresh: every session this node owns is sent again once a pass, a pass
+ * spread over about NFLB_SYNC_REFRESH_PASS ticks (seconds), at most
+ * NFLB_SYNC_REFRESH_MAX sessions a tick.  A peer's copy keeps the timer
+ * its last record gave it; a flow busy on its owner keeps moving its own
+ * timer, so without this its copy would run out while the flow lives.  It
+ * also repairs records lost on the way or dropped from a full ring.
+ */
+#define NFLB_SYNC_REFRESH_PASS	30
+#define NFLB_SYNC_REFRESH_MAX	65536
 
 enum nflb_sync_type {
 	NFLB_SYNC_DATA = 1,
@@ -115,6 +126,7 @@ struct nflb_sync {
 	unsigned long bulk_asked;	/* jiffies */
 	u32 bulk_want;			/* peers that asked us, a bit each */
 	struct nflb_sync_peer peers[NFLB_SYNC_PEERS_MAX];
+	struct nflb_session_iter refresh;	/* paused between ticks */
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];
 	u8 tx[NFLB_SYNC_DGRAM4];	/* datagram being built */
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
@@ -265,6 +277,71 @@ static void nflb_sync_bulk(struct nflb_sync *sync, int idx)
 	if (len > NFLB_SYNC_HDR)
 		nflb_sync_send(sync, NFLB_SYNC_DATA, len, idx);
 	nflb_sync_send(sync, NFLB_SYNC_BULK_DONE, NFLB_SYNC_HDR, idx);
+}
+
+/* A session whose changes this node reports (its creator, or sync was off). */
+static bool nflb_sync_owned(const struct nflb_sync *sync,
+			    const struct nflb_session *s)
+{
+	u8 owner = READ_ONCE(s->owner);
+
+	return !owner || owner == sync->cfg.node_id;
+}
+
+/* Sessions the refresh walks this tick: a pass in about PASS ticks. */
+static unsigned int nflb_sync_refresh_budget(struct nflb_sync *sync)
+{
+	unsigned int n = atomic_read(&sync->ln->tbl.count);
+
+	return min(n / NFLB_SYNC_REFRESH_PASS + 64, NFLB_SYNC_REFRESH_MAX);
+}
+
+/*
+ * One tick's slice of the refresh pass: records of the sessions this node
+ * owns, to every peer.  At the end of the table the next pass starts at
+ * the next tick.  The walk is paused between ticks and to send.
+ */
+static void nflb_sync_refresh(struct nflb_sync *sync)
+{
+	unsigned int budget = nflb_sync_refresh_budget(sync);
+	struct nflb_session_iter *it = &sync->refresh;
+	struct nflb_net *ln = sync->ln;
+	size_t len = NFLB_SYNC_HDR;
+	struct nflb_session *s;
+	int r;
+
+	nflb_session_iter_resume(it);
+	while (budget) {
+		s = nflb_session_iter_peek(ln, it);
+		if (!s) {
+			nflb_session_iter_pause(it);
+			nflb_session_iter_stop(it);
+			nflb_session_iter_start(ln, it);
+			break;
+		}
+		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
+			nflb_session_iter_pause(it);
+			nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
+			len = NFLB_SYNC_HDR;
+			nflb_session_iter_resume(it);
+			continue;
+		}
+		if (!test_bit(NFLB_S_DYING, &s->flags) &&
+		    nflb_sync_owned(sync, s)) {
+			r = nflb_syncrec_session(s, sync->cfg.node_id,
+						 sync->tx + len,
+						 nflb_sync_room(sync, len));
+			if (r > 0) {
+				len += r;
+				sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
+			}
+		}
+		nflb_session_iter_advance(it);
+		budget--;
+	}
+	nflb_session_iter_pause(it);
+	if (len > NFLB_SYNC_HDR)
+		nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
 }
 
 static void nflb_sync_tx_work(struct work_struct *w)
@@ -574,6 +651,7 @@ static void nflb_sync_tick(struct work_struct *w)
 	if (!sync->ready)
 		nflb_sync_want_table(sync);
 	nflb_sync_heartbeat(sync);
+	nflb_sync_refresh(sync);
 	mutex_unlock(&sync->lock);
 	/* A notice whose wake-up raced with the worker waits at most this. */
 	nflb_sync_kick(sync, &sync->tx_work);
@@ -661,6 +739,8 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 		kfree_sensitive(sync);
 		return err;
 	}
+	nflb_session_iter_start(ln, &sync->refresh);
+	nflb_session_iter_pause(&sync->refresh);
 	ln->sync = sync;
 	rcu_assign_pointer(ln->syncq, sync->q);
 	queue_delayed_work(system_wq, &sync->tick, 0);
@@ -687,6 +767,7 @@ void nflb_sync_stop(struct nflb_net *ln)
 	cancel_delayed_work_sync(&sync->tick);
 	cancel_work_sync(&sync->rx_work);
 	cancel_work_sync(&sync->tx_work);
+	nflb_session_iter_stop(&sync->refresh);
 	udp_tunnel_sock_release(sync->sock);
 	skb_queue_purge(&sync->rxq);
 	nflb_syncq_free(ln, sync->q);
