@@ -12,6 +12,8 @@
 #   other up with its node id;
 # - a connection opened before lb2 joined reaches lb2 by bulk resync, one
 #   opened after by live sync: same VS, member, state, owner 1;
+# - a flow that goes on without a state change has its timer refreshed on
+#   the peer;
 # - a session deleted on its owner is deleted on the peer;
 # - records for a VS or member lb2 lacks are counted, not installed;
 # - from fk: a datagram with the right key is accepted (and its session
@@ -28,7 +30,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 15
+ktap_header 16
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -159,9 +161,26 @@ same_session()
 }
 ktap_check "a session from before the join came by bulk resync" wait_for 10 same_session 41301
 
-bg late "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41302 -k 120
+bg late "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41302 -k 120 -T "$NFLB_TMP/late.go"
 wait_for 15 grep_out late '^ok' || ktap_diag "late: $(cat "$(bg_out late)")"
 ktap_check "a new connection's session reaches the peer" wait_for 10 same_session 41302
+
+# The flow goes on (one more segment each way) without a state change: the
+# owner's timer starts over, and the refresh carries that to the peer.
+expires_on() { jq -r .expires_ms <<<"$(session_on "$1" "$2")"; }
+refreshed()
+{
+	local e1
+
+	sleep 3
+	e1=$(expires_on "$NS_LB2" 41302)
+	echo "lb2 expires in $e1 ms before the segment"
+	touch "$NFLB_TMP/late.go"
+	wait_for 10 grep_out late '^sent late' || return 1
+	wait_for 10 eval '[ "$(expires_on "$NS_LB2" 41302)" -gt $((e1 + 1500)) ]' ||
+		{ echo "lb2 expires in $(expires_on "$NS_LB2" 41302) ms, lb in $(expires_on "$NS_LB" 41302) ms"; return 1; }
+}
+ktap_check "a busy flow's timer is refreshed on the peer" refreshed
 
 # deletion on the owner propagates
 deleted()
