@@ -16,6 +16,7 @@
 #   the peer;
 # - a session deleted on its owner is deleted on the peer;
 # - records for a VS or member lb2 lacks are counted, not installed;
+# - sync over IPv6 works too (set replaces the running sync);
 # - from fk: a datagram with the right key is accepted (and its session
 #   record installed, owner 3), the same datagram again is a replay, one
 #   under a wrong key, a short one and one with a bad record are dropped,
@@ -30,7 +31,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 16
+ktap_header 18
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -267,6 +268,24 @@ installed()
 	json_is "$s" ".owner == 3 and .state == \"established\" and .member == \"$(server4 2)\""
 }
 ktap_check "a session record from a peer is installed as it says (owner 3)" installed
+
+# The same over IPv6: sync set replaces the running sync (a new socket, not
+# ready until the next bulk resync).
+over_ipv6()
+{
+	ip -n "$NS_LB" -6 addr add fd00:100::1/64 dev sbr nodad &&
+		ip -n "$NS_LB2" -6 addr add fd00:100::2/64 dev eth0 nodad || return 1
+	lb sync set node-id 1 local fd00:100::1 peer fd00:100::2 key "$KEY" &&
+		lb2 sync set node-id 2 local fd00:100::2 peer fd00:100::1 key "$KEY" || return 1
+	lb -j sync show | jq -e '.local == "fd00:100::1" and .peers[0].addr == "fd00:100::2"' >/dev/null ||
+		{ lb -j sync show; return 1; }
+	lb sync wait timeout 30 && lb2 sync wait timeout 30
+}
+ktap_check "sync over IPv6: set replaces the running sync, both ready again" over_ipv6
+bg v6 "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41305 -k 120
+wait_for 15 grep_out v6 '^ok' || ktap_diag "v6: $(cat "$(bg_out v6)")"
+ktap_check "over IPv6, a new connection's session reaches the peer" wait_for 10 same_session 41305
+bg_stop v6
 
 del_off()
 {
