@@ -189,9 +189,9 @@ check_sessions()
 	pycheck "$D/sess.json" "
 assert len(d) == 3
 for s in d:
-    assert set(s) == {'vs','proto','state','client','client_port','vip','vip_port','member','member_port','expires_ms'}, set(s)
+    assert set(s) == {'vs','proto','state','client','client_port','vip','vip_port','member','member_port','expires_ms','owner'}, set(s)
     assert (s['vs'], s['proto'], s['state'], s['client'], s['vip'], s['vip_port'], s['member_port']) == ('dns','udp','udp','10.0.1.2','10.0.0.100',5353,5353)
-    assert s['member'] in ('10.0.11.2', '10.0.12.2') and 0 < s['expires_ms'] <= 240000
+    assert s['member'] in ('10.0.11.2', '10.0.12.2') and 0 < s['expires_ms'] <= 240000 and s['owner'] == 0
 assert sorted(s['client_port'] for s in d) == [40000, 40001, 40002]
 " || return 1
 	lb -j session list client 10.0.1.0/24 vs dns >"$D/s2.json" &&
