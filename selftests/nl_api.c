@@ -34,6 +34,8 @@
 #include <unistd.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -2584,6 +2586,150 @@ static bool err_in(const struct reply *r, const struct nlmsghdr *req,
 	if (!r->has_offs && r->miss_nest < 0)
 		return false;
 	return off >= start && off < start + n->nla_len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Session sync: SYNC_SET / SYNC_GET / SYNC_DEL                         */
+
+/*
+ * A SYNC_SET request: node id (0: left out), local address (NULL: left
+ * out), peers, key of @keylen bytes (0: left out).
+ */
+static struct nlmsghdr *sync_req(struct nlctx *c, void *buf, int node,
+				 const char *local, const char *const *peers,
+				 int npeers, int keylen, struct nlattr **n)
+{
+	static const uint8_t key[64];
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_SYNC_SET, 0);
+	struct nlattr *p;
+	int i;
+
+	*n = genl_nest(nlh, NFLB_A_SYNC);
+	if (node >= 0)
+		mnl_attr_put_u8(nlh, NFLB_SYNC_A_NODE_ID, node);
+	if (local)
+		put_addr(nlh, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6, local);
+	for (i = 0; i < npeers; i++) {
+		p = genl_nest(nlh, NFLB_SYNC_A_PEER);
+		put_addr(nlh, NFLB_SYNC_PEER_A_ADDR4, NFLB_SYNC_PEER_A_ADDR6,
+			 peers[i] ? peers[i] : "127.0.0.2");
+		mnl_attr_nest_end(nlh, p);
+	}
+	if (keylen)
+		mnl_attr_put(nlh, NFLB_SYNC_A_KEY, keylen, key);
+	return nlh;
+}
+
+static void lo_up(void)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_UP };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	strcpy(ifr.ifr_name, "lo");
+	if (fd < 0 || ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		abort();
+	close(fd);
+}
+
+#define SYNC_RUN(node, local, peers, np, keylen)			\
+	do {								\
+		nlh = sync_req(c, buf, node, local, peers, np, keylen, &n); \
+		mnl_attr_nest_end(nlh, n);				\
+		RUN();							\
+	} while (0)
+
+TEST_F(nl, sync_api)
+{
+	const char *one[] = { "127.0.0.2" }, *v6[] = { "::1" };
+	const char *self_peer[] = { "127.0.0.1" };
+	const char *twice[] = { "127.0.0.2", "127.0.0.2" };
+	const char *many[33];
+	const struct nlattr *tb[NFLB_SYNC_A_MAX + 1], *a;
+	int i, peers = 0;
+	LOCALS;
+
+	for (i = 0; i < 33; i++)
+		many[i] = NULL;
+	simple(c, r, NFLB_CMD_SYNC_GET);
+	ERR("SYNC_GET without sync", -ENOENT, "not configured");
+	simple(c, r, NFLB_CMD_SYNC_DEL);
+	ERR("SYNC_DEL without sync", -ENOENT, "not configured");
+	simple(c, r, NFLB_CMD_SYNC_SET);
+	ERR("SYNC_SET without a nest", -EINVAL, NULL);
+	SYNC_RUN(0, "127.0.0.1", one, 1, 32);
+	ERR("node-id 0", -ERANGE, NULL);
+	SYNC_RUN(1, "127.0.0.1", one, 1, 31);
+	ERR("a 31-byte key", -ERANGE, NULL);
+	SYNC_RUN(1, "127.0.0.1", one, 1, 0);
+	ERR("no key", -EINVAL, "required");
+	EXPECT_EQ(NFLB_SYNC_A_KEY, r->miss_type);
+	SYNC_RUN(-1, "127.0.0.1", one, 1, 32);
+	ERR("no node-id", -EINVAL, "required");
+	SYNC_RUN(1, NULL, one, 1, 32);
+	ERR("no local address", -EINVAL, "address is required");
+	SYNC_RUN(1, "127.0.0.1", v6, 1, 32);
+	ERR("a peer of the other family", -EINVAL, "family");
+	SYNC_RUN(1, "127.0.0.1", many, 33, 32);
+	ERR("33 peers", -E2BIG, "too many peers");
+	SYNC_RUN(1, "127.0.0.1", NULL, 0, 32);
+	ERR("no peer", -EINVAL, "at least one peer");
+	SYNC_RUN(1, "127.0.0.1", self_peer, 1, 32);
+	ERR("the local address as a peer", -EINVAL, "local address cannot");
+	SYNC_RUN(1, "127.0.0.1", twice, 2, 32);
+	ERR("a peer twice", -EINVAL, "given twice");
+	SYNC_RUN(1, "0.0.0.0", one, 1, 32);
+	ERR("an unspecified local address", -EINVAL, "unicast");
+
+	/* read-only attributes and the port's range */
+	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u8(nlh, NFLB_SYNC_A_READY, 1);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("ready given", -EINVAL, "read-only");
+	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u16(nlh, NFLB_SYNC_A_PORT, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("port 0", -ERANGE, NULL);
+
+	/* lo is down in a new namespace: 127.0.0.1 is not there yet */
+	SYNC_RUN(1, "127.0.0.1", one, 1, 32);
+	ERR("an address not configured here", -EADDRNOTAVAIL, "cannot bind");
+	simple(c, r, NFLB_CMD_SYNC_GET);
+	ERR("a failed set leaves sync off", -ENOENT, NULL);
+
+	lo_up();
+	SYNC_RUN(7, "127.0.0.1", one, 1, 32);
+	OK("SYNC_SET");
+	simple(c, r, NFLB_CMD_SYNC_GET);
+	OK("SYNC_GET");
+	ASSERT_EQ(1, r->n);
+	nlh = (void *)r->first;
+	ASSERT_TRUE(get_nest(nlh, NFLB_A_SYNC, tb, NFLB_SYNC_A_MAX));
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_NODE_ID]);
+	EXPECT_EQ(7, mnl_attr_get_u8(tb[NFLB_SYNC_A_NODE_ID]));
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_PORT]);
+	EXPECT_EQ(NFLB_SYNC_PORT_DEFAULT, mnl_attr_get_u16(tb[NFLB_SYNC_A_PORT]));
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_LOCAL4]);
+	EXPECT_EQ(ip4("127.0.0.1"), mnl_attr_get_u32(tb[NFLB_SYNC_A_LOCAL4]));
+	EXPECT_NE(NULL, tb[NFLB_SYNC_A_READY]);
+	EXPECT_NE(NULL, tb[NFLB_SYNC_A_STATS]);
+	EXPECT_EQ(NULL, tb[NFLB_SYNC_A_KEY]) TH_LOG("the key is read back");
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == NFLB_A_SYNC) {
+			const struct nlattr *x;
+
+			mnl_attr_for_each_nested(x, a)
+				peers += mnl_attr_get_type(x) == NFLB_SYNC_A_PEER;
+		}
+	EXPECT_EQ(1, peers);
+	/* set again: replaces the running sync (same port, rebinds) */
+	SYNC_RUN(8, "127.0.0.1", one, 1, 32);
+	OK("SYNC_SET over a running sync");
+	simple(c, r, NFLB_CMD_SYNC_DEL);
+	OK("SYNC_DEL");
+	simple(c, r, NFLB_CMD_SYNC_GET);
+	ERR("SYNC_GET after SYNC_DEL", -ENOENT, NULL);
 }
 
 TEST_F(nl, member_list)
