@@ -246,12 +246,14 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 	bool ready;
 
 	open_json_object(NULL);
-	print_head(view, "sync", verb);
 	if (!nest || nl_parse_nest(nest, st, NFLB_SYNC_A_MAX) < 0) {
-		print_nl();
+		/* the event of sync del carries nothing but itself */
+		print_str(PRINT_JSON, "object", NULL, "sync");
+		print_str(PRINT_ANY, "event", "sync %s\n", verb ? verb : "del");
 		close_json_object();
 		return;
 	}
+	print_head(view, "sync", verb);
 	ready = attr_u8(st[NFLB_SYNC_A_READY]);
 	print_uint(PRINT_ANY, "node_id", "node-id %u", attr_u8(st[NFLB_SYNC_A_NODE_ID]));
 	print_str(PRINT_ANY, "local", " local %s",

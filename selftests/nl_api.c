@@ -2641,6 +2641,7 @@ static void lo_up(void)
 TEST_F(nl, sync_api)
 {
 	const char *one[] = { "127.0.0.2" }, *v6[] = { "::1" };
+	const char *other[] = { "192.0.2.2" };
 	const char *self_peer[] = { "127.0.0.1" };
 	const char *twice[] = { "127.0.0.2", "127.0.0.2" };
 	const char *many[33];
@@ -2692,8 +2693,8 @@ TEST_F(nl, sync_api)
 	RUN();
 	ERR("port 0", -ERANGE, NULL);
 
-	/* lo is down in a new namespace: 127.0.0.1 is not there yet */
-	SYNC_RUN(1, "127.0.0.1", one, 1, 32);
+	/* an address of no interface here */
+	SYNC_RUN(1, "192.0.2.1", other, 1, 32);
 	ERR("an address not configured here", -EADDRNOTAVAIL, "cannot bind");
 	simple(c, r, NFLB_CMD_SYNC_GET);
 	ERR("a failed set leaves sync off", -ENOENT, NULL);

@@ -33,7 +33,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 19
+ktap_header 20
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -146,6 +146,18 @@ peers_up()
 		json_is "$(peer_json "$NS_LB" "$FK_IP")" '.state == "down" and .node_id == 0'
 }
 ktap_check "peers up with their node ids; a silent peer down" wait_for 10 peers_up
+
+show_text()
+{
+	lb sync show >"$NFLB_TMP/show.txt" || return 1
+	cat "$NFLB_TMP/show.txt"
+	grep -q '^node-id 1 local 10\.0\.100\.1 port 7788 ready yes$' "$NFLB_TMP/show.txt" &&
+		grep -q '^peer 10\.0\.100\.2 node-id 2 state up last-seen-ms [0-9]* tx-datagrams [1-9][0-9]* rx-datagrams [1-9][0-9]* rx-records [0-9]*$' "$NFLB_TMP/show.txt" &&
+		grep -q '^peer 10\.0\.100\.3 node-id 0 state down last-seen-ms 0 ' "$NFLB_TMP/show.txt" &&
+		grep -q '^counters tx-datagrams [0-9]* tx-records [0-9]* tx-errors [0-9]* tx-dropped 0 rx-datagrams [0-9]* .* rx-bad-mac 0 rx-replay 0 rx-malformed 0 ' "$NFLB_TMP/show.txt" &&
+		! grep -qi "$KEY" "$NFLB_TMP/show.txt"
+}
+ktap_check "sync show as text: configuration, a line per peer, counters, never the key" show_text
 
 # same_session PORT: lb2 has lb's session of that client port, same member,
 # established, owner 1
