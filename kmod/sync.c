@@ -46,6 +46,17 @@
 #define NFLB_SYNC_BULK_RETRY	(3 * HZ)	/* BULK_REQ unanswered */
 #define NFLB_SYNC_EPOCH_AHEAD	(600ULL * NSEC_PER_SEC)
 /*
+ * Reliability: each peer has its own seq space, and the last
+ * NFLB_SYNC_HISTORY datagrams sent to it are kept to be resent as they
+ * were.  A receiver that sees a gap NACKs it after NFLB_SYNC_NACK_DELAY
+ * (reordering within that costs nothing), at most NFLB_SYNC_NACK_TRIES
+ * times; then it gives the datagrams up (rx_lost) and the refresh pass
+ * repairs what they carried.
+ */
+#define NFLB_SYNC_HISTORY	128
+#define NFLB_SYNC_NACK_DELAY	(HZ / 20 ?: 1)
+#define NFLB_SYNC_NACK_TRIES	3
+/*
  * Refresh: every session this node owns is sent again once a pass, a pass
  * spread over about NFLB_SYNC_REFRESH_PASS ticks (seconds), at most
  * NFLB_SYNC_REFRESH_MAX sessions a tick.  A peer's copy keeps the timer
@@ -59,7 +70,7 @@
 enum nflb_sync_type {
 	NFLB_SYNC_DATA = 1,
 	NFLB_SYNC_HEARTBEAT = 2,
-	NFLB_SYNC_NACK = 3,		/* reserved: not sent yet */
+	NFLB_SYNC_NACK = 3,		/* ranges of missing seqs */
 	NFLB_SYNC_BULK_REQ = 4,
 	NFLB_SYNC_BULK_DONE = 5,
 };
@@ -73,7 +84,7 @@ struct nflb_sync_hdr {
 	u8 flags;			/* NFLB_SYNC_F_* */
 	__be64 epoch;			/* sender's start, ns since 1970 */
 	__be64 seq;			/* per sender and epoch */
-	__be64 ack;			/* highest seq seen from the addressee */
+	__be64 ack;			/* seq up to which all of the addressee's came */
 } __packed;
 
 #define NFLB_SYNC_F_READY	0x01	/* the sender is ready */
@@ -84,11 +95,27 @@ struct nflb_sync_hb {
 	__be32 pad;
 } __packed;
 
+/* NACK payload: ranges of missing seqs. */
+struct nflb_sync_range {
+	__be64 first;
+	__be32 count;
+	__be32 pad;
+} __packed;
+
 #define NFLB_SYNC_HDR		sizeof(struct nflb_sync_hdr)
 #define NFLB_SYNC_MIN		(NFLB_SYNC_HDR + NFLB_SYNC_MAC_LEN)
 
+/* A datagram as sent to one peer (with its MAC), kept to be resent. */
+struct nflb_sync_sent {
+	u64 seq;
+	u16 len;			/* 0: slot unused */
+	u8 buf[NFLB_SYNC_DGRAM4];
+};
+
 struct nflb_sync_peer {
 	union nf_inet_addr addr;	/* constant */
+	struct nflb_sync_sent *history;	/* NFLB_SYNC_HISTORY, by seq */
+	u64 tx_seq;			/* last seq sent to it */
 	u8 node_id;			/* as its datagrams say */
 	u8 state;			/* enum nflb_sync_peer_state */
 	unsigned long last_seen;	/* jiffies; 0 = never */
@@ -96,6 +123,9 @@ struct nflb_sync_peer {
 	u64 epoch;
 	u64 top;
 	DECLARE_BITMAP(window, NFLB_SYNC_WINDOW);
+	u64 in_order;			/* every seq up to here arrived */
+	unsigned long gap_since;	/* jiffies of the last NACK; 0: no gap */
+	unsigned int nacks;		/* sent for the gap */
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
@@ -113,6 +143,7 @@ struct nflb_sync {
 	struct work_struct tx_work;
 	struct work_struct rx_work;
 	struct delayed_work tick;
+	struct delayed_work nack_work;
 	/* Softirq to the receive worker; its own lock. */
 	struct sk_buff_head rxq;
 	atomic_long_t rx_queue_full;
@@ -120,7 +151,6 @@ struct nflb_sync {
 	bool stopping;
 
 	struct mutex lock;		/* everything below */
-	u64 seq;			/* last sent */
 	bool ready;
 	int bulk_from;			/* peer asked for the table, or -1 */
 	unsigned long bulk_asked;	/* jiffies */
@@ -141,9 +171,9 @@ static void nflb_sync_kick(struct nflb_sync *sync, struct work_struct *w)
 }
 
 static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
-			    size_t len)
+			    void *buf, size_t len)
 {
-	struct kvec iov = { .iov_base = sync->tx, .iov_len = len };
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
 	struct sockaddr_in6 sin6 = {};
 	struct sockaddr_in sin = {};
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
@@ -167,8 +197,18 @@ static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
 /*
  * Sends the datagram in sync->tx (header and @len - header bytes of
  * payload) to peer @only, or to every peer when @only < 0.  Each copy
- * carries its addressee's ack, hence its own MAC.  Under sync->lock.
+ * carries its addressee's seq and ack, hence its own MAC, and is kept in
+ * that peer's history.  Under sync->lock.
  */
+static void nflb_sync_keep(struct nflb_sync_peer *p, const u8 *buf, size_t len)
+{
+	struct nflb_sync_sent *e = &p->history[p->tx_seq % NFLB_SYNC_HISTORY];
+
+	e->seq = p->tx_seq;
+	e->len = len;
+	memcpy(e->buf, buf, len);
+}
+
 static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 			   int only)
 {
@@ -182,15 +222,17 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 	h->node = sync->cfg.node_id;
 	h->flags = sync->ready ? NFLB_SYNC_F_READY : 0;
 	h->epoch = cpu_to_be64(sync->epoch);
-	h->seq = cpu_to_be64(++sync->seq);
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		if (only >= 0 && i != only)
 			continue;
 		p = &sync->peers[i];
-		h->ack = cpu_to_be64(p->top);
+		h->seq = cpu_to_be64(++p->tx_seq);
+		h->ack = cpu_to_be64(p->in_order);
 		blake2s(sync->tx + len, sync->tx, sync->cfg.key,
 			NFLB_SYNC_MAC_LEN, len, NFLB_SYNC_KEY_LEN);
-		if (nflb_sync_sendto(sync, &p->addr, len + NFLB_SYNC_MAC_LEN) < 0) {
+		nflb_sync_keep(p, sync->tx, len + NFLB_SYNC_MAC_LEN);
+		if (nflb_sync_sendto(sync, &p->addr, sync->tx,
+				     len + NFLB_SYNC_MAC_LEN) < 0) {
 			sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
 			continue;
 		}
@@ -415,6 +457,10 @@ static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq)
 		p->top = seq;
 		bitmap_zero(p->window, NFLB_SYNC_WINDOW);
 		__set_bit(0, p->window);
+		/* What it sent before we heard it is not ours to ask for. */
+		p->in_order = seq;
+		p->gap_since = 0;
+		p->nacks = 0;
 		return true;
 	}
 	if (seq > p->top) {
@@ -430,6 +476,154 @@ static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq)
 	}
 	d = p->top - seq;
 	return d < NFLB_SYNC_WINDOW && !__test_and_set_bit(d, p->window);
+}
+
+/* ---- gaps, NACKs, resends -------------------------------------------- */
+
+/* Whether seq @seq (at most p->top) of @p's current epoch arrived. */
+static bool nflb_sync_seen(const struct nflb_sync_peer *p, u64 seq)
+{
+	u64 d = p->top - seq;
+
+	return d < NFLB_SYNC_WINDOW && test_bit(d, p->window);
+}
+
+/* Seqs between the in-order point and the top that did not arrive. */
+static unsigned int nflb_sync_missing(const struct nflb_sync_peer *p)
+{
+	unsigned int n = 0;
+	u64 seq;
+
+	for (seq = p->in_order + 1; seq < p->top; seq++)
+		n += !nflb_sync_seen(p, seq);
+	return n;
+}
+
+static void nflb_sync_gap_done(struct nflb_sync_peer *p)
+{
+	p->gap_since = 0;
+	p->nacks = 0;
+}
+
+/*
+ * After a datagram from @p was accepted: moves the in-order point, and on
+ * a gap lets the NACK worker look at it after NFLB_SYNC_NACK_DELAY.  Seqs
+ * that fell out of the replay window can no longer be accepted: lost.
+ */
+static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
+{
+	if (p->top - p->in_order > NFLB_SYNC_WINDOW) {
+		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] +=
+			p->top - NFLB_SYNC_WINDOW - p->in_order;
+		p->in_order = p->top - NFLB_SYNC_WINDOW;
+	}
+	while (p->in_order < p->top && nflb_sync_seen(p, p->in_order + 1))
+		p->in_order++;
+	if (p->in_order == p->top) {
+		nflb_sync_gap_done(p);
+		return;
+	}
+	if (!p->gap_since) {
+		p->gap_since = jiffies ?: 1;
+		if (!READ_ONCE(sync->stopping))
+			queue_delayed_work(system_wq, &sync->nack_work,
+					   NFLB_SYNC_NACK_DELAY);
+	}
+}
+
+/* NACKs to peer @idx the ranges of seqs missing from it. */
+static void nflb_sync_nack(struct nflb_sync *sync, int idx)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+	struct nflb_sync_range *r;
+	size_t len = NFLB_SYNC_HDR;
+	u64 seq = p->in_order + 1, first;
+
+	while (seq < p->top &&
+	       nflb_sync_room(sync, len) >= sizeof(*r)) {
+		if (nflb_sync_seen(p, seq)) {
+			seq++;
+			continue;
+		}
+		for (first = seq; seq < p->top && !nflb_sync_seen(p, seq); )
+			seq++;
+		r = (struct nflb_sync_range *)(sync->tx + len);
+		r->first = cpu_to_be64(first);
+		r->count = htonl(seq - first);
+		r->pad = 0;
+		len += sizeof(*r);
+	}
+	nflb_sync_send(sync, NFLB_SYNC_NACK, len, idx);
+	sync->stats[NFLB_SYNC_STATS_A_TX_NACKS]++;
+}
+
+/*
+ * A peer's gap, NFLB_SYNC_NACK_DELAY after it was seen or last NACKed:
+ * NACK it again, or after NFLB_SYNC_NACK_TRIES give its datagrams up.
+ * Returns whether the gap still needs the worker.
+ */
+static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+
+	if (!p->gap_since)
+		return false;
+	if (time_before(jiffies, p->gap_since + NFLB_SYNC_NACK_DELAY))
+		return true;
+	if (p->nacks >= NFLB_SYNC_NACK_TRIES) {
+		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] += nflb_sync_missing(p);
+		p->in_order = p->top;
+		nflb_sync_gap_done(p);
+		return false;
+	}
+	nflb_sync_nack(sync, idx);
+	p->nacks++;
+	p->gap_since = jiffies ?: 1;
+	return true;
+}
+
+static void nflb_sync_nack_work(struct work_struct *w)
+{
+	struct nflb_sync *sync = container_of(to_delayed_work(w),
+					      struct nflb_sync, nack_work);
+	bool again = false;
+	int i;
+
+	mutex_lock(&sync->lock);
+	for (i = 0; i < sync->cfg.npeers; i++)
+		again |= nflb_sync_gap(sync, i);
+	mutex_unlock(&sync->lock);
+	if (again && !READ_ONCE(sync->stopping))
+		queue_delayed_work(system_wq, &sync->nack_work,
+				   NFLB_SYNC_NACK_DELAY);
+}
+
+/* A NACK from peer @idx: resend what of it the history still holds. */
+static void nflb_sync_resend(struct nflb_sync *sync, int idx, size_t len)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+	const struct nflb_sync_range *r;
+	struct nflb_sync_sent *e;
+	size_t off = NFLB_SYNC_HDR;
+	u64 seq, end;
+
+	for (; off + sizeof(*r) <= len; off += sizeof(*r)) {
+		r = (const struct nflb_sync_range *)(sync->rx + off);
+		seq = be64_to_cpu(r->first);
+		end = seq + min_t(u32, ntohl(r->count), NFLB_SYNC_HISTORY);
+		for (; seq < end && seq <= p->tx_seq; seq++) {
+			e = &p->history[seq % NFLB_SYNC_HISTORY];
+			if (e->seq != seq || !e->len)
+				continue;
+			if (nflb_sync_sendto(sync, &p->addr, e->buf, e->len) < 0) {
+				sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
+				continue;
+			}
+			p->tx_datagrams++;
+			sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
+			sync->stats[NFLB_SYNC_STATS_A_TX_RESENT]++;
+		}
+	}
 }
 
 static void nflb_sync_count_rec(struct nflb_sync *sync,
@@ -480,6 +674,9 @@ static void nflb_sync_rx_type(struct nflb_sync *sync, int idx, u8 type,
 	switch (type) {
 	case NFLB_SYNC_DATA:
 		nflb_sync_rx_data(sync, p, len);
+		break;
+	case NFLB_SYNC_NACK:
+		nflb_sync_resend(sync, idx, len);
 		break;
 	case NFLB_SYNC_BULK_REQ:
 		sync->bulk_want |= BIT(idx);
@@ -551,6 +748,7 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	sync->peers[idx].last_seen = jiffies ?: 1;
 	sync->peers[idx].rx_datagrams++;
 	sync->stats[NFLB_SYNC_STATS_A_RX_DATAGRAMS]++;
+	nflb_sync_rx_order(sync, &sync->peers[idx]);
 	nflb_sync_rx_type(sync, idx, h->type, len);
 }
 
@@ -686,6 +884,16 @@ static int nflb_sync_socket(struct nflb_sync *sync, struct net *net)
 	return 0;
 }
 
+/* Memory of a stopped sync (its rings: nflb_syncq_free()). */
+static void nflb_sync_free(struct nflb_sync *sync)
+{
+	unsigned int i;
+
+	for (i = 0; i < NFLB_SYNC_PEERS_MAX; i++)
+		kvfree(sync->peers[i].history);
+	kfree_sensitive(sync);
+}
+
 static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 					 const struct nflb_sync_cfg *cfg)
 {
@@ -695,9 +903,18 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync = kzalloc(sizeof(*sync), GFP_KERNEL_ACCOUNT);
 	if (!sync)
 		return NULL;
+	for (i = 0; i < cfg->npeers; i++) {
+		sync->peers[i].history = kvcalloc(NFLB_SYNC_HISTORY,
+						  sizeof(struct nflb_sync_sent),
+						  GFP_KERNEL_ACCOUNT);
+		if (!sync->peers[i].history) {
+			nflb_sync_free(sync);
+			return NULL;
+		}
+	}
 	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_work);
 	if (!sync->q) {
-		kfree(sync);
+		nflb_sync_free(sync);
 		return NULL;
 	}
 	sync->ln = ln;
@@ -714,6 +931,7 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	INIT_WORK(&sync->tx_work, nflb_sync_tx_work);
 	INIT_WORK(&sync->rx_work, nflb_sync_rx_work);
 	INIT_DELAYED_WORK(&sync->tick, nflb_sync_tick);
+	INIT_DELAYED_WORK(&sync->nack_work, nflb_sync_nack_work);
 	return sync;
 }
 
@@ -736,7 +954,7 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 		NL_SET_ERR_MSG(extack,
 			       "cannot bind the sync socket: is the local address configured in this namespace, and the port free?");
 		nflb_syncq_free(ln, sync->q);
-		kfree_sensitive(sync);
+		nflb_sync_free(sync);
 		return err;
 	}
 	nflb_session_iter_start(ln, &sync->refresh);
@@ -766,12 +984,13 @@ void nflb_sync_stop(struct nflb_net *ln)
 	WRITE_ONCE(sync->stopping, true);
 	cancel_delayed_work_sync(&sync->tick);
 	cancel_work_sync(&sync->rx_work);
+	cancel_delayed_work_sync(&sync->nack_work);
 	cancel_work_sync(&sync->tx_work);
 	nflb_session_iter_stop(&sync->refresh);
 	udp_tunnel_sock_release(sync->sock);
 	skb_queue_purge(&sync->rxq);
 	nflb_syncq_free(ln, sync->q);
-	kfree_sensitive(sync);
+	nflb_sync_free(sync);
 }
 
 static void nflb_sync_peer_info(const struct nflb_sync_peer *p,

@@ -54,6 +54,9 @@ static const struct {
 	{ NFLB_SYNC_STATS_A_RX_UNKNOWN_MEMBER, "rx_unknown_member" },
 	{ NFLB_SYNC_STATS_A_RX_INSTALL_FAILED, "rx_install_failed" },
 	{ NFLB_SYNC_STATS_A_RX_QUEUE_FULL, "rx_queue_full" },
+	{ NFLB_SYNC_STATS_A_TX_NACKS, "tx_nacks" },
+	{ NFLB_SYNC_STATS_A_TX_RESENT, "tx_resent" },
+	{ NFLB_SYNC_STATS_A_RX_LOST, "rx_lost" },
 };
 
 /* "key_name" as text: "key-name". */

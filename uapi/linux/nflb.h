@@ -424,6 +424,10 @@ enum nflb_sync_stats_attr {
 	NFLB_SYNC_STATS_A_RX_INSTALL_FAILED,
 	/* u64, datagrams dropped before parsing: receive queue full */
 	NFLB_SYNC_STATS_A_RX_QUEUE_FULL,
+	NFLB_SYNC_STATS_A_TX_NACKS,	/* u64, NACKs sent for missing datagrams */
+	NFLB_SYNC_STATS_A_TX_RESENT,	/* u64, datagrams resent on a peer's NACK */
+	/* u64, datagrams given up on after 3 NACKs: a bulk resync was asked */
+	NFLB_SYNC_STATS_A_RX_LOST,
 
 	__NFLB_SYNC_STATS_A_MAX,
 	NFLB_SYNC_STATS_A_MAX = __NFLB_SYNC_STATS_A_MAX - 1
