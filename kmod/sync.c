@@ -194,12 +194,7 @@ static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
 	return kernel_sendmsg(sync->sock, &msg, &iov, 1, len);
 }
 
-/*
- * Sends the datagram in sync->tx (header and @len - header bytes of
- * payload) to peer @only, or to every peer when @only < 0.  Each copy
- * carries its addressee's seq and ack, hence its own MAC, and is kept in
- * that peer's history.  Under sync->lock.
- */
+/* Keeps the datagram just numbered p->tx_seq, to resend it on a NACK. */
 static void nflb_sync_keep(struct nflb_sync_peer *p, const u8 *buf, size_t len)
 {
 	struct nflb_sync_sent *e = &p->history[p->tx_seq % NFLB_SYNC_HISTORY];
@@ -209,6 +204,12 @@ static void nflb_sync_keep(struct nflb_sync_peer *p, const u8 *buf, size_t len)
 	memcpy(e->buf, buf, len);
 }
 
+/*
+ * Sends the datagram in sync->tx (header and @len - header bytes of
+ * payload) to peer @only, or to every peer when @only < 0.  Each copy
+ * carries its addressee's seq and ack, hence its own MAC, and is kept in
+ * that peer's history.  Under sync->lock.
+ */
 static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 			   int only)
 {
