@@ -1780,6 +1780,35 @@ static void nflb_sync_event(struct nflb_net *ln, u8 cmd)
 	kfree(si);
 }
 
+/*
+ * The sync worker's hook (nflb_sync_set_event()): peer @p changed state.
+ * Under rcu_read_lock: nothing here sleeps.
+ */
+static void nflb_sync_peer_event(struct net *net, u8 node_id, u8 family,
+				 const struct nflb_sync_peer_info *p)
+{
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!nflb_has_listeners(net))
+		return;
+	msg = nlmsg_new(NFLB_MSG_SMALL, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = nflb_put_hdr(msg, 0, 0, 0, NFLB_CMD_SYNC_PEER);
+	nest = hdr ? nla_nest_start(msg, NFLB_A_SYNC) : NULL;
+	if (!nest || nla_put_u8(msg, NFLB_SYNC_A_NODE_ID, node_id) ||
+	    nflb_fill_sync_peer(msg, family, p)) {
+		nlmsg_free(msg);
+		return;
+	}
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&nflb_family, net, msg, 0,
+				NFLB_MCGRP_EVENTS_ID, GFP_ATOMIC);
+}
+
 static int nflb_nl_sync_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
@@ -1945,10 +1974,16 @@ static struct genl_family nflb_family __ro_after_init = {
 
 int __init nflb_genl_init(void)
 {
-	return genl_register_family(&nflb_family);
+	int err = genl_register_family(&nflb_family);
+
+	if (!err)
+		nflb_sync_set_event(nflb_sync_peer_event);
+	return err;
 }
 
+/* The sync hook goes first: no worker is inside it after this. */
 void nflb_genl_exit(void)
 {
+	nflb_sync_set_event(NULL);
 	genl_unregister_family(&nflb_family);
 }

@@ -162,6 +162,37 @@ struct nflb_sync {
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
 };
 
+/* Set by netlink.c; RCU, so that it can be taken away before module exit. */
+static nflb_sync_event_fn __rcu nflb_sync_event;
+
+void nflb_sync_set_event(nflb_sync_event_fn fn)
+{
+	rcu_assign_pointer(nflb_sync_event, fn);
+	if (!fn)
+		synchronize_rcu();
+}
+
+static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
+				struct nflb_sync_peer_info *pi);
+
+/* Moves peer @p to @state; a change is an event for `lbctl monitor`. */
+static void nflb_sync_peer_state(struct nflb_sync *sync,
+				 struct nflb_sync_peer *p, u8 state)
+{
+	struct nflb_sync_peer_info pi;
+	nflb_sync_event_fn fn;
+
+	if (p->state == state)
+		return;
+	p->state = state;
+	nflb_sync_peer_info(p, &pi);
+	rcu_read_lock();
+	fn = rcu_dereference(nflb_sync_event);
+	if (fn)
+		fn(sync->ln->net, sync->cfg.node_id, sync->cfg.family, &pi);
+	rcu_read_unlock();
+}
+
 /* ---- sending -------------------------------------------------------- */
 
 static void nflb_sync_kick(struct nflb_sync *sync, struct work_struct *w)
@@ -687,7 +718,7 @@ static void nflb_sync_rx_type(struct nflb_sync *sync, int idx, u8 type,
 		if (idx == sync->bulk_from) {
 			sync->ready = true;
 			sync->bulk_from = -1;
-			p->state = NFLB_SYNC_PEER_UP;
+			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
 		}
 		break;
 	default:		/* heartbeats; types of later versions */
@@ -798,11 +829,11 @@ static void nflb_sync_age_peers(struct nflb_sync *sync)
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		p = &sync->peers[i];
 		if (!nflb_sync_peer_live(p))
-			p->state = NFLB_SYNC_PEER_DOWN;
+			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_DOWN);
 		else if (i == sync->bulk_from)
-			p->state = NFLB_SYNC_PEER_SYNCING;
+			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
 		else
-			p->state = NFLB_SYNC_PEER_UP;
+			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
 	}
 }
 
@@ -826,7 +857,7 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 		return;
 	sync->bulk_from = idx;
 	sync->bulk_asked = jiffies;
-	sync->peers[idx].state = NFLB_SYNC_PEER_SYNCING;
+	nflb_sync_peer_state(sync, &sync->peers[idx], NFLB_SYNC_PEER_SYNCING);
 	nflb_sync_send(sync, NFLB_SYNC_BULK_REQ, NFLB_SYNC_HDR, idx);
 }
 

@@ -41,6 +41,15 @@ struct nflb_sync_info {
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];	/* by NFLB_SYNC_STATS_A_* */
 };
 
+/*
+ * Peer transitions go to `lbctl monitor` through this hook, which
+ * netlink.c (above) registers: called under rcu_read_lock, in the sync
+ * worker, so it must not sleep.
+ */
+typedef void (*nflb_sync_event_fn)(struct net *net, u8 node_id, u8 family,
+				   const struct nflb_sync_peer_info *p);
+void nflb_sync_set_event(nflb_sync_event_fn fn);
+
 int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 		    struct netlink_ext_ack *extack);
 void nflb_sync_stop(struct nflb_net *ln);

@@ -198,6 +198,7 @@ void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void member_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void global_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb);
+void sync_peer_print(const struct nlattr *nest);
 /* Dumps printing each object for view (PR_SHOW: a JSON array of them). */
 int vs_dump(const char *name, enum pr_view view);
 int pool_dump(const char *name, enum pr_view view);

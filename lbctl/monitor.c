@@ -53,6 +53,9 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	case NFLB_CMD_SYNC_DEL:
 		sync_print(NULL, PR_EVENT, "del");
 		break;
+	case NFLB_CMD_SYNC_PEER:
+		sync_peer_print(tb[NFLB_A_SYNC]);
+		break;
 	case NFLB_CMD_FLUSH:
 		open_json_object(NULL);
 		print_str(PRINT_JSON, "object", NULL, "all");

@@ -192,7 +192,8 @@ static int sync_set(int argc, char **argv)
 	return nl_do(nlh, NULL, NULL);
 }
 
-static void print_peer(const struct nlattr *nest)
+/* A peer: its line of sync show, or (@event) the rest of a monitor line. */
+static void print_peer(const struct nlattr *nest, bool event)
 {
 	const struct nlattr *pt[NFLB_SYNC_PEER_A_MAX + 1];
 	char buf[ADDR_STRLEN];
@@ -201,13 +202,18 @@ static void print_peer(const struct nlattr *nest)
 	if (nl_parse_nest(nest, pt, NFLB_SYNC_PEER_A_MAX) < 0)
 		return;
 	state = attr_u8(pt[NFLB_SYNC_PEER_A_STATE]);
-	open_json_object(NULL);
-	print_str(PRINT_ANY, "addr", "peer %s",
+	if (!event)
+		open_json_object(NULL);
+	print_str(PRINT_ANY, "addr", event ? "%s" : "peer %s",
 		  fmt_attr_addr(pt[NFLB_SYNC_PEER_A_ADDR4], pt[NFLB_SYNC_PEER_A_ADDR6],
 				-1, buf, sizeof(buf)));
 	print_uint(PRINT_ANY, "node_id", " node-id %u", attr_u8(pt[NFLB_SYNC_PEER_A_NODE_ID]));
 	print_str(PRINT_ANY, "state", " state %s",
 		  state <= NFLB_SYNC_PEER_MAX ? peer_states[state] : "unknown");
+	if (event) {
+		print_nl();
+		return;
+	}
 	print_uint(PRINT_ANY, "last_seen_ms", " last-seen-ms %u",
 		   attr_u32(pt[NFLB_SYNC_PEER_A_LAST_SEEN]));
 	print_u64(PRINT_ANY, "tx_datagrams", " tx-datagrams %" PRIu64,
@@ -269,10 +275,25 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 		open_json_array("peers");
 		mnl_attr_for_each_nested(a, nest)
 			if (mnl_attr_get_type(a) == NFLB_SYNC_A_PEER)
-				print_peer(a);
+				print_peer(a, false);
 		close_json_array();
 		print_counters(st[NFLB_SYNC_A_STATS]);
 	}
+	close_json_object();
+}
+
+/* A peer's transition (monitor): "sync peer ADDR node-id N state S". */
+void sync_peer_print(const struct nlattr *nest)
+{
+	const struct nlattr *st[NFLB_SYNC_A_MAX + 1];
+
+	open_json_object(NULL);
+	print_str(PRINT_JSON, "object", NULL, "sync");
+	print_str(PRINT_ANY, "event", "sync %s ", "peer");
+	if (nest && nl_parse_nest(nest, st, NFLB_SYNC_A_MAX) == 0 && st[NFLB_SYNC_A_PEER])
+		print_peer(st[NFLB_SYNC_A_PEER], true);
+	else
+		print_nl();
 	close_json_object();
 }
 

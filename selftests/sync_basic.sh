@@ -9,7 +9,7 @@
 # configured peer whose datagrams the test crafts (tools/sync_craft.py:
 # the wire format and keyed BLAKE2s written independently in Python).
 # - sync set/show/wait work on both; both become ready; each sees the
-#   other up with its node id;
+#   other up with its node id, and lbctl monitor shows the transition;
 # - a connection opened before lb2 joined reaches lb2 by bulk resync, one
 #   opened after by live sync: same VS, member, state, owner 1;
 # - a flow that goes on without a state change has its timer refreshed on
@@ -33,7 +33,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 20
+ktap_header 21
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -126,6 +126,9 @@ wait_exit()
 }
 ktap_check "sync wait without sync: exit 1, says why" wait_exit
 
+# lbctl monitor on lb sees lb2 come up
+bg mon - "$LBCTL" -n "$NS_LB" monitor
+
 lb2_ready()
 {
 	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" || return 1
@@ -158,6 +161,9 @@ show_text()
 		! grep -qi "$KEY" "$NFLB_TMP/show.txt"
 }
 ktap_check "sync show as text: configuration, a line per peer, counters, never the key" show_text
+
+ktap_check "a peer's transition is an event on lbctl monitor" \
+	wait_for 5 grep_out mon '^sync peer 10\.0\.100\.2 node-id 2 state up$'
 
 # same_session PORT: lb2 has lb's session of that client port, same member,
 # established, owner 1
@@ -340,9 +346,10 @@ bg_stop v6
 del_off()
 {
 	lb sync del && lb2 sync del || return 1
-	! lb sync show 2>/dev/null && ! lb sync del 2>/dev/null
+	! lb sync show 2>/dev/null && ! lb sync del 2>/dev/null &&
+		wait_for 5 grep_out mon '^sync del$' || { cat "$(bg_out mon)"; return 1; }
 }
-ktap_check "sync del; then show and del fail (exit 1)" del_off
+ktap_check "sync del (an event on lbctl monitor); then show and del fail (exit 1)" del_off
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish

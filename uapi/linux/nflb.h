@@ -44,6 +44,7 @@ enum nflb_cmd {
 	NFLB_CMD_SYNC_SET,	/* configure session sync (replaces it whole) */
 	NFLB_CMD_SYNC_GET,	/* sync state, peers and counters */
 	NFLB_CMD_SYNC_DEL,	/* stop session sync */
+	NFLB_CMD_SYNC_PEER,	/* event only: a sync peer changed state */
 
 	__NFLB_CMD_MAX,
 	NFLB_CMD_MAX = __NFLB_CMD_MAX - 1
