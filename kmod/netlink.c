@@ -1781,7 +1781,7 @@ static void nflb_sync_event(struct nflb_net *ln, u8 cmd)
 }
 
 /*
- * The sync worker's hook (nflb_sync_set_event()): peer @p changed state.
+ * The sync worker's hook (nflb_sync_set_hooks()): peer @p changed state.
  * Under rcu_read_lock: nothing here sleeps.
  */
 static void nflb_sync_peer_event(struct net *net, u8 node_id, u8 family,
@@ -1972,18 +1972,22 @@ static struct genl_family nflb_family __ro_after_init = {
 	.n_mcgrps = ARRAY_SIZE(nflb_mcgrps),
 };
 
+static const struct nflb_sync_hooks nflb_sync_nl_hooks = {
+	.peer = nflb_sync_peer_event,
+};
+
 int __init nflb_genl_init(void)
 {
 	int err = genl_register_family(&nflb_family);
 
 	if (!err)
-		nflb_sync_set_event(nflb_sync_peer_event);
+		nflb_sync_set_hooks(&nflb_sync_nl_hooks);
 	return err;
 }
 
-/* The sync hook goes first: no worker is inside it after this. */
+/* The sync hooks go first: no worker is inside them after this. */
 void nflb_genl_exit(void)
 {
-	nflb_sync_set_event(NULL);
+	nflb_sync_set_hooks(NULL);
 	genl_unregister_family(&nflb_family);
 }

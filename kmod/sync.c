@@ -162,13 +162,13 @@ struct nflb_sync {
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
 };
 
-/* Set by netlink.c; RCU, so that it can be taken away before module exit. */
-static nflb_sync_event_fn __rcu nflb_sync_event;
+/* Set by netlink.c; RCU, so that they can be taken away before module exit. */
+static const struct nflb_sync_hooks __rcu *nflb_sync_hooks;
 
-void nflb_sync_set_event(nflb_sync_event_fn fn)
+void nflb_sync_set_hooks(const struct nflb_sync_hooks *hooks)
 {
-	rcu_assign_pointer(nflb_sync_event, fn);
-	if (!fn)
+	rcu_assign_pointer(nflb_sync_hooks, hooks);
+	if (!hooks)
 		synchronize_rcu();
 }
 
@@ -179,17 +179,18 @@ static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
 static void nflb_sync_peer_state(struct nflb_sync *sync,
 				 struct nflb_sync_peer *p, u8 state)
 {
+	const struct nflb_sync_hooks *hooks;
 	struct nflb_sync_peer_info pi;
-	nflb_sync_event_fn fn;
 
 	if (p->state == state)
 		return;
 	p->state = state;
 	nflb_sync_peer_info(p, &pi);
 	rcu_read_lock();
-	fn = rcu_dereference(nflb_sync_event);
-	if (fn)
-		fn(sync->ln->net, sync->cfg.node_id, sync->cfg.family, &pi);
+	hooks = rcu_dereference(nflb_sync_hooks);
+	if (hooks)
+		hooks->peer(sync->ln->net, sync->cfg.node_id,
+			    sync->cfg.family, &pi);
 	rcu_read_unlock();
 }
 

@@ -42,13 +42,16 @@ struct nflb_sync_info {
 };
 
 /*
- * Peer transitions go to `lbctl monitor` through this hook, which
+ * Peer transitions go to `lbctl monitor` through these hooks, which
  * netlink.c (above) registers: called under rcu_read_lock, in the sync
- * worker, so it must not sleep.
+ * worker, so they must not sleep.
  */
-typedef void (*nflb_sync_event_fn)(struct net *net, u8 node_id, u8 family,
-				   const struct nflb_sync_peer_info *p);
-void nflb_sync_set_event(nflb_sync_event_fn fn);
+struct nflb_sync_hooks {
+	void (*peer)(struct net *net, u8 node_id, u8 family,
+		     const struct nflb_sync_peer_info *p);
+};
+
+void nflb_sync_set_hooks(const struct nflb_sync_hooks *hooks);
 
 int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 		    struct netlink_ext_ack *extack);
