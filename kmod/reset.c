@@ -144,30 +144,25 @@ static int nflb_rst_send(struct net *net, u8 family, const struct nflb_rst *r)
 				   nflb_rst_send6(net, r);
 }
 
+/* A RST back along @f: from its destination to its source. */
+static int nflb_rst_back(struct net *net, const struct nflb_flow *f,
+			 u32 seq, u32 ack)
+{
+	struct nflb_rst r = {
+		.saddr = &f->dst, .daddr = &f->src,
+		.sport = f->dport, .dport = f->sport,
+		.seq = seq, .ack = ack,
+	};
+
+	return nflb_rst_send(net, f->family, &r);
+}
+
 int nflb_reset_both(struct net *net, const struct nflb_flow *orig,
 		    const struct nflb_flow *reply, u32 next_orig, u32 next_reply)
 {
-	struct nflb_rst r;
-	int sent;
-
-	/* To the client, as if from VIP:port. */
-	r.saddr = &orig->dst;
-	r.daddr = &orig->src;
-	r.sport = orig->dport;
-	r.dport = orig->sport;
-	r.seq = next_reply;
-	r.ack = next_orig;
-	sent = nflb_rst_send(net, orig->family, &r);
-
-	/* To the member, as if from the client. */
-	r.saddr = &reply->dst;
-	r.daddr = &reply->src;
-	r.sport = reply->dport;
-	r.dport = reply->sport;
-	r.seq = next_orig;
-	r.ack = next_reply;
-	sent += nflb_rst_send(net, orig->family, &r);
-	return sent;
+	/* To the client as if from VIP:port, to the member as if from the client. */
+	return nflb_rst_back(net, orig, next_reply, next_orig) +
+	       nflb_rst_back(net, reply, next_orig, next_reply);
 }
 
 void nflb_reset_refuse(struct net *net, const struct nflb_flow *f, u32 ack)

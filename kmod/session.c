@@ -406,17 +406,22 @@ static u32 nflb_rcu_slack(u32 max)
 	return max_t(u32, max / 8, NFLB_RCU_SLACK_MIN);
 }
 
-/* Takes a slot under max-sessions, evicting a session if need be. */
+/*
+ * Takes a slot under max-sessions, evicting a session if need be.  The
+ * slot is taken only after the eviction gave one back, so the live count
+ * never passes the limit, not even for a moment; another CPU may take the
+ * freed slot first, and then this flow is refused like any over the limit.
+ */
 static bool nflb_session_admit(struct nflb_net *ln, u8 family)
 {
 	u32 max = READ_ONCE(ln->max_sessions);
 
 	if (nflb_over_limit(&ln->tbl.held, max + nflb_rcu_slack(max)))
 		return false;
-	if (atomic_inc_return(&ln->tbl.count) <= max ||
-	    nflb_session_evict(ln, family))
+	if (!nflb_over_limit(&ln->tbl.count, max) ||
+	    (nflb_session_evict(ln, family) &&
+	     !nflb_over_limit(&ln->tbl.count, max)))
 		return true;
-	atomic_dec(&ln->tbl.count);
 	atomic_dec(&ln->tbl.held);
 	return false;
 }
