@@ -1,0 +1,343 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck disable=SC2317,SC2015 # checks are functions run via ktap_check
+#
+# sync_failover: active-standby failover with keepalived and session sync
+# (issue 14).  Topology of lib_ha.sh: a client, lb1 and lb2 on a client-side
+# and a server-side bridge, three servers whose default gateway is the VRRP
+# address; keepalived (the configuration of Documentation/admin-guide.rst, as
+# it is) moves the VIP and the gateway together; both nodes restore the same
+# nflb configuration from one file.
+#
+# Part 1, without sync (proves the checks of part 2 can fail): $N paced
+# downloads and UDP flows through lb1, lb1 crashes (keepalived killed, its
+# namespace deleted): lb2 takes over the VIP and the gateway, but every
+# established download breaks (lb2 has no session: drop_no_session) and the
+# UDP flows land on other members; new connections work through lb2; lb1
+# comes back and preempts.
+#
+# Part 2, with sync (lbctl sync set on both nodes, lbctl sync wait): the same
+# crash mid-transfer; every download completes byte-exact through lb2, UDP
+# flows keep their members, new connections work; then lb1 comes back
+# (namespace, restore, sync set, sync wait, then keepalived) and preempts:
+# downloads and UDP flows started on lb2 carry on through lb1.  Checks whose
+# description starts "sync:" need session sync; the others do not.
+#
+# NFLB_HA_CONNS (50) downloads of NFLB_HA_KB (2048) KiB each, served at
+# NFLB_HA_RATE (128) KiB/s per connection, so that all are mid-transfer
+# when the master dies.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_ha.sh"
+
+N=${NFLB_HA_CONNS:-50}
+KB=${NFLB_HA_KB:-2048}
+RATE=${NFLB_HA_RATE:-128}
+P=8080
+NUDP=6
+DLFLOWS=$TOOLS/dlflows
+# scale for slow (debug) kernels
+S=${NFLB_TIMEOUT_SCALE:-1}
+
+ktap_header 21
+require_root
+require_tools
+require_cmds keepalived ethtool
+[ -x "$DLFLOWS" ] || ktap_abort "$DLFLOWS not built: run 'make -C selftests' on the host"
+nflb_load || ktap_abort "cannot load nflb.ko"
+ha_topo_create 3 || ktap_abort "cannot build the topology"
+dmesg_mark
+
+KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+[ ${#KEY} = 64 ] || ktap_abort "no key"
+CONF=$NFLB_TMP/nflb.conf
+ha_conf_nflb "$CONF" $P
+
+for ((i = 1; i <= NSERVERS; i++)); do
+	bg "dl-s$i" "$(server_ns $i)" "$DLFLOWS" -l -p "$P" -r "$RATE"
+done
+for ((i = 1; i <= NSERVERS; i++)); do
+	wait_listen "$(server_ns $i)" $P || ktap_abort "download servers did not start"
+done
+srv_udpecho $P || ktap_abort "UDP servers did not start"
+
+# ---------------------------------------------------------------------------
+# helpers
+
+# restore N: lbN gets the configuration file
+restore()
+{
+	local out
+
+	out=$(ha_lbctl "$1" restore "$CONF" 2>&1) || {
+		ktap_diag "lb$1: lbctl restore: $out"
+		return 1
+	}
+}
+
+sync_set()
+{
+	local n=$1 o=$((3 - $1)) out
+
+	out=$(ha_lbctl "$n" sync set node-id "$n" local "$(ha_s4 "$n")" \
+		peer "$(ha_s4 "$o")" key "$KEY" 2>&1) || {
+		ktap_diag "lb$n: lbctl sync set: $out"
+		return 1
+	}
+}
+
+sync_wait()
+{
+	local out
+
+	out=$(ha_lbctl "$1" sync wait timeout $((30 * S)) 2>&1) || {
+		ktap_diag "lb$1: lbctl sync wait timeout $((30 * S)): $out"
+		return 1
+	}
+}
+
+# downloads NAME COUNT SPORT STALL_SECS: COUNT paced downloads from source
+# ports SPORT..; the check waits until all are mid-transfer.
+downloads()
+{
+	bg "$1" "$NS_CL" "$DLFLOWS" -a "$HA_VIP" -p "$P" -n "$2" -s $((KB * 1024)) \
+		-b "$3" -t "$4" -T $((150 * S))
+}
+
+# running NAME COUNT: every download of NAME has data and none has finished
+running()
+{
+	wait_for $((30 * S)) grep_out "$1" "^running $2\$" && return 0
+	ktap_diag "$1: not all downloads under way: $(grep -v '^progress' "$(bg_out "$1")" | head -n 5)"
+	return 1
+}
+
+# dl_summary NAME: results by kind, e.g. "done=50" or "done=3 stalled=47"
+dl_summary()
+{
+	grep -oE '^(done|bad|short|reset|stalled|error) ' "$(bg_out "$1")" |
+		sort | uniq -c | awk '{ printf "%s%s=%s", s, $2, $1; s = " " }'
+}
+
+# all_done NAME COUNT: the downloads ended, every one of them byte-exact
+all_done()
+{
+	local rc=0
+
+	bg_wait "$1" $((200 * S)) || rc=$?
+	grep_out "$1" "^complete=$2/$2\$" && [ "$rc" = 0 ] && return 0
+	ktap_diag "$1: $(dl_summary "$1") (exit $rc); first failures:"
+	ktap_diag "$(grep -E '^(bad|short|reset|stalled|error) ' "$(bg_out "$1")" | head -n 5)"
+	return 1
+}
+
+# udp NAME SPORT COUNT: one datagram per flow; $NFLB_TMP/NAME: "SPORT MEMBER"
+# for each answered flow
+udp()
+{
+	in_ns "$NS_CL" "$UDPECHO" -a "$HA_VIP" -p "$P" -b "$2" -c "$3" -t 2000 |
+		awk '$1 == "reply" { print $2, $3 }' >"$NFLB_TMP/$1"
+	[ "$(wc -l <"$NFLB_TMP/$1")" = "$3" ] && return 0
+	ktap_diag "UDP flows $1 from port $2: $(wc -l <"$NFLB_TMP/$1") of $3 answered"
+	return 1
+}
+
+# udp_same A B: the same flows, each answered by the same member
+udp_same()
+{
+	cmp -s "$NFLB_TMP/$1" "$NFLB_TMP/$2" && [ -s "$NFLB_TMP/$1" ] && return 0
+	ktap_diag "UDP members before: $(tr '\n' ' ' <"$NFLB_TMP/$1")"
+	ktap_diag "UDP members after:  $(tr '\n' ' ' <"$NFLB_TMP/$2")"
+	return 1
+}
+
+# node_sessions N: lbN's session list, one flat JSON object a line
+node_sessions()
+{
+	local list
+
+	list=$(NS_LB=$(ha_ns "$1") sessions) || return 1
+	json_objs "$list"
+}
+
+# holds_sessions N PROTO SPORT COUNT [UDPFILE]: lbN has a PROTO session from
+# the client for each source port SPORT..SPORT+COUNT-1; with UDPFILE, to the
+# member that file says answered that flow.
+holds_sessions()
+{
+	local n=$1 proto=$2 lo=$3 cnt=$4 file=${5:-} o p m s want seen=0 wrong=0
+	local ws='[[:space:]]*'
+	declare -A member=()
+
+	if [ -n "$file" ]; then
+		while read -r p s; do
+			member[$p]=$(server4 "${s#s}")
+		done <"$file"
+	fi
+	while IFS= read -r o; do
+		[[ $o =~ \"proto\"$ws:$ws\"$proto\" ]] || continue
+		p=$(obj_get "$o" client_port) || continue
+		[ "$p" -ge "$lo" ] && [ "$p" -lt $((lo + cnt)) ] || continue
+		seen=$((seen + 1))
+		if [ -n "$file" ]; then
+			m=$(obj_get "$o" member)
+			want=${member[$p]:-none}
+			[ "$m" = "$want" ] || wrong=$((wrong + 1))
+		fi
+	done < <(node_sessions "$n")
+	[ "$seen" = "$cnt" ] && [ "$wrong" = 0 ] && return 0
+	echo "lb$n: $seen of $cnt $proto sessions from ports $lo.., $wrong to another member"
+	return 1
+}
+
+holds_all()
+{
+	local out
+
+	out=$(holds_sessions "$@") && return 0
+	ktap_diag "$out"
+	return 1
+}
+
+# takeover N SECS WHAT: lbN becomes the master within SECS; reports the time
+takeover()
+{
+	local n=$1 t0=$2 what=$3 ms
+
+	if ha_wait_master "$n" $((15 * S)); then
+		ms=$(($(_now_ms) - t0))
+		ktap_ok "$what ($((ms / 1000)).$((ms % 1000 / 100)) s)"
+	else
+		ktap_fail "$what"
+	fi
+}
+
+# lb1_return: lb1 comes back: namespace, links, the configuration file (the
+# caller does sync, then starts keepalived, which preempts)
+lb1_return()
+{
+	ha_lb_create 1 && restore 1
+}
+
+new_conns()
+{
+	local tag=$1 sport=$2 uport=$3
+
+	in_ns "$NS_CL" "$DLFLOWS" -a "$HA_VIP" -p "$P" -n 5 -s 262144 -b "$sport" -t 15 -T 60 \
+		>"$NFLB_TMP/new$tag" 2>&1 || {
+		ktap_diag "new downloads: $(grep -v '^progress' "$NFLB_TMP/new$tag" | tail -n 6)"
+		return 1
+	}
+	udp "newudp$tag" "$uport" 1
+}
+
+# ---------------------------------------------------------------------------
+# setup: both nodes restore one file, keepalived on both, lb1 is master
+
+restore 1 && restore 2 || ktap_abort "cannot restore the configuration"
+ha_keepalived_start 1 && ha_keepalived_start 2 || ktap_abort "keepalived did not start"
+ktap_check "lb1 is the VRRP master (VIP $HA_VIP and gateway $HA_GW), lb2 the backup" \
+	ha_wait_master 1 $((20 * S))
+same_conf()
+{
+	local a b
+
+	a=$(ha_lbctl 1 save) && b=$(ha_lbctl 2 save) && [ -n "$a" ] && [ "$a" = "$b" ] &&
+		[[ $a == *"vs add web-tcp"* ]]
+}
+ktap_check "both nodes run the same nflb configuration (lbctl save identical)" same_conf
+
+# ---------------------------------------------------------------------------
+# Part 1: without sync, the crash breaks the established connections
+
+# one flow first, so that lb1's round robin is one ahead of a fresh lb2's:
+# without sync, lb2 schedules the flows anew and each lands on another member
+udp warm1 41000 1
+ktap_check "no sync: $NUDP UDP flows answered through lb1" udp udp1 41001 "$NUDP"
+downloads dl1 "$N" 44000 10
+ktap_check "no sync: $N downloads mid-transfer through lb1" running dl1 "$N"
+d0=$(NS_LB=$NS_LB2 stat_get drop_no_session)
+t0=$(_now_ms)
+ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
+takeover 2 "$t0" "no sync: lb1 crashed, lb2 took over the VIP and the gateway"
+broke()
+{
+	local d1
+
+	bg_wait dl1 $((100 * S))
+	ktap_diag "downloads through lb1, after the crash: $(dl_summary dl1)"
+	d1=$(NS_LB=$NS_LB2 stat_get drop_no_session)
+	! grep_out dl1 '^done ' && grep_out dl1 "^complete=0/$N\$" &&
+		delta_ge "$d0" "$d1" 1 "lb2 drop_no_session"
+}
+ktap_check "no sync: every established download broke (lb2 has no session)" broke
+moved()
+{
+	udp udp1b 41001 "$NUDP" || return 1
+	ktap_diag "UDP members through lb1: $(tr '\n' ' ' <"$NFLB_TMP/udp1")"
+	ktap_diag "UDP members through lb2: $(tr '\n' ' ' <"$NFLB_TMP/udp1b")"
+	! cmp -s "$NFLB_TMP/udp1" "$NFLB_TMP/udp1b"
+}
+ktap_check "no sync: the UDP flows land on other members through lb2" moved
+ktap_check "no sync: new TCP and UDP connections work through lb2" new_conns 1 44100 41100
+t0=$(_now_ms)
+lb1_return && ha_keepalived_start 1 || ktap_diag "lb1 did not come back"
+takeover 1 "$t0" "no sync: lb1 back, preempted lb2"
+
+# ---------------------------------------------------------------------------
+# Part 2: with sync
+
+sync_both()
+{
+	sync_set 2 && sync_set 1 && sync_wait 1 && sync_wait 2
+}
+ktap_check "sync: configured on both nodes, both ready (lbctl sync wait)" sync_both
+downloads dl2 "$N" 43000 25
+part2_running()
+{
+	running dl2 "$N" && udp udp2 42001 "$NUDP"
+}
+ktap_check "$N downloads mid-transfer and $NUDP UDP flows through lb1" part2_running
+synced()
+{
+	wait_for $((10 * S)) holds_sessions 2 tcp 43000 "$N" &&
+		wait_for $((10 * S)) holds_sessions 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2" && return 0
+	holds_all 2 tcp 43000 "$N"
+	holds_all 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2"
+	return 1
+}
+ktap_check "sync: lb2 holds lb1's sessions before the crash (TCP, UDP with their members)" synced
+t0=$(_now_ms)
+ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
+takeover 2 "$t0" "lb1 crashed mid-transfer, lb2 took over the VIP and the gateway"
+ktap_check "sync: every one of the $N downloads completed byte-exact through lb2" all_done dl2 "$N"
+kept()
+{
+	udp udp2b 42001 "$NUDP" && udp_same udp2 udp2b
+}
+ktap_check "sync: the UDP flows kept their members through lb2" kept
+ktap_check "new TCP and UDP connections work through lb2" new_conns 2 43100 42100
+
+# connections made through lb2 while lb1 is away, then lb1 comes back
+M=10
+downloads dl3 $M 43200 25
+running dl3 $M && udp udp3 42201 3 || ktap_diag "downloads or UDP flows through lb2 did not start"
+t0=$(_now_ms)
+lb1_return || ktap_diag "lb1 did not come back"
+returned()
+{
+	sync_set 1 && sync_wait 1 && holds_all 1 tcp 43200 "$M" &&
+		holds_all 1 udp 42201 3 "$NFLB_TMP/udp3"
+}
+ktap_check "sync: returning lb1 ready (lbctl sync wait), holds lb2's sessions" returned
+# keepalived only after sync wait: lb1 preempts once it has the sessions
+ha_keepalived_start 1 || ktap_diag "keepalived did not start in lb1"
+takeover 1 "$t0" "lb1 back, preempted lb2"
+ktap_check "sync: downloads started on lb2 completed byte-exact through lb1" all_done dl3 $M
+kept3()
+{
+	udp udp3b 42201 3 && udp_same udp3 udp3b
+}
+ktap_check "sync: UDP flows started on lb2 kept their members through lb1" kept3
+ktap_check "kernel log clean" dmesg_check
+
+ktap_finish
