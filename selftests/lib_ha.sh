@@ -108,11 +108,7 @@ ha_lb_crash()
 	# shellcheck disable=SC2086
 	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
 	ip netns del "$ns" || return 1
-	# reap our keepalived there (no "Killed" notice from bash later)
-	if [ -n "${_bg_pids[ka-lb$1]:-}" ]; then
-		wait "${_bg_pids[ka-lb$1]}" 2>/dev/null
-		unset "_bg_pids[ka-lb$1]"
-	fi
+	unset "_bg_pids[ka-lb$1]"
 	# the namespace is freed once its last process has gone
 	wait_for 10 eval "! ip -n $NS_SW link show c-lb$1 >/dev/null 2>&1"
 }
@@ -204,6 +200,8 @@ ha_keepalived_start()
 	rm -f "$d"/*.pid
 	bg "ka-lb$n" "$(ha_ns "$n")" keepalived -f "$d/keepalived.conf" -i "lb$n" -P -n -l -G \
 		-p "$d/keepalived.pid" -r "$d/vrrp.pid" -c "$d/checkers.pid"
+	# no "Killed" notice from bash when ha_lb_crash kills it
+	disown "$(bg_pid "ka-lb$n")"
 	# started: the VRRP child wrote its pid file
 	wait_for 20 test -s "$d/vrrp.pid" || {
 		ktap_diag "keepalived did not start in lb$n: $(tail -n 20 "$(bg_out "ka-lb$n")")"

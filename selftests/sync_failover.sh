@@ -95,11 +95,13 @@ sync_wait()
 	}
 }
 
-# downloads NAME COUNT SPORT STALL_SECS: COUNT paced downloads from source
-# ports SPORT..; the check waits until all are mid-transfer.
+# downloads NAME COUNT SPORT STALL_SECS [KIB=$KB]: COUNT paced downloads of
+# KIB each from source ports SPORT..
+declare -A dl_kb=()
 downloads()
 {
-	bg "$1" "$NS_CL" "$DLFLOWS" -a "$HA_VIP" -p "$P" -n "$2" -s $((KB * 1024)) \
+	dl_kb[$1]=${5:-$KB}
+	bg "$1" "$NS_CL" "$DLFLOWS" -a "$HA_VIP" -p "$P" -n "$2" -s $((dl_kb[$1] * 1024)) \
 		-b "$3" -t "$4" -T $((150 * S))
 }
 
@@ -118,14 +120,40 @@ dl_summary()
 		sort | uniq -c | awk '{ printf "%s%s=%s", s, $2, $1; s = " " }'
 }
 
-# all_done NAME COUNT: the downloads ended, every one of them byte-exact
+# mark NAME: dlflows NAME prints "mark LEFT DONE" now (see under_way)
+mark()
+{
+	kill -USR1 "$(bg_pid "$1")" 2>/dev/null &&
+		wait_for 5 grep_out "$1" '^mark ' ||
+		ktap_diag "$1: no mark"
+}
+
+# under_way NAME: at the mark, none of the downloads had finished and each
+# had at least a quarter of its bytes still to come (so the switch the test
+# made just before the mark happened mid-transfer)
+under_way()
+{
+	local m
+
+	m=$(grep -m1 '^mark ' "$(bg_out "$1")")
+	[[ $m =~ ^mark\ ([0-9]+)\ 0$ ]] && [ "${BASH_REMATCH[1]}" -ge $((dl_kb[$1] * 1024 / 4)) ] &&
+		return 0
+	ktap_diag "$1: not all mid-transfer at the switch (${m:-no mark}: bytes left, finished)"
+	return 1
+}
+
+# all_done NAME COUNT: the downloads ended, every one of them byte-exact,
+# and all of them were mid-transfer at the mark
 all_done()
 {
 	local rc=0
 
 	bg_wait "$1" $((200 * S)) || rc=$?
-	grep_out "$1" "^complete=$2/$2\$" && [ "$rc" = 0 ] && return 0
-	ktap_diag "$1: $(dl_summary "$1") (exit $rc); first failures:"
+	if grep_out "$1" "^complete=$2/$2\$" && [ "$rc" = 0 ]; then
+		under_way "$1"
+		return
+	fi
+	ktap_diag "$1: $(dl_summary "$1") (exit $rc, $(tail -n 1 "$(bg_out "$1")")); first failures:"
 	ktap_diag "$(grep -E '^(bad|short|reset|stalled|error) ' "$(bg_out "$1")" | head -n 5)"
 	return 1
 }
@@ -258,6 +286,7 @@ ktap_check "no sync: $N downloads mid-transfer through lb1" running dl1 "$N"
 d0=$(NS_LB=$NS_LB2 stat_get drop_no_session)
 t0=$(_now_ms)
 ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
+mark dl1
 takeover 2 "$t0" "no sync: lb1 crashed, lb2 took over the VIP and the gateway"
 broke()
 {
@@ -266,7 +295,7 @@ broke()
 	bg_wait dl1 $((100 * S))
 	ktap_diag "downloads through lb1, after the crash: $(dl_summary dl1)"
 	d1=$(NS_LB=$NS_LB2 stat_get drop_no_session)
-	! grep_out dl1 '^done ' && grep_out dl1 "^complete=0/$N\$" &&
+	under_way dl1 && ! grep_out dl1 '^done ' && grep_out dl1 "^complete=0/$N\$" &&
 		delta_ge "$d0" "$d1" 1 "lb2 drop_no_session"
 }
 ktap_check "no sync: every established download broke (lb2 has no session)" broke
@@ -297,10 +326,14 @@ part2_running()
 	running dl2 "$N" && udp udp2 42001 "$NUDP"
 }
 ktap_check "$N downloads mid-transfer and $NUDP UDP flows through lb1" part2_running
+synced_now()
+{
+	holds_sessions 2 tcp 43000 "$N" >/dev/null &&
+		holds_sessions 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2" >/dev/null
+}
 synced()
 {
-	wait_for $((10 * S)) holds_sessions 2 tcp 43000 "$N" &&
-		wait_for $((10 * S)) holds_sessions 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2" && return 0
+	wait_for $((5 * S)) synced_now && return 0
 	holds_all 2 tcp 43000 "$N"
 	holds_all 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2"
 	return 1
@@ -308,6 +341,7 @@ synced()
 ktap_check "sync: lb2 holds lb1's sessions before the crash (TCP, UDP with their members)" synced
 t0=$(_now_ms)
 ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
+mark dl2
 takeover 2 "$t0" "lb1 crashed mid-transfer, lb2 took over the VIP and the gateway"
 ktap_check "sync: every one of the $N downloads completed byte-exact through lb2" all_done dl2 "$N"
 kept()
@@ -319,7 +353,8 @@ ktap_check "new TCP and UDP connections work through lb2" new_conns 2 43100 4210
 
 # connections made through lb2 while lb1 is away, then lb1 comes back
 M=10
-downloads dl3 $M 43200 25
+# twice the size: still under way when lb1 has come back and taken over
+downloads dl3 $M 43200 25 $((2 * KB))
 running dl3 $M && udp udp3 42201 3 || ktap_diag "downloads or UDP flows through lb2 did not start"
 t0=$(_now_ms)
 lb1_return || ktap_diag "lb1 did not come back"
@@ -332,6 +367,7 @@ ktap_check "sync: returning lb1 ready (lbctl sync wait), holds lb2's sessions" r
 # keepalived only after sync wait: lb1 preempts once it has the sessions
 ha_keepalived_start 1 || ktap_diag "keepalived did not start in lb1"
 takeover 1 "$t0" "lb1 back, preempted lb2"
+mark dl3
 ktap_check "sync: downloads started on lb2 completed byte-exact through lb1" all_done dl3 $M
 kept3()
 {

@@ -16,8 +16,8 @@
  *   Opens COUNT connections at once (from source ports SPORT, SPORT+1, ...
  *   if -b is given), each downloads BYTES of its own stream (seed SEED + its
  *   index) and compares every byte.  Prints "running N" once, when every
- *   connection has received data and none has finished (the downloads are
- *   all mid-transfer from then on), "progress BYTES DONE" every second, and
+ *   connection has received data and none has finished (all were under way
+ *   at that moment), "progress BYTES DONE" every second, and
  *   one result per connection:
  *     done SPORT BYTES       all bytes, each the right one, then EOF
  *     bad SPORT OFFSET       a wrong byte at OFFSET (or more than BYTES)
@@ -28,6 +28,9 @@
  *   and "complete=N/COUNT" at the end.  -T: overall limit (default 120 s;
  *   what has not finished by then is "stalled").  Exit 0 if every download
  *   is "done", 3 if not, 1 on local errors.
+ *   On SIGUSR1 it prints "mark LEFT DONE": the fewest bytes an unfinished
+ *   download still has to receive (0 if none is unfinished) and how many
+ *   have finished, so a test can tell that all were under way at a moment.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -313,6 +316,13 @@ struct cconn {
 };
 
 static int done_count, finished_count;
+static volatile sig_atomic_t mark_wanted;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	mark_wanted = 1;
+}
 
 static void cconn_end(struct cconn *c, const char *what, const char *detail)
 {
@@ -433,6 +443,21 @@ static int client(const char *addr, unsigned int port, unsigned int count, uint6
 			pfd[i].fd = c->fd;
 			pfd[i].events = c->state == C_CONNECTING ? POLLOUT : POLLIN;
 			pfd[i].revents = 0;
+		}
+		if (mark_wanted) {
+			uint64_t left = 0;
+			int any = 0;
+
+			mark_wanted = 0;
+			for (i = 0; i < count; i++) {
+				if (conns[i].state == C_FINISHED)
+					continue;
+				if (!any || size - conns[i].got < left)
+					left = size - conns[i].got;
+				any = 1;
+			}
+			printf("mark %llu %d\n", (unsigned long long)left, finished_count);
+			fflush(stdout);
 		}
 		if (!running_said && started == count) {
 			printf("running %u\n", count);
@@ -565,6 +590,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (listen_mode)
 		return server(port, kbps);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
 	if (!addr || !count || !size || (sport && sport + count - 1 > 65535))
 		usage();
 	return client(addr, port, count, size, sport, stall, limit, seed);
