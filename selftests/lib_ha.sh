@@ -4,18 +4,19 @@
 # Active-standby topology for the failover selftests (issue 14), sourced
 # after lib.sh (whose cleanup also removes these namespaces and processes):
 #
-#                      client  10.0.1.2
+#                      client  10.0.1.2, fd00:1::2
 #                         |
-#      sw: bridge brc  ---+----------------------  10.0.1.0/24
-#              |                    |                VIP 10.0.1.100 (VRRP)
-#        c0 10.0.1.11         c0 10.0.1.12
-#             lb1                  lb2
+#      sw: bridge brc  ---+----------------------  10.0.1.0/24, fd00:1::/64
+#              |                    |                VIP 10.0.1.100, fd00:1::100
+#        c0 10.0.1.11         c0 10.0.1.12           (VRRP)
+#             lb1                  lb2               (fd00:1::1N, fd00:10::1N)
 #        s0 10.0.10.11        s0 10.0.10.12
 #              |                    |
-#      sw: bridge brs  ---+----------+---------+-  10.0.10.0/24
-#                         |          |         |     gateway 10.0.10.1 (VRRP)
-#                        s1         s2        s3     10.0.10.2$i, default via
-#                                                    the gateway
+#      sw: bridge brs  ---+----------+---------+-  10.0.10.0/24, fd00:10::/64
+#                         |          |         |     gateway 10.0.10.1,
+#                        s1         s2        s3     fd00:10::1 (VRRP)
+#                                                    10.0.10.2$i, fd00:10::2$i,
+#                                                    default via the gateway
 #
 # Both bridges live in one namespace ($NS_SW).  The client has no route
 # beyond its segment: it reaches the VIP on the link, so only the node that
@@ -36,18 +37,24 @@
 #                           node neither
 #   ha_wait_master N SECS
 # Variables: NS_SW NS_LB1 NS_LB2 (and lib.sh's NS_CL, NS_S1..), HA_VIP,
-# HA_GW, ha_c4 N / ha_s4 N (lbN's own addresses), server4 I.
+# HA_GW, HA_VIP6, HA_GW6, ha_c4 N / ha_s4 N (lbN's own addresses), server4 I,
+# server6 I.
 
 HA_VIP=10.0.1.100
 HA_GW=10.0.10.1
 HA_CL=10.0.1.2
+HA_VIP6=fd00:1::100
+HA_GW6=fd00:10::1
+HA_CL6=fd00:1::2
 HA_GUIDE=$NFLB_SRC/Documentation/admin-guide.rst
 NS_SW="" NS_LB1="" NS_LB2=""
 
 ha_c4() { echo "10.0.1.1$1"; }
 ha_s4() { echo "10.0.10.1$1"; }
-# shellcheck disable=SC2317 # replaces lib.sh's server4 for this topology
+# shellcheck disable=SC2317 # replace lib.sh's for this topology
 server4() { echo "10.0.10.2$1"; }
+# shellcheck disable=SC2317
+server6() { echo "fd00:10::2$1"; }
 
 ha_ns()
 {
@@ -80,6 +87,8 @@ ha_lb_create()
 		link add s0 type veth peer name s-lb$n netns $NS_SW
 		addr add $(ha_c4 "$n")/24 dev c0
 		addr add $(ha_s4 "$n")/24 dev s0
+		addr add fd00:1::1$n/64 dev c0 nodad
+		addr add fd00:10::1$n/64 dev s0 nodad
 		link set c0 up
 		link set s0 up
 	EOF
@@ -143,6 +152,7 @@ ha_topo_create()
 	_batch "$NS_CL" <<-EOF || return 1
 		link set eth0 up
 		addr add $HA_CL/24 dev eth0
+		addr add $HA_CL6/64 dev eth0 nodad
 	EOF
 	for ((i = 1; i <= n; i++)); do
 		ns="$NFLB_PFX-s$i"
@@ -156,25 +166,32 @@ ha_topo_create()
 		_batch "$ns" <<-EOF || return 1
 			link set eth0 up
 			addr add $(server4 "$i")/24 dev eth0
+			addr add $(server6 "$i")/64 dev eth0 nodad
 			route add default via $HA_GW
+			route add ::/0 via $HA_GW6
 		EOF
 	done
 	ha_lb_create 1 && ha_lb_create 2
 }
 
 # ha_conf_nflb FILE PORT: what both nodes restore: a pool of every server
-# on PORT, a TCP and a UDP virtual server on VIP:PORT (rr).
+# on PORT per family, a TCP and a UDP virtual server on VIP:PORT and
+# [VIP6]:PORT (rr).
 ha_conf_nflb()
 {
 	local file=$1 port=$2 i
 
 	{
 		echo "pool add web"
+		echo "pool add web6"
 		for ((i = 1; i <= NSERVERS; i++)); do
 			echo "member add web $(server4 "$i"):$port"
+			echo "member add web6 [$(server6 "$i")]:$port"
 		done
 		echo "vs add web-tcp vip $HA_VIP port $port proto tcp pool web sched rr"
 		echo "vs add web-udp vip $HA_VIP port $port proto udp pool web sched rr"
+		echo "vs add web6-tcp vip $HA_VIP6 port $port proto tcp pool web6 sched rr"
+		echo "vs add web6-udp vip $HA_VIP6 port $port proto udp pool web6 sched rr"
 	} >"$file"
 }
 
@@ -213,25 +230,29 @@ ha_has_addr()
 {
 	local out
 
-	out=$(ip -n "$(ha_ns "$1")" -4 -o addr show 2>/dev/null) || return 1
-	[[ $out == *" inet $2/"* ]]
+	out=$(ip -n "$(ha_ns "$1")" -o addr show 2>/dev/null) || return 1
+	[[ $out == *" inet $2/"* || $out == *" inet6 $2/"* ]]
 }
 
-# ha_is_master N: lbN has the VIP and the gateway, the other node (if it
-# exists) neither.
+# ha_is_master N: lbN has the VIPs and the gateways, the other node (if it
+# exists) none of them.
 ha_is_master()
 {
-	local o=$((3 - $1))
+	local o=$((3 - $1)) a
 
-	ha_has_addr "$1" "$HA_VIP" && ha_has_addr "$1" "$HA_GW" || return 1
-	! ip netns pids "$(ha_ns "$o")" >/dev/null 2>&1 && return 0
-	! ha_has_addr "$o" "$HA_VIP" && ! ha_has_addr "$o" "$HA_GW"
+	for a in "$HA_VIP" "$HA_GW" "$HA_VIP6" "$HA_GW6"; do
+		ha_has_addr "$1" "$a" || return 1
+	done
+	ip netns pids "$(ha_ns "$o")" >/dev/null 2>&1 || return 0
+	for a in "$HA_VIP" "$HA_GW" "$HA_VIP6" "$HA_GW6"; do
+		! ha_has_addr "$o" "$a" || return 1
+	done
 }
 
 ha_wait_master()
 {
 	wait_for "$2" ha_is_master "$1" && return 0
-	ktap_diag "lb$1 is not the master after $2 s: lb1: $(ip -n "$NS_LB1" -4 -o addr show 2>&1 | awk '{print $2, $4}' | tr '\n' ' ')"
-	ktap_diag "lb2: $(ip -n "$NS_LB2" -4 -o addr show 2>&1 | awk '{print $2, $4}' | tr '\n' ' ')"
+	ktap_diag "lb$1 is not the master after $2 s: lb1: $(ip -n "$NS_LB1" -o addr show scope global 2>&1 | awk '{print $2, $4}' | tr '\n' ' ')"
+	ktap_diag "lb2: $(ip -n "$NS_LB2" -o addr show scope global 2>&1 | awk '{print $2, $4}' | tr '\n' ' ')"
 	return 1
 }

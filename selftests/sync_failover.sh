@@ -23,13 +23,14 @@
 # downloads and UDP flows started on lb2 carry on through lb1.  Checks whose
 # description starts "sync:" need session sync; the others do not.
 #
-# NFLB_HA_CONNS (50) downloads of NFLB_HA_KB (2048) KiB each, served at
+# NFLB_HA_CONNS (50) IPv4 and NFLB_HA_CONNS6 (10) IPv6 downloads of NFLB_HA_KB (2048) KiB each, served at
 # NFLB_HA_RATE (64) KiB/s per connection (32 s a download), so that all
 # are mid-transfer when the master dies, however slow the checks before.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_ha.sh"
 
 N=${NFLB_HA_CONNS:-50}
+N6=${NFLB_HA_CONNS6:-10}
 KB=${NFLB_HA_KB:-2048}
 RATE=${NFLB_HA_RATE:-64}
 P=8080
@@ -95,14 +96,46 @@ sync_wait()
 	}
 }
 
-# downloads NAME COUNT SPORT STALL_SECS [KIB=$KB]: COUNT paced downloads of
-# KIB each from source ports SPORT..
+# downloads NAME COUNT SPORT STALL_SECS KIB [VIP=$HA_VIP]: COUNT paced
+# downloads of KIB each from source ports SPORT..
 declare -A dl_kb=()
 downloads()
 {
-	dl_kb[$1]=${5:-$KB}
-	bg "$1" "$NS_CL" "$DLFLOWS" -a "$HA_VIP" -p "$P" -n "$2" -s $((dl_kb[$1] * 1024)) \
+	dl_kb[$1]=$5
+	bg "$1" "$NS_CL" "$DLFLOWS" -a "${6:-$HA_VIP}" -p "$P" -n "$2" -s $(($5 * 1024)) \
 		-b "$3" -t "$4" -T $((150 * S))
+}
+
+# dl_start SET STALL_SECS KIB: the set's IPv4 and IPv6 downloads ($N and
+# $N6, from ports ${base4[SET]}.. and ${base6[SET]}..)
+declare -A base4=([dl1]=44000 [dl2]=43000 [dl3]=43200)
+declare -A base6=([dl1]=45000 [dl2]=46000 [dl3]=46200)
+declare -A count4=([dl1]=$N [dl2]=$N [dl3]=10)
+declare -A count6=([dl1]=$N6 [dl2]=$N6 [dl3]=4)
+dl_start()
+{
+	downloads "$1" "${count4[$1]}" "${base4[$1]}" "$2" "$3" &&
+		downloads "${1}v6" "${count6[$1]}" "${base6[$1]}" "$2" "$3" "$HA_VIP6"
+}
+
+dl_running()
+{
+	running "$1" "${count4[$1]}" && running "${1}v6" "${count6[$1]}"
+}
+
+dl_mark()
+{
+	mark "$1"
+	mark "${1}v6"
+}
+
+dl_all_done()
+{
+	local rc=0
+
+	all_done "$1" "${count4[$1]}" || rc=1
+	all_done "${1}v6" "${count6[$1]}" || rc=1
+	return "$rc"
 }
 
 # running NAME COUNT: every download of NAME has data and none has finished
@@ -159,11 +192,14 @@ all_done()
 	return 1
 }
 
-# udp NAME SPORT COUNT: one datagram per flow; $NFLB_TMP/NAME: "SPORT MEMBER"
-# for each answered flow
+# udp NAME SPORT COUNT [6]: one datagram per flow to the VIP (IPv6 with 6);
+# $NFLB_TMP/NAME: "SPORT MEMBER" for each answered flow
 udp()
 {
-	in_ns "$NS_CL" "$UDPECHO" -a "$HA_VIP" -p "$P" -b "$2" -c "$3" -t 2000 |
+	local a=(-a "$HA_VIP")
+
+	[ "${4:-4}" = 6 ] && a=(-6 -a "$HA_VIP6")
+	in_ns "$NS_CL" "$UDPECHO" "${a[@]}" -p "$P" -b "$2" -c "$3" -t 2000 |
 		awk '$1 == "reply" { print $2, $3 }' >"$NFLB_TMP/$1"
 	[ "$(wc -l <"$NFLB_TMP/$1")" = "$3" ] && return 0
 	ktap_diag "UDP flows $1 from port $2: $(wc -l <"$NFLB_TMP/$1") of $3 answered"
@@ -188,9 +224,9 @@ node_sessions()
 	json_objs "$list"
 }
 
-# holds_sessions N PROTO SPORT COUNT [UDPFILE]: lbN has a PROTO session from
-# the client for each source port SPORT..SPORT+COUNT-1; with UDPFILE, to the
-# member that file says answered that flow.
+# holds_sessions N PROTO SPORT COUNT [UDPFILE [6]]: lbN has a PROTO session
+# from the client for each source port SPORT..SPORT+COUNT-1; with UDPFILE,
+# to the member (IPv6 address with 6) that file says answered that flow.
 holds_sessions()
 {
 	local n=$1 proto=$2 lo=$3 cnt=$4 file=${5:-} o p m s want seen=0 wrong=0
@@ -199,7 +235,11 @@ holds_sessions()
 
 	if [ -n "$file" ]; then
 		while read -r p s; do
-			member[$p]=$(server4 "${s#s}")
+			if [ "${6:-4}" = 6 ]; then
+				member[$p]=$(server6 "${s#s}")
+			else
+				member[$p]=$(server4 "${s#s}")
+			fi
 		done <"$file"
 	fi
 	# (bash patterns, no subshell per session: slow under TCG)
@@ -250,16 +290,20 @@ lb1_return()
 	ha_lb_create 1 && restore 1
 }
 
+# new_conns TAG SPORT UPORT: 5 IPv4 and 2 IPv6 downloads, one UDP flow each
 new_conns()
 {
-	local tag=$1 sport=$2 uport=$3
+	local tag=$1 sport=$2 uport=$3 vip
 
-	in_ns "$NS_CL" "$DLFLOWS" -a "$HA_VIP" -p "$P" -n 5 -s 131072 -b "$sport" -t 15 -T 60 \
-		>"$NFLB_TMP/new$tag" 2>&1 || {
-		ktap_diag "new downloads: $(grep -v '^progress' "$NFLB_TMP/new$tag" | tail -n 6)"
-		return 1
-	}
-	udp "newudp$tag" "$uport" 1
+	for vip in "$HA_VIP" "$HA_VIP6"; do
+		in_ns "$NS_CL" "$DLFLOWS" -a "$vip" -p "$P" -n 5 -s 131072 -b "$sport" -t 15 -T 60 \
+			>"$NFLB_TMP/new$tag" 2>&1 || {
+			ktap_diag "new downloads to $vip: $(grep -v '^progress' "$NFLB_TMP/new$tag" | tail -n 6)"
+			return 1
+		}
+		sport=$((sport + 10))
+	done
+	udp "newudp$tag" "$uport" 1 && udp "newudp6$tag" "$((uport + 10))" 1 6
 }
 
 # ---------------------------------------------------------------------------
@@ -267,7 +311,7 @@ new_conns()
 
 restore 1 && restore 2 || ktap_abort "cannot restore the configuration"
 ha_keepalived_start 1 && ha_keepalived_start 2 || ktap_abort "keepalived did not start"
-ktap_check "lb1 is the VRRP master (VIP $HA_VIP and gateway $HA_GW), lb2 the backup" \
+ktap_check "lb1 is the VRRP master (VIPs $HA_VIP, $HA_VIP6, gateways $HA_GW, $HA_GW6), lb2 the backup" \
 	ha_wait_master 1 $((20 * S))
 same_conf()
 {
@@ -284,31 +328,42 @@ ktap_check "both nodes run the same nflb configuration (lbctl save identical)" s
 # one flow first, so that lb1's round robin is one ahead of a fresh lb2's:
 # without sync, lb2 schedules the flows anew and each lands on another member
 udp warm1 41000 1
-ktap_check "no sync: $NUDP UDP flows answered through lb1" udp udp1 41001 "$NUDP"
-downloads dl1 "$N" 44000 10
-ktap_check "no sync: $N downloads mid-transfer through lb1" running dl1 "$N"
+udp warm1v6 41500 1 6
+part1_udp()
+{
+	udp udp1 41001 "$NUDP" && udp udp1v6 41501 "$NUDP" 6
+}
+ktap_check "no sync: $NUDP IPv4 and $NUDP IPv6 UDP flows answered through lb1" part1_udp
+dl_start dl1 10 "$KB"
+ktap_check "no sync: $N IPv4 and $N6 IPv6 downloads mid-transfer through lb1" dl_running dl1
 d0=$(NS_LB=$NS_LB2 stat_get drop_no_session)
 t0=$(_now_ms)
 ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
-mark dl1
-takeover 2 "$t0" "no sync: lb1 crashed, lb2 took over the VIP and the gateway"
+dl_mark dl1
+takeover 2 "$t0" "no sync: lb1 crashed, lb2 took over the VIPs and the gateways"
 broke()
 {
-	local d1
+	local d1 set rc=0
 
-	bg_wait dl1 $((100 * S))
-	ktap_diag "downloads through lb1, after the crash: $(dl_summary dl1)"
+	for set in dl1 dl1v6; do
+		bg_wait "$set" $((100 * S))
+		ktap_diag "$set through lb1, after the crash: $(dl_summary "$set")"
+		under_way "$set" && ! grep_out "$set" '^done ' && grep_out "$set" "^complete=0/" || rc=1
+	done
 	d1=$(NS_LB=$NS_LB2 stat_get drop_no_session)
-	under_way dl1 && ! grep_out dl1 '^done ' && grep_out dl1 "^complete=0/$N\$" &&
-		delta_ge "$d0" "$d1" 1 "lb2 drop_no_session"
+	delta_ge "$d0" "$d1" 1 "lb2 drop_no_session" && return "$rc"
 }
 ktap_check "no sync: every established download broke (lb2 has no session)" broke
 moved()
 {
-	udp udp1b 41001 "$NUDP" || return 1
-	ktap_diag "UDP members through lb1: $(tr '\n' ' ' <"$NFLB_TMP/udp1")"
-	ktap_diag "UDP members through lb2: $(tr '\n' ' ' <"$NFLB_TMP/udp1b")"
-	! cmp -s "$NFLB_TMP/udp1" "$NFLB_TMP/udp1b"
+	local f
+
+	udp udp1b 41001 "$NUDP" && udp udp1v6b 41501 "$NUDP" 6 || return 1
+	for f in udp1 udp1v6; do
+		ktap_diag "$f members through lb1: $(tr '\n' ' ' <"$NFLB_TMP/$f")"
+		ktap_diag "$f members through lb2: $(tr '\n' ' ' <"$NFLB_TMP/${f}b")"
+		! cmp -s "$NFLB_TMP/$f" "$NFLB_TMP/${f}b" || return 1
+	done
 }
 ktap_check "no sync: the UDP flows land on other members through lb2" moved
 ktap_check "no sync: new TCP and UDP connections work through lb2" new_conns 1 44100 41100
@@ -324,58 +379,65 @@ sync_both()
 	sync_set 2 && sync_set 1 && sync_wait 1 && sync_wait 2
 }
 ktap_check "sync: configured on both nodes, both ready (lbctl sync wait)" sync_both
-downloads dl2 "$N" 43000 25
+dl_start dl2 25 "$KB"
 part2_running()
 {
-	running dl2 "$N" && udp udp2 42001 "$NUDP"
+	dl_running dl2 && udp udp2 42001 "$NUDP" && udp udp2v6 42501 "$NUDP" 6
 }
-ktap_check "$N downloads mid-transfer and $NUDP UDP flows through lb1" part2_running
+ktap_check "$N IPv4 and $N6 IPv6 downloads mid-transfer, UDP flows through lb1" part2_running
 synced_now()
 {
 	holds_sessions 2 tcp 43000 "$N" >/dev/null &&
-		holds_sessions 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2" >/dev/null
+		holds_sessions 2 tcp 46000 "$N6" >/dev/null &&
+		holds_sessions 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2" >/dev/null &&
+		holds_sessions 2 udp 42501 "$NUDP" "$NFLB_TMP/udp2v6" 6 >/dev/null
 }
 synced()
 {
 	wait_for $((5 * S)) synced_now && return 0
 	holds_all 2 tcp 43000 "$N"
+	holds_all 2 tcp 46000 "$N6"
 	holds_all 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2"
+	holds_all 2 udp 42501 "$NUDP" "$NFLB_TMP/udp2v6" 6
 	return 1
 }
 ktap_check "sync: lb2 holds lb1's sessions before the crash (TCP, UDP with their members)" synced
 t0=$(_now_ms)
 ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
-mark dl2
-takeover 2 "$t0" "lb1 crashed mid-transfer, lb2 took over the VIP and the gateway"
-ktap_check "sync: every one of the $N downloads completed byte-exact through lb2" all_done dl2 "$N"
+dl_mark dl2
+takeover 2 "$t0" "lb1 crashed mid-transfer, lb2 took over the VIPs and the gateways"
+ktap_check "sync: every one of the $((N + N6)) downloads completed byte-exact through lb2" \
+	dl_all_done dl2
 kept()
 {
-	udp udp2b 42001 "$NUDP" && udp_same udp2 udp2b
+	udp udp2b 42001 "$NUDP" && udp udp2v6b 42501 "$NUDP" 6 &&
+		udp_same udp2 udp2b && udp_same udp2v6 udp2v6b
 }
 ktap_check "sync: the UDP flows kept their members through lb2" kept
 ktap_check "new TCP and UDP connections work through lb2" new_conns 2 43100 42100
 
 # connections made through lb2 while lb1 is away, then lb1 comes back
-M=10
-# twice the size: still under way when lb1 has come back and taken over
-downloads dl3 $M 43200 25 $((2 * KB))
-running dl3 $M && udp udp3 42201 3 || ktap_diag "downloads or UDP flows through lb2 did not start"
+dl_start dl3 25 "$KB"
+dl_running dl3 && udp udp3 42201 3 && udp udp3v6 42701 3 6 ||
+	ktap_diag "downloads or UDP flows through lb2 did not start"
 t0=$(_now_ms)
 lb1_return || ktap_diag "lb1 did not come back"
 returned()
 {
-	sync_set 1 && sync_wait 1 && holds_all 1 tcp 43200 "$M" &&
-		holds_all 1 udp 42201 3 "$NFLB_TMP/udp3"
+	sync_set 1 && sync_wait 1 &&
+		holds_all 1 tcp 43200 "${count4[dl3]}" && holds_all 1 tcp 46200 "${count6[dl3]}" &&
+		holds_all 1 udp 42201 3 "$NFLB_TMP/udp3" && holds_all 1 udp 42701 3 "$NFLB_TMP/udp3v6" 6
 }
 ktap_check "sync: returning lb1 ready (lbctl sync wait), holds lb2's sessions" returned
 # keepalived only after sync wait: lb1 preempts once it has the sessions
 ha_keepalived_start 1 || ktap_diag "keepalived did not start in lb1"
 takeover 1 "$t0" "lb1 back, preempted lb2"
-mark dl3
-ktap_check "sync: downloads started on lb2 completed byte-exact through lb1" all_done dl3 $M
+dl_mark dl3
+ktap_check "sync: downloads started on lb2 completed byte-exact through lb1" dl_all_done dl3
 kept3()
 {
-	udp udp3b 42201 3 && udp_same udp3 udp3b
+	udp udp3b 42201 3 && udp udp3v6b 42701 3 6 &&
+		udp_same udp3 udp3b && udp_same udp3v6 udp3v6b
 }
 ktap_check "sync: UDP flows started on lb2 kept their members through lb1" kept3
 ktap_check "kernel log clean" dmesg_check
