@@ -6,15 +6,14 @@
 # (issue 14).  Topology of lib_ha.sh: a client, lb1 and lb2 on a client-side
 # and a server-side bridge, three servers whose default gateway is the VRRP
 # address; keepalived (the configuration of Documentation/admin-guide.rst, as
-# it is) moves the VIP and the gateway together; both nodes restore the same
-# nflb configuration from one file.
+# it is) moves the VIPs and the gateways (IPv4 and IPv6) together; both
+# nodes restore the same nflb configuration from one file.
 #
-# Part 1, without sync (proves the checks of part 2 can fail): $N paced
+# Part 1, without sync (proves the checks of part 2 can fail): paced
 # downloads and UDP flows through lb1, lb1 crashes (keepalived killed, its
-# namespace deleted): lb2 takes over the VIP and the gateway, but every
-# established download breaks (lb2 has no session: drop_no_session) and the
-# UDP flows land on other members; new connections work through lb2; lb1
-# comes back and preempts.
+# namespace deleted): lb2 takes over, but every established download breaks
+# (lb2 has no session: drop_no_session) and the UDP flows land on other
+# members; lb1 comes back and preempts.
 #
 # Part 2, with sync (lbctl sync set on both nodes, lbctl sync wait): the same
 # crash mid-transfer; every download completes byte-exact through lb2, UDP
@@ -23,9 +22,10 @@
 # downloads and UDP flows started on lb2 carry on through lb1.  Checks whose
 # description starts "sync:" need session sync; the others do not.
 #
-# NFLB_HA_CONNS (50) IPv4 and NFLB_HA_CONNS6 (10) IPv6 downloads of NFLB_HA_KB (2048) KiB each, served at
-# NFLB_HA_RATE (64) KiB/s per connection (32 s a download), so that all
-# are mid-transfer when the master dies, however slow the checks before.
+# NFLB_HA_CONNS (50) IPv4 and NFLB_HA_CONNS6 (10) IPv6 downloads of
+# NFLB_HA_KB (2048) KiB each, served at NFLB_HA_RATE (64) KiB/s per
+# connection (32 s a download), so that all are mid-transfer when the
+# master dies, however slow the checks before; dlflows' mark proves it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_ha.sh"
 
@@ -39,7 +39,7 @@ DLFLOWS=$TOOLS/dlflows
 # scale for slow (debug) kernels
 S=${NFLB_TIMEOUT_SCALE:-1}
 
-ktap_header 21
+ktap_header 20
 require_root
 require_tools
 require_cmds keepalived ethtool
@@ -162,14 +162,14 @@ mark()
 }
 
 # under_way NAME: at the mark, none of the downloads had finished and each
-# had at least a quarter of its bytes still to come (so the switch the test
-# made just before the mark happened mid-transfer)
+# had at least an eighth of its bytes (4 s or more) still to come, so the
+# switch the test made just before the mark happened mid-transfer
 under_way()
 {
 	local m
 
 	m=$(grep -m1 '^mark ' "$(bg_out "$1")")
-	[[ $m =~ ^mark\ ([0-9]+)\ 0$ ]] && [ "${BASH_REMATCH[1]}" -ge $((dl_kb[$1] * 1024 / 4)) ] &&
+	[[ $m =~ ^mark\ ([0-9]+)\ 0$ ]] && [ "${BASH_REMATCH[1]}" -ge $((dl_kb[$1] * 1024 / 8)) ] &&
 		return 0
 	ktap_diag "$1: not all mid-transfer at the switch (${m:-no mark}: bytes left, finished)"
 	return 1
@@ -215,18 +215,20 @@ udp_same()
 	return 1
 }
 
-# node_sessions N: lbN's session list, one flat JSON object a line
-node_sessions()
+# snap N: lbN's session list, one flat JSON object a line, into
+# $NFLB_TMP/sessions-lbN (what holds_sessions reads)
+snap()
 {
 	local list
 
 	list=$(NS_LB=$(ha_ns "$1") sessions) || return 1
-	json_objs "$list"
+	json_objs "$list" >"$NFLB_TMP/sessions-lb$1"
 }
 
-# holds_sessions N PROTO SPORT COUNT [UDPFILE [6]]: lbN has a PROTO session
-# from the client for each source port SPORT..SPORT+COUNT-1; with UDPFILE,
-# to the member (IPv6 address with 6) that file says answered that flow.
+# holds_sessions N PROTO SPORT COUNT [UDPFILE [6]]: lbN's snapshot has a
+# PROTO session from the client for each source port SPORT..SPORT+COUNT-1;
+# with UDPFILE, to the member (IPv6 address with 6) that file says answered
+# that flow.
 holds_sessions()
 {
 	local n=$1 proto=$2 lo=$3 cnt=$4 file=${5:-} o p m s want seen=0 wrong=0
@@ -255,7 +257,7 @@ holds_sessions()
 			want=${member[$p]:-none}
 			[ "$m" = "$want" ] || wrong=$((wrong + 1))
 		fi
-	done < <(node_sessions "$n")
+	done <"$NFLB_TMP/sessions-lb$n"
 	[ "$seen" = "$cnt" ] && [ "$wrong" = 0 ] && return 0
 	echo "lb$n: $seen of $cnt $proto sessions from ports $lo.., $wrong to another member"
 	return 1
@@ -290,13 +292,13 @@ lb1_return()
 	ha_lb_create 1 && restore 1
 }
 
-# new_conns TAG SPORT UPORT: 5 IPv4 and 2 IPv6 downloads, one UDP flow each
+# new_conns TAG SPORT UPORT: 5 IPv4 and 5 IPv6 downloads, one UDP flow each
 new_conns()
 {
 	local tag=$1 sport=$2 uport=$3 vip
 
 	for vip in "$HA_VIP" "$HA_VIP6"; do
-		in_ns "$NS_CL" "$DLFLOWS" -a "$vip" -p "$P" -n 5 -s 131072 -b "$sport" -t 15 -T 60 \
+		in_ns "$NS_CL" "$DLFLOWS" -a "$vip" -p "$P" -n 5 -s 65536 -b "$sport" -t 15 -T 60 \
 			>"$NFLB_TMP/new$tag" 2>&1 || {
 			ktap_diag "new downloads to $vip: $(grep -v '^progress' "$NFLB_TMP/new$tag" | tail -n 6)"
 			return 1
@@ -334,7 +336,7 @@ part1_udp()
 	udp udp1 41001 "$NUDP" && udp udp1v6 41501 "$NUDP" 6
 }
 ktap_check "no sync: $NUDP IPv4 and $NUDP IPv6 UDP flows answered through lb1" part1_udp
-dl_start dl1 10 "$KB"
+dl_start dl1 8 "$KB"
 ktap_check "no sync: $N IPv4 and $N6 IPv6 downloads mid-transfer through lb1" dl_running dl1
 d0=$(NS_LB=$NS_LB2 stat_get drop_no_session)
 t0=$(_now_ms)
@@ -366,7 +368,6 @@ moved()
 	done
 }
 ktap_check "no sync: the UDP flows land on other members through lb2" moved
-ktap_check "no sync: new TCP and UDP connections work through lb2" new_conns 1 44100 41100
 t0=$(_now_ms)
 lb1_return && ha_keepalived_start 1 || ktap_diag "lb1 did not come back"
 takeover 1 "$t0" "no sync: lb1 back, preempted lb2"
@@ -379,7 +380,7 @@ sync_both()
 	sync_set 2 && sync_set 1 && sync_wait 1 && sync_wait 2
 }
 ktap_check "sync: configured on both nodes, both ready (lbctl sync wait)" sync_both
-dl_start dl2 25 "$KB"
+dl_start dl2 15 "$KB"
 part2_running()
 {
 	dl_running dl2 && udp udp2 42001 "$NUDP" && udp udp2v6 42501 "$NUDP" 6
@@ -387,7 +388,7 @@ part2_running()
 ktap_check "$N IPv4 and $N6 IPv6 downloads mid-transfer, UDP flows through lb1" part2_running
 synced_now()
 {
-	holds_sessions 2 tcp 43000 "$N" >/dev/null &&
+	snap 2 && holds_sessions 2 tcp 43000 "$N" >/dev/null &&
 		holds_sessions 2 tcp 46000 "$N6" >/dev/null &&
 		holds_sessions 2 udp 42001 "$NUDP" "$NFLB_TMP/udp2" >/dev/null &&
 		holds_sessions 2 udp 42501 "$NUDP" "$NFLB_TMP/udp2v6" 6 >/dev/null
@@ -416,15 +417,16 @@ kept()
 ktap_check "sync: the UDP flows kept their members through lb2" kept
 ktap_check "new TCP and UDP connections work through lb2" new_conns 2 43100 42100
 
-# connections made through lb2 while lb1 is away, then lb1 comes back
-dl_start dl3 25 "$KB"
+# connections made through lb2 while lb1 is away, then lb1 comes back (half
+# as long again: lb1's return takes 10-40 s under TCG)
+dl_start dl3 15 $((KB * 3 / 2))
 dl_running dl3 && udp udp3 42201 3 && udp udp3v6 42701 3 6 ||
 	ktap_diag "downloads or UDP flows through lb2 did not start"
 t0=$(_now_ms)
 lb1_return || ktap_diag "lb1 did not come back"
 returned()
 {
-	sync_set 1 && sync_wait 1 &&
+	sync_set 1 && sync_wait 1 && snap 1 &&
 		holds_all 1 tcp 43200 "${count4[dl3]}" && holds_all 1 tcp 46200 "${count6[dl3]}" &&
 		holds_all 1 udp 42201 3 "$NFLB_TMP/udp3" && holds_all 1 udp 42701 3 "$NFLB_TMP/udp3v6" 6
 }
