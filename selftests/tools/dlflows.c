@@ -3,16 +3,20 @@
  * dlflows: many paced TCP downloads at once, each checked byte for byte, in
  * one process a side (starting 50 socat processes takes seconds under TCG).
  *
- * Server:  dlflows -l -p PORT [-r KBPS]
- *   Listens on [::]:PORT (IPv4 too).  A client sends 16 bytes: the size and
- *   the seed of the stream it wants (two 64-bit big-endian numbers); the
- *   server sends that many bytes of that stream, at most KBPS KiB a second
- *   per connection (0, the default: as fast as TCP goes), then closes its
- *   side (FIN) and waits for the client to close.  One line per event:
+ * Server:  dlflows -l -p PORT [-r KBPS] [-g DIR]
+ *   Listens on [::]:PORT (IPv4 too).  A client sends 24 bytes: the size and
+ *   the seed of the stream it wants and a gate number (three 64-bit
+ *   big-endian numbers); the server sends that many bytes of that stream,
+ *   at most KBPS KiB a second per connection (0, the default: as fast as
+ *   TCP goes), then closes its side (FIN) and waits for the client to
+ *   close.  With -g, a connection with gate G > 0 sends only the first half
+ *   until the file DIR/goG exists, and from then on the rest as fast as TCP
+ *   goes: a test holds downloads mid-transfer however slow it is, and
+ *   releases them after a failover.  One line per event:
  *     accept ADDR PORT | sent ADDR PORT BYTES | error ADDR PORT TEXT
  *
  * Client:  dlflows -a ADDR -p PORT -n COUNT -s BYTES [-b SPORT] [-t SECS]
- *                  [-T SECS] [-S SEED]
+ *                  [-T SECS] [-S SEED] [-g GATE] [-W]
  *   Opens COUNT connections at once (from source ports SPORT, SPORT+1, ...
  *   if -b is given), each downloads BYTES of its own stream (seed SEED + its
  *   index) and compares every byte.  Prints "running N" once, when every
@@ -31,6 +35,8 @@
  *   On SIGUSR1 it prints "mark LEFT DONE": the fewest bytes an unfinished
  *   download still has to receive (0 if none is unfinished) and how many
  *   have finished, so a test can tell that all were under way at a moment.
+ *   -g: the gate number sent to the server.  -W: no stall limit before the
+ *   mark (a gated download waits as long as the test needs).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -53,9 +59,9 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: dlflows -l -p PORT [-r KBPS]\n"
+		"usage: dlflows -l -p PORT [-r KBPS] [-g DIR]\n"
 		"       dlflows -a ADDR -p PORT -n COUNT -s BYTES [-b SPORT] [-t SECS]\n"
-		"               [-T SECS] [-S SEED]\n");
+		"               [-T SECS] [-S SEED] [-g GATE] [-W]\n");
 	exit(2);
 }
 
@@ -140,11 +146,11 @@ static void peer_str(int fd, char *buf, size_t len)
 
 struct sconn {
 	int fd;
-	unsigned char req[16];
+	unsigned char req[24];
 	size_t reqlen;
-	uint64_t size, seed, sent;
+	uint64_t size, seed, gate, sent;
 	long long t0;
-	int closing;
+	int closing, open;
 	char peer[INET6_ADDRSTRLEN + 8];
 };
 
@@ -157,6 +163,28 @@ static void sconn_end(struct sconn *c, const char *err)
 	fflush(stdout);
 	close(c->fd);
 	c->fd = -1;
+}
+
+static const char *gate_dir;
+
+/* How much of its stream connection @c may have sent by @t. */
+static uint64_t allowance(struct sconn *c, long long t, unsigned long long kbps)
+{
+	uint64_t allow = c->size;
+
+	if (c->gate && gate_dir && !c->open) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/go%llu", gate_dir, (unsigned long long)c->gate);
+		c->open = access(path, F_OK) == 0;
+	}
+	if (c->gate && gate_dir && c->open)
+		return c->size;
+	if (kbps)
+		allow = (uint64_t)(t - c->t0) * kbps * 1024 / 1000;
+	if (c->gate && gate_dir && allow > c->size / 2)
+		allow = c->size / 2;
+	return allow > c->size ? c->size : allow;
 }
 
 static int server(unsigned int port, unsigned long long kbps)
@@ -192,12 +220,8 @@ static int server(unsigned int port, unsigned long long kbps)
 			short ev = POLLIN;
 
 			if (c->reqlen == sizeof(c->req) && !c->closing) {
-				uint64_t allow = c->size;
+				uint64_t allow = allowance(c, t, kbps);
 
-				if (kbps)
-					allow = (uint64_t)(t - c->t0) * kbps * 1024 / 1000;
-				if (allow > c->size)
-					allow = c->size;
 				if (allow > c->sent)
 					ev |= POLLOUT;
 				else
@@ -246,17 +270,14 @@ static int server(unsigned int port, unsigned long long kbps)
 					if (c->reqlen == sizeof(c->req)) {
 						c->size = get64(c->req);
 						c->seed = get64(c->req + 8);
+						c->gate = get64(c->req + 16);
 						c->t0 = t;
 					}
 				}
 			}
 			if ((re & POLLOUT) && c->fd >= 0 && !c->closing) {
-				uint64_t allow = c->size, want;
+				uint64_t allow = allowance(c, t, kbps), want;
 
-				if (kbps)
-					allow = (uint64_t)(t - c->t0) * kbps * 1024 / 1000;
-				if (allow > c->size)
-					allow = c->size;
 				want = allow > c->sent ? allow - c->sent : 0;
 				if (want > CHUNK)
 					want = CHUNK;
@@ -352,7 +373,8 @@ static unsigned int local_port(int fd)
 }
 
 static int client(const char *addr, unsigned int port, unsigned int count, uint64_t size,
-		  unsigned int sport, unsigned int stall, unsigned int limit, uint64_t seed)
+		  unsigned int sport, unsigned int stall, unsigned int limit, uint64_t seed,
+		  uint64_t gate, int stall_after_mark)
 {
 	static struct pollfd pfd[MAXCONN];
 	static unsigned char buf[CHUNK], want[CHUNK];
@@ -360,7 +382,7 @@ static int client(const char *addr, unsigned int port, unsigned int count, uint6
 	socklen_t dlen, slen;
 	struct cconn *conns;
 	long long t0 = now_ms(), next = t0 + 1000;
-	int running_said = 0, one = 1;
+	int running_said = 0, one = 1, marked = 0;
 	unsigned int i;
 
 	memset(&dst, 0, sizeof(dst));
@@ -435,7 +457,8 @@ static int client(const char *addr, unsigned int port, unsigned int count, uint6
 			struct cconn *c = &conns[i];
 
 			if (c->state != C_FINISHED) {
-				if (t - c->last > stall * 1000LL || t - t0 > limit * 1000LL)
+				if ((t - c->last > stall * 1000LL && (marked || !stall_after_mark)) ||
+				    t - t0 > limit * 1000LL)
 					cconn_end(c, "stalled", NULL);
 				else if (c->got)
 					started++;
@@ -449,6 +472,12 @@ static int client(const char *addr, unsigned int port, unsigned int count, uint6
 			int any = 0;
 
 			mark_wanted = 0;
+			if (!marked) {
+				/* the stall limit counts from the mark */
+				marked = 1;
+				for (i = 0; i < count; i++)
+					conns[i].last = t;
+			}
 			for (i = 0; i < count; i++) {
 				if (conns[i].state == C_FINISHED)
 					continue;
@@ -478,7 +507,7 @@ static int client(const char *addr, unsigned int port, unsigned int count, uint6
 			if (c->state == C_FINISHED || !re)
 				continue;
 			if (c->state == C_CONNECTING) {
-				unsigned char req[16];
+				unsigned char req[24];
 				int err = 0;
 				socklen_t el = sizeof(err);
 
@@ -489,6 +518,7 @@ static int client(const char *addr, unsigned int port, unsigned int count, uint6
 				}
 				put64(req, size);
 				put64(req + 8, c->seed);
+				put64(req + 16, gate);
 				if (send(c->fd, req, sizeof(req), MSG_NOSIGNAL) != sizeof(req)) {
 					cconn_end(c, "error", "request not sent");
 					continue;
@@ -546,10 +576,12 @@ int main(int argc, char **argv)
 	const char *addr = NULL;
 	unsigned long long kbps = 0, size = 0, seed;
 	unsigned int port = 0, count = 1, sport = 0, stall = 15, limit = 120;
-	int listen_mode = 0, opt;
+	unsigned long long gate = 0;
+	const char *gate_arg = NULL;
+	int listen_mode = 0, stall_after_mark = 0, opt;
 
 	seed = (unsigned long long)getpid() << 32 ^ (unsigned long long)time(NULL);
-	while ((opt = getopt(argc, argv, "la:p:r:n:s:b:t:T:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "la:p:r:n:s:b:t:T:S:g:W")) != -1) {
 		switch (opt) {
 		case 'l':
 			listen_mode = 1;
@@ -581,6 +613,12 @@ int main(int argc, char **argv)
 		case 'S':
 			seed = num(optarg, ~0ULL);
 			break;
+		case 'g':
+			gate_arg = optarg;
+			break;
+		case 'W':
+			stall_after_mark = 1;
+			break;
 		default:
 			usage();
 		}
@@ -588,8 +626,12 @@ int main(int argc, char **argv)
 	if (!port || optind != argc)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
-	if (listen_mode)
+	if (listen_mode) {
+		gate_dir = gate_arg;
 		return server(port, kbps);
+	}
+	if (gate_arg)
+		gate = num(gate_arg, ~0ULL);
 	{
 		struct sigaction sa;
 
@@ -599,5 +641,5 @@ int main(int argc, char **argv)
 	}
 	if (!addr || !count || !size || (sport && sport + count - 1 > 65535))
 		usage();
-	return client(addr, port, count, size, sport, stall, limit, seed);
+	return client(addr, port, count, size, sport, stall, limit, seed, gate, stall_after_mark);
 }
