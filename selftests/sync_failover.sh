@@ -23,11 +23,12 @@
 # description starts "sync:" need session sync; the others do not.
 #
 # NFLB_HA_CONNS (50) IPv4 and NFLB_HA_CONNS6 (10) IPv6 downloads of
-# NFLB_HA_KB (2048) KiB each: the servers send the first half at
-# NFLB_HA_RATE (96) KiB/s per connection and hold the second half back
-# until the test opens the set's gate, right after the switch, so that every
-# download is mid-transfer when the master dies however slow the machine
-# (dlflows' mark proves it); then the rest at full speed.
+# NFLB_HA_KB (2048) KiB each, sent at NFLB_HA_RATE (96) KiB/s per
+# connection.  The servers hold each download at half until the test opens
+# its set's gate: just before it kills the master (so data is in flight
+# when lb1 dies, and every download mid-transfer however slow the machine;
+# dlflows' mark, right after the switch, proves it), or just after lb1's
+# return (those downloads are idle at the switch, then carry on).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_ha.sh"
 
@@ -135,12 +136,10 @@ dl_running()
 	running "$1" "${count4[$1]}" && running "${1}v6" "${count6[$1]}"
 }
 
-# dl_mark SET: mark the set's downloads, then let them finish
 dl_mark()
 {
 	mark "$1"
 	mark "${1}v6"
-	open_gate "${gate[$1]}"
 }
 
 dl_all_done()
@@ -353,6 +352,7 @@ ktap_check "no sync: $NUDP IPv4 and $NUDP IPv6 UDP flows answered through lb1" p
 dl_start dl1 8 "$KB"
 ktap_check "no sync: $N IPv4 and $N6 IPv6 downloads mid-transfer through lb1" dl_running dl1
 d0=$(NS_LB=$NS_LB2 stat_get drop_no_session)
+open_gate 1
 t0=$(_now_ms)
 ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
 dl_mark dl1
@@ -394,7 +394,7 @@ sync_both()
 	sync_set 2 && sync_set 1 && sync_wait 1 && sync_wait 2
 }
 ktap_check "sync: configured on both nodes, both ready (lbctl sync wait)" sync_both
-dl_start dl2 15 "$KB"
+dl_start dl2 20 "$KB"
 part2_running()
 {
 	dl_running dl2 && udp udp2 42001 "$NUDP" && udp udp2v6 42501 "$NUDP" 6
@@ -420,6 +420,7 @@ synced()
 	return 1
 }
 ktap_check "sync: lb2 holds lb1's sessions before the crash (TCP, UDP with their members)" synced
+open_gate 2
 t0=$(_now_ms)
 ha_lb_crash 1 || ktap_diag "lb1 crash: namespace not deleted cleanly"
 dl_mark dl2
@@ -457,6 +458,7 @@ ktap_check "sync: returning lb1 ready (lbctl sync wait), holds lb2's sessions" r
 ha_keepalived_start 1 || ktap_diag "keepalived did not start in lb1"
 takeover 1 "$t0" "lb1 back, preempted lb2"
 dl_mark dl3
+open_gate 3
 ktap_check "sync: downloads started on lb2 completed byte-exact through lb1" dl_all_done dl3
 kept3()
 {

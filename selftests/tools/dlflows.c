@@ -10,9 +10,9 @@
  *   at most KBPS KiB a second per connection (0, the default: as fast as
  *   TCP goes), then closes its side (FIN) and waits for the client to
  *   close.  With -g, a connection with gate G > 0 sends only the first half
- *   until the file DIR/goG exists, and from then on the rest as fast as TCP
- *   goes: a test holds downloads mid-transfer however slow it is, and
- *   releases them after a failover.  One line per event:
+ *   until the file DIR/goG exists, then the rest at the same pace: a test
+ *   holds downloads mid-transfer however slow it is, and lets them go on
+ *   around a failover.  One line per event:
  *     accept ADDR PORT | sent ADDR PORT BYTES | error ADDR PORT TEXT
  *
  * Client:  dlflows -a ADDR -p PORT -n COUNT -s BYTES [-b SPORT] [-t SECS]
@@ -177,12 +177,13 @@ static uint64_t allowance(struct sconn *c, long long t, unsigned long long kbps)
 
 		snprintf(path, sizeof(path), "%s/go%llu", gate_dir, (unsigned long long)c->gate);
 		c->open = access(path, F_OK) == 0;
+		/* held at half: the pace goes on from there */
+		if (c->open && kbps && (uint64_t)(t - c->t0) * kbps * 1024 / 1000 > c->size / 2)
+			c->t0 = t - (long long)(c->size / 2 * 1000 / (kbps * 1024));
 	}
-	if (c->gate && gate_dir && c->open)
-		return c->size;
 	if (kbps)
 		allow = (uint64_t)(t - c->t0) * kbps * 1024 / 1000;
-	if (c->gate && gate_dir && allow > c->size / 2)
+	if (c->gate && gate_dir && !c->open && allow > c->size / 2)
 		allow = c->size / 2;
 	return allow > c->size ? c->size : allow;
 }
