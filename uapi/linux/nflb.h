@@ -379,6 +379,13 @@ enum nflb_sync_attr {
 	NFLB_SYNC_A_KEY,	/* binary, KEY_LEN bytes; never read back */
 	NFLB_SYNC_A_READY,	/* u8, read-only: bulk resync done */
 	NFLB_SYNC_A_STATS,	/* nest, enum nflb_sync_stats_attr, read-only */
+	/* u32, most session records a second this node sends (0: default) */
+	NFLB_SYNC_A_RATE,
+	/*
+	 * flag, in a SYNC_GET request only: the reply carries NFLB_SYNC_A_KEY
+	 * (for lbctl save -sync-key); refused without CAP_NET_ADMIN
+	 */
+	NFLB_SYNC_A_WITH_KEY,
 
 	__NFLB_SYNC_A_MAX,
 	NFLB_SYNC_A_MAX = __NFLB_SYNC_A_MAX - 1
@@ -396,6 +403,8 @@ enum nflb_sync_peer_attr {
 	NFLB_SYNC_PEER_A_TX_DATAGRAMS,	/* u64, read-only */
 	NFLB_SYNC_PEER_A_RX_DATAGRAMS,	/* u64, read-only: accepted */
 	NFLB_SYNC_PEER_A_RX_RECORDS,	/* u64, read-only: installed or applied */
+	/* u32, read-only: ms the oldest datagram it has not acked has waited */
+	NFLB_SYNC_PEER_A_LAG,
 
 	__NFLB_SYNC_PEER_A_MAX,
 	NFLB_SYNC_PEER_A_MAX = __NFLB_SYNC_PEER_A_MAX - 1
