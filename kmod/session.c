@@ -562,13 +562,50 @@ unsigned long nflb_syncq_dropped(const struct nflb_syncq *q)
 	return n;
 }
 
-/* nflb_session_create() without telling peers; @owner: the creating node. */
+/* This node's sync id, or 0 while sync is off.  RCU or BH disabled. */
+static u8 nflb_local_node(struct nflb_net *ln)
+{
+	struct nflb_syncq *q = rcu_dereference_check(ln->syncq,
+						     rcu_read_lock_bh_held());
+
+	return q ? q->node_id : 0;
+}
+
+/*
+ * What a peer's record says of a session, taken over the local view: the
+ * owner's sequence numbers (for reset-on-expiry) and timer.  The window
+ * fields are the owner's as of its last record, behind the flow by then:
+ * a synced TCP session is tracked liberally, as one picked up mid-stream.
+ * On a published session these are the datapath's racy updates.
+ */
+static void nflb_session_take(struct nflb_session *s,
+			      const struct nflb_session_sync *st)
+{
+	u32 ms = min_t(u32, st->timeout_ms, NFLB_TIMEOUT_MAX_SECS * 1000U);
+
+	memcpy(s->seq_next, st->seq_next, sizeof(s->seq_next));
+	memcpy(s->maxwin, st->maxwin, sizeof(s->maxwin));
+	memcpy(s->wscale, st->wscale, sizeof(s->wscale));
+	s->syn_len = st->syn_len;
+	if (st->seen_reply && !READ_ONCE(s->seen_reply))
+		WRITE_ONCE(s->seen_reply, 1);
+	if (nflb_session_proto(s) == IPPROTO_TCP)
+		set_bit(NFLB_S_LIBERAL, &s->flags);
+	WRITE_ONCE(s->expires, jiffies + msecs_to_jiffies(ms));
+}
+
+/*
+ * nflb_session_create() without telling peers.  @st: what a peer's record
+ * says (state and owner included), taken before the session is published
+ * so that no CPU ever sees it half set; NULL for a flow seen here.
+ */
 static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 					     const struct nflb_flow *f,
 					     struct nflb_vs *vs,
 					     struct nflb_member *m,
 					     struct nflb_persist *p, u8 state,
-					     u8 owner, int *drop_reason)
+					     const struct nflb_session_sync *st,
+					     int *drop_reason)
 {
 	struct nflb_flow reply;
 	struct nflb_session *s;
@@ -599,13 +636,15 @@ static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 		     nflb_persist_bind(ln, vs, f, p, m) : NULL;
 	s->flags = 0;
 	s->family = f->family;
-	s->state = state;
+	s->state = st ? st->state : state;
 	s->seen_reply = 0;
-	s->owner = owner;
+	s->owner = st ? st->owner : nflb_local_node(ln);
 	memset(s->seq_next, 0, sizeof(s->seq_next));
 	memset(s->maxwin, 0, sizeof(s->maxwin));
 	memset(s->wscale, 0xff, sizeof(s->wscale));
 	s->expires = jiffies + nflb_session_timeout(ln, s) * HZ;
+	if (st)
+		nflb_session_take(s, st);
 
 	reply.family = f->family;
 	reply.proto = f->proto;
@@ -643,15 +682,6 @@ free:
 	return NULL;
 }
 
-/* This node's sync id, or 0 while sync is off.  RCU or BH disabled. */
-static u8 nflb_local_node(struct nflb_net *ln)
-{
-	struct nflb_syncq *q = rcu_dereference_check(ln->syncq,
-						     rcu_read_lock_bh_held());
-
-	return q ? q->node_id : 0;
-}
-
 /*
  * Creates and publishes a session for flow @f (client -> VIP) to member @m,
  * bound to the affinity @p found for it (or to a new one) when the virtual
@@ -670,8 +700,7 @@ struct nflb_session *nflb_session_create(struct nflb_net *ln,
 {
 	struct nflb_session *s;
 
-	s = nflb_session_new(ln, f, vs, m, p, state, nflb_local_node(ln),
-			     drop_reason);
+	s = nflb_session_new(ln, f, vs, m, p, state, NULL, drop_reason);
 	if (s)
 		nflb_session_changed(ln, s);
 	return s;
@@ -1121,33 +1150,24 @@ void nflb_session_export(const struct nflb_session *s,
 }
 
 /*
- * Takes a peer's view of @s.  A connection that closed here stays closed
- * (a late record cannot reopen it).  The window fields are the owner's as
- * of its last record, behind the flow by then: a synced TCP session is
- * tracked liberally (as one picked up mid-stream), its sequence numbers
- * kept for reset-on-expiry.
+ * Takes a peer's view of live session @s.  A connection that closed here
+ * stays closed (a late record cannot reopen it).  The owner only goes to
+ * a lower node id: in a split brain both nodes made the session, the
+ * lower id's stays on both (as nflb_session_install() decides), and
+ * neither may take the other for its owner, or neither refreshes it.
  */
-static void nflb_session_apply(struct nflb_session *s,
+static void nflb_session_apply(struct nflb_net *ln, struct nflb_session *s,
 			       const struct nflb_session_sync *st)
 {
-	u32 ms = min_t(u32, st->timeout_ms, NFLB_TIMEOUT_MAX_SECS * 1000U);
-
-	WRITE_ONCE(s->owner, st->owner);
-	memcpy(s->seq_next, st->seq_next, sizeof(s->seq_next));
-	memcpy(s->maxwin, st->maxwin, sizeof(s->maxwin));
-	memcpy(s->wscale, st->wscale, sizeof(s->wscale));
-	s->syn_len = st->syn_len;
-	if (st->seen_reply && !READ_ONCE(s->seen_reply))
-		WRITE_ONCE(s->seen_reply, 1);
-	if (nflb_session_proto(s) == IPPROTO_TCP)
-		set_bit(NFLB_S_LIBERAL, &s->flags);
+	if (st->owner < (READ_ONCE(s->owner) ?: nflb_local_node(ln)))
+		WRITE_ONCE(s->owner, st->owner);
+	nflb_session_take(s, st);
 	if (st->state != READ_ONCE(s->state) &&
 	    !nflb_state_closed(READ_ONCE(s->state))) {
 		WRITE_ONCE(s->state, st->state);
 		if (nflb_state_closed(st->state))
 			nflb_session_closed(s);
 	}
-	WRITE_ONCE(s->expires, jiffies + msecs_to_jiffies(ms));
 }
 
 /*
@@ -1163,6 +1183,7 @@ int nflb_session_install(struct nflb_net *ln, const struct nflb_flow *orig,
 			 const struct nflb_session_sync *st)
 {
 	struct nflb_session *s = nflb_session_lookup(ln, orig);
+	struct nflb_persist *p;
 	int reason = 0;
 
 	if (s && s->member != m) {
@@ -1173,16 +1194,23 @@ int nflb_session_install(struct nflb_net *ln, const struct nflb_flow *orig,
 		nflb_session_expire(ln, s, NFLB_RST_NONE);
 		s = NULL;
 	}
-	if (!s) {
-		s = nflb_session_new(ln, orig, vs, m, NULL, st->state,
-				     st->owner, &reason);
-		if (!s)
-			return reason == -EEXIST ? -EEXIST :
-			       reason == NFLB_DROP_NOMEM ? -ENOMEM : -ENOSPC;
-		/* Born closed: apply() sees no transition to count. */
-		if (nflb_state_closed(st->state))
-			nflb_session_closed(s);
+	if (s) {
+		nflb_session_apply(ln, s, st);
+		return 0;
 	}
-	nflb_session_apply(s, st);
+	/*
+	 * The affinity the owner has for this client, if the peer has one
+	 * already, follows the owner's latest choice: a session never binds
+	 * to an affinity that points at another member.
+	 */
+	p = READ_ONCE(vs->persist_timeout) ? nflb_persist_find(ln, vs, orig) :
+					     NULL;
+	s = nflb_session_new(ln, orig, vs, m, p, 0, st, &reason);
+	if (!s)
+		return reason == -EEXIST ? -EEXIST :
+		       reason == NFLB_DROP_NOMEM ? -ENOMEM : -ENOSPC;
+	/* Born closed: no transition to count. */
+	if (nflb_state_closed(st->state))
+		nflb_session_closed(s);
 	return 0;
 }

@@ -8,7 +8,9 @@
  * the session with BH disabled, as the datapath would create it.
  */
 #include <linux/rcupdate.h>
+#include <net/tcp.h>
 #include "main.h"
+#include "packet.h"
 #include "service.h"
 #include "session.h"
 #include "syncrec.h"
@@ -191,9 +193,17 @@ static struct nflb_member *nflb_rec_member(struct nflb_vs *vs, u8 family,
 	return NULL;
 }
 
+/* A shift the datapath could not have made (it clamps to 14) is refused. */
+static bool nflb_rec_wscale_ok(u8 wscale)
+{
+	return wscale <= TCP_MAX_WSCALE || wscale == NFLB_WSCALE_NONE;
+}
+
 static bool nflb_rec_session_ok(const struct nflb_syncrec_session *r)
 {
-	if (!r->owner || r->state > NFLB_STATE_MAX)
+	if (!r->owner || r->state > NFLB_STATE_MAX ||
+	    !nflb_rec_wscale_ok(r->wscale[0]) ||
+	    !nflb_rec_wscale_ok(r->wscale[1]))
 		return false;
 	if (r->proto == IPPROTO_UDP)
 		return r->state == NFLB_UDP;
