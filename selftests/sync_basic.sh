@@ -387,6 +387,9 @@ node_ids()
 		heartbeat 12 "$NFLB_TMP/x" node=4 + heartbeat 13 "$NFLB_TMP/x" to=2 || return 1
 	wait_for 10 sync_atleast "$NS_LB" rx_unknown_peer $((u + 4)) || { lb sync show; return 1; }
 	json_is "$(peer_json "$NS_LB" "$FK_IP")" ".node_id == 3 and .rx_datagrams == $d" || return 1
+	# the first conflict is logged
+	dmesg_new | grep "nflb: sync peer $FK_IP uses this node's id 1 (this node is 1)" ||
+		{ dmesg_new | tail -n 5; return 1; }
 	# the pinned id and the right addressee still work
 	craft heartbeat 14 "$NFLB_TMP/x" to=1 || return 1
 	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" "$FK_IP")" ".rx_datagrams == $((d + 1))"'
