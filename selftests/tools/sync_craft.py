@@ -81,13 +81,18 @@ def send(src, dst, out, sock=None):
 
 
 def capture(iface, src, dst, outfile, timeout=10):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    # ETH_P_ALL: a bridge port hands ETH_P_IP frames to the bridge, not
+    # to a tap of that protocol
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
     s.bind((iface, 0))
     s.settimeout(timeout)
     want = (socket.inet_aton(src), socket.inet_aton(dst))
     end = time.time() + timeout
     while time.time() < end:
-        pkt = s.recv(65535)[14:]
+        frame = s.recv(65535)
+        if frame[12:14] != b'\x08\x00':
+            continue
+        pkt = frame[14:]
         if len(pkt) < 28 or pkt[9] != socket.IPPROTO_UDP:
             continue
         ihl = (pkt[0] & 15) * 4
