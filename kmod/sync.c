@@ -4,8 +4,9 @@
  * datagrams, authentication, replay protection, heartbeats, bulk resync.
  *
  * One kernel UDP socket per namespace with sync on.  Its encap_rcv hook
- * runs in softirq and only queues the datagram (bounded) for the receive
- * worker; the table is never touched from there.  The datapath puts
+ * runs in softirq and only queues the datagram of a configured peer
+ * (within that peer's share of the queue) for the receive worker; the
+ * table is never touched from there.  The datapath puts
  * session changes on per-CPU rings (session.c); the transmit worker drains
  * them into datagrams.  A tick every second sends heartbeats, ages peers,
  * drives the bulk resync that makes the node ready and sends a slice of
@@ -15,7 +16,9 @@
  * struct nflb_sync below @lock is the workers' and SYNC_GET's, under
  * @lock (a mutex: the workers sleep to send).  cfg_mutex is taken before
  * @lock, and the workers never take cfg_mutex, so stopping sync under
- * cfg_mutex can wait for them.
+ * cfg_mutex can wait for them.  The peers' array of struct nflb_sync is
+ * under @lock too, but for what struct nflb_sync_peer says is constant or
+ * softirq's; encap_rcv reads only constant state and those fields.
  */
 #include <linux/bitmap.h>
 #include <linux/ip.h>
@@ -32,19 +35,31 @@
 #include "syncrec.h"
 
 #define NFLB_SYNC_MAGIC		0x4e464c53	/* "NFLS" */
-#define NFLB_SYNC_VERSION	1
+#define NFLB_SYNC_VERSION	2
 #define NFLB_SYNC_MAC_LEN	16
 /* Whole UDP payloads: never fragmented on 1,500 (IPv4) or 1,280 (IPv6). */
 #define NFLB_SYNC_DGRAM4	1400
 #define NFLB_SYNC_DGRAM6	1200
 #define NFLB_SYNC_WINDOW	128	/* replay window, datagrams */
-#define NFLB_SYNC_RXQ_MAX	1024	/* datagrams waiting for the worker */
+/*
+ * Bytes (truesize) of datagrams waiting for the receive worker, shared out
+ * equally among the peers: a flood from one source address, real or
+ * spoofed, fills its own share and never another peer's.
+ */
+#define NFLB_SYNC_RXQ_BYTES	(4 << 20)
 #define NFLB_SYNC_TX_BUDGET	8192	/* notices a worker run takes */
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
 #define NFLB_SYNC_BULK_RETRY	(3 * HZ)	/* BULK_REQ unanswered */
-#define NFLB_SYNC_EPOCH_AHEAD	(600ULL * NSEC_PER_SEC)
+/*
+ * A datagram that starts a new window (a new epoch, or the first heard)
+ * must have been sent within this of the receiver's clock: a recording
+ * cannot start a window later (sync.rst, Authentication).
+ */
+#define NFLB_SYNC_FRESH		(30LL * NSEC_PER_SEC)
+/* A peer's NACKs are handled at most once in this. */
+#define NFLB_SYNC_NACK_MIN	(HZ / 50 ?: 1)
 /*
  * Reliability: each peer has its own seq space, and the last
  * NFLB_SYNC_HISTORY datagrams sent to it are kept to be resent as they
@@ -75,7 +90,12 @@ enum nflb_sync_type {
 	NFLB_SYNC_BULK_DONE = 5,
 };
 
-/* Datagram header, version 1; a 16-byte MAC follows the records. */
+/*
+ * Datagram header, version 2; a 16-byte MAC follows the records, keyed
+ * with the key of the direction (sender's address to addressee's, see
+ * nflb_sync_dir_key()), so a datagram verifies only at its addressee and
+ * only as coming from its sender's address.
+ */
 struct nflb_sync_hdr {
 	__be32 magic;
 	u8 version;
@@ -83,8 +103,11 @@ struct nflb_sync_hdr {
 	u8 node;			/* sender's node id */
 	u8 flags;			/* NFLB_SYNC_F_* */
 	__be64 epoch;			/* sender's start, ns since 1970 */
-	__be64 seq;			/* per sender and epoch */
+	__be64 seq;			/* per sender, epoch and addressee */
 	__be64 ack;			/* seq up to which all of the addressee's came */
+	__be64 time;			/* sender's clock when sent, ns since 1970 */
+	u8 to;				/* addressee's node id; 0: not heard yet */
+	u8 pad[3];
 } __packed;
 
 #define NFLB_SYNC_F_READY	0x01	/* the sender is ready */
@@ -113,12 +136,31 @@ struct nflb_sync_sent {
 };
 
 struct nflb_sync_peer {
-	union nf_inet_addr addr;	/* constant */
+	/* Constant while running. */
+	union nf_inet_addr addr;
 	struct nflb_sync_sent *history;	/* NFLB_SYNC_HISTORY, by seq */
+	u8 tx_key[BLAKE2S_KEY_SIZE];	/* MAC key, this node to the peer */
+	u8 rx_key[BLAKE2S_KEY_SIZE];	/* MAC key, the peer to this node */
+	/*
+	 * Receive queue share, softirq and receive worker: bytes queued
+	 * (atomic) and when a datagram was last dropped for the share being
+	 * full (jiffies, 0 = never; READ_ONCE/WRITE_ONCE).
+	 */
+	atomic_t rxq_bytes;
+	unsigned long rxq_full_at;
+
+	/* The rest under sync->lock. */
 	u64 tx_seq;			/* last seq sent to it */
-	u8 node_id;			/* as its datagrams say */
+	/*
+	 * Pinned to the peer's address by its first accepted datagram and
+	 * never changed while sync runs (0 until then): delete authorisation
+	 * and the bulk peer choice rely on it.
+	 */
+	u8 node_id;
+	bool id_warned;			/* a conflict of node ids was logged */
 	u8 state;			/* enum nflb_sync_peer_state */
 	unsigned long last_seen;	/* jiffies; 0 = never */
+	unsigned long nack_at;		/* jiffies its last NACK was handled */
 	/* Replay window: newest epoch, highest seq, seqs seen below it. */
 	u64 epoch;
 	u64 top;
@@ -144,9 +186,16 @@ struct nflb_sync {
 	struct work_struct rx_work;
 	struct delayed_work tick;
 	struct delayed_work nack_work;
-	/* Softirq to the receive worker; its own lock. */
+	/*
+	 * Softirq to the receive worker; its own lock.  Only datagrams of a
+	 * plausible size from configured peers, within each peer's share.
+	 */
 	struct sk_buff_head rxq;
+	size_t rxq_share;		/* constant: bytes a peer may have queued */
+	/* Refused in softirq, before the worker; atomic. */
 	atomic_long_t rx_queue_full;
+	atomic_long_t rx_bad_size;
+	atomic_long_t rx_unknown_src;
 	/* Set before the workers are cancelled; they then queue nothing. */
 	bool stopping;
 
@@ -255,14 +304,17 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 	h->node = sync->cfg.node_id;
 	h->flags = sync->ready ? NFLB_SYNC_F_READY : 0;
 	h->epoch = cpu_to_be64(sync->epoch);
+	h->time = cpu_to_be64(ktime_get_real_ns());
+	memset(h->pad, 0, sizeof(h->pad));
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		if (only >= 0 && i != only)
 			continue;
 		p = &sync->peers[i];
 		h->seq = cpu_to_be64(++p->tx_seq);
 		h->ack = cpu_to_be64(p->in_order);
-		blake2s(sync->tx + len, sync->tx, sync->cfg.key,
-			NFLB_SYNC_MAC_LEN, len, NFLB_SYNC_KEY_LEN);
+		h->to = p->node_id;
+		blake2s(sync->tx + len, sync->tx, p->tx_key,
+			NFLB_SYNC_MAC_LEN, len, sizeof(p->tx_key));
 		nflb_sync_keep(p, sync->tx, len + NFLB_SYNC_MAC_LEN);
 		if (nflb_sync_sendto(sync, &p->addr, sync->tx,
 				     len + NFLB_SYNC_MAC_LEN) < 0) {
@@ -436,30 +488,15 @@ static void nflb_sync_tx_work(struct work_struct *w)
 
 /* ---- receiving ------------------------------------------------------ */
 
-/*
- * Softirq (UDP receive): queue for the worker, bounded.  Always consumes
- * the datagram (returns 0): nothing else listens on the sync port.
- */
-static int nflb_sync_encap_rcv(struct sock *sk, struct sk_buff *skb)
-{
-	struct nflb_sync *sync = rcu_dereference_sk_user_data(sk);
+/* What encap_rcv leaves in a queued skb's cb for the receive worker. */
+struct nflb_sync_skb_cb {
+	int peer;			/* index of the source's peer */
+	unsigned int charge;		/* bytes taken from its share */
+};
 
-	if (!sync) {
-		kfree_skb(skb);
-		return 0;
-	}
-	if (skb_queue_len(&sync->rxq) >= NFLB_SYNC_RXQ_MAX) {
-		atomic_long_inc(&sync->rx_queue_full);
-		kfree_skb(skb);
-		return 0;
-	}
-	skb_dst_drop(skb);
-	nf_reset_ct(skb);
-	skb_queue_tail(&sync->rxq, skb);
-	nflb_sync_kick(sync, &sync->rx_work);
-	return 0;
-}
+#define NFLB_SYNC_SKB_CB(skb)	((struct nflb_sync_skb_cb *)(skb)->cb)
 
+/* Index of the peer of address @a, or -1.  Reads only constant state. */
 static int nflb_sync_peer_find(struct nflb_sync *sync,
 			       const union nf_inet_addr *a)
 {
@@ -471,20 +508,101 @@ static int nflb_sync_peer_find(struct nflb_sync *sync,
 	return -1;
 }
 
+/* Source address of a received datagram. */
+static void nflb_sync_rx_src(const struct sk_buff *skb, u8 family,
+			     union nf_inet_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (family == AF_INET)
+		a->ip = ip_hdr(skb)->saddr;
+	else
+		a->in6 = ipv6_hdr(skb)->saddr;
+}
+
 /*
- * WireGuard-style sliding window over (epoch, seq): a newer epoch (the
- * peer restarted) starts a new window, if it is not implausibly far in
- * the future; an older one, a seq below the window or one seen already is
- * a replay.
+ * Softirq (UDP receive): queue for the worker what may be a datagram of a
+ * configured peer, within that peer's share of the queue.  The size and
+ * the source are checked here, before anything is queued: the
+ * configuration is constant while sync runs, so this needs no lock, and a
+ * flood from a source that is no peer costs no queue space at all.
+ * Always consumes the datagram (returns 0): nothing else listens on the
+ * sync port.
  */
-static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq)
+static int nflb_sync_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct nflb_sync *sync = rcu_dereference_sk_user_data(sk);
+	int off = skb_transport_offset(skb) + sizeof(struct udphdr);
+	struct nflb_sync_peer *p;
+	union nf_inet_addr src;
+	unsigned int charge;
+	int idx;
+
+	if (!sync)
+		goto drop;
+	if (off < 0 || skb->len < off + NFLB_SYNC_MIN ||
+	    skb->len - off > sync->dgram_max) {
+		atomic_long_inc(&sync->rx_bad_size);
+		goto drop;
+	}
+	nflb_sync_rx_src(skb, sync->cfg.family, &src);
+	idx = nflb_sync_peer_find(sync, &src);
+	if (idx < 0) {
+		atomic_long_inc(&sync->rx_unknown_src);
+		goto drop;
+	}
+	p = &sync->peers[idx];
+	charge = skb->truesize;
+	if (atomic_add_return(charge, &p->rxq_bytes) > sync->rxq_share) {
+		atomic_sub(charge, &p->rxq_bytes);
+		WRITE_ONCE(p->rxq_full_at, jiffies ?: 1);
+		atomic_long_inc(&sync->rx_queue_full);
+		goto drop;
+	}
+	NFLB_SYNC_SKB_CB(skb)->peer = idx;
+	NFLB_SYNC_SKB_CB(skb)->charge = charge;
+	/* Queued past this softirq: hold no route, conntrack or device. */
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	skb->dev = NULL;
+	skb_queue_tail(&sync->rxq, skb);
+	nflb_sync_kick(sync, &sync->rx_work);
+	return 0;
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* Whether @time, a sender's clock, is within NFLB_SYNC_FRESH of ours. */
+static bool nflb_sync_fresh(u64 time)
+{
+	s64 d = (s64)(time - ktime_get_real_ns());
+
+	return d <= NFLB_SYNC_FRESH && d >= -NFLB_SYNC_FRESH;
+}
+
+static bool nflb_sync_peer_live(const struct nflb_sync_peer *p);
+
+/*
+ * WireGuard-style sliding window over (epoch, seq), per peer.  The MAC
+ * already bound the datagram to this direction (peer to us), so a window
+ * sees only the peer's seq space for us.  A datagram of another epoch
+ * starts a new window only if it was sent within NFLB_SYNC_FRESH of our
+ * clock, so a recorded datagram cannot start one later: a newer epoch (the
+ * peer restarted, or the first we hear of it) so; an older one (the peer
+ * restarted after its clock stepped back) only once the current epoch has
+ * gone silent (the peer is down), so that a replay of a recent epoch
+ * cannot displace the live one.  Else a seq below the window or one seen
+ * already is a replay.
+ */
+static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq,
+				u64 time)
 {
 	u64 d;
 
-	if (epoch < p->epoch)
-		return false;
-	if (epoch > p->epoch) {
-		if (epoch > ktime_get_real_ns() + NFLB_SYNC_EPOCH_AHEAD)
+	if (epoch != p->epoch) {
+		if (!nflb_sync_fresh(time))
+			return false;
+		if (epoch < p->epoch && nflb_sync_peer_live(p))
 			return false;
 		p->epoch = epoch;
 		p->top = seq;
@@ -631,31 +749,60 @@ static void nflb_sync_nack_work(struct work_struct *w)
 				   NFLB_SYNC_NACK_DELAY);
 }
 
-/* A NACK from peer @idx: resend what of it the history still holds. */
+/*
+ * A NACK from peer @idx: resend what of it the history still holds, each
+ * datagram at most once however the ranges overlap (they are gathered in
+ * a bitmap of the history's seqs first), and at most one NACK a peer per
+ * NFLB_SYNC_NACK_MIN: a NACK's work is so bounded by NFLB_SYNC_HISTORY
+ * datagrams, not by what its ranges say.  Under sync->lock, a mutex: the
+ * sends may reschedule.
+ */
 static void nflb_sync_resend(struct nflb_sync *sync, int idx, size_t len)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
+	DECLARE_BITMAP(want, NFLB_SYNC_HISTORY);
 	const struct nflb_sync_range *r;
-	struct nflb_sync_sent *e;
 	size_t off = NFLB_SYNC_HDR;
-	u64 seq, end;
+	struct nflb_sync_sent *e;
+	u64 low, first, last, seq;
+	unsigned int bit;
+	u32 count;
 
+	if (!p->tx_seq)
+		return;
+	if (p->nack_at && time_before(jiffies, p->nack_at + NFLB_SYNC_NACK_MIN))
+		return;
+	p->nack_at = jiffies ?: 1;
+	/* The seqs the history can hold: [low, p->tx_seq]. */
+	low = p->tx_seq > NFLB_SYNC_HISTORY ?
+	      p->tx_seq - NFLB_SYNC_HISTORY + 1 : 1;
+	bitmap_zero(want, NFLB_SYNC_HISTORY);
 	for (; off + sizeof(*r) <= len; off += sizeof(*r)) {
 		r = (const struct nflb_sync_range *)(sync->rx + off);
-		seq = be64_to_cpu(r->first);
-		end = seq + min_t(u32, ntohl(r->count), NFLB_SYNC_HISTORY);
-		for (; seq < end && seq <= p->tx_seq; seq++) {
-			e = &p->history[seq % NFLB_SYNC_HISTORY];
-			if (e->seq != seq || !e->len)
-				continue;
-			if (nflb_sync_sendto(sync, &p->addr, e->buf, e->len) < 0) {
-				sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
-				continue;
-			}
-			p->tx_datagrams++;
-			sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
-			sync->stats[NFLB_SYNC_STATS_A_TX_RESENT]++;
+		first = be64_to_cpu(r->first);
+		count = ntohl(r->count);
+		if (!count || first > p->tx_seq)
+			continue;
+		/* Without overflow: first + count - 1, at most tx_seq. */
+		last = first + min_t(u64, count - 1, p->tx_seq - first);
+		if (last < low)
+			continue;
+		first = max(first, low);
+		bitmap_set(want, first - low, last - first + 1);
+	}
+	for_each_set_bit(bit, want, NFLB_SYNC_HISTORY) {
+		seq = low + bit;
+		e = &p->history[seq % NFLB_SYNC_HISTORY];
+		if (e->seq != seq || !e->len)
+			continue;
+		if (nflb_sync_sendto(sync, &p->addr, e->buf, e->len) < 0) {
+			sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
+			continue;
 		}
+		p->tx_datagrams++;
+		sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
+		sync->stats[NFLB_SYNC_STATS_A_TX_RESENT]++;
+		cond_resched();
 	}
 }
 
@@ -727,74 +874,127 @@ static void nflb_sync_rx_type(struct nflb_sync *sync, int idx, u8 type,
 	}
 }
 
-/* Source address of a queued datagram. */
-static void nflb_sync_rx_src(const struct sk_buff *skb, u8 family,
-			     union nf_inet_addr *a)
+/*
+ * Logs, once a peer and rate-limited, that @p's node ids contradict ours
+ * or its pinned one: two nodes configured with one id, or a peer's id
+ * changed without `sync set` here.
+ */
+static void nflb_sync_id_conflict(struct nflb_sync *sync,
+				  struct nflb_sync_peer *p, const char *what,
+				  u8 id)
 {
-	memset(a, 0, sizeof(*a));
-	if (family == AF_INET)
-		a->ip = ip_hdr(skb)->saddr;
+	sync->stats[NFLB_SYNC_STATS_A_RX_UNKNOWN_PEER]++;
+	if (p->id_warned || !net_ratelimit())
+		return;
+	p->id_warned = true;
+	if (sync->cfg.family == AF_INET)
+		pr_warn("nflb: sync peer %pI4 %s %u (this node is %u): its datagrams are refused\n",
+			&p->addr.ip, what, id, sync->cfg.node_id);
 	else
-		a->in6 = ipv6_hdr(skb)->saddr;
+		pr_warn("nflb: sync peer %pI6c %s %u (this node is %u): its datagrams are refused\n",
+			&p->addr.in6, what, id, sync->cfg.node_id);
 }
 
-/* Checks, in this order: size, MAC, version, sender, replay.  Under lock. */
+/*
+ * Whether the node ids of a datagram from peer @idx fit: the sender's is
+ * not ours, is the one pinned to its address (or, not pinned yet, no other
+ * peer's), and it addresses us (or does not know our id yet).
+ */
+static bool nflb_sync_ids_ok(struct nflb_sync *sync, int idx,
+			     const struct nflb_sync_hdr *h)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+	unsigned int i;
+
+	if (h->node == sync->cfg.node_id) {
+		nflb_sync_id_conflict(sync, p, "uses this node's id", h->node);
+		return false;
+	}
+	if (h->to && h->to != sync->cfg.node_id) {
+		nflb_sync_id_conflict(sync, p, "addresses node", h->to);
+		return false;
+	}
+	if (p->node_id) {
+		if (p->node_id == h->node)
+			return true;
+		nflb_sync_id_conflict(sync, p, "changed its node id to",
+				      h->node);
+		return false;
+	}
+	for (i = 0; i < sync->cfg.npeers; i++) {
+		if (sync->peers[i].node_id == h->node) {
+			nflb_sync_id_conflict(sync, p,
+					      "uses another peer's node id",
+					      h->node);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Checks, in this order: MAC (under the key of the direction from the
+ * source's peer to us, which encap_rcv found), version, node ids, replay.
+ * Under lock.
+ */
 static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 {
 	int off = skb_transport_offset(skb) + sizeof(struct udphdr);
 	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)sync->rx;
+	int idx = NFLB_SYNC_SKB_CB(skb)->peer;
+	struct nflb_sync_peer *p = &sync->peers[idx];
 	u8 mac[NFLB_SYNC_MAC_LEN];
-	union nf_inet_addr src;
 	size_t len;
-	int idx;
 
-	if (off < 0 || skb->len < off + NFLB_SYNC_MIN ||
-	    skb->len - off > sizeof(sync->rx) ||
-	    skb_copy_bits(skb, off, sync->rx, skb->len - off)) {
+	/* encap_rcv checked the size against sync->dgram_max. */
+	if (skb_copy_bits(skb, off, sync->rx, skb->len - off)) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_MALFORMED]++;
 		return;
 	}
 	len = skb->len - off - NFLB_SYNC_MAC_LEN;
-	blake2s(mac, sync->rx, sync->cfg.key, sizeof(mac), len,
-		NFLB_SYNC_KEY_LEN);
+	blake2s(mac, sync->rx, p->rx_key, sizeof(mac), len, sizeof(p->rx_key));
 	if (crypto_memneq(mac, sync->rx + len, sizeof(mac))) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_BAD_MAC]++;
 		return;
 	}
-	if (h->magic != htonl(NFLB_SYNC_MAGIC) ||
-	    h->version != NFLB_SYNC_VERSION || !h->node) {
+	if (len < NFLB_SYNC_HDR || h->magic != htonl(NFLB_SYNC_MAGIC) ||
+	    h->version != NFLB_SYNC_VERSION || !h->node || !h->epoch) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_MALFORMED]++;
 		return;
 	}
-	nflb_sync_rx_src(skb, sync->cfg.family, &src);
-	idx = nflb_sync_peer_find(sync, &src);
-	if (idx < 0) {
-		sync->stats[NFLB_SYNC_STATS_A_RX_UNKNOWN_PEER]++;
+	if (!nflb_sync_ids_ok(sync, idx, h))
 		return;
-	}
-	if (!nflb_sync_replay_ok(&sync->peers[idx], be64_to_cpu(h->epoch),
-				 be64_to_cpu(h->seq))) {
+	if (!nflb_sync_replay_ok(p, be64_to_cpu(h->epoch), be64_to_cpu(h->seq),
+				 be64_to_cpu(h->time))) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_REPLAY]++;
 		return;
 	}
-	sync->peers[idx].node_id = h->node;
-	sync->peers[idx].last_seen = jiffies ?: 1;
-	sync->peers[idx].rx_datagrams++;
+	p->node_id = h->node;
+	p->last_seen = jiffies ?: 1;
+	p->rx_datagrams++;
 	sync->stats[NFLB_SYNC_STATS_A_RX_DATAGRAMS]++;
-	nflb_sync_rx_order(sync, &sync->peers[idx]);
+	nflb_sync_rx_order(sync, p);
 	nflb_sync_rx_type(sync, idx, h->type, len);
 }
 
+/*
+ * At most NFLB_SYNC_RX_BUDGET datagrams a run, rescheduling between them
+ * (a DATA datagram's records each scan a pool): more makes it run again.
+ */
 static void nflb_sync_rx_work(struct work_struct *w)
 {
 	struct nflb_sync *sync = container_of(w, struct nflb_sync, rx_work);
 	unsigned int budget = NFLB_SYNC_RX_BUDGET;
+	struct nflb_sync_skb_cb *cb;
 	struct sk_buff *skb;
 
 	mutex_lock(&sync->lock);
 	while (budget-- && (skb = skb_dequeue(&sync->rxq))) {
+		cb = NFLB_SYNC_SKB_CB(skb);
+		atomic_sub(cb->charge, &sync->peers[cb->peer].rxq_bytes);
 		nflb_sync_rx_one(sync, skb);
 		consume_skb(skb);
+		cond_resched();
 	}
 	mutex_unlock(&sync->lock);
 	if (!skb_queue_empty(&sync->rxq))
@@ -839,9 +1039,27 @@ static void nflb_sync_age_peers(struct nflb_sync *sync)
 }
 
 /*
+ * Whether a peer's datagrams were dropped for its share of the receive
+ * queue being full in the last NFLB_SYNC_PEER_TTL: it may be alive.
+ */
+static bool nflb_sync_rx_dropping(struct nflb_sync *sync)
+{
+	unsigned long at;
+	unsigned int i;
+
+	for (i = 0; i < sync->cfg.npeers; i++) {
+		at = READ_ONCE(sync->peers[i].rxq_full_at);
+		if (at && time_before(jiffies, at + NFLB_SYNC_PEER_TTL))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Not ready yet: ask the live peer of the lowest node id for its table
  * (again, if the last request went unanswered), or, when no peer has been
- * heard for NFLB_SYNC_ALONE since the start, be ready alone.
+ * heard for NFLB_SYNC_ALONE since the start and none is being dropped
+ * from the receive queue, be ready alone.
  */
 static void nflb_sync_want_table(struct nflb_sync *sync)
 {
@@ -849,7 +1067,8 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 
 	if (idx < 0) {
 		sync->bulk_from = -1;
-		if (time_after(jiffies, sync->started + NFLB_SYNC_ALONE))
+		if (time_after(jiffies, sync->started + NFLB_SYNC_ALONE) &&
+		    !nflb_sync_rx_dropping(sync))
 			sync->ready = true;
 		return;
 	}
@@ -927,6 +1146,44 @@ static void nflb_sync_free(struct nflb_sync *sync)
 	kfree_sensitive(sync);
 }
 
+/* Family-sized bytes of address @a, for the key derivation. */
+static const u8 *nflb_sync_addr_bytes(const union nf_inet_addr *a, u8 family,
+				      size_t *n)
+{
+	*n = family == AF_INET ? sizeof(a->ip) : sizeof(a->in6);
+	return (const u8 *)a;
+}
+
+/*
+ * The MAC key of the direction from address @from to address @to:
+ * BLAKE2s-256 keyed with the shared key over "nflb sync" || from || to
+ * (4 or 16 bytes each).  Addresses, not node ids: both ends know them from
+ * their configuration before a datagram is exchanged, the receiver finds
+ * the sender's peer by them anyway, and a datagram so verifies only at its
+ * addressee and as coming from its sender's address (no reflection, no
+ * replay to another node).
+ */
+static void nflb_sync_dir_key(u8 *out, const u8 *key, u8 family,
+			      const union nf_inet_addr *from,
+			      const union nf_inet_addr *to)
+{
+	static const char label[] = "nflb sync";
+	u8 in[sizeof(label) - 1 + 2 * sizeof(struct in6_addr)];
+	const u8 *a;
+	size_t n, len;
+
+	memcpy(in, label, sizeof(label) - 1);
+	len = sizeof(label) - 1;
+	a = nflb_sync_addr_bytes(from, family, &n);
+	memcpy(in + len, a, n);
+	len += n;
+	a = nflb_sync_addr_bytes(to, family, &n);
+	memcpy(in + len, a, n);
+	len += n;
+	blake2s(out, in, key, BLAKE2S_KEY_SIZE, len, NFLB_SYNC_KEY_LEN);
+	memzero_explicit(in, sizeof(in));
+}
+
 static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 					 const struct nflb_sync_cfg *cfg)
 {
@@ -957,8 +1214,14 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync->dgram_max = cfg->family == AF_INET ? NFLB_SYNC_DGRAM4 :
 						   NFLB_SYNC_DGRAM6;
 	sync->bulk_from = -1;
-	for (i = 0; i < cfg->npeers; i++)
+	sync->rxq_share = NFLB_SYNC_RXQ_BYTES / max(cfg->npeers, 1U);
+	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].addr = cfg->peers[i];
+		nflb_sync_dir_key(sync->peers[i].tx_key, cfg->key, cfg->family,
+				  &cfg->local, &cfg->peers[i]);
+		nflb_sync_dir_key(sync->peers[i].rx_key, cfg->key, cfg->family,
+				  &cfg->peers[i], &cfg->local);
+	}
 	mutex_init(&sync->lock);
 	skb_queue_head_init(&sync->rxq);
 	INIT_WORK(&sync->tx_work, nflb_sync_tx_work);
@@ -1062,5 +1325,9 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 	info->stats[NFLB_SYNC_STATS_A_TX_DROPPED] = nflb_syncq_dropped(sync->q);
 	info->stats[NFLB_SYNC_STATS_A_RX_QUEUE_FULL] =
 		atomic_long_read(&sync->rx_queue_full);
+	info->stats[NFLB_SYNC_STATS_A_RX_MALFORMED] +=
+		atomic_long_read(&sync->rx_bad_size);
+	info->stats[NFLB_SYNC_STATS_A_RX_UNKNOWN_PEER] +=
+		atomic_long_read(&sync->rx_unknown_src);
 	return true;
 }

@@ -22,7 +22,14 @@
 # - from fk: a datagram with the right key is accepted (and its session
 #   record installed, owner 3), the same datagram again is a replay, one
 #   under a wrong key, a short one and one with a bad record are dropped,
-#   each counted by its own counter; a forged record installs nothing.
+#   each counted by its own counter; a forged record installs nothing;
+# - wire version 2 (the MAC keyed per direction): a datagram of lb2 to lb
+#   reflected to lb2 from lb's address, and one of lb to fk replayed to
+#   lb2, fail the MAC and leave lb up on lb2; fk's datagrams claiming lb's
+#   or lb2's node id, another id than first heard, or another addressee
+#   are refused; a new epoch with a stale timestamp is refused, a fresh
+#   one accepted, an older epoch only once the current one went silent;
+#   a NACK of ~80 overlapping ranges resends each datagram at most once.
 
 # Braces: bash parses the whole test before running it, so editing the file
 # during a run cannot break that run.
@@ -33,7 +40,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 21
+ktap_header 26
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -308,10 +315,10 @@ malformed()
 	local b
 
 	b=$(sync_num "$NS_LB" rx_malformed)
-	craft short && craft badrec 4 || return 1
-	wait_for 10 eval '[ "$(sync_num "$NS_LB" rx_malformed)" -ge $((b + 2)) ]' || { lb sync show; return 1; }
+	craft short + big + badrec 4 || return 1
+	wait_for 10 eval '[ "$(sync_num "$NS_LB" rx_malformed)" -ge $((b + 3)) ]' || { lb sync show; return 1; }
 }
-ktap_check "a short datagram and a malformed record are dropped (rx_malformed)" malformed
+ktap_check "a short datagram, an oversize one and a malformed record are dropped (rx_malformed)" malformed
 
 installed()
 {
@@ -324,6 +331,107 @@ installed()
 	json_is "$s" ".owner == 3 and .state == \"established\" and .member == \"$(server4 2)\""
 }
 ktap_check "a session record from a peer is installed as it says (owner 3)" installed
+
+# sync_atleast NS KEY N: the counter is at least N
+sync_atleast() { [ "$(sync_num "$1" "$2")" -ge "$3" ]; }
+peer_rx() { jq -r .rx_datagrams <<<"$(peer_json "$1" "$2")"; }
+
+# lb1 stays up on lb2 and its datagrams keep being accepted
+lb1_fine_on_lb2()
+{
+	local d
+
+	d=$(peer_rx "$NS_LB2" "$LB1_IP")
+	sleep 4
+	json_is "$(peer_json "$NS_LB2" "$LB1_IP")" ".state == \"up\" and .rx_datagrams > $d" ||
+		{ echo "lb2 no longer accepts lb's datagrams:"; lb2 sync show; return 1; }
+}
+
+# lb2's newer epoch sent back to lb2 as if from lb: version 1 took it for
+# lb restarted, and refused all of lb's real datagrams from then on.
+reflected()
+{
+	local b
+
+	b=$(sync_num "$NS_LB2" rx_bad_mac)
+	in_ns "$NS_LB" python3 "$CRAFT" 0 0 "$KEY" 0 0 capture sy2 "$LB2_IP" "$LB1_IP" "$NFLB_TMP/d21" ||
+		return 1
+	in_ns "$NS_FK" python3 "$CRAFT" 0 "$LB2_IP" "$KEY" 0 0 spoof "$LB1_IP" "$NFLB_TMP/d21" || return 1
+	wait_for 10 sync_grew "$NS_LB2" rx_bad_mac "$b" || { lb2 sync show; return 1; }
+	lb1_fine_on_lb2
+}
+ktap_check "lb2's datagram reflected to lb2 from lb's address: bad MAC, lb stays up on lb2" reflected
+
+# lb's datagram to fk replayed to lb2 (another seq space of lb's)
+other_addressee()
+{
+	local b
+
+	b=$(sync_num "$NS_LB2" rx_bad_mac)
+	in_ns "$NS_LB" python3 "$CRAFT" 0 0 "$KEY" 0 0 capture syf "$LB1_IP" "$FK_IP" "$NFLB_TMP/d13" ||
+		return 1
+	in_ns "$NS_FK" python3 "$CRAFT" 0 "$LB2_IP" "$KEY" 0 0 spoof "$LB1_IP" "$NFLB_TMP/d13" || return 1
+	wait_for 10 sync_grew "$NS_LB2" rx_bad_mac "$b" || { lb2 sync show; return 1; }
+	lb1_fine_on_lb2
+}
+ktap_check "lb's datagram to fk replayed to lb2: bad MAC, lb stays up on lb2" other_addressee
+
+# fk was heard as node 3: its address keeps that id; no peer may use lb's
+# own id or lb2's, nor address another node
+node_ids()
+{
+	local u d
+
+	u=$(sync_num "$NS_LB" rx_unknown_peer) d=$(peer_rx "$NS_LB" "$FK_IP")
+	craft heartbeat 10 "$NFLB_TMP/x" node=1 + heartbeat 11 "$NFLB_TMP/x" node=2 + \
+		heartbeat 12 "$NFLB_TMP/x" node=4 + heartbeat 13 "$NFLB_TMP/x" to=2 || return 1
+	wait_for 10 sync_atleast "$NS_LB" rx_unknown_peer $((u + 4)) || { lb sync show; return 1; }
+	json_is "$(peer_json "$NS_LB" "$FK_IP")" ".node_id == 3 and .rx_datagrams == $d" || return 1
+	# the first conflict is logged
+	dmesg_new | grep "nflb: sync peer $FK_IP uses this node's id 1 (this node is 1)" ||
+		{ dmesg_new | tail -n 5; return 1; }
+	# the pinned id and the right addressee still work
+	craft heartbeat 14 "$NFLB_TMP/x" to=1 || return 1
+	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" "$FK_IP")" ".rx_datagrams == $((d + 1))"'
+}
+ktap_check "node ids: lb's own, lb2's, a changed one and another addressee are refused (rx_unknown_peer)" node_ids
+
+# a new epoch must be fresh; an older one only once the current is silent
+epochs()
+{
+	local r d e2=$((EPOCH + 1000000)) e0=$((EPOCH - 1000000))
+
+	r=$(sync_num "$NS_LB" rx_replay) d=$(peer_rx "$NS_LB" "$FK_IP")
+	craft heartbeat 1 "$NFLB_TMP/x" epoch=$e2 age=60 + heartbeat 2 "$NFLB_TMP/x" epoch=$e2 age=-60 ||
+		return 1
+	wait_for 10 sync_atleast "$NS_LB" rx_replay $((r + 2)) || { lb sync show; return 1; }
+	[ "$(peer_rx "$NS_LB" "$FK_IP")" = "$d" ] || { echo "a stale new epoch was accepted"; return 1; }
+	# a fresh new epoch is accepted; the old one, while the new is live, not
+	craft heartbeat 1 "$NFLB_TMP/x" epoch=$e2 + heartbeat 20 "$NFLB_TMP/x" epoch=$e0 || return 1
+	wait_for 10 sync_atleast "$NS_LB" rx_replay $((r + 3)) || { lb sync show; return 1; }
+	[ "$(peer_rx "$NS_LB" "$FK_IP")" = $((d + 1)) ] || { lb sync show; return 1; }
+	# once fk's epoch went silent (down), a restart with a lower epoch (a
+	# clock stepped back) is accepted
+	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" "$FK_IP")" ".state == \"down\""' || return 1
+	craft heartbeat 1 "$NFLB_TMP/x" epoch=$e0 || return 1
+	wait_for 10 eval '[ "$(peer_rx "$NS_LB" "$FK_IP")" = $((d + 2)) ]' || { lb sync show; return 1; }
+}
+ktap_check "a new epoch sent 60 s ago or ahead is refused (rx_replay); a lower one only once the peer is down" epochs
+
+# One NACK of ~80 overlapping ranges over lb's history to fk: each datagram
+# is resent at most once (version 1 resent every range: ~10,000).
+nack_flood()
+{
+	local t
+
+	t=$(sync_num "$NS_LB" tx_resent)
+	craft nackflood 2 epoch=$((EPOCH - 1000000)) || return 1
+	sleep 2
+	echo "lb resent $(( $(sync_num "$NS_LB" tx_resent) - t )) datagrams"
+	sync_grew "$NS_LB" tx_resent "$t" &&
+		[ "$(sync_num "$NS_LB" tx_resent)" -le $((t + 128)) ]
+}
+ktap_check "a NACK of overlapping ranges: each datagram resent at most once" nack_flood
 
 # The same over IPv6: sync set replaces the running sync (a new socket, not
 # ready until the next bulk resync).

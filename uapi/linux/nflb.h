@@ -422,21 +422,30 @@ enum nflb_sync_stats_attr {
 	NFLB_SYNC_STATS_A_RX_DATAGRAMS,	/* u64, datagrams accepted */
 	NFLB_SYNC_STATS_A_RX_RECORDS,	/* u64, records installed or applied */
 	NFLB_SYNC_STATS_A_RX_BAD_MAC,	/* u64, datagrams with a wrong MAC */
-	NFLB_SYNC_STATS_A_RX_REPLAY,	/* u64, datagrams seen before or too old */
+	/* u64, datagrams seen before, too old, or a new epoch not fresh */
+	NFLB_SYNC_STATS_A_RX_REPLAY,
 	/* u64, datagrams too short, of another version, or with a bad record */
 	NFLB_SYNC_STATS_A_RX_MALFORMED,
-	/* u64, datagrams from an address that is not a configured peer */
+	/*
+	 * u64, datagrams from an address that is not a configured peer, or
+	 * whose node ids conflict: the sender claims this node's id, another
+	 * peer's, or not the one first heard from its address, or addresses
+	 * another node id
+	 */
 	NFLB_SYNC_STATS_A_RX_UNKNOWN_PEER,
 	NFLB_SYNC_STATS_A_RX_UNKNOWN_VS, /* u64, records for no local VS */
 	/* u64, records for a member the local VS's pool lacks */
 	NFLB_SYNC_STATS_A_RX_UNKNOWN_MEMBER,
 	/* u64, records not installed: table full, no memory, tuple taken */
 	NFLB_SYNC_STATS_A_RX_INSTALL_FAILED,
-	/* u64, datagrams dropped before parsing: receive queue full */
+	/* u64, datagrams dropped before parsing: the peer's queue share full */
 	NFLB_SYNC_STATS_A_RX_QUEUE_FULL,
 	NFLB_SYNC_STATS_A_TX_NACKS,	/* u64, NACKs sent for missing datagrams */
 	NFLB_SYNC_STATS_A_TX_RESENT,	/* u64, datagrams resent on a peer's NACK */
-	/* u64, datagrams given up on after 3 NACKs: a bulk resync was asked */
+	/*
+	 * u64, datagrams given up on after 3 NACKs or once out of the replay
+	 * window; no resync is asked: the refresh pass repairs their records
+	 */
 	NFLB_SYNC_STATS_A_RX_LOST,
 
 	__NFLB_SYNC_STATS_A_MAX,
