@@ -80,10 +80,12 @@
  * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
  * acked yet (the receive queue holds NFLB_SYNC_RXQ_MAX, the send history
  * NFLB_SYNC_HISTORY: a lost one can still be resent), and at most
- * NFLB_SYNC_WALK_BUDGET datagrams a worker run.
+ * NFLB_SYNC_WALK_BUDGET datagrams and NFLB_SYNC_WALK_VISIT sessions a
+ * worker run.
  */
 #define NFLB_SYNC_INFLIGHT	64
 #define NFLB_SYNC_WALK_BUDGET	16
+#define NFLB_SYNC_WALK_VISIT	4096	/* sessions a run (skipped ones too) */
 /* Rate: records may leave in a burst of at most this much time's worth. */
 #define NFLB_SYNC_BURST_NS	(NSEC_PER_SEC / 10)
 
@@ -110,7 +112,7 @@ struct nflb_sync_hdr {
 
 #define NFLB_SYNC_F_READY	0x01	/* the sender is ready */
 #define NFLB_SYNC_F_BULK	0x02	/* DATA: part of a bulk walk */
-#define NFLB_SYNC_F_OWN_KEPT	0x04	/* BULK_REQ: skip the sender's own */
+#define NFLB_SYNC_F_OWNED	0x04	/* BULK_REQ: the addressee's own only */
 
 /* Heartbeat payload. */
 struct nflb_sync_hb {
@@ -163,8 +165,8 @@ struct nflb_sync_peer {
 	u64 bulk_base;			/* in_order when we asked */
 	u64 bulk_done;			/* seq of its BULK_DONE; 0: none yet */
 	u64 bulk_first;			/* first seq of its walk */
-	/* As walker for it: it asked to skip its own sessions. */
-	bool want_skip_own;
+	/* As walker for it: it asked for the sessions we own only. */
+	bool want_owned;
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
@@ -195,7 +197,7 @@ struct nflb_sync {
 	bool ready;
 	/* Requester: the peer asked for its table, or -1; when; progress. */
 	int bulk_from;
-	bool bulk_skip_own;		/* asked it to skip our own sessions */
+	bool bulk_owned;		/* asked it for its own sessions only */
 	unsigned long bulk_asked;	/* jiffies of the last BULK_REQ */
 	unsigned long bulk_heard;	/* jiffies of its last walk datagram */
 	/* Walker: peers that asked us, a bit each; the one walked for. */
@@ -416,6 +418,15 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 		nflb_sync_kick(sync, &sync->tx_work);
 }
 
+/* A session whose changes this node reports (its creator, or sync was off). */
+static bool nflb_sync_owned(const struct nflb_sync *sync,
+			    const struct nflb_session *s)
+{
+	u8 owner = READ_ONCE(s->owner);
+
+	return !owner || owner == sync->cfg.node_id;
+}
+
 /*
  * The bulk walk: the whole table to one peer that asked (BULK_REQ), then
  * BULK_DONE, whose payload says which seqs the walk used.  One walk runs
@@ -472,7 +483,7 @@ static void nflb_sync_walk_done(struct nflb_sync *sync)
  */
 static void nflb_sync_walk(struct nflb_sync *sync)
 {
-	unsigned int sent = 0;
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT;
 	size_t len = NFLB_SYNC_HDR;
 	struct nflb_sync_peer *p;
 	struct nflb_session *s;
@@ -488,6 +499,9 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 		    (p->tx_seq - p->acked >= NFLB_SYNC_INFLIGHT ||
 		     sent == NFLB_SYNC_WALK_BUDGET))
 			break;
+		if (!visit)
+			break;
+		visit--;
 		if (!nflb_sync_rate_ok(sync))
 			break;
 		s = nflb_session_iter_peek(sync->ln, &sync->walk);
@@ -505,9 +519,8 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 			nflb_session_iter_resume(&sync->walk);
 			continue;
 		}
-		/* Its own sessions, when it kept them, are its to tell. */
 		if (!test_bit(NFLB_S_DYING, &s->flags) &&
-		    !(p->want_skip_own && READ_ONCE(s->owner) == p->node_id)) {
+		    (!p->want_owned || nflb_sync_owned(sync, s))) {
 			r = nflb_syncrec_session(s, sync->cfg.node_id,
 						 sync->tx + len,
 						 nflb_sync_room(sync, len));
@@ -524,17 +537,8 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 				     len, sync->walk_to);
 	if (done)
 		nflb_sync_walk_done(sync);
-	else if (sent == NFLB_SYNC_WALK_BUDGET)
+	else if (sent == NFLB_SYNC_WALK_BUDGET || !visit)
 		nflb_sync_kick(sync, &sync->tx_work);
-}
-
-/* A session whose changes this node reports (its creator, or sync was off). */
-static bool nflb_sync_owned(const struct nflb_sync *sync,
-			    const struct nflb_session *s)
-{
-	u8 owner = READ_ONCE(s->owner);
-
-	return !owner || owner == sync->cfg.node_id;
 }
 
 /* Sessions the refresh walks this tick: a pass in about PASS ticks. */
@@ -950,7 +954,7 @@ static void nflb_sync_rx_type(struct nflb_sync *sync, int idx,
 		if (idx == sync->walk_to)
 			nflb_sync_walk_end(sync);
 		sync->bulk_want |= BIT(idx);
-		p->want_skip_own = h->flags & NFLB_SYNC_F_OWN_KEPT;
+		p->want_owned = h->flags & NFLB_SYNC_F_OWNED;
 		nflb_sync_kick(sync, &sync->tx_work);
 		break;
 	case NFLB_SYNC_BULK_DONE:
@@ -967,27 +971,29 @@ static bool nflb_sync_peer_live(const struct nflb_sync_peer *p)
 	       time_before(jiffies, p->last_seen + NFLB_SYNC_PEER_TTL);
 }
 
-static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool skip_own)
+/* BULK_REQ to peer @idx: its whole table, or (@owned) its own sessions. */
+static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool owned)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
 
 	sync->bulk_from = idx;
-	sync->bulk_skip_own = skip_own;
+	sync->bulk_owned = owned;
 	sync->bulk_asked = jiffies ?: 1;
 	sync->bulk_heard = 0;
 	p->bulk_base = p->in_order;
 	p->bulk_done = 0;
 	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
 	nflb_sync_send_flags(sync, NFLB_SYNC_BULK_REQ,
-			     skip_own ? NFLB_SYNC_F_OWN_KEPT : 0,
+			     owned ? NFLB_SYNC_F_OWNED : 0,
 			     NFLB_SYNC_HDR, idx);
 }
 
 /*
- * Peer @idx is heard again after it was down (a partition, or it
- * restarted): what either side created meanwhile is missing on the other,
- * so pull its table again (it pulls ours, as it sees us come back).  Our
- * own sessions are ours to tell: the walk skips them.  Whether this node
+ * Peer @idx is heard again after it was down, and did not restart (a
+ * restarted peer pulls our table, and has nothing we lack): a partition.
+ * What either side created meanwhile is missing on the other, so pull
+ * the sessions it owns (it pulls ours, as it sees us come back); not the
+ * rest of its table, whose copies of our sessions may be older than ours.  Whether this node
  * goes not ready meanwhile depends on whether it carried traffic while the
  * peer was away (@was_seen: when it was last heard): a node that did holds
  * the sessions of that traffic and must not be taken out of service (by a
@@ -1055,13 +1061,15 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 		return;
 	}
 	p = &sync->peers[idx];
+	/* Back after a partition: heard before, then not, same epoch. */
+	back = p->last_seen && !nflb_sync_peer_live(p) &&
+	       p->epoch == be64_to_cpu(h->epoch);
+	was_seen = p->last_seen;
 	if (!nflb_sync_replay_ok(p, be64_to_cpu(h->epoch),
 				 be64_to_cpu(h->seq))) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_REPLAY]++;
 		return;
 	}
-	was_seen = p->last_seen;
-	back = was_seen && !nflb_sync_peer_live(p);
 	p->node_id = h->node;
 	p->last_seen = jiffies ?: 1;
 	p->rx_datagrams++;
@@ -1201,7 +1209,7 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 		last = sync->bulk_heard;
 	if (!sync->bulk_asked ||
 	    time_after_eq(jiffies, last + NFLB_SYNC_BULK_RETRY))
-		nflb_sync_bulk_ask(sync, idx, sync->bulk_skip_own);
+		nflb_sync_bulk_ask(sync, idx, sync->bulk_owned);
 }
 
 static void nflb_sync_heartbeat(struct nflb_sync *sync)
