@@ -1168,10 +1168,11 @@ static void nflb_sync_age_peers(struct nflb_sync *sync)
 			if (i == sync->walk_to)
 				nflb_sync_walk_end(sync);
 			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_DOWN);
-		} else if (i == sync->bulk_from)
+		} else if (i == sync->bulk_from) {
 			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
-		else
+		} else {
 			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
+		}
 	}
 }
 
