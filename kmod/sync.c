@@ -991,24 +991,28 @@ static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool owned)
 /*
  * Peer @idx is heard again after it was down, and did not restart (a
  * restarted peer pulls our table, and has nothing we lack): a partition.
- * What either side created meanwhile is missing on the other, so pull
- * the sessions it owns (it pulls ours, as it sees us come back); not the
- * rest of its table, whose copies of our sessions may be older than ours.  Whether this node
- * goes not ready meanwhile depends on whether it carried traffic while the
- * peer was away (@was_seen: when it was last heard): a node that did holds
- * the sessions of that traffic and must not be taken out of service (by a
- * `sync wait` health check) while it pulls; one that did not is a standby
- * whose table may lack what the other created, and is not ready until it
- * has it (Documentation/sync.rst).
+ * What either side created or changed meanwhile is missing on the other,
+ * so pull from it again (it pulls from us, as it sees us come back).
+ * What and how depends on whether this node carried traffic while the
+ * peer was away (@was_seen: when it was last heard):
+ * - it did: its copies of the sessions it serves are the newest, and it
+ *   must not be taken out of service (by a `sync wait` health check)
+ *   while it pulls: it stays ready and pulls only the sessions the peer
+ *   owns;
+ * - it did not (a standby): the peer's copies are at least as new as its
+ *   own, and its table lacks what the peer created: it pulls the whole
+ *   table and is not ready until it has it (Documentation/sync.rst).
  */
 static void nflb_sync_rejoin(struct nflb_sync *sync, int idx,
 			     unsigned long was_seen)
 {
+	bool served = sync->served && !time_before(sync->served, was_seen);
+
 	if (sync->bulk_from >= 0 && sync->bulk_from != idx)
 		return;		/* pulling from another peer already */
-	if (!sync->served || time_before(sync->served, was_seen))
+	if (!served)
 		sync->ready = false;
-	nflb_sync_bulk_ask(sync, idx, true);
+	nflb_sync_bulk_ask(sync, idx, served);
 }
 
 /* Source address of a queued datagram. */
