@@ -153,6 +153,13 @@ static const struct nla_policy nflb_sync_peer_policy[NFLB_SYNC_PEER_A_MAX + 1] =
 	[NFLB_SYNC_PEER_A_TX_DATAGRAMS] = NFLB_READ_ONLY,
 	[NFLB_SYNC_PEER_A_RX_DATAGRAMS] = NFLB_READ_ONLY,
 	[NFLB_SYNC_PEER_A_RX_RECORDS] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_LAG] = NFLB_READ_ONLY,
+};
+
+/* Beyond NLA_POLICY_RANGE's s16 bounds. */
+static struct netlink_range_validation nflb_sync_rate_range __ro_after_init = {
+	.min = NFLB_SYNC_RATE_MIN,
+	.max = NFLB_SYNC_RATE_MAX,
 };
 
 static const struct nla_policy nflb_sync_policy[NFLB_SYNC_A_MAX + 1] = {
@@ -165,6 +172,7 @@ static const struct nla_policy nflb_sync_policy[NFLB_SYNC_A_MAX + 1] = {
 	[NFLB_SYNC_A_KEY] = NLA_POLICY_EXACT_LEN(NFLB_SYNC_KEY_LEN),
 	[NFLB_SYNC_A_READY] = NFLB_READ_ONLY,
 	[NFLB_SYNC_A_STATS] = NFLB_READ_ONLY,
+	[NFLB_SYNC_A_RATE] = NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_sync_rate_range),
 };
 
 static const struct nla_policy nflb_sync_req[NFLB_A_MAX + 1] = {
@@ -1680,6 +1688,8 @@ static int nflb_sync_parse(struct nlattr *sync, struct nlattr **tb,
 	cfg->port = htons(tb[NFLB_SYNC_A_PORT] ?
 			  nla_get_u16(tb[NFLB_SYNC_A_PORT]) :
 			  NFLB_SYNC_PORT_DEFAULT);
+	cfg->rate = tb[NFLB_SYNC_A_RATE] ? nla_get_u32(tb[NFLB_SYNC_A_RATE]) :
+					   NFLB_SYNC_RATE_DEFAULT;
 	err = nflb_get_addr(tb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
 			    &cfg->family, &cfg->local, extack, sync, true);
 	if (err)
@@ -1705,6 +1715,7 @@ static int nflb_fill_sync_peer(struct sk_buff *skb, u8 family,
 	    nla_put_u8(skb, NFLB_SYNC_PEER_A_NODE_ID, p->node_id) ||
 	    nla_put_u8(skb, NFLB_SYNC_PEER_A_STATE, p->state) ||
 	    nla_put_u32(skb, NFLB_SYNC_PEER_A_LAST_SEEN, p->last_seen_ms) ||
+	    nla_put_u32(skb, NFLB_SYNC_PEER_A_LAG, p->lag_ms) ||
 	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_TX_DATAGRAMS,
 			      p->tx_datagrams, NFLB_SYNC_PEER_A_PAD) ||
 	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_RX_DATAGRAMS,
@@ -1748,6 +1759,7 @@ static int nflb_sync_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 	    nflb_put_addr(skb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
 			  si->family, &si->local) ||
 	    nla_put_u16(skb, NFLB_SYNC_A_PORT, ntohs(si->port)) ||
+	    nla_put_u32(skb, NFLB_SYNC_A_RATE, si->rate) ||
 	    nla_put_u8(skb, NFLB_SYNC_A_READY, si->ready))
 		goto cancel;
 	for (i = 0; i < si->npeers; i++)

@@ -10,7 +10,8 @@
  * session changes on per-CPU rings (session.c); the transmit worker drains
  * them into datagrams.  A tick every second sends heartbeats, ages peers,
  * drives the bulk resync that makes the node ready and sends a slice of
- * the refresh pass.
+ * the refresh pass.  A bulk walk for a peer that asked for the table runs
+ * in the transmit worker, paced by that peer's acks.
  *
  * Locking: ln->sync is set and cleared under cfg_mutex.  Everything in
  * struct nflb_sync below @lock is the workers' and SYNC_GET's, under
@@ -81,13 +82,35 @@
  */
 #define NFLB_SYNC_REFRESH_PASS	30
 #define NFLB_SYNC_REFRESH_MAX	65536
+/*
+ * Acks: a receiver acks a peer (an ACK datagram, a bare header) once
+ * NFLB_SYNC_ACK_EVERY of its datagrams that want an ack arrived, or
+ * NFLB_SYNC_ACK_DELAY after the first of them, unless a datagram it sent
+ * the peer meanwhile carried the ack.  ACKs and NACKs want none, so that
+ * acks never answer acks.
+ */
+#define NFLB_SYNC_ACK_EVERY	16
+#define NFLB_SYNC_ACK_DELAY	(HZ / 50 ?: 1)
+/*
+ * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
+ * acked yet (the receive queue holds NFLB_SYNC_RXQ_MAX, the send history
+ * NFLB_SYNC_HISTORY: a lost one can still be resent), and at most
+ * NFLB_SYNC_WALK_BUDGET datagrams and NFLB_SYNC_WALK_VISIT sessions a
+ * worker run.
+ */
+#define NFLB_SYNC_INFLIGHT	64
+#define NFLB_SYNC_WALK_BUDGET	16
+#define NFLB_SYNC_WALK_VISIT	4096	/* sessions a run (skipped ones too) */
+/* Rate: records may leave in a burst of at most this much time's worth. */
+#define NFLB_SYNC_BURST_NS	(NSEC_PER_SEC / 10)
 
 enum nflb_sync_type {
 	NFLB_SYNC_DATA = 1,
 	NFLB_SYNC_HEARTBEAT = 2,
 	NFLB_SYNC_NACK = 3,		/* ranges of missing seqs */
 	NFLB_SYNC_BULK_REQ = 4,
-	NFLB_SYNC_BULK_DONE = 5,
+	NFLB_SYNC_BULK_DONE = 5,	/* payload: struct nflb_sync_done */
+	NFLB_SYNC_ACK = 6,		/* no payload: the header's ack */
 };
 
 /*
@@ -111,11 +134,18 @@ struct nflb_sync_hdr {
 } __packed;
 
 #define NFLB_SYNC_F_READY	0x01	/* the sender is ready */
+#define NFLB_SYNC_F_BULK	0x02	/* DATA: part of a bulk walk */
+#define NFLB_SYNC_F_OWNED	0x04	/* BULK_REQ: the addressee's own only */
 
 /* Heartbeat payload. */
 struct nflb_sync_hb {
 	__be32 sessions;		/* the sender's table size */
 	__be32 pad;
+} __packed;
+
+/* BULK_DONE payload: the walk's datagrams are those from @first on. */
+struct nflb_sync_done {
+	__be64 first;
 } __packed;
 
 /* NACK payload: ranges of missing seqs. */
@@ -131,7 +161,9 @@ struct nflb_sync_range {
 /* A datagram as sent to one peer (with its MAC), kept to be resent. */
 struct nflb_sync_sent {
 	u64 seq;
+	unsigned long sent;		/* jiffies, first sent */
 	u16 len;			/* 0: slot unused */
+	u8 type;			/* enum nflb_sync_type */
 	u8 buf[NFLB_SYNC_DGRAM4];
 };
 
@@ -151,6 +183,7 @@ struct nflb_sync_peer {
 
 	/* The rest under sync->lock. */
 	u64 tx_seq;			/* last seq sent to it */
+	u64 acked;			/* its ack: our seqs up to it arrived */
 	/*
 	 * Pinned to the peer's address by its first accepted datagram and
 	 * never changed while sync runs (0 until then): delete authorisation
@@ -168,6 +201,14 @@ struct nflb_sync_peer {
 	u64 in_order;			/* every seq up to here arrived */
 	unsigned long gap_since;	/* jiffies of the last NACK; 0: no gap */
 	unsigned int nacks;		/* sent for the gap */
+	unsigned int owed;		/* its datagrams we have not acked */
+	u64 lost_upto;			/* its seqs up to it may be given up */
+	/* As requester of its table: */
+	u64 bulk_base;			/* in_order when we asked */
+	u64 bulk_done;			/* seq of its BULK_DONE; 0: none yet */
+	u64 bulk_first;			/* first seq of its walk */
+	/* As walker for it: it asked for the sessions we own only. */
+	bool want_owned;
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
@@ -186,6 +227,8 @@ struct nflb_sync {
 	struct work_struct rx_work;
 	struct delayed_work tick;
 	struct delayed_work nack_work;
+	struct delayed_work ack_work;
+	struct delayed_work tx_later;	/* rate: the transmit worker, later */
 	/*
 	 * Softirq to the receive worker; its own lock.  Only datagrams of a
 	 * plausible size from configured peers, within each peer's share.
@@ -201,9 +244,18 @@ struct nflb_sync {
 
 	struct mutex lock;		/* everything below */
 	bool ready;
-	int bulk_from;			/* peer asked for the table, or -1 */
-	unsigned long bulk_asked;	/* jiffies */
-	u32 bulk_want;			/* peers that asked us, a bit each */
+	/* Requester: the peer asked for its table, or -1; when; progress. */
+	int bulk_from;
+	bool bulk_owned;		/* asked it for its own sessions only */
+	unsigned long bulk_asked;	/* jiffies of the last BULK_REQ */
+	unsigned long bulk_heard;	/* jiffies of its last walk datagram */
+	/* Walker: peers that asked us, a bit each; the one walked for. */
+	u32 bulk_want;
+	int walk_to;			/* -1: no walk */
+	u64 walk_first;			/* first seq of the walk to it */
+	struct nflb_session_iter walk;	/* entered and paused while walking */
+	u64 tat;			/* rate (GCRA): budget whole at, ns */
+	unsigned long served;		/* jiffies a local change last left */
 	struct nflb_sync_peer peers[NFLB_SYNC_PEERS_MAX];
 	struct nflb_session_iter refresh;	/* paused between ticks */
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];
@@ -276,23 +328,33 @@ static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
 }
 
 /* Keeps the datagram just numbered p->tx_seq, to resend it on a NACK. */
-static void nflb_sync_keep(struct nflb_sync_peer *p, const u8 *buf, size_t len)
+static void nflb_sync_keep(struct nflb_sync_peer *p, u8 type, const u8 *buf,
+			   size_t len)
 {
 	struct nflb_sync_sent *e = &p->history[p->tx_seq % NFLB_SYNC_HISTORY];
 
 	e->seq = p->tx_seq;
+	e->sent = jiffies;
 	e->len = len;
+	e->type = type;
 	memcpy(e->buf, buf, len);
+}
+
+/* Whether a datagram of @type asks its addressee for an ack. */
+static bool nflb_sync_wants_ack(u8 type)
+{
+	return type != NFLB_SYNC_ACK && type != NFLB_SYNC_NACK;
 }
 
 /*
  * Sends the datagram in sync->tx (header and @len - header bytes of
- * payload) to peer @only, or to every peer when @only < 0.  Each copy
- * carries its addressee's seq and ack, hence its own MAC, and is kept in
+ * payload) to peer @only, or to every peer when @only < 0, with header
+ * flags @flags besides READY.  Each copy carries its addressee's seq and
+ * ack (so nothing more is owed it), hence its own MAC, and is kept in
  * that peer's history.  Under sync->lock.
  */
-static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
-			   int only)
+static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
+				 size_t len, int only)
 {
 	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)sync->tx;
 	struct nflb_sync_peer *p;
@@ -302,7 +364,7 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 	h->version = NFLB_SYNC_VERSION;
 	h->type = type;
 	h->node = sync->cfg.node_id;
-	h->flags = sync->ready ? NFLB_SYNC_F_READY : 0;
+	h->flags = flags | (sync->ready ? NFLB_SYNC_F_READY : 0);
 	h->epoch = cpu_to_be64(sync->epoch);
 	h->time = cpu_to_be64(ktime_get_real_ns());
 	memset(h->pad, 0, sizeof(h->pad));
@@ -313,9 +375,10 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 		h->seq = cpu_to_be64(++p->tx_seq);
 		h->ack = cpu_to_be64(p->in_order);
 		h->to = p->node_id;
+		p->owed = 0;
 		blake2s(sync->tx + len, sync->tx, p->tx_key,
 			NFLB_SYNC_MAC_LEN, len, sizeof(p->tx_key));
-		nflb_sync_keep(p, sync->tx, len + NFLB_SYNC_MAC_LEN);
+		nflb_sync_keep(p, type, sync->tx, len + NFLB_SYNC_MAC_LEN);
 		if (nflb_sync_sendto(sync, &p->addr, sync->tx,
 				     len + NFLB_SYNC_MAC_LEN) < 0) {
 			sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
@@ -326,6 +389,41 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 	}
 }
 
+static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
+			   int only)
+{
+	nflb_sync_send_flags(sync, type, 0, len, only);
+}
+
+/*
+ * Rate (GCRA): a record costs NSEC_PER_SEC / rate of budget; @tat is when
+ * the budget spent so far is back, and records may leave while it is less
+ * than NFLB_SYNC_BURST_NS ahead.  When it is spent, the transmit worker
+ * runs again once there is room for a record: what waits meanwhile stays
+ * in the rings (or the walk, or the refresh pass).  Under sync->lock.
+ */
+static bool nflb_sync_rate_ok(struct nflb_sync *sync)
+{
+	u64 now = ktime_get_ns(), cost = NSEC_PER_SEC / sync->cfg.rate;
+	u64 tat = max(sync->tat, now);
+
+	if (tat + cost <= now + NFLB_SYNC_BURST_NS)
+		return true;
+	if (!READ_ONCE(sync->stopping))
+		queue_delayed_work(system_wq, &sync->tx_later,
+				   nsecs_to_jiffies(tat + cost - now -
+						    NFLB_SYNC_BURST_NS) + 1);
+	return false;
+}
+
+/* A record left: spend its share of the rate. */
+static void nflb_sync_rate_use(struct nflb_sync *sync)
+{
+	sync->tat = max(sync->tat, ktime_get_ns()) +
+		    NSEC_PER_SEC / sync->cfg.rate;
+	sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
+}
+
 /* Room for records in a datagram: all but the header and the MAC. */
 static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
 {
@@ -334,17 +432,20 @@ static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
 
 /*
  * Drains the notice rings into DATA datagrams to every peer, at most
- * NFLB_SYNC_TX_BUDGET notices a run; more makes the worker run again.
+ * NFLB_SYNC_TX_BUDGET notices a run and what the rate allows; more makes
+ * the worker run again (at once, or when the rate has room).
  */
 static void nflb_sync_drain(struct nflb_sync *sync)
 {
 	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET;
 	size_t len = NFLB_SYNC_HDR;
 	struct nflb_notice n;
+	bool rate = true;
 	int r;
 
 	for_each_possible_cpu(cpu) {
-		while (budget && nflb_syncq_pop(sync->q, cpu, &n)) {
+		while (budget && (rate = nflb_sync_rate_ok(sync)) &&
+		       nflb_syncq_pop(sync->q, cpu, &n)) {
 			budget--;
 			if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
 				nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
@@ -355,55 +456,18 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 						nflb_sync_room(sync, len));
 			if (r > 0) {
 				len += r;
-				sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
+				nflb_sync_rate_use(sync);
+				/* This node carries traffic: see rejoin(). */
+				sync->served = jiffies ?: 1;
 			}
 		}
+		if (!rate)
+			break;
 	}
 	if (len > NFLB_SYNC_HDR)
 		nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
 	if (!budget)
 		nflb_sync_kick(sync, &sync->tx_work);
-}
-
-/*
- * The whole table to peer @idx, then BULK_DONE.  The walk leaves RCU to
- * send each full datagram.  Not paced by the peer's acks yet: a table far
- * bigger than the peer's socket buffer can lose datagrams (sync.rst).
- */
-static void nflb_sync_bulk(struct nflb_sync *sync, int idx)
-{
-	struct nflb_net *ln = sync->ln;
-	size_t len = NFLB_SYNC_HDR;
-	struct nflb_session_iter it;
-	struct nflb_session *s;
-	int r;
-
-	nflb_session_iter_start(ln, &it);
-	while ((s = nflb_session_iter_peek(ln, &it))) {
-		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
-			nflb_session_iter_pause(&it);
-			nflb_sync_send(sync, NFLB_SYNC_DATA, len, idx);
-			len = NFLB_SYNC_HDR;
-			cond_resched();
-			nflb_session_iter_resume(&it);
-			continue;
-		}
-		if (!test_bit(NFLB_S_DYING, &s->flags)) {
-			r = nflb_syncrec_session(s, sync->cfg.node_id,
-						 sync->tx + len,
-						 nflb_sync_room(sync, len));
-			if (r > 0) {
-				len += r;
-				sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
-			}
-		}
-		nflb_session_iter_advance(&it);
-	}
-	nflb_session_iter_pause(&it);
-	nflb_session_iter_stop(&it);
-	if (len > NFLB_SYNC_HDR)
-		nflb_sync_send(sync, NFLB_SYNC_DATA, len, idx);
-	nflb_sync_send(sync, NFLB_SYNC_BULK_DONE, NFLB_SYNC_HDR, idx);
 }
 
 /* A session whose changes this node reports (its creator, or sync was off). */
@@ -413,6 +477,120 @@ static bool nflb_sync_owned(const struct nflb_sync *sync,
 	u8 owner = READ_ONCE(s->owner);
 
 	return !owner || owner == sync->cfg.node_id;
+}
+
+/*
+ * The bulk walk: the whole table to one peer that asked (BULK_REQ), then
+ * BULK_DONE, whose payload says which seqs the walk used.  One walk runs
+ * at a time; the peers that asked meanwhile wait in bulk_want.  The walk
+ * sends while fewer than NFLB_SYNC_INFLIGHT datagrams to the peer are
+ * unacked, so that its receive queue never overflows however big the
+ * table; its acks run the worker again.  A resize of the table restarts
+ * the rhashtable walk from the start of the table (records sent twice are
+ * harmless); a peer that goes down, or asks again, ends it.
+ */
+
+/* Ends the walk (paused).  Under sync->lock. */
+static void nflb_sync_walk_end(struct nflb_sync *sync)
+{
+	if (sync->walk_to < 0)
+		return;
+	nflb_session_iter_stop(&sync->walk);
+	sync->walk_to = -1;
+}
+
+/* Starts the walk for the next peer that asked, if any. */
+static bool nflb_sync_walk_next(struct nflb_sync *sync)
+{
+	int idx;
+
+	if (!sync->bulk_want)
+		return false;
+	idx = __ffs(sync->bulk_want);
+	sync->bulk_want &= ~BIT(idx);
+	sync->walk_to = idx;
+	sync->walk_first = sync->peers[idx].tx_seq + 1;
+	nflb_session_iter_start(sync->ln, &sync->walk);
+	nflb_session_iter_pause(&sync->walk);
+	return true;
+}
+
+/* The end of the walk: BULK_DONE, and the next walk, if any. */
+static void nflb_sync_walk_done(struct nflb_sync *sync)
+{
+	struct nflb_sync_done *d = (void *)(sync->tx + NFLB_SYNC_HDR);
+	int idx = sync->walk_to;
+
+	d->first = cpu_to_be64(sync->walk_first);
+	nflb_sync_send(sync, NFLB_SYNC_BULK_DONE, NFLB_SYNC_HDR + sizeof(*d),
+		       idx);
+	nflb_sync_walk_end(sync);
+	if (sync->bulk_want)
+		nflb_sync_kick(sync, &sync->tx_work);
+}
+
+/*
+ * A step of the walk: datagrams while the peer's window and the rate have
+ * room, at most NFLB_SYNC_WALK_BUDGET.  The walk leaves RCU to send.
+ */
+static void nflb_sync_walk(struct nflb_sync *sync)
+{
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT;
+	size_t len = NFLB_SYNC_HDR;
+	struct nflb_sync_peer *p;
+	struct nflb_session *s;
+	bool done = false;
+	int r;
+
+	if (sync->walk_to < 0 && !nflb_sync_walk_next(sync))
+		return;
+	p = &sync->peers[sync->walk_to];
+	nflb_session_iter_resume(&sync->walk);
+	for (;;) {
+		if (len == NFLB_SYNC_HDR &&
+		    (p->tx_seq - p->acked >= NFLB_SYNC_INFLIGHT ||
+		     sent == NFLB_SYNC_WALK_BUDGET))
+			break;
+		if (!visit)
+			break;
+		visit--;
+		if (!nflb_sync_rate_ok(sync))
+			break;
+		s = nflb_session_iter_peek(sync->ln, &sync->walk);
+		if (!s) {
+			done = true;
+			break;
+		}
+		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
+			nflb_session_iter_pause(&sync->walk);
+			nflb_sync_send_flags(sync, NFLB_SYNC_DATA,
+					     NFLB_SYNC_F_BULK, len, sync->walk_to);
+			len = NFLB_SYNC_HDR;
+			sent++;
+			cond_resched();
+			nflb_session_iter_resume(&sync->walk);
+			continue;
+		}
+		if (!test_bit(NFLB_S_DYING, &s->flags) &&
+		    (!p->want_owned || nflb_sync_owned(sync, s))) {
+			r = nflb_syncrec_session(s, sync->cfg.node_id,
+						 sync->tx + len,
+						 nflb_sync_room(sync, len));
+			if (r > 0) {
+				len += r;
+				nflb_sync_rate_use(sync);
+			}
+		}
+		nflb_session_iter_advance(&sync->walk);
+	}
+	nflb_session_iter_pause(&sync->walk);
+	if (len > NFLB_SYNC_HDR)
+		nflb_sync_send_flags(sync, NFLB_SYNC_DATA, NFLB_SYNC_F_BULK,
+				     len, sync->walk_to);
+	if (done)
+		nflb_sync_walk_done(sync);
+	else if (sent == NFLB_SYNC_WALK_BUDGET || !visit)
+		nflb_sync_kick(sync, &sync->tx_work);
 }
 
 /* Sessions the refresh walks this tick: a pass in about PASS ticks. */
@@ -438,7 +616,8 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 	int r;
 
 	nflb_session_iter_resume(it);
-	while (budget) {
+	/* Beyond the rate, the rest of the slice waits for the next tick. */
+	while (budget && nflb_sync_rate_ok(sync)) {
 		s = nflb_session_iter_peek(ln, it);
 		if (!s) {
 			nflb_session_iter_pause(it);
@@ -460,7 +639,7 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 						 nflb_sync_room(sync, len));
 			if (r > 0) {
 				len += r;
-				sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
+				nflb_sync_rate_use(sync);
 			}
 		}
 		nflb_session_iter_advance(it);
@@ -474,16 +653,20 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 static void nflb_sync_tx_work(struct work_struct *w)
 {
 	struct nflb_sync *sync = container_of(w, struct nflb_sync, tx_work);
-	int idx;
 
 	mutex_lock(&sync->lock);
 	nflb_sync_drain(sync);
-	while (sync->bulk_want) {
-		idx = __ffs(sync->bulk_want);
-		sync->bulk_want &= ~BIT(idx);
-		nflb_sync_bulk(sync, idx);
-	}
+	nflb_sync_walk(sync);
 	mutex_unlock(&sync->lock);
+}
+
+/* The rate has room again. */
+static void nflb_sync_tx_later(struct work_struct *w)
+{
+	struct nflb_sync *sync = container_of(to_delayed_work(w),
+					      struct nflb_sync, tx_later);
+
+	nflb_sync_kick(sync, &sync->tx_work);
 }
 
 /* ---- receiving ------------------------------------------------------ */
@@ -631,6 +814,8 @@ static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq,
 
 /* ---- gaps, NACKs, resends -------------------------------------------- */
 
+static void nflb_sync_bulk_check(struct nflb_sync *sync, int idx);
+
 /* Whether seq @seq (at most p->top) of @p's current epoch arrived. */
 static bool nflb_sync_seen(const struct nflb_sync_peer *p, u64 seq)
 {
@@ -650,6 +835,17 @@ static unsigned int nflb_sync_missing(const struct nflb_sync_peer *p)
 	return n;
 }
 
+/* The highest seq below the top that did not arrive (there is a gap). */
+static u64 nflb_sync_last_missing(const struct nflb_sync_peer *p)
+{
+	u64 seq;
+
+	for (seq = p->top - 1; seq > p->in_order; seq--)
+		if (!nflb_sync_seen(p, seq))
+			return seq;
+	return p->in_order;
+}
+
 static void nflb_sync_gap_done(struct nflb_sync_peer *p)
 {
 	p->gap_since = 0;
@@ -667,6 +863,7 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] +=
 			p->top - NFLB_SYNC_WINDOW - p->in_order;
 		p->in_order = p->top - NFLB_SYNC_WINDOW;
+		p->lost_upto = p->in_order;
 	}
 	while (p->in_order < p->top && nflb_sync_seen(p, p->in_order + 1))
 		p->in_order++;
@@ -723,8 +920,10 @@ static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
 		return true;
 	if (p->nacks >= NFLB_SYNC_NACK_TRIES) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] += nflb_sync_missing(p);
+		p->lost_upto = nflb_sync_last_missing(p);
 		p->in_order = p->top;
 		nflb_sync_gap_done(p);
+		nflb_sync_bulk_check(sync, idx);
 		return false;
 	}
 	nflb_sync_nack(sync, idx);
@@ -846,32 +1045,121 @@ static void nflb_sync_rx_data(struct nflb_sync *sync, struct nflb_sync_peer *p,
 	}
 }
 
-static void nflb_sync_rx_type(struct nflb_sync *sync, int idx, u8 type,
-			      size_t len)
+/*
+ * The peer we asked for its table: ready once its BULK_DONE and every
+ * datagram before it arrived.  If one of the walk's was given up, the
+ * table has a hole: ask again.
+ */
+static void nflb_sync_bulk_check(struct nflb_sync *sync, int idx)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
 
-	switch (type) {
+	if (idx != sync->bulk_from || !p->bulk_done ||
+	    p->in_order < p->bulk_done)
+		return;
+	p->bulk_done = 0;
+	if (p->lost_upto >= p->bulk_first) {
+		sync->bulk_asked = 0;	/* the next tick asks again */
+		return;
+	}
+	sync->ready = true;
+	sync->bulk_from = -1;
+	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
+}
+
+/* BULK_DONE from peer @idx, its seq @seq. */
+static void nflb_sync_rx_done(struct nflb_sync *sync, int idx, u64 seq,
+			      size_t len)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+	const struct nflb_sync_done *d = (void *)(sync->rx + NFLB_SYNC_HDR);
+
+	if (idx != sync->bulk_from)
+		return;
+	p->bulk_done = seq;
+	/* Without the payload: any loss since we asked is the walk's. */
+	p->bulk_first = len >= NFLB_SYNC_HDR + sizeof(*d) ?
+			be64_to_cpu(d->first) : p->bulk_base + 1;
+}
+
+static void nflb_sync_rx_type(struct nflb_sync *sync, int idx,
+			      const struct nflb_sync_hdr *h, size_t len)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+
+	switch (h->type) {
 	case NFLB_SYNC_DATA:
+		if (idx == sync->bulk_from && (h->flags & NFLB_SYNC_F_BULK))
+			sync->bulk_heard = jiffies;
 		nflb_sync_rx_data(sync, p, len);
 		break;
 	case NFLB_SYNC_NACK:
 		nflb_sync_resend(sync, idx, len);
 		break;
 	case NFLB_SYNC_BULK_REQ:
+		/* Asked again while we walk for it: start over. */
+		if (idx == sync->walk_to)
+			nflb_sync_walk_end(sync);
 		sync->bulk_want |= BIT(idx);
+		p->want_owned = h->flags & NFLB_SYNC_F_OWNED;
 		nflb_sync_kick(sync, &sync->tx_work);
 		break;
 	case NFLB_SYNC_BULK_DONE:
-		if (idx == sync->bulk_from) {
-			sync->ready = true;
-			sync->bulk_from = -1;
-			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
-		}
+		nflb_sync_rx_done(sync, idx, be64_to_cpu(h->seq), len);
 		break;
-	default:		/* heartbeats; types of later versions */
+	default:		/* heartbeats, ACKs; types of later versions */
 		break;
 	}
+}
+
+static bool nflb_sync_peer_live(const struct nflb_sync_peer *p)
+{
+	return p->last_seen &&
+	       time_before(jiffies, p->last_seen + NFLB_SYNC_PEER_TTL);
+}
+
+/* BULK_REQ to peer @idx: its whole table, or (@owned) its own sessions. */
+static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool owned)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+
+	sync->bulk_from = idx;
+	sync->bulk_owned = owned;
+	sync->bulk_asked = jiffies ?: 1;
+	sync->bulk_heard = 0;
+	p->bulk_base = p->in_order;
+	p->bulk_done = 0;
+	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
+	nflb_sync_send_flags(sync, NFLB_SYNC_BULK_REQ,
+			     owned ? NFLB_SYNC_F_OWNED : 0,
+			     NFLB_SYNC_HDR, idx);
+}
+
+/*
+ * Peer @idx is heard again after it was down, and did not restart (a
+ * restarted peer pulls our table, and has nothing we lack): a partition.
+ * What either side created or changed meanwhile is missing on the other,
+ * so pull from it again (it pulls from us, as it sees us come back).
+ * What and how depends on whether this node carried traffic while the
+ * peer was away (@was_seen: when it was last heard):
+ * - it did: its copies of the sessions it serves are the newest, and it
+ *   must not be taken out of service (by a `sync wait` health check)
+ *   while it pulls: it stays ready and pulls only the sessions the peer
+ *   owns;
+ * - it did not (a standby): the peer's copies are at least as new as its
+ *   own, and its table lacks what the peer created: it pulls the whole
+ *   table and is not ready until it has it (Documentation/sync.rst).
+ */
+static void nflb_sync_rejoin(struct nflb_sync *sync, int idx,
+			     unsigned long was_seen)
+{
+	bool served = sync->served && !time_before(sync->served, was_seen);
+
+	if (sync->bulk_from >= 0 && sync->bulk_from != idx)
+		return;		/* pulling from another peer already */
+	if (!served)
+		sync->ready = false;
+	nflb_sync_bulk_ask(sync, idx, served);
 }
 
 /*
@@ -943,8 +1231,11 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)sync->rx;
 	int idx = NFLB_SYNC_SKB_CB(skb)->peer;
 	struct nflb_sync_peer *p = &sync->peers[idx];
+	unsigned long was_seen;
 	u8 mac[NFLB_SYNC_MAC_LEN];
+	bool back;
 	size_t len;
+	u64 ack;
 
 	/* encap_rcv checked the size against sync->dgram_max. */
 	if (skb_copy_bits(skb, off, sync->rx, skb->len - off)) {
@@ -964,6 +1255,10 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	}
 	if (!nflb_sync_ids_ok(sync, idx, h))
 		return;
+	/* Back after a partition: heard before, then not, same epoch. */
+	back = p->last_seen && !nflb_sync_peer_live(p) &&
+	       p->epoch == be64_to_cpu(h->epoch);
+	was_seen = p->last_seen;
 	if (!nflb_sync_replay_ok(p, be64_to_cpu(h->epoch), be64_to_cpu(h->seq),
 				 be64_to_cpu(h->time))) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_REPLAY]++;
@@ -973,8 +1268,43 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	p->last_seen = jiffies ?: 1;
 	p->rx_datagrams++;
 	sync->stats[NFLB_SYNC_STATS_A_RX_DATAGRAMS]++;
+	/* An ack of a seq we never sent is of an epoch of ours before. */
+	ack = be64_to_cpu(h->ack);
+	if (ack > p->acked && ack <= p->tx_seq) {
+		p->acked = ack;
+		if (idx == sync->walk_to)
+			nflb_sync_kick(sync, &sync->tx_work);
+	}
+	if (nflb_sync_wants_ack(h->type))
+		p->owed++;
 	nflb_sync_rx_order(sync, p);
-	nflb_sync_rx_type(sync, idx, h->type, len);
+	if (back)
+		nflb_sync_rejoin(sync, idx, was_seen);
+	nflb_sync_rx_type(sync, idx, h, len);
+	nflb_sync_bulk_check(sync, idx);
+}
+
+/*
+ * ACKs to the peers owed one: at once to those owed NFLB_SYNC_ACK_EVERY
+ * (or to all, @now: the delayed ack is due); the others within
+ * NFLB_SYNC_ACK_DELAY.  Under sync->lock.
+ */
+static void nflb_sync_acks(struct nflb_sync *sync, bool now)
+{
+	bool later = false;
+	unsigned int i;
+
+	for (i = 0; i < sync->cfg.npeers; i++) {
+		if (!sync->peers[i].owed)
+			continue;
+		if (now || sync->peers[i].owed >= NFLB_SYNC_ACK_EVERY)
+			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, i);
+		else
+			later = true;
+	}
+	if (later && !READ_ONCE(sync->stopping))
+		queue_delayed_work(system_wq, &sync->ack_work,
+				   NFLB_SYNC_ACK_DELAY);
 }
 
 /*
@@ -996,18 +1326,23 @@ static void nflb_sync_rx_work(struct work_struct *w)
 		consume_skb(skb);
 		cond_resched();
 	}
+	nflb_sync_acks(sync, false);
 	mutex_unlock(&sync->lock);
 	if (!skb_queue_empty(&sync->rxq))
 		nflb_sync_kick(sync, &sync->rx_work);
 }
 
-/* ---- liveness and readiness ----------------------------------------- */
-
-static bool nflb_sync_peer_live(const struct nflb_sync_peer *p)
+static void nflb_sync_ack_work(struct work_struct *w)
 {
-	return p->last_seen &&
-	       time_before(jiffies, p->last_seen + NFLB_SYNC_PEER_TTL);
+	struct nflb_sync *sync = container_of(to_delayed_work(w),
+					      struct nflb_sync, ack_work);
+
+	mutex_lock(&sync->lock);
+	nflb_sync_acks(sync, true);
+	mutex_unlock(&sync->lock);
 }
+
+/* ---- liveness and readiness ----------------------------------------- */
 
 /* The live peer of the lowest node id, or -1. */
 static int nflb_sync_bulk_peer(struct nflb_sync *sync)
@@ -1029,12 +1364,17 @@ static void nflb_sync_age_peers(struct nflb_sync *sync)
 
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		p = &sync->peers[i];
-		if (!nflb_sync_peer_live(p))
+		if (!nflb_sync_peer_live(p)) {
+			/* Nobody to walk for, and nothing to wait for. */
+			sync->bulk_want &= ~BIT(i);
+			if (i == sync->walk_to)
+				nflb_sync_walk_end(sync);
 			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_DOWN);
-		else if (i == sync->bulk_from)
+		} else if (i == sync->bulk_from) {
 			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
-		else
+		} else {
 			nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
+		}
 	}
 }
 
@@ -1056,29 +1396,42 @@ static bool nflb_sync_rx_dropping(struct nflb_sync *sync)
 }
 
 /*
- * Not ready yet: ask the live peer of the lowest node id for its table
- * (again, if the last request went unanswered), or, when no peer has been
- * heard for NFLB_SYNC_ALONE since the start and none is being dropped
- * from the receive queue, be ready alone.
+ * Each tick while a table is wanted (not ready, or a pull after a rejoin
+ * runs): keep asking the peer we asked while it lives, ask again when
+ * neither its walk nor its BULK_DONE came for NFLB_SYNC_BULK_RETRY (the
+ * request, or the walk, was lost); when it died, not ready, ask the live
+ * peer of the lowest node id, or, when no peer has been heard for
+ * NFLB_SYNC_ALONE since the start and none is being dropped from the
+ * receive queue, be ready alone.
  */
 static void nflb_sync_want_table(struct nflb_sync *sync)
 {
-	int idx = nflb_sync_bulk_peer(sync);
+	int idx = sync->bulk_from;
+	unsigned long last;
 
-	if (idx < 0) {
+	if (idx >= 0 && !nflb_sync_peer_live(&sync->peers[idx])) {
 		sync->bulk_from = -1;
-		if (time_after(jiffies, sync->started + NFLB_SYNC_ALONE) &&
-		    !nflb_sync_rx_dropping(sync))
-			sync->ready = true;
+		idx = -1;
+	}
+	if (idx < 0) {
+		if (sync->ready)
+			return;
+		idx = nflb_sync_bulk_peer(sync);
+		if (idx < 0) {
+			if (time_after(jiffies, sync->started + NFLB_SYNC_ALONE) &&
+			    !nflb_sync_rx_dropping(sync))
+				sync->ready = true;
+			return;
+		}
+		nflb_sync_bulk_ask(sync, idx, false);
 		return;
 	}
-	if (idx == sync->bulk_from &&
-	    time_before(jiffies, sync->bulk_asked + NFLB_SYNC_BULK_RETRY))
-		return;
-	sync->bulk_from = idx;
-	sync->bulk_asked = jiffies;
-	nflb_sync_peer_state(sync, &sync->peers[idx], NFLB_SYNC_PEER_SYNCING);
-	nflb_sync_send(sync, NFLB_SYNC_BULK_REQ, NFLB_SYNC_HDR, idx);
+	last = sync->bulk_asked;
+	if (sync->bulk_heard && time_after(sync->bulk_heard, last))
+		last = sync->bulk_heard;
+	if (!sync->bulk_asked ||
+	    time_after_eq(jiffies, last + NFLB_SYNC_BULK_RETRY))
+		nflb_sync_bulk_ask(sync, idx, sync->bulk_owned);
 }
 
 static void nflb_sync_heartbeat(struct nflb_sync *sync)
@@ -1098,7 +1451,7 @@ static void nflb_sync_tick(struct work_struct *w)
 
 	mutex_lock(&sync->lock);
 	nflb_sync_age_peers(sync);
-	if (!sync->ready)
+	if (!sync->ready || sync->bulk_from >= 0)
 		nflb_sync_want_table(sync);
 	nflb_sync_heartbeat(sync);
 	nflb_sync_refresh(sync);
@@ -1214,6 +1567,7 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync->dgram_max = cfg->family == AF_INET ? NFLB_SYNC_DGRAM4 :
 						   NFLB_SYNC_DGRAM6;
 	sync->bulk_from = -1;
+	sync->walk_to = -1;
 	sync->rxq_share = NFLB_SYNC_RXQ_BYTES / max(cfg->npeers, 1U);
 	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].addr = cfg->peers[i];
@@ -1228,6 +1582,8 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	INIT_WORK(&sync->rx_work, nflb_sync_rx_work);
 	INIT_DELAYED_WORK(&sync->tick, nflb_sync_tick);
 	INIT_DELAYED_WORK(&sync->nack_work, nflb_sync_nack_work);
+	INIT_DELAYED_WORK(&sync->ack_work, nflb_sync_ack_work);
+	INIT_DELAYED_WORK(&sync->tx_later, nflb_sync_tx_later);
 	return sync;
 }
 
@@ -1281,12 +1637,39 @@ void nflb_sync_stop(struct nflb_net *ln)
 	cancel_delayed_work_sync(&sync->tick);
 	cancel_work_sync(&sync->rx_work);
 	cancel_delayed_work_sync(&sync->nack_work);
+	cancel_delayed_work_sync(&sync->ack_work);
+	cancel_delayed_work_sync(&sync->tx_later);
 	cancel_work_sync(&sync->tx_work);
+	nflb_sync_walk_end(sync);
 	nflb_session_iter_stop(&sync->refresh);
 	udp_tunnel_sock_release(sync->sock);
 	skb_queue_purge(&sync->rxq);
 	nflb_syncq_free(ln, sync->q);
 	nflb_sync_free(sync);
+}
+
+/*
+ * Lag: how long the oldest datagram sent to @p that wants an ack has
+ * waited for it; 0 when all are acked.  When some unacked ones have left
+ * the history, the oldest datagram still in it stands for them (a lower
+ * bound).
+ */
+static u32 nflb_sync_lag(const struct nflb_sync_peer *p)
+{
+	bool overflow = p->tx_seq - p->acked > NFLB_SYNC_HISTORY;
+	const struct nflb_sync_sent *e;
+	unsigned long oldest = jiffies;
+	unsigned int i;
+
+	for (i = 0; i < NFLB_SYNC_HISTORY && p->acked < p->tx_seq; i++) {
+		e = &p->history[i];
+		if (!e->len || e->seq <= p->acked || e->seq > p->tx_seq ||
+		    (!overflow && !nflb_sync_wants_ack(e->type)))
+			continue;
+		if (time_before(e->sent, oldest))
+			oldest = e->sent;
+	}
+	return jiffies_to_msecs(jiffies - oldest);
 }
 
 static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
@@ -1297,6 +1680,7 @@ static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
 	pi->state = p->state;
 	pi->last_seen_ms = p->last_seen ?
 			   jiffies_to_msecs(jiffies - p->last_seen) ?: 1 : 0;
+	pi->lag_ms = nflb_sync_lag(p);
 	pi->tx_datagrams = p->tx_datagrams;
 	pi->rx_datagrams = p->rx_datagrams;
 	pi->rx_records = p->rx_records;
@@ -1315,6 +1699,7 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 	info->family = sync->cfg.family;
 	info->port = sync->cfg.port;
 	info->local = sync->cfg.local;
+	info->rate = sync->cfg.rate;
 	info->npeers = sync->cfg.npeers;
 	mutex_lock(&sync->lock);
 	info->ready = sync->ready;

@@ -17,13 +17,20 @@ struct nflb_sync_cfg {
 	unsigned int npeers;
 	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
 	u8 key[NFLB_SYNC_KEY_LEN];
+	u32 rate;			/* records a second this node sends */
 };
+
+/* NFLB_SYNC_A_RATE: its range, and its value when not given. */
+#define NFLB_SYNC_RATE_MIN	1000
+#define NFLB_SYNC_RATE_MAX	10000000
+#define NFLB_SYNC_RATE_DEFAULT	100000
 
 struct nflb_sync_peer_info {
 	union nf_inet_addr addr;
 	u8 node_id;
 	u8 state;			/* enum nflb_sync_peer_state */
 	u32 last_seen_ms;		/* 0 = never */
+	u32 lag_ms;			/* oldest unacked datagram's age; 0: none */
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
@@ -35,6 +42,7 @@ struct nflb_sync_info {
 	u8 family;
 	__be16 port;
 	union nf_inet_addr local;
+	u32 rate;
 	bool ready;
 	unsigned int npeers;
 	struct nflb_sync_peer_info peers[NFLB_SYNC_PEERS_MAX];

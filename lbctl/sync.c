@@ -11,22 +11,29 @@
 
 #include "lbctl.h"
 
+/* The kernel's range of NFLB_SYNC_A_RATE (kmod/sync.h), checked here first. */
+#define SYNC_RATE_MIN		1000u
+#define SYNC_RATE_MAX		10000000u
+#define SYNC_RATE_DEFAULT	100000u
+
 void sync_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: lbctl sync set node-id N local ADDR [ port P ] peer ADDR [ peer ADDR ... ]\n"
-"                      key HEX\n"
+"                      key HEX [ rate N ]\n"
 "       lbctl sync show\n"
 "       lbctl sync wait [ timeout SECS ]\n"
 "       lbctl sync del\n"
 "node-id 1..255, unique among the peers; local: this node's address (IPv4 or\n"
 "IPv6), which the sync socket binds; port: the UDP port of every node (default\n"
 "%d); peer: up to %d addresses of the local address's family; key: %d hex\n"
-"digits (%d bytes), the same on every node.  set replaces a running sync.\n"
+"digits (%d bytes), the same on every node; rate: session records a second\n"
+"this node sends at most, %u..%u (default %u).  set replaces a running sync.\n"
 "wait exits 0 once this node is ready (its bulk resync done, or no peer\n"
 "answered), 1 on timeout or error.\n",
 		NFLB_SYNC_PORT_DEFAULT, NFLB_SYNC_PEERS_MAX,
-		2 * NFLB_SYNC_KEY_LEN, NFLB_SYNC_KEY_LEN);
+		2 * NFLB_SYNC_KEY_LEN, NFLB_SYNC_KEY_LEN, SYNC_RATE_MIN,
+		SYNC_RATE_MAX, SYNC_RATE_DEFAULT);
 }
 
 static const char *const peer_states[NFLB_SYNC_PEER_MAX + 1] = {
@@ -99,6 +106,7 @@ struct sync_args {
 	bool has_node, has_local, has_key;
 	struct lb_addr local;
 	uint32_t port;
+	uint32_t rate;			/* 0: not given */
 	struct lb_addr peers[NFLB_SYNC_PEERS_MAX];
 	int npeers;
 	uint8_t key[NFLB_SYNC_KEY_LEN];
@@ -115,6 +123,8 @@ static int sync_set_arg(const char *kw, const char *val, struct sync_args *a)
 	}
 	if (arg_is(kw, "port"))
 		return arg_u32("sync", kw, val, 1, 65535, &a->port);
+	if (arg_is(kw, "rate"))
+		return arg_u32("sync", kw, val, SYNC_RATE_MIN, SYNC_RATE_MAX, &a->rate);
 	if (arg_is(kw, "key")) {
 		a->has_key = true;
 		if (parse_key(val, a->key))
@@ -165,7 +175,7 @@ static int sync_set(int argc, char **argv)
 	while (argc > 0) {
 		if (!arg_is(*argv, "node-id") && !arg_is(*argv, "local") &&
 		    !arg_is(*argv, "port") && !arg_is(*argv, "peer") &&
-		    !arg_is(*argv, "key"))
+		    !arg_is(*argv, "key") && !arg_is(*argv, "rate"))
 			return usage_err("sync", "unknown argument '%s'", *argv);
 		if (argc < 2)
 			return usage_err("sync", "%s: missing value", *argv);
@@ -181,6 +191,8 @@ static int sync_set(int argc, char **argv)
 	mnl_attr_put_u8(nlh, NFLB_SYNC_A_NODE_ID, (uint8_t)a.node_id);
 	put_addr(nlh, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6, &a.local);
 	mnl_attr_put_u16(nlh, NFLB_SYNC_A_PORT, (uint16_t)a.port);
+	if (a.rate)
+		mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, a.rate);
 	for (int i = 0; i < a.npeers; i++) {
 		p = mnl_attr_nest_start(nlh, NFLB_SYNC_A_PEER);
 		put_addr(nlh, NFLB_SYNC_PEER_A_ADDR4, NFLB_SYNC_PEER_A_ADDR6, &a.peers[i]);
@@ -216,6 +228,7 @@ static void print_peer(const struct nlattr *nest, bool event)
 	}
 	print_uint(PRINT_ANY, "last_seen_ms", " last-seen-ms %u",
 		   attr_u32(pt[NFLB_SYNC_PEER_A_LAST_SEEN]));
+	print_uint(PRINT_ANY, "lag_ms", " lag-ms %u", attr_u32(pt[NFLB_SYNC_PEER_A_LAG]));
 	print_u64(PRINT_ANY, "tx_datagrams", " tx-datagrams %" PRIu64,
 		  attr_u64(pt[NFLB_SYNC_PEER_A_TX_DATAGRAMS]));
 	print_u64(PRINT_ANY, "rx_datagrams", " rx-datagrams %" PRIu64,
@@ -244,7 +257,7 @@ static void print_counters(const struct nlattr *nest)
 }
 
 /*
- * The sync state.  Text: "node-id N local ADDR port P ready yes|no", a
+ * The sync state.  Text: "node-id N local ADDR port P rate R ready yes|no", a
  * line per peer, a line of counters.  JSON: one object, "peers" an array.
  */
 void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
@@ -269,6 +282,8 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 		  fmt_attr_addr(st[NFLB_SYNC_A_LOCAL4], st[NFLB_SYNC_A_LOCAL6], -1,
 				buf, sizeof(buf)));
 	print_uint(PRINT_ANY, "port", " port %u", attr_u16(st[NFLB_SYNC_A_PORT]));
+	if (st[NFLB_SYNC_A_RATE])
+		print_uint(PRINT_ANY, "rate", " rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
 	print_bool(PRINT_JSON, "ready", NULL, ready);
 	print_fp(" ready %s\n", ready ? "yes" : "no");
 	if (view == PR_SHOW) {

@@ -2692,6 +2692,17 @@ TEST_F(nl, sync_api)
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("port 0", -ERANGE, NULL);
+	/* the rate's range: 1000..10,000,000 records a second */
+	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, 999);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("rate 999", -ERANGE, "out of range");
+	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, 10000001);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("rate 10000001", -ERANGE, "out of range");
 
 	/*
 	 * An address of no interface here.  lo up first: in a namespace with
@@ -2720,17 +2731,32 @@ TEST_F(nl, sync_api)
 	EXPECT_NE(NULL, tb[NFLB_SYNC_A_READY]);
 	EXPECT_NE(NULL, tb[NFLB_SYNC_A_STATS]);
 	EXPECT_EQ(NULL, tb[NFLB_SYNC_A_KEY]) TH_LOG("the key is read back");
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_RATE]);
+	EXPECT_EQ(100000, mnl_attr_get_u32(tb[NFLB_SYNC_A_RATE])) TH_LOG("default rate");
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
 		if (mnl_attr_get_type(a) == NFLB_A_SYNC) {
 			const struct nlattr *x;
 
-			mnl_attr_for_each_nested(x, a)
-				peers += mnl_attr_get_type(x) == NFLB_SYNC_A_PEER;
+			mnl_attr_for_each_nested(x, a) {
+				if (mnl_attr_get_type(x) != NFLB_SYNC_A_PEER)
+					continue;
+				peers++;
+				EXPECT_NE(NULL, nested_get(x, NFLB_SYNC_PEER_A_LAG))
+					TH_LOG("a peer without its lag");
+			}
 		}
 	EXPECT_EQ(1, peers);
-	/* set again: replaces the running sync (same port, rebinds) */
-	SYNC_RUN(8, "127.0.0.1", one, 1, 32);
-	OK("SYNC_SET over a running sync");
+	/* set again, with a rate: replaces the running sync (same port, rebinds) */
+	nlh = sync_req(c, buf, 8, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, 5000);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	OK("SYNC_SET over a running sync, rate 5000");
+	simple(c, r, NFLB_CMD_SYNC_GET);
+	OK("SYNC_GET after a set with a rate");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_SYNC, tb, NFLB_SYNC_A_MAX));
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_RATE]);
+	EXPECT_EQ(5000, mnl_attr_get_u32(tb[NFLB_SYNC_A_RATE]));
 	simple(c, r, NFLB_CMD_SYNC_DEL);
 	OK("SYNC_DEL");
 	simple(c, r, NFLB_CMD_SYNC_GET);

@@ -161,8 +161,8 @@ show_text()
 {
 	lb sync show >"$NFLB_TMP/show.txt" || return 1
 	cat "$NFLB_TMP/show.txt"
-	grep -q '^node-id 1 local 10\.0\.100\.1 port 7788 ready yes$' "$NFLB_TMP/show.txt" &&
-		grep -q '^peer 10\.0\.100\.2 node-id 2 state up last-seen-ms [0-9]* tx-datagrams [1-9][0-9]* rx-datagrams [1-9][0-9]* rx-records [0-9]*$' "$NFLB_TMP/show.txt" &&
+	grep -q '^node-id 1 local 10\.0\.100\.1 port 7788 rate 100000 ready yes$' "$NFLB_TMP/show.txt" &&
+		grep -q '^peer 10\.0\.100\.2 node-id 2 state up last-seen-ms [0-9]* lag-ms [0-9]* tx-datagrams [1-9][0-9]* rx-datagrams [1-9][0-9]* rx-records [0-9]*$' "$NFLB_TMP/show.txt" &&
 		grep -q '^peer 10\.0\.100\.3 node-id 0 state down last-seen-ms 0 ' "$NFLB_TMP/show.txt" &&
 		grep -q '^counters tx-datagrams [0-9]* tx-records [0-9]* tx-errors [0-9]* tx-dropped 0 rx-datagrams [0-9]* .* rx-bad-mac 0 rx-replay 0 rx-malformed 0 ' "$NFLB_TMP/show.txt" &&
 		! grep -qi "$KEY" "$NFLB_TMP/show.txt"

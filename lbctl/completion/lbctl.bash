@@ -96,10 +96,10 @@ _lbctl()
 	case $obj in
 	sync)
 		case $prev in
-		node-id | local | port | peer | key | timeout) ;;
+		node-id | local | port | peer | key | rate | timeout) ;;
 		*)
 			if [[ $sub == set ]]; then
-				COMPREPLY=($(compgen -W "node-id local port peer key" -- "$cur"))
+				COMPREPLY=($(compgen -W "node-id local port peer key rate" -- "$cur"))
 			elif [[ $sub == wait ]] && ((n == 2)); then
 				COMPREPLY=($(compgen -W "timeout" -- "$cur"))
 			fi

@@ -379,7 +379,7 @@ enum nflb_sync_attr {
 	NFLB_SYNC_A_KEY,	/* binary, KEY_LEN bytes; never read back */
 	NFLB_SYNC_A_READY,	/* u8, read-only: bulk resync done */
 	NFLB_SYNC_A_STATS,	/* nest, enum nflb_sync_stats_attr, read-only */
-	/* u32, most session records a second this node sends (0: default) */
+	/* u32, session records a second this node sends, at most; 1000..1e7 */
 	NFLB_SYNC_A_RATE,
 	/*
 	 * flag, in a SYNC_GET request only: the reply carries NFLB_SYNC_A_KEY
