@@ -120,7 +120,7 @@ check_show()
 			echo "$n 10.1.0.$i:80 2 up 0 0 0 0"
 			timeouts_of "$n"
 			timeouts_of "$n"
-			echo "VS PROTO STATE CLIENT VIP MEMBER EXPIRES"
+			echo "VS PROTO STATE CLIENT VIP MEMBER EXPIRES OWNER"
 		} >>"$D/want"
 	done
 	lb -batch "$D/show.batch" >"$D/show.raw" || { cat "$D/show.raw"; return 1; }
