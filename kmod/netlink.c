@@ -173,10 +173,21 @@ static const struct nla_policy nflb_sync_policy[NFLB_SYNC_A_MAX + 1] = {
 	[NFLB_SYNC_A_READY] = NFLB_READ_ONLY,
 	[NFLB_SYNC_A_STATS] = NFLB_READ_ONLY,
 	[NFLB_SYNC_A_RATE] = NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_sync_rate_range),
+	[NFLB_SYNC_A_WITH_KEY] = { .type = NLA_REJECT,
+				   .reject_message = "with-key: only in a sync get request" },
 };
 
 static const struct nla_policy nflb_sync_req[NFLB_A_MAX + 1] = {
 	[NFLB_A_SYNC] = NLA_POLICY_NESTED(nflb_sync_policy),
+};
+
+/* SYNC_GET takes, optionally, a sync nest with the with-key flag only. */
+static const struct nla_policy nflb_sync_get_policy[NFLB_SYNC_A_MAX + 1] = {
+	[NFLB_SYNC_A_WITH_KEY] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy nflb_sync_get_req[NFLB_A_MAX + 1] = {
+	[NFLB_A_SYNC] = NLA_POLICY_NESTED(nflb_sync_get_policy),
 };
 
 static const struct nla_policy nflb_vs_req[NFLB_A_MAX + 1] = {
@@ -1741,11 +1752,15 @@ static int nflb_fill_sync_stats(struct sk_buff *skb, const u64 *v)
 	return 0;
 }
 
-/* The sync nest (never the key); @obj is a struct nflb_sync_info. */
+/*
+ * The sync nest; @obj is a struct nflb_sync_info, @ctx the key for a
+ * SYNC_GET with-key reply, NULL otherwise (events never carry it).
+ */
 static int nflb_sync_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 			     u32 portid, u32 seq, u8 cmd)
 {
 	const struct nflb_sync_info *si = obj;
+	const u8 *key = ctx;
 	struct nlattr *nest;
 	unsigned int i;
 	void *hdr;
@@ -1766,6 +1781,8 @@ static int nflb_sync_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 		if (nflb_fill_sync_peer(skb, si->family, &si->peers[i]))
 			goto cancel;
 	if (nflb_fill_sync_stats(skb, si->stats))
+		goto cancel;
+	if (key && nla_put(skb, NFLB_SYNC_A_KEY, NFLB_SYNC_KEY_LEN, key))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -1847,9 +1864,19 @@ static int nflb_nl_sync_set(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/* The with-key flag of a SYNC_GET request (the policy allows nothing else). */
+static bool nflb_sync_with_key(struct genl_info *info)
+{
+	struct nlattr *sync = info->attrs[NFLB_A_SYNC];
+
+	return sync && nla_find_nested(sync, NFLB_SYNC_A_WITH_KEY);
+}
+
 static int nflb_nl_sync_get(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
+	bool with_key = nflb_sync_with_key(info);
+	u8 key[NFLB_SYNC_KEY_LEN];
 	struct nflb_sync_info *si;
 	int err = -ENOENT;
 
@@ -1859,11 +1886,17 @@ static int nflb_nl_sync_get(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&ln->cfg_mutex);
 	if (nflb_sync_info(ln, si))
 		err = 0;
+	if (!err && with_key)
+		err = nflb_op_sync_key(ln, netlink_ns_capable(skb, ln->net->user_ns,
+							      CAP_NET_ADMIN),
+				       key, info->extack);
 	mutex_unlock(&ln->cfg_mutex);
-	if (err)
+	if (err == -ENOENT)
 		NL_SET_ERR_MSG(info->extack, "sync is not configured");
-	else
-		err = nflb_reply(info, nflb_sync_fill_fn, si, NULL);
+	if (!err)
+		err = nflb_reply(info, nflb_sync_fill_fn, si,
+				 with_key ? key : NULL);
+	memzero_explicit(key, sizeof(key));
 	kfree(si);
 	return err;
 }
@@ -1959,11 +1992,7 @@ static const struct genl_ops nflb_ops[] = {
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	NFLB_OP(NFLB_CMD_SYNC_SET, nflb_nl_sync_set, nflb_sync_req),
-	{
-		.cmd = NFLB_CMD_SYNC_GET,
-		.doit = nflb_nl_sync_get,
-		.flags = GENL_UNS_ADMIN_PERM,
-	},
+	NFLB_OP(NFLB_CMD_SYNC_GET, nflb_nl_sync_get, nflb_sync_get_req),
 	{
 		.cmd = NFLB_CMD_SYNC_DEL,
 		.doit = nflb_nl_sync_del,

@@ -659,3 +659,25 @@ int nflb_op_sync_del(struct nflb_net *ln)
 	nflb_sync_stop(ln);
 	return 0;
 }
+
+/*
+ * SYNC_GET with-key (`lbctl save sync-key`): a copy of the shared key.
+ * Whoever holds it can inject sessions, so only a caller with CAP_NET_ADMIN
+ * over the namespace (@net_admin: over the user namespace that owns it)
+ * gets it: the rule holds here even if reading sync is ever opened to
+ * others.  cfg_mutex.
+ */
+int nflb_op_sync_key(struct nflb_net *ln, bool net_admin,
+		     u8 key[NFLB_SYNC_KEY_LEN], struct netlink_ext_ack *extack)
+{
+	if (!net_admin) {
+		NL_SET_ERR_MSG(extack,
+			       "with-key: the sync key needs CAP_NET_ADMIN over the namespace");
+		return -EPERM;
+	}
+	if (!nflb_sync_key(ln, key)) {
+		NL_SET_ERR_MSG(extack, "sync is not configured");
+		return -ENOENT;
+	}
+	return 0;
+}

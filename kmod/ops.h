@@ -140,5 +140,7 @@ void nflb_op_sessions_expire(struct nflb_net *ln,
 int nflb_op_sync_set(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 		     struct netlink_ext_ack *extack);
 int nflb_op_sync_del(struct nflb_net *ln);
+int nflb_op_sync_key(struct nflb_net *ln, bool net_admin,
+		     u8 key[NFLB_SYNC_KEY_LEN], struct netlink_ext_ack *extack);
 
 #endif /* _NFLB_OPS_H */

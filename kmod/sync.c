@@ -1716,3 +1716,19 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 		atomic_long_read(&sync->rx_unknown_src);
 	return true;
 }
+
+/*
+ * A copy of the shared key as it was given (sync keeps the 32 raw bytes,
+ * the BLAKE2s key of every datagram, until nflb_sync_free() clears them);
+ * false when sync is off.  cfg_mutex.  Who may have it is ops.c's call.
+ */
+bool nflb_sync_key(struct nflb_net *ln, u8 key[NFLB_SYNC_KEY_LEN])
+{
+	struct nflb_sync *sync = ln->sync;
+
+	lockdep_assert_held(&ln->cfg_mutex);
+	if (!sync)
+		return false;
+	memcpy(key, sync->cfg.key, NFLB_SYNC_KEY_LEN);
+	return true;
+}

@@ -65,5 +65,6 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 		    struct netlink_ext_ack *extack);
 void nflb_sync_stop(struct nflb_net *ln);
 bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info);
+bool nflb_sync_key(struct nflb_net *ln, u8 key[NFLB_SYNC_KEY_LEN]);
 
 #endif /* _NFLB_SYNC_H */

@@ -55,6 +55,8 @@ struct nlmsghdr *nl_req(uint8_t cmd);	/* start a request in the shared buffer */
 /* Send the request built by nl_req(), replies to cb, and wait for the
  * acknowledgement.  Returns EXIT_OK or EXIT_ERR (message already printed). */
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
+/* nl_do(), but ENOENT (nothing there) sets *absent instead of failing. */
+int nl_do_absent(struct nlmsghdr *nlh, nl_msg_cb cb, void *data, bool *absent);
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
 int nl_monitor(nl_msg_cb cb, void *data);	/* loop forever on "events" */
 /* Member adds of a batch, sent many per request (NFLB_A_MEMBERS). */
@@ -199,6 +201,7 @@ void member_print(const struct nlattr *nest, enum pr_view view, const char *verb
 void global_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb);
 void sync_peer_print(const struct nlattr *nest);
+int sync_save(bool with_key);	/* save's sync line; nothing without sync */
 /* Dumps printing each object for view (PR_SHOW: a JSON array of them). */
 int vs_dump(const char *name, enum pr_view view);
 int pool_dump(const char *name, enum pr_view view);

@@ -42,6 +42,7 @@ static const char *const sync_names[] = {
 	[NFLB_SYNC_A_NODE_ID] = "node-id", [NFLB_SYNC_A_LOCAL4] = "local4",
 	[NFLB_SYNC_A_LOCAL6] = "local6", [NFLB_SYNC_A_PORT] = "port",
 	[NFLB_SYNC_A_PEER] = "peer", [NFLB_SYNC_A_KEY] = "key",
+	[NFLB_SYNC_A_WITH_KEY] = "with-key",
 };
 static const char *const sync_peer_names[] = {
 	[NFLB_SYNC_PEER_A_ADDR4] = "addr4", [NFLB_SYNC_PEER_A_ADDR6] = "addr6",
@@ -177,6 +178,7 @@ struct talk {
 	nl_msg_cb cb;
 	void *data;
 	void (*locate)(uint32_t off);
+	bool *absent;	/* if set: ENOENT is no error, only noted here */
 };
 
 static void print_error(int err, const struct nlmsghdr *ack, size_t tlv_off,
@@ -272,6 +274,10 @@ static int process(size_t len, uint32_t seq, const struct talk *t)
 			}
 			if (e->error == 0)
 				return ret < 0 ? -1 : 1;
+			if (e->error == -ENOENT && t->absent) {
+				*t->absent = true;
+				return ret < 0 ? -1 : 1;
+			}
 			off = NLMSG_HDRLEN + sizeof(*e);
 			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
@@ -386,7 +392,7 @@ static int ctrl_cb(const struct nlmsghdr *nlh, void *data)
 int nl_open(void)
 {
 	char buf[512] __attribute__((aligned(8)));
-	struct talk t = { NULL, ctrl_cb, NULL, NULL };
+	struct talk t = { NULL, ctrl_cb, NULL, NULL, NULL };
 	struct nlmsghdr *nlh;
 	struct genlmsghdr *g;
 	int one = 1, rcv = 4 << 20;
@@ -571,7 +577,7 @@ static void members_requeue(int from)
  */
 int nl_members_flush(void)
 {
-	struct talk t = { NULL, NULL, NULL, members_locate };
+	struct talk t = { NULL, NULL, NULL, members_locate, NULL };
 	unsigned long saved_line = opts.lineno;
 	int r, ret = EXIT_OK;
 
@@ -633,8 +639,22 @@ int nl_members_add(const struct nlattr *member)
 
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
-	struct talk t = { nlh, cb, data, NULL };
+	struct talk t = { nlh, cb, data, NULL, NULL };
 
+	if (nl_members_send_first())
+		return EXIT_ERR;
+	if (nl_open())
+		return EXIT_ERR;
+	nlh->nlmsg_type = family_id;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return talk(&t);
+}
+
+int nl_do_absent(struct nlmsghdr *nlh, nl_msg_cb cb, void *data, bool *absent)
+{
+	struct talk t = { nlh, cb, data, NULL, absent };
+
+	*absent = false;
 	if (nl_members_send_first())
 		return EXIT_ERR;
 	if (nl_open())
@@ -646,7 +666,7 @@ int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 
 int nl_dump(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
-	struct talk t = { nlh, cb, data, NULL };
+	struct talk t = { nlh, cb, data, NULL, NULL };
 
 	if (nl_members_send_first())
 		return EXIT_ERR;

@@ -9,6 +9,8 @@
 # - -batch stops at the failing line and names it; -force runs every line,
 #   also in a big batch (errors mapped to the right lines);
 # - save / flush / restore gives back the same configuration (same save);
+#   with sync: save sync-key writes the sync line with its key, which restore
+#   runs; a save without sync-key has no key and restore leaves sync off;
 # - monitor (text and -j) sees every change, one line per event;
 # - -n NETNS, vs set flag changes, stats zero, unprivileged EPERM.
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +20,7 @@ require_cmds python3 ip
 require_tools
 [ -x "$LBCTL" ] || ktap_skip_all "$LBCTL not built"
 
-ktap_header 13
+ktap_header 15
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
 
@@ -381,6 +383,94 @@ assert strip(c) == strip(e), (c, e)
 PY
 }
 
+# --- save / restore of sync ------------------------------------------------------
+# One namespace is enough: sync runs with peers that never answer.
+
+SYNC_KEY=00112233445566778899aabbccddeeff0123456789abcdefFEDCBA9876543210
+SYNC_KEY_LC=${SYNC_KEY,,}
+SYNC_LINE="sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78"
+
+# sync_json FILE: the configuration part of `lbctl -j sync show` in FILE.
+sync_conf()
+{
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(json.dumps({"node_id": d["node_id"], "local": d["local"], "port": d["port"],
+                  "rate": d.get("rate"), "peers": [p["addr"] for p in d["peers"]]}))' "$1"
+}
+
+check_sync_save_key()
+{
+	local out
+
+	lbq sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 \
+		key "$SYNC_KEY" || return 1
+	lb save sync-key >"$D/ssk" && lb save >"$D/ss0" || return 1
+	# the sync line comes last (restore runs it after the virtual servers)
+	tail -n 1 "$D/ssk" | grep -qx "$SYNC_LINE key $SYNC_KEY_LC" ||
+		{ echo "save sync-key:"; cat "$D/ssk"; return 1; }
+	[ "$(grep -c '^sync ' "$D/ssk")" = 1 ] || { echo "sync lines:"; cat "$D/ssk"; return 1; }
+	# the rest is the save without the key; -j changes nothing
+	diff -u <(grep -v 'sync' "$D/ss0") <(grep -v '^sync ' "$D/ssk") || return 1
+	lb -j save sync-key >"$D/sskj" && diff -u "$D/ssk" "$D/sskj" || return 1
+	lb -j sync show >"$D/sync1.json" && sync_conf "$D/sync1.json" >"$D/conf1" || return 1
+	lb sync show | head -n 1 | sed 's/ ready .*//' >"$D/show1" || return 1
+
+	# into a flushed namespace: the same configuration, sync the same
+	lbq flush || return 1
+	lb sync show >/dev/null 2>&1 && { echo "flush left sync running"; return 1; }
+	out=$(lb restore "$D/ssk" 2>&1) || { echo "restore: $out"; return 1; }
+	lb save sync-key >"$D/ssk2" || return 1
+	diff -u "$D/ssk" "$D/ssk2" || return 1
+	lb -j sync show >"$D/sync2.json" && sync_conf "$D/sync2.json" >"$D/conf2" || return 1
+	diff -u "$D/conf1" "$D/conf2" || return 1
+	lb sync show | head -n 1 | sed 's/ ready .*//' | diff -u "$D/show1" - || return 1
+
+	# the sync line of a save replaces a running sync of another configuration
+	lbq sync set node-id 9 local fd00:1::1 peer fd00:1::77 key "$SYNC_KEY" || return 1
+	# default port: left out; IPv6
+	lb save sync-key | tail -n 1 |
+		grep -qx "sync set node-id 9 local fd00:1::1 peer fd00:1::77 key $SYNC_KEY_LC" ||
+		{ echo "IPv6 save:"; lb save sync-key; return 1; }
+	grep '^sync ' "$D/ssk" >"$D/sync-only"
+	out=$(lb restore "$D/sync-only" 2>&1) || { echo "restore over sync: $out"; return 1; }
+	lb -j sync show >"$D/sync3.json" && sync_conf "$D/sync3.json" | diff -u "$D/conf1" - || return 1
+
+	# after sync del, save has no sync line at all
+	lbq sync del || return 1
+	lb save sync-key >"$D/ss-del" || return 1
+	grep -n 'sync' "$D/ss-del" && { echo "a sync line without sync"; return 1; }
+	return 0
+}
+
+check_sync_save_nokey()
+{
+	local out
+
+	lbq sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 \
+		key "$SYNC_KEY" || return 1
+	lb save >"$D/ss0" || return 1
+	# no key, in any case; the line is a comment saying how to get it
+	grep -qi "$SYNC_KEY" "$D/ss0" && { echo "the key without sync-key:"; cat "$D/ss0"; return 1; }
+	grep -q '^sync' "$D/ss0" && { echo "a sync command without its key:"; cat "$D/ss0"; return 1; }
+	grep -qx "# $SYNC_LINE key HEX" "$D/ss0" && grep -q '^#.*lbctl save sync-key' "$D/ss0" ||
+		{ echo "save:"; cat "$D/ss0"; return 1; }
+	# restored into a flushed namespace: the objects, and sync left off
+	lbq flush || return 1
+	out=$(lb restore "$D/ss0" 2>&1) || { echo "restore: $out"; return 1; }
+	out=$(lb sync show 2>&1) && { echo "sync configured from a key-less save: $out"; return 1; }
+	grep -q 'not configured' <<<"$out" || { echo "sync show: $out"; return 1; }
+	lb save >"$D/ss1" || return 1
+	diff -u <(grep -v sync "$D/ss0") "$D/ss1" || return 1
+	# the comment, uncommented as it is, is refused (no made-up key)
+	sed -n 's/^# \(sync set .*\)/\1/p' "$D/ss0" >"$D/uncommented"
+	out=$(lb restore "$D/uncommented" 2>&1) && { echo "HEX accepted as a key"; return 1; }
+	grep -q 'key: expected 64 hex digits' <<<"$out" || { echo "restore: $out"; return 1; }
+	lb sync show >/dev/null 2>&1 && { echo "sync started"; return 1; }
+	return 0
+}
+
 # --- monitor --------------------------------------------------------------------
 
 mon_has()
@@ -461,6 +551,10 @@ ktap_check "big -force batch: errors on the right lines" check_batch_big
 lbq flush
 setup_config >/dev/null
 ktap_check "save, flush, restore: same configuration" check_save_restore
+ktap_check "save sync-key: the sync line with its key; restore rebuilds sync" check_sync_save_key
+lb sync del >/dev/null 2>&1
+ktap_check "save without sync-key: no key; restore leaves sync off" check_sync_save_nokey
+lb sync del >/dev/null 2>&1
 ktap_check "monitor: text and JSON events" check_monitor
 
 ktap_finish

@@ -115,6 +115,8 @@ USAGE_CASES=(
 	"unexpected argument 'x'|info|info x"
 	"unexpected argument 'x'|flush|flush x"
 	"unexpected argument 'x'|monitor|monitor x"
+	"unexpected argument 'x'|save|save x"
+	"unexpected argument 'sync-key'|save|save sync-key sync-key"
 	"node-id: expected a number 1-255, got '0'|sync|sync set node-id 0 local 10.0.0.1 peer 10.0.0.2 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	"key: expected 64 hex digits|sync|sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key abcd"
 	"set: at least one peer is required|sync|sync set node-id 1 local 10.0.0.1 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -146,6 +148,7 @@ ACCEPT_CASES=(
 	"session flush member 10.0.0.1 client 10.0.0.0/8"
 	"sync set node-id 255 local fd00::1 port 7000 peer fd00::2 peer fd00::3 key 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
 	"sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF rate 10000000"
+	"save sync-key"
 )
 
 HELP_OBJECTS=(vs pool member timeout global session stats monitor save restore flush info sync)
@@ -311,6 +314,7 @@ completion()
 		[[ "$(t lbctl timeout set web tcp-e)" = "tcp-established" ]] || { echo timeout; exit 1; }
 		[[ "$(t lbctl -j -p)" = "-p -pretty" ]] || { echo options; exit 1; }
 		[ "$(t lbctl sync "")" = "set show wait del help" ] || { echo sync; exit 1; }
+		[ "$(t lbctl save s)" = "sync-key" ] || { echo save; exit 1; }
 	' _ "$COMPLETION"
 }
 ktap_check "bash completion" completion

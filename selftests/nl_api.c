@@ -2157,6 +2157,9 @@ TEST_F(nl, unknown_commands)
 /* ------------------------------------------------------------------ */
 /* Permissions                                                          */
 
+/* The sync key of every SYNC_SET here (its first NFLB_SYNC_KEY_LEN bytes). */
+static const uint8_t sync_key[64] = "nflb sync_api: a 32-byte test key, not zeros";
+
 TEST_F(nl, unprivileged)
 {
 	/*
@@ -2208,6 +2211,18 @@ TEST_F(nl, unprivileged)
 		CASE("STATS_ZERO", NFLB_CMD_STATS_ZERO, NO_ATTRS, WANT_NOREPLY(-EPERM)),
 		CASE("INFO_GET", NFLB_CMD_INFO_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
 		CASE("FLUSH", NFLB_CMD_FLUSH, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("SYNC_SET", NFLB_CMD_SYNC_SET,
+		     ATTRS(NEST(NFLB_A_SYNC), U8(NFLB_SYNC_A_NODE_ID, 1),
+			   ADDR(NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6, "127.0.0.1"),
+			   NEST(NFLB_SYNC_A_PEER),
+			   ADDR(NFLB_SYNC_PEER_A_ADDR4, NFLB_SYNC_PEER_A_ADDR6, "127.0.0.2"),
+			   CLOSE, RAW(NFLB_SYNC_A_KEY, NFLB_SYNC_KEY_LEN, sync_key)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("SYNC_GET", NFLB_CMD_SYNC_GET, NO_ATTRS, WANT_NOREPLY(-EPERM)),
+		CASE("SYNC_GET with-key", NFLB_CMD_SYNC_GET,
+		     ATTRS(NEST(NFLB_A_SYNC), RAW(NFLB_SYNC_A_WITH_KEY, 0, NULL)),
+		     WANT_NOREPLY(-EPERM)),
+		CASE("SYNC_DEL", NFLB_CMD_SYNC_DEL, NO_ATTRS, WANT_NOREPLY(-EPERM)),
 	};
 	uint32_t t[NFLB_TIMEOUT_A_MAX + 1], max;
 	struct mlist l;
@@ -2599,7 +2614,6 @@ static struct nlmsghdr *sync_req(struct nlctx *c, void *buf, int node,
 				 const char *local, const char *const *peers,
 				 int npeers, int keylen, struct nlattr **n)
 {
-	static const uint8_t key[64];
 	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_SYNC_SET, 0);
 	struct nlattr *p;
 	int i;
@@ -2616,7 +2630,7 @@ static struct nlmsghdr *sync_req(struct nlctx *c, void *buf, int node,
 		mnl_attr_nest_end(nlh, p);
 	}
 	if (keylen)
-		mnl_attr_put(nlh, NFLB_SYNC_A_KEY, keylen, key);
+		mnl_attr_put(nlh, NFLB_SYNC_A_KEY, keylen, sync_key);
 	return nlh;
 }
 
@@ -2761,6 +2775,176 @@ TEST_F(nl, sync_api)
 	OK("SYNC_DEL");
 	simple(c, r, NFLB_CMD_SYNC_GET);
 	ERR("SYNC_GET after SYNC_DEL", -ENOENT, NULL);
+}
+
+/* A SYNC_GET, with the with-key flag if @with_key. */
+static int sync_get(struct nlctx *c, struct reply *r, void *buf, bool with_key)
+{
+	struct nlmsghdr *nlh = msg(c, buf, NFLB_CMD_SYNC_GET, 0);
+	struct nlattr *n;
+
+	if (with_key) {
+		n = genl_nest(nlh, NFLB_A_SYNC);
+		mnl_attr_put(nlh, NFLB_SYNC_A_WITH_KEY, 0, NULL);
+		mnl_attr_nest_end(nlh, n);
+	}
+	return nl_run(c, nlh, r, NULL, NULL);
+}
+
+/*
+ * The key of SYNC_GET in @r: 1 if it is the key SYNC_SET gave, 0 if the
+ * reply has none, -1 if it has another.
+ */
+static int sync_reply_key(const struct reply *r)
+{
+	const struct nlattr *tb[NFLB_SYNC_A_MAX + 1];
+
+	if (r->n != 1 || !get_nest((const void *)r->first, NFLB_A_SYNC, tb,
+				   NFLB_SYNC_A_MAX))
+		return -1;
+	if (!tb[NFLB_SYNC_A_KEY])
+		return 0;
+	return mnl_attr_get_payload_len(tb[NFLB_SYNC_A_KEY]) == NFLB_SYNC_KEY_LEN &&
+	       !memcmp(mnl_attr_get_payload(tb[NFLB_SYNC_A_KEY]), sync_key,
+		       NFLB_SYNC_KEY_LEN) ? 1 : -1;
+}
+
+/*
+ * In a child: SYNC_GET with-key from a socket opened there after
+ * @prepare, which takes CAP_NET_ADMIN over this namespace away.  Exit
+ * status 0: EPERM with a message; 4: @prepare cannot run here.
+ */
+static int sync_key_denied(struct __test_metadata *_metadata, struct reply *r,
+			   void *buf, bool userns)
+{
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct nlctx u;
+
+		if (userns) {
+			/* root, but in a user namespace that does not own this netns */
+			if (unshare(CLONE_NEWUSER))
+				_exit(errno == EPERM || errno == EINVAL || errno == ENOSPC ? 4 : 3);
+		} else if (setgroups(0, NULL) || setgid(65534) || setuid(65534)) {
+			_exit(2);
+		}
+		if (nl_open(&u))
+			_exit(5);
+		sync_get(&u, r, buf, true);
+		if (r->err != -EPERM || r->n) {
+			TH_LOG("%s: got %s \"%s\", %d replies", userns ? "user namespace" : "nobody",
+			       errname(r->err), r->msg, r->n);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * SYNC_GET with-key: the reply carries the key (for `lbctl save
+ * sync-key`), only then, only to CAP_NET_ADMIN over the namespace; the
+ * flag is refused in SYNC_SET, and no event carries the key.
+ */
+TEST_F(nl, sync_key)
+{
+	const char *one[] = { "127.0.0.2" };
+	const struct nlattr *tb[NFLB_SYNC_A_MAX + 1];
+	struct nlctx ev;
+	bool seen = false;
+	int grp, ret;
+	LOCALS;
+
+	sync_get(c, r, buf, true);
+	ERR("with-key without sync", -ENOENT, "not configured");
+	lo_up();
+	ASSERT_EQ(0, nl_open(&ev));
+	grp = ev.grp_events;
+	ASSERT_EQ(0, mnl_socket_setsockopt(ev.sk, NETLINK_ADD_MEMBERSHIP, &grp,
+					   sizeof(grp)));
+
+	/* the flag in SYNC_SET: refused, not ignored */
+	nlh = sync_req(c, buf, 3, "127.0.0.1", one, 1, NFLB_SYNC_KEY_LEN, &n);
+	mnl_attr_put(nlh, NFLB_SYNC_A_WITH_KEY, 0, NULL);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("with-key in SYNC_SET", -EINVAL, "only in a sync get");
+	simple(c, r, NFLB_CMD_SYNC_GET);
+	ERR("the refused set started nothing", -ENOENT, NULL);
+
+	SYNC_RUN(3, "127.0.0.1", one, 1, NFLB_SYNC_KEY_LEN);
+	ASSERT_TRUE(OK("SYNC_SET"));
+	sync_get(c, r, buf, false);
+	OK("SYNC_GET");
+	EXPECT_EQ(0, sync_reply_key(r)) TH_LOG("the key without with-key");
+	sync_get(c, r, buf, true);
+	OK("SYNC_GET with-key");
+	EXPECT_EQ(1, sync_reply_key(r)) TH_LOG("not the key SYNC_SET gave");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_SYNC, tb, NFLB_SYNC_A_MAX));
+	EXPECT_NE(NULL, tb[NFLB_SYNC_A_NODE_ID]) TH_LOG("with-key: the rest too");
+	EXPECT_NE(NULL, tb[NFLB_SYNC_A_STATS]);
+	EXPECT_EQ(NULL, tb[NFLB_SYNC_A_WITH_KEY]);
+
+	/* a GET takes the flag and nothing else, the flag a flag */
+	nlh = msg(c, buf, NFLB_CMD_SYNC_GET, 0);
+	n = genl_nest(nlh, NFLB_A_SYNC);
+	mnl_attr_put(nlh, NFLB_SYNC_A_WITH_KEY, 0, NULL);
+	mnl_attr_put_u8(nlh, NFLB_SYNC_A_NODE_ID, 3);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("node-id in SYNC_GET", -EINVAL, NULL);
+	nlh = msg(c, buf, NFLB_CMD_SYNC_GET, 0);
+	n = genl_nest(nlh, NFLB_A_SYNC);
+	mnl_attr_put_u8(nlh, NFLB_SYNC_A_WITH_KEY, 1);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("with-key with a payload", -ERANGE, NULL);
+
+	/* nobody, and root of a user namespace not owning this netns: EPERM */
+	EXPECT_EQ(0, sync_key_denied(_metadata, r, buf, false));
+	ret = sync_key_denied(_metadata, r, buf, true);
+	if (ret == 4) {
+		TH_LOG("no user namespaces here: that case not run");
+	} else {
+		EXPECT_EQ(0, ret);
+	}
+
+	/* the event of the set: no key */
+	while (!seen) {
+		struct pollfd p = { mnl_socket_get_fd(ev.sk), POLLIN, 0 };
+		const struct nlmsghdr *e = (const void *)rxbuf;
+		int len;
+
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		len = mnl_socket_recvfrom(ev.sk, rxbuf, sizeof(rxbuf));
+		if (len <= 0)
+			break;
+		for (; mnl_nlmsg_ok(e, len); e = mnl_nlmsg_next(e, &len)) {
+			if (e->nlmsg_type != ev.fam || msg_cmd(e) != NFLB_CMD_SYNC_SET)
+				continue;
+			ASSERT_TRUE(get_nest(e, NFLB_A_SYNC, tb, NFLB_SYNC_A_MAX));
+			EXPECT_NE(NULL, tb[NFLB_SYNC_A_NODE_ID]);
+			EXPECT_EQ(NULL, tb[NFLB_SYNC_A_KEY]) TH_LOG("an event carries the key");
+			seen = true;
+		}
+	}
+	EXPECT_TRUE(seen) TH_LOG("no SYNC_SET event");
+	nl_close(&ev);
+
+	simple(c, r, NFLB_CMD_SYNC_DEL);
+	OK("SYNC_DEL");
+	sync_get(c, r, buf, true);
+	ERR("with-key after SYNC_DEL", -ENOENT, NULL);
 }
 
 TEST_F(nl, member_list)

@@ -89,6 +89,7 @@ _lbctl()
 		stats) COMPREPLY=($(compgen -W "show vs zero help" -- "$cur")) ;;
 		sync) COMPREPLY=($(compgen -W "set show wait del help" -- "$cur")) ;;
 		restore) COMPREPLY=($(compgen -f -- "$cur")) ;;
+		save) COMPREPLY=($(compgen -W "sync-key help" -- "$cur")) ;;
 		esac
 		return
 	fi

@@ -116,7 +116,7 @@ static void q_reply(const struct nlmsghdr *req, uint8_t cmd, uint16_t flags)
 		[NFLB_CMD_VS_GET] = NFLB_A_VS, [NFLB_CMD_POOL_GET] = NFLB_A_POOL,
 		[NFLB_CMD_MEMBER_GET] = NFLB_A_MEMBER, [NFLB_CMD_GLOBAL_GET] = NFLB_A_GLOBAL,
 		[NFLB_CMD_SESSION_GET] = NFLB_A_SESSION, [NFLB_CMD_STATS_GET] = NFLB_A_STATS,
-		[NFLB_CMD_INFO_GET] = NFLB_A_INFO,
+		[NFLB_CMD_INFO_GET] = NFLB_A_INFO, [NFLB_CMD_SYNC_GET] = NFLB_A_SYNC,
 	};
 	struct nlmsghdr *h = q_put(FAMILY_ID, flags, req->nlmsg_seq);
 	struct genlmsghdr *g;
@@ -247,7 +247,7 @@ static void fake_kernel(const void *buf, size_t len)
 		}
 		if (g->cmd == NFLB_CMD_VS_GET || g->cmd == NFLB_CMD_POOL_GET ||
 		    g->cmd == NFLB_CMD_GLOBAL_GET || g->cmd == NFLB_CMD_STATS_GET ||
-		    g->cmd == NFLB_CMD_INFO_GET)
+		    g->cmd == NFLB_CMD_INFO_GET || g->cmd == NFLB_CMD_SYNC_GET)
 			q_reply(req, g->cmd, 0);
 		if (req->nlmsg_flags & NLM_F_ACK)
 			q_ack(req, 0);

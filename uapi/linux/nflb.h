@@ -376,14 +376,14 @@ enum nflb_sync_attr {
 	NFLB_SYNC_A_PORT,	/* u16, host order, UDP port of every node */
 	/* nest, enum nflb_sync_peer_attr; one per peer, at most PEERS_MAX */
 	NFLB_SYNC_A_PEER,
-	NFLB_SYNC_A_KEY,	/* binary, KEY_LEN bytes; never read back */
+	NFLB_SYNC_A_KEY,	/* binary, KEY_LEN bytes; read back: WITH_KEY */
 	NFLB_SYNC_A_READY,	/* u8, read-only: bulk resync done */
 	NFLB_SYNC_A_STATS,	/* nest, enum nflb_sync_stats_attr, read-only */
 	/* u32, session records a second this node sends, at most; 1000..1e7 */
 	NFLB_SYNC_A_RATE,
 	/*
 	 * flag, in a SYNC_GET request only: the reply carries NFLB_SYNC_A_KEY
-	 * (for lbctl save -sync-key); refused without CAP_NET_ADMIN
+	 * (for lbctl save sync-key); refused without CAP_NET_ADMIN
 	 */
 	NFLB_SYNC_A_WITH_KEY,
 
