@@ -27,7 +27,7 @@
 #   NFLB_BENCH_BUDGET    real seconds this script may use (780); rounds that
 #                        would not fit are left out, other phases skipped, and
 #                        the results say so
-#   NFLB_BENCH_RESERVE   real seconds kept for the phases after the rounds (330)
+#   NFLB_BENCH_RESERVE   real seconds kept for the phases after the rounds (360)
 #   NFLB_BENCH_TABLE     session counts of the table-size curve
 #                        ("1000 100000 1000000")
 #   NFLB_BENCH_METHODS   methods of the rounds ("bare plain other ipvs nft nflb
@@ -40,8 +40,10 @@
 #                        when the table phase has built at least that many,
 #                        its table is the one resynced, else the sync phase
 #                        fills its own
+#   NFLB_BENCH_SYNC_BULK_SMALL  sessions of a second, small bulk resync (20000;
+#                        0: none), one that fits the receiver's queue
 #   NFLB_BENCH_SYNC_WAIT real seconds a bulk resync may take before it is
-#                        given up and what arrived is reported (150)
+#                        given up and what arrived is reported (120)
 #   NFLB_BENCH_KO, NFLB_BENCH_LBCTL, NFLB_BENCH_TOOL: binaries to use (bench/run.sh
 #                        passes snapshots, so a rebuild on the host cannot change
 #                        them under a running benchmark)
@@ -63,7 +65,7 @@ TOOL=$TMPDIR/bench-bin/lbbench
 ROUNDS=${NFLB_BENCH_ROUNDS:-6}
 SECS=${NFLB_BENCH_SECS:-3}
 BUDGET=${NFLB_BENCH_BUDGET:-780}
-RESERVE=${NFLB_BENCH_RESERVE:-330}
+RESERVE=${NFLB_BENCH_RESERVE:-360}
 TABLE=${NFLB_BENCH_TABLE:-1000 100000 1000000}
 RAW=$OUT/raw.jsonl
 : >"$RAW"
@@ -643,7 +645,7 @@ table_phase()
 		slab="$(slab_get nflb_session4)" meminfo_slab_kb="$(awk '/^Slab:/ { print $2 }' /proc/meminfo)"
 	n=$(sessions_of nflb)
 	if want sync && [ "$n" -ge "$SYNC_BULK" ]; then
-		sync_bulk "$NFLB_TMP/fill.batch"
+		sync_bulk "$NFLB_TMP/fill.batch" big
 		n=$(sessions_of nflb)
 	fi
 	t0=${EPOCHREALTIME/./}
@@ -661,7 +663,8 @@ NS_LB2="$NFLB_PFX-lb2"
 SYNC1=10.0.100.1 SYNC2=10.0.100.2
 SYNC_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 SYNC_BULK=${NFLB_BENCH_SYNC_BULK:-1000000}
-SYNC_WAIT=${NFLB_BENCH_SYNC_WAIT:-150}
+SYNC_BULK_SMALL=${NFLB_BENCH_SYNC_BULK_SMALL:-20000}
+SYNC_WAIT=${NFLB_BENCH_SYNC_WAIT:-120}
 SYNC_BULK_DONE=0
 T=/sys/kernel/tracing
 
@@ -698,16 +701,17 @@ link_stat()
 	in_ns "$NS_LB" cat "/sys/class/net/sy2/statistics/$1"
 }
 
-# sync_drain: wait (at most ~5 s) until lb2 received every record lb sent;
-# prints the guest seconds it took.
+# sync_drain: wait (at most ~100 polls) until lb2 received as many records
+# as lb had sent when called (the refresh goes on sending meanwhile); prints
+# the guest seconds it took.
 sync_drain()
 {
-	local a b i t0=${EPOCHREALTIME/./}
+	local a i t0=${EPOCHREALTIME/./}
 
+	a=$(sync_stat "$(lb -j sync show)" tx_records)
 	for ((i = 0; i < 100; i++)); do
-		a=$(lb -j sync show) b=$(lb2 -j sync show)
-		[ "$(sync_stat "$b" rx_records)" -ge "$(sync_stat "$a" tx_records)" ] && break
-		sleep 0.05
+		[ "$(sync_stat "$(lb2 -j sync show)" rx_records)" -ge "$a" ] && break
+		sleep 0.02
 	done
 	usecs_to_secs $((${EPOCHREALTIME/./} - t0))
 }
@@ -739,7 +743,7 @@ trace_on()
 	echo 0 >$T/tracing_on
 	echo nop >$T/current_tracer
 	echo >$T/trace
-	echo 32768 >$T/buffer_size_kb
+	echo 65536 >$T/buffer_size_kb
 	echo 0 >$T/max_graph_depth
 	: >$T/set_ftrace_filter
 	for f in "$@"; do
@@ -747,18 +751,23 @@ trace_on()
 	done
 	echo function_graph >$T/current_tracer || return 1
 	echo 1 >$T/options/funcgraph-tail 2>/dev/null
+	# a duration leaves out the time the task was switched out (a worker's
+	# cond_resched(), a mutex): what runs meanwhile is counted where it runs
+	echo 0 >$T/options/sleep-time 2>/dev/null
 	echo 1 >$T/tracing_on
 }
 
-# trace_sums: "FUNCTION_calls=N FUNCTION_instr=N ..." of the trace (a call's
-# duration includes what it calls), then stops tracing.
+# trace_sums NAME: "FUNCTION_calls=N FUNCTION_instr=N ..." of the trace (a call's
+# duration includes what it calls), then stops tracing; the trace is kept
+# as $OUT/trace.NAME.
 trace_sums()
 {
 	echo 0 >$T/tracing_on
 	awk '
 		/\|/ {
 			d = ""; f = ""
-			if (match($0, /[0-9]+\.[0-9]+ us/))
+			# (a second or more is printed without decimals)
+			if (match($0, /[0-9]+(\.[0-9]+)? us/))
 				d = substr($0, RSTART, RLENGTH - 3)
 			sub(/ \[[a-z0-9_]+\]/, "")
 			if (match($0, /\} \/\* [A-Za-z0-9_.]+ \*\//))
@@ -767,13 +776,19 @@ trace_sums()
 				f = substr($0, RSTART, RLENGTH - 3)
 			if (d != "" && f != "") { n[f]++; t[f] += d }
 		}
-		/LOST|overrun/ { lost = 1 }
+		/LOST/ { lost = 1 }
+		match($0, /entries-written: [0-9]+\/[0-9]+/) {
+			split(substr($0, RSTART + 17, RLENGTH - 17), e, "/")
+			if (e[1] != e[2]) lost = 1
+		}
 		END {
 			for (f in n)
 				printf "%s_calls=%d %s_instr=%.0f ", f, n[f], f, t[f] * 1000 / 16
 			printf "trace_lost=%d\n", lost
 		}' $T/trace
+	[ "$1" = tcp ] && cp $T/trace "$OUT/trace.$1" 2>/dev/null
 	echo nop >$T/current_tracer
+	echo 1 >$T/options/sleep-time 2>/dev/null
 	: >$T/set_ftrace_filter
 	echo 1408 >$T/buffer_size_kb
 }
@@ -798,7 +813,7 @@ sync_traced_tcp()
 	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
 		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t 2 -w 0.5) || die "sync: tcp load failed"
 	sync_drain >/dev/null
-	sums=$(trace_sums)
+	sums=$(trace_sums tcp)
 	a=$(lb -j sync show) b=$(lb2 -j sync show)
 	# shellcheck disable=SC2046,SC2086
 	rec phase=sync metric=traced_tcp sessions="$(json_num "$(lb -j stats)" sessions_created v$TPORT)" \
@@ -851,6 +866,7 @@ sync_phase()
 	have_time 60 || { rec phase=sync skipped=budget; return 0; }
 	sync_traced_tcp
 	sync_lag
+	[ "$SYNC_BULK_SMALL" -gt 0 ] && sync_bulk_alone "$SYNC_BULK_SMALL" small
 }
 
 # sessions_of_ns NS: nflb's session count there
@@ -862,16 +878,16 @@ sessions_of_ns()
 	[[ $out =~ \"sessions\":[[:space:]]*([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
-# sync_bulk BATCH: bulk resync of lb's whole table (the fill virtual server
+# sync_bulk BATCH SIZE: bulk resync of lb's whole table (the fill virtual server
 # of BATCH and the main ones) to lb2, which starts empty with the same
 # virtual servers: lb syncs first, alone; then lb2 starts and asks lb for
 # its table.  Measured from lb2's sync set until it is ready, or until
 # NFLB_BENCH_SYNC_WAIT real seconds passed: then what arrived is reported.
 sync_bulk()
 {
-	local batch=$1 n a0 a b c0 c1 t0 t1 h0 ready=0 txb txp sums j
+	local batch=$1 size=$2 n a0 a b c0 c1 t0 t1 h0 ready=0 txb txp sums j k p t50='' t90='' t100=''
 
-	SYNC_BULK_DONE=1
+	[ "$size" = big ] && SYNC_BULK_DONE=1
 	n=$(sessions_of nflb)
 	NS_LB=$NS_LB2 nflb_up && lb2 -batch "$batch" && lb2 global set max-sessions 4000000 ||
 		die "sync: lb2 setup"
@@ -886,15 +902,21 @@ sync_bulk()
 	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" || die "sync: lb2 sync set"
 	while :; do
 		sleep 0.5
-		j=$(lb2 -j sync show)
+		j=$(lb2 -j sync show) k=$(sessions_of_ns "$NS_LB2")
+		k=${k:-0}
+		p=${EPOCHREALTIME/./}
+		[ "$((k * 2))" -ge "$n" ] && [ -z "$t50" ] && t50=$(usecs_to_secs $((p - t0)))
+		[ "$((k * 10))" -ge "$((n * 9))" ] && [ -z "$t90" ] && t90=$(usecs_to_secs $((p - t0)))
+		[ "$k" -ge "$n" ] && [ -z "$t100" ] && t100=$(usecs_to_secs $((p - t0)))
 		[[ $j =~ \"ready\":[[:space:]]*true ]] && { ready=1; break; }
 		[ $((($(host_ms) - h0) / 1000)) -ge "$SYNC_WAIT" ] && break
 	done
 	t1=${EPOCHREALTIME/./} c1=$(cpu_times)
-	sums=$(trace_sums)
+	sums=$(trace_sums bulk)
 	a=$(lb -j sync show) b=$(lb2 -j sync show)
 	# shellcheck disable=SC2046,SC2086
-	rec phase=sync metric=bulk sessions="$n" ready="$ready" \
+	rec phase=sync metric=bulk size="$size" sessions="$n" ready="$ready" t50="${t50:--1}" t90="${t90:--1}" \
+		t100="${t100:--1}" \
 		guest_secs="$(usecs_to_secs $((t1 - t0)))" \
 		busy_secs="$(awk -v a="$(ticks_secs "$c0" "$c1" 1)" -v b="$(ticks_secs "$c0" "$c1" 2)" \
 			-v c="$(ticks_secs "$c0" "$c1" 3)" 'BEGIN { printf "%.2f", a + b + c }')" \
@@ -914,12 +936,13 @@ sync_bulk()
 	lb2 flush
 }
 
-# The bulk resync when the table phase did not build its table.
+# sync_bulk_alone COUNT SIZE: the bulk resync of COUNT new sessions (the
+# big one when the table phase did not build its table).
 sync_bulk_alone()
 {
-	local i out
+	local i out count=$1 size=$2
 
-	have_time $((60 + SYNC_BULK / 12000)) || { rec phase=sync metric=bulk skipped=budget; return 0; }
+	have_time $((60 + count / 12000)) || { rec phase=sync metric=bulk size="$size" skipped=budget; return 0; }
 	check_clean
 	nflb_up && lb global set max-sessions 4000000 || die "sync: nflb setup"
 	{
@@ -929,10 +952,10 @@ sync_bulk_alone()
 		echo "timeout set vs fill udp 86400"
 	} >"$NFLB_TMP/fill.batch"
 	lb -batch "$NFLB_TMP/fill.batch" || die "sync: fill vs"
-	out=$(in_ns "$NS_CL" "$TOOL" fill -s 10.128.0.0 -d $FILLVIP -p $FPORT -N "$SYNC_BULK" -b 64) ||
+	out=$(in_ns "$NS_CL" "$TOOL" fill -s 10.128.0.0 -d $FILLVIP -p $FPORT -N "$count" -b 64) ||
 		die "sync: fill failed"
-	log "sync: filled $SYNC_BULK ($out)"
-	sync_bulk "$NFLB_TMP/fill.batch"
+	log "sync: filled $count ($out)"
+	sync_bulk "$NFLB_TMP/fill.batch" "$size"
 	lb flush
 }
 
@@ -981,7 +1004,7 @@ main()
 	want control && control_phase
 	want sync && sync_phase
 	want table && table_phase
-	want sync && [ "$SYNC_BULK_DONE" = 0 ] && sync_bulk_alone
+	want sync && [ "$SYNC_BULK_DONE" = 0 ] && sync_bulk_alone "$SYNC_BULK" big
 	rec phase=done host_secs="$(host_elapsed)" guest_secs="$(guest_elapsed)"
 	log "done"
 }
