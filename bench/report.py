@@ -535,8 +535,8 @@ def chart(s, outdir):
         f.write("# label thousand-instructions a TCP connection above plain routing\n")
         if have_sync:
             f.write(f'"nflb" {sy["nflb_above_plain"] / 1000:.2f}\n')
-            f.write(f'"sync, creating node" {sy["creating"] / 1000:.2f}\n')
-            f.write(f'"sync, receiving node" {sy["rx_per_conn"] / 1000:.2f}\n')
+            f.write(f'"sync: creating" {sy["creating"] / 1000:.2f}\n')
+            f.write(f'"sync: receiving" {sy["rx_per_conn"] / 1000:.2f}\n')
     png = os.path.join(outdir, "latest.png")
     script = f"""
 set output '{png}'
