@@ -277,7 +277,8 @@ nflb_down()
 # both ready (each has done its bulk resync of the other's empty table).
 nflbsync_up()
 {
-	nflb_up && NS_LB=$NS_LB2 nflb_up && sync_on
+	nflb_up && NS_LB=$NS_LB2 nflb_up && sync_on || return 1
+	SYNC_LINK0="$(link_stat tx_bytes) $(link_stat tx_packets)"
 }
 
 # lbctl flush stops sync on lb (Documentation/sync.rst) and empties its table.
@@ -672,6 +673,7 @@ SYNC_BULK=${NFLB_BENCH_SYNC_BULK:-1000000}
 SYNC_BULK_SMALL=${NFLB_BENCH_SYNC_BULK_SMALL:-20000}
 SYNC_WAIT=${NFLB_BENCH_SYNC_WAIT:-120}
 SYNC_BULK_DONE=0
+SYNC_LINK0="0 0"	# the sync link's tx bytes and packets when nflbsync came up
 T=/sys/kernel/tracing
 
 lb2() { "$LBCTL" -n "$NS_LB2" "$@"; }
@@ -734,7 +736,8 @@ sync_records()
 		tx_records="$(sync_stat "$a" tx_records)" tx_datagrams="$(sync_stat "$a" tx_datagrams)" \
 		tx_dropped="$(sync_stat "$a" tx_dropped)" rx_records="$(sync_stat "$b" rx_records)" \
 		rx_datagrams="$(sync_stat "$b" rx_datagrams)" rx_lost="$(sync_stat "$b" rx_lost)" \
-		tx_bytes="$(link_stat tx_bytes)" tx_packets="$(link_stat tx_packets)"
+		tx_bytes=$(($(link_stat tx_bytes) - ${SYNC_LINK0% *})) \
+		tx_packets=$(($(link_stat tx_packets) - ${SYNC_LINK0#* }))
 	log "nflbsync round $r: $(sync_stat "$a" tx_records) records in $(sync_stat "$a" tx_datagrams) datagrams sent, $(sync_stat "$b" rx_records) received, drained in $d s"
 }
 
