@@ -482,7 +482,7 @@ def sync_text(sy):
         if not b:
             continue
         if b.get("skipped"):
-            rows.append([size, "(skipped)"] + [""] * 10)
+            rows.append([size, "(skipped)"] + [""] * 9)
             continue
 
         def t(k):
