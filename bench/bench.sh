@@ -892,9 +892,12 @@ sessions_of_ns()
 # virtual servers: lb syncs first, alone; then lb2 starts and asks lb for
 # its table.  Measured from lb2's sync set until it is ready, or until
 # NFLB_BENCH_SYNC_WAIT real seconds passed: then what arrived is reported.
+# lb's counters and the link's are read then; lb2's (and the trace) once
+# lb stopped and lb2 worked off its queue.
 sync_bulk()
 {
-	local batch=$1 size=$2 n a0 a b c0 c1 t0 t1 h0 ready=0 txb txp sums j k p t50='' t90='' t100=''
+	local batch=$1 size=$2 n a0 a b c0 c1 c2 t0 t1 t2 h0 ready=0 txb txp sums i j k p
+	local t50='' t90='' t100=''
 
 	[ "$size" = big ] && SYNC_BULK_DONE=1
 	n=$(sessions_of nflb)
@@ -921,26 +924,40 @@ sync_bulk()
 		[ $((($(host_ms) - h0) / 1000)) -ge "$SYNC_WAIT" ] && break
 	done
 	t1=${EPOCHREALTIME/./} c1=$(cpu_times)
+	# Node 1 stops (no more refresh records); node 2 works off its receive
+	# queue: done when its record count stays the same for 0.5 virtual s.
+	a=$(lb -j sync show) txb=$(($(link_stat tx_bytes) - txb)) txp=$(($(link_stat tx_packets) - txp))
+	lb sync del
+	k=-1
+	for ((i = 0; i < 120; i++)); do
+		j=$(sync_stat "$(lb2 -j sync show)" rx_records)
+		[ "$j" = "$k" ] && break
+		k=$j
+		sleep 0.5
+	done
+	t2=${EPOCHREALTIME/./} c2=$(cpu_times)
 	sums=$(trace_sums bulk)
-	a=$(lb -j sync show) b=$(lb2 -j sync show)
+	b=$(lb2 -j sync show)
 	# shellcheck disable=SC2046,SC2086
 	rec phase=sync metric=bulk size="$size" sessions="$n" ready="$ready" t50="${t50:--1}" t90="${t90:--1}" \
 		t100="${t100:--1}" \
 		guest_secs="$(usecs_to_secs $((t1 - t0)))" \
 		busy_secs="$(awk -v a="$(ticks_secs "$c0" "$c1" 1)" -v b="$(ticks_secs "$c0" "$c1" 2)" \
 			-v c="$(ticks_secs "$c0" "$c1" 3)" 'BEGIN { printf "%.2f", a + b + c }')" \
+		settle_secs="$(usecs_to_secs $((t2 - t1)))" \
+		busy_settled_secs="$(awk -v a="$(ticks_secs "$c0" "$c2" 1)" -v b="$(ticks_secs "$c0" "$c2" 2)" \
+			-v c="$(ticks_secs "$c0" "$c2" 3)" 'BEGIN { printf "%.2f", a + b + c }')" \
 		host_secs="$(usecs_to_secs $((($(host_ms) - h0) * 1000)))" \
 		lb2_sessions="$(sessions_of_ns "$NS_LB2")" \
 		tx_records=$(($(sync_stat "$a" tx_records) - $(sync_stat "$a0" tx_records))) \
 		tx_datagrams=$(($(sync_stat "$a" tx_datagrams) - $(sync_stat "$a0" tx_datagrams))) \
 		tx_resent=$(($(sync_stat "$a" tx_resent) - $(sync_stat "$a0" tx_resent))) \
-		link_bytes=$(($(link_stat tx_bytes) - txb)) link_packets=$(($(link_stat tx_packets) - txp)) \
+		link_bytes="$txb" link_packets="$txp" \
 		rx_records="$(sync_stat "$b" rx_records)" rx_datagrams="$(sync_stat "$b" rx_datagrams)" \
 		rx_lost="$(sync_stat "$b" rx_lost)" rx_queue_full="$(sync_stat "$b" rx_queue_full)" \
 		tx_nacks="$(sync_stat "$b" tx_nacks)" rx_install_failed="$(sync_stat "$b" rx_install_failed)" \
 		$sums
 	log "sync bulk: ready $ready after $(usecs_to_secs $((t1 - t0))) guest s; lb2 has $(sessions_of_ns "$NS_LB2") sessions; lb: $(sync_stat "$a" tx_records) records sent; lb2: $(sync_stat "$b" rx_records) received, rx_lost $(sync_stat "$b" rx_lost), rx_queue_full $(sync_stat "$b" rx_queue_full)"
-	lb sync del
 	lb2 sync del
 	lb2 flush
 }

@@ -307,7 +307,8 @@ def sync_summary(raw, res):
                       + r.get("nflb_sync_nack_work_instr", 0) - r.get("udp_rcv_instr", 0))
                 if r.get("rx_records"):
                     b["rx_per_record"] = rx / r["rx_records"]
-                    b["busy_per_record"] = r["busy_secs"] * IPS / r["rx_records"]
+                    b["busy_per_record"] = (r.get("busy_settled_secs", r["busy_secs"]) * IPS
+                                            / r["rx_records"])
                 if r.get("tx_records"):
                     b["tx_per_record"] = tx / r["tx_records"]
                 if r.get("sessions"):
@@ -488,14 +489,16 @@ def sync_text(sy):
         def t(k):
             return "n/a" if b.get(k, -1) < 0 else f"{b[k]:.1f}"
         rows.append([fmt(b["sessions"]), "yes" if b["ready"] else "NO",
-                     f"{b['guest_secs']:.1f}", f"{t('t90')} / {t('t100')}",
+                     f"{b['guest_secs']:.1f}" + (f" (+{b['settle_secs']:.1f})" if "settle_secs" in b
+                                                 else ""),
+                     f"{t('t90')} / {t('t100')}",
                      f"{b['busy_secs']:.1f}", fmt(b.get("lb2_sessions")),
                      f"{b['link_bytes'] / 1e6:.1f} MB ({fmt(b.get('bytes_per_session'))}/session)",
                      f"{fmt(b['tx_records'])} / {fmt(b['rx_records'])}",
                      f"{fmt(b.get('rx_queue_full'))} / {fmt(b.get('rx_lost'))}",
                      fmt(b.get("tx_per_record")), fmt(b.get("rx_per_record"))])
     if rows:
-        out.append(rst_table(["bulk resync of", "ready", "virtual s", "90% / all there (s)",
+        out.append(rst_table(["bulk resync of", "ready", "virtual s (+ settling)", "90% / all there (s)",
                               "busy s", "on node 2", "sync link bytes",
                               "records sent / installed", "rx queue full / rx lost",
                               "instr/record sent", "instr/record installed"], rows))
