@@ -6,7 +6,8 @@
 # Writes raw figures, one JSON object a line, to $BENCH_OUT/raw.jsonl; the host
 # (bench/report.py) turns them into the table, the JSON and the chart.
 #
-# Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3.
+# Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3; for
+# session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link.
 # Methods, one active at a time, in interleaved rounds:
 #   plain  client to a server address, plain routing (the floor)
 #   ipvs   IPVS NAT, rr (ipvsadm)
