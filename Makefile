@@ -27,7 +27,7 @@ help:
 	@echo 'make check         host checks, then every selftest in a VM; T="names" filters, VM=0 on this host'
 	@echo 'make check-debug   every selftest on a KASAN/UBSAN/lockdep/kmemleak kernel (built once, cached)'
 	@echo 'make demo          boot a VM and show a client balanced over three servers'
-	@echo 'make bench         nflb vs IPVS, nftables DNAT, plain routing in one VM (<10 min); bench/results/'
+	@echo 'make bench         nflb vs IPVS, nftables DNAT, plain routing, sync, in one VM (<15 min); bench/results/'
 	@echo 'make install       install module (extra/), lbctl, man page into $(PREFIX)'
 	@echo 'make dkms-install  module via DKMS (rebuilt on kernel upgrades), lbctl as above'
 	@echo 'make uninstall     remove what make install installed'
@@ -60,7 +60,7 @@ demo: deps all
 	@if [ "$(VM)" = 0 ]; then scripts/demo.sh; \
 	else selftests/vm/run.sh scripts/demo.sh; fi
 
-# One VM boot (1 vCPU, QEMU -icount), bounded to 10 minutes; see Documentation/performance.rst.
+# One VM boot (1 vCPU, QEMU -icount), bounded to 15 minutes; see Documentation/performance.rst.
 bench: deps all
 	$(MAKE) -C bench
 	@bench/run.sh

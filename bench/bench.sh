@@ -6,12 +6,15 @@
 # Writes raw figures, one JSON object a line, to $BENCH_OUT/raw.jsonl; the host
 # (bench/report.py) turns them into the table, the JSON and the chart.
 #
-# Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3.
+# Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3; for
+# session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link.
 # Methods, one active at a time, in interleaved rounds:
 #   plain  client to a server address, plain routing (the floor)
 #   ipvs   IPVS NAT, rr (ipvsadm)
 #   nft    nftables DNAT, numgen inc mod 3, conntrack
 #   nflb   nflb, rr
+#   nflbsync  nflb, rr, with session sync to a second node (namespace lb2,
+#          node 2, on a veth "sync link" from lb): TCP connections only
 # and, as a reference for the floor itself,
 #   bare   plain routing with nflb.ko not loaded: nflb loaded but without a
 #          virtual server in a namespace should cost nothing there
@@ -22,17 +25,26 @@
 #   BENCH_OUT            results dir (default $NFLB_RESULTS)
 #   NFLB_BENCH_ROUNDS    interleaved rounds (6)
 #   NFLB_BENCH_SECS      virtual seconds per rate measurement (3)
-#   NFLB_BENCH_BUDGET    real seconds this script may use (480); rounds that
+#   NFLB_BENCH_BUDGET    real seconds this script may use (780); rounds that
 #                        would not fit are left out, other phases skipped, and
 #                        the results say so
-#   NFLB_BENCH_RESERVE   real seconds kept for the phases after the rounds (130)
+#   NFLB_BENCH_RESERVE   real seconds kept for the phases after the rounds (360)
 #   NFLB_BENCH_TABLE     session counts of the table-size curve
 #                        ("1000 100000 1000000")
-#   NFLB_BENCH_METHODS   methods of the rounds ("bare plain other ipvs nft nflb")
+#   NFLB_BENCH_METHODS   methods of the rounds ("bare plain other ipvs nft nflb
+#                        nflbsync")
 #   NFLB_BENCH_PHASES    what to measure (default all: "memory tcp udp udp_reply
-#                        bulk control table"); e.g. "tcp" with
+#                        bulk control sync table"); e.g. "tcp" with
 #                        NFLB_BENCH_METHODS="plain ipvs nflb" for the TCP
 #                        connection rate alone
+#   NFLB_BENCH_SYNC_BULK sessions of the bulk resync measurement (1000000);
+#                        when the table phase has built at least that many,
+#                        its table is the one resynced, else the sync phase
+#                        fills its own
+#   NFLB_BENCH_SYNC_BULK_SMALL  sessions of a second, small bulk resync (20000;
+#                        0: none), one that fits the receiver's queue
+#   NFLB_BENCH_SYNC_WAIT real seconds a bulk resync may take before it is
+#                        given up and what arrived is reported (120)
 #   NFLB_BENCH_KO, NFLB_BENCH_LBCTL, NFLB_BENCH_TOOL: binaries to use (bench/run.sh
 #                        passes snapshots, so a rebuild on the host cannot change
 #                        them under a running benchmark)
@@ -53,8 +65,8 @@ LBCTL=$TMPDIR/bench-bin/lbctl
 TOOL=$TMPDIR/bench-bin/lbbench
 ROUNDS=${NFLB_BENCH_ROUNDS:-6}
 SECS=${NFLB_BENCH_SECS:-3}
-BUDGET=${NFLB_BENCH_BUDGET:-480}
-RESERVE=${NFLB_BENCH_RESERVE:-130}
+BUDGET=${NFLB_BENCH_BUDGET:-780}
+RESERVE=${NFLB_BENCH_RESERVE:-360}
 TABLE=${NFLB_BENCH_TABLE:-1000 100000 1000000}
 RAW=$OUT/raw.jsonl
 : >"$RAW"
@@ -65,8 +77,8 @@ FILLVIP=10.0.0.101
 SRV="10.0.11.2 10.0.12.2 10.0.13.2"
 SRVS=10.0.11.2,10.0.12.2,10.0.13.2
 TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7
-METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb}
-PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control table} "
+METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb nflbsync}
+PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control sync table} "
 
 # want PHASE: whether NFLB_BENCH_PHASES asks for PHASE.
 want() { [[ $PHASES == *" $1 "* ]]; }
@@ -177,6 +189,7 @@ setup()
 	# Other sources (10.64/10.128, new flows) are not routed back: nothing answers them.
 	# (The TCP and UDP servers live in the load generator's process: lbbench
 	# tcp -S / udp -n; one event loop, so no scheduler hand-offs shape the work.)
+	sync_topo || die "sync link"
 	for i in 1 2 3; do
 		bg "iperf$i" "$(server_ns $i)" iperf3 -s -p $BPORT
 	done
@@ -261,6 +274,22 @@ nflb_down()
 	lb flush
 }
 
+# nflb with session sync: lb is node 1, lb2 (same virtual servers) node 2;
+# both ready (each has done its bulk resync of the other's empty table).
+nflbsync_up()
+{
+	nflb_up && NS_LB=$NS_LB2 nflb_up && sync_on || return 1
+	SYNC_LINK0="$(link_stat tx_bytes) $(link_stat tx_packets)"
+}
+
+# lbctl flush stops sync on lb (Documentation/sync.rst) and empties its table.
+nflbsync_down()
+{
+	lb flush
+	lb2 sync del
+	lb2 flush
+}
+
 plain_up() { :; }
 plain_down() { :; }
 bare_up() { nflb_unload; }
@@ -323,6 +352,7 @@ m_tcp()
 		conns="$(kv_get "$out" conns)" fails="$(kv_get "$out" fails)" \
 		secs="$(kv_get "$out" secs)" idle="$(kv_get "$out" idle)"
 	log "$m round $r: tcp $out"
+	[ "$m" = nflbsync ] && sync_records "$r" "$(kv_get "$out" conns)"
 	if [ "$m" = nflb ]; then
 		# Packets per connection in each direction (the VS is fresh each round).
 		out=$(lb -j stats)
@@ -615,10 +645,345 @@ table_phase()
 	done
 	rec phase=table metric=slab cache=nflb_session4 sessions="$(sessions_of nflb)" \
 		slab="$(slab_get nflb_session4)" meminfo_slab_kb="$(awk '/^Slab:/ { print $2 }' /proc/meminfo)"
+	n=$(sessions_of nflb)
+	# the bulk resync of this table (within 1% of NFLB_BENCH_SYNC_BULK)
+	if want sync && [ $((n * 100)) -ge $((SYNC_BULK * 99)) ]; then
+		if have_time $((SYNC_WAIT + 90)); then
+			sync_bulk "$NFLB_TMP/fill.batch" big
+		else
+			SYNC_BULK_DONE=1
+			rec phase=sync metric=bulk size=big skipped=budget
+		fi
+		n=$(sessions_of nflb)
+	fi
 	t0=${EPOCHREALTIME/./}
 	lb flush
 	t1=${EPOCHREALTIME/./}
 	rec phase=table metric=flush sessions="$n" guest_secs="$(usecs_to_secs $((t1 - t0)))"
+}
+
+# ---------------------------------------------------------------------------
+# Session sync (issue 14).  lb is node 1; lb2, a namespace with the same
+# virtual servers, is node 2, on a veth pair from lb (the sync link).  Both
+# nodes run in this one guest, so a whole-guest count includes both.
+
+NS_LB2="$NFLB_PFX-lb2"
+SYNC1=10.0.100.1 SYNC2=10.0.100.2
+SYNC_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+SYNC_BULK=${NFLB_BENCH_SYNC_BULK:-1000000}
+SYNC_BULK_SMALL=${NFLB_BENCH_SYNC_BULK_SMALL:-20000}
+SYNC_WAIT=${NFLB_BENCH_SYNC_WAIT:-120}
+SYNC_BULK_DONE=0
+SYNC_LINK0="0 0"	# the sync link's tx bytes and packets when nflbsync came up
+T=/sys/kernel/tracing
+
+lb2() { "$LBCTL" -n "$NS_LB2" "$@"; }
+
+sync_topo()
+{
+	_ns_init "$NS_LB2" && _link "$NS_LB" sy2 "$NS_LB2" eth0 &&
+		ip -n "$NS_LB" addr add $SYNC1/24 dev sy2 &&
+		ip -n "$NS_LB2" addr add $SYNC2/24 dev eth0
+}
+
+# sync_on: sync on both nodes, both ready.
+sync_on()
+{
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" &&
+		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" &&
+		lb sync wait timeout 30 && lb2 sync wait timeout 30
+}
+
+# sync_stat JSON KEY: a counter of the "stats" object of lbctl -j sync show
+sync_stat()
+{
+	local ws='[[:space:]]*'
+
+	[[ $1 =~ \"stats\"$ws:$ws(\{[^{}]*\}) ]] || { echo -1; return 1; }
+	[[ ${BASH_REMATCH[1]} =~ \"$2\"$ws:$ws([0-9]+) ]] || { echo -1; return 1; }
+	echo "${BASH_REMATCH[1]}"
+}
+
+# link_stat NAME: a counter of the sync link's lb end (sy2)
+link_stat()
+{
+	in_ns "$NS_LB" cat "/sys/class/net/sy2/statistics/$1"
+}
+
+# sync_drain: wait (at most ~100 polls) until lb2 received as many records
+# as lb had sent when called (the refresh goes on sending meanwhile); prints
+# the guest seconds it took.
+sync_drain()
+{
+	local a i t0=${EPOCHREALTIME/./}
+
+	a=$(sync_stat "$(lb -j sync show)" tx_records)
+	for ((i = 0; i < 100; i++)); do
+		[ "$(sync_stat "$(lb2 -j sync show)" rx_records)" -ge "$a" ] && break
+		sleep 0.02
+	done
+	usecs_to_secs $((${EPOCHREALTIME/./} - t0))
+}
+
+# sync_records ROUND: after a TCP run with sync, the records it made.
+sync_records()
+{
+	local r=$1 d a b st
+
+	d=$(sync_drain)
+	a=$(lb -j sync show) b=$(lb2 -j sync show) st=$(lb -j stats)
+	rec phase=rounds metric=sync_tcp round="$r" drain_secs="$d" \
+		sessions="$(json_num "$st" sessions_created v$TPORT)" \
+		tx_records="$(sync_stat "$a" tx_records)" tx_datagrams="$(sync_stat "$a" tx_datagrams)" \
+		tx_dropped="$(sync_stat "$a" tx_dropped)" rx_records="$(sync_stat "$b" rx_records)" \
+		rx_datagrams="$(sync_stat "$b" rx_datagrams)" rx_lost="$(sync_stat "$b" rx_lost)" \
+		tx_bytes=$(($(link_stat tx_bytes) - ${SYNC_LINK0% *})) \
+		tx_packets=$(($(link_stat tx_packets) - ${SYNC_LINK0#* }))
+	log "nflbsync round $r: $(sync_stat "$a" tx_records) records in $(sync_stat "$a" tx_datagrams) datagrams sent, $(sync_stat "$b" rx_records) received, drained in $d s"
+}
+
+# trace_on FUNCTION...: function_graph on these functions alone (durations
+# include what they call; under -icount 16 ns is one instruction).
+trace_on()
+{
+	local f
+
+	[ -e $T/trace ] || mount -t tracefs tracefs $T 2>/dev/null || T=/sys/kernel/debug/tracing
+	[ -e $T/trace ] || return 1
+	echo 0 >$T/tracing_on
+	echo nop >$T/current_tracer
+	echo >$T/trace
+	echo 65536 >$T/buffer_size_kb
+	echo 0 >$T/max_graph_depth
+	: >$T/set_ftrace_filter
+	for f in "$@"; do
+		echo "$f" >>$T/set_ftrace_filter || return 1
+	done
+	echo function_graph >$T/current_tracer || return 1
+	echo 1 >$T/options/funcgraph-tail 2>/dev/null
+	# a duration leaves out the time the task was switched out (a worker's
+	# cond_resched(), a mutex): what runs meanwhile is counted where it runs
+	echo 0 >$T/options/sleep-time 2>/dev/null
+	echo 1 >$T/tracing_on
+}
+
+# trace_sums NAME: "FUNCTION_calls=N FUNCTION_instr=N ..." of the trace (a call's
+# duration includes what it calls), then stops tracing; the trace is kept
+# as $OUT/trace.NAME.
+trace_sums()
+{
+	echo 0 >$T/tracing_on
+	awk '
+		/\|/ {
+			d = ""; f = ""
+			# (a second or more is printed without decimals)
+			if (match($0, /[0-9]+(\.[0-9]+)? us/))
+				d = substr($0, RSTART, RLENGTH - 3)
+			sub(/ \[[a-z0-9_]+\]/, "")
+			if (match($0, /\} \/\* [A-Za-z0-9_.]+ \*\//))
+				f = substr($0, RSTART + 5, RLENGTH - 8)
+			else if (match($0, /[A-Za-z0-9_.]+\(\);/))
+				f = substr($0, RSTART, RLENGTH - 3)
+			if (d != "" && f != "") { n[f]++; t[f] += d }
+		}
+		/LOST/ { lost = 1 }
+		match($0, /entries-written: [0-9]+\/[0-9]+/) {
+			split(substr($0, RSTART + 17, RLENGTH - 17), e, "/")
+			if (e[1] != e[2]) lost = 1
+		}
+		END {
+			for (f in n)
+				printf "%s_calls=%d %s_instr=%.0f ", f, n[f], f, t[f] * 1000 / 16
+			printf "trace_lost=%d\n", lost
+		}' $T/trace
+	[ "$1" = tcp ] && cp $T/trace "$OUT/trace.$1" 2>/dev/null
+	echo nop >$T/current_tracer
+	echo 1 >$T/options/sleep-time 2>/dev/null
+	: >$T/set_ftrace_filter
+	echo 1408 >$T/buffer_size_kb
+}
+
+# The receiving node's work: the UDP receive of the sync datagram
+# (udp_rcv, with nflb's encap_rcv queueing it) and the receive worker
+# (MAC, replay window, records installed).  The creating node's: the
+# notice (in the datapath), the send worker (records, MAC, UDP send; the
+# IP receive up to udp_rcv of the datagram runs nested in it, in softirq,
+# and counts with it) and the tick (heartbeat, refresh).
+SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_work nflb_sync_tick nflb_sync_nack_work"
+
+# TCP connections with sync, traced: the receiving node's share.
+sync_traced_tcp()
+{
+	local a0 b0 a b out sums
+
+	method_up nflbsync
+	a0=$(lb -j sync show) b0=$(lb2 -j sync show)
+	# shellcheck disable=SC2086
+	trace_on $SYNC_TRACED || { log "sync: no function_graph"; method_down nflbsync; return 1; }
+	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
+		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t 2 -w 0.5) || die "sync: tcp load failed"
+	sync_drain >/dev/null
+	sums=$(trace_sums tcp)
+	a=$(lb -j sync show) b=$(lb2 -j sync show)
+	# shellcheck disable=SC2046,SC2086
+	rec phase=sync metric=traced_tcp sessions="$(json_num "$(lb -j stats)" sessions_created v$TPORT)" \
+		tx_records=$(($(sync_stat "$a" tx_records) - $(sync_stat "$a0" tx_records))) \
+		tx_datagrams=$(($(sync_stat "$a" tx_datagrams) - $(sync_stat "$a0" tx_datagrams))) \
+		rx_records=$(($(sync_stat "$b" rx_records) - $(sync_stat "$b0" rx_records))) \
+		rx_datagrams=$(($(sync_stat "$b" rx_datagrams) - $(sync_stat "$b0" rx_datagrams))) \
+		$sums
+	log "sync traced tcp: $out; $sums"
+	method_down nflbsync
+}
+
+# Sync lag: 20 new UDP flows, one at a time, with the function tracer on
+# the session's creation on lb and its install on lb2: lag = install -
+# create, in the guest's clock (virtual time: instructions x 16 ns).
+sync_lag()
+{
+	local i lags
+
+	method_up nflbsync
+	[ -e $T/trace ] || mount -t tracefs tracefs $T 2>/dev/null || T=/sys/kernel/debug/tracing
+	echo 0 >$T/tracing_on
+	echo nop >$T/current_tracer
+	echo >$T/trace
+	printf '%s\n' nflb_session_create nflb_session_install >$T/set_ftrace_filter ||
+		{ log "sync: cannot trace the lag"; method_down nflbsync; return 1; }
+	echo function >$T/current_tracer
+	echo 1 >$T/tracing_on
+	for ((i = 0; i < 20; i++)); do
+		in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP -p $UPORT \
+			-s 10.80.0.0 -N 1 -o "$i" -t 5 >/dev/null || die "sync: lag flow failed"
+		sleep 0.2
+	done
+	sync_drain >/dev/null
+	echo 0 >$T/tracing_on
+	lags=$(awk '
+		match($0, /[0-9]+\.[0-9]+: /) { t = substr($0, RSTART, RLENGTH - 2) }
+		/nflb_session_create/ { c = t; next }
+		/nflb_session_install/ && c != "" { printf "%s%.0f", s, (t - c) * 1e6; s = ","; c = "" }
+	' $T/trace)
+	echo nop >$T/current_tracer
+	: >$T/set_ftrace_filter
+	rec phase=sync metric=lag lags_us="$lags"
+	log "sync lag (us): $lags"
+	method_down nflbsync
+}
+
+sync_phase()
+{
+	have_time 60 || { rec phase=sync skipped=budget; return 0; }
+	sync_traced_tcp
+	sync_lag
+	[ "$SYNC_BULK_SMALL" -gt 0 ] && sync_bulk_alone "$SYNC_BULK_SMALL" small
+}
+
+# sessions_of_ns NS: nflb's session count there
+sessions_of_ns()
+{
+	local out
+
+	out=$("$LBCTL" -n "$1" -j info)
+	[[ $out =~ \"sessions\":[[:space:]]*([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# sync_bulk BATCH SIZE: bulk resync of lb's whole table (the fill virtual server
+# of BATCH and the main ones) to lb2, which starts empty with the same
+# virtual servers: lb syncs first, alone; then lb2 starts and asks lb for
+# its table.  Measured from lb2's sync set until it is ready, or until
+# NFLB_BENCH_SYNC_WAIT real seconds passed: then what arrived is reported.
+# lb's counters and the link's are read then; lb2's (and the trace) once
+# lb stopped and lb2 worked off its queue.
+sync_bulk()
+{
+	local batch=$1 size=$2 n a0 a b c0 c1 c2 t0 t1 t2 h0 ready=0 txb txp sums i j k p
+	local t50='' t90='' t100=''
+
+	[ "$size" = big ] && SYNC_BULK_DONE=1
+	n=$(sessions_of nflb)
+	NS_LB=$NS_LB2 nflb_up && lb2 -batch "$batch" && lb2 global set max-sessions 4000000 ||
+		die "sync: lb2 setup"
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" && lb sync wait timeout 30 ||
+		die "sync: lb not ready"
+	a0=$(lb -j sync show)
+	txb=$(link_stat tx_bytes) txp=$(link_stat tx_packets)
+	# shellcheck disable=SC2086
+	trace_on $SYNC_TRACED || log "sync: no function_graph for the bulk"
+	log "sync bulk: $n sessions"
+	h0=$(host_ms) c0=$(cpu_times) t0=${EPOCHREALTIME/./}
+	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" || die "sync: lb2 sync set"
+	while :; do
+		sleep 0.5
+		j=$(lb2 -j sync show) k=$(sessions_of_ns "$NS_LB2")
+		k=${k:-0}
+		p=${EPOCHREALTIME/./}
+		[ "$((k * 2))" -ge "$n" ] && [ -z "$t50" ] && t50=$(usecs_to_secs $((p - t0)))
+		[ "$((k * 10))" -ge "$((n * 9))" ] && [ -z "$t90" ] && t90=$(usecs_to_secs $((p - t0)))
+		[ "$k" -ge "$n" ] && [ -z "$t100" ] && t100=$(usecs_to_secs $((p - t0)))
+		[[ $j =~ \"ready\":[[:space:]]*true ]] && { ready=1; break; }
+		[ $((($(host_ms) - h0) / 1000)) -ge "$SYNC_WAIT" ] && break
+	done
+	t1=${EPOCHREALTIME/./} c1=$(cpu_times)
+	# Node 1 stops (no more refresh records); node 2 works off its receive
+	# queue: done when its record count stays the same for 0.5 virtual s.
+	a=$(lb -j sync show) txb=$(($(link_stat tx_bytes) - txb)) txp=$(($(link_stat tx_packets) - txp))
+	lb sync del
+	k=-1
+	for ((i = 0; i < 120; i++)); do
+		j=$(sync_stat "$(lb2 -j sync show)" rx_records)
+		[ "$j" = "$k" ] && break
+		k=$j
+		sleep 0.5
+	done
+	t2=${EPOCHREALTIME/./} c2=$(cpu_times)
+	sums=$(trace_sums bulk)
+	b=$(lb2 -j sync show)
+	# shellcheck disable=SC2046,SC2086
+	rec phase=sync metric=bulk size="$size" sessions="$n" ready="$ready" t50="${t50:--1}" t90="${t90:--1}" \
+		t100="${t100:--1}" \
+		guest_secs="$(usecs_to_secs $((t1 - t0)))" \
+		busy_secs="$(awk -v a="$(ticks_secs "$c0" "$c1" 1)" -v b="$(ticks_secs "$c0" "$c1" 2)" \
+			-v c="$(ticks_secs "$c0" "$c1" 3)" 'BEGIN { printf "%.2f", a + b + c }')" \
+		settle_secs="$(usecs_to_secs $((t2 - t1)))" \
+		busy_settled_secs="$(awk -v a="$(ticks_secs "$c0" "$c2" 1)" -v b="$(ticks_secs "$c0" "$c2" 2)" \
+			-v c="$(ticks_secs "$c0" "$c2" 3)" 'BEGIN { printf "%.2f", a + b + c }')" \
+		host_secs="$(usecs_to_secs $((($(host_ms) - h0) * 1000)))" \
+		lb2_sessions="$(sessions_of_ns "$NS_LB2")" \
+		tx_records=$(($(sync_stat "$a" tx_records) - $(sync_stat "$a0" tx_records))) \
+		tx_datagrams=$(($(sync_stat "$a" tx_datagrams) - $(sync_stat "$a0" tx_datagrams))) \
+		tx_resent=$(($(sync_stat "$a" tx_resent) - $(sync_stat "$a0" tx_resent))) \
+		link_bytes="$txb" link_packets="$txp" \
+		rx_records="$(sync_stat "$b" rx_records)" rx_datagrams="$(sync_stat "$b" rx_datagrams)" \
+		rx_lost="$(sync_stat "$b" rx_lost)" rx_queue_full="$(sync_stat "$b" rx_queue_full)" \
+		tx_nacks="$(sync_stat "$b" tx_nacks)" rx_install_failed="$(sync_stat "$b" rx_install_failed)" \
+		$sums
+	log "sync bulk: ready $ready after $(usecs_to_secs $((t1 - t0))) guest s; lb2 has $(sessions_of_ns "$NS_LB2") sessions; lb: $(sync_stat "$a" tx_records) records sent; lb2: $(sync_stat "$b" rx_records) received, rx_lost $(sync_stat "$b" rx_lost), rx_queue_full $(sync_stat "$b" rx_queue_full)"
+	lb2 sync del
+	lb2 flush
+}
+
+# sync_bulk_alone COUNT SIZE: the bulk resync of COUNT new sessions (the
+# big one when the table phase did not build its table).
+sync_bulk_alone()
+{
+	local i out count=$1 size=$2
+
+	have_time $((60 + count / 12000)) || { rec phase=sync metric=bulk size="$size" skipped=budget; return 0; }
+	check_clean
+	nflb_up && lb global set max-sessions 4000000 || die "sync: nflb setup"
+	{
+		echo "pool add fill"
+		for i in 1 2 3; do echo "member add fill 10.9.0.$i:$FPORT"; done
+		echo "vs add fill vip $FILLVIP port $FPORT proto udp pool fill sched rr"
+		echo "timeout set vs fill udp 86400"
+	} >"$NFLB_TMP/fill.batch"
+	lb -batch "$NFLB_TMP/fill.batch" || die "sync: fill vs"
+	out=$(in_ns "$NS_CL" "$TOOL" fill -s 10.128.0.0 -d $FILLVIP -p $FPORT -N "$count" -b 64) ||
+		die "sync: fill failed"
+	log "sync: filled $count ($out)"
+	sync_bulk "$NFLB_TMP/fill.batch" "$size"
+	lb flush
 }
 
 # ---------------------------------------------------------------------------
@@ -643,9 +1008,15 @@ main()
 		fi
 		h=$(host_ms)
 		for m in $METHODS; do
+			[ "$m" = nflbsync ] && ! want sync && continue
 			method_up "$m"
 			if [ "$m" = other ]; then
 				want udp && m_udp "$m" "$r"
+				method_down "$m"
+				continue
+			fi
+			if [ "$m" = nflbsync ]; then
+				want tcp && m_tcp "$m" "$r"
 				method_down "$m"
 				continue
 			fi
@@ -658,7 +1029,9 @@ main()
 		t_round=$((($(host_ms) - h) / 1000))
 	done
 	want control && control_phase
+	want sync && sync_phase
 	want table && table_phase
+	want sync && [ "$SYNC_BULK_DONE" = 0 ] && sync_bulk_alone "$SYNC_BULK" big
 	rec phase=done host_secs="$(host_elapsed)" guest_secs="$(guest_elapsed)"
 	log "done"
 }

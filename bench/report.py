@@ -22,6 +22,7 @@ import tempfile
 
 IPS = 62.5e6  # guest instructions per virtual second (icount shift=4)
 METHODS = ["plain", "ipvs", "nft", "nflb"]
+SYNC = "nflbsync"  # nflb with session sync to a second node (TCP only)
 REF = "bare"  # plain routing with nflb.ko not loaded: a reference, not a method
 OTHER = "other"  # plain routing, nflb has a VS for another VIP: a reference too
 NAMES = {
@@ -31,6 +32,7 @@ NAMES = {
     "ipvs": "IPVS NAT (rr)",
     "nft": "nftables DNAT",
     "nflb": "nflb (rr)",
+    "nflbsync": "nflb (rr) + sync",
 }
 METRICS = [
     ("tcp_cps", "TCP connections/s", "conn"),
@@ -98,12 +100,12 @@ def summarize(raw):
     s["max_idle"] = max([r.get("idle", 0) for r in raw if isinstance(r.get("idle"), (int, float))]
                         or [0])
     for metric, _, unit in METRICS:
-        per = {m: {} for m in METHODS + [REF, OTHER]}
+        per = {m: {} for m in METHODS + [REF, OTHER, SYNC]}
         for r in rounds:
             if r["metric"] == metric and r["method"] in per:
                 per[r["method"]][r["round"]] = r["value"]
         mres = {}
-        for m in METHODS + [REF, OTHER]:
+        for m in METHODS + [REF, OTHER, SYNC]:
             vals = [per[m][k] for k in sorted(per[m])]
             d = {"values": vals, "median": med(vals), "spread": spread(vals),
                  "min": min(vals) if vals else None, "max": max(vals) if vals else None}
@@ -120,7 +122,7 @@ def summarize(raw):
                 d["instr_per_op"] = IPS / d["median"]
             mres[m] = d
         if unit and mres["plain"].get("instr_per_op"):
-            for m in METHODS + [REF, OTHER]:
+            for m in METHODS + [REF, OTHER, SYNC]:
                 if mres[m].get("instr_per_op"):
                     mres[m]["instr_above_plain"] = (mres[m]["instr_per_op"]
                                                     - mres["plain"]["instr_per_op"])
@@ -223,6 +225,8 @@ def summarize(raw):
                 e["instr_per_packet_fg"] = IPS * e["cpu_left"] / e["mean"]
     s["table"] = {str(k): v for k, v in sorted(tab.items())}
 
+    s["sync"] = sync_summary(raw, res)
+
     # Targets (shown, not asserted).
     tg = []
     for metric in ("tcp_cps", "udp_pps"):
@@ -241,8 +245,77 @@ def summarize(raw):
     if c and "busy_secs" in c:
         tg.append({"target": "10,000 members configured in < 2 s (virtual CPU time)",
                    "value": c["busy_secs"], "met": c["busy_secs"] < 2})
+    sy = s["sync"]
+    if sy.get("creating_ratio") is not None:
+        v = sy["creating_ratio"]
+        tg.append({"target": "sync adds <= 25% to nflb's cost a TCP connection (creating node)",
+                   "value": v, "met": v <= 0.25})
     s["targets"] = tg
     return s
+
+
+def sync_summary(raw, res):
+    """Session sync: cost a connection (rounds with and without sync, split
+    between the nodes by the traced run), lag, bulk resyncs."""
+    sy = {}
+    tcp = res["tcp_cps"]
+    rs = {r["round"]: r["value"] for r in raw if r.get("phase") == "rounds"
+          and r.get("metric") == "tcp_cps" and r.get("method") == SYNC and "value" in r}
+    rn = {r["round"]: r["value"] for r in raw if r.get("phase") == "rounds"
+          and r.get("metric") == "tcp_cps" and r.get("method") == "nflb" and "value" in r}
+    # what sync adds, round by round (both nodes: they share the guest)
+    d = [IPS / rs[k] - IPS / rn[k] for k in sorted(rs) if k in rn and rs[k] and rn[k]]
+    sy["added_values"] = d
+    sy["added"] = med(d)
+    sy["nflb_above_plain"] = tcp["nflb"].get("instr_above_plain")
+    sy["sync_above_plain"] = tcp[SYNC].get("instr_above_plain")
+    st = [r for r in raw if r.get("phase") == "rounds" and r.get("metric") == "sync_tcp"
+          and r.get("sessions", 0) > 0]
+    if st:
+        sy["records_per_conn"] = med([r["tx_records"] / r["sessions"] for r in st])
+        sy["datagrams_per_conn"] = med([r["tx_datagrams"] / r["sessions"] for r in st])
+        sy["bytes_per_conn"] = med([r["tx_bytes"] / r["sessions"] for r in st])
+        sy["drain_secs_max"] = max(r.get("drain_secs", 0) for r in st)
+        sy["rx_lost"] = sum(max(r.get("rx_lost", 0), 0) for r in st)
+    tr = next((r for r in raw if r.get("phase") == "sync" and r.get("metric") == "traced_tcp"), None)
+    if tr and tr.get("sessions") and tr.get("rx_records"):
+        rx = tr.get("udp_rcv_instr", 0) + tr.get("nflb_sync_rx_work_instr", 0)
+        tx = (tr.get("nflb_sync_tx_work_instr", 0) + tr.get("nflb_sync_tick_instr", 0)
+              + tr.get("nflb_sync_nack_work_instr", 0) - tr.get("udp_rcv_instr", 0))
+        sy["traced"] = dict(tr)
+        sy["rx_per_conn"] = rx / tr["sessions"]
+        sy["rx_per_record_live"] = rx / tr["rx_records"]
+        sy["tx_traced_per_conn"] = tx / tr["sessions"]
+        sy["records_per_datagram_live"] = tr["tx_records"] / max(tr["tx_datagrams"], 1)
+        if sy.get("added") is not None:
+            sy["creating"] = sy["added"] - sy["rx_per_conn"]
+            if sy.get("nflb_above_plain"):
+                sy["creating_ratio"] = sy["creating"] / sy["nflb_above_plain"]
+                sy["added_ratio"] = sy["added"] / sy["nflb_above_plain"]
+    lag = next((r for r in raw if r.get("phase") == "sync" and r.get("metric") == "lag"), None)
+    if lag and str(lag.get("lags_us", "")):
+        v = [int(x) for x in str(lag["lags_us"]).split(",") if x]
+        if v:
+            sy["lag_us"] = {"values": v, "median": med(v), "min": min(v), "max": max(v)}
+    bulks = {}
+    for r in raw:
+        if r.get("phase") == "sync" and r.get("metric") == "bulk":
+            b = dict(r)
+            if "sessions" in r:
+                rx = r.get("udp_rcv_instr", 0) + r.get("nflb_sync_rx_work_instr", 0)
+                tx = (r.get("nflb_sync_tx_work_instr", 0) + r.get("nflb_sync_tick_instr", 0)
+                      + r.get("nflb_sync_nack_work_instr", 0) - r.get("udp_rcv_instr", 0))
+                if r.get("rx_records"):
+                    b["rx_per_record"] = rx / r["rx_records"]
+                    b["busy_per_record"] = (r.get("busy_settled_secs", r["busy_secs"]) * IPS
+                                            / r["rx_records"])
+                if r.get("tx_records"):
+                    b["tx_per_record"] = tx / r["tx_records"]
+                if r.get("sessions"):
+                    b["bytes_per_session"] = r["link_bytes"] / r["sessions"]
+            bulks[r.get("size", "big")] = b
+    sy["bulk"] = bulks
+    return sy
 
 
 def text_report(s):
@@ -257,7 +330,7 @@ def text_report(s):
             "instr/op", "above plain"]
     rows = []
     for metric, label, unit in METRICS:
-        for m in METHODS + [REF, OTHER]:
+        for m in METHODS + [SYNC, REF, OTHER]:
             d = s["rates"][metric][m]
             if d["median"] is None:
                 continue
@@ -346,6 +419,7 @@ def text_report(s):
                    f"instructions above plain routing, of which state setup, forward and "
                    f"reply costs measured with UDP explain {fmt(tp['estimate_from_udp'])}.")
         out.append("")
+    out.extend(sync_text(s.get("sync", {})))
     head = ["target", "value", "met"]
     rows = []
     for t in s["targets"]:
@@ -356,6 +430,8 @@ def text_report(s):
             vs = f"{v:.0f} B"
         elif "members" in t["target"]:
             vs = f"{v:.2f} s"
+        elif "sync" in t["target"]:
+            vs = f"{100 * v:.0f}%"
         else:
             vs = f"{v:.2f}"
         rows.append([t["target"], vs, {True: "yes", False: "NO", None: "n/a"}[t["met"]]])
@@ -367,6 +443,67 @@ def text_report(s):
         out.append("")
         out.append(f"make bench took {s['wall_secs']} s (build, VM boot, benchmark, report).")
     return "\n".join(out) + "\n"
+
+
+def sync_text(sy):
+    """The session sync tables (reStructuredText lines)."""
+    out = []
+    if sy.get("added") is None and not sy.get("bulk"):
+        return out
+    rows = []
+    if sy.get("added") is not None:
+        rows.append(["nflb, TCP connection, above plain routing", fmt(sy.get("nflb_above_plain")), ""])
+        rows.append(["nflb + sync, the same", fmt(sy.get("sync_above_plain")), ""])
+        rows.append(["added by sync, both nodes (median of the rounds' differences)",
+                     fmt(sy["added"]), pct(sy.get("added_ratio"), 0) + " of nflb's"])
+    if sy.get("rx_per_conn") is not None:
+        rows.append(["  receiving node (traced: udp_rcv + receive worker)", fmt(sy["rx_per_conn"]), ""])
+        rows.append(["  creating node (added - receiving node)", fmt(sy.get("creating")),
+                     pct(sy.get("creating_ratio"), 0) + " of nflb's"])
+        rows.append(["  creating node, traced (send worker + tick)", fmt(sy["tx_traced_per_conn"]),
+                     "cross-check"])
+    if sy.get("records_per_conn") is not None:
+        rows.append(["records a connection", f"{sy['records_per_conn']:.2f}", ""])
+        rows.append(["datagrams a connection", f"{sy['datagrams_per_conn']:.2f}",
+                     f"{sy.get('records_per_datagram_live', 0):.2f} records each (traced run)"])
+        rows.append(["bytes on the sync link a connection", fmt(sy["bytes_per_conn"]), ""])
+    if sy.get("rx_per_record_live") is not None:
+        rows.append(["receiving node a record (live sync)", fmt(sy["rx_per_record_live"]), ""])
+    if sy.get("lag_us"):
+        lg = sy["lag_us"]
+        rows.append(["lag, idle: create on node 1 to install on node 2 (20 flows)",
+                     f"{lg['median'] / 1000:.3f} ms", f"{lg['min'] / 1000:.3f}-{lg['max'] / 1000:.3f} ms"
+                     f" ({lg['median'] * 62.5:,.0f} instructions)"])
+    if rows:
+        out.append(rst_table(["session sync (guest instructions)", "value", "note"], rows))
+        out.append("")
+    rows = []
+    for size in ("small", "big"):
+        b = sy.get("bulk", {}).get(size)
+        if not b:
+            continue
+        if b.get("skipped"):
+            rows.append([size, "(skipped)"] + [""] * 9)
+            continue
+
+        def t(k):
+            return "n/a" if b.get(k, -1) < 0 else f"{b[k]:.1f}"
+        rows.append([fmt(b["sessions"]), "yes" if b["ready"] else "NO",
+                     f"{b['guest_secs']:.1f}" + (f" (+{b['settle_secs']:.1f})" if "settle_secs" in b
+                                                 else ""),
+                     f"{t('t90')} / {t('t100')}",
+                     f"{b['busy_secs']:.1f}", fmt(b.get("lb2_sessions")),
+                     f"{b['link_bytes'] / 1e6:.1f} MB ({fmt(b.get('bytes_per_session'))}/session)",
+                     f"{fmt(b['tx_records'])} / {fmt(b['rx_records'])}",
+                     f"{fmt(b.get('rx_queue_full'))} / {fmt(b.get('rx_lost'))}",
+                     fmt(b.get("tx_per_record")), fmt(b.get("rx_per_record"))])
+    if rows:
+        out.append(rst_table(["bulk resync of", "ready", "virtual s (+ settling)", "90% / all there (s)",
+                              "busy s", "on node 2", "sync link bytes",
+                              "records sent / installed", "rx queue full / rx lost",
+                              "instr/record sent", "instr/record installed"], rows))
+        out.append("")
+    return out
 
 
 def chart(s, outdir):
@@ -393,11 +530,21 @@ def chart(s, outdir):
                 fg0 = fg0 or fg
                 f.write(f"{t} {e['mean']:.1f} {e.get('ratio_to_smallest', 1):.4f} "
                         f"{e.get('cpu_left', 1):.4f} {fg0 / fg if fg else 1:.4f}\n")
+    sdat = os.path.join(tmp, "sync.dat")
+    sy = s.get("sync", {})
+    have_sync = sy.get("creating") is not None
+    goal = 0.25 * sy["nflb_above_plain"] / 1000 if have_sync and sy.get("nflb_above_plain") else 0
+    with open(sdat, "w") as f:
+        f.write("# label thousand-instructions a TCP connection above plain routing\n")
+        if have_sync:
+            f.write(f'"nflb" {sy["nflb_above_plain"] / 1000:.2f}\n')
+            f.write(f'"sync: creating" {sy["creating"] / 1000:.2f}\n')
+            f.write(f'"sync: receiving" {sy["rx_per_conn"] / 1000:.2f}\n')
     png = os.path.join(outdir, "latest.png")
     script = f"""
 set output '{png}'
-set multiplot layout 1,2 title "nflb benchmark (1 vCPU, QEMU -icount; higher is better)"
-set title "Rate relative to plain routing (y axis starts at 0.8)"
+set multiplot layout 1,{3 if have_sync else 2} title "nflb benchmark (1 vCPU, QEMU -icount)"
+set title "Rate relative to plain routing (higher is better; y from 0.8)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -422,10 +569,32 @@ plot '{tdat}' using 1:3 title 'packet rate' lw 2 pt 7, \\
      '' using 1:4 title 'CPU left by background work (GC)' lw 2 pt 5 dt 2, \\
      '' using 1:5 title 'rate per CPU left (per-packet cost)' lw 2 pt 9 dt 3, \\
      0.9 title 'target: 90%' lt 0 lw 1
+"""
+    if have_sync:
+        script += f"""
+set title "Session sync: guest instructions a TCP connection (thousands)"
+unset logscale x
+unset xlabel
+unset format x
+set xrange [*:*]
+set format x "%g"
+set ylabel "thousand instructions above plain routing"
+set yrange [0:*]
+set ytics auto
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key top left inside
+plot '{sdat}' using 2:xtic(1) notitle lc rgb '#4682b4', \\
+     {goal:.3f} title 'goal: sync <= 25% of nflb (creating node)' lt 0 lw 2
+"""
+    script += """
 unset multiplot
 """
     try:
-        for term in ("pngcairo size 1200,500 font 'sans,10'", "png size 1200,500"):
+        w = 1800 if have_sync else 1200
+        for term in (f"pngcairo size {w},500 font 'sans,10'", f"png size {w},500"):
             r = subprocess.run(["gnuplot"], input=f"set terminal {term}\n" + script,
                                text=True, capture_output=True)
             if r.returncode == 0 and os.path.exists(png) and os.path.getsize(png) > 0:

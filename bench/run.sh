@@ -4,8 +4,8 @@
 # `make bench`: boot the benchmark VM once (1 vCPU, QEMU -icount: the guest clock
 # counts instructions, so rates are instruction-deterministic), run bench/bench.sh
 # in it, then turn its raw figures into bench/results/latest.{json,txt,png}.
-# Stops by itself: the VM is killed after NFLB_BENCH_VM_TIMEOUT seconds (570),
-# and bench.sh skips what would not fit in its budget (NFLB_BENCH_BUDGET, 420 s).
+# Stops by itself: the VM is killed after NFLB_BENCH_VM_TIMEOUT seconds (900),
+# and bench.sh skips what would not fit in its budget (NFLB_BENCH_BUDGET, 780 s).
 #
 # Environment: see bench/bench.sh (NFLB_BENCH_*), plus
 #   NFLB_BENCH_RESULTS  where the report goes (default bench/results)
@@ -35,7 +35,7 @@ trap 'kill $clock 2>/dev/null' EXIT
 
 echo "bench: VM results in ${run#"$repo"/}; progress on stderr"
 NFLB_VM_ICOUNT=1 NFLB_VM_MEM=${NFLB_BENCH_VM_MEM:-3072M} \
-	NFLB_VM_TIMEOUT=${NFLB_BENCH_VM_TIMEOUT:-570} NFLB_VM_RESULTS=$run \
+	NFLB_VM_TIMEOUT=${NFLB_BENCH_VM_TIMEOUT:-900} NFLB_VM_RESULTS=$run \
 	NFLB_BENCH_KO=$run/nflb.ko NFLB_BENCH_LBCTL=$run/lbctl NFLB_BENCH_TOOL=$run/lbbench \
 	selftests/vm/run.sh "BENCH_OUT=$run bench/bench.sh"
 rc=$?
