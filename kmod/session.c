@@ -473,11 +473,13 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 	/* Publishes the slot's contents before the new head. */
 	smp_store_release(&r->head, head + 1);
 	/*
-	 * Wake the worker when the ring was empty; if it emptied it just
-	 * after we read tail, the worker's periodic tick picks this up.
+	 * Wake the worker, a little later, when the ring was empty: the
+	 * changes of that while (a connection's handshake, other flows)
+	 * leave in one datagram instead of one each.  If the worker emptied
+	 * the ring just after we read tail, its periodic tick picks this up.
 	 */
 	if (head == tail)
-		queue_work(system_wq, q->kick);
+		queue_delayed_work(system_wq, q->kick, q->delay);
 	queued = true;
 out:
 	local_bh_enable();
@@ -500,7 +502,8 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 }
 
 /* Process context; charged to the caller (the namespace's owner). */
-struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct work_struct *kick)
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
+				    unsigned long delay)
 {
 	struct nflb_syncq *q;
 
@@ -515,6 +518,7 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct work_struct *kick)
 	}
 	q->node_id = node_id;
 	q->kick = kick;
+	q->delay = delay;
 	return q;
 }
 

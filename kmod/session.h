@@ -237,12 +237,15 @@ struct nflb_notice_ring {
 
 struct nflb_syncq {
 	u8 node_id;			/* constant while published */
-	struct work_struct *kick;	/* the consumer, queued on empty->1 */
+	/* The consumer, queued @delay after a ring goes from empty to 1. */
+	struct delayed_work *kick;
+	unsigned long delay;		/* jiffies; constant while published */
 	struct rcu_head rcu;
 	struct nflb_notice_ring *rings;	/* nr_cpu_ids of them */
 };
 
-struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct work_struct *kick);
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
+				    unsigned long delay);
 void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q);
 bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
 		    struct nflb_notice *n);

@@ -48,6 +48,13 @@
  * spoofed, fills its own share and never another peer's.
  */
 #define NFLB_SYNC_RXQ_BYTES	(4 << 20)
+/*
+ * A session change leaves this long after the first change that found the
+ * rings empty: the changes of a connection's handshake, and of the other
+ * connections of that while, share a datagram (one a change costs several
+ * times nflb's own work per connection).  It is also what a peer lags by.
+ */
+#define NFLB_SYNC_BATCH_MS	5
 #define NFLB_SYNC_TX_BUDGET	8192	/* notices a worker run takes */
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
@@ -167,10 +174,25 @@ struct nflb_sync_sent {
 	u8 buf[NFLB_SYNC_DGRAM4];
 };
 
+/*
+ * A DATA datagram that arrived after a gap, held until the gap is filled
+ * or given up: records are applied in the order their owner sent them, so
+ * a resent datagram never undoes what a later one did (a create resent
+ * after its session's delete would leave a session nobody refreshes or
+ * deletes).  The header and records, MAC checked; seq 0: slot unused.
+ */
+struct nflb_sync_held {
+	u64 seq;
+	u16 len;
+	u8 buf[NFLB_SYNC_DGRAM4 - NFLB_SYNC_MAC_LEN];
+};
+
 struct nflb_sync_peer {
 	/* Constant while running. */
 	union nf_inet_addr addr;
 	struct nflb_sync_sent *history;	/* NFLB_SYNC_HISTORY, by seq */
+	/* NFLB_SYNC_WINDOW of them, by seq; under sync->lock. */
+	struct nflb_sync_held *held;
 	u8 tx_key[BLAKE2S_KEY_SIZE];	/* MAC key, this node to the peer */
 	u8 rx_key[BLAKE2S_KEY_SIZE];	/* MAC key, the peer to this node */
 	/*
@@ -228,7 +250,8 @@ struct nflb_sync {
 	struct delayed_work tick;
 	struct delayed_work nack_work;
 	struct delayed_work ack_work;
-	struct delayed_work tx_later;	/* rate: the transmit worker, later */
+	/* The transmit worker, later: a batch of notices, or the rate. */
+	struct delayed_work tx_later;
 	/*
 	 * Softirq to the receive worker; its own lock.  Only datagrams of a
 	 * plausible size from configured peers, within each peer's share.
@@ -765,6 +788,15 @@ static bool nflb_sync_fresh(u64 time)
 
 static bool nflb_sync_peer_live(const struct nflb_sync_peer *p);
 
+/* Drops what @p's previous epoch left held: it is never applied. */
+static void nflb_sync_held_clear(struct nflb_sync_peer *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < NFLB_SYNC_WINDOW; i++)
+		p->held[i].seq = 0;
+}
+
 /*
  * WireGuard-style sliding window over (epoch, seq), per peer.  The MAC
  * already bound the datagram to this direction (peer to us), so a window
@@ -793,6 +825,7 @@ static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq,
 		__set_bit(0, p->window);
 		/* What it sent before we heard it is not ours to ask for. */
 		p->in_order = seq;
+		nflb_sync_held_clear(p);
 		p->gap_since = 0;
 		p->nacks = 0;
 		return true;
@@ -813,6 +846,47 @@ static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq,
 }
 
 /* ---- gaps, NACKs, resends -------------------------------------------- */
+
+static void nflb_sync_rx_data(struct nflb_sync *sync, struct nflb_sync_peer *p,
+			      size_t len);
+
+/*
+ * Holds DATA datagram @seq (in sync->rx, @len bytes) of @p when a gap is
+ * before it; false when it is in order and is to be applied now.
+ */
+static bool nflb_sync_hold(struct nflb_sync_peer *p, u64 seq,
+			   const u8 *buf, size_t len)
+{
+	struct nflb_sync_held *e = &p->held[seq % NFLB_SYNC_WINDOW];
+
+	if (seq <= p->in_order)
+		return false;
+	e->seq = seq;
+	e->len = len;
+	memcpy(e->buf, buf, len);
+	return true;
+}
+
+/*
+ * Applies, in seq order, the held datagrams of @p the in-order point has
+ * reached (their gap filled or given up).  Uses sync->rx.  Under lock.
+ */
+static void nflb_sync_release(struct nflb_sync *sync, struct nflb_sync_peer *p)
+{
+	struct nflb_sync_held *e;
+	u64 seq;
+
+	seq = p->in_order >= NFLB_SYNC_WINDOW ?
+	      p->in_order - NFLB_SYNC_WINDOW + 1 : 1;
+	for (; seq <= p->in_order; seq++) {
+		e = &p->held[seq % NFLB_SYNC_WINDOW];
+		if (e->seq != seq)
+			continue;
+		e->seq = 0;
+		memcpy(sync->rx, e->buf, e->len);
+		nflb_sync_rx_data(sync, p, e->len);
+	}
+}
 
 static void nflb_sync_bulk_check(struct nflb_sync *sync, int idx);
 
@@ -923,6 +997,7 @@ static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
 		p->lost_upto = nflb_sync_last_missing(p);
 		p->in_order = p->top;
 		nflb_sync_gap_done(p);
+		nflb_sync_release(sync, p);
 		nflb_sync_bulk_check(sync, idx);
 		return false;
 	}
@@ -1280,7 +1355,12 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	nflb_sync_rx_order(sync, p);
 	if (back)
 		nflb_sync_rejoin(sync, idx, was_seen);
-	nflb_sync_rx_type(sync, idx, h, len);
+	if (h->type != NFLB_SYNC_DATA ||
+	    !nflb_sync_hold(p, be64_to_cpu(h->seq), sync->rx, len))
+		nflb_sync_rx_type(sync, idx, h, len);
+	else if (idx == sync->bulk_from && (h->flags & NFLB_SYNC_F_BULK))
+		sync->bulk_heard = jiffies;
+	nflb_sync_release(sync, p);
 	nflb_sync_bulk_check(sync, idx);
 }
 
@@ -1494,8 +1574,10 @@ static void nflb_sync_free(struct nflb_sync *sync)
 {
 	unsigned int i;
 
-	for (i = 0; i < NFLB_SYNC_PEERS_MAX; i++)
+	for (i = 0; i < NFLB_SYNC_PEERS_MAX; i++) {
 		kvfree(sync->peers[i].history);
+		kvfree(sync->peers[i].held);
+	}
 	kfree_sensitive(sync);
 }
 
@@ -1550,12 +1632,16 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 		sync->peers[i].history = kvcalloc(NFLB_SYNC_HISTORY,
 						  sizeof(struct nflb_sync_sent),
 						  GFP_KERNEL_ACCOUNT);
-		if (!sync->peers[i].history) {
+		sync->peers[i].held = kvcalloc(NFLB_SYNC_WINDOW,
+					       sizeof(struct nflb_sync_held),
+					       GFP_KERNEL_ACCOUNT);
+		if (!sync->peers[i].history || !sync->peers[i].held) {
 			nflb_sync_free(sync);
 			return NULL;
 		}
 	}
-	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_work);
+	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later,
+				   msecs_to_jiffies(NFLB_SYNC_BATCH_MS));
 	if (!sync->q) {
 		nflb_sync_free(sync);
 		return NULL;

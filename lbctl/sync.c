@@ -368,8 +368,9 @@ static int save_cb(const struct nlmsghdr *nlh, void *data)
 						   pt[NFLB_SYNC_PEER_A_ADDR6], -1,
 						   buf, sizeof(buf)));
 	}
-	/* 0: the default rate, like a port left out */
-	if (attr_u32(st[NFLB_SYNC_A_RATE]))
+	/* the default rate is left out, like the default port */
+	if (st[NFLB_SYNC_A_RATE] &&
+	    attr_u32(st[NFLB_SYNC_A_RATE]) != SYNC_RATE_DEFAULT)
 		print_fp(" rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
 	print_fp(" key ");
 	if (key) {

@@ -388,7 +388,7 @@ PY
 
 SYNC_KEY=00112233445566778899aabbccddeeff0123456789abcdefFEDCBA9876543210
 SYNC_KEY_LC=${SYNC_KEY,,}
-SYNC_LINE="sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78"
+SYNC_LINE="sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 rate 50000"
 
 # sync_json FILE: the configuration part of `lbctl -j sync show` in FILE.
 sync_conf()
@@ -405,7 +405,7 @@ check_sync_save_key()
 	local out
 
 	lbq sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 \
-		key "$SYNC_KEY" || return 1
+		rate 50000 key "$SYNC_KEY" || return 1
 	lb save sync-key >"$D/ssk" && lb save >"$D/ss0" || return 1
 	# the sync line comes last (restore runs it after the virtual servers)
 	tail -n 1 "$D/ssk" | grep -qx "$SYNC_LINE key $SYNC_KEY_LC" ||
@@ -429,7 +429,7 @@ check_sync_save_key()
 
 	# the sync line of a save replaces a running sync of another configuration
 	lbq sync set node-id 9 local fd00:1::1 peer fd00:1::77 key "$SYNC_KEY" || return 1
-	# default port: left out; IPv6
+	# default port and rate: left out; IPv6
 	lb save sync-key | tail -n 1 |
 		grep -qx "sync set node-id 9 local fd00:1::1 peer fd00:1::77 key $SYNC_KEY_LC" ||
 		{ echo "IPv6 save:"; lb save sync-key; return 1; }
@@ -449,7 +449,7 @@ check_sync_save_nokey()
 	local out
 
 	lbq sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 \
-		key "$SYNC_KEY" || return 1
+		rate 50000 key "$SYNC_KEY" || return 1
 	lb save >"$D/ss0" || return 1
 	# no key, in any case; the line is a comment saying how to get it
 	grep -qi "$SYNC_KEY" "$D/ss0" && { echo "the key without sync-key:"; cat "$D/ss0"; return 1; }

@@ -40,7 +40,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 26
+ktap_header 29
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -331,6 +331,61 @@ installed()
 	json_is "$s" ".owner == 3 and .state == \"established\" and .member == \"$(server4 2)\""
 }
 ktap_check "a session record from a peer is installed as it says (owner 3)" installed
+
+# A window scale the datapath never makes (above 14) would shift a u32 by
+# up to 254 bits on every segment of the installed session.
+bad_wscale()
+{
+	local b
+
+	b=$(sync_num "$NS_LB" rx_malformed)
+	craft session 6 10.0.1.2 41397 "$VIP4" 82 "$(server4 2)" 82 wscale=15 || return 1
+	wait_for 10 eval '[ "$(sync_num "$NS_LB" rx_malformed)" -gt "$b" ]' || { lb sync show; return 1; }
+	[ -z "$(session_on "$NS_LB" 41397)" ] || { echo "installed: $(session_on "$NS_LB" 41397)"; return 1; }
+}
+ktap_check "a record with a window scale above 14 is refused (rx_malformed), nothing installed" bad_wscale
+
+# Split brain: a peer (node 3) sends its record of a session this node (1)
+# made with the same member.  The lower id stays the owner on both, or
+# neither node refreshes the session on the other.
+lower_owner()
+{
+	local s m rx0
+
+	bg own "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41396 -k 60 -T "$NFLB_TMP/own.go"
+	wait_for 15 grep_out own '^ok' || { cat "$(bg_out own)"; return 1; }
+	s=$(session_on "$NS_LB" 41396)
+	json_is "$s" '.owner == 1' || { echo "before: $s"; return 1; }
+	m=$(jq -r .member <<<"$s")
+	# shellcheck disable=SC2034 # read by the eval string below
+	rx0=$(jq -r .rx_records <<<"$(peer_json "$NS_LB" "$FK_IP")")
+	craft session 7 10.0.1.2 41396 "$VIP4" 82 "$m" 82 || return 1
+	wait_for 10 eval '[ "$(jq -r .rx_records <<<"$(peer_json "$NS_LB" "$FK_IP")")" -gt "$rx0" ]' ||
+		{ lb sync show; return 1; }
+	s=$(session_on "$NS_LB" 41396)
+	echo "after: $s"
+	json_is "$s" ".owner == 1 and .member == \"$m\""
+}
+ktap_check "a peer's record of a session made here keeps the lower node id as its owner" lower_owner
+
+# Records apply in the order their owner sent them: fk's delete (seq 9)
+# arrives before the create it follows (seq 8, as if resent after a loss);
+# applied as they come, the create would leave a session nobody deletes.
+in_order()
+{
+	local n
+
+	craft delete 9 10.0.1.2 41395 "$VIP4" 82 + \
+		session 8 10.0.1.2 41395 "$VIP4" 82 "$(server4 2)" 82 || return 1
+	wait_for 10 eval '[ "$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" "$FK_IP")")" -ge $((rx_before + 2)) ]' ||
+		{ lb sync show; return 1; }
+	sleep 1
+	n=$(session_on "$NS_LB" 41395)
+	[ -z "$n" ] || { echo "the create outlived its delete: $n"; return 1; }
+}
+# shellcheck disable=SC2034 # read by in_order's eval string
+rx_before=$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" "$FK_IP")")
+ktap_check "records apply in their sender's order: a delete that overtook its create wins" in_order
 
 # sync_atleast NS KEY N: the counter is at least N
 sync_atleast() { [ "$(sync_num "$1" "$2")" -ge "$3" ]; }

@@ -64,11 +64,11 @@ def dgram(k, typ, o, seq, payload):
     return body + mac(k, body)
 
 
-def session_rec(owner, client, cport, vip, vport, member, mport):
+def session_rec(owner, client, cport, vip, vport, member, mport, wscale=7):
     addrs = b''.join(socket.inet_aton(a) for a in (client, vip, member))
     rec = struct.pack('!BBHBBBBIIIIIBBHHHHH', 1, 4, 40 + len(addrs),
                       owner, socket.IPPROTO_TCP, TCP_ESTABLISHED, 1,
-                      600000, 1000, 2000, 65535, 65535, 7, 7, 0,
+                      600000, 1000, 2000, 65535, 65535, wscale, wscale, 0,
                       cport, vport, mport, 0)
     return rec + addrs
 
@@ -170,9 +170,16 @@ def run(src, dst, key, node, epoch, mode, argv):
     elif mode == 'session':
         seq, client, cport, vip, vport, member, mport = args[:7]
         rec = session_rec(int(o['node']), client, int(cport), vip,
-                          int(vport), member, int(mport))
+                          int(vport), member, int(mport),
+                          int(o.get('wscale', 7)))
         out = dgram(wrong if args[7:] == ['wrongkey'] else k, DATA, o,
                     int(seq), rec)
+    elif mode == 'delete':
+        seq, client, cport, vip, vport = args[:5]
+        rec = struct.pack('!BBHBBHHH', 2, 4, 20, int(o['node']),
+                          socket.IPPROTO_TCP, 0, int(cport), int(vport))
+        rec += socket.inet_aton(client) + socket.inet_aton(vip)
+        out = dgram(k, DATA, o, int(seq), rec)
     elif mode == 'nackflood':
         return nackflood(src, dst, key, o, int(args[0]))
     elif mode == 'capture':
