@@ -639,22 +639,16 @@ int nl_members_add(const struct nlattr *member)
 
 int nl_do(struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
-	struct talk t = { nlh, cb, data, NULL, NULL };
-
-	if (nl_members_send_first())
-		return EXIT_ERR;
-	if (nl_open())
-		return EXIT_ERR;
-	nlh->nlmsg_type = family_id;
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	return talk(&t);
+	return nl_do_absent(nlh, cb, data, NULL);
 }
 
+/* @absent NULL: ENOENT is an error like any other (nl_do()). */
 int nl_do_absent(struct nlmsghdr *nlh, nl_msg_cb cb, void *data, bool *absent)
 {
 	struct talk t = { nlh, cb, data, NULL, absent };
 
-	*absent = false;
+	if (absent)
+		*absent = false;
 	if (nl_members_send_first())
 		return EXIT_ERR;
 	if (nl_open())
