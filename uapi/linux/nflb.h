@@ -45,6 +45,7 @@ enum nflb_cmd {
 	NFLB_CMD_SYNC_GET,	/* sync state, peers and counters */
 	NFLB_CMD_SYNC_DEL,	/* stop session sync */
 	NFLB_CMD_SYNC_PEER,	/* event only: a sync peer changed state */
+	NFLB_CMD_MEMBER_HEALTH,	/* event only: a member's health changed */
 
 	__NFLB_CMD_MAX,
 	NFLB_CMD_MAX = __NFLB_CMD_MAX - 1
@@ -142,6 +143,10 @@ enum nflb_pool_attr {
 	NFLB_POOL_A_USERS,	/* u32, read-only: virtual servers using it */
 	NFLB_POOL_A_FLAGS,	/* u32, enum nflb_pool_flags */
 	NFLB_POOL_A_MIN_ACTIVE,	/* u32, priority groups: members needed */
+	/* nest, enum nflb_check_attr: the active check lbhealthd runs */
+	NFLB_POOL_A_CHECK,
+	/* nest, enum nflb_passive_attr: in-kernel passive detection */
+	NFLB_POOL_A_PASSIVE,
 
 	__NFLB_POOL_A_MAX,
 	NFLB_POOL_A_MAX = __NFLB_POOL_A_MAX - 1
@@ -153,6 +158,75 @@ enum nflb_pool_flags {
 };
 
 #define NFLB_POOL_F_ALL	NFLB_POOL_F_EXPIRE_ON_DOWN
+
+/*
+ * Health checks (Documentation/health.rst).  The kernel stores a pool's
+ * active check and hands it to lbhealthd, which probes and reports each
+ * member's health back with NFLB_CMD_MEMBER_SET; passive detection runs in
+ * the datapath.  Health is separate from the operator's NFLB_MEMBER_A_STATE:
+ * a member takes new sessions only when its state is up and its health is
+ * not down or ejected.
+ */
+enum nflb_check_type {
+	NFLB_CHECK_NONE,
+	NFLB_CHECK_TCP,		/* connect; optionally send/expect a string */
+	NFLB_CHECK_HTTP,
+	NFLB_CHECK_HTTPS,	/* TLS handshake, then as http */
+	NFLB_CHECK_UDP_DNS,	/* a DNS query (type A) that must be answered */
+
+	__NFLB_CHECK_MAX,
+	NFLB_CHECK_MAX = __NFLB_CHECK_MAX - 1
+};
+
+#define NFLB_CHECK_STR_MAX	256	/* path, host, body, send, expect, query */
+
+enum nflb_check_attr {
+	NFLB_CHECK_A_UNSPEC,
+	NFLB_CHECK_A_TYPE,	/* u8, enum nflb_check_type */
+	NFLB_CHECK_A_PORT,	/* u16, host order; 0 = the member's port */
+	NFLB_CHECK_A_PATH,	/* string, http(s): request path, "/" */
+	NFLB_CHECK_A_HOST,	/* string, http(s): Host header; member addr */
+	NFLB_CHECK_A_STATUS_MIN, /* u16, http(s): lowest good status, 200 */
+	NFLB_CHECK_A_STATUS_MAX, /* u16, http(s): highest good status, 399 */
+	NFLB_CHECK_A_EXPECT_BODY, /* string, http(s): body must contain it */
+	NFLB_CHECK_A_SEND,	/* string, tcp: sent once connected */
+	NFLB_CHECK_A_EXPECT,	/* string, tcp: the reply must contain it */
+	NFLB_CHECK_A_QUERY,	/* string, udp-dns: name asked, "." */
+	NFLB_CHECK_A_INTERVAL,	/* u32 ms between probes, 100..3600000 */
+	NFLB_CHECK_A_TIMEOUT,	/* u32 ms a probe may take, 100..interval */
+	NFLB_CHECK_A_RISE,	/* u8, good probes to come up, 1..100 */
+	NFLB_CHECK_A_FALL,	/* u8, failed probes to go down, 1..100 */
+	/* u32 s a member that comes back takes to reach its weight; 0 = at once */
+	NFLB_CHECK_A_SLOW_START,
+	NFLB_CHECK_A_TLS_VERIFY, /* u8, https: verify the certificate, 0 */
+
+	__NFLB_CHECK_A_MAX,
+	NFLB_CHECK_A_MAX = __NFLB_CHECK_A_MAX - 1
+};
+
+enum nflb_passive_attr {
+	NFLB_PASSIVE_A_UNSPEC,
+	NFLB_PASSIVE_A_ENABLED,	/* u8, 0 or 1; default 1 */
+	NFLB_PASSIVE_A_FAILS,	/* u32, consecutive failures to eject, 1..1000 */
+	/* u32 ms, first ejection's hold; doubles on each repeat, up to HOLD_MAX */
+	NFLB_PASSIVE_A_HOLD,
+	NFLB_PASSIVE_A_HOLD_MAX, /* u32 ms, the back-off's cap */
+	NFLB_PASSIVE_A_MAX_EJECT, /* u8, percent of a pool ejected at most */
+
+	__NFLB_PASSIVE_A_MAX,
+	NFLB_PASSIVE_A_MAX = __NFLB_PASSIVE_A_MAX - 1
+};
+
+enum nflb_member_health {
+	NFLB_HEALTH_UP,		/* also the start: no check has failed */
+	NFLB_HEALTH_DOWN,	/* the active check failed FALL times */
+	NFLB_HEALTH_EJECTED,	/* passive detection took it out for a hold */
+
+	__NFLB_HEALTH_MAX,
+	NFLB_HEALTH_MAX = __NFLB_HEALTH_MAX - 1
+};
+
+#define NFLB_HEALTH_REASON_MAX	64
 
 enum nflb_member_state {
 	NFLB_MEMBER_UP,
@@ -178,6 +252,21 @@ enum nflb_member_attr {
 	 * remaining sessions after this long; 0 = no deadline.
 	 */
 	NFLB_MEMBER_A_DRAIN_TIMEOUT,
+	/*
+	 * u8, enum nflb_member_health.  Set by lbhealthd (UP or DOWN, with a
+	 * REASON); EJECTED is the kernel's and is read-only.
+	 */
+	NFLB_MEMBER_A_HEALTH,
+	NFLB_MEMBER_A_HEALTH_REASON, /* string, < HEALTH_REASON_MAX */
+	NFLB_MEMBER_A_HEALTH_SINCE, /* u64, read-only: unix time, seconds */
+	NFLB_MEMBER_A_CHECK_PORT, /* u16, per-member check port; 0 = pool's */
+	NFLB_MEMBER_A_CHECK_ADDR4, /* be32, per-member check address */
+	NFLB_MEMBER_A_CHECK_ADDR6, /* 16 bytes */
+	/* u32, read-only: the weight slow start allows now */
+	NFLB_MEMBER_A_WEIGHT_NOW,
+	NFLB_MEMBER_A_PAD,
+	NFLB_MEMBER_A_PASSIVE_FAILS, /* u64, read-only: failures seen */
+	NFLB_MEMBER_A_EJECTIONS, /* u64, read-only: times ejected */
 
 	__NFLB_MEMBER_A_MAX,
 	NFLB_MEMBER_A_MAX = __NFLB_MEMBER_A_MAX - 1
@@ -330,6 +419,11 @@ enum nflb_stats_attr {
 	/* u64, sessions evicted to make room for a new one (full table) */
 	NFLB_STATS_A_SESSIONS_EVICTED,
 	NFLB_STATS_A_PERSIST_ACTIVE,	/* u64, persistence entries */
+	/* u64, failed handshakes passive detection counted (no SYN-ACK in
+	 * time, RST to a SYN, ICMP unreachable, one-way UDP)
+	 */
+	NFLB_STATS_A_PASSIVE_FAILS,
+	NFLB_STATS_A_EJECTIONS,		/* u64, members ejected */
 
 	__NFLB_STATS_A_MAX,
 	NFLB_STATS_A_MAX = __NFLB_STATS_A_MAX - 1
