@@ -43,6 +43,8 @@
 #                        fills its own
 #   NFLB_BENCH_SYNC_BULK_SMALL  sessions of a second, small bulk resync (20000;
 #                        0: none), one that fits the receiver's queue
+#   NFLB_BENCH_SYNC_ATTRIB  more functions to trace in the sync phase's TCP
+#                        run, to attribute the sync cost (see SYNC_TRACED)
 #   NFLB_BENCH_SYNC_WAIT real seconds a bulk resync may take before it is
 #                        given up and what arrived is reported (120)
 #   NFLB_BENCH_KO, NFLB_BENCH_LBCTL, NFLB_BENCH_TOOL: binaries to use (bench/run.sh
@@ -743,7 +745,8 @@ sync_records()
 }
 
 # trace_on FUNCTION...: function_graph on these functions alone (durations
-# include what they call; under -icount 16 ns is one instruction).
+# include what they call; under -icount 16 ns is one instruction).  A name
+# starting with "?" is optional: left out when it cannot be traced.
 trace_on()
 {
 	local f
@@ -757,7 +760,12 @@ trace_on()
 	echo 0 >$T/max_graph_depth
 	: >$T/set_ftrace_filter
 	for f in "$@"; do
-		echo "$f" >>$T/set_ftrace_filter || return 1
+		if [ "${f#\?}" != "$f" ]; then
+			# optional (attribution): a function inlined away is left out
+			echo "${f#\?}" >>$T/set_ftrace_filter 2>/dev/null || log "trace: no ${f#\?}"
+		else
+			echo "$f" >>$T/set_ftrace_filter || return 1
+		fi
 	done
 	echo function_graph >$T/current_tracer || return 1
 	echo 1 >$T/options/funcgraph-tail 2>/dev/null
@@ -810,6 +818,11 @@ trace_sums()
 # IP receive up to udp_rcv of the datagram runs nested in it, in softirq,
 # and counts with it) and the tick (heartbeat, refresh).
 SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_work nflb_sync_tick nflb_sync_nack_work"
+# NFLB_BENCH_SYNC_ATTRIB: more functions traced in the TCP run, to see where
+# the sync cost goes (each is nested in one of the above or in the datapath,
+# and tracing it adds the tracer's own work to what encloses it: not for the
+# figures of record), e.g. "nflb_session_changed blake2s_update kernel_sendmsg".
+SYNC_ATTRIB=${NFLB_BENCH_SYNC_ATTRIB:-}
 
 # TCP connections with sync, traced: the receiving node's share.
 sync_traced_tcp()
@@ -819,7 +832,8 @@ sync_traced_tcp()
 	method_up nflbsync
 	a0=$(lb -j sync show) b0=$(lb2 -j sync show)
 	# shellcheck disable=SC2086
-	trace_on $SYNC_TRACED || { log "sync: no function_graph"; method_down nflbsync; return 1; }
+	trace_on $SYNC_TRACED $(printf '?%s ' $SYNC_ATTRIB) ||
+		{ log "sync: no function_graph"; method_down nflbsync; return 1; }
 	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
 		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t 2 -w 0.5) || die "sync: tcp load failed"
 	sync_drain >/dev/null

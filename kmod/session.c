@@ -477,9 +477,13 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 	 * changes of that while (a connection's handshake, other flows)
 	 * leave in one datagram instead of one each.  If the worker emptied
 	 * the ring just after we read tail, its periodic tick picks this up.
+	 * A ring that holds a datagram's worth need not wait: a busy node
+	 * sends full datagrams as soon as it has them.
 	 */
 	if (head == tail)
 		queue_delayed_work(system_wq, q->kick, q->delay);
+	else if (head + 1 - tail == q->full)
+		mod_delayed_work(system_wq, q->kick, 0);
 	queued = true;
 out:
 	local_bh_enable();
@@ -487,13 +491,40 @@ out:
 }
 
 /*
- * @s was created or changed state: its record goes to the peers.  One
- * notice at a time per session (NFLB_S_SYNCQ): the worker reads the
- * session's state when it sends, so later changes ride along.
+ * Whether peers must hear that a session entered @state.  A peer carries
+ * a flow on after a failover from the record it has, tracking the packets
+ * from then on itself, so it needs the states that change what it does
+ * with the flow or how long it keeps it, not the steps between them:
+ * SYN_RECV is followed within a round trip by ESTABLISHED (or the session
+ * dies, and its delete follows), and FIN_WAIT, CLOSE_WAIT and LAST_ACK by
+ * TIME_WAIT or CLOSE.  A peer that takes a flow over in one of those
+ * steps sees the rest of it; one that would have been told of a step
+ * that lasts (a half-closed connection) is told by the refresh pass.
+ * Such a change still rides along with a notice already queued.
+ */
+static bool nflb_state_news(u8 state)
+{
+	switch (state) {
+	case NFLB_TCP_SYN_RECV:
+	case NFLB_TCP_FIN_WAIT:
+	case NFLB_TCP_CLOSE_WAIT:
+	case NFLB_TCP_LAST_ACK:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/*
+ * @s was created or changed state: its record goes to the peers, if they
+ * need it (nflb_state_news()).  One notice at a time per session
+ * (NFLB_S_SYNCQ): the worker reads the session's state when it sends, so
+ * later changes ride along.
  */
 void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 {
 	if (!rcu_access_pointer(ln->syncq) ||
+	    !nflb_state_news(READ_ONCE(s->state)) ||
 	    test_bit(NFLB_S_SYNCQ, &s->flags) ||
 	    test_and_set_bit(NFLB_S_SYNCQ, &s->flags))
 		return;
@@ -503,7 +534,7 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 
 /* Process context; charged to the caller (the namespace's owner). */
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
-				    unsigned long delay)
+				    unsigned long delay, unsigned int full)
 {
 	struct nflb_syncq *q;
 
@@ -519,6 +550,7 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 	q->node_id = node_id;
 	q->kick = kick;
 	q->delay = delay;
+	q->full = full;
 	return q;
 }
 

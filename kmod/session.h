@@ -237,15 +237,20 @@ struct nflb_notice_ring {
 
 struct nflb_syncq {
 	u8 node_id;			/* constant while published */
-	/* The consumer, queued @delay after a ring goes from empty to 1. */
+	/*
+	 * The consumer: queued @delay after a ring goes from empty to 1, and
+	 * at once when a ring reaches @full notices (a datagram's worth).
+	 * Constant while published.
+	 */
 	struct delayed_work *kick;
-	unsigned long delay;		/* jiffies; constant while published */
+	unsigned long delay;		/* jiffies */
+	unsigned int full;
 	struct rcu_head rcu;
 	struct nflb_notice_ring *rings;	/* nr_cpu_ids of them */
 };
 
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
-				    unsigned long delay);
+				    unsigned long delay, unsigned int full);
 void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q);
 bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
 		    struct nflb_notice *n);

@@ -50,11 +50,13 @@
 #define NFLB_SYNC_RXQ_BYTES	(4 << 20)
 /*
  * A session change leaves this long after the first change that found the
- * rings empty: the changes of a connection's handshake, and of the other
- * connections of that while, share a datagram (one a change costs several
- * times nflb's own work per connection).  It is also what a peer lags by.
+ * rings empty, or as soon as a ring holds a datagram's worth: the changes
+ * of a connection's handshake, and of the other connections of that
+ * while, share a datagram (a datagram costs both nodes several times
+ * nflb's own work per connection, a record a fraction of it).  It is also
+ * what a peer of an idle node lags by; a busy one fills datagrams sooner.
  */
-#define NFLB_SYNC_BATCH_MS	5
+#define NFLB_SYNC_BATCH_MS	20
 #define NFLB_SYNC_TX_BUDGET	8192	/* notices a worker run takes */
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
@@ -94,10 +96,14 @@
  * NFLB_SYNC_ACK_EVERY of its datagrams that want an ack arrived, or
  * NFLB_SYNC_ACK_DELAY after the first of them, unless a datagram it sent
  * the peer meanwhile carried the ack.  ACKs and NACKs want none, so that
- * acks never answer acks.
+ * acks never answer acks.  Live changes need no acks (losses are NACKed by
+ * the receiver); acks pace bulk walks, which get one every
+ * NFLB_SYNC_ACK_EVERY, and measure the lag, which the delay bounds from
+ * below.  An ACK costs both nodes about what a DATA datagram does, so the
+ * delay is long enough to cover several batches of changes.
  */
 #define NFLB_SYNC_ACK_EVERY	16
-#define NFLB_SYNC_ACK_DELAY	(HZ / 50 ?: 1)
+#define NFLB_SYNC_ACK_DELAY	(HZ / 10 ?: 1)
 /*
  * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
  * acked yet (the receive queue holds NFLB_SYNC_RXQ_MAX, the send history
@@ -447,6 +453,29 @@ static void nflb_sync_rate_use(struct nflb_sync *sync)
 	sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
 }
 
+/*
+ * Records the rate lets leave at @now (GCRA, as nflb_sync_rate_ok()), for
+ * a run that reads the clock once, and their spending.  Under sync->lock.
+ */
+static unsigned int nflb_sync_rate_room(const struct nflb_sync *sync, u64 now)
+{
+	u64 cost = NSEC_PER_SEC / sync->cfg.rate;
+	u64 tat = max(sync->tat, now);
+
+	if (tat > now + NFLB_SYNC_BURST_NS)
+		return 0;
+	return min_t(u64, div64_u64(now + NFLB_SYNC_BURST_NS - tat, cost),
+		     UINT_MAX);
+}
+
+static void nflb_sync_rate_spend(struct nflb_sync *sync, u64 now,
+				 unsigned int records)
+{
+	sync->tat = max(sync->tat, now) +
+		    (u64)records * (NSEC_PER_SEC / sync->cfg.rate);
+	sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS] += records;
+}
+
 /* Room for records in a datagram: all but the header and the MAC. */
 static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
 {
@@ -456,18 +485,21 @@ static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
 /*
  * Drains the notice rings into DATA datagrams to every peer, at most
  * NFLB_SYNC_TX_BUDGET notices a run and what the rate allows; more makes
- * the worker run again (at once, or when the rate has room).
+ * the worker run again (at once, or when the rate has room).  The rate is
+ * reckoned at the start of the run (the clock read once, not twice a
+ * record): a run never sends more than it had room for then.
  */
 static void nflb_sync_drain(struct nflb_sync *sync)
 {
-	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET;
+	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
 	size_t len = NFLB_SYNC_HDR;
+	u64 now = ktime_get_ns();
 	struct nflb_notice n;
-	bool rate = true;
 	int r;
 
+	room = nflb_sync_rate_room(sync, now);
 	for_each_possible_cpu(cpu) {
-		while (budget && (rate = nflb_sync_rate_ok(sync)) &&
+		while (budget && records < room &&
 		       nflb_syncq_pop(sync->q, cpu, &n)) {
 			budget--;
 			if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
@@ -479,18 +511,21 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 						nflb_sync_room(sync, len));
 			if (r > 0) {
 				len += r;
-				nflb_sync_rate_use(sync);
-				/* This node carries traffic: see rejoin(). */
-				sync->served = jiffies ?: 1;
+				records++;
 			}
 		}
-		if (!rate)
-			break;
 	}
 	if (len > NFLB_SYNC_HDR)
 		nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
+	if (records) {
+		nflb_sync_rate_spend(sync, now, records);
+		/* This node carries traffic: see rejoin(). */
+		sync->served = jiffies ?: 1;
+	}
 	if (!budget)
 		nflb_sync_kick(sync, &sync->tx_work);
+	else if (records == room)
+		nflb_sync_rate_ok(sync);	/* queues tx_later when spent */
 }
 
 /* A session whose changes this node reports (its creator, or sync was off). */
@@ -673,23 +708,28 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 		nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
 }
 
-static void nflb_sync_tx_work(struct work_struct *w)
+/* What the transmit worker does, whichever way it was queued. */
+static void nflb_sync_transmit(struct nflb_sync *sync)
 {
-	struct nflb_sync *sync = container_of(w, struct nflb_sync, tx_work);
-
 	mutex_lock(&sync->lock);
 	nflb_sync_drain(sync);
 	nflb_sync_walk(sync);
 	mutex_unlock(&sync->lock);
 }
 
-/* The rate has room again. */
+static void nflb_sync_tx_work(struct work_struct *w)
+{
+	nflb_sync_transmit(container_of(w, struct nflb_sync, tx_work));
+}
+
+/*
+ * A batch of notices is due, or the rate has room again: the work is done
+ * here rather than handed on to tx_work, a second work item a batch.
+ */
 static void nflb_sync_tx_later(struct work_struct *w)
 {
-	struct nflb_sync *sync = container_of(to_delayed_work(w),
-					      struct nflb_sync, tx_later);
-
-	nflb_sync_kick(sync, &sync->tx_work);
+	nflb_sync_transmit(container_of(to_delayed_work(w), struct nflb_sync,
+					tx_later));
 }
 
 /* ---- receiving ------------------------------------------------------ */
@@ -1619,6 +1659,15 @@ static void nflb_sync_dir_key(u8 *out, const u8 *key, u8 family,
 	memzero_explicit(in, sizeof(in));
 }
 
+/* IPv4 session records a DATA datagram holds: a ring's datagram's worth. */
+static unsigned int nflb_sync_dgram_records(u8 family)
+{
+	size_t room = (family == AF_INET ? NFLB_SYNC_DGRAM4 : NFLB_SYNC_DGRAM6) -
+		      NFLB_SYNC_MIN;
+
+	return room / nflb_syncrec_session_len(AF_INET);
+}
+
 static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 					 const struct nflb_sync_cfg *cfg)
 {
@@ -1641,7 +1690,8 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 		}
 	}
 	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later,
-				   msecs_to_jiffies(NFLB_SYNC_BATCH_MS));
+				   msecs_to_jiffies(NFLB_SYNC_BATCH_MS),
+				   nflb_sync_dgram_records(cfg->family));
 	if (!sync->q) {
 		nflb_sync_free(sync);
 		return NULL;

@@ -40,7 +40,7 @@ static const u8 *nflb_rec_get_addr(const u8 *p, u8 family,
 	return p + nflb_addr_len(family);
 }
 
-static size_t nflb_session_rec_len(u8 family)
+size_t nflb_syncrec_session_len(u8 family)
 {
 	return sizeof(struct nflb_syncrec_session) + 3 * nflb_addr_len(family);
 }
@@ -65,7 +65,7 @@ static void nflb_rec_hdr(struct nflb_syncrec_hdr *h, u8 type, u8 family,
 int nflb_syncrec_session(const struct nflb_session *s, u8 local_id,
 			 void *buf, size_t room)
 {
-	size_t len = nflb_session_rec_len(s->family);
+	size_t len = nflb_syncrec_session_len(s->family);
 	struct nflb_syncrec_session *r = buf;
 	struct nflb_session_sync st;
 	struct nflb_flow o, rp;
@@ -263,7 +263,7 @@ nflb_rec_apply_session(struct nflb_net *ln, const struct nflb_syncrec_session *r
 	struct nflb_flow orig = {};
 	const u8 *p;
 
-	if (ntohs(r->h.len) != nflb_session_rec_len(family) ||
+	if (ntohs(r->h.len) != nflb_syncrec_session_len(family) ||
 	    !nflb_rec_session_ok(r))
 		return NFLB_SYNCREC_MALFORMED;
 	orig.family = family;

@@ -70,6 +70,7 @@ enum nflb_syncrec_result {
 	NFLB_SYNCREC_INSTALL_FAILED,
 };
 
+size_t nflb_syncrec_session_len(u8 family);
 int nflb_syncrec_notice(struct nflb_net *ln, const struct nflb_notice *n,
 			u8 local_id, void *buf, size_t room);
 int nflb_syncrec_session(const struct nflb_session *s, u8 local_id,
