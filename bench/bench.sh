@@ -817,7 +817,7 @@ trace_sums()
 # notice (in the datapath), the send worker (records, MAC, UDP send; the
 # IP receive up to udp_rcv of the datagram runs nested in it, in softirq,
 # and counts with it) and the tick (heartbeat, refresh).
-SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_work nflb_sync_tick nflb_sync_nack_work"
+SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_work nflb_sync_tx_later nflb_sync_tick nflb_sync_nack_work"
 # NFLB_BENCH_SYNC_ATTRIB: more functions traced in the TCP run, to see where
 # the sync cost goes (each is nested in one of the above or in the datapath,
 # and tracing it adds the tracer's own work to what encloses it: not for the

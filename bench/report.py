@@ -254,6 +254,15 @@ def summarize(raw):
     return s
 
 
+def sync_tx_traced(r):
+    """The sending node's traced work in a traced record: its send workers
+    (tx_work, and tx_later, which drains a batch itself) and tick, less the
+    peer's UDP receive that runs nested in their sends."""
+    return (r.get("nflb_sync_tx_work_instr", 0) + r.get("nflb_sync_tx_later_instr", 0)
+            + r.get("nflb_sync_tick_instr", 0) + r.get("nflb_sync_nack_work_instr", 0)
+            - r.get("udp_rcv_instr", 0))
+
+
 def sync_summary(raw, res):
     """Session sync: cost a connection (rounds with and without sync, split
     between the nodes by the traced run), lag, bulk resyncs."""
@@ -280,8 +289,7 @@ def sync_summary(raw, res):
     tr = next((r for r in raw if r.get("phase") == "sync" and r.get("metric") == "traced_tcp"), None)
     if tr and tr.get("sessions") and tr.get("rx_records"):
         rx = tr.get("udp_rcv_instr", 0) + tr.get("nflb_sync_rx_work_instr", 0)
-        tx = (tr.get("nflb_sync_tx_work_instr", 0) + tr.get("nflb_sync_tick_instr", 0)
-              + tr.get("nflb_sync_nack_work_instr", 0) - tr.get("udp_rcv_instr", 0))
+        tx = sync_tx_traced(tr)
         sy["traced"] = dict(tr)
         sy["rx_per_conn"] = rx / tr["sessions"]
         sy["rx_per_record_live"] = rx / tr["rx_records"]
@@ -303,8 +311,7 @@ def sync_summary(raw, res):
             b = dict(r)
             if "sessions" in r:
                 rx = r.get("udp_rcv_instr", 0) + r.get("nflb_sync_rx_work_instr", 0)
-                tx = (r.get("nflb_sync_tx_work_instr", 0) + r.get("nflb_sync_tick_instr", 0)
-                      + r.get("nflb_sync_nack_work_instr", 0) - r.get("udp_rcv_instr", 0))
+                tx = sync_tx_traced(r)
                 if r.get("rx_records"):
                     b["rx_per_record"] = rx / r["rx_records"]
                     b["busy_per_record"] = (r.get("busy_settled_secs", r["busy_secs"]) * IPS
