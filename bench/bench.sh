@@ -827,12 +827,13 @@ SYNC_ATTRIB=${NFLB_BENCH_SYNC_ATTRIB:-}
 # TCP connections with sync, traced: the receiving node's share.
 sync_traced_tcp()
 {
-	local a0 b0 a b out sums
+	local a0 b0 a b out sums f extra=()
 
 	method_up nflbsync
 	a0=$(lb -j sync show) b0=$(lb2 -j sync show)
+	for f in $SYNC_ATTRIB; do extra+=("?$f"); done
 	# shellcheck disable=SC2086
-	trace_on $SYNC_TRACED $(printf '?%s ' $SYNC_ATTRIB) ||
+	trace_on $SYNC_TRACED "${extra[@]}" ||
 		{ log "sync: no function_graph"; method_down nflbsync; return 1; }
 	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
 		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t 2 -w 0.5) || die "sync: tcp load failed"
