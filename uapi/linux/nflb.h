@@ -541,6 +541,12 @@ enum nflb_sync_stats_attr {
 	 * window; no resync is asked: the refresh pass repairs their records
 	 */
 	NFLB_SYNC_STATS_A_RX_LOST,
+	NFLB_SYNC_STATS_A_BULK_WALKS,	/* u64, bulk walks started for peers */
+	/*
+	 * u64, peers' BULK_REQs refused: this node not ready itself, a walk
+	 * for the peer running or waiting, or its last one too recent
+	 */
+	NFLB_SYNC_STATS_A_BULK_REFUSED,
 
 	__NFLB_SYNC_STATS_A_MAX,
 	NFLB_SYNC_STATS_A_MAX = __NFLB_SYNC_STATS_A_MAX - 1
