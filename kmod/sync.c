@@ -777,8 +777,10 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 	int r;
 
 	sync->refresh_waits = false;
+	if (!sync->refresh_credit)
+		return;
 	mask = nflb_sync_refresh_peers(sync);
-	if (!sync->refresh_credit || !mask)
+	if (!mask)
 		return;
 	nflb_session_iter_resume(it);
 	while (sync->refresh_credit) {
