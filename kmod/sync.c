@@ -777,7 +777,12 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 	int r;
 
 	sync->refresh_waits = false;
-	if (!sync->refresh_credit)
+	/*
+	 * Not while pulling the whole table: this node's CPU is what the
+	 * pull waits for, and what it owns is what it had before (nothing,
+	 * after a start).
+	 */
+	if (!sync->refresh_credit || !sync->ready)
 		return;
 	mask = nflb_sync_refresh_peers(sync);
 	if (!mask)
