@@ -407,8 +407,8 @@ lb1_fine_on_lb2()
 	local d
 
 	d=$(peer_rx "$NS_LB2" "$LB1_IP")
-	sleep 4
-	json_is "$(peer_json "$NS_LB2" "$LB1_IP")" ".state == \"up\" and .rx_datagrams > $d" ||
+	# a few more heartbeats (one a second) accepted, however slow the kernel
+	wait_for 20 eval 'json_is "$(peer_json "$NS_LB2" "$LB1_IP")" ".state == \"up\" and .rx_datagrams > $((d + 2))"' ||
 		{ echo "lb2 no longer accepts lb's datagrams:"; lb2 sync show; return 1; }
 }
 
@@ -494,7 +494,8 @@ nack_flood()
 
 	t=$(sync_num "$NS_LB" tx_resent)
 	craft nackflood 50 epoch=$((EPOCH - 1000000)) || return 1
-	sleep 2
+	# the resends of one NACK are made under the lock sync show takes
+	wait_for 10 sync_grew "$NS_LB" tx_resent "$t" || { lb sync show; return 1; }
 	echo "lb resent $(( $(sync_num "$NS_LB" tx_resent) - t )) datagrams"
 	sync_grew "$NS_LB" tx_resent "$t" &&
 		[ "$(sync_num "$NS_LB" tx_resent)" -le $((t + 128)) ]
