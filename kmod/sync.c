@@ -1308,13 +1308,22 @@ static void nflb_sync_bulk_check(struct nflb_sync *sync, int idx)
 	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
 }
 
+/*
+ * A datagram of the walk we asked for: it runs (whatever a BULK_NO to a
+ * repeat of the request said).
+ */
+static void nflb_sync_bulk_heard(struct nflb_sync *sync)
+{
+	sync->bulk_heard = jiffies;
+	sync->bulk_next = 0;
+}
+
 /* BULK_DONE from peer @idx, its seq @seq. */
 static void nflb_sync_rx_done(struct nflb_sync *sync, int idx, u64 seq,
 			      size_t len)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
 	const struct nflb_sync_done *d = (void *)(sync->rx + NFLB_SYNC_HDR);
-
 	u64 first;
 
 	if (idx != sync->bulk_from)
@@ -1423,7 +1432,7 @@ static void nflb_sync_rx_type(struct nflb_sync *sync, int idx,
 	switch (h->type) {
 	case NFLB_SYNC_DATA:
 		if (idx == sync->bulk_from && (h->flags & NFLB_SYNC_F_BULK))
-			sync->bulk_heard = jiffies;
+			nflb_sync_bulk_heard(sync);
 		nflb_sync_rx_data(sync, p, len);
 		break;
 	case NFLB_SYNC_NACK:
@@ -1449,17 +1458,24 @@ static bool nflb_sync_peer_live(const struct nflb_sync_peer *p)
 	       time_before(jiffies, p->last_seen + NFLB_SYNC_PEER_TTL);
 }
 
-/* BULK_REQ to peer @idx: its whole table, or (@owned) its own sessions. */
+/*
+ * BULK_REQ to peer @idx: its whole table, or (@owned) its own sessions.
+ * Asked again of the same peer (no answer, or BUSY), a walk for us may be
+ * running, begun after the first request: its BULK_DONE is still ours,
+ * so what it is checked against (bulk_base) stays; it moves on a new pull
+ * (another peer, or after a hole: bulk_asked 0).
+ */
 static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool owned)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
 
+	if (idx != sync->bulk_from || !sync->bulk_asked)
+		p->bulk_base = p->in_order;
 	sync->bulk_from = idx;
 	sync->bulk_owned = owned;
 	sync->bulk_asked = jiffies ?: 1;
 	sync->bulk_heard = 0;
 	sync->bulk_next = 0;
-	p->bulk_base = p->in_order;
 	p->bulk_done = 0;
 	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
 	nflb_sync_send_flags(sync, NFLB_SYNC_BULK_REQ,
@@ -1628,7 +1644,7 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	    !nflb_sync_hold(p, be64_to_cpu(h->seq), sync->rx, len))
 		nflb_sync_rx_type(sync, idx, h, len);
 	else if (idx == sync->bulk_from && (h->flags & NFLB_SYNC_F_BULK))
-		sync->bulk_heard = jiffies;
+		nflb_sync_bulk_heard(sync);
 	nflb_sync_release(sync, p);
 	nflb_sync_bulk_check(sync, idx);
 }
