@@ -152,12 +152,10 @@ ktap_check "a flow through n1 is owned by 1 on n2, one through n3 by 3 on n1" \
 
 # 6: n3 restarts with an empty table: not ready until it pulled, then all
 # 600, its own still owned by node 3
-W0=0
 restart_n3()
 {
 	local t0 got
 
-	W0=$(($(sync_num 1 bulk_walks) + $(sync_num 2 bulk_walks)))
 	n 3 sync del && n 3 session flush vs u4 || return 1
 	[ "$(count 3)" -eq 0 ] || { echo "n3 holds $(count 3) after the flush"; return 1; }
 	t0=$(_now_ms)
@@ -165,10 +163,14 @@ restart_n3()
 	n 3 sync show | grep -q "ready no\$" || { echo "n3 ready before its pull"; n 3 sync show; return 1; }
 	n 3 sync wait timeout 60 || { n 3 sync show; return 1; }
 	got=$(owners 3)
-	echo "n3 ready after $(($(_now_ms) - t0)) ms with owners $got"
+	echo "n3 ready after $(($(_now_ms) - t0)) ms with owners $got" | tee "$NFLB_TMP/restart"
 	[ "$got" = "1:$FLOWS 2:$FLOWS 3:$FLOWS" ]
 }
+# the walks n1 and n2 made so far (ktap_check runs a check in a subshell)
+W0=$(($(sync_num 1 bulk_walks) + $(sync_num 2 bulk_walks)))
 ktap_check "n3 restarts: sync wait returns 0 only once it holds all $((3 * FLOWS)), owners kept" restart_n3
+
+ktap_diag "$(cat "$NFLB_TMP/restart" 2>/dev/null)"
 
 # 7: its pull was one walk, by one of its peers (the table is asked of one
 # peer at a time, and its restart is no partition to the others: they do
