@@ -59,6 +59,11 @@
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
+/*
+ * No ready peer up, but one was heard since this node went not ready: it
+ * may be slow rather than gone, and its table is what this node lacks.
+ */
+#define NFLB_SYNC_ALONE_HEARD	(10 * HZ)
 #define NFLB_SYNC_BULK_RETRY	(3 * HZ)	/* BULK_REQ unanswered */
 /*
  * A datagram that starts a new window (a new epoch, or the first heard)
@@ -288,6 +293,14 @@ struct nflb_sync {
 	size_t dgram_max;
 	struct socket *sock;
 	struct nflb_syncq *q;
+	/*
+	 * Our own unbound workqueue, not system_wq: a long work item there
+	 * that does not sleep (the rhashtable's rehash of a big table) holds
+	 * its CPU's pool, and heartbeats, acks and the walk waited behind
+	 * it for seconds, long enough for peers to take each other for down
+	 * in the middle of a bulk resync.
+	 */
+	struct workqueue_struct *wq;
 	struct work_struct tx_work;
 	struct work_struct rx_work;
 	struct delayed_work tick;
@@ -317,6 +330,7 @@ struct nflb_sync {
 	unsigned long bulk_heard;	/* jiffies of its last walk datagram */
 	unsigned long bulk_next;	/* its BULK_NO: ask again then; 0: - */
 	unsigned long want_since;	/* jiffies it went not ready */
+	unsigned long ready_heard;	/* jiffies a ready peer was; 0: - */
 	/* Walker: peers that asked us, a bit each; the one walked for. */
 	u32 bulk_want;
 	int walk_to;			/* -1: no walk */
@@ -373,7 +387,7 @@ static void nflb_sync_peer_state(struct nflb_sync *sync,
 static void nflb_sync_kick(struct nflb_sync *sync, struct work_struct *w)
 {
 	if (!READ_ONCE(sync->stopping))
-		queue_work(system_wq, w);
+		queue_work(sync->wq, w);
 }
 
 static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
@@ -483,7 +497,7 @@ static bool nflb_sync_rate_ok(struct nflb_sync *sync)
 	if (tat + cost <= now + NFLB_SYNC_BURST_NS)
 		return true;
 	if (!READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->tx_later,
+		queue_delayed_work(sync->wq, &sync->tx_later,
 				   nsecs_to_jiffies(tat + cost - now -
 						    NFLB_SYNC_BURST_NS) + 1);
 	return false;
@@ -1113,7 +1127,7 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 	if (!p->gap_since) {
 		p->gap_since = jiffies ?: 1;
 		if (!READ_ONCE(sync->stopping))
-			queue_delayed_work(system_wq, &sync->nack_work,
+			queue_delayed_work(sync->wq, &sync->nack_work,
 					   NFLB_SYNC_NACK_DELAY);
 	}
 }
@@ -1185,7 +1199,7 @@ static void nflb_sync_nack_work(struct work_struct *w)
 		again |= nflb_sync_gap(sync, i);
 	mutex_unlock(&sync->lock);
 	if (again && !READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->nack_work,
+		queue_delayed_work(sync->wq, &sync->nack_work,
 				   NFLB_SYNC_NACK_DELAY);
 }
 
@@ -1617,6 +1631,8 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	p->node_id = h->node;
 	p->last_seen = jiffies ?: 1;
 	p->ready = h->flags & NFLB_SYNC_F_READY;
+	if (p->ready)
+		sync->ready_heard = jiffies ?: 1;
 	/*
 	 * Up at once, not at the next tick: "down" in `sync show` then always
 	 * means not heard for NFLB_SYNC_PEER_TTL, so that a datagram sent
@@ -1668,7 +1684,7 @@ static void nflb_sync_acks(struct nflb_sync *sync, bool now)
 			later = true;
 	}
 	if (later && !READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->ack_work,
+		queue_delayed_work(sync->wq, &sync->ack_work,
 				   NFLB_SYNC_ACK_DELAY);
 }
 
@@ -1793,6 +1809,23 @@ static bool nflb_sync_rx_dropping(struct nflb_sync *sync)
 }
 
 /*
+ * Whether this node, not ready, is to be ready with what it has: no live
+ * peer is ready, none has been heard ready for NFLB_SYNC_ALONE since this
+ * node went not ready (NFLB_SYNC_ALONE_HEARD when one was: it may only be
+ * slow), and no peer's datagrams are being dropped from the receive
+ * queue.
+ */
+static bool nflb_sync_alone(struct nflb_sync *sync)
+{
+	unsigned long after = sync->want_since + NFLB_SYNC_ALONE;
+
+	if (sync->ready_heard && time_after(sync->ready_heard, sync->want_since))
+		after = sync->ready_heard + NFLB_SYNC_ALONE_HEARD;
+	return time_after(jiffies, after) && !nflb_sync_ready_peer(sync) &&
+	       !nflb_sync_rx_dropping(sync);
+}
+
+/*
  * Each tick while a table is wanted (not ready, or a pull after a rejoin
  * runs): keep asking the peer we asked while it lives, ask again when
  * neither its walk nor its BULK_DONE came for NFLB_SYNC_BULK_RETRY (the
@@ -1817,10 +1850,7 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 			return;
 		idx = nflb_sync_bulk_peer(sync);
 		if (idx < 0) {
-			if (time_after(jiffies,
-				       sync->want_since + NFLB_SYNC_ALONE) &&
-			    !nflb_sync_ready_peer(sync) &&
-			    !nflb_sync_rx_dropping(sync))
+			if (nflb_sync_alone(sync))
 				sync->ready = true;
 			return;
 		}
@@ -1866,7 +1896,7 @@ static void nflb_sync_tick(struct work_struct *w)
 	/* A notice whose wake-up raced with the worker waits at most this. */
 	nflb_sync_kick(sync, &sync->tx_work);
 	if (!READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->tick, HZ);
+		queue_delayed_work(sync->wq, &sync->tick, HZ);
 }
 
 /* ---- start, stop, state ---------------------------------------------- */
@@ -1905,6 +1935,8 @@ static void nflb_sync_free(struct nflb_sync *sync)
 		kvfree(sync->peers[i].history);
 		kvfree(sync->peers[i].held);
 	}
+	if (sync->wq)
+		destroy_workqueue(sync->wq);
 	kfree_sensitive(sync);
 }
 
@@ -1955,6 +1987,11 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync = kzalloc(sizeof(*sync), GFP_KERNEL_ACCOUNT);
 	if (!sync)
 		return NULL;
+	sync->wq = alloc_workqueue("nflb_sync", WQ_UNBOUND, 0);
+	if (!sync->wq) {
+		nflb_sync_free(sync);
+		return NULL;
+	}
 	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].history = kvcalloc(NFLB_SYNC_HISTORY,
 						  sizeof(struct nflb_sync_sent),
@@ -2027,7 +2064,7 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 	nflb_session_iter_pause(&sync->refresh);
 	ln->sync = sync;
 	rcu_assign_pointer(ln->syncq, sync->q);
-	queue_delayed_work(system_wq, &sync->tick, 0);
+	queue_delayed_work(sync->wq, &sync->tick, 0);
 	return 0;
 }
 
