@@ -36,7 +36,9 @@
 #   NFLB_BENCH_PHASES    what to measure (default all: "memory tcp udp udp_reply
 #                        bulk control sync table"); e.g. "tcp" with
 #                        NFLB_BENCH_METHODS="plain ipvs nflb" for the TCP
-#                        connection rate alone
+#                        connection rate alone; "sync_bulk" (with
+#                        NFLB_BENCH_ROUNDS=0): the sync phase's two bulk
+#                        resyncs alone, the big one filled for it
 #   NFLB_BENCH_SYNC_BULK sessions of the bulk resync measurement (1000000);
 #                        when the table phase has built at least that many,
 #                        its table is the one resynced, else the sync phase
@@ -1047,6 +1049,10 @@ main()
 	want sync && sync_phase
 	want table && table_phase
 	want sync && [ "$SYNC_BULK_DONE" = 0 ] && sync_bulk_alone "$SYNC_BULK" big
+	if want sync_bulk && ! want sync; then
+		[ "$SYNC_BULK_SMALL" -gt 0 ] && sync_bulk_alone "$SYNC_BULK_SMALL" small
+		sync_bulk_alone "$SYNC_BULK" big
+	fi
 	rec phase=done host_secs="$(host_elapsed)" guest_secs="$(guest_elapsed)"
 	log "done"
 }

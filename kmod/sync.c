@@ -61,6 +61,11 @@
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
+/*
+ * No ready peer up, but one was heard since this node went not ready: it
+ * may be slow rather than gone, and its table is what this node lacks.
+ */
+#define NFLB_SYNC_ALONE_HEARD	(10 * HZ)
 #define NFLB_SYNC_BULK_RETRY	(3 * HZ)	/* BULK_REQ unanswered */
 /*
  * A datagram that starts a new window (a new epoch, or the first heard)
@@ -82,12 +87,25 @@
 #define NFLB_SYNC_NACK_DELAY	(HZ / 20 ?: 1)
 #define NFLB_SYNC_NACK_TRIES	3
 /*
+ * A gap in the datagrams of the peer we pull the table from is NACKed this
+ * often (a second's worth) before it is given up: given up, the walk has
+ * a hole and is asked for again whole, a walk of the whole table.  The
+ * walk is paced by our acks, so while the gap lasts the walker waits for
+ * it rather than sending past it.
+ */
+#define NFLB_SYNC_NACK_TRIES_BULK	20
+/*
  * Refresh: every session this node owns is sent again once a pass, a pass
  * spread over about NFLB_SYNC_REFRESH_PASS ticks (seconds), at most
  * NFLB_SYNC_REFRESH_MAX sessions a tick.  A peer's copy keeps the timer
  * its last record gave it; a flow busy on its owner keeps moving its own
  * timer, so without this its copy would run out while the flow lives.  It
- * also repairs records lost on the way or dropped from a full ring.
+ * also repairs records lost on the way or dropped from a full ring.  Each
+ * tick adds a slice to what the pass may visit (at most two slices'
+ * worth), and the transmit worker sends it paced by the peers' acks as
+ * the bulk walk is: the pass goes no faster than its slowest live peer
+ * installs, and skips the peers that are pulling our table (the walk
+ * sends them everything) and those that are down (they pull when back).
  */
 #define NFLB_SYNC_REFRESH_PASS	30
 #define NFLB_SYNC_REFRESH_MAX	65536
@@ -114,6 +132,15 @@
 #define NFLB_SYNC_INFLIGHT	64
 #define NFLB_SYNC_WALK_BUDGET	16
 #define NFLB_SYNC_WALK_VISIT	4096	/* sessions a run (skipped ones too) */
+/*
+ * BULK_REQ: a peer's walk starts at most once per this or the time its
+ * previous walk took, whichever is longer, after that walk ended: an
+ * authenticated but buggy or compromised peer can keep this node walking
+ * at most half the time.  Requests beyond it are refused (BULK_NO, with
+ * when to ask again) and counted (bulk_refused).
+ */
+#define NFLB_SYNC_WALK_GAP	(5 * HZ)
+#define NFLB_SYNC_RETRY_MAX_MS	60000	/* a BULK_NO's retry, at most */
 /* Rate: records may leave in a burst of at most this much time's worth. */
 #define NFLB_SYNC_BURST_NS	(NSEC_PER_SEC / 10)
 
@@ -124,6 +151,7 @@ enum nflb_sync_type {
 	NFLB_SYNC_BULK_REQ = 4,
 	NFLB_SYNC_BULK_DONE = 5,	/* payload: struct nflb_sync_done */
 	NFLB_SYNC_ACK = 6,		/* no payload: the header's ack */
+	NFLB_SYNC_BULK_NO = 7,		/* payload: struct nflb_sync_no */
 };
 
 /*
@@ -160,6 +188,21 @@ struct nflb_sync_hb {
 struct nflb_sync_done {
 	__be64 first;
 } __packed;
+
+/*
+ * BULK_NO payload: a BULK_REQ refused.  NOT_READY: this node is itself
+ * pulling, and has no table to give yet (ask another peer, or wait); BUSY:
+ * a walk for the requester runs, waits its turn, or ended too recently
+ * (ask again after @retry_ms).
+ */
+struct nflb_sync_no {
+	u8 reason;			/* NFLB_SYNC_NO_* */
+	u8 pad[3];
+	__be32 retry_ms;
+} __packed;
+
+#define NFLB_SYNC_NO_NOT_READY	1
+#define NFLB_SYNC_NO_BUSY	2
 
 /* NACK payload: ranges of missing seqs. */
 struct nflb_sync_range {
@@ -220,6 +263,7 @@ struct nflb_sync_peer {
 	u8 node_id;
 	bool id_warned;			/* a conflict of node ids was logged */
 	u8 state;			/* enum nflb_sync_peer_state */
+	bool ready;			/* READY flag of its last datagram */
 	unsigned long last_seen;	/* jiffies; 0 = never */
 	unsigned long nack_at;		/* jiffies its last NACK was handled */
 	/* Replay window: newest epoch, highest seq, seqs seen below it. */
@@ -235,8 +279,12 @@ struct nflb_sync_peer {
 	u64 bulk_base;			/* in_order when we asked */
 	u64 bulk_done;			/* seq of its BULK_DONE; 0: none yet */
 	u64 bulk_first;			/* first seq of its walk */
+	unsigned long refused_at;	/* jiffies it said NOT_READY; 0: never */
 	/* As walker for it: it asked for the sessions we own only. */
 	bool want_owned;
+	/* Its last walk: ended when (jiffies, 0: none yet), took how long. */
+	unsigned long walk_ended;
+	unsigned long walk_took;
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
@@ -251,6 +299,14 @@ struct nflb_sync {
 	size_t dgram_max;
 	struct socket *sock;
 	struct nflb_syncq *q;
+	/*
+	 * Our own unbound workqueue, not system_wq: a long work item there
+	 * that does not sleep (the rhashtable's rehash of a big table) holds
+	 * its CPU's pool, and heartbeats, acks and the walk waited behind
+	 * it for seconds, long enough for peers to take each other for down
+	 * in the middle of a bulk resync.
+	 */
+	struct workqueue_struct *wq;
 	struct work_struct tx_work;
 	struct work_struct rx_work;
 	struct delayed_work tick;
@@ -278,15 +334,22 @@ struct nflb_sync {
 	bool bulk_owned;		/* asked it for its own sessions only */
 	unsigned long bulk_asked;	/* jiffies of the last BULK_REQ */
 	unsigned long bulk_heard;	/* jiffies of its last walk datagram */
+	unsigned long bulk_next;	/* its BULK_NO: ask again then; 0: - */
+	unsigned long want_since;	/* jiffies it went not ready */
+	unsigned long ready_heard;	/* jiffies a ready peer was; 0: - */
 	/* Walker: peers that asked us, a bit each; the one walked for. */
 	u32 bulk_want;
 	int walk_to;			/* -1: no walk */
 	u64 walk_first;			/* first seq of the walk to it */
+	u64 walk_epoch;			/* its epoch when the walk started */
+	unsigned long walk_started;	/* jiffies */
 	struct nflb_session_iter walk;	/* entered and paused while walking */
 	u64 tat;			/* rate (GCRA): budget whole at, ns */
 	unsigned long served;		/* jiffies a local change last left */
 	struct nflb_sync_peer peers[NFLB_SYNC_PEERS_MAX];
-	struct nflb_session_iter refresh;	/* paused between ticks */
+	struct nflb_session_iter refresh;	/* paused between runs */
+	unsigned int refresh_credit;	/* sessions the pass may still visit */
+	bool refresh_waits;		/* for a peer's ack: it kicks tx_work */
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];
 	u8 tx[NFLB_SYNC_DGRAM4];	/* datagram being built */
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
@@ -304,6 +367,7 @@ void nflb_sync_set_hooks(const struct nflb_sync_hooks *hooks)
 
 static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
 				struct nflb_sync_peer_info *pi);
+static bool nflb_sync_peer_live(const struct nflb_sync_peer *p);
 
 /* Moves peer @p to @state; a change is an event for `lbctl monitor`. */
 static void nflb_sync_peer_state(struct nflb_sync *sync,
@@ -329,7 +393,7 @@ static void nflb_sync_peer_state(struct nflb_sync *sync,
 static void nflb_sync_kick(struct nflb_sync *sync, struct work_struct *w)
 {
 	if (!READ_ONCE(sync->stopping))
-		queue_work(system_wq, w);
+		queue_work(sync->wq, w);
 }
 
 static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
@@ -439,7 +503,7 @@ static bool nflb_sync_rate_ok(struct nflb_sync *sync)
 	if (tat + cost <= now + NFLB_SYNC_BURST_NS)
 		return true;
 	if (!READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->tx_later,
+		queue_delayed_work(sync->wq, &sync->tx_later,
 				   nsecs_to_jiffies(tat + cost - now -
 						    NFLB_SYNC_BURST_NS) + 1);
 	return false;
@@ -548,13 +612,37 @@ static bool nflb_sync_owned(const struct nflb_sync *sync,
  * harmless); a peer that goes down, or asks again, ends it.
  */
 
-/* Ends the walk (paused).  Under sync->lock. */
+/*
+ * Ends the walk (paused), and notes when and how long it took: the next
+ * walk for that peer waits for it (nflb_sync_walk_wait()).  Under
+ * sync->lock.
+ */
 static void nflb_sync_walk_end(struct nflb_sync *sync)
 {
+	struct nflb_sync_peer *p;
+
 	if (sync->walk_to < 0)
 		return;
+	p = &sync->peers[sync->walk_to];
+	p->walk_ended = jiffies ?: 1;
+	p->walk_took = jiffies - sync->walk_started;
 	nflb_session_iter_stop(&sync->walk);
 	sync->walk_to = -1;
+}
+
+/*
+ * Jiffies until peer @p may have a walk again: NFLB_SYNC_WALK_GAP, or as
+ * long as its last walk took, after that walk ended; 0: now.
+ */
+static unsigned long nflb_sync_walk_wait(const struct nflb_sync_peer *p)
+{
+	unsigned long next;
+
+	if (!p->walk_ended)
+		return 0;
+	next = p->walk_ended + max_t(unsigned long, NFLB_SYNC_WALK_GAP,
+				     p->walk_took);
+	return time_before(jiffies, next) ? next - jiffies : 0;
 }
 
 /* Starts the walk for the next peer that asked, if any. */
@@ -568,6 +656,9 @@ static bool nflb_sync_walk_next(struct nflb_sync *sync)
 	sync->bulk_want &= ~BIT(idx);
 	sync->walk_to = idx;
 	sync->walk_first = sync->peers[idx].tx_seq + 1;
+	sync->walk_epoch = sync->peers[idx].epoch;
+	sync->walk_started = jiffies;
+	sync->stats[NFLB_SYNC_STATS_A_BULK_WALKS]++;
 	nflb_session_iter_start(sync->ln, &sync->walk);
 	nflb_session_iter_pause(&sync->walk);
 	return true;
@@ -651,7 +742,7 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 		nflb_sync_kick(sync, &sync->tx_work);
 }
 
-/* Sessions the refresh walks this tick: a pass in about PASS ticks. */
+/* Sessions a tick adds to the pass's credit: a pass in about PASS ticks. */
 static unsigned int nflb_sync_refresh_budget(struct nflb_sync *sync)
 {
 	unsigned int n = atomic_read(&sync->ln->tbl.count);
@@ -660,33 +751,119 @@ static unsigned int nflb_sync_refresh_budget(struct nflb_sync *sync)
 }
 
 /*
- * One tick's slice of the refresh pass: records of the sessions this node
- * owns, to every peer.  At the end of the table the next pass starts at
- * the next tick.  The walk is paused between ticks and to send.
+ * The tick's slice of the refresh pass: credit for the transmit worker,
+ * which sends it as the peers' acks allow.  Credit left unspent (the
+ * peers are slower than a pass in PASS ticks) is kept up to a second
+ * slice, so the pass slows down to what the peers install.
+ */
+static void nflb_sync_refresh_tick(struct nflb_sync *sync)
+{
+	unsigned int slice = nflb_sync_refresh_budget(sync);
+
+	sync->refresh_credit = min(sync->refresh_credit + slice, 2 * slice);
+}
+
+/*
+ * The peers the refresh pass sends to: live ones that are not pulling our
+ * table (the walk sends them all of it; a refresh besides would only
+ * double their load while they pull); a bit each.
+ */
+static u32 nflb_sync_refresh_peers(struct nflb_sync *sync)
+{
+	u32 mask = 0;
+	unsigned int i;
+
+	for (i = 0; i < sync->cfg.npeers; i++)
+		if (nflb_sync_peer_live(&sync->peers[i]) &&
+		    (int)i != sync->walk_to && !(sync->bulk_want & BIT(i)))
+			mask |= BIT(i);
+	return mask;
+}
+
+/* Whether each peer of @mask has room for a datagram in its window. */
+static bool nflb_sync_window_open(struct nflb_sync *sync, u32 mask)
+{
+	const struct nflb_sync_peer *p;
+	unsigned int i;
+
+	for (i = 0; i < sync->cfg.npeers; i++) {
+		p = &sync->peers[i];
+		if ((mask & BIT(i)) &&
+		    p->tx_seq - p->acked >= NFLB_SYNC_INFLIGHT)
+			return false;
+	}
+	return true;
+}
+
+/* The DATA datagram in sync->tx (@len) to each peer of @mask. */
+static void nflb_sync_send_mask(struct nflb_sync *sync, size_t len, u32 mask)
+{
+	unsigned int i;
+
+	for (i = 0; i < sync->cfg.npeers; i++)
+		if (mask & BIT(i))
+			nflb_sync_send(sync, NFLB_SYNC_DATA, len, i);
+}
+
+/*
+ * A step of the refresh pass: records of the sessions this node owns, to
+ * the peers of nflb_sync_refresh_peers(), while the credit lasts, each of
+ * them has fewer than NFLB_SYNC_INFLIGHT datagrams unacked and the rate
+ * has room; at most NFLB_SYNC_WALK_BUDGET datagrams and
+ * NFLB_SYNC_WALK_VISIT sessions a run, as the walk.  Waiting for an ack,
+ * the ack runs the worker again (refresh_waits).  At the end of the table
+ * the next pass starts with the next tick's credit.  Under sync->lock.
  */
 static void nflb_sync_refresh(struct nflb_sync *sync)
 {
-	unsigned int budget = nflb_sync_refresh_budget(sync);
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT;
 	struct nflb_session_iter *it = &sync->refresh;
 	struct nflb_net *ln = sync->ln;
 	size_t len = NFLB_SYNC_HDR;
 	struct nflb_session *s;
+	bool more = false;
+	u32 mask;
 	int r;
 
+	sync->refresh_waits = false;
+	/*
+	 * Not while pulling the whole table: this node's CPU is what the
+	 * pull waits for, and what it owns is what it had before (nothing,
+	 * after a start).
+	 */
+	if (!sync->refresh_credit || !sync->ready)
+		return;
+	mask = nflb_sync_refresh_peers(sync);
+	if (!mask)
+		return;
 	nflb_session_iter_resume(it);
-	/* Beyond the rate, the rest of the slice waits for the next tick. */
-	while (budget && nflb_sync_rate_ok(sync)) {
+	while (sync->refresh_credit) {
+		if (!visit || (len == NFLB_SYNC_HDR &&
+			       sent == NFLB_SYNC_WALK_BUDGET)) {
+			more = true;
+			break;
+		}
+		if (len == NFLB_SYNC_HDR && !nflb_sync_window_open(sync, mask)) {
+			sync->refresh_waits = true;
+			break;
+		}
+		/* Beyond the rate, tx_later runs the worker again. */
+		if (!nflb_sync_rate_ok(sync))
+			break;
 		s = nflb_session_iter_peek(ln, it);
 		if (!s) {
 			nflb_session_iter_pause(it);
 			nflb_session_iter_stop(it);
 			nflb_session_iter_start(ln, it);
+			sync->refresh_credit = 0;
 			break;
 		}
 		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
 			nflb_session_iter_pause(it);
-			nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
+			nflb_sync_send_mask(sync, len, mask);
 			len = NFLB_SYNC_HDR;
+			sent++;
+			cond_resched();
 			nflb_session_iter_resume(it);
 			continue;
 		}
@@ -701,11 +878,14 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 			}
 		}
 		nflb_session_iter_advance(it);
-		budget--;
+		sync->refresh_credit--;
+		visit--;
 	}
 	nflb_session_iter_pause(it);
 	if (len > NFLB_SYNC_HDR)
-		nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
+		nflb_sync_send_mask(sync, len, mask);
+	if (more)
+		nflb_sync_kick(sync, &sync->tx_work);
 }
 
 /* What the transmit worker does, whichever way it was queued. */
@@ -714,6 +894,7 @@ static void nflb_sync_transmit(struct nflb_sync *sync)
 	mutex_lock(&sync->lock);
 	nflb_sync_drain(sync);
 	nflb_sync_walk(sync);
+	nflb_sync_refresh(sync);
 	mutex_unlock(&sync->lock);
 }
 
@@ -825,8 +1006,6 @@ static bool nflb_sync_fresh(u64 time)
 
 	return d <= NFLB_SYNC_FRESH && d >= -NFLB_SYNC_FRESH;
 }
-
-static bool nflb_sync_peer_live(const struct nflb_sync_peer *p);
 
 /* Drops what @p's previous epoch left held: it is never applied. */
 static void nflb_sync_held_clear(struct nflb_sync_peer *p)
@@ -988,7 +1167,7 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 	if (!p->gap_since) {
 		p->gap_since = jiffies ?: 1;
 		if (!READ_ONCE(sync->stopping))
-			queue_delayed_work(system_wq, &sync->nack_work,
+			queue_delayed_work(sync->wq, &sync->nack_work,
 					   NFLB_SYNC_NACK_DELAY);
 	}
 }
@@ -1032,7 +1211,8 @@ static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
 		return false;
 	if (time_before(jiffies, p->gap_since + NFLB_SYNC_NACK_DELAY))
 		return true;
-	if (p->nacks >= NFLB_SYNC_NACK_TRIES) {
+	if (p->nacks >= (idx == sync->bulk_from ? NFLB_SYNC_NACK_TRIES_BULK :
+						   NFLB_SYNC_NACK_TRIES)) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] += nflb_sync_missing(p);
 		p->lost_upto = nflb_sync_last_missing(p);
 		p->in_order = p->top;
@@ -1059,7 +1239,7 @@ static void nflb_sync_nack_work(struct work_struct *w)
 		again |= nflb_sync_gap(sync, i);
 	mutex_unlock(&sync->lock);
 	if (again && !READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->nack_work,
+		queue_delayed_work(sync->wq, &sync->nack_work,
 				   NFLB_SYNC_NACK_DELAY);
 }
 
@@ -1182,19 +1362,120 @@ static void nflb_sync_bulk_check(struct nflb_sync *sync, int idx)
 	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
 }
 
+/*
+ * A datagram of the walk we asked for: it runs (whatever a BULK_NO to a
+ * repeat of the request said).
+ */
+static void nflb_sync_bulk_heard(struct nflb_sync *sync)
+{
+	sync->bulk_heard = jiffies;
+	sync->bulk_next = 0;
+}
+
 /* BULK_DONE from peer @idx, its seq @seq. */
 static void nflb_sync_rx_done(struct nflb_sync *sync, int idx, u64 seq,
 			      size_t len)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
 	const struct nflb_sync_done *d = (void *)(sync->rx + NFLB_SYNC_HDR);
+	u64 first;
 
 	if (idx != sync->bulk_from)
 		return;
-	p->bulk_done = seq;
 	/* Without the payload: any loss since we asked is the walk's. */
-	p->bulk_first = len >= NFLB_SYNC_HDR + sizeof(*d) ?
-			be64_to_cpu(d->first) : p->bulk_base + 1;
+	first = len >= NFLB_SYNC_HDR + sizeof(*d) ? be64_to_cpu(d->first) :
+						    p->bulk_base + 1;
+	/*
+	 * A walk that began before we asked (for an earlier request of ours,
+	 * e.g. before this node restarted) may lack what we missed since:
+	 * not ours; ask again.
+	 */
+	if (first <= p->bulk_base) {
+		sync->bulk_asked = 0;
+		return;
+	}
+	p->bulk_done = seq;
+	p->bulk_first = first;
+}
+
+/*
+ * BULK_NO to peer @idx: its BULK_REQ refused for @reason; ask again after
+ * @wait jiffies (BUSY).  Counted (bulk_refused).
+ */
+static void nflb_sync_refuse(struct nflb_sync *sync, int idx, u8 reason,
+			     unsigned long wait)
+{
+	struct nflb_sync_no *no = (void *)(sync->tx + NFLB_SYNC_HDR);
+
+	no->reason = reason;
+	memset(no->pad, 0, sizeof(no->pad));
+	no->retry_ms = htonl(min_t(unsigned int, jiffies_to_msecs(wait),
+				   NFLB_SYNC_RETRY_MAX_MS));
+	nflb_sync_send(sync, NFLB_SYNC_BULK_NO, NFLB_SYNC_HDR + sizeof(*no),
+		       idx);
+	sync->stats[NFLB_SYNC_STATS_A_BULK_REFUSED]++;
+}
+
+/*
+ * BULK_REQ from peer @idx.  Refused (BULK_NO) when this node is not ready
+ * and the whole table is asked for: it is pulling itself and must not
+ * serve a table it does not have yet (its own sessions it has, so a pull
+ * of them after a partition is served); when a walk for the peer runs or
+ * waits its turn (a repeat of the request: the walk goes on); or when the
+ * peer's last walk ended too recently (nflb_sync_walk_wait()).  A peer
+ * that restarted while we walk for it gets a new walk, once the gap after
+ * the old one allows: the old one started before its new table did.
+ */
+static void nflb_sync_rx_bulk_req(struct nflb_sync *sync, int idx,
+				  const struct nflb_sync_hdr *h)
+{
+	struct nflb_sync_peer *p = &sync->peers[idx];
+	bool owned = h->flags & NFLB_SYNC_F_OWNED;
+	unsigned long wait;
+
+	if (!sync->ready && !owned) {
+		nflb_sync_refuse(sync, idx, NFLB_SYNC_NO_NOT_READY, 0);
+		return;
+	}
+	if (idx == sync->walk_to && p->epoch != sync->walk_epoch) {
+		nflb_sync_walk_end(sync);
+		nflb_sync_kick(sync, &sync->tx_work);
+	}
+	if (idx == sync->walk_to || (sync->bulk_want & BIT(idx))) {
+		nflb_sync_refuse(sync, idx, NFLB_SYNC_NO_BUSY,
+				 NFLB_SYNC_BULK_RETRY);
+		return;
+	}
+	wait = nflb_sync_walk_wait(p);
+	if (wait) {
+		nflb_sync_refuse(sync, idx, NFLB_SYNC_NO_BUSY, wait);
+		return;
+	}
+	sync->bulk_want |= BIT(idx);
+	p->want_owned = owned;
+	nflb_sync_kick(sync, &sync->tx_work);
+}
+
+/*
+ * BULK_NO from the peer we asked: not ready, ask another (or wait for one
+ * to be ready); busy, ask it again when it says.
+ */
+static void nflb_sync_rx_refused(struct nflb_sync *sync, int idx, size_t len)
+{
+	const struct nflb_sync_no *no = (void *)(sync->rx + NFLB_SYNC_HDR);
+	struct nflb_sync_peer *p = &sync->peers[idx];
+	u32 ms;
+
+	if (idx != sync->bulk_from || len < NFLB_SYNC_HDR + sizeof(*no))
+		return;
+	if (no->reason == NFLB_SYNC_NO_NOT_READY) {
+		p->refused_at = jiffies ?: 1;
+		sync->bulk_from = -1;
+		nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
+		return;
+	}
+	ms = min_t(u32, ntohl(no->retry_ms), NFLB_SYNC_RETRY_MAX_MS);
+	sync->bulk_next = (jiffies + msecs_to_jiffies(ms)) ?: 1;
 }
 
 static void nflb_sync_rx_type(struct nflb_sync *sync, int idx,
@@ -1205,22 +1486,20 @@ static void nflb_sync_rx_type(struct nflb_sync *sync, int idx,
 	switch (h->type) {
 	case NFLB_SYNC_DATA:
 		if (idx == sync->bulk_from && (h->flags & NFLB_SYNC_F_BULK))
-			sync->bulk_heard = jiffies;
+			nflb_sync_bulk_heard(sync);
 		nflb_sync_rx_data(sync, p, len);
 		break;
 	case NFLB_SYNC_NACK:
 		nflb_sync_resend(sync, idx, len);
 		break;
 	case NFLB_SYNC_BULK_REQ:
-		/* Asked again while we walk for it: start over. */
-		if (idx == sync->walk_to)
-			nflb_sync_walk_end(sync);
-		sync->bulk_want |= BIT(idx);
-		p->want_owned = h->flags & NFLB_SYNC_F_OWNED;
-		nflb_sync_kick(sync, &sync->tx_work);
+		nflb_sync_rx_bulk_req(sync, idx, h);
 		break;
 	case NFLB_SYNC_BULK_DONE:
 		nflb_sync_rx_done(sync, idx, be64_to_cpu(h->seq), len);
+		break;
+	case NFLB_SYNC_BULK_NO:
+		nflb_sync_rx_refused(sync, idx, len);
 		break;
 	default:		/* heartbeats, ACKs; types of later versions */
 		break;
@@ -1233,16 +1512,24 @@ static bool nflb_sync_peer_live(const struct nflb_sync_peer *p)
 	       time_before(jiffies, p->last_seen + NFLB_SYNC_PEER_TTL);
 }
 
-/* BULK_REQ to peer @idx: its whole table, or (@owned) its own sessions. */
+/*
+ * BULK_REQ to peer @idx: its whole table, or (@owned) its own sessions.
+ * Asked again of the same peer (no answer, or BUSY), a walk for us may be
+ * running, begun after the first request: its BULK_DONE is still ours,
+ * so what it is checked against (bulk_base) stays; it moves on a new pull
+ * (another peer, or after a hole: bulk_asked 0).
+ */
 static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool owned)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
 
+	if (idx != sync->bulk_from || !sync->bulk_asked)
+		p->bulk_base = p->in_order;
 	sync->bulk_from = idx;
 	sync->bulk_owned = owned;
 	sync->bulk_asked = jiffies ?: 1;
 	sync->bulk_heard = 0;
-	p->bulk_base = p->in_order;
+	sync->bulk_next = 0;
 	p->bulk_done = 0;
 	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_SYNCING);
 	nflb_sync_send_flags(sync, NFLB_SYNC_BULK_REQ,
@@ -1272,8 +1559,10 @@ static void nflb_sync_rejoin(struct nflb_sync *sync, int idx,
 
 	if (sync->bulk_from >= 0 && sync->bulk_from != idx)
 		return;		/* pulling from another peer already */
-	if (!served)
+	if (!served && sync->ready) {
 		sync->ready = false;
+		sync->want_since = jiffies;
+	}
 	nflb_sync_bulk_ask(sync, idx, served);
 }
 
@@ -1381,13 +1670,25 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	}
 	p->node_id = h->node;
 	p->last_seen = jiffies ?: 1;
+	p->ready = h->flags & NFLB_SYNC_F_READY;
+	if (p->ready)
+		sync->ready_heard = jiffies ?: 1;
+	/*
+	 * Up at once, not at the next tick: "down" in `sync show` then always
+	 * means not heard for NFLB_SYNC_PEER_TTL, so that a datagram sent
+	 * after it was seen down finds it down (replay_ok()'s older epochs).
+	 */
+	if (p->state == NFLB_SYNC_PEER_DOWN)
+		nflb_sync_peer_state(sync, p, idx == sync->bulk_from ?
+					      NFLB_SYNC_PEER_SYNCING :
+					      NFLB_SYNC_PEER_UP);
 	p->rx_datagrams++;
 	sync->stats[NFLB_SYNC_STATS_A_RX_DATAGRAMS]++;
 	/* An ack of a seq we never sent is of an epoch of ours before. */
 	ack = be64_to_cpu(h->ack);
 	if (ack > p->acked && ack <= p->tx_seq) {
 		p->acked = ack;
-		if (idx == sync->walk_to)
+		if (idx == sync->walk_to || sync->refresh_waits)
 			nflb_sync_kick(sync, &sync->tx_work);
 	}
 	if (nflb_sync_wants_ack(h->type))
@@ -1399,7 +1700,7 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	    !nflb_sync_hold(p, be64_to_cpu(h->seq), sync->rx, len))
 		nflb_sync_rx_type(sync, idx, h, len);
 	else if (idx == sync->bulk_from && (h->flags & NFLB_SYNC_F_BULK))
-		sync->bulk_heard = jiffies;
+		nflb_sync_bulk_heard(sync);
 	nflb_sync_release(sync, p);
 	nflb_sync_bulk_check(sync, idx);
 }
@@ -1423,7 +1724,7 @@ static void nflb_sync_acks(struct nflb_sync *sync, bool now)
 			later = true;
 	}
 	if (later && !READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->ack_work,
+		queue_delayed_work(sync->wq, &sync->ack_work,
 				   NFLB_SYNC_ACK_DELAY);
 }
 
@@ -1437,13 +1738,21 @@ static void nflb_sync_rx_work(struct work_struct *w)
 	unsigned int budget = NFLB_SYNC_RX_BUDGET;
 	struct nflb_sync_skb_cb *cb;
 	struct sk_buff *skb;
+	int idx;
 
 	mutex_lock(&sync->lock);
 	while (budget-- && (skb = skb_dequeue(&sync->rxq))) {
 		cb = NFLB_SYNC_SKB_CB(skb);
-		atomic_sub(cb->charge, &sync->peers[cb->peer].rxq_bytes);
+		idx = cb->peer;
+		atomic_sub(cb->charge, &sync->peers[idx].rxq_bytes);
 		nflb_sync_rx_one(sync, skb);
 		consume_skb(skb);
+		/*
+		 * Acked as they come, not at the end of the run: a paced
+		 * sender (walk, refresh) keeps sending while we install.
+		 */
+		if (sync->peers[idx].owed >= NFLB_SYNC_ACK_EVERY)
+			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, idx);
 		cond_resched();
 	}
 	nflb_sync_acks(sync, false);
@@ -1464,17 +1773,41 @@ static void nflb_sync_ack_work(struct work_struct *w)
 
 /* ---- liveness and readiness ----------------------------------------- */
 
-/* The live peer of the lowest node id, or -1. */
+/*
+ * Whether peer @p has a table to give: live and ready, and it did not
+ * refuse us as not ready in the last NFLB_SYNC_BULK_RETRY (its READY
+ * flag may be older than its refusal).
+ */
+static bool nflb_sync_peer_has_table(const struct nflb_sync_peer *p)
+{
+	return nflb_sync_peer_live(p) && p->ready &&
+	       (!p->refused_at ||
+		time_after(jiffies, p->refused_at + NFLB_SYNC_BULK_RETRY));
+}
+
+/* The peer with a table of the lowest node id, or -1. */
 static int nflb_sync_bulk_peer(struct nflb_sync *sync)
 {
 	int i, best = -1;
 
 	for (i = 0; i < sync->cfg.npeers; i++)
-		if (nflb_sync_peer_live(&sync->peers[i]) &&
+		if (nflb_sync_peer_has_table(&sync->peers[i]) &&
 		    (best < 0 ||
 		     sync->peers[i].node_id < sync->peers[best].node_id))
 			best = i;
 	return best;
+}
+
+/* Whether a live peer says it is ready. */
+static bool nflb_sync_ready_peer(struct nflb_sync *sync)
+{
+	unsigned int i;
+
+	for (i = 0; i < sync->cfg.npeers; i++)
+		if (nflb_sync_peer_live(&sync->peers[i]) &&
+		    sync->peers[i].ready)
+			return true;
+	return false;
 }
 
 static void nflb_sync_age_peers(struct nflb_sync *sync)
@@ -1516,13 +1849,32 @@ static bool nflb_sync_rx_dropping(struct nflb_sync *sync)
 }
 
 /*
+ * Whether this node, not ready, is to be ready with what it has: no live
+ * peer is ready, none has been heard ready for NFLB_SYNC_ALONE since this
+ * node went not ready (NFLB_SYNC_ALONE_HEARD when one was: it may only be
+ * slow), and no peer's datagrams are being dropped from the receive
+ * queue.
+ */
+static bool nflb_sync_alone(struct nflb_sync *sync)
+{
+	unsigned long after = sync->want_since + NFLB_SYNC_ALONE;
+
+	if (sync->ready_heard && time_after(sync->ready_heard, sync->want_since))
+		after = sync->ready_heard + NFLB_SYNC_ALONE_HEARD;
+	return time_after(jiffies, after) && !nflb_sync_ready_peer(sync) &&
+	       !nflb_sync_rx_dropping(sync);
+}
+
+/*
  * Each tick while a table is wanted (not ready, or a pull after a rejoin
  * runs): keep asking the peer we asked while it lives, ask again when
  * neither its walk nor its BULK_DONE came for NFLB_SYNC_BULK_RETRY (the
- * request, or the walk, was lost); when it died, not ready, ask the live
- * peer of the lowest node id, or, when no peer has been heard for
- * NFLB_SYNC_ALONE since the start and none is being dropped from the
- * receive queue, be ready alone.
+ * request, or the walk, was lost), or when its BULK_NO said; when it died
+ * or is not ready itself, not ready, ask the ready live peer of the lowest
+ * node id; or, when no live peer has been ready for NFLB_SYNC_ALONE since
+ * this node went not ready (none has a table to give: alone, or all
+ * starting at once) and none is being dropped from the receive queue, be
+ * ready with what this node has.
  */
 static void nflb_sync_want_table(struct nflb_sync *sync)
 {
@@ -1538,12 +1890,17 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 			return;
 		idx = nflb_sync_bulk_peer(sync);
 		if (idx < 0) {
-			if (time_after(jiffies, sync->started + NFLB_SYNC_ALONE) &&
-			    !nflb_sync_rx_dropping(sync))
+			if (nflb_sync_alone(sync))
 				sync->ready = true;
 			return;
 		}
 		nflb_sync_bulk_ask(sync, idx, false);
+		return;
+	}
+	if (sync->bulk_next) {
+		if (time_before(jiffies, sync->bulk_next))
+			return;
+		nflb_sync_bulk_ask(sync, idx, sync->bulk_owned);
 		return;
 	}
 	last = sync->bulk_asked;
@@ -1574,12 +1931,12 @@ static void nflb_sync_tick(struct work_struct *w)
 	if (!sync->ready || sync->bulk_from >= 0)
 		nflb_sync_want_table(sync);
 	nflb_sync_heartbeat(sync);
-	nflb_sync_refresh(sync);
+	nflb_sync_refresh_tick(sync);
 	mutex_unlock(&sync->lock);
 	/* A notice whose wake-up raced with the worker waits at most this. */
 	nflb_sync_kick(sync, &sync->tx_work);
 	if (!READ_ONCE(sync->stopping))
-		queue_delayed_work(system_wq, &sync->tick, HZ);
+		queue_delayed_work(sync->wq, &sync->tick, HZ);
 }
 
 /* ---- start, stop, state ---------------------------------------------- */
@@ -1618,6 +1975,8 @@ static void nflb_sync_free(struct nflb_sync *sync)
 		kvfree(sync->peers[i].history);
 		kvfree(sync->peers[i].held);
 	}
+	if (sync->wq)
+		destroy_workqueue(sync->wq);
 	kfree_sensitive(sync);
 }
 
@@ -1677,6 +2036,11 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync = kzalloc(sizeof(*sync), GFP_KERNEL_ACCOUNT);
 	if (!sync)
 		return NULL;
+	sync->wq = alloc_workqueue("nflb_sync", WQ_UNBOUND, 0);
+	if (!sync->wq) {
+		nflb_sync_free(sync);
+		return NULL;
+	}
 	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].history = kvcalloc(NFLB_SYNC_HISTORY,
 						  sizeof(struct nflb_sync_sent),
@@ -1700,6 +2064,7 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync->cfg = *cfg;
 	sync->epoch = ktime_get_real_ns();
 	sync->started = jiffies;
+	sync->want_since = sync->started;
 	sync->dgram_max = cfg->family == AF_INET ? NFLB_SYNC_DGRAM4 :
 						   NFLB_SYNC_DGRAM6;
 	sync->bulk_from = -1;
@@ -1749,7 +2114,7 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 	nflb_session_iter_pause(&sync->refresh);
 	ln->sync = sync;
 	rcu_assign_pointer(ln->syncq, sync->q);
-	queue_delayed_work(system_wq, &sync->tick, 0);
+	queue_delayed_work(sync->wq, &sync->tick, 0);
 	return 0;
 }
 

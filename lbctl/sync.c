@@ -64,6 +64,8 @@ static const struct {
 	{ NFLB_SYNC_STATS_A_TX_NACKS, "tx_nacks" },
 	{ NFLB_SYNC_STATS_A_TX_RESENT, "tx_resent" },
 	{ NFLB_SYNC_STATS_A_RX_LOST, "rx_lost" },
+	{ NFLB_SYNC_STATS_A_BULK_WALKS, "bulk_walks" },
+	{ NFLB_SYNC_STATS_A_BULK_REFUSED, "bulk_refused" },
 };
 
 /* "key_name" as text: "key-name". */

@@ -148,8 +148,7 @@ partition()
 	wait_for 10 eval 'lb2 -j sync show | jq -e ".peers[0].state == \"down\"" >/dev/null' ||
 		{ echo "lb2 does not see lb down"; lb2 sync show; return 1; }
 	in_ns "$NS_CL" "$FLOOD" -s 10.0.1.50 -a "$VIP4" -p $P -b 20000 -n 1000 -k 1000 >/dev/null || return 1
-	sleep 3
-	[ "$(count "$NS_LB")" -eq $((NSESS + 1000)) ] || { echo "lb holds $(count "$NS_LB")"; return 1; }
+	wait_for 10 eval '[ "$(count "$NS_LB")" -eq $((NSESS + 1000)) ]' || { echo "lb holds $(count "$NS_LB")"; return 1; }
 	[ "$(count "$NS_LB2")" -eq "$NSESS" ] || { echo "lb2 holds $(count "$NS_LB2")"; return 1; }
 }
 ktap_check "partition: lb2 sees lb down; lb creates 1,000 sessions lb2 lacks" partition

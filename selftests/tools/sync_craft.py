@@ -12,6 +12,8 @@ Usage: sync_craft.py SRC DST KEYHEX NODE EPOCH MODE [ARGS] [+ MODE [ARGS]]...
   MODE short                   10 bytes: shorter than any datagram
   MODE big                     2,000 bytes: longer than any datagram
   MODE badrec SEQ              valid MAC, a record whose length is not x4
+  MODE bulkreq SEQ             a BULK_REQ (flags=4: the addressee's own
+                               sessions only)
   MODE session SEQ CLIENT CPORT VIP VPORT MEMBER MPORT [wrongkey]
                                one IPv4 TCP session record, established
   MODE nackflood SEQ           wait (bound to SRC port 7788) for a datagram
@@ -25,7 +27,8 @@ Usage: sync_craft.py SRC DST KEYHEX NODE EPOCH MODE [ARGS] [+ MODE [ARGS]]...
   MODE spoof FROM FILE         send FILE's bytes to DST from address FROM
                                (raw IPv4 socket)
 Options among ARGS, for the crafted datagram: node=N (sender node id),
-epoch=E, to=N (addressee's node id; default 0), age=S (its timestamp S
+epoch=E, to=N (addressee's node id; default 0), flags=N (header flags;
+default 0), age=S (its timestamp S
 seconds in the past; negative: ahead), dir=A,B (MAC under the key of the
 direction A->B instead of SRC->DST).  Several MODEs joined by '+' are sent
 in order from one process.  Sends to DST port 7788.
@@ -38,7 +41,7 @@ import time
 
 MAGIC = 0x4e464c53
 VERSION = 2
-DATA, HEARTBEAT, NACK = 1, 2, 3
+DATA, HEARTBEAT, NACK, BULK_REQ = 1, 2, 3, 4
 TCP_ESTABLISHED = 2
 HDR = '!IBBBBQQQQB3x'          # 44 bytes
 HDR_LEN = struct.calcsize(HDR)
@@ -58,7 +61,8 @@ def mac(k, body):
 
 def dgram(k, typ, o, seq, payload):
     ts = time.time_ns() - int(float(o.get('age', 0)) * 1e9)
-    hdr = struct.pack(HDR, MAGIC, VERSION, typ, int(o['node']), 0,
+    hdr = struct.pack(HDR, MAGIC, VERSION, typ, int(o['node']),
+                      int(o.get('flags', 0)),
                       int(o['epoch']), seq, 0, ts, int(o.get('to', 0)))
     body = hdr + payload
     return body + mac(k, body)
@@ -164,6 +168,8 @@ def run(src, dst, key, node, epoch, mode, argv):
         out = b'NFLS' + bytes(6)
     elif mode == 'big':
         out = dgram(k, DATA, o, 1, bytes(2000))
+    elif mode == 'bulkreq':
+        out = dgram(k, BULK_REQ, o, int(args[0]), b'')
     elif mode == 'badrec':
         out = dgram(k, DATA, o, int(args[0]),
                     struct.pack('!BBH', 1, 4, 6) + bytes(4))

@@ -537,10 +537,18 @@ enum nflb_sync_stats_attr {
 	NFLB_SYNC_STATS_A_TX_NACKS,	/* u64, NACKs sent for missing datagrams */
 	NFLB_SYNC_STATS_A_TX_RESENT,	/* u64, datagrams resent on a peer's NACK */
 	/*
-	 * u64, datagrams given up on after 3 NACKs or once out of the replay
-	 * window; no resync is asked: the refresh pass repairs their records
+	 * u64, datagrams given up on after 3 NACKs (20 from the peer the
+	 * table is pulled from) or once out of the replay window; no resync
+	 * is asked (but of a bulk walk, which is asked again): the refresh
+	 * pass repairs their records
 	 */
 	NFLB_SYNC_STATS_A_RX_LOST,
+	NFLB_SYNC_STATS_A_BULK_WALKS,	/* u64, bulk walks started for peers */
+	/*
+	 * u64, peers' BULK_REQs refused: this node not ready itself, a walk
+	 * for the peer running or waiting, or its last one too recent
+	 */
+	NFLB_SYNC_STATS_A_BULK_REFUSED,
 
 	__NFLB_SYNC_STATS_A_MAX,
 	NFLB_SYNC_STATS_A_MAX = __NFLB_SYNC_STATS_A_MAX - 1
