@@ -18,7 +18,11 @@ struct nflb_sync_cfg {
 	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
 	u8 key[NFLB_SYNC_KEY_LEN];
 	u32 rate;			/* records a second this node sends */
+	/* owner redirect (0 unless IPv4); 2: not given, 1: on, 0: off */
+	u8 redirect;
 };
+
+#define NFLB_SYNC_REDIRECT_DEFAULT	2
 
 /* NFLB_SYNC_A_RATE: its range, and its value when not given. */
 #define NFLB_SYNC_RATE_MIN	1000
@@ -34,6 +38,7 @@ struct nflb_sync_peer_info {
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
+	u32 owner_share;		/* per mille of the flows it owns */
 };
 
 /* A consistent copy of a namespace's sync state, for SYNC_GET. */
@@ -44,6 +49,8 @@ struct nflb_sync_info {
 	union nf_inet_addr local;
 	u32 rate;
 	bool ready;
+	bool redirect;
+	u32 owner_share;		/* this node's, per mille */
 	unsigned int npeers;
 	struct nflb_sync_peer_info peers[NFLB_SYNC_PEERS_MAX];
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];	/* by NFLB_SYNC_STATS_A_* */
