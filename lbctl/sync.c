@@ -20,7 +20,7 @@ void sync_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: lbctl sync set node-id N local ADDR [ port P ] peer ADDR [ peer ADDR ... ]\n"
-"                      key HEX [ rate N ]\n"
+"                      key HEX [ rate N ] [ redirect { on | off } ]\n"
 "       lbctl sync show\n"
 "       lbctl sync wait [ timeout SECS ]\n"
 "       lbctl sync del\n"
@@ -28,7 +28,9 @@ void sync_usage(FILE *f)
 "IPv6), which the sync socket binds; port: the UDP port of every node (default\n"
 "%d); peer: up to %d addresses of the local address's family; key: %d hex\n"
 "digits (%d bytes), the same on every node; rate: session records a second\n"
-"this node sends at most, %u..%u (default %u).  set replaces a running sync.\n"
+"this node sends at most, %u..%u (default %u); redirect: packets with no\n"
+"session go to their flow's owner node (default on; IPv4 only, off over\n"
+"IPv6).  set replaces a running sync.\n"
 "wait exits 0 once this node is ready (its bulk resync done, or no peer\n"
 "answered), 1 on timeout or error.\n",
 		NFLB_SYNC_PORT_DEFAULT, NFLB_SYNC_PEERS_MAX,
@@ -64,6 +66,15 @@ static const struct {
 	{ NFLB_SYNC_STATS_A_TX_NACKS, "tx_nacks" },
 	{ NFLB_SYNC_STATS_A_TX_RESENT, "tx_resent" },
 	{ NFLB_SYNC_STATS_A_RX_LOST, "rx_lost" },
+	{ NFLB_SYNC_STATS_A_TX_REDIRECTED, "tx_redirected" },
+	{ NFLB_SYNC_STATS_A_RX_REDIRECTED, "rx_redirected" },
+	{ NFLB_SYNC_STATS_A_TX_REDIRECT_ERRORS, "tx_redirect_errors" },
+	{ NFLB_SYNC_STATS_A_TX_REDIRECT_FRAG, "tx_redirect_frag" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_PEER, "redirect_drop_not_peer" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_BAD_MAC, "redirect_drop_bad_mac" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_MALFORMED, "redirect_drop_malformed" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OURS, "redirect_drop_not_ours" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OWNER, "redirect_drop_not_owner" },
 };
 
 /* "key_name" as text: "key-name". */
@@ -107,6 +118,7 @@ struct sync_args {
 	struct lb_addr local;
 	uint32_t port;
 	uint32_t rate;			/* 0: not given */
+	int redirect;			/* -1: not given, else 0 or 1 */
 	struct lb_addr peers[NFLB_SYNC_PEERS_MAX];
 	int npeers;
 	uint8_t key[NFLB_SYNC_KEY_LEN];
@@ -125,6 +137,12 @@ static int sync_set_arg(const char *kw, const char *val, struct sync_args *a)
 		return arg_u32("sync", kw, val, 1, 65535, &a->port);
 	if (arg_is(kw, "rate"))
 		return arg_u32("sync", kw, val, SYNC_RATE_MIN, SYNC_RATE_MAX, &a->rate);
+	if (arg_is(kw, "redirect")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return usage_err("sync", "redirect: expected on or off, got '%s'", val);
+		a->redirect = !strcmp(val, "on");
+		return 0;
+	}
 	if (arg_is(kw, "key")) {
 		a->has_key = true;
 		if (parse_key(val, a->key))
@@ -164,7 +182,7 @@ static int sync_set_check(const struct sync_args *a)
 
 static int sync_set(int argc, char **argv)
 {
-	struct sync_args a = { .port = NFLB_SYNC_PORT_DEFAULT };
+	struct sync_args a = { .port = NFLB_SYNC_PORT_DEFAULT, .redirect = -1 };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest, *p;
 
@@ -175,7 +193,8 @@ static int sync_set(int argc, char **argv)
 	while (argc > 0) {
 		if (!arg_is(*argv, "node-id") && !arg_is(*argv, "local") &&
 		    !arg_is(*argv, "port") && !arg_is(*argv, "peer") &&
-		    !arg_is(*argv, "key") && !arg_is(*argv, "rate"))
+		    !arg_is(*argv, "key") && !arg_is(*argv, "rate") &&
+		    !arg_is(*argv, "redirect"))
 			return usage_err("sync", "unknown argument '%s'", *argv);
 		if (argc < 2)
 			return usage_err("sync", "%s: missing value", *argv);
@@ -193,6 +212,8 @@ static int sync_set(int argc, char **argv)
 	mnl_attr_put_u16(nlh, NFLB_SYNC_A_PORT, (uint16_t)a.port);
 	if (a.rate)
 		mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, a.rate);
+	if (a.redirect >= 0)
+		mnl_attr_put_u8(nlh, NFLB_SYNC_A_REDIRECT, (uint8_t)a.redirect);
 	for (int i = 0; i < a.npeers; i++) {
 		p = mnl_attr_nest_start(nlh, NFLB_SYNC_A_PEER);
 		put_addr(nlh, NFLB_SYNC_PEER_A_ADDR4, NFLB_SYNC_PEER_A_ADDR6, &a.peers[i]);
@@ -229,6 +250,9 @@ static void print_peer(const struct nlattr *nest, bool event)
 	print_uint(PRINT_ANY, "last_seen_ms", " last-seen-ms %u",
 		   attr_u32(pt[NFLB_SYNC_PEER_A_LAST_SEEN]));
 	print_uint(PRINT_ANY, "lag_ms", " lag-ms %u", attr_u32(pt[NFLB_SYNC_PEER_A_LAG]));
+	if (pt[NFLB_SYNC_PEER_A_OWNER_SHARE])
+		print_uint(PRINT_ANY, "owner_share", " owner-share %u",
+			   attr_u32(pt[NFLB_SYNC_PEER_A_OWNER_SHARE]));
 	print_u64(PRINT_ANY, "tx_datagrams", " tx-datagrams %" PRIu64,
 		  attr_u64(pt[NFLB_SYNC_PEER_A_TX_DATAGRAMS]));
 	print_u64(PRINT_ANY, "rx_datagrams", " rx-datagrams %" PRIu64,
@@ -285,7 +309,17 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 	if (st[NFLB_SYNC_A_RATE])
 		print_uint(PRINT_ANY, "rate", " rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
 	print_bool(PRINT_JSON, "ready", NULL, ready);
-	print_fp(" ready %s\n", ready ? "yes" : "no");
+	print_fp(" ready %s", ready ? "yes" : "no");
+	if (st[NFLB_SYNC_A_REDIRECT]) {
+		bool on = attr_u8(st[NFLB_SYNC_A_REDIRECT]);
+
+		print_bool(PRINT_JSON, "redirect", NULL, on);
+		print_fp(" redirect %s", on ? "on" : "off");
+	}
+	if (st[NFLB_SYNC_A_OWNER_SHARE])
+		print_uint(PRINT_ANY, "owner_share", " owner-share %u",
+			   attr_u32(st[NFLB_SYNC_A_OWNER_SHARE]));
+	print_nl();
 	if (view == PR_SHOW) {
 		open_json_array("peers");
 		mnl_attr_for_each_nested(a, nest)
@@ -372,6 +406,10 @@ static int save_cb(const struct nlmsghdr *nlh, void *data)
 	if (st[NFLB_SYNC_A_RATE] &&
 	    attr_u32(st[NFLB_SYNC_A_RATE]) != SYNC_RATE_DEFAULT)
 		print_fp(" rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
+	/* on is the default over IPv4; over IPv6 off is, and the only choice */
+	if (st[NFLB_SYNC_A_REDIRECT] && !attr_u8(st[NFLB_SYNC_A_REDIRECT]) &&
+	    st[NFLB_SYNC_A_LOCAL4])
+		print_fp(" redirect off");
 	print_fp(" key ");
 	if (key) {
 		const uint8_t *k = mnl_attr_get_payload(key);
