@@ -372,6 +372,14 @@ bool nflb_redir_decap(struct nflb_redir *rd, struct sk_buff *skb)
 		nflb_redir_count(rd, NFLB_R_DROP_MALFORMED);
 		return false;
 	}
+	/*
+	 * What the outer UDP packet said of checksums is not the inner's (a
+	 * CHECKSUM_PARTIAL's offsets point into the headers just pulled): the
+	 * inner ones are verified in software where nflb needs it.
+	 * CHECKSUM_COMPLETE stays: skb_pull_rcsum() made it the inner sum.
+	 */
+	if (skb->ip_summed != CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
 	skb_reset_network_header(skb);
 	skb_set_transport_header(skb, ip_hdrlen(skb));
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
