@@ -250,8 +250,9 @@ static void print_peer(const struct nlattr *nest, bool event)
 	print_uint(PRINT_ANY, "last_seen_ms", " last-seen-ms %u",
 		   attr_u32(pt[NFLB_SYNC_PEER_A_LAST_SEEN]));
 	print_uint(PRINT_ANY, "lag_ms", " lag-ms %u", attr_u32(pt[NFLB_SYNC_PEER_A_LAG]));
+	/* text: on the redirect line (print_redirect()) */
 	if (pt[NFLB_SYNC_PEER_A_OWNER_SHARE])
-		print_uint(PRINT_ANY, "owner_share", " owner-share %u",
+		print_uint(PRINT_JSON, "owner_share", NULL,
 			   attr_u32(pt[NFLB_SYNC_PEER_A_OWNER_SHARE]));
 	print_u64(PRINT_ANY, "tx_datagrams", " tx-datagrams %" PRIu64,
 		  attr_u64(pt[NFLB_SYNC_PEER_A_TX_DATAGRAMS]));
@@ -281,8 +282,39 @@ static void print_counters(const struct nlattr *nest)
 }
 
 /*
- * The sync state.  Text: "node-id N local ADDR port P rate R ready yes|no", a
- * line per peer, a line of counters.  JSON: one object, "peers" an array.
+ * Owner redirect, text "redirect on|off owner-share N peer-shares ADDR N
+ * ...", JSON "redirect" and "owner_share" (the peers' are in their objects).
+ */
+static void print_redirect(const struct nlattr *nest, const struct nlattr **st)
+{
+	const struct nlattr *pt[NFLB_SYNC_PEER_A_MAX + 1];
+	char buf[ADDR_STRLEN];
+	const struct nlattr *a;
+	bool on;
+
+	if (!st[NFLB_SYNC_A_REDIRECT])
+		return;
+	on = attr_u8(st[NFLB_SYNC_A_REDIRECT]);
+	print_bool(PRINT_JSON, "redirect", NULL, on);
+	print_fp("redirect %s", on ? "on" : "off");
+	print_uint(PRINT_ANY, "owner_share", " owner-share %u",
+		   attr_u32(st[NFLB_SYNC_A_OWNER_SHARE]));
+	print_fp(" peer-shares");
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_get_type(a) != NFLB_SYNC_A_PEER ||
+		    nl_parse_nest(a, pt, NFLB_SYNC_PEER_A_MAX) < 0)
+			continue;
+		print_fp(" %s %u", fmt_attr_addr(pt[NFLB_SYNC_PEER_A_ADDR4],
+						 pt[NFLB_SYNC_PEER_A_ADDR6], -1,
+						 buf, sizeof(buf)),
+			 attr_u32(pt[NFLB_SYNC_PEER_A_OWNER_SHARE]));
+	}
+	print_nl();
+}
+
+/*
+ * The sync state.  Text: "node-id N local ADDR port P rate R ready yes|no",
+ * the redirect line, a line per peer, a line of counters.  JSON: one object, "peers" an array.
  */
 void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
@@ -309,17 +341,9 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 	if (st[NFLB_SYNC_A_RATE])
 		print_uint(PRINT_ANY, "rate", " rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
 	print_bool(PRINT_JSON, "ready", NULL, ready);
-	print_fp(" ready %s", ready ? "yes" : "no");
-	if (st[NFLB_SYNC_A_REDIRECT]) {
-		bool on = attr_u8(st[NFLB_SYNC_A_REDIRECT]);
-
-		print_bool(PRINT_JSON, "redirect", NULL, on);
-		print_fp(" redirect %s", on ? "on" : "off");
-	}
-	if (st[NFLB_SYNC_A_OWNER_SHARE])
-		print_uint(PRINT_ANY, "owner_share", " owner-share %u",
-			   attr_u32(st[NFLB_SYNC_A_OWNER_SHARE]));
-	print_nl();
+	print_fp(" ready %s\n", ready ? "yes" : "no");
+	if (view == PR_SHOW)
+		print_redirect(nest, st);
 	if (view == PR_SHOW) {
 		open_json_array("peers");
 		mnl_attr_for_each_nested(a, nest)

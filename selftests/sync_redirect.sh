@@ -150,7 +150,7 @@ start()
 	sync_on || return 1
 	la sync wait timeout 20 && lbb sync wait timeout 20 || return 1
 	wait_for 10 halves || { la sync show; lbb sync show; return 1; }
-	la sync show | grep -q "redirect on owner-share 500"
+	la sync show | grep -qx "redirect on owner-share 500 peer-shares $B_X 500 $FK_X 0"
 }
 ktap_check "sync with redirect: both ready, each owns half of the flows" start
 
@@ -260,7 +260,7 @@ saved()
 {
 	sync_on redirect off || return 1
 	la save | grep -q "sync set .* redirect off key HEX" &&
-		la sync show | grep -q "redirect off" &&
+		la sync show | grep -qx "redirect off owner-share 0 peer-shares $B_X 0 $FK_X 0" &&
 		[ "$(snum "$NS_A" .owner_share)" = 0 ]
 }
 ktap_check "sync set ... redirect off: shown, saved, no ownership" saved
