@@ -98,7 +98,8 @@ conf()
 	for p in tcp:80 udp:80 tcp:81; do
 		"$LBCTL" -n "$ns" pool add "w${p/:/}" &&
 			"$LBCTL" -n "$ns" member add "w${p/:/}" "$SV1:${p#*:}" &&
-			"$LBCTL" -n "$ns" member add "w${p/:/}" "$SV2:${p#*:}" &&
+			# udpecho answers from the primary address: SV1 only for UDP
+			{ [ "$p" = udp:80 ] || "$LBCTL" -n "$ns" member add "w${p/:/}" "$SV2:${p#*:}"; } &&
 			"$LBCTL" -n "$ns" vs add "w${p/:/}" vip "$VIP" port "${p#*:}" proto "${p%:*}" \
 				pool "w${p/:/}" sched mh || return 1
 	done
@@ -193,7 +194,13 @@ ktap_check "each node created the sessions of the flows it owns (sum 20), both r
 udp()
 {
 	in_ns "$NS_CL" "$UDPECHO" -a "$VIP" -p 80 -b 30000 -c 20 -m hello -t 3000 >"$NFLB_TMP/ucl" ||
-		{ ktap_diag "$(grep -v "^reply" "$NFLB_TMP/ucl" | tail -3)"; return 1; }
+		{
+			ktap_diag "$(grep -v "^reply" "$NFLB_TMP/ucl" | tail -3)"
+			ktap_diag "server: $(tail -3 "$(bg_out udp)")"
+			la sync show; lbb sync show; la -j stats; lbb -j stats
+			la session list; lbb session list
+			return 1
+		}
 	[ "$(grep -c "^reply .* sv len=5 hello" "$NFLB_TMP/ucl")" = 20 ]
 }
 ktap_check "20 UDP flows answered from their first datagram" udp
