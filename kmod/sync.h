@@ -18,11 +18,16 @@ struct nflb_sync_cfg {
 	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
 	u8 key[NFLB_SYNC_KEY_LEN];
 	u32 rate;			/* records a second this node sends */
-	/* owner redirect (0 unless IPv4); 2: not given, 1: on, 0: off */
+	/* owner redirect: 1 on (IPv4 only), 0 off */
 	u8 redirect;
 };
 
-#define NFLB_SYNC_REDIRECT_DEFAULT	2
+/*
+ * Off unless asked for: with it on, a node that is only a standby (VRRP)
+ * becomes the owner of half the flows, and every node must have the same
+ * virtual servers and reach the members (sync.rst, Owner redirect).
+ */
+#define NFLB_SYNC_REDIRECT_DEFAULT	0
 
 /* NFLB_SYNC_A_RATE: its range, and its value when not given. */
 #define NFLB_SYNC_RATE_MIN	1000
