@@ -28,6 +28,7 @@
 #include "nat.h"
 #include "packet.h"
 #include "persist.h"
+#include "redirect.h"
 #include "reset.h"
 #include "sched.h"
 #include "service.h"
@@ -304,6 +305,44 @@ static unsigned int nflb_pre_malformed(struct nflb_net *ln,
 	return NF_DROP;
 }
 
+/*
+ * Owner redirect (Documentation/sync.rst): a packet of a flow that has no
+ * session here, client @client:@port, goes to the flow's owner when that
+ * is another live node.  True when it went (@skb consumed).  IPv4 only.
+ */
+static bool nflb_redirect(struct nflb_net *ln, struct sk_buff *skb,
+			  const struct nflb_pkt *pkt,
+			  const union nf_inet_addr *client, __be16 port)
+{
+	struct nflb_redir *rd = rcu_dereference(ln->redir);
+	int owner;
+
+	if (!rd || pkt->flow.family != AF_INET)
+		return false;
+	owner = nflb_redir_owner(rd, client->ip, port, pkt->flow.proto);
+	if (owner < 0)
+		return false;
+	nflb_redir_send(rd, skb, owner);
+	return true;
+}
+
+/*
+ * A TCP or UDP packet to no VIP that matches no session: transit traffic,
+ * left to the stack, unless redirect is on and it comes from a member: a
+ * member's reply to a flow whose request another node saw, which goes to
+ * the flow's owner (keyed by the client, its destination).
+ */
+static unsigned int nflb_pre_stray(struct nflb_net *ln, struct sk_buff *skb,
+				   const struct nflb_pkt *pkt)
+{
+	if (!rcu_access_pointer(ln->redir) || pkt->flow.family != AF_INET ||
+	    !nflb_redir_from_member(ln, &pkt->flow.src, pkt->flow.sport,
+				    pkt->flow.proto))
+		return NF_ACCEPT;
+	return nflb_redirect(ln, skb, pkt, &pkt->flow.dst, pkt->flow.dport) ?
+	       NF_STOLEN : NF_ACCEPT;
+}
+
 static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *st)
 {
@@ -339,8 +378,93 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 	vs = nflb_vs_find_vip(ln, pkt.flow.family, pkt.flow.proto,
 			      &pkt.flow.dst, pkt.flow.dport);
 	if (!vs)
-		return NF_ACCEPT;
+		return nflb_pre_stray(ln, skb, &pkt);
+	if (nflb_redirect(ln, skb, &pkt, &pkt.flow.src, pkt.flow.sport))
+		return NF_STOLEN;
 	return nflb_pre_new(ln, skb, st, &pkt, vs);
+}
+
+/*
+ * A redirected packet, decapsulated: PRE_ROUTING's work, but never
+ * redirected again (no loops): a packet of a session here is handled, the
+ * first packet of a flow this node owns creates its session; anything
+ * else is dropped and counted (sync.rst, Receiving).
+ */
+static unsigned int nflb_pre_redirected(struct nflb_net *ln,
+					struct nflb_redir *rd,
+					struct sk_buff *skb,
+					const struct nf_hook_state *st)
+{
+	struct nflb_session *s;
+	struct nflb_pkt pkt;
+	enum nflb_dir dir;
+	struct nflb_vs *vs;
+
+	if (nflb_pkt_parse(skb, st->pf, &pkt) != NFLB_PKT_L4) {
+		nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
+		return NF_DROP;
+	}
+	s = nflb_session_find(ln, &pkt.flow, &dir);
+	if (s) {
+		if (likely(!nflb_is_restart(s, dir, &pkt)))
+			return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
+		nflb_session_expire(ln, s, NFLB_RST_NONE);
+	}
+	vs = nflb_vs_find_vip(ln, pkt.flow.family, pkt.flow.proto,
+			      &pkt.flow.dst, pkt.flow.dport);
+	if (!vs) {
+		/* A member's reply whose session is not here either. */
+		if (nflb_redir_from_member(ln, &pkt.flow.src, pkt.flow.sport,
+					   pkt.flow.proto))
+			nflb_redir_count(rd, NFLB_R_DROP_NOT_OWNER);
+		else
+			nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
+		return NF_DROP;
+	}
+	if (nflb_redir_owner(rd, pkt.flow.src.ip, pkt.flow.sport,
+			     pkt.flow.proto) != NFLB_REDIR_SELF) {
+		nflb_redir_count(rd, NFLB_R_DROP_NOT_OWNER);
+		return NF_DROP;
+	}
+	return nflb_pre_new(ln, skb, st, &pkt, vs);
+}
+
+/*
+ * A redirect that arrived on the sync socket (@skb at its UDP header;
+ * softirq, RCU): checked and decapsulated by redirect.c, processed as
+ * PRE_ROUTING would, then routed (a member's reply was already) and passed
+ * on as ip_rcv_finish() would: FORWARD and POSTROUTING see it.  Always
+ * consumes @skb.
+ */
+void nflb_hooks_redirected(struct nflb_net *ln, struct nflb_redir *rd,
+			   struct sk_buff *skb)
+{
+	struct nf_hook_state st = {
+		.hook = NF_INET_PRE_ROUTING,
+		.pf = NFPROTO_IPV4,
+		.net = ln->net,
+	};
+	const struct iphdr *iph;
+
+	if (!nflb_redir_decap(rd, skb))
+		goto drop;
+	st.in = skb->dev;
+	if (nflb_pre_redirected(ln, rd, skb, &st) != NF_ACCEPT)
+		goto drop;
+	if (!nflb_claimed(skb)) {
+		nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
+		goto drop;
+	}
+	iph = ip_hdr(skb);
+	if (!skb_dst(skb) &&
+	    ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
+				 skb->dev))
+		goto drop;
+	nflb_redir_count(rd, NFLB_R_RX);
+	dst_input(skb);
+	return;
+drop:
+	kfree_skb(skb);
 }
 
 /* After a rewrite of its destination in LOCAL_OUT: routes @skb again. */

@@ -15,6 +15,7 @@
 #include "stats.h"
 
 struct nflb_sync;
+struct nflb_redir;
 
 #define NFLB_VERSION		"0.1.0"
 #define NFLB_VS_HASH_BITS	8
@@ -56,6 +57,8 @@ struct nflb_net {
 	/* Session sync: NULL while off; see session.h and sync.c. */
 	struct nflb_syncq __rcu *syncq;
 	struct nflb_sync *sync;		/* cfg_mutex */
+	/* Owner redirect: set and cleared with RCU by sync, under cfg_mutex. */
+	struct nflb_redir __rcu *redir;
 	struct nflb_persist_table persist;	/* source affinity */
 	/* RSTs for SYNs no member can take (rst-no-member), per second */
 	struct ratelimit_state rst_ratelimit;

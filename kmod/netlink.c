@@ -154,6 +154,7 @@ static const struct nla_policy nflb_sync_peer_policy[NFLB_SYNC_PEER_A_MAX + 1] =
 	[NFLB_SYNC_PEER_A_RX_DATAGRAMS] = NFLB_READ_ONLY,
 	[NFLB_SYNC_PEER_A_RX_RECORDS] = NFLB_READ_ONLY,
 	[NFLB_SYNC_PEER_A_LAG] = NFLB_READ_ONLY,
+	[NFLB_SYNC_PEER_A_OWNER_SHARE] = NFLB_READ_ONLY,
 };
 
 /* Beyond NLA_POLICY_RANGE's s16 bounds. */
@@ -175,6 +176,8 @@ static const struct nla_policy nflb_sync_policy[NFLB_SYNC_A_MAX + 1] = {
 	[NFLB_SYNC_A_RATE] = NLA_POLICY_FULL_RANGE(NLA_U32, &nflb_sync_rate_range),
 	[NFLB_SYNC_A_WITH_KEY] = { .type = NLA_REJECT,
 				   .reject_message = "with-key: only in a sync get request" },
+	[NFLB_SYNC_A_REDIRECT] = NLA_POLICY_MAX(NLA_U8, 1),
+	[NFLB_SYNC_A_OWNER_SHARE] = NFLB_READ_ONLY,
 };
 
 static const struct nla_policy nflb_sync_req[NFLB_A_MAX + 1] = {
@@ -1701,6 +1704,9 @@ static int nflb_sync_parse(struct nlattr *sync, struct nlattr **tb,
 			  NFLB_SYNC_PORT_DEFAULT);
 	cfg->rate = tb[NFLB_SYNC_A_RATE] ? nla_get_u32(tb[NFLB_SYNC_A_RATE]) :
 					   NFLB_SYNC_RATE_DEFAULT;
+	cfg->redirect = tb[NFLB_SYNC_A_REDIRECT] ?
+			nla_get_u8(tb[NFLB_SYNC_A_REDIRECT]) :
+			NFLB_SYNC_REDIRECT_DEFAULT;
 	err = nflb_get_addr(tb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
 			    &cfg->family, &cfg->local, extack, sync, true);
 	if (err)
@@ -1727,6 +1733,7 @@ static int nflb_fill_sync_peer(struct sk_buff *skb, u8 family,
 	    nla_put_u8(skb, NFLB_SYNC_PEER_A_STATE, p->state) ||
 	    nla_put_u32(skb, NFLB_SYNC_PEER_A_LAST_SEEN, p->last_seen_ms) ||
 	    nla_put_u32(skb, NFLB_SYNC_PEER_A_LAG, p->lag_ms) ||
+	    nla_put_u32(skb, NFLB_SYNC_PEER_A_OWNER_SHARE, p->owner_share) ||
 	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_TX_DATAGRAMS,
 			      p->tx_datagrams, NFLB_SYNC_PEER_A_PAD) ||
 	    nla_put_u64_64bit(skb, NFLB_SYNC_PEER_A_RX_DATAGRAMS,
@@ -1775,7 +1782,9 @@ static int nflb_sync_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 			  si->family, &si->local) ||
 	    nla_put_u16(skb, NFLB_SYNC_A_PORT, ntohs(si->port)) ||
 	    nla_put_u32(skb, NFLB_SYNC_A_RATE, si->rate) ||
-	    nla_put_u8(skb, NFLB_SYNC_A_READY, si->ready))
+	    nla_put_u8(skb, NFLB_SYNC_A_READY, si->ready) ||
+	    nla_put_u8(skb, NFLB_SYNC_A_REDIRECT, si->redirect) ||
+	    nla_put_u32(skb, NFLB_SYNC_A_OWNER_SHARE, si->owner_share))
 		goto cancel;
 	for (i = 0; i < si->npeers; i++)
 		if (nflb_fill_sync_peer(skb, si->family, &si->peers[i]))

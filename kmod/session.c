@@ -708,9 +708,12 @@ static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 		nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
 		goto free;
 	}
-	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_CREATED, 1);
-	nflb_stats_add(vs->stats, NFLB_C_SESSIONS_CREATED, 1);
-	nflb_stats_add(m->stats, NFLB_C_SESSIONS_CREATED, 1);
+	/* Created here, not installed from a peer's record (rx_records). */
+	if (!st) {
+		nflb_stats_add(ln->stats, NFLB_C_SESSIONS_CREATED, 1);
+		nflb_stats_add(vs->stats, NFLB_C_SESSIONS_CREATED, 1);
+		nflb_stats_add(m->stats, NFLB_C_SESSIONS_CREATED, 1);
+	}
 	return s;
 free:
 	nflb_session_unaccount(ln, s);

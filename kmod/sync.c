@@ -30,7 +30,9 @@
 #include <crypto/algapi.h>
 #include <crypto/blake2s.h>
 #include <net/udp_tunnel.h>
+#include "hooks.h"
 #include "main.h"
+#include "redirect.h"
 #include "session.h"
 #include "sync.h"
 #include "syncrec.h"
@@ -262,8 +264,8 @@ struct nflb_sync_peer {
 	 */
 	u8 node_id;
 	bool id_warned;			/* a conflict of node ids was logged */
+	bool ready;			/* its last datagram said it is ready */
 	u8 state;			/* enum nflb_sync_peer_state */
-	bool ready;			/* READY flag of its last datagram */
 	unsigned long last_seen;	/* jiffies; 0 = never */
 	unsigned long nack_at;		/* jiffies its last NACK was handled */
 	/* Replay window: newest epoch, highest seq, seqs seen below it. */
@@ -307,6 +309,7 @@ struct nflb_sync {
 	 * in the middle of a bulk resync.
 	 */
 	struct workqueue_struct *wq;
+	struct nflb_redir *redir;	/* NULL: redirect off */
 	struct work_struct tx_work;
 	struct work_struct rx_work;
 	struct delayed_work tick;
@@ -960,12 +963,19 @@ static int nflb_sync_encap_rcv(struct sock *sk, struct sk_buff *skb)
 	struct nflb_sync *sync = rcu_dereference_sk_user_data(sk);
 	int off = skb_transport_offset(skb) + sizeof(struct udphdr);
 	struct nflb_sync_peer *p;
+	struct nflb_redir *rd;
 	union nf_inet_addr src;
 	unsigned int charge;
 	int idx;
 
 	if (!sync)
 		goto drop;
+	/* Pairs with nflb_sync_redir_alloc()'s release: set up, or NULL. */
+	rd = smp_load_acquire(&sync->redir);
+	if (rd && nflb_redir_is_encap(skb)) {
+		nflb_hooks_redirected(sync->ln, rd, skb);
+		return 0;
+	}
 	if (off < 0 || skb->len < off + NFLB_SYNC_MIN ||
 	    skb->len - off > sync->dgram_max) {
 		atomic_long_inc(&sync->rx_bad_size);
@@ -1911,6 +1921,34 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 		nflb_sync_bulk_ask(sync, idx, sync->bulk_owned);
 }
 
+/*
+ * The live owners for redirect (sync.rst, Owner redirect): this node once
+ * ready, and the peers that are up and said they are ready.  Under lock.
+ */
+static void nflb_sync_owners(struct nflb_sync *sync)
+{
+	u8 id[NFLB_SYNC_PEERS_MAX + 1];
+	s8 peer[NFLB_SYNC_PEERS_MAX + 1];
+	struct nflb_sync_peer *p;
+	unsigned int i, n = 0;
+
+	if (!sync->redir)
+		return;
+	if (sync->ready) {
+		id[n] = sync->cfg.node_id;
+		peer[n++] = NFLB_REDIR_SELF;
+	}
+	for (i = 0; i < sync->cfg.npeers; i++) {
+		p = &sync->peers[i];
+		if (nflb_sync_peer_live(p) && p->ready && p->node_id) {
+			id[n] = p->node_id;
+			peer[n++] = i;
+		}
+	}
+	/* No memory: the last set stays, and the next tick tries again. */
+	nflb_redir_publish(sync->redir, id, peer, n);
+}
+
 static void nflb_sync_heartbeat(struct nflb_sync *sync)
 {
 	struct nflb_sync_hb *hb = (void *)(sync->tx + NFLB_SYNC_HDR);
@@ -1930,6 +1968,7 @@ static void nflb_sync_tick(struct work_struct *w)
 	nflb_sync_age_peers(sync);
 	if (!sync->ready || sync->bulk_from >= 0)
 		nflb_sync_want_table(sync);
+	nflb_sync_owners(sync);
 	nflb_sync_heartbeat(sync);
 	nflb_sync_refresh_tick(sync);
 	mutex_unlock(&sync->lock);
@@ -1966,6 +2005,28 @@ static int nflb_sync_socket(struct nflb_sync *sync, struct net *net)
 	return 0;
 }
 
+/* Owner redirect's state, over the socket (IPv4 only: sync.rst). */
+static int nflb_sync_redir_alloc(struct nflb_sync *sync)
+{
+	const struct nflb_sync_cfg *cfg = &sync->cfg;
+	struct nflb_redir *rd;
+	unsigned int i;
+
+	if (!cfg->redirect || cfg->family != AF_INET)
+		return 0;
+	rd = nflb_redir_alloc(sync->sock->sk, cfg->local.ip, cfg->port,
+			      cfg->node_id, cfg->key);
+	if (!rd)
+		return -ENOMEM;
+	for (i = 0; i < cfg->npeers; i++)
+		nflb_redir_set_peer(rd, i, cfg->peers[i].ip,
+				    sync->peers[i].tx_key,
+				    sync->peers[i].rx_key);
+	/* encap_rcv runs already: it sees all of it or nothing. */
+	smp_store_release(&sync->redir, rd);
+	return 0;
+}
+
 /* Memory of a stopped sync (its rings: nflb_syncq_free()). */
 static void nflb_sync_free(struct nflb_sync *sync)
 {
@@ -1977,6 +2038,7 @@ static void nflb_sync_free(struct nflb_sync *sync)
 	}
 	if (sync->wq)
 		destroy_workqueue(sync->wq);
+	nflb_redir_free(sync->redir);
 	kfree_sensitive(sync);
 }
 
@@ -2103,9 +2165,15 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 	if (!sync)
 		return -ENOMEM;
 	err = nflb_sync_socket(sync, ln->net);
-	if (err) {
+	if (err)
 		NL_SET_ERR_MSG(extack,
 			       "cannot bind the sync socket: is the local address configured in this namespace, and the port free?");
+	if (!err) {
+		err = nflb_sync_redir_alloc(sync);
+		if (err)
+			udp_tunnel_sock_release(sync->sock);
+	}
+	if (err) {
 		nflb_syncq_free(ln, sync->q);
 		nflb_sync_free(sync);
 		return err;
@@ -2114,6 +2182,7 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 	nflb_session_iter_pause(&sync->refresh);
 	ln->sync = sync;
 	rcu_assign_pointer(ln->syncq, sync->q);
+	rcu_assign_pointer(ln->redir, sync->redir);
 	queue_delayed_work(sync->wq, &sync->tick, 0);
 	return 0;
 }
@@ -2132,6 +2201,7 @@ void nflb_sync_stop(struct nflb_net *ln)
 		return;
 	ln->sync = NULL;
 	RCU_INIT_POINTER(ln->syncq, NULL);
+	RCU_INIT_POINTER(ln->redir, NULL);
 	rcu_assign_sk_user_data(sync->sock->sk, NULL);
 	synchronize_rcu();
 	WRITE_ONCE(sync->stopping, true);
@@ -2185,6 +2255,36 @@ static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
 	pi->tx_datagrams = p->tx_datagrams;
 	pi->rx_datagrams = p->rx_datagrams;
 	pi->rx_records = p->rx_records;
+	pi->owner_share = 0;		/* nflb_sync_redir_info()'s */
+}
+
+/* Redirect's counters and shares in @info.  Under sync->lock. */
+static void nflb_sync_redir_info(struct nflb_sync *sync,
+				 struct nflb_sync_info *info)
+{
+	static const u8 attr[NFLB_R_MAX] = {
+		[NFLB_R_TX] = NFLB_SYNC_STATS_A_TX_REDIRECTED,
+		[NFLB_R_RX] = NFLB_SYNC_STATS_A_RX_REDIRECTED,
+		[NFLB_R_TX_ERRORS] = NFLB_SYNC_STATS_A_TX_REDIRECT_ERRORS,
+		[NFLB_R_TX_FRAG] = NFLB_SYNC_STATS_A_TX_REDIRECT_FRAG,
+		[NFLB_R_DROP_NOT_PEER] = NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_PEER,
+		[NFLB_R_DROP_BAD_MAC] = NFLB_SYNC_STATS_A_REDIRECT_DROP_BAD_MAC,
+		[NFLB_R_DROP_MALFORMED] = NFLB_SYNC_STATS_A_REDIRECT_DROP_MALFORMED,
+		[NFLB_R_DROP_NOT_OURS] = NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OURS,
+		[NFLB_R_DROP_NOT_OWNER] = NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OWNER,
+	};
+	u64 c[NFLB_R_MAX];
+	unsigned int i;
+
+	info->redirect = sync->redir;
+	if (!sync->redir)
+		return;
+	nflb_redir_counters(sync->redir, c);
+	for (i = 0; i < NFLB_R_MAX; i++)
+		info->stats[attr[i]] = c[i];
+	info->owner_share = nflb_redir_share(sync->redir, NFLB_REDIR_SELF);
+	for (i = 0; i < sync->cfg.npeers; i++)
+		info->peers[i].owner_share = nflb_redir_share(sync->redir, i);
 }
 
 /* A copy of the sync state; false when sync is off.  cfg_mutex. */
@@ -2207,6 +2307,7 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 	for (i = 0; i < sync->cfg.npeers; i++)
 		nflb_sync_peer_info(&sync->peers[i], &info->peers[i]);
 	memcpy(info->stats, sync->stats, sizeof(info->stats));
+	nflb_sync_redir_info(sync, info);
 	mutex_unlock(&sync->lock);
 	info->stats[NFLB_SYNC_STATS_A_TX_DROPPED] = nflb_syncq_dropped(sync->q);
 	info->stats[NFLB_SYNC_STATS_A_RX_QUEUE_FULL] =

@@ -18,7 +18,16 @@ struct nflb_sync_cfg {
 	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
 	u8 key[NFLB_SYNC_KEY_LEN];
 	u32 rate;			/* records a second this node sends */
+	/* owner redirect: 1 on (IPv4 only), 0 off */
+	u8 redirect;
 };
+
+/*
+ * Off unless asked for: with it on, a node that is only a standby (VRRP)
+ * becomes the owner of half the flows, and every node must have the same
+ * virtual servers and reach the members (sync.rst, Owner redirect).
+ */
+#define NFLB_SYNC_REDIRECT_DEFAULT	0
 
 /* NFLB_SYNC_A_RATE: its range, and its value when not given. */
 #define NFLB_SYNC_RATE_MIN	1000
@@ -34,6 +43,7 @@ struct nflb_sync_peer_info {
 	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
+	u32 owner_share;		/* per mille of the flows it owns */
 };
 
 /* A consistent copy of a namespace's sync state, for SYNC_GET. */
@@ -44,6 +54,8 @@ struct nflb_sync_info {
 	union nf_inet_addr local;
 	u32 rate;
 	bool ready;
+	bool redirect;
+	u32 owner_share;		/* this node's, per mille */
 	unsigned int npeers;
 	struct nflb_sync_peer_info peers[NFLB_SYNC_PEERS_MAX];
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];	/* by NFLB_SYNC_STATS_A_* */

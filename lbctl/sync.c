@@ -20,7 +20,7 @@ void sync_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: lbctl sync set node-id N local ADDR [ port P ] peer ADDR [ peer ADDR ... ]\n"
-"                      key HEX [ rate N ]\n"
+"                      key HEX [ rate N ] [ redirect { on | off } ]\n"
 "       lbctl sync show\n"
 "       lbctl sync wait [ timeout SECS ]\n"
 "       lbctl sync del\n"
@@ -28,7 +28,9 @@ void sync_usage(FILE *f)
 "IPv6), which the sync socket binds; port: the UDP port of every node (default\n"
 "%d); peer: up to %d addresses of the local address's family; key: %d hex\n"
 "digits (%d bytes), the same on every node; rate: session records a second\n"
-"this node sends at most, %u..%u (default %u).  set replaces a running sync.\n"
+"this node sends at most, %u..%u (default %u); redirect: packets with no\n"
+"session go to their flow's owner node (default off; IPv4 only).  set\n"
+"replaces a running sync.\n"
 "wait exits 0 once this node is ready (its bulk resync done, or no peer\n"
 "answered), 1 on timeout or error.\n",
 		NFLB_SYNC_PORT_DEFAULT, NFLB_SYNC_PEERS_MAX,
@@ -66,6 +68,15 @@ static const struct {
 	{ NFLB_SYNC_STATS_A_RX_LOST, "rx_lost" },
 	{ NFLB_SYNC_STATS_A_BULK_WALKS, "bulk_walks" },
 	{ NFLB_SYNC_STATS_A_BULK_REFUSED, "bulk_refused" },
+	{ NFLB_SYNC_STATS_A_TX_REDIRECTED, "tx_redirected" },
+	{ NFLB_SYNC_STATS_A_RX_REDIRECTED, "rx_redirected" },
+	{ NFLB_SYNC_STATS_A_TX_REDIRECT_ERRORS, "tx_redirect_errors" },
+	{ NFLB_SYNC_STATS_A_TX_REDIRECT_FRAG, "tx_redirect_frag" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_PEER, "redirect_drop_not_peer" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_BAD_MAC, "redirect_drop_bad_mac" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_MALFORMED, "redirect_drop_malformed" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OURS, "redirect_drop_not_ours" },
+	{ NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OWNER, "redirect_drop_not_owner" },
 };
 
 /* "key_name" as text: "key-name". */
@@ -109,6 +120,7 @@ struct sync_args {
 	struct lb_addr local;
 	uint32_t port;
 	uint32_t rate;			/* 0: not given */
+	int redirect;			/* -1: not given, else 0 or 1 */
 	struct lb_addr peers[NFLB_SYNC_PEERS_MAX];
 	int npeers;
 	uint8_t key[NFLB_SYNC_KEY_LEN];
@@ -127,6 +139,12 @@ static int sync_set_arg(const char *kw, const char *val, struct sync_args *a)
 		return arg_u32("sync", kw, val, 1, 65535, &a->port);
 	if (arg_is(kw, "rate"))
 		return arg_u32("sync", kw, val, SYNC_RATE_MIN, SYNC_RATE_MAX, &a->rate);
+	if (arg_is(kw, "redirect")) {
+		if (strcmp(val, "on") && strcmp(val, "off"))
+			return usage_err("sync", "redirect: expected on or off, got '%s'", val);
+		a->redirect = !strcmp(val, "on");
+		return 0;
+	}
 	if (arg_is(kw, "key")) {
 		a->has_key = true;
 		if (parse_key(val, a->key))
@@ -166,7 +184,7 @@ static int sync_set_check(const struct sync_args *a)
 
 static int sync_set(int argc, char **argv)
 {
-	struct sync_args a = { .port = NFLB_SYNC_PORT_DEFAULT };
+	struct sync_args a = { .port = NFLB_SYNC_PORT_DEFAULT, .redirect = -1 };
 	struct nlmsghdr *nlh;
 	struct nlattr *nest, *p;
 
@@ -177,7 +195,8 @@ static int sync_set(int argc, char **argv)
 	while (argc > 0) {
 		if (!arg_is(*argv, "node-id") && !arg_is(*argv, "local") &&
 		    !arg_is(*argv, "port") && !arg_is(*argv, "peer") &&
-		    !arg_is(*argv, "key") && !arg_is(*argv, "rate"))
+		    !arg_is(*argv, "key") && !arg_is(*argv, "rate") &&
+		    !arg_is(*argv, "redirect"))
 			return usage_err("sync", "unknown argument '%s'", *argv);
 		if (argc < 2)
 			return usage_err("sync", "%s: missing value", *argv);
@@ -195,6 +214,8 @@ static int sync_set(int argc, char **argv)
 	mnl_attr_put_u16(nlh, NFLB_SYNC_A_PORT, (uint16_t)a.port);
 	if (a.rate)
 		mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, a.rate);
+	if (a.redirect >= 0)
+		mnl_attr_put_u8(nlh, NFLB_SYNC_A_REDIRECT, (uint8_t)a.redirect);
 	for (int i = 0; i < a.npeers; i++) {
 		p = mnl_attr_nest_start(nlh, NFLB_SYNC_A_PEER);
 		put_addr(nlh, NFLB_SYNC_PEER_A_ADDR4, NFLB_SYNC_PEER_A_ADDR6, &a.peers[i]);
@@ -231,6 +252,10 @@ static void print_peer(const struct nlattr *nest, bool event)
 	print_uint(PRINT_ANY, "last_seen_ms", " last-seen-ms %u",
 		   attr_u32(pt[NFLB_SYNC_PEER_A_LAST_SEEN]));
 	print_uint(PRINT_ANY, "lag_ms", " lag-ms %u", attr_u32(pt[NFLB_SYNC_PEER_A_LAG]));
+	/* text: on the redirect line (print_redirect()) */
+	if (pt[NFLB_SYNC_PEER_A_OWNER_SHARE])
+		print_uint(PRINT_JSON, "owner_share", NULL,
+			   attr_u32(pt[NFLB_SYNC_PEER_A_OWNER_SHARE]));
 	print_u64(PRINT_ANY, "tx_datagrams", " tx-datagrams %" PRIu64,
 		  attr_u64(pt[NFLB_SYNC_PEER_A_TX_DATAGRAMS]));
 	print_u64(PRINT_ANY, "rx_datagrams", " rx-datagrams %" PRIu64,
@@ -259,8 +284,39 @@ static void print_counters(const struct nlattr *nest)
 }
 
 /*
- * The sync state.  Text: "node-id N local ADDR port P rate R ready yes|no", a
- * line per peer, a line of counters.  JSON: one object, "peers" an array.
+ * Owner redirect, text "redirect on|off owner-share N peer-shares ADDR N
+ * ...", JSON "redirect" and "owner_share" (the peers' are in their objects).
+ */
+static void print_redirect(const struct nlattr *nest, const struct nlattr **st)
+{
+	const struct nlattr *pt[NFLB_SYNC_PEER_A_MAX + 1];
+	char buf[ADDR_STRLEN];
+	const struct nlattr *a;
+	bool on;
+
+	if (!st[NFLB_SYNC_A_REDIRECT])
+		return;
+	on = attr_u8(st[NFLB_SYNC_A_REDIRECT]);
+	print_bool(PRINT_JSON, "redirect", NULL, on);
+	print_fp("redirect %s", on ? "on" : "off");
+	print_uint(PRINT_ANY, "owner_share", " owner-share %u",
+		   attr_u32(st[NFLB_SYNC_A_OWNER_SHARE]));
+	print_fp(" peer-shares");
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_get_type(a) != NFLB_SYNC_A_PEER ||
+		    nl_parse_nest(a, pt, NFLB_SYNC_PEER_A_MAX) < 0)
+			continue;
+		print_fp(" %s %u", fmt_attr_addr(pt[NFLB_SYNC_PEER_A_ADDR4],
+						 pt[NFLB_SYNC_PEER_A_ADDR6], -1,
+						 buf, sizeof(buf)),
+			 attr_u32(pt[NFLB_SYNC_PEER_A_OWNER_SHARE]));
+	}
+	print_nl();
+}
+
+/*
+ * The sync state.  Text: "node-id N local ADDR port P rate R ready yes|no",
+ * the redirect line, a line per peer, a line of counters.  JSON: one object, "peers" an array.
  */
 void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
@@ -288,6 +344,8 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 		print_uint(PRINT_ANY, "rate", " rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
 	print_bool(PRINT_JSON, "ready", NULL, ready);
 	print_fp(" ready %s\n", ready ? "yes" : "no");
+	if (view == PR_SHOW)
+		print_redirect(nest, st);
 	if (view == PR_SHOW) {
 		open_json_array("peers");
 		mnl_attr_for_each_nested(a, nest)
@@ -374,6 +432,9 @@ static int save_cb(const struct nlmsghdr *nlh, void *data)
 	if (st[NFLB_SYNC_A_RATE] &&
 	    attr_u32(st[NFLB_SYNC_A_RATE]) != SYNC_RATE_DEFAULT)
 		print_fp(" rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
+	/* off is the default */
+	if (st[NFLB_SYNC_A_REDIRECT] && attr_u8(st[NFLB_SYNC_A_REDIRECT]))
+		print_fp(" redirect on");
 	print_fp(" key ");
 	if (key) {
 		const uint8_t *k = mnl_attr_get_payload(key);

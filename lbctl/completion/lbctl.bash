@@ -98,9 +98,10 @@ _lbctl()
 	sync)
 		case $prev in
 		node-id | local | port | peer | key | rate | timeout) ;;
+		redirect) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
 		*)
 			if [[ $sub == set ]]; then
-				COMPREPLY=($(compgen -W "node-id local port peer key rate" -- "$cur"))
+				COMPREPLY=($(compgen -W "node-id local port peer key rate redirect" -- "$cur"))
 			elif [[ $sub == wait ]] && ((n == 2)); then
 				COMPREPLY=($(compgen -W "timeout" -- "$cur"))
 			fi

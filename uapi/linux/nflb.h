@@ -480,6 +480,13 @@ enum nflb_sync_attr {
 	 * (for lbctl save sync-key); refused without CAP_NET_ADMIN
 	 */
 	NFLB_SYNC_A_WITH_KEY,
+	/*
+	 * u8, 0 or 1: redirect packets with no session to their flow's owner
+	 * (Documentation/sync.rst, Owner redirect); default 0; IPv4 only
+	 */
+	NFLB_SYNC_A_REDIRECT,
+	/* u32, read-only: this node's share of the flows it owns, per mille */
+	NFLB_SYNC_A_OWNER_SHARE,
 
 	__NFLB_SYNC_A_MAX,
 	NFLB_SYNC_A_MAX = __NFLB_SYNC_A_MAX - 1
@@ -499,6 +506,8 @@ enum nflb_sync_peer_attr {
 	NFLB_SYNC_PEER_A_RX_RECORDS,	/* u64, read-only: installed or applied */
 	/* u32, read-only: ms the oldest datagram it has not acked has waited */
 	NFLB_SYNC_PEER_A_LAG,
+	/* u32, read-only: its share of the flows, per mille (0: not an owner) */
+	NFLB_SYNC_PEER_A_OWNER_SHARE,
 
 	__NFLB_SYNC_PEER_A_MAX,
 	NFLB_SYNC_PEER_A_MAX = __NFLB_SYNC_PEER_A_MAX - 1
@@ -549,6 +558,24 @@ enum nflb_sync_stats_attr {
 	 * for the peer running or waiting, or its last one too recent
 	 */
 	NFLB_SYNC_STATS_A_BULK_REFUSED,
+	/* u64, packets with no session sent to their flow's owner */
+	NFLB_SYNC_STATS_A_TX_REDIRECTED,
+	/* u64, redirected packets received and processed here */
+	NFLB_SYNC_STATS_A_RX_REDIRECTED,
+	/* u64, redirects not sent: no route to the owner, no memory */
+	NFLB_SYNC_STATS_A_TX_REDIRECT_ERRORS,
+	/* u64, redirects larger than the route to the owner: fragmented */
+	NFLB_SYNC_STATS_A_TX_REDIRECT_FRAG,
+	/* u64, redirects dropped: the outer source is not a peer */
+	NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_PEER,
+	/* u64, redirects dropped: wrong MAC */
+	NFLB_SYNC_STATS_A_REDIRECT_DROP_BAD_MAC,
+	/* u64, redirects dropped: bad header, inner packet not whole IPv4 */
+	NFLB_SYNC_STATS_A_REDIRECT_DROP_MALFORMED,
+	/* u64, redirects dropped: the inner packet is no session's, no VIP's */
+	NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OURS,
+	/* u64, redirects dropped: no session here and not this node's flow */
+	NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OWNER,
 
 	__NFLB_SYNC_STATS_A_MAX,
 	NFLB_SYNC_STATS_A_MAX = __NFLB_SYNC_STATS_A_MAX - 1

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Owner redirect (Documentation/sync.rst, "Owner redirect"): the owner of
+ * a flow among the live nodes (rendezvous hashing on the client's address
+ * and port), and the UDP encapsulation, with a MAC, that takes a packet
+ * with no session to it over the sync socket.
+ *
+ * Locking: struct nflb_redir is constant while ln->redir points to it but
+ * for @owners, an immutable table replaced whole (rcu_replace_pointer) by
+ * the sync tick, the only writer (sync->lock), and read under RCU by the
+ * datapath, and for the per-cpu counters.
+ */
+#include <linux/ip.h>
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <crypto/algapi.h>
+#include <net/ip.h>
+#include <net/ip_tunnels.h>
+#include <net/route.h>
+#include <net/udp_tunnel.h>
+#include "main.h"
+#include "service.h"
+#include "redirect.h"
+
+struct nflb_redir *nflb_redir_alloc(struct sock *sk, __be32 local,
+				    __be16 port, u8 node_id,
+				    const u8 key[NFLB_SYNC_KEY_LEN])
+{
+	static const char label[] = "nflb owner";
+	u8 okey[BLAKE2S_HASH_SIZE];
+	struct nflb_redir *rd;
+
+	rd = kzalloc(sizeof(*rd), GFP_KERNEL_ACCOUNT);
+	if (!rd)
+		return NULL;
+	rd->count = alloc_percpu_gfp(struct nflb_redir_pcpu, GFP_KERNEL_ACCOUNT);
+	if (!rd->count) {
+		kfree(rd);
+		return NULL;
+	}
+	rd->sk = sk;
+	rd->local = local;
+	rd->port = port;
+	rd->node_id = node_id;
+	/* Every node derives the same owner key; outsiders cannot. */
+	blake2s(okey, label, key, sizeof(okey), sizeof(label) - 1,
+		NFLB_SYNC_KEY_LEN);
+	BUILD_BUG_ON(sizeof(rd->owner_key) > sizeof(okey));
+	rd->owner_key.key[0] = get_unaligned_le64(okey);
+	rd->owner_key.key[1] = get_unaligned_le64(okey + 8);
+	memzero_explicit(okey, sizeof(okey));
+	return rd;
+}
+
+/* Peer @idx of the sync configuration, before @rd is published. */
+void nflb_redir_set_peer(struct nflb_redir *rd, unsigned int idx,
+			 __be32 addr, const u8 *tx_key, const u8 *rx_key)
+{
+	rd->peer[idx] = addr;
+	memcpy(rd->tx_key[idx], tx_key, BLAKE2S_KEY_SIZE);
+	memcpy(rd->rx_key[idx], rx_key, BLAKE2S_KEY_SIZE);
+	rd->npeers = max(rd->npeers, idx + 1);
+}
+
+/* After a grace period since ln->redir stopped pointing to @rd. */
+void nflb_redir_free(struct nflb_redir *rd)
+{
+	if (!rd)
+		return;
+	kfree(rcu_dereference_protected(rd->owners, true));
+	free_percpu(rd->count);
+	kfree_sensitive(rd);
+}
+
+/*
+ * The live owners are now @n nodes, ids @id, peers @peer: published if
+ * they changed.  Sync tick only (sync->lock); may sleep.
+ */
+int nflb_redir_publish(struct nflb_redir *rd, const u8 *id, const s8 *peer,
+		       unsigned int n)
+{
+	struct nflb_owners *o, *old;
+
+	old = rcu_dereference_protected(rd->owners, true);
+	if (old && old->n == n && !memcmp(old->id, id, n) &&
+	    !memcmp(old->peer, peer, n))
+		return 0;
+	o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
+	if (!o)
+		return -ENOMEM;
+	o->n = n;
+	memcpy(o->id, id, n);
+	memcpy(o->peer, peer, n);
+	old = rcu_replace_pointer(rd->owners, o, true);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
+}
+
+/*
+ * Share of the flows that @peer (NFLB_REDIR_SELF: this node) owns, per
+ * mille: rendezvous hashing gives every live owner an equal share.
+ */
+u32 nflb_redir_share(struct nflb_redir *rd, int peer)
+{
+	const struct nflb_owners *o;
+	unsigned int i;
+	u32 share = 0;
+
+	rcu_read_lock();
+	o = rcu_dereference(rd->owners);
+	for (i = 0; o && i < o->n; i++)
+		if (o->peer[i] == peer)
+			share = 1000 / o->n;
+	rcu_read_unlock();
+	return share;
+}
+
+void nflb_redir_counters(struct nflb_redir *rd, u64 out[NFLB_R_MAX])
+{
+	const struct nflb_redir_pcpu *p;
+	int cpu, i;
+
+	memset(out, 0, NFLB_R_MAX * sizeof(*out));
+	for_each_possible_cpu(cpu) {
+		p = per_cpu_ptr(rd->count, cpu);
+		for (i = 0; i < NFLB_R_MAX; i++)
+			out[i] += READ_ONCE(p->c[i]);
+	}
+}
+
+/*
+ * The owner of the flow of client @client:@port: the peer's index,
+ * NFLB_REDIR_SELF, or NFLB_REDIR_NONE when no node is a live owner.  The
+ * live node whose keyed hash of (client, port, protocol, node id) is the
+ * highest: the same answer on every node with the same live set, and a
+ * change of the set moves only the flows of the nodes that left or the
+ * share of the one that came.  RCU (softirq).
+ */
+int nflb_redir_owner(struct nflb_redir *rd, __be32 client, __be16 port,
+		     u8 proto)
+{
+	const struct nflb_owners *o = rcu_dereference(rd->owners);
+	int owner = NFLB_REDIR_NONE;
+	u64 h, best = 0;
+	unsigned int i;
+
+	for (i = 0; o && i < o->n; i++) {
+		h = siphash_2u32((__force u32)client,
+				 (u32)ntohs(port) << 16 | proto << 8 | o->id[i],
+				 &rd->owner_key);
+		if (owner == NFLB_REDIR_NONE || h > best) {
+			best = h;
+			owner = o->peer[i];
+		}
+	}
+	return owner;
+}
+
+/*
+ * Whether @a:@port is a member of a virtual server of protocol @proto
+ * here: a packet from it that matches no session is a member's reply to
+ * a flow another node handled.  A scan of every virtual server's pool
+ * snapshot, bounded by max-vs and max-members; only for packets that
+ * matched no session and are to no VIP, only while redirect is on.  RCU.
+ */
+bool nflb_redir_from_member(struct nflb_net *ln, const union nf_inet_addr *a,
+			    __be16 port, u8 proto)
+{
+	const struct nflb_pool_snap *snap;
+	const struct nflb_member *m;
+	struct nflb_pool *pool;
+	struct nflb_vs *vs;
+	unsigned int b, i;
+
+	for (b = 0; b < ARRAY_SIZE(ln->vs_hash); b++) {
+		hlist_for_each_entry_rcu(vs, &ln->vs_hash[b], hnode) {
+			if (vs->proto != proto)
+				continue;
+			pool = rcu_dereference(vs->pool);
+			snap = pool ? rcu_dereference(pool->snap) : NULL;
+			for (i = 0; snap && i < snap->count; i++) {
+				m = snap->members[i];
+				if (m->port == port && m->family == AF_INET &&
+				    m->addr.ip == a->ip)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Keyed BLAKE2s over @hdr and @len bytes of @skb from @off, in pieces. */
+static void nflb_redir_mac(const u8 *key, const struct nflb_redir_hdr *hdr,
+			   const struct sk_buff *skb, unsigned int off,
+			   unsigned int len, u8 mac[NFLB_REDIR_MAC_LEN])
+{
+	struct blake2s_state st;
+	u8 buf[256];
+	unsigned int n;
+	const void *p;
+
+	blake2s_init_key(&st, NFLB_REDIR_MAC_LEN, key, BLAKE2S_KEY_SIZE);
+	blake2s_update(&st, (const u8 *)hdr, sizeof(*hdr));
+	while (len) {
+		n = min_t(unsigned int, len, sizeof(buf));
+		p = skb_header_pointer(skb, off, n, buf);
+		if (WARN_ON_ONCE(!p))
+			break;
+		blake2s_update(&st, p, n);
+		off += n;
+		len -= n;
+	}
+	blake2s_final(&st, mac);
+}
+
+/* Encapsulates one non-GSO packet @skb (at its IP header) to peer @peer. */
+static void nflb_redir_send_one(struct nflb_redir *rd, struct sk_buff *skb,
+				int peer)
+{
+	struct nflb_redir_hdr hdr = {
+		.magic = htonl(NFLB_REDIR_MAGIC),
+		.version = NFLB_REDIR_VERSION,
+		.node = rd->node_id,
+	};
+	struct net *net = sock_net(rd->sk);
+	u8 mac[NFLB_REDIR_MAC_LEN];
+	struct flowi4 fl4 = {
+		.daddr = rd->peer[peer],
+		.saddr = rd->local,
+		.flowi4_proto = IPPROTO_UDP,
+		.fl4_dport = rd->port,
+		.fl4_sport = rd->port,
+	};
+	struct rtable *rt;
+	u8 *p;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		goto err;
+	rt = ip_route_output_key(net, &fl4);
+	if (IS_ERR(rt))
+		goto err;
+	if (skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) +
+			 sizeof(struct iphdr) + sizeof(struct udphdr) +
+			 NFLB_REDIR_HLEN)) {
+		ip_rt_put(rt);
+		goto err;
+	}
+	nflb_redir_mac(rd->tx_key[peer], &hdr, skb, 0, skb->len, mac);
+	p = __skb_push(skb, NFLB_REDIR_HLEN);
+	memcpy(p, &hdr, sizeof(hdr));
+	memcpy(p + sizeof(hdr), mac, sizeof(mac));
+	if (skb->len + sizeof(struct iphdr) + sizeof(struct udphdr) >
+	    dst_mtu(&rt->dst))
+		nflb_redir_count(rd, NFLB_R_TX_FRAG);
+	/* The MAC covers it all: no UDP checksum, as the skb now says. */
+	skb->ip_summed = CHECKSUM_NONE;
+	/* Not a tunnel device's packet: iptunnel_xmit() counts on skb->dev. */
+	skb->dev = NULL;
+	nflb_redir_count(rd, NFLB_R_TX);
+	udp_tunnel_xmit_skb(rt, rd->sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, rd->port, rd->port,
+			    false, true);
+	return;
+err:
+	nflb_redir_count(rd, NFLB_R_TX_ERRORS);
+	kfree_skb(skb);
+}
+
+/*
+ * Sends @skb, an IPv4 packet as it arrived in PRE_ROUTING, to peer
+ * @peer; always consumes it.  A GRO packet is segmented first: each
+ * segment is a packet the owner could have received itself.  Softirq.
+ */
+void nflb_redir_send(struct nflb_redir *rd, struct sk_buff *skb, int peer)
+{
+	struct sk_buff *segs, *next;
+
+	skb_dst_drop(skb);
+	if (!skb_is_gso(skb)) {
+		nflb_redir_send_one(rd, skb, peer);
+		return;
+	}
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		nflb_redir_count(rd, NFLB_R_TX_ERRORS);
+		kfree_skb(skb);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		nflb_redir_send_one(rd, skb, peer);
+	}
+}
+
+/* Whether the UDP payload of @skb (at its UDP header) is a redirect. */
+bool nflb_redir_is_encap(struct sk_buff *skb)
+{
+	__be32 magic, *p;
+
+	p = skb_header_pointer(skb, sizeof(struct udphdr), sizeof(magic),
+			       &magic);
+	return p && *p == htonl(NFLB_REDIR_MAGIC);
+}
+
+static int nflb_redir_peer_find(const struct nflb_redir *rd, __be32 a)
+{
+	unsigned int i;
+
+	for (i = 0; i < rd->npeers; i++)
+		if (rd->peer[i] == a)
+			return i;
+	return -1;
+}
+
+/* The inner packet at @skb->data: a whole, unfragmented IPv4 packet. */
+static bool nflb_redir_inner_ok(struct sk_buff *skb)
+{
+	const struct iphdr *iph;
+	unsigned int len;
+
+	if (!pskb_may_pull(skb, sizeof(*iph)))
+		return false;
+	iph = (const struct iphdr *)skb->data;
+	if (iph->version != 4 || iph->ihl < 5 ||
+	    !pskb_may_pull(skb, iph->ihl * 4))
+		return false;
+	iph = (const struct iphdr *)skb->data;
+	len = ntohs(iph->tot_len);
+	if (ip_fast_csum(iph, iph->ihl) || len > skb->len ||
+	    len < iph->ihl * 4 || ip_is_fragment(iph))
+		return false;
+	return !pskb_trim_rcsum(skb, len);
+}
+
+/*
+ * A redirect received on the sync socket (@skb at its UDP header,
+ * softirq): the source must be a peer and the MAC must verify under the
+ * key of its direction; then the outer headers go (route, conntrack and
+ * mark with them) and @skb is the inner IPv4 packet, its network header
+ * set, as if it had just arrived on the device the outer one came in by.
+ * False when it was refused (counted; the caller frees it).
+ */
+bool nflb_redir_decap(struct nflb_redir *rd, struct sk_buff *skb)
+{
+	const unsigned int off = sizeof(struct udphdr);
+	u8 mac[NFLB_REDIR_MAC_LEN], *want, wbuf[NFLB_REDIR_MAC_LEN];
+	struct nflb_redir_hdr hbuf, *h;
+	int peer;
+
+	peer = nflb_redir_peer_find(rd, ip_hdr(skb)->saddr);
+	if (peer < 0) {
+		nflb_redir_count(rd, NFLB_R_DROP_NOT_PEER);
+		return false;
+	}
+	h = skb_header_pointer(skb, off, sizeof(hbuf), &hbuf);
+	want = skb_header_pointer(skb, off + sizeof(hbuf), sizeof(wbuf), wbuf);
+	if (!h || !want || h->version != NFLB_REDIR_VERSION) {
+		nflb_redir_count(rd, NFLB_R_DROP_MALFORMED);
+		return false;
+	}
+	nflb_redir_mac(rd->rx_key[peer], h, skb, off + NFLB_REDIR_HLEN,
+		       skb->len - off - NFLB_REDIR_HLEN, mac);
+	if (crypto_memneq(mac, want, sizeof(mac))) {
+		nflb_redir_count(rd, NFLB_R_DROP_BAD_MAC);
+		return false;
+	}
+	if (iptunnel_pull_header(skb, off + NFLB_REDIR_HLEN, htons(ETH_P_IP),
+				 false) ||
+	    !nflb_redir_inner_ok(skb)) {
+		nflb_redir_count(rd, NFLB_R_DROP_MALFORMED);
+		return false;
+	}
+	/*
+	 * What the outer UDP packet said of checksums is not the inner's (a
+	 * CHECKSUM_PARTIAL's offsets point into the headers just pulled): the
+	 * inner ones are verified in software where nflb needs it.
+	 * CHECKSUM_COMPLETE stays: skb_pull_rcsum() made it the inner sum.
+	 */
+	if (skb->ip_summed != CHECKSUM_COMPLETE)
+		skb->ip_summed = CHECKSUM_NONE;
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ip_hdrlen(skb));
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	IPCB(skb)->iif = skb->dev->ifindex;
+	skb->pkt_type = PACKET_HOST;
+	return true;
+}

@@ -1,0 +1,291 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015 # checks run via ktap_check
+#
+# sync_redirect: owner redirect between two active load balancers (issue
+# 15, Documentation/sync.rst "Owner redirect").  An asymmetric path: the
+# client's packets go to lb A, the member's replies come back through lb
+# B (static routes), so neither node sees both directions of a flow:
+#
+#   client 10.0.1.2 (default via A) --- brc --- A c0 10.0.1.1, B c0 10.0.1.3
+#   server 10.0.2.10, .11 (default via B) --- brs --- A s0 .2.1, B s0 .2.3
+#   sync segment brx: A 10.0.9.1 (node 1), B 10.0.9.2 (node 2),
+#                     fk 10.0.9.3 (a configured peer, node 3, that never
+#                     syncs: crafts redirects), ev 10.0.9.4 (no peer)
+#
+# - both nodes ready, each owns half (owner-share 500, its own and the
+#   other's as its peer sees it);
+# - 20 TCP downloads of 300 KB and 20 UDP flows work byte-exact from their
+#   first packet; both nodes created sessions (sum 20: a SYN at A for a
+#   flow B owns went to B, which created it), both redirected;
+# - once the records arrived, a connection's packets are not redirected;
+# - a spoofed redirect from an address that is no peer, and one from a
+#   peer's address with a wrong MAC, are dropped and counted;
+# - valid redirects from fk to B: B creates the sessions of the flows it
+#   owns, drops (not_owner) the others and redirects none of them again;
+# - with redirect off and sync off the same download fails.
+{
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmds jq python3 socat
+require_tools
+
+ktap_header 10
+dmesg_mark
+nflb_load || ktap_abort "cannot load nflb"
+
+CRAFT=$TOOLS/redirect_craft.py
+NS_SW="$NFLB_PFX-sw" NS_CL="$NFLB_PFX-cl" NS_A="$NFLB_PFX-a"
+NS_B="$NFLB_PFX-b" NS_SV="$NFLB_PFX-sv" NS_FK="$NFLB_PFX-fk"
+NS_EV="$NFLB_PFX-ev"
+KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+VIP=10.0.0.100 CL=10.0.1.2 A_X=10.0.9.1 B_X=10.0.9.2 FK_X=10.0.9.3 EV_X=10.0.9.4
+SV1=10.0.2.10 SV2=10.0.2.11
+NSERVERS=1
+
+topo()
+{
+	local ns
+
+	modprobe -q veth 2>/dev/null
+	for ns in "$NS_SW" "$NS_CL" "$NS_A" "$NS_B" "$NS_SV" "$NS_FK" "$NS_EV"; do
+		_ns_init "$ns" || return 1
+	done
+	_batch "$NS_SW" <<-EOF || return 1
+	link add brc type bridge
+	link add brs type bridge
+	link add brx type bridge
+	link set brc up
+	link set brs up
+	link set brx up
+	EOF
+	# node, its device, the switch's port, the bridge
+	while read -r ns dev port br; do
+		_link "${!ns}" "$dev" "$NS_SW" "$port" && ip -n "$NS_SW" link set "$port" master "$br" || return 1
+	done <<-EOF
+	NS_CL eth0 c-cl brc
+	NS_A c0 c-a brc
+	NS_B c0 c-b brc
+	NS_A s0 s-a brs
+	NS_B s0 s-b brs
+	NS_SV eth0 s-sv brs
+	NS_A x0 x-a brx
+	NS_B x0 x-b brx
+	NS_FK eth0 x-fk brx
+	NS_EV eth0 x-ev brx
+	EOF
+	ip -n "$NS_CL" addr add "$CL"/24 dev eth0 && ip -n "$NS_CL" route add default via 10.0.1.1 &&
+		ip -n "$NS_SV" addr add "$SV1"/24 dev eth0 && ip -n "$NS_SV" addr add "$SV2"/24 dev eth0 &&
+		ip -n "$NS_SV" route add default via 10.0.2.3 &&
+		ip -n "$NS_A" addr add 10.0.1.1/24 dev c0 && ip -n "$NS_A" addr add 10.0.2.1/24 dev s0 &&
+		ip -n "$NS_A" addr add "$A_X"/24 dev x0 &&
+		ip -n "$NS_B" addr add 10.0.1.3/24 dev c0 && ip -n "$NS_B" addr add 10.0.2.3/24 dev s0 &&
+		ip -n "$NS_B" addr add "$B_X"/24 dev x0 &&
+		ip -n "$NS_FK" addr add "$FK_X"/24 dev eth0 && ip -n "$NS_EV" addr add "$EV_X"/24 dev eth0 &&
+		_forwarding "$NS_A" && _forwarding "$NS_B"
+}
+topo || ktap_abort "cannot build the topology"
+
+la() { "$LBCTL" -n "$NS_A" "$@"; }
+lbb() { "$LBCTL" -n "$NS_B" "$@"; }
+
+# conf NS: the same services on both nodes (Maglev: the same member anywhere)
+conf()
+{
+	local ns=$1 p
+
+	for p in tcp:80 udp:80 tcp:81; do
+		"$LBCTL" -n "$ns" pool add "w${p/:/}" &&
+			"$LBCTL" -n "$ns" member add "w${p/:/}" "$SV1:${p#*:}" &&
+			# udpecho answers from the primary address: SV1 only for UDP
+			{ [ "$p" = udp:80 ] || "$LBCTL" -n "$ns" member add "w${p/:/}" "$SV2:${p#*:}"; } &&
+			"$LBCTL" -n "$ns" vs add "w${p/:/}" vip "$VIP" port "${p#*:}" proto "${p%:*}" \
+				pool "w${p/:/}" sched mh || return 1
+	done
+}
+conf "$NS_A" && conf "$NS_B" || ktap_abort "cannot configure nflb"
+
+DATA=$NFLB_TMP/data
+mkdata "$DATA" 300000
+bg dl "$NS_SV" socat -U TCP-LISTEN:80,reuseaddr,fork "OPEN:$DATA,rdonly"
+bg udp "$NS_SV" "$UDPECHO" -l -p 80 -n sv
+bg conn "$NS_SV" "$TCPCONN" -l -p 81
+wait_listen "$NS_SV" 80 && wait_listen "$NS_SV" 80 udp && wait_listen "$NS_SV" 81 ||
+	ktap_abort "cannot start the servers"
+
+# snum NS KEY: a sync counter or field of sync show -j (jq path), -1 if none
+snum()
+{
+	local v
+
+	v=$("$LBCTL" -n "$1" -j sync show 2>/dev/null | jq -r "$2") && [[ $v =~ ^[0-9]+$ ]] &&
+		{ echo "$v"; return 0; }
+	echo -1
+	return 1
+}
+
+# created NS: sessions_created of lbctl -j stats
+created()
+{
+	json_num "$("$LBCTL" -n "$1" -j stats)" sessions_created
+}
+
+sync_on()
+{
+	la sync set node-id 1 local "$A_X" peer "$B_X" peer "$FK_X" key "$KEY" "$@" &&
+		lbb sync set node-id 2 local "$B_X" peer "$A_X" peer "$FK_X" key "$KEY" "$@"
+}
+
+halves()
+{
+	[ "$(snum "$NS_A" .owner_share)" = 500 ] && [ "$(snum "$NS_B" .owner_share)" = 500 ] &&
+		[ "$(snum "$NS_A" ".peers[0].owner_share")" = 500 ] &&
+		[ "$(snum "$NS_B" ".peers[0].owner_share")" = 500 ] &&
+		[ "$(snum "$NS_A" ".peers[1].owner_share")" = 0 ]
+}
+
+# 1
+start()
+{
+	sync_on redirect on || return 1
+	la save | grep -q "sync set .* redirect on key HEX" || { la save; return 1; }
+	la sync wait timeout 20 && lbb sync wait timeout 20 || return 1
+	wait_for 10 halves || { la sync show; lbb sync show; return 1; }
+	la sync show | grep -qx "redirect on owner-share 500 peer-shares $B_X 500 $FK_X 0"
+}
+ktap_check "sync with redirect: both ready, each owns half of the flows" start
+
+# 2: downloads, 10 at a time, from client ports 20000..20019
+A_TX0=$(snum "$NS_A" .stats.tx_redirected) B_TX0=$(snum "$NS_B" .stats.tx_redirected)
+A_C0=$(created "$NS_A") B_C0=$(created "$NS_B")
+downloads()
+{
+	local i j ok=0
+
+	for j in 0 10; do
+		for ((i = j; i < j + 10; i++)); do
+			bg "get$i" "$NS_CL" timeout 40 socat -u "TCP4:$VIP:80,sourceport=$((20000 + i)),reuseaddr" \
+				"CREATE:$NFLB_TMP/got$i"
+		done
+		for ((i = j; i < j + 10; i++)); do
+			bg_wait "get$i" 60 && same_file "$DATA" "$NFLB_TMP/got$i" && ok=$((ok + 1))
+		done
+	done
+	[ "$ok" = 20 ] || { ktap_diag "$ok of 20 downloads byte-exact"; la sync show; lbb sync show; return 1; }
+}
+ktap_check "20 TCP downloads over the asymmetric path, byte-exact" downloads
+
+# 3
+split()
+{
+	local a b ta tb
+
+	a=$(($(created "$NS_A") - A_C0)) b=$(($(created "$NS_B") - B_C0))
+	ta=$(($(snum "$NS_A" .stats.tx_redirected) - A_TX0))
+	tb=$(($(snum "$NS_B" .stats.tx_redirected) - B_TX0))
+	ktap_diag "sessions created: A $a, B $b; redirected: A $ta, B $tb"
+	[ "$a" -gt 0 ] && [ "$b" -gt 0 ] && [ $((a + b)) = 20 ] && [ "$ta" -gt 0 ] && [ "$tb" -gt 0 ] &&
+		[ "$(snum "$NS_A" .stats.rx_redirected)" -gt 0 ] &&
+		[ "$(snum "$NS_B" .stats.rx_redirected)" -gt 0 ]
+}
+ktap_check "each node created the sessions of the flows it owns (sum 20), both redirected" split
+
+# 4: UDP flows from ports 30000..30019, one datagram each way
+udp()
+{
+	in_ns "$NS_CL" "$UDPECHO" -a "$VIP" -p 80 -b 30000 -c 20 -m hello -t 3000 >"$NFLB_TMP/ucl" ||
+		{
+			ktap_diag "$(grep -v "^reply" "$NFLB_TMP/ucl" | tail -3)"
+			ktap_diag "server: $(tail -3 "$(bg_out udp)")"
+			la sync show; lbb sync show; la -j stats; lbb -j stats
+			la session list; lbb session list
+			return 1
+		}
+	[ "$(grep -c "^reply .* sv len=5 hello" "$NFLB_TMP/ucl")" = 20 ]
+}
+ktap_check "20 UDP flows answered from their first datagram" udp
+
+# 5: open connections, wait for their records, then send: no redirect
+synced()
+{
+	local i a b
+
+	for i in 0 1 2 3 4 5; do
+		bg "keep$i" "$NS_CL" "$TCPCONN" -a "$VIP" -p 81 -b $((21000 + i)) -k 20 -T "$NFLB_TMP/late"
+	done
+	wait_for 15 eval "[ \$(cat $NFLB_TMP/keep*.out 2>/dev/null | grep -c '^ok') = 6 ]" ||
+		{ cat "$NFLB_TMP"/keep*.out; return 1; }
+	sleep 1
+	a=$(snum "$NS_A" .stats.tx_redirected) b=$(snum "$NS_B" .stats.tx_redirected)
+	touch "$NFLB_TMP/late"
+	wait_for 15 eval "[ \$(cat $NFLB_TMP/keep*.out | grep -c '^data') = 6 ]" ||
+		{ cat "$NFLB_TMP"/keep*.out; return 1; }
+	ktap_diag "redirected after the records: A $(($(snum "$NS_A" .stats.tx_redirected) - a)), B $(($(snum "$NS_B" .stats.tx_redirected) - b))"
+	[ "$(snum "$NS_A" .stats.tx_redirected)" = "$a" ] && [ "$(snum "$NS_B" .stats.tx_redirected)" = "$b" ]
+}
+ktap_check "once its records arrived, a connection's packets are not redirected" synced
+
+# 6
+spoofed()
+{
+	local np bm c
+
+	np=$(snum "$NS_B" .stats.redirect_drop_not_peer) bm=$(snum "$NS_B" .stats.redirect_drop_bad_mac)
+	c=$(created "$NS_B")
+	in_ns "$NS_EV" python3 "$CRAFT" --key "$KEY" --src "$EV_X" --dst "$B_X" \
+		--client "$CL" --vip "$VIP" --vport 80 40000 40001 40002 &&
+		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X" --dst "$B_X" --bad-mac \
+			--client "$CL" --vip "$VIP" --vport 80 40003 40004 || return 1
+	wait_for 5 eval "[ \$(snum $NS_B .stats.redirect_drop_not_peer) = $((np + 3)) ] &&
+		[ \$(snum $NS_B .stats.redirect_drop_bad_mac) = $((bm + 2)) ]" ||
+		{ lbb sync show; return 1; }
+	[ "$(created "$NS_B")" = "$c" ]
+}
+ktap_check "redirects from no peer, or with a wrong MAC, are dropped and counted" spoofed
+
+# 7: 16 valid redirects of SYNs, from fk to B: B owns about half
+not_owner()
+{
+	local no tx c ports p made dropped
+
+	no=$(snum "$NS_B" .stats.redirect_drop_not_owner) tx=$(snum "$NS_B" .stats.tx_redirected)
+	c=$(created "$NS_B")
+	ports=$(seq 41000 41015)
+	# shellcheck disable=SC2086
+	in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X" --dst "$B_X" \
+		--client "$CL" --vip "$VIP" --vport 80 $ports || return 1
+	wait_for 5 eval "[ \$((\$(created $NS_B) - $c + \$(snum $NS_B .stats.redirect_drop_not_owner) - $no)) = 16 ]"
+	made=$(($(created "$NS_B") - c)) dropped=$(($(snum "$NS_B" .stats.redirect_drop_not_owner) - no))
+	ktap_diag "B created $made sessions, dropped $dropped as not its own"
+	[ "$made" -gt 0 ] && [ "$dropped" -gt 0 ] && [ $((made + dropped)) = 16 ] &&
+		[ "$(snum "$NS_B" .stats.tx_redirected)" = "$tx" ]
+}
+ktap_check "a redirect to a node that does not own the flow is dropped, not sent back" not_owner
+
+# 8: lbctl save keeps redirect off; show says it
+saved()
+{
+	sync_on || return 1
+	la save | grep "sync set" | grep -vq redirect &&
+		la sync show | grep -qx "redirect off owner-share 0 peer-shares $B_X 0 $FK_X 0" &&
+		[ "$(snum "$NS_A" .owner_share)" = 0 ]
+}
+ktap_check "sync set without redirect: off (the default), shown, saved, no ownership" saved
+
+# 9
+without()
+{
+	la sync del && lbb sync del || return 1
+	if in_ns "$NS_CL" timeout 5 socat -u "TCP4:$VIP:80,sourceport=22000,reuseaddr" \
+		"CREATE:$NFLB_TMP/without"; then
+		ktap_diag "the download worked without sync and redirect"
+		return 1
+	fi
+	return 0
+}
+ktap_check "without sync and redirect, the same download fails" without
+
+ktap_check "no kernel warnings" dmesg_check
+ktap_finish
+}
