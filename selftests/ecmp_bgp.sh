@@ -50,8 +50,8 @@ CONF=$NFLB_TMP/nflb.conf
 	for ((i = 1; i <= NSERVERS; i++)); do
 		echo "member add web $(server4 "$i"):$XF_PORT"
 	done
-	echo "vs add web-tcp vip $EC_VIP port $XF_PORT proto tcp pool web sched mh"
-	echo "vs add web-udp vip $EC_VIP port $XF_PORT proto udp pool web sched mh"
+	echo "vs add web-tcp vip $EC_VIP port $XF_PORT proto tcp pool web sched mh hash-port"
+	echo "vs add web-udp vip $EC_VIP port $XF_PORT proto udp pool web sched mh hash-port"
 } >"$CONF"
 
 # ---------------------------------------------------------------------------
@@ -104,8 +104,16 @@ short()
 
 short_summary()
 {
+	local i
+
 	grep -oE '^(done|bad|short|reset|stalled|error) ' "$NFLB_TMP/$1.out" |
 		sort | uniq -c | awk '{ printf "%s%s=%s", s, $2, $1; s = " " }'
+	echo
+	grep -m3 -E '^(bad|short|reset|stalled|error) ' "$NFLB_TMP/$1.out"
+	echo "router: $(ip -n "$NS_RT" route show "$EC_VIP" | tr '\n' ' ')"
+	for ((i = 1; i <= EC_NODES; i++)); do
+		echo "lb$i announce: $(tail -n 3 "$(bg_out "announce-lb$i")" 2>/dev/null | tr '\n' ' ')"
+	done
 }
 
 bird_enable_all()
@@ -145,14 +153,12 @@ asym_nosync()
 	local c
 
 	bird_enable_all && ecmp_wait_routes 3 $((20 * S)) && ecmp_servers_via 1 || return 1
-	short asym1 30 50000 && {
-		ktap_diag "all 30 connections worked without sync"
-		return 1
-	}
+	short asym1 30 50000
 	ktap_diag "no sync, replies through lb1: $(short_summary asym1)"
-	# the ones that worked were the router's picks of lb1
+	# the router's picks of lb1 work, the others break: lb1 has no
+	# session for their replies
 	c=$(grep -c '^done ' "$NFLB_TMP/asym1.out")
-	[ "$c" -lt 30 ]
+	[ "$c" -gt 0 ] && [ "$c" -lt 30 ]
 }
 ktap_check "no sync, asymmetric return: connections through lb2 and lb3 break" asym_nosync
 
@@ -197,10 +203,11 @@ ecmp_back()
 ktap_check "ECMP both ways: router and servers have a route over the three nodes" ecmp_back
 
 # the workload: paced downloads held at half until the gate opens, UDP flows
+# (started here: ktap_check runs its command in a subshell)
+downloads dl1 "$EC_CONNS" 44000 20 "$KB" 1
 part2_running()
 {
-	downloads dl1 "$EC_CONNS" 44000 20 "$KB" 1 && running dl1 "$EC_CONNS" &&
-		udp udp1 42001 "$EC_UDP"
+	running dl1 "$EC_CONNS" && udp udp1 42001 "$EC_UDP"
 }
 ktap_check "$EC_CONNS downloads mid-transfer and $EC_UDP UDP flows over the three nodes" \
 	part2_running

@@ -8,7 +8,7 @@
 # they are:
 #
 #   client 10.0.1.2 --- rt (router, BIRD AS 65000; ECMP to the VIP
-#                       |   10.0.1.100 over the nodes that announce it)
+#                       |   10.0.100.100 over the nodes that announce it)
 #       sw: bridge brt -+------------+------------+   10.0.2.0/24
 #                     t0 10.0.2.11  t0 .12       t0 .13
 #                      lb1          lb2          lb3      (BIRD AS 65001)
@@ -34,7 +34,7 @@
 # Variables: NS_RT NS_SW NS_LB1..3 (and lib.sh's NS_CL, NS_S1..), EC_VIP,
 # ecmp_t4 N / ecmp_s4 N (lbN's addresses), server4 I.
 
-EC_VIP=10.0.1.100
+EC_VIP=10.0.100.100
 EC_CL=10.0.1.2
 EC_RT=10.0.2.1
 EC_NODES=3
