@@ -223,8 +223,9 @@ spread()
 }
 spread
 open_gate 1
-ecmp_lb_crash 3 || ktap_diag "lb3 crash: namespace not deleted cleanly"
+ecmp_lb_crash 3 || ktap_diag "lb3 crash: namespace not deleted"
 mark dl1
+ecmp_lb_gone 3 || ktap_diag "lb3's namespace not freed in 10 s"
 ktap_check "lb3 died: the router and the servers route over lb1 and lb2" \
 	ecmp_wait_routes 2 $((15 * S))
 ktap_check "every one of the $EC_CONNS downloads completed byte-exact" all_done dl1 "$EC_CONNS"

@@ -26,7 +26,7 @@
 #   ecmp_lb_create N        (re)create lbN: namespace and links
 #   ecmp_lb_start N         BIRD and nflb-announce in lbN
 #   ecmp_lb_crash N         lbN dies: its processes killed (-KILL), its
-#                           namespace deleted
+#                           namespace deleted (ecmp_lb_gone N: freed)
 #   ecmp_lbctl N ARGS...    lbctl in lbN
 #   ecmp_nexthops NS DEST   how many nexthops NS's route to DEST has (0: none)
 #   ecmp_servers_via N      every server sends its replies through lbN only
@@ -122,7 +122,8 @@ ecmp_lb_start()
 	disown "$(bg_pid "bird-lb$n")" "$(bg_pid "announce-lb$n")"
 }
 
-# ecmp_lb_crash N: as if lbN lost power, then its namespace is gone
+# ecmp_lb_crash N: as if lbN lost power (its processes killed, -KILL),
+# then its namespace is gone; ecmp_lb_gone N waits until it is freed
 ecmp_lb_crash()
 {
 	local ns pids
@@ -131,8 +132,12 @@ ecmp_lb_crash()
 	pids=$(ip netns pids "$ns" 2>/dev/null)
 	# shellcheck disable=SC2086
 	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null
-	ip netns del "$ns" || return 1
 	unset "_bg_pids[bird-lb$1]" "_bg_pids[announce-lb$1]"
+	ip netns del "$ns"
+}
+
+ecmp_lb_gone()
+{
 	wait_for 10 eval "! ip -n $NS_SW link show t-lb$1 >/dev/null 2>&1"
 }
 
