@@ -33,7 +33,7 @@ XF_VIP=$EC_VIP
 XF_RATE=${NFLB_EC_RATE:-96}
 . "$(dirname "$0")/lib_xfer.sh"
 
-ktap_header 14
+ktap_header 15
 require_root
 require_tools
 require_cmds bird birdc
@@ -189,6 +189,21 @@ asym_sync()
 	return 1
 }
 ktap_check "sync+redirect, asymmetric return: all 30 connections byte-exact" asym_sync
+# redirected: the SYNs that reached a node other than their flow's owner,
+# and the replies that reached lb1 before their session's record
+redirects()
+{
+	local i out n sum=0
+
+	for ((i = 1; i <= EC_NODES; i++)); do
+		out=$(ecmp_lbctl "$i" -j sync show) || return 1
+		n=$(grep -o '"tx_redirected": *[0-9]*' <<<"$out" | grep -o '[0-9]*$' | head -n 1)
+		echo "lb$i tx_redirected=${n:-none}"
+		sum=$((sum + ${n:-0}))
+	done
+	[ "$sum" -gt 0 ]
+}
+ktap_check "owner redirect carried packets that had no session where they arrived" redirects
 
 ecmp_back()
 {
