@@ -14,7 +14,7 @@
 # hand, every reply returns through lb1 (the asymmetric path): connections
 # whose requests reach lb2 or lb3 break, lb1 has no session for their
 # replies.
-# Part 2, sync on every node (full mesh, owner redirect on by default):
+# Part 2, sync on every node (full mesh, owner redirect on):
 # nflb-announce announces a node only once `lbctl sync wait` says it is
 # ready; the same asymmetric test works.  Then ECMP both ways: EC_CONNS
 # paced downloads and EC_UDP UDP flows; lb3 dies mid-transfer (its namespace
@@ -75,7 +75,7 @@ sync_set()
 		[ "$i" = "$n" ] || peers+=(peer "$(ecmp_s4 "$i")")
 	done
 	out=$(ecmp_lbctl "$n" sync set node-id "$n" local "$(ecmp_s4 "$n")" "${peers[@]}" \
-		key "$KEY" 2>&1) && return 0
+		key "$KEY" redirect on 2>&1) && return 0
 	ktap_diag "lb$n: lbctl sync set: $out"
 	return 1
 }
