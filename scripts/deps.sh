@@ -10,7 +10,7 @@ qemu-system-x86 busybox-static
 libmnl-dev iproute2 iputils-ping procps
 sparse socat curl iperf3 nftables ipvsadm jq tcpdump ethtool conntrack keepalived
 python3 python3-yaml gnuplot-nox clang libclang-rt-14-dev llvm
-bc flex bison libelf-dev libssl-dev xz-utils"
+bc flex bison libelf-dev libssl-dev xz-utils bird2"
 
 missing=""
 for p in $PKGS; do
