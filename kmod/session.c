@@ -481,9 +481,9 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 	 * sends full datagrams as soon as it has them.
 	 */
 	if (head == tail)
-		queue_delayed_work(system_wq, q->kick, q->delay);
+		queue_delayed_work(q->wq, q->kick, q->delay);
 	else if (head + 1 - tail == q->full)
-		mod_delayed_work(system_wq, q->kick, 0);
+		mod_delayed_work(q->wq, q->kick, 0);
 	queued = true;
 out:
 	local_bh_enable();
@@ -534,6 +534,7 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 
 /* Process context; charged to the caller (the namespace's owner). */
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
+				    struct workqueue_struct *wq,
 				    unsigned long delay, unsigned int full)
 {
 	struct nflb_syncq *q;
@@ -549,6 +550,7 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 	}
 	q->node_id = node_id;
 	q->kick = kick;
+	q->wq = wq;
 	q->delay = delay;
 	q->full = full;
 	return q;

@@ -243,6 +243,7 @@ struct nflb_syncq {
 	 * Constant while published.
 	 */
 	struct delayed_work *kick;
+	struct workqueue_struct *wq;	/* sync's own, where @kick runs */
 	unsigned long delay;		/* jiffies */
 	unsigned int full;
 	struct rcu_head rcu;
@@ -250,6 +251,7 @@ struct nflb_syncq {
 };
 
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
+				    struct workqueue_struct *wq,
 				    unsigned long delay, unsigned int full);
 void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q);
 bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,

@@ -2115,7 +2115,7 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 			return NULL;
 		}
 	}
-	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later,
+	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later, sync->wq,
 				   msecs_to_jiffies(NFLB_SYNC_BATCH_MS),
 				   nflb_sync_dgram_records(cfg->family));
 	if (!sync->q) {
