@@ -264,6 +264,14 @@ static unsigned int nflb_pre_new(struct nflb_net *ln, struct sk_buff *skb,
 		/* A SYN's tracking starts in nflb_tcp_track(), a pickup's here. */
 		nflb_tcp_new(s, pkt);
 	}
+	/*
+	 * Active-active (redirect on): a flow's packets may take any node,
+	 * each seeing part of each direction; the owner cannot tell a segment
+	 * it missed from a forged one, no more than the peers' synced copies
+	 * can, so it tracks the flow liberally as they do (sync.rst).
+	 */
+	if (pkt->flow.proto == IPPROTO_TCP && rcu_access_pointer(ln->redir))
+		set_bit(NFLB_S_LIBERAL, &s->flags);
 	return nflb_pre_session(ln, skb, pkt, s, NFLB_DIR_ORIG, st->pf);
 }
 
