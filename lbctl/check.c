@@ -289,7 +289,7 @@ static void print_ms(bool text, const char *key, const char *kw, uint32_t ms)
 /*
  * A check nest.  JSON: object "check" with every field.  Text: " check
  * TYPE" and its options, all of them (@all) or those not at their
- * defaults; nothing for no check unless @all.
+ * defaults; " check none" alone, and only if @all.
  */
 void check_print(const struct nlattr *nest, bool all)
 {
@@ -304,9 +304,10 @@ void check_print(const struct nlattr *nest, bool all)
 		return;
 	type = attr_u8(ct[NFLB_CHECK_A_TYPE]);
 	http = type == NFLB_CHECK_HTTP || type == NFLB_CHECK_HTTPS;
-	text = all || type != NFLB_CHECK_NONE;
+	/* "check none" alone: its options would mean nothing */
+	text = type != NFLB_CHECK_NONE;
 	open_json_object("check");
-	print_str(print_any_if(text), "type", " check %s",
+	print_str(print_any_if(text || all), "type", " check %s",
 		  type <= NFLB_CHECK_MAX ? check_names[type] : "?");
 	v = attr_u16(ct[NFLB_CHECK_A_PORT]);
 	print_uint(print_any_if(text && (all || v)), "port", " port %u", v);

@@ -95,8 +95,9 @@ static int pool_del(int argc, char **argv)
 /*
  * One pool.  Text: show's line with the counts, then its check and its
  * passive detection on a line each; an event's verb and the settings (a
- * del event names it only); save's "pool add" with the settings that
- * differ from the defaults.  JSON has every field.
+ * del event names it only; check and passive only where not at their
+ * defaults); save's "pool add" with the settings that differ from the
+ * defaults.  JSON has every field.
  */
 void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
@@ -123,10 +124,10 @@ void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 		   "min_active", " min-active %u", min_active);
 	if (view == PR_SHOW)
 		print_fp("\n   ");
-	check_print(text ? pt[NFLB_POOL_A_CHECK] : NULL, view != PR_SAVE);
+	check_print(text ? pt[NFLB_POOL_A_CHECK] : NULL, view == PR_SHOW);
 	if (view == PR_SHOW)
 		print_fp("\n   ");
-	passive_print(text ? pt[NFLB_POOL_A_PASSIVE] : NULL, view != PR_SAVE);
+	passive_print(text ? pt[NFLB_POOL_A_PASSIVE] : NULL, view == PR_SHOW);
 	print_nl();
 	close_json_object();
 }
