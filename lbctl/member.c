@@ -10,13 +10,13 @@
 void member_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: lbctl member add POOL ADDR:PORT [ OPTIONS ]\n"
-"       lbctl member set POOL ADDR:PORT OPTIONS\n"
+"Usage: lbctl member add POOL ADDR:PORT [ MEMBER-OPTIONS ]\n"
+"       lbctl member set POOL ADDR:PORT MEMBER-OPTIONS\n"
 "       lbctl member del POOL ADDR:PORT\n"
 "       lbctl member show [ POOL ]\n"
-"OPTIONS := [ weight W ] [ state { up | down } ] [ max-conns N ]\n"
-"           [ priority P ] [ drain-timeout SECS ] [ check-port P ]\n"
-"           [ check-addr ADDR ] [ health { up | down } [ reason STR ] ]\n"
+"MEMBER-OPTIONS := [ weight W ] [ state { up | down } ] [ max-conns N ]\n"
+"                  [ priority P ] [ drain-timeout SECS ] [ check-port P ]\n"
+"                  [ check-addr ADDR ] [ health { up | down } [ reason STR ] ]\n"
 "IPv6 members are written [ADDR]:PORT.  weight 0..65535 (0 = drain),\n"
 "max-conns 0 = unlimited, higher priority wins.  drain-timeout: once the\n"
 "member is drained (weight 0) or down, reset its remaining sessions after\n"

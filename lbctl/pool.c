@@ -9,12 +9,12 @@
 void pool_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: lbctl pool add NAME [ OPTIONS ]\n"
-"       lbctl pool set NAME OPTIONS\n"
+"Usage: lbctl pool add NAME [ POOL-OPTIONS ]\n"
+"       lbctl pool set NAME POOL-OPTIONS\n"
 "       lbctl pool del NAME\n"
 "       lbctl pool show [ NAME ]\n"
-"OPTIONS := [ expire-on-down { on | off } ] [ min-active N ]\n"
-"           [ check CHECK ] [ passive PASSIVE ]\n"
+"POOL-OPTIONS := [ expire-on-down { on | off } ] [ min-active N ]\n"
+"                [ check CHECK ] [ passive PASSIVE ]\n"
 "CHECK := { tcp | http | https | udp-dns | none } [ port P ]\n"
 "         [ path /health ] [ host H ] [ expect 200[-399] ] [ expect-body STR ]\n"
 "         [ send STR expect STR ] [ query NAME ] [ tls-verify { on | off } ]\n"
