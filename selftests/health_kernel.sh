@@ -26,7 +26,7 @@ D=$NFLB_TMP
 S1=$(server4 1)
 S2=$(server4 2)
 
-ktap_header 10
+ktap_header 11
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
