@@ -65,7 +65,7 @@ all_to()
 		[ "$m" = "$1" ] || bad=$((bad + 1))
 	done
 	echo "$2 new connections, $bad not to $1"
-	[ $bad -eq 0 ]
+	[ "$bad" -eq 0 ]
 }
 
 # --- 1, 2: health down: existing connection lives, new ones go elsewhere ---
@@ -119,7 +119,7 @@ comes_back()
 		[ "$m" = "$kmember" ] && n=$((n + 1))
 	done
 	echo "$n of 6 new connections to $kmember"
-	[ $n -ge 2 ]
+	[ "$n" -ge 2 ]
 }
 ktap_measure "operator up again (health up): takes new connections" comes_back
 
@@ -157,6 +157,7 @@ share_grows()
 ktap_measure "slow start: the member's share of new flows grows with it" share_grows
 ramp_ends()
 {
+	# shellcheck disable=SC2016 # eval'd by wait_for
 	wait_for 15 eval '[ "$(member_get "$S2:53" weight_now u)" = 10 ]'
 	echo "weight_now $(member_get "$S2:53" weight_now u) after the ramp"
 	[ "$(member_get "$S2:53" weight_now u)" = 10 ]

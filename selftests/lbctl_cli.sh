@@ -425,14 +425,14 @@ assert b['health'] == 'up' and 'check_addr' not in b, b
 " || return 1
 	# kernel refusals exit 1 with the extack message, usage errors 2
 	out=$(lb pool set hc check tcp timeout 3 2>&1); rc=$?
-	[ $rc -eq 1 ] && [[ $out == *"check timeout must not exceed its interval"* ]] ||
+	[ "$rc" -eq 1 ] && [[ $out == *"check timeout must not exceed its interval"* ]] ||
 		{ echo "timeout > interval: exit $rc: $out"; return 1; }
 	out=$(lb pool set hc check gopher 2>&1); rc=$?
-	[ $rc -eq 2 ] || { echo "check gopher: exit $rc: $out"; return 1; }
+	[ "$rc" -eq 2 ] || { echo "check gopher: exit $rc: $out"; return 1; }
 	out=$(lb member set hc 10.0.12.2:80 health ejected 2>&1); rc=$?
-	[ $rc -eq 2 ] || { echo "health ejected: exit $rc: $out"; return 1; }
+	[ "$rc" -eq 2 ] || { echo "health ejected: exit $rc: $out"; return 1; }
 	out=$(lb pool set hc passive on hold 400 2>&1); rc=$?
-	[ $rc -eq 1 ] && [[ $out == *"hold-max"* ]] || { echo "hold > hold-max: exit $rc: $out"; return 1; }
+	[ "$rc" -eq 1 ] && [[ $out == *"hold-max"* ]] || { echo "hold > hold-max: exit $rc: $out"; return 1; }
 	# save has the check, the passive settings and the overrides, not health
 	lb save >"$D/hsave1" || return 1
 	grep -q '^pool add hc check http path "/a b" host example.org expect-body "ok \\"x\\"" expect 200-204 interval 0.5 timeout 0.25 rise 1 fall 5 slow-start 10 passive off fails 3 hold 2.5$' "$D/hsave1" &&
