@@ -2368,8 +2368,13 @@ static bool event_read(struct nlctx *ev, struct event *e, int secs)
 {
 	static char ebuf[RXBUF_SIZE] __attribute__((aligned(8)));
 	static int len, off;
-	const struct nlattr *tb[NFLB_VS_A_MAX + 1];
+	/* big enough for every object's attributes (member has the most) */
+	const struct nlattr *tb[32];
 	const struct nlmsghdr *nlh;
+
+	_Static_assert(NFLB_VS_A_MAX < 32 && NFLB_POOL_A_MAX < 32 &&
+		       NFLB_MEMBER_A_MAX < 32 && NFLB_SYNC_A_MAX < 32,
+		       "event_read's attribute table is too small");
 
 	for (;;) {
 		if (off < len) {
