@@ -114,6 +114,19 @@ void nflb_config_vs_defaults(struct nflb_vs *vs)
 }
 
 /* A new member's: up, weight 1, no limit, priority 0, no drain timeout. */
+/*
+ * Passive detection is on by default: 5 failed handshakes in a row eject a
+ * member for 10 s, doubling on repeats up to 5 min, at most half a pool.
+ */
+void nflb_config_passive_defaults(struct nflb_passive_cfg *c)
+{
+	c->enabled = 1;
+	c->fails = 5;
+	c->hold_ms = 10 * MSEC_PER_SEC;
+	c->hold_max_ms = 300 * MSEC_PER_SEC;
+	c->max_eject = 50;
+}
+
 void nflb_config_member_defaults(struct nflb_member *m)
 {
 	m->weight = 1;

@@ -283,6 +283,7 @@ int nflb_op_pool_new(struct nflb_net *ln, struct nflb_pool_req *req,
 	pool = nflb_pool_create(ln, req->name);
 	if (!pool)
 		return -ENOMEM;
+	nflb_config_passive_defaults(&pool->passive);
 	nflb_pool_change(pool, req);
 	err = nflb_pool_publish(ln, pool);
 	if (err) {

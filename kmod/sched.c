@@ -27,6 +27,7 @@ bool nflb_member_available(const struct nflb_member *m, u8 family)
 
 	return m->family == family &&
 	       READ_ONCE(m->state) == NFLB_MEMBER_UP &&
+	       READ_ONCE(m->health) == NFLB_HEALTH_UP &&
 	       READ_ONCE(m->weight) &&
 	       (!max || atomic_read(&m->active) < max);
 }
@@ -234,7 +235,8 @@ static u32 nflb_weights(const struct nflb_pool_snap *snap,
 	for (i = 0; i < n; i++) {
 		const struct nflb_member *m = snap->members[g->start + i];
 
-		w[i] = m->state == NFLB_MEMBER_UP ? m->weight : 0;
+		w[i] = m->state == NFLB_MEMBER_UP &&
+		       m->health == NFLB_HEALTH_UP ? m->weight : 0;
 		if (w[i])
 			d = d ? gcd(d, w[i]) : w[i];
 	}

@@ -8,6 +8,7 @@
 #include <linux/netfilter.h>
 #include <linux/nflb.h>
 #include "main.h"
+#include "passive.h"
 #include "stats.h"
 
 struct nflb_net;
@@ -21,7 +22,12 @@ struct netlink_ext_ack;
  */
 struct nflb_member {
 	struct list_head list;		/* pool->members, cfg_mutex */
-	/* Its pool while listed there, NULL once removed; compared only. */
+	/*
+	 * Its pool while listed there, NULL once removed (WRITE_ONCE under
+	 * cfg_mutex).  The pool is freed after a grace period, and only once
+	 * its members are unlinked: a non-NULL READ_ONCE under RCU may be
+	 * dereferenced until the read side ends (passive.c does).
+	 */
 	struct nflb_pool *pool;
 	refcount_t ref;
 	u8 family;
@@ -34,6 +40,8 @@ struct nflb_member {
 	u32 drain_timeout;		/* seconds, as configured */
 	unsigned long drain_deadline;	/* jiffies, 0 = none */
 	atomic_t active;		/* live sessions */
+	u8 health;			/* PROVISIONAL: enum nflb_member_health */
+	struct nflb_passive_state passive;	/* rules in passive.h */
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	struct rcu_head rcu;
@@ -98,6 +106,7 @@ struct nflb_pool {
 	unsigned int mh_users;		/* ... with sched mh (cfg_mutex) */
 	u32 flags;			/* enum nflb_pool_flags */
 	u32 min_active;
+	struct nflb_passive_cfg passive;	/* rules in passive.h */
 	/* Bounds the snapshot's groups, hence its Maglev tables. */
 	struct nflb_prio_count prios[2 * NFLB_POOL_PRIOS_MAX];
 	/*

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Passive detection, the deciding half: the worker that ejects members
+ * whose run of failed handshakes (passive.c) reached their pool's
+ * threshold, and brings them back when their hold is over.
+ *
+ * Process context, under cfg_mutex, never in softirq: the datapath only
+ * kicks ln->passive_work.  Each run walks every pool's members (bounded by
+ * max-members); a run is due on a kick and at the earliest end of a hold.
+ *
+ * The hold doubles with each ejection that follows the member's return
+ * within hold-max (it failed again soon after being retried), up to
+ * hold-max; a member that stays in service for hold-max after a return
+ * starts again from hold.  At most max-eject percent of a pool's members
+ * (rounded down) are out at once: an ejection past that share is not made
+ * and is counted (ejections-capped), and the member's run starts over.
+ * A lone member is never ejected at 50%: a client-side outage, which makes
+ * every member look dead, must not empty a pool.
+ */
+#include <linux/workqueue.h>
+#include "main.h"
+#include "health.h"
+#include "service.h"
+#include "eject.h"
+
+static const char *const nflb_fail_text[] = {
+	[NFLB_FAIL_NONE] = "failures",
+	[NFLB_FAIL_RST] = "connection refused (RST to SYN)",
+	[NFLB_FAIL_SYN_TIMEOUT] = "no SYN-ACK in time",
+	[NFLB_FAIL_UNREACH] = "ICMP unreachable",
+	[NFLB_FAIL_UDP_ONEWAY] = "UDP flow never answered",
+};
+
+/* The passive counters live with BH off (stats.h). */
+static void nflb_eject_count(struct nflb_net *ln, struct nflb_member *m,
+			     enum nflb_counter c)
+{
+	local_bh_disable();
+	nflb_stats_add(ln->stats, c, 1);
+	nflb_stats_add(m->stats, c, 1);
+	local_bh_enable();
+}
+
+/* Earliest of two jiffies deadlines, 0 standing for none. */
+static unsigned long nflb_earliest(unsigned long a, unsigned long b)
+{
+	if (!a)
+		return b;
+	return b && time_before(b, a) ? b : a;
+}
+
+/* This ejection's hold in ms; moves the back-off a step (see the top). */
+static u32 nflb_eject_hold(const struct nflb_passive_cfg *c,
+			   struct nflb_passive_state *ps)
+{
+	unsigned long recent = msecs_to_jiffies(c->hold_max_ms);
+	u64 hold;
+
+	if (!ps->back || time_after(jiffies, ps->back + recent))
+		ps->level = 0;
+	hold = min_t(u64, (u64)c->hold_ms << ps->level, c->hold_max_ms);
+	if (hold < c->hold_max_ms)
+		ps->level++;
+	return hold;
+}
+
+static void nflb_eject_one(struct nflb_net *ln, struct nflb_pool *pool,
+			   struct nflb_member *m)
+{
+	struct nflb_passive_state *ps = &m->passive;
+	char reason[NFLB_HEALTH_REASON_MAX];
+	u8 last = READ_ONCE(ps->last);
+	u32 hold;
+
+	hold = nflb_eject_hold(&pool->passive, ps);
+	snprintf(reason, sizeof(reason), "passive: %u x %s, out %u ms",
+		 atomic_read(&ps->run),
+		 nflb_fail_text[last < ARRAY_SIZE(nflb_fail_text) ? last : 0],
+		 hold);
+	ps->until = (jiffies + msecs_to_jiffies(hold)) ?: 1;
+	atomic_set(&ps->run, 0);
+	nflb_eject_count(ln, m, NFLB_C_EJECTIONS);
+	nflb_health_eject(ln, m, hold, reason);
+}
+
+static void nflb_eject_restore(struct nflb_net *ln, struct nflb_member *m)
+{
+	m->passive.until = 0;
+	m->passive.back = jiffies ?: 1;
+	atomic_set(&m->passive.run, 0);
+	nflb_health_restore(ln, m);
+}
+
+/*
+ * Returns the members whose hold is over (all of them with passive off)
+ * and counts those still out; *@next gets the earliest end of a hold.
+ */
+static unsigned int nflb_eject_returns(struct nflb_net *ln,
+				       struct nflb_pool *pool,
+				       unsigned long *next, bool *changed)
+{
+	bool on = pool->passive.enabled;
+	unsigned int out = 0;
+	struct nflb_member *m;
+
+	list_for_each_entry(m, &pool->members, list) {
+		unsigned long until = m->passive.until;
+
+		if (!until)
+			continue;
+		if (!on || !time_before(jiffies, until)) {
+			nflb_eject_restore(ln, m);
+			*changed = true;
+			continue;
+		}
+		out++;
+		*next = nflb_earliest(*next, until);
+	}
+	return out;
+}
+
+static void nflb_eject_pool(struct nflb_net *ln, struct nflb_pool *pool,
+			    unsigned long *next)
+{
+	const struct nflb_passive_cfg *c = &pool->passive;
+	bool changed = false;
+	struct nflb_member *m;
+	unsigned int out, cap;
+
+	out = nflb_eject_returns(ln, pool, next, &changed);
+	cap = pool->member_count * c->max_eject / 100;
+	list_for_each_entry(m, &pool->members, list) {
+		if (!c->enabled || m->passive.until ||
+		    atomic_read(&m->passive.run) < c->fails)
+			continue;
+		if (out >= cap) {
+			atomic_set(&m->passive.run, 0);
+			nflb_eject_count(ln, m, NFLB_C_EJECTIONS_CAPPED);
+			continue;
+		}
+		nflb_eject_one(ln, pool, m);
+		*next = nflb_earliest(*next, m->passive.until);
+		changed = true;
+		out++;
+	}
+	if (changed && nflb_pool_publish(ln, pool))
+		/* No memory: the next change of the pool rebuilds it. */
+		pr_warn_ratelimited("nflb: pool %s: snapshot not rebuilt\n",
+				    pool->name);
+}
+
+static void nflb_eject_work(struct work_struct *work)
+{
+	struct nflb_net *ln = container_of(to_delayed_work(work),
+					   struct nflb_net, passive_work);
+	unsigned long next = 0;
+	struct nflb_pool *pool;
+
+	mutex_lock(&ln->cfg_mutex);
+	list_for_each_entry(pool, &ln->pool_list, list)
+		nflb_eject_pool(ln, pool, &next);
+	mutex_unlock(&ln->cfg_mutex);
+	/* A kick meanwhile left it pending to run at once: keep that. */
+	if (next)
+		queue_delayed_work(system_wq, &ln->passive_work,
+				   time_after(next, jiffies) ? next - jiffies : 0);
+}
+
+void nflb_eject_init(struct nflb_net *ln)
+{
+	INIT_DELAYED_WORK(&ln->passive_work, nflb_eject_work);
+}
+
+/* After the datapath is gone (no more kicks). */
+void nflb_eject_exit(struct nflb_net *ln)
+{
+	cancel_delayed_work_sync(&ln->passive_work);
+}
