@@ -118,9 +118,9 @@ void nflb_config_vs_defaults(struct nflb_vs *vs)
  * Passive detection is on by default: 5 failed handshakes in a row eject a
  * member for 10 s, doubling on repeats up to 5 min, at most half a pool.
  */
-void nflb_config_passive_defaults(struct nflb_passive_cfg *c)
+void nflb_config_passive_defaults(struct nflb_passive *c)
 {
-	c->enabled = 1;
+	c->enabled = true;
 	c->fails = 5;
 	c->hold_ms = 10 * MSEC_PER_SEC;
 	c->hold_max_ms = 300 * MSEC_PER_SEC;

@@ -26,8 +26,8 @@ struct nflb_limits {
 void nflb_config_defaults(struct nflb_net *ln);
 void nflb_config_vs_defaults(struct nflb_vs *vs);
 void nflb_config_member_defaults(struct nflb_member *m);
-struct nflb_passive_cfg;
-void nflb_config_passive_defaults(struct nflb_passive_cfg *c);
+struct nflb_passive;
+void nflb_config_passive_defaults(struct nflb_passive *c);
 void nflb_config_limits(const struct nflb_net *ln, struct nflb_limits *l);
 int nflb_config_set_limits(struct nflb_net *ln, const struct nflb_limits *l,
 			   struct netlink_ext_ack *extack);

@@ -50,7 +50,7 @@ static unsigned long nflb_earliest(unsigned long a, unsigned long b)
 }
 
 /* This ejection's hold in ms; moves the back-off a step (see the top). */
-static u32 nflb_eject_hold(const struct nflb_passive_cfg *c,
+static u32 nflb_eject_hold(const struct nflb_passive *c,
 			   struct nflb_passive_state *ps)
 {
 	unsigned long recent = msecs_to_jiffies(c->hold_max_ms);
@@ -64,7 +64,11 @@ static u32 nflb_eject_hold(const struct nflb_passive_cfg *c,
 	return hold;
 }
 
-static void nflb_eject_one(struct nflb_net *ln, struct nflb_pool *pool,
+/*
+ * Takes @m out for a hold, without publishing; false if it is not up
+ * (down by the active check, or ejected already).
+ */
+static bool nflb_eject_one(struct nflb_net *ln, struct nflb_pool *pool,
 			   struct nflb_member *m)
 {
 	struct nflb_passive_state *ps = &m->passive;
@@ -72,23 +76,33 @@ static void nflb_eject_one(struct nflb_net *ln, struct nflb_pool *pool,
 	u8 last = READ_ONCE(ps->last);
 	u32 hold;
 
+	if (m->health != NFLB_HEALTH_UP)
+		return false;
 	hold = nflb_eject_hold(&pool->passive, ps);
 	snprintf(reason, sizeof(reason), "passive: %u x %s, out %u ms",
 		 atomic_read(&ps->run),
 		 nflb_fail_text[last < ARRAY_SIZE(nflb_fail_text) ? last : 0],
 		 hold);
 	ps->until = (jiffies + msecs_to_jiffies(hold)) ?: 1;
-	atomic_set(&ps->run, 0);
+	nflb_health_change(ln, m, NFLB_HEALTH_EJECTED, reason);
+	m->ejections++;
 	nflb_eject_count(ln, m, NFLB_C_EJECTIONS);
-	nflb_health_eject(ln, m, hold, reason);
+	return true;
 }
 
-static void nflb_eject_restore(struct nflb_net *ln, struct nflb_member *m)
+/*
+ * Puts @m back, without publishing; false if its health is no longer
+ * passive detection's (the active check took it down meanwhile).
+ */
+static bool nflb_eject_return(struct nflb_net *ln, struct nflb_member *m)
 {
 	m->passive.until = 0;
 	m->passive.back = jiffies ?: 1;
 	atomic_set(&m->passive.run, 0);
-	nflb_health_restore(ln, m);
+	if (m->health != NFLB_HEALTH_EJECTED)
+		return false;
+	return nflb_health_change(ln, m, NFLB_HEALTH_UP,
+				  "passive: hold over, retried");
 }
 
 /*
@@ -97,7 +111,7 @@ static void nflb_eject_restore(struct nflb_net *ln, struct nflb_member *m)
  */
 static unsigned int nflb_eject_returns(struct nflb_net *ln,
 				       struct nflb_pool *pool,
-				       unsigned long *next, bool *changed)
+				       unsigned long *next)
 {
 	bool on = pool->passive.enabled;
 	unsigned int out = 0;
@@ -109,8 +123,7 @@ static unsigned int nflb_eject_returns(struct nflb_net *ln,
 		if (!until)
 			continue;
 		if (!on || !time_before(jiffies, until)) {
-			nflb_eject_restore(ln, m);
-			*changed = true;
+			m->passive.notify = nflb_eject_return(ln, m);
 			continue;
 		}
 		out++;
@@ -119,34 +132,53 @@ static unsigned int nflb_eject_returns(struct nflb_net *ln,
 	return out;
 }
 
+/* Ejects the members at their threshold, up to the cap. */
+static void nflb_eject_due(struct nflb_net *ln, struct nflb_pool *pool,
+			   unsigned int out, unsigned long *next)
+{
+	const struct nflb_passive *c = &pool->passive;
+	unsigned int cap = pool->member_count * c->max_eject / 100;
+	struct nflb_member *m;
+
+	if (!c->enabled)
+		return;
+	list_for_each_entry(m, &pool->members, list) {
+		if (m->passive.until || atomic_read(&m->passive.run) < c->fails)
+			continue;
+		if (out >= cap) {
+			nflb_eject_count(ln, m, NFLB_C_EJECTIONS_CAPPED);
+		} else if (nflb_eject_one(ln, pool, m)) {
+			m->passive.notify = true;
+			*next = nflb_earliest(*next, m->passive.until);
+			out++;
+			continue;
+		}
+		/* Not ejected: its run starts over. */
+		atomic_set(&m->passive.run, 0);
+	}
+}
+
+/* One pool: returns, ejections, one snapshot rebuild, then the events. */
 static void nflb_eject_pool(struct nflb_net *ln, struct nflb_pool *pool,
 			    unsigned long *next)
 {
-	const struct nflb_passive_cfg *c = &pool->passive;
 	bool changed = false;
 	struct nflb_member *m;
-	unsigned int out, cap;
 
-	out = nflb_eject_returns(ln, pool, next, &changed);
-	cap = pool->member_count * c->max_eject / 100;
-	list_for_each_entry(m, &pool->members, list) {
-		if (!c->enabled || m->passive.until ||
-		    atomic_read(&m->passive.run) < c->fails)
-			continue;
-		if (out >= cap) {
-			atomic_set(&m->passive.run, 0);
-			nflb_eject_count(ln, m, NFLB_C_EJECTIONS_CAPPED);
-			continue;
-		}
-		nflb_eject_one(ln, pool, m);
-		*next = nflb_earliest(*next, m->passive.until);
-		changed = true;
-		out++;
-	}
-	if (changed && nflb_pool_publish(ln, pool))
-		/* No memory: the next change of the pool rebuilds it. */
+	nflb_eject_due(ln, pool, nflb_eject_returns(ln, pool, next), next);
+	list_for_each_entry(m, &pool->members, list)
+		changed |= m->passive.notify;
+	if (!changed)
+		return;
+	if (nflb_pool_publish(ln, pool))
+		/* The flag alone keeps new sessions off (or lets them on). */
 		pr_warn_ratelimited("nflb: pool %s: snapshot not rebuilt\n",
 				    pool->name);
+	list_for_each_entry(m, &pool->members, list) {
+		if (m->passive.notify)
+			nflb_health_notify(ln, m);
+		m->passive.notify = false;
+	}
 }
 
 static void nflb_eject_work(struct work_struct *work)
@@ -157,8 +189,10 @@ static void nflb_eject_work(struct work_struct *work)
 	struct nflb_pool *pool;
 
 	mutex_lock(&ln->cfg_mutex);
-	list_for_each_entry(pool, &ln->pool_list, list)
+	list_for_each_entry(pool, &ln->pool_list, list) {
 		nflb_eject_pool(ln, pool, &next);
+		cond_resched();
+	}
 	mutex_unlock(&ln->cfg_mutex);
 	/* A kick meanwhile left it pending to run at once: keep that. */
 	if (next)

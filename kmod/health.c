@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * PROVISIONAL (passive branch): a member's health flag, set and cleared by
- * passive detection, until the health-kernel branch's health.c is merged.
+ * PROVISIONAL (passive branch): a member's health flag, until the
+ * health-kernel branch's health.c (events, reasons, slow start) is merged.
  */
-#include "service.h"
 #include "health.h"
 
-void nflb_health_eject(struct nflb_net *ln, struct nflb_member *m, u32 hold_ms,
-		       const char *reason)
+bool nflb_health_change(struct nflb_net *ln, struct nflb_member *m,
+			u8 health, const char *reason)
 {
-	WRITE_ONCE(m->health, NFLB_HEALTH_EJECTED);
+	if (m->health == health)
+		return false;
+	WRITE_ONCE(m->health, health);
+	return true;
 }
 
-void nflb_health_restore(struct nflb_net *ln, struct nflb_member *m)
+void nflb_health_notify(struct nflb_net *ln, const struct nflb_member *m)
 {
-	WRITE_ONCE(m->health, NFLB_HEALTH_UP);
 }

@@ -2,17 +2,17 @@
 #ifndef _NFLB_HEALTH_H
 #define _NFLB_HEALTH_H
 
-#include <linux/types.h>
-
-struct nflb_net;
-struct nflb_member;
+#include "service.h"
 
 /*
- * PROVISIONAL (passive branch): stands in for the health-kernel branch's
- * API until it is merged.  cfg_mutex held; the caller republishes the pool.
+ * PROVISIONAL (passive branch): the building blocks of the health-kernel
+ * branch's health.c, with its signatures, until that branch is merged.
+ * cfg_mutex held.  nflb_health_change() sets @m's health without
+ * publishing and returns whether it changed; the caller publishes the pool
+ * and then calls nflb_health_notify().
  */
-void nflb_health_eject(struct nflb_net *ln, struct nflb_member *m, u32 hold_ms,
-		       const char *reason);
-void nflb_health_restore(struct nflb_net *ln, struct nflb_member *m);
+bool nflb_health_change(struct nflb_net *ln, struct nflb_member *m,
+			u8 health, const char *reason);
+void nflb_health_notify(struct nflb_net *ln, const struct nflb_member *m);
 
 #endif /* _NFLB_HEALTH_H */

@@ -116,6 +116,9 @@ static const struct nla_policy nflb_member_policy[NFLB_MEMBER_A_MAX + 1] = {
 	[NFLB_MEMBER_A_PRIORITY] = { .type = NLA_U32 },
 	[NFLB_MEMBER_A_DRAIN_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							      &nflb_secs_range),
+	[NFLB_MEMBER_A_HEALTH] = NFLB_READ_ONLY,	/* PROVISIONAL */
+	[NFLB_MEMBER_A_PASSIVE_FAILS] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_EJECTIONS] = NFLB_READ_ONLY,
 };
 
 static const struct nla_policy nflb_global_policy[NFLB_GLOBAL_A_MAX + 1] = {
@@ -442,6 +445,7 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 			    struct nflb_member *m, u32 portid, u32 seq,
 			    int flags, u8 cmd)
 {
+	u64 v[NFLB_C_MAX];
 	struct nlattr *nest;
 	void *hdr;
 
@@ -460,9 +464,16 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 	    nla_put_u32(skb, NFLB_MEMBER_A_PRIORITY, m->priority) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_DRAIN_TIMEOUT,
 			nflb_secs_left(m->drain_deadline) ?: m->drain_timeout) ||
-	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)) ||
-	    nflb_stats_fill(skb, NFLB_MEMBER_A_STATS, m->stats,
-			    atomic_read(&m->active)))
+	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)))
+		goto cancel;
+	nflb_stats_sum(m->stats, v);
+	if (nla_put_u8(skb, NFLB_MEMBER_A_HEALTH, READ_ONCE(m->health)) ||
+	    nla_put_u64_64bit(skb, NFLB_MEMBER_A_PASSIVE_FAILS,
+			      v[NFLB_C_PASSIVE_FAILS], NFLB_MEMBER_A_PAD) ||
+	    nla_put_u64_64bit(skb, NFLB_MEMBER_A_EJECTIONS,
+			      v[NFLB_C_EJECTIONS], NFLB_MEMBER_A_PAD) ||
+	    nflb_stats_fill_sums(skb, NFLB_MEMBER_A_STATS, v,
+				 atomic_read(&m->active), U64_MAX))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);

@@ -299,6 +299,8 @@ int nflb_op_pool_set(struct nflb_net *ln, struct nflb_pool *pool,
 		     const struct nflb_pool_req *req)
 {
 	nflb_pool_change(pool, req);
+	/* Passive off returns the pool's ejected members (eject.c). */
+	nflb_passive_kick(ln);
 	return nflb_pool_publish(ln, pool);
 }
 

@@ -42,12 +42,15 @@ enum nflb_fail {
  * @back      jiffies of the last return from an ejection (0: never);
  *            a member ejected again within hold-max of it gets a longer
  *            hold.  Worker only (cfg_mutex).
+ * @notify    its health changed in this worker run: announce it once the
+ *            pool is published.  Worker only (cfg_mutex).
  */
 struct nflb_passive_state {
 	atomic_t run;
 	u8 last;
 	u8 udp_answered;
 	u8 level;
+	bool notify;
 	unsigned long until;
 	unsigned long back;
 };
@@ -56,8 +59,8 @@ struct nflb_passive_state {
  * A pool's passive settings, written under cfg_mutex with WRITE_ONCE; the
  * datapath reads @enabled and @fails with READ_ONCE.
  */
-struct nflb_passive_cfg {
-	u8 enabled;
+struct nflb_passive {
+	bool enabled;
 	u8 max_eject;			/* percent of the pool's members */
 	u32 fails;			/* consecutive failures to eject */
 	u32 hold_ms;			/* first ejection's hold */

@@ -41,6 +41,7 @@ struct nflb_member {
 	unsigned long drain_deadline;	/* jiffies, 0 = none */
 	atomic_t active;		/* live sessions */
 	u8 health;			/* PROVISIONAL: enum nflb_member_health */
+	u64 ejections;			/* PROVISIONAL: times ejected */
 	struct nflb_passive_state passive;	/* rules in passive.h */
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
@@ -106,7 +107,7 @@ struct nflb_pool {
 	unsigned int mh_users;		/* ... with sched mh (cfg_mutex) */
 	u32 flags;			/* enum nflb_pool_flags */
 	u32 min_active;
-	struct nflb_passive_cfg passive;	/* rules in passive.h */
+	struct nflb_passive passive;	/* rules in passive.h */
 	/* Bounds the snapshot's groups, hence its Maglev tables. */
 	struct nflb_prio_count prios[2 * NFLB_POOL_PRIOS_MAX];
 	/*
