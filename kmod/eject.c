@@ -126,7 +126,8 @@ static unsigned int nflb_eject_returns(struct nflb_net *ln,
 			m->passive.notify = nflb_eject_return(ln, m);
 			continue;
 		}
-		out++;
+		/* lbhealthd may have set its health meanwhile: not out then. */
+		out += m->health == NFLB_HEALTH_EJECTED;
 		*next = nflb_earliest(*next, until);
 	}
 	return out;

@@ -55,18 +55,6 @@ struct nflb_passive_state {
 	unsigned long back;
 };
 
-/*
- * A pool's passive settings, written under cfg_mutex with WRITE_ONCE; the
- * datapath reads @enabled and @fails with READ_ONCE.
- */
-struct nflb_passive {
-	bool enabled;
-	u8 max_eject;			/* percent of the pool's members */
-	u32 fails;			/* consecutive failures to eject */
-	u32 hold_ms;			/* first ejection's hold */
-	u32 hold_max_ms;		/* the back-off's cap */
-};
-
 void nflb_passive_fail(struct nflb_net *ln, struct nflb_session *s,
 		       enum nflb_fail kind);
 void nflb_passive_kick(struct nflb_net *ln);
