@@ -3,7 +3,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2317,SC2015 # checks are functions run via ktap_check
 #
 # health_passive: passive detection in the kernel, no daemon running
-# (Documentation/health-passive.rst).  Short holds and timeouts throughout.
+# (Documentation/health.rst).  Short holds and timeouts throughout.
 #
 # - a member whose port is closed (RST to the SYN) is ejected after "fails"
 #   refused connections: health "ejected", counted; new connections all go
