@@ -15,7 +15,8 @@
 # - with every member of a pool of four refusing, at most max-eject (50%)
 #   are ejected, the rest are counted as capped and keep getting
 #   connections;
-# - with passive off, nothing is counted nor ejected.
+# - with passive off, nothing is counted nor ejected;
+# - lbctl monitor shows each ejection and return (the MEMBER_HEALTH event).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sched_lib.sh"
@@ -26,7 +27,7 @@ require_cmds nft
 
 D=$NFLB_TMP
 
-ktap_header 11
+ktap_header 12
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -74,6 +75,7 @@ member add off $S2:84
 vs add off vip $VIP4 port 84 proto tcp pool off sched rr
 EOF
 lbq timeout set vs bh tcp-syn-sent 1 || ktap_abort "cannot set the SYN_SENT timeout"
+bg mon - "$LBCTL" -n "$NS_LB" monitor
 
 # connect PORT [SECS]: one connection to VIP:PORT; prints ok, refused or
 # timeout.
@@ -290,6 +292,21 @@ off_nothing()
 		[ "$(mstat "$S2:84" ejections off)" -eq 0 ]
 }
 ktap_measure "passive off: 4 refusals, nothing counted, nothing ejected" off_nothing
+
+# Every ejection and return of the rst pool was announced: out, back, out
+# for longer, back.
+monitor_saw()
+{
+	local out
+
+	out=$(grep "^member health rst $S2:80 " "$(bg_out mon)")
+	echo "$out"
+	[ "$(grep -c 'health ejected .*reason "passive: 3 x connection refused' <<<"$out")" -eq 2 ] &&
+		[ "$(grep -c 'health up .*reason "passive: hold over' <<<"$out")" -eq 2 ] &&
+		grep -q 'out 8000 ms' <<<"$out" && grep -q 'out 16000 ms' <<<"$out" &&
+		[ "$(wc -l <<<"$out")" -eq 4 ]
+}
+ktap_measure "events: each ejection and return, with its reason and hold" monitor_saw
 
 # The namespace totals are the members' sums.
 totals()
