@@ -148,6 +148,33 @@ static noinline bool nflb_reply_too_big(struct sk_buff *skb, u8 pf)
 }
 
 /*
+ * A UDP flow's first datagram back from its member: a good handshake for
+ * passive detection, and proof that this member answers UDP (so its
+ * one-way flows may count as failures from now on).
+ */
+static noinline void nflb_udp_first_reply(struct nflb_session *s)
+{
+	struct nflb_passive_state *ps = &s->member->passive;
+
+	WRITE_ONCE(s->seen_reply, 1);
+	if (!READ_ONCE(ps->udp_answered))
+		WRITE_ONCE(ps->udp_answered, 1);
+	nflb_passive_ok(ps);
+}
+
+/*
+ * An ICMP unreachable about a packet nflb sent to a member (the quote is
+ * client -> member), from the member, a router on the way or this box,
+ * before the member ever answered the flow: a failed handshake.
+ */
+static void nflb_icmp_judge(struct nflb_net *ln, const struct nflb_pkt *pkt,
+			    struct nflb_session *s, enum nflb_dir dir)
+{
+	if (pkt->unreach && dir == NFLB_DIR_REPLY && !READ_ONCE(s->seen_reply))
+		nflb_passive_fail(ln, s, NFLB_FAIL_UNREACH);
+}
+
+/*
  * A packet of an existing session, in PRE_ROUTING (and LOCAL_OUT).  Inlined:
  * nearly every packet nflb handles comes through here.
  */
@@ -177,7 +204,7 @@ nflb_pre_session(struct nflb_net *ln, struct sk_buff *skb,
 			return NF_DROP;
 		}
 	} else if (!in && unlikely(!s->seen_reply)) {
-		WRITE_ONCE(s->seen_reply, 1);
+		nflb_udp_first_reply(s);
 	}
 	/* A segment outside the window does not keep the session alive. */
 	if (likely(v == NFLB_TCP_OK))
@@ -282,6 +309,7 @@ static unsigned int nflb_pre_icmp(struct sk_buff *skb,
 				  struct nflb_net *ln, u8 pf)
 {
 	nflb_claim(skb);
+	nflb_icmp_judge(ln, pkt, s, dir);
 	/* Towards the client: route with the real source first, as replies. */
 	if (dir == NFLB_DIR_REPLY && unlikely(!nflb_route_reply(skb, pf)))
 		return NF_ACCEPT;
@@ -505,6 +533,7 @@ static unsigned int nflb_local_icmp(struct nflb_net *ln, struct sk_buff *skb,
 
 	s = nflb_session_find(ln, &pkt->flow, &dir);
 	if (s) {
+		nflb_icmp_judge(ln, pkt, s, dir);
 		if (unlikely(!nflb_nat_icmp(skb, pkt, s, dir)))
 			return NF_DROP;
 		nflb_claim(skb);

@@ -10,6 +10,7 @@
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include "config.h"
+#include "eject.h"
 #include "health.h"
 #include "main.h"
 #include "netlink.h"
@@ -37,6 +38,7 @@ static int __net_init nflb_net_init(struct net *net)
 		INIT_HLIST_HEAD(&ln->pool_names[i]);
 	}
 	nflb_config_defaults(ln);
+	nflb_eject_init(ln);
 	nflb_health_net_init(ln);
 
 	ln->stats = nflb_stats_alloc(&ln->stats_blk);
@@ -76,6 +78,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 	nflb_op_flush(ln);
 	mutex_unlock(&ln->cfg_mutex);
 	nflb_table_destroy(ln);
+	nflb_eject_exit(ln);	/* the last sessions may have kicked it */
 	nflb_persist_destroy(ln);
 	nflb_stats_free(ln->stats, ln->stats_blk);
 }

@@ -63,6 +63,11 @@ struct nflb_net {
 	struct nflb_persist_table persist;	/* source affinity */
 	/* RSTs for SYNs no member can take (rst-no-member), per second */
 	struct ratelimit_state rst_ratelimit;
+	/*
+	 * Passive detection's ejection worker (eject.c): kicked from the
+	 * datapath (mod_delayed_work, any context), runs under cfg_mutex.
+	 */
+	struct delayed_work passive_work;
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	u64 retired[NFLB_C_BYTES_OUT + 1];	/* deleted VSes' packets, cfg_mutex */

@@ -606,6 +606,7 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 			    struct nflb_member *m, u32 portid, u32 seq,
 			    int flags, u8 cmd)
 {
+	u64 v[NFLB_C_MAX];
 	struct nlattr *nest;
 	void *hdr;
 
@@ -626,9 +627,13 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 			nflb_secs_left(m->drain_deadline) ?: m->drain_timeout) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)) ||
 	    nflb_put_member_health(skb, m) ||
-	    nflb_put_member_check(skb, m) ||
-	    nflb_stats_fill(skb, NFLB_MEMBER_A_STATS, m->stats,
-			    atomic_read(&m->active)))
+	    nflb_put_member_check(skb, m))
+		goto cancel;
+	nflb_stats_sum(m->stats, v);
+	if (nla_put_u64_64bit(skb, NFLB_MEMBER_A_PASSIVE_FAILS,
+			      v[NFLB_C_PASSIVE_FAILS], NFLB_MEMBER_A_PAD) ||
+	    nflb_stats_fill_sums(skb, NFLB_MEMBER_A_STATS, v,
+				 atomic_read(&m->active), U64_MAX))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);

@@ -439,7 +439,12 @@ int nflb_op_pool_set(struct nflb_net *ln, struct nflb_pool *pool,
 {
 	int err = nflb_pool_change(ln, pool, req, extack);
 
-	return err ?: nflb_pool_publish(ln, pool);
+	if (err)
+		return err;
+	/* Passive off returns the pool's ejected members (eject.c). */
+	if (NFLB_REQ_HAS(req, NFLB_POOL_A_PASSIVE))
+		nflb_passive_kick(ln);
+	return nflb_pool_publish(ln, pool);
 }
 
 static const char *nflb_pool_user(struct nflb_net *ln, struct nflb_pool *pool)

@@ -194,6 +194,8 @@ static noinline enum nflb_parse nflb_parse_icmp4(struct sk_buff *skb,
 	if (!ih || !nflb_icmp4_is_error(ih->type))
 		return NFLB_PKT_IGNORE;
 	pkt->thoff = thoff;
+	pkt->unreach = ih->type == ICMP_DEST_UNREACH &&
+		       ih->code != ICMP_FRAG_NEEDED;
 	return nflb_parse_quote(skb, AF_INET, thoff + sizeof(*ih), pkt);
 }
 
@@ -256,6 +258,7 @@ static noinline enum nflb_parse nflb_parse6(struct sk_buff *skb,
 		if (!ih || ih->icmp6_type >= 128)
 			return NFLB_PKT_IGNORE;
 		pkt->thoff = thoff;
+		pkt->unreach = ih->icmp6_type == ICMPV6_DEST_UNREACH;
 		return nflb_parse_quote(skb, AF_INET6, thoff + sizeof(*ih),
 					pkt);
 	}

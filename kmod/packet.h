@@ -25,6 +25,8 @@ struct nflb_pkt {
 	u32 seq;			/* TCP only, host order */
 	u32 ack;			/* TCP only, host order */
 	u32 seg_len;			/* TCP only: payload + SYN + FIN */
+	/* ICMP errors only: destination unreachable, not "frag needed" */
+	bool unreach;
 };
 
 #define NFLB_WSCALE_NONE	0xff

@@ -9,6 +9,7 @@
 #include <linux/netfilter.h>
 #include <linux/nflb.h>
 #include "main.h"
+#include "passive.h"
 #include "stats.h"
 
 struct nflb_net;
@@ -79,7 +80,12 @@ static inline void nflb_check_free(struct nflb_check *c)
  */
 struct nflb_member {
 	struct list_head list;		/* pool->members, cfg_mutex */
-	/* Its pool while listed there, NULL once removed; compared only. */
+	/*
+	 * Its pool while listed there, NULL once removed (WRITE_ONCE under
+	 * cfg_mutex).  The pool is freed after a grace period, and only once
+	 * its members are unlinked: a non-NULL READ_ONCE under RCU may be
+	 * dereferenced until the read side ends (passive.c does).
+	 */
 	struct nflb_pool *pool;
 	refcount_t ref;
 	u8 family;
@@ -109,6 +115,7 @@ struct nflb_member {
 	unsigned long ramp_start;	/* jiffies, 0 = not ramping */
 	struct list_head ramp_node;	/* nflb_net->health_ramp, if ramping */
 	char health_reason[NFLB_HEALTH_REASON_MAX];
+	struct nflb_passive_state passive;	/* rules in passive.h */
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	struct rcu_head rcu;

@@ -761,6 +761,29 @@ static bool nflb_wants_reset(const struct nflb_session *s,
 }
 
 /*
+ * Passive detection's expiry signals: a session that timed out before its
+ * member ever answered is a failed handshake, a TCP one still in SYN_SENT
+ * (no SYN-ACK within the SYN_SENT timeout) or a UDP one (passive.c decides
+ * whether that member's one-way flows count).  Sessions that go for any
+ * other reason (eviction, flush, port reuse) before their time is up say
+ * nothing about the member, nor do copies a sync peer owns: their timers
+ * and replies are the owner's to see.
+ */
+static void nflb_session_judge(struct nflb_net *ln, struct nflb_session *s)
+{
+	u8 state = READ_ONCE(s->state);
+
+	if (READ_ONCE(s->seen_reply) ||
+	    !time_after(jiffies, READ_ONCE(s->expires)) ||
+	    READ_ONCE(s->owner) != nflb_local_node(ln))
+		return;
+	if (state == NFLB_TCP_SYN_SENT)
+		nflb_passive_fail(ln, s, NFLB_FAIL_SYN_TIMEOUT);
+	else if (state == NFLB_UDP)
+		nflb_passive_fail(ln, s, NFLB_FAIL_UDP_ONEWAY);
+}
+
+/*
  * Unlinks @s and frees it after a grace period, with RSTs as @reset says.
  * Softirq, or process context with BH disabled.  Returns false if someone
  * else got there first.
@@ -770,6 +793,7 @@ bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 {
 	if (test_and_set_bit(NFLB_S_DYING, &s->flags))
 		return false;
+	nflb_session_judge(ln, s);
 	nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
 	nflb_node_unlink(ln, s, NFLB_DIR_REPLY);
 	if (nflb_wants_reset(s, reset)) {

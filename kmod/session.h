@@ -51,6 +51,7 @@ enum {
 	NFLB_S_CLOSED,		/* TIME_WAIT/CLOSE: no longer in member->active */
 	NFLB_S_LIBERAL,		/* TCP picked up mid-stream: no window checks */
 	NFLB_S_SYNCQ,		/* a sync notice of it waits in a ring */
+	NFLB_S_FAILED,		/* counted as its member's failure (passive.c) */
 };
 
 /*

@@ -124,14 +124,26 @@ static bool nflb_tcp_acks_syn(const struct nflb_session *s,
 	       !before(pkt->ack, next - s->syn_len + 1);
 }
 
-/* The member's first segment: only a SYN-ACK or RST for the client's SYN. */
+/*
+ * The member's first segment: only a SYN-ACK or RST for the client's SYN.
+ * Passive detection's TCP signals: a RST that refuses the SYN is a failed
+ * handshake, a SYN-ACK a good one (a loose pickup's first segment is
+ * neither).
+ */
 static bool nflb_tcp_first_reply(struct nflb_session *s,
 				 const struct nflb_pkt *pkt)
 {
-	if (!test_bit(NFLB_S_LIBERAL, &s->flags) && !nflb_tcp_acks_syn(s, pkt))
+	bool liberal = test_bit(NFLB_S_LIBERAL, &s->flags);
+
+	if (!liberal && !nflb_tcp_acks_syn(s, pkt))
 		return false;
-	if (pkt->tcp_flags & NFLB_TCP_RST)
+	if (pkt->tcp_flags & NFLB_TCP_RST) {
+		if (!liberal && s->state == NFLB_TCP_SYN_SENT)
+			nflb_passive_fail(s->vs->ln, s, NFLB_FAIL_RST);
 		return true;
+	}
+	if (!liberal)
+		nflb_passive_ok(&s->member->passive);
 	s->seq_next[NFLB_DIR_REPLY] = pkt->seq + pkt->seg_len;
 	s->wscale[NFLB_DIR_REPLY] = pkt->wscale;
 	/* RFC 7323: scaling applies only if both SYNs offered it. */

@@ -53,6 +53,9 @@ const char *const stats_keys[NFLB_STATS_A_MAX + 1] = {
 	[NFLB_STATS_A_DROP_OUT_OF_WINDOW] = "drop_out_of_window",
 	[NFLB_STATS_A_SESSIONS_EVICTED] = "sessions_evicted",
 	[NFLB_STATS_A_PERSIST_ACTIVE] = "persist_active",
+	[NFLB_STATS_A_PASSIVE_FAILS] = "passive_fails",
+	[NFLB_STATS_A_EJECTIONS] = "ejections",
+	[NFLB_STATS_A_EJECTIONS_CAPPED] = "ejections_capped",
 };
 
 const struct flag_name vs_flag_names[] = {

@@ -424,6 +424,8 @@ enum nflb_stats_attr {
 	 */
 	NFLB_STATS_A_PASSIVE_FAILS,
 	NFLB_STATS_A_EJECTIONS,		/* u64, members ejected */
+	/* u64, ejections not made: the pool's max-eject share was reached */
+	NFLB_STATS_A_EJECTIONS_CAPPED,
 
 	__NFLB_STATS_A_MAX,
 	NFLB_STATS_A_MAX = __NFLB_STATS_A_MAX - 1
