@@ -430,11 +430,18 @@ void probe_start(struct target *t)
 	t->started_ms = now_ms();
 	t->due_ms = t->started_ms + t->chk.timeout_ms;
 	timer_update(t);
-	t->rx = malloc(HD_RXBUF);
+	/* a plain connect check reads nothing: no buffer */
+	if (t->chk.type != NFLB_CHECK_TCP || t->chk.send[0] || t->chk.expect[0]) {
+		t->rx = malloc(HD_RXBUF);
+		if (!t->rx) {
+			fail_errno(t, "probe", ENOMEM);
+			return;
+		}
+	}
 	t->fd = socket(t->dst.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) |
 		       SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (!t->rx || t->fd < 0) {
-		fail_errno(t, "socket", t->rx ? errno : ENOMEM);
+	if (t->fd < 0) {
+		fail_errno(t, "socket", errno);
 		return;
 	}
 	t->phase = PH_CONNECT;
@@ -459,8 +466,12 @@ void probe_event(struct target *t, uint32_t events)
 		return;		/* ended earlier in the same epoll batch */
 	switch (t->phase) {
 	case PH_CONNECT:
-		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		/* writable without an error is connected: no syscall to ask */
+		if (events & (EPOLLERR | EPOLLHUP) &&
+		    getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
+		if (!err && events & (EPOLLERR | EPOLLHUP))
+			err = ECONNREFUSED;
 		if (err)
 			fail_errno(t, "connect", err);
 		else
@@ -481,5 +492,4 @@ void probe_event(struct target *t, uint32_t events)
 	default:
 		break;
 	}
-	(void)events;
 }
