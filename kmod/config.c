@@ -113,6 +113,64 @@ void nflb_config_vs_defaults(struct nflb_vs *vs)
 	vs->persist_mask6 = 128;
 }
 
+/*
+ * A pool's check before any is configured, and what a check of a new type
+ * starts from: probes every 2 s that may take 1 s, up after 2 good ones,
+ * down after 3 bad ones, http(s) statuses 200-399, no slow start.  The
+ * strings' defaults (path "/", query ".") are the absence of a string.
+ */
+void nflb_config_check_defaults(struct nflb_check *c)
+{
+	*c = (struct nflb_check){
+		.type = NFLB_CHECK_NONE,
+		.rise = 2,
+		.fall = 3,
+		.status_min = 200,
+		.status_max = 399,
+		.interval_ms = 2000,
+		.timeout_ms = 1000,
+	};
+}
+
+/* Passive detection: on, 5 failures eject for 10 s up to 300 s, 50% max. */
+void nflb_config_passive_defaults(struct nflb_passive *p)
+{
+	WRITE_ONCE(p->enabled, true);
+	WRITE_ONCE(p->fails, 5);
+	WRITE_ONCE(p->hold_ms, 10000);
+	WRITE_ONCE(p->hold_max_ms, 300000);
+	WRITE_ONCE(p->max_eject, 50);
+}
+
+/*
+ * The rules between a check's fields (each field's own range is the
+ * netlink policy's).  Returns the NFLB_CHECK_A_* at fault, or 0.
+ */
+int nflb_config_check_valid(const struct nflb_check *c,
+			    struct netlink_ext_ack *extack)
+{
+	if (c->timeout_ms > c->interval_ms) {
+		NL_SET_ERR_MSG(extack, "check timeout must not exceed its interval");
+		return NFLB_CHECK_A_TIMEOUT;
+	}
+	if (c->status_min > c->status_max) {
+		NL_SET_ERR_MSG(extack, "check status range: the lowest is above the highest");
+		return NFLB_CHECK_A_STATUS_MIN;
+	}
+	return 0;
+}
+
+/* Likewise for passive detection: NFLB_PASSIVE_A_* at fault, or 0. */
+int nflb_config_passive_valid(const struct nflb_passive *p,
+			      struct netlink_ext_ack *extack)
+{
+	if (p->hold_ms > p->hold_max_ms) {
+		NL_SET_ERR_MSG(extack, "passive hold must not exceed hold-max");
+		return NFLB_PASSIVE_A_HOLD;
+	}
+	return 0;
+}
+
 /* A new member's: up, weight 1, no limit, priority 0, no drain timeout. */
 void nflb_config_member_defaults(struct nflb_member *m)
 {

@@ -10,6 +10,8 @@ struct nflb_pool;
 struct nflb_member;
 struct netlink_ext_ack;
 struct nflb_sync_cfg;
+struct nflb_check;
+struct nflb_passive;
 
 /*
  * Configuration rules: defaults, limits and the checks every change passes
@@ -26,6 +28,12 @@ struct nflb_limits {
 void nflb_config_defaults(struct nflb_net *ln);
 void nflb_config_vs_defaults(struct nflb_vs *vs);
 void nflb_config_member_defaults(struct nflb_member *m);
+void nflb_config_check_defaults(struct nflb_check *c);
+void nflb_config_passive_defaults(struct nflb_passive *p);
+int nflb_config_check_valid(const struct nflb_check *c,
+			    struct netlink_ext_ack *extack);
+int nflb_config_passive_valid(const struct nflb_passive *p,
+			      struct netlink_ext_ack *extack);
 void nflb_config_limits(const struct nflb_net *ln, struct nflb_limits *l);
 int nflb_config_set_limits(struct nflb_net *ln, const struct nflb_limits *l,
 			   struct netlink_ext_ack *extack);

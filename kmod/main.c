@@ -10,6 +10,7 @@
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include "config.h"
+#include "health.h"
 #include "main.h"
 #include "netlink.h"
 #include "persist.h"
@@ -36,6 +37,7 @@ static int __net_init nflb_net_init(struct net *net)
 		INIT_HLIST_HEAD(&ln->pool_names[i]);
 	}
 	nflb_config_defaults(ln);
+	nflb_health_net_init(ln);
 
 	ln->stats = nflb_stats_alloc(&ln->stats_blk);
 	if (!ln->stats)
@@ -68,6 +70,7 @@ static void __net_exit nflb_net_exit(struct net *net)
 {
 	struct nflb_net *ln = nflb_net(net);
 
+	nflb_health_net_exit(ln);	/* the slow start worker */
 	mutex_lock(&ln->cfg_mutex);
 	nflb_op_sync_del(ln);	/* its socket holds no reference on @net */
 	nflb_op_flush(ln);

@@ -10,6 +10,7 @@
 #include <linux/nflb.h>
 #include <linux/ratelimit.h>
 #include <linux/rhashtable.h>
+#include <linux/workqueue.h>
 #include "persist.h"
 #include "session.h"
 #include "stats.h"
@@ -62,6 +63,14 @@ struct nflb_net {
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	u64 retired[NFLB_C_BYTES_OUT + 1];	/* deleted VSes' packets, cfg_mutex */
+	/*
+	 * Slow start (health.c): members whose weight ramps up, and the
+	 * worker that raises it every second; health_stop (set at netns
+	 * exit) keeps it from being queued again.  All under cfg_mutex.
+	 */
+	struct list_head health_ramp;
+	struct delayed_work health_work;
+	bool health_stop;
 	struct nf_hook_ops hook_ops[4];
 };
 

@@ -13,6 +13,7 @@
 #include <net/ipv6.h>
 #include <net/netns/generic.h>
 #include "compat.h"
+#include "health.h"
 #include "main.h"
 #include "netlink.h"
 #include "ops.h"
@@ -94,12 +95,75 @@ static const struct nla_policy nflb_vs_policy[NFLB_VS_A_MAX + 1] = {
 							  &nflb_secs_range),
 };
 
+/* Health checks: milliseconds, failures, slow start (beyond s16 bounds). */
+static struct netlink_range_validation nflb_check_ms_range = {
+	.min = 100,
+	.max = 3600000,
+};
+
+static struct netlink_range_validation nflb_passive_fails_range = {
+	.min = 1,
+	.max = 1000,
+};
+
+static struct netlink_range_validation nflb_slow_start_range = {
+	.max = NFLB_SLOW_START_MAX,
+};
+
+#define NFLB_CHECK_STR_POLICY { .type = NLA_NUL_STRING, \
+				.len = NFLB_CHECK_STR_MAX - 1 }
+
+static const struct nla_policy nflb_check_policy[NFLB_CHECK_A_MAX + 1] = {
+	[NFLB_CHECK_A_TYPE] = NLA_POLICY_MAX(NLA_U8, NFLB_CHECK_MAX),
+	[NFLB_CHECK_A_PORT] = { .type = NLA_U16 },
+	[NFLB_CHECK_A_PATH] = NFLB_CHECK_STR_POLICY,
+	[NFLB_CHECK_A_HOST] = NFLB_CHECK_STR_POLICY,
+	[NFLB_CHECK_A_STATUS_MIN] = NLA_POLICY_RANGE(NLA_U16, 100, 599),
+	[NFLB_CHECK_A_STATUS_MAX] = NLA_POLICY_RANGE(NLA_U16, 100, 599),
+	[NFLB_CHECK_A_EXPECT_BODY] = NFLB_CHECK_STR_POLICY,
+	[NFLB_CHECK_A_SEND] = NFLB_CHECK_STR_POLICY,
+	[NFLB_CHECK_A_EXPECT] = NFLB_CHECK_STR_POLICY,
+	[NFLB_CHECK_A_QUERY] = NFLB_CHECK_STR_POLICY,
+	[NFLB_CHECK_A_INTERVAL] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&nflb_check_ms_range),
+	[NFLB_CHECK_A_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						       &nflb_check_ms_range),
+	[NFLB_CHECK_A_RISE] = NLA_POLICY_RANGE(NLA_U8, 1, 100),
+	[NFLB_CHECK_A_FALL] = NLA_POLICY_RANGE(NLA_U8, 1, 100),
+	[NFLB_CHECK_A_SLOW_START] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &nflb_slow_start_range),
+	[NFLB_CHECK_A_TLS_VERIFY] = NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+/* The attribute of each of a check's strings (enum nflb_check_str). */
+static const u8 nflb_check_str_attr[NFLB_CHECK_STRS] = {
+	[NFLB_CHECK_S_PATH] = NFLB_CHECK_A_PATH,
+	[NFLB_CHECK_S_HOST] = NFLB_CHECK_A_HOST,
+	[NFLB_CHECK_S_EXPECT_BODY] = NFLB_CHECK_A_EXPECT_BODY,
+	[NFLB_CHECK_S_SEND] = NFLB_CHECK_A_SEND,
+	[NFLB_CHECK_S_EXPECT] = NFLB_CHECK_A_EXPECT,
+	[NFLB_CHECK_S_QUERY] = NFLB_CHECK_A_QUERY,
+};
+
+static const struct nla_policy nflb_passive_policy[NFLB_PASSIVE_A_MAX + 1] = {
+	[NFLB_PASSIVE_A_ENABLED] = NLA_POLICY_MAX(NLA_U8, 1),
+	[NFLB_PASSIVE_A_FAILS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						       &nflb_passive_fails_range),
+	[NFLB_PASSIVE_A_HOLD] = NLA_POLICY_FULL_RANGE(NLA_U32,
+						      &nflb_check_ms_range),
+	[NFLB_PASSIVE_A_HOLD_MAX] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							  &nflb_check_ms_range),
+	[NFLB_PASSIVE_A_MAX_EJECT] = NLA_POLICY_MAX(NLA_U8, 100),
+};
+
 static const struct nla_policy nflb_pool_policy[NFLB_POOL_A_MAX + 1] = {
 	[NFLB_POOL_A_NAME] = NFLB_NAME_POLICY,
 	[NFLB_POOL_A_MEMBERS] = NFLB_READ_ONLY,
 	[NFLB_POOL_A_USERS] = NFLB_READ_ONLY,
 	[NFLB_POOL_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, NFLB_POOL_F_ALL),
 	[NFLB_POOL_A_MIN_ACTIVE] = { .type = NLA_U32 },
+	[NFLB_POOL_A_CHECK] = NLA_POLICY_NESTED(nflb_check_policy),
+	[NFLB_POOL_A_PASSIVE] = NLA_POLICY_NESTED(nflb_passive_policy),
 };
 
 static const struct nla_policy nflb_member_policy[NFLB_MEMBER_A_MAX + 1] = {
@@ -116,6 +180,18 @@ static const struct nla_policy nflb_member_policy[NFLB_MEMBER_A_MAX + 1] = {
 	[NFLB_MEMBER_A_PRIORITY] = { .type = NLA_U32 },
 	[NFLB_MEMBER_A_DRAIN_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32,
 							      &nflb_secs_range),
+	[NFLB_MEMBER_A_HEALTH] = NLA_POLICY_MAX(NLA_U8, NFLB_HEALTH_MAX),
+	[NFLB_MEMBER_A_HEALTH_REASON] = { .type = NLA_NUL_STRING,
+					  .len = NFLB_HEALTH_REASON_MAX - 1 },
+	[NFLB_MEMBER_A_HEALTH_SINCE] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_CHECK_PORT] = { .type = NLA_U16 },
+	[NFLB_MEMBER_A_CHECK_ADDR4] = { .type = NLA_BE32 },
+	[NFLB_MEMBER_A_CHECK_ADDR6] =
+		NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[NFLB_MEMBER_A_WEIGHT_NOW] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_PAD] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_PASSIVE_FAILS] = NFLB_READ_ONLY,
+	[NFLB_MEMBER_A_EJECTIONS] = NFLB_READ_ONLY,
 };
 
 static const struct nla_policy nflb_global_policy[NFLB_GLOBAL_A_MAX + 1] = {
@@ -413,6 +489,59 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/* What an unset string means, put so that lbhealthd need not know it. */
+static const char *nflb_check_str_default(u8 type, int i)
+{
+	if (i == NFLB_CHECK_S_PATH &&
+	    (type == NFLB_CHECK_HTTP || type == NFLB_CHECK_HTTPS))
+		return "/";
+	if (i == NFLB_CHECK_S_QUERY && type == NFLB_CHECK_UDP_DNS)
+		return ".";
+	return NULL;
+}
+
+static int nflb_put_check(struct sk_buff *skb, const struct nflb_check *c)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFLB_POOL_A_CHECK);
+	int i;
+
+	if (!nest ||
+	    nla_put_u8(skb, NFLB_CHECK_A_TYPE, c->type) ||
+	    nla_put_u16(skb, NFLB_CHECK_A_PORT, c->port) ||
+	    nla_put_u16(skb, NFLB_CHECK_A_STATUS_MIN, c->status_min) ||
+	    nla_put_u16(skb, NFLB_CHECK_A_STATUS_MAX, c->status_max) ||
+	    nla_put_u32(skb, NFLB_CHECK_A_INTERVAL, c->interval_ms) ||
+	    nla_put_u32(skb, NFLB_CHECK_A_TIMEOUT, c->timeout_ms) ||
+	    nla_put_u8(skb, NFLB_CHECK_A_RISE, c->rise) ||
+	    nla_put_u8(skb, NFLB_CHECK_A_FALL, c->fall) ||
+	    nla_put_u32(skb, NFLB_CHECK_A_SLOW_START, c->slow_start) ||
+	    nla_put_u8(skb, NFLB_CHECK_A_TLS_VERIFY, c->tls_verify))
+		return -EMSGSIZE;
+	for (i = 0; i < NFLB_CHECK_STRS; i++) {
+		const char *v = c->str[i] ?: nflb_check_str_default(c->type, i);
+
+		if (v && nla_put_string(skb, nflb_check_str_attr[i], v))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int nflb_put_passive(struct sk_buff *skb, const struct nflb_passive *p)
+{
+	struct nlattr *nest = nla_nest_start(skb, NFLB_POOL_A_PASSIVE);
+
+	if (!nest ||
+	    nla_put_u8(skb, NFLB_PASSIVE_A_ENABLED, p->enabled) ||
+	    nla_put_u32(skb, NFLB_PASSIVE_A_FAILS, p->fails) ||
+	    nla_put_u32(skb, NFLB_PASSIVE_A_HOLD, p->hold_ms) ||
+	    nla_put_u32(skb, NFLB_PASSIVE_A_HOLD_MAX, p->hold_max_ms) ||
+	    nla_put_u8(skb, NFLB_PASSIVE_A_MAX_EJECT, p->max_eject))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int nflb_fill_pool(struct sk_buff *skb, struct nflb_pool *pool,
 			  u32 portid, u32 seq, int flags, u8 cmd)
 {
@@ -428,7 +557,9 @@ static int nflb_fill_pool(struct sk_buff *skb, struct nflb_pool *pool,
 	    nla_put_u32(skb, NFLB_POOL_A_MEMBERS, pool->member_count) ||
 	    nla_put_u32(skb, NFLB_POOL_A_USERS, pool->users) ||
 	    nla_put_u32(skb, NFLB_POOL_A_FLAGS, pool->flags) ||
-	    nla_put_u32(skb, NFLB_POOL_A_MIN_ACTIVE, pool->min_active))
+	    nla_put_u32(skb, NFLB_POOL_A_MIN_ACTIVE, pool->min_active) ||
+	    nflb_put_check(skb, &pool->check) ||
+	    nflb_put_passive(skb, &pool->passive))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -436,6 +567,36 @@ static int nflb_fill_pool(struct sk_buff *skb, struct nflb_pool *pool,
 cancel:
 	genlmsg_cancel(skb, hdr);
 	return -EMSGSIZE;
+}
+
+/* Health, its reason and age, and the weight slow start allows now. */
+static int nflb_put_member_health(struct sk_buff *skb,
+				  const struct nflb_member *m)
+{
+	if (nla_put_u8(skb, NFLB_MEMBER_A_HEALTH, m->health) ||
+	    (m->health_reason[0] &&
+	     nla_put_string(skb, NFLB_MEMBER_A_HEALTH_REASON,
+			    m->health_reason)) ||
+	    nla_put_u64_64bit(skb, NFLB_MEMBER_A_HEALTH_SINCE, m->health_since,
+			      NFLB_MEMBER_A_PAD) ||
+	    nla_put_u32(skb, NFLB_MEMBER_A_WEIGHT_NOW, m->weight_now))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* The check overrides, when set; the ejection count. */
+static int nflb_put_member_check(struct sk_buff *skb,
+				 const struct nflb_member *m)
+{
+	if (nla_put_u16(skb, NFLB_MEMBER_A_CHECK_PORT, m->check_port) ||
+	    (m->check_family &&
+	     nflb_put_addr(skb, NFLB_MEMBER_A_CHECK_ADDR4,
+			   NFLB_MEMBER_A_CHECK_ADDR6, m->check_family,
+			   &m->check_addr)) ||
+	    nla_put_u64_64bit(skb, NFLB_MEMBER_A_EJECTIONS, m->ejections,
+			      NFLB_MEMBER_A_PAD))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int nflb_fill_member(struct sk_buff *skb, const char *pool,
@@ -461,6 +622,8 @@ static int nflb_fill_member(struct sk_buff *skb, const char *pool,
 	    nla_put_u32(skb, NFLB_MEMBER_A_DRAIN_TIMEOUT,
 			nflb_secs_left(m->drain_deadline) ?: m->drain_timeout) ||
 	    nla_put_u32(skb, NFLB_MEMBER_A_ACTIVE, atomic_read(&m->active)) ||
+	    nflb_put_member_health(skb, m) ||
+	    nflb_put_member_check(skb, m) ||
 	    nflb_stats_fill(skb, NFLB_MEMBER_A_STATS, m->stats,
 			    atomic_read(&m->active)))
 		goto cancel;
@@ -863,6 +1026,68 @@ static int nflb_nl_vs_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- pools -------------------------------------------------------------- */
 
+static void nflb_get_u16(struct nlattr **tb, int type, u16 *v)
+{
+	if (tb[type])
+		*v = nla_get_u16(tb[type]);
+}
+
+/* A check nest, checked by its policy already, into @r. */
+static int nflb_check_parse(struct nlattr *nest, struct nflb_check_req *r,
+			    struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_CHECK_A_MAX + 1];
+	struct nflb_check *v = &r->val;
+	int i, err;
+
+	err = nla_parse_nested(tb, NFLB_CHECK_A_MAX, nest, nflb_check_policy,
+			       extack);
+	if (err)
+		return err;
+	r->has = nflb_given(tb, NFLB_CHECK_A_MAX);
+	nflb_get_u8(tb, NFLB_CHECK_A_TYPE, &v->type);
+	nflb_get_u16(tb, NFLB_CHECK_A_PORT, &v->port);
+	nflb_get_u16(tb, NFLB_CHECK_A_STATUS_MIN, &v->status_min);
+	nflb_get_u16(tb, NFLB_CHECK_A_STATUS_MAX, &v->status_max);
+	nflb_get_u32(tb, NFLB_CHECK_A_INTERVAL, &v->interval_ms);
+	nflb_get_u32(tb, NFLB_CHECK_A_TIMEOUT, &v->timeout_ms);
+	nflb_get_u8(tb, NFLB_CHECK_A_RISE, &v->rise);
+	nflb_get_u8(tb, NFLB_CHECK_A_FALL, &v->fall);
+	nflb_get_u32(tb, NFLB_CHECK_A_SLOW_START, &v->slow_start);
+	nflb_get_u8(tb, NFLB_CHECK_A_TLS_VERIFY, &v->tls_verify);
+	for (i = 0; i < NFLB_CHECK_STRS; i++) {
+		struct nlattr *a = tb[nflb_check_str_attr[i]];
+
+		if (a) {	/* NLA_NUL_STRING: terminated */
+			r->str_has |= BIT(i);
+			r->str[i] = nla_data(a);
+		}
+	}
+	return 0;
+}
+
+static int nflb_passive_parse(struct nlattr *nest, struct nflb_passive_req *r,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[NFLB_PASSIVE_A_MAX + 1];
+	struct nflb_passive *v = &r->val;
+	u8 enabled = 0;
+	int err;
+
+	err = nla_parse_nested(tb, NFLB_PASSIVE_A_MAX, nest,
+			       nflb_passive_policy, extack);
+	if (err)
+		return err;
+	r->has = nflb_given(tb, NFLB_PASSIVE_A_MAX);
+	nflb_get_u8(tb, NFLB_PASSIVE_A_ENABLED, &enabled);
+	v->enabled = enabled;
+	nflb_get_u32(tb, NFLB_PASSIVE_A_FAILS, &v->fails);
+	nflb_get_u32(tb, NFLB_PASSIVE_A_HOLD, &v->hold_ms);
+	nflb_get_u32(tb, NFLB_PASSIVE_A_HOLD_MAX, &v->hold_max_ms);
+	nflb_get_u8(tb, NFLB_PASSIVE_A_MAX_EJECT, &v->max_eject);
+	return 0;
+}
+
 static int nflb_pool_parse(struct genl_info *info, struct nlattr **tb,
 			   struct nflb_pool_req *req)
 {
@@ -879,7 +1104,31 @@ static int nflb_pool_parse(struct genl_info *info, struct nlattr **tb,
 	req->has = nflb_given(tb, NFLB_POOL_A_MAX);
 	nflb_get_u32(tb, NFLB_POOL_A_FLAGS, &req->flags);
 	nflb_get_u32(tb, NFLB_POOL_A_MIN_ACTIVE, &req->min_active);
-	return 0;
+	if (tb[NFLB_POOL_A_CHECK])
+		err = nflb_check_parse(tb[NFLB_POOL_A_CHECK], &req->check,
+				       info->extack);
+	if (!err && tb[NFLB_POOL_A_PASSIVE])
+		err = nflb_passive_parse(tb[NFLB_POOL_A_PASSIVE],
+					 &req->passive, info->extack);
+	return err;
+}
+
+/*
+ * Points the extended ack at what a pool operation refused: the field of
+ * the check or passive nest when the request gave it, else the nest.
+ */
+static int nflb_pool_blame(struct netlink_ext_ack *extack, struct nlattr **tb,
+			   const struct nflb_pool_req *req, int err)
+{
+	struct nlattr *inner = NULL;
+
+	if (err && req->bad_inner && tb[req->bad_attr])
+		inner = nla_find_nested(tb[req->bad_attr], req->bad_inner);
+	if (inner) {
+		NL_SET_BAD_ATTR(extack, inner);
+		return err;
+	}
+	return nflb_blame(extack, tb, req->bad_attr, err);
 }
 
 static struct nflb_pool *nflb_pool_named(struct nflb_net *ln,
@@ -911,7 +1160,7 @@ static int nflb_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 		nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
 			   NFLB_CMD_POOL_NEW);
 	mutex_unlock(&ln->cfg_mutex);
-	return nflb_blame(info->extack, tb, req.bad_attr, err);
+	return nflb_pool_blame(info->extack, tb, &req, err);
 }
 
 static int nflb_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
@@ -928,12 +1177,14 @@ static int nflb_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&ln->cfg_mutex);
 	pool = nflb_pool_named(ln, tb, &req, info->extack);
 	if (pool) {
-		err = nflb_op_pool_set(ln, pool, &req);
-		nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
-			   NFLB_CMD_POOL_SET);
+		err = nflb_op_pool_set(ln, pool, &req, info->extack);
+		/* Announced unless refused: a change without a snapshot stays. */
+		if (!req.bad_attr)
+			nflb_event(ln->net, nflb_pool_fill_fn, pool, NULL,
+				   NFLB_CMD_POOL_SET);
 	}
 	mutex_unlock(&ln->cfg_mutex);
-	return pool ? err : -ENOENT;
+	return pool ? nflb_pool_blame(info->extack, tb, &req, err) : -ENOENT;
 }
 
 static int nflb_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
@@ -1030,7 +1281,20 @@ static int nflb_member_parse(struct nlattr *nest, struct nlattr **tb,
 	nflb_get_u32(tb, NFLB_MEMBER_A_MAX_CONNS, &req->max_conns);
 	nflb_get_u32(tb, NFLB_MEMBER_A_PRIORITY, &req->priority);
 	nflb_get_u32(tb, NFLB_MEMBER_A_DRAIN_TIMEOUT, &req->drain_timeout);
-	return 0;
+	nflb_get_u8(tb, NFLB_MEMBER_A_HEALTH, &req->health);
+	if (tb[NFLB_MEMBER_A_HEALTH_REASON])
+		nla_strscpy(req->health_reason,
+			    tb[NFLB_MEMBER_A_HEALTH_REASON],
+			    sizeof(req->health_reason));
+	nflb_get_u16(tb, NFLB_MEMBER_A_CHECK_PORT, &req->check_port);
+	err = nflb_get_addr(tb, NFLB_MEMBER_A_CHECK_ADDR4,
+			    NFLB_MEMBER_A_CHECK_ADDR6, &req->check_family,
+			    &req->check_addr, extack, nest, false);
+	/* The unspecified address unsets the override. */
+	if (!err && req->check_family &&
+	    nf_inet_addr_cmp(&req->check_addr, &(union nf_inet_addr){}))
+		req->check_family = 0;
+	return err;
 }
 
 /* The request's one member nest, for SET and DEL. */
@@ -1838,6 +2102,39 @@ static void nflb_sync_peer_event(struct net *net, u8 node_id, u8 family,
 				NFLB_MCGRP_EVENTS_ID, GFP_ATOMIC);
 }
 
+/*
+ * Health's hook (nflb_health_set_hooks()): member @m of @pool changed
+ * health.  Under cfg_mutex and rcu_read_lock: nothing here sleeps.
+ */
+static void nflb_health_event(struct net *net, const char *pool,
+			      const struct nflb_member *m)
+{
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!nflb_has_listeners(net))
+		return;
+	msg = nlmsg_new(NFLB_MSG_SMALL, GFP_ATOMIC);
+	if (!msg)
+		return;
+	hdr = nflb_put_hdr(msg, 0, 0, 0, NFLB_CMD_MEMBER_HEALTH);
+	nest = hdr ? nla_nest_start(msg, NFLB_A_MEMBER) : NULL;
+	if (!nest || nla_put_string(msg, NFLB_MEMBER_A_POOL, pool) ||
+	    nflb_put_addr(msg, NFLB_MEMBER_A_ADDR4, NFLB_MEMBER_A_ADDR6,
+			  m->family, &m->addr) ||
+	    nla_put_u16(msg, NFLB_MEMBER_A_PORT, ntohs(m->port)) ||
+	    nla_put_u8(msg, NFLB_MEMBER_A_STATE, m->state) ||
+	    nflb_put_member_health(msg, m)) {
+		nlmsg_free(msg);
+		return;
+	}
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&nflb_family, net, msg, 0,
+				NFLB_MCGRP_EVENTS_ID, GFP_ATOMIC);
+}
+
 static int nflb_nl_sync_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nflb_net *ln = nflb_info_ln(info);
@@ -2017,18 +2314,25 @@ static const struct nflb_sync_hooks nflb_sync_nl_hooks = {
 	.peer = nflb_sync_peer_event,
 };
 
+static const struct nflb_health_hooks nflb_health_nl_hooks = {
+	.changed = nflb_health_event,
+};
+
 int __init nflb_genl_init(void)
 {
 	int err = genl_register_family(&nflb_family);
 
-	if (!err)
+	if (!err) {
 		nflb_sync_set_hooks(&nflb_sync_nl_hooks);
+		nflb_health_set_hooks(&nflb_health_nl_hooks);
+	}
 	return err;
 }
 
-/* The sync hooks go first: no worker is inside them after this. */
+/* The hooks go first: no worker is inside them after this. */
 void nflb_genl_exit(void)
 {
+	nflb_health_set_hooks(NULL);
 	nflb_sync_set_hooks(NULL);
 	genl_unregister_family(&nflb_family);
 }

@@ -13,8 +13,10 @@
 #include <linux/cpu.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <net/netlink.h>
 #include "compat.h"
+#include "health.h"
 #include "hooks.h"
 #include "main.h"
 #include "ops.h"
@@ -257,13 +259,145 @@ void nflb_op_vs_delete(struct nflb_net *ln, struct nflb_vs *vs)
 
 /* ---- pools -------------------------------------------------------------- */
 
-static void nflb_pool_change(struct nflb_pool *pool,
-			     const struct nflb_pool_req *req)
+/*
+ * The check @req makes of @pool's: from the defaults when it names a
+ * type (a new kind of check), else from the pool's, with the fields given.
+ * @c owns copies of its strings; the caller frees them if it drops @c.
+ */
+static int nflb_check_build(const struct nflb_pool *pool,
+			    const struct nflb_check_req *r, struct nflb_check *c)
 {
+	bool fresh = NFLB_REQ_HAS(r, NFLB_CHECK_A_TYPE);
+	const struct nflb_check *v = &r->val;
+	int i;
+
+	if (fresh)
+		nflb_config_check_defaults(c);
+	else
+		*c = pool->check;
+	for (i = 0; i < NFLB_CHECK_STRS; i++) {
+		const char *src = r->str_has & BIT(i) ? r->str[i] :
+				  fresh ? NULL : pool->check.str[i];
+
+		c->str[i] = NULL;
+		if (src && *src) {
+			c->str[i] = kstrdup(src, GFP_KERNEL_ACCOUNT);
+			if (!c->str[i]) {
+				nflb_check_free(c);
+				return -ENOMEM;
+			}
+		}
+	}
+	if (fresh)
+		c->type = v->type;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_PORT))
+		c->port = v->port;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_STATUS_MIN))
+		c->status_min = v->status_min;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_STATUS_MAX))
+		c->status_max = v->status_max;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_INTERVAL))
+		c->interval_ms = v->interval_ms;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_TIMEOUT))
+		c->timeout_ms = v->timeout_ms;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_RISE))
+		c->rise = v->rise;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_FALL))
+		c->fall = v->fall;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_SLOW_START))
+		c->slow_start = v->slow_start;
+	if (NFLB_REQ_HAS(r, NFLB_CHECK_A_TLS_VERIFY))
+		c->tls_verify = v->tls_verify;
+	return 0;
+}
+
+static void nflb_passive_build(const struct nflb_pool *pool,
+			       const struct nflb_passive_req *r,
+			       struct nflb_passive *p)
+{
+	*p = pool->passive;
+	if (NFLB_REQ_HAS(r, NFLB_PASSIVE_A_ENABLED))
+		p->enabled = r->val.enabled;
+	if (NFLB_REQ_HAS(r, NFLB_PASSIVE_A_FAILS))
+		p->fails = r->val.fails;
+	if (NFLB_REQ_HAS(r, NFLB_PASSIVE_A_HOLD))
+		p->hold_ms = r->val.hold_ms;
+	if (NFLB_REQ_HAS(r, NFLB_PASSIVE_A_HOLD_MAX))
+		p->hold_max_ms = r->val.hold_max_ms;
+	if (NFLB_REQ_HAS(r, NFLB_PASSIVE_A_MAX_EJECT))
+		p->max_eject = r->val.max_eject;
+}
+
+static void nflb_passive_write(struct nflb_passive *to,
+			       const struct nflb_passive *p)
+{
+	WRITE_ONCE(to->enabled, p->enabled);
+	WRITE_ONCE(to->fails, p->fails);
+	WRITE_ONCE(to->hold_ms, p->hold_ms);
+	WRITE_ONCE(to->hold_max_ms, p->hold_max_ms);
+	WRITE_ONCE(to->max_eject, p->max_eject);
+}
+
+/*
+ * Without a check nobody reports health any more: members the check had
+ * taken down come back (with slow start), rather than stay down for good.
+ */
+static void nflb_pool_check_gone(struct nflb_net *ln, struct nflb_pool *pool)
+{
+	struct nflb_member *m;
+
+	list_for_each_entry(m, &pool->members, list)
+		if (m->health == NFLB_HEALTH_DOWN &&
+		    nflb_health_change(ln, m, NFLB_HEALTH_UP, "check removed"))
+			nflb_health_notify(ln, m);
+}
+
+/*
+ * Applies @req to @pool, all or nothing: the new check and passive
+ * settings are built and checked before anything changes.
+ */
+static int nflb_pool_change(struct nflb_net *ln, struct nflb_pool *pool,
+			    struct nflb_pool_req *req,
+			    struct netlink_ext_ack *extack)
+{
+	bool check = NFLB_REQ_HAS(req, NFLB_POOL_A_CHECK);
+	struct nflb_passive passive;
+	struct nflb_check c;
+	u8 old_type;
+	int err;
+
+	if (check) {
+		err = nflb_check_build(pool, &req->check, &c);
+		if (err)
+			return err;
+		req->bad_inner = nflb_config_check_valid(&c, extack);
+		if (req->bad_inner) {
+			nflb_check_free(&c);
+			req->bad_attr = NFLB_POOL_A_CHECK;
+			return -EINVAL;
+		}
+	}
+	nflb_passive_build(pool, &req->passive, &passive);
+	req->bad_inner = nflb_config_passive_valid(&passive, extack);
+	if (req->bad_inner) {
+		if (check)
+			nflb_check_free(&c);
+		req->bad_attr = NFLB_POOL_A_PASSIVE;
+		return -EINVAL;
+	}
 	if (NFLB_REQ_HAS(req, NFLB_POOL_A_FLAGS))
 		pool->flags = req->flags;
 	if (NFLB_REQ_HAS(req, NFLB_POOL_A_MIN_ACTIVE))
 		pool->min_active = req->min_active;
+	nflb_passive_write(&pool->passive, &passive);
+	if (check) {
+		old_type = pool->check.type;
+		nflb_check_free(&pool->check);
+		pool->check = c;
+		if (old_type != NFLB_CHECK_NONE && c.type == NFLB_CHECK_NONE)
+			nflb_pool_check_gone(ln, pool);
+	}
+	return 0;
 }
 
 int nflb_op_pool_new(struct nflb_net *ln, struct nflb_pool_req *req,
@@ -283,8 +417,11 @@ int nflb_op_pool_new(struct nflb_net *ln, struct nflb_pool_req *req,
 	pool = nflb_pool_create(ln, req->name);
 	if (!pool)
 		return -ENOMEM;
-	nflb_pool_change(pool, req);
-	err = nflb_pool_publish(ln, pool);
+	nflb_config_check_defaults(&pool->check);
+	nflb_config_passive_defaults(&pool->passive);
+	err = nflb_pool_change(ln, pool, req, extack);
+	if (!err)
+		err = nflb_pool_publish(ln, pool);
 	if (err) {
 		nflb_pool_delete(ln, pool);
 		return err;
@@ -293,12 +430,16 @@ int nflb_op_pool_new(struct nflb_net *ln, struct nflb_pool_req *req,
 	return 0;
 }
 
-/* The change stays even when the snapshot cannot be rebuilt (-ENOMEM). */
+/*
+ * A refused change changes nothing (bad_attr says why); an accepted one
+ * stays even when the snapshot cannot be rebuilt (-ENOMEM).
+ */
 int nflb_op_pool_set(struct nflb_net *ln, struct nflb_pool *pool,
-		     const struct nflb_pool_req *req)
+		     struct nflb_pool_req *req, struct netlink_ext_ack *extack)
 {
-	nflb_pool_change(pool, req);
-	return nflb_pool_publish(ln, pool);
+	int err = nflb_pool_change(ln, pool, req, extack);
+
+	return err ?: nflb_pool_publish(ln, pool);
 }
 
 static const char *nflb_pool_user(struct nflb_net *ln, struct nflb_pool *pool)
@@ -325,7 +466,10 @@ int nflb_op_pool_delete(struct nflb_net *ln, struct nflb_pool *pool,
 
 /* ---- members ------------------------------------------------------------ */
 
-/* Weight, state, limit, priority and drain clock of @m (template or live). */
+/*
+ * Weight, state, limit, priority, drain clock and check overrides of @m
+ * (template or live); health is nflb_member_health()'s.
+ */
 static bool nflb_member_change(struct nflb_member *m,
 			       const struct nflb_member_req *req)
 {
@@ -343,6 +487,13 @@ static bool nflb_member_change(struct nflb_member *m,
 		m->priority = req->priority;
 	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_DRAIN_TIMEOUT))
 		m->drain_timeout = req->drain_timeout;
+	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_CHECK_PORT))
+		m->check_port = req->check_port;
+	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_CHECK_ADDR4) ||
+	    NFLB_REQ_HAS(req, NFLB_MEMBER_A_CHECK_ADDR6)) {
+		m->check_family = req->check_family;
+		m->check_addr = req->check_addr;
+	}
 	/* The drain clock runs while the member takes no new sessions. */
 	if (m->state == NFLB_MEMBER_UP && m->weight)
 		WRITE_ONCE(m->drain_deadline, 0);
@@ -350,6 +501,44 @@ static bool nflb_member_change(struct nflb_member *m,
 		 NFLB_REQ_HAS(req, NFLB_MEMBER_A_DRAIN_TIMEOUT))
 		WRITE_ONCE(m->drain_deadline, nflb_deadline(m->drain_timeout));
 	return state_changed;
+}
+
+/*
+ * Health as a request may set it: lbhealthd's UP or DOWN, with a reason;
+ * EJECTED belongs to passive detection (nflb_health_eject()).
+ */
+static int nflb_member_health_check(struct nflb_member_req *req,
+				    struct netlink_ext_ack *extack)
+{
+	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_HEALTH) &&
+	    req->health == NFLB_HEALTH_EJECTED) {
+		NL_SET_ERR_MSG(extack,
+			       "health ejected is passive detection's to set: give up or down");
+		req->bad_attr = NFLB_MEMBER_A_HEALTH;
+		return -EINVAL;
+	}
+	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_HEALTH_REASON) &&
+	    !NFLB_REQ_HAS(req, NFLB_MEMBER_A_HEALTH)) {
+		NL_SET_ERR_MSG(extack, "a health reason goes with a health");
+		req->bad_attr = NFLB_MEMBER_A_HEALTH_REASON;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * lbhealthd's report on live @m.  An ejected member stays out until passive
+ * detection restores it, even if its check passes; a failing check takes
+ * it from ejected to down.  Returns whether the health changed.
+ */
+static bool nflb_member_health(struct nflb_net *ln, struct nflb_member *m,
+			       const struct nflb_member_req *req)
+{
+	if (!NFLB_REQ_HAS(req, NFLB_MEMBER_A_HEALTH))
+		return false;
+	if (m->health == NFLB_HEALTH_EJECTED && req->health == NFLB_HEALTH_UP)
+		return false;
+	return nflb_health_change(ln, m, req->health, req->health_reason);
 }
 
 /* A batch of at most @max members, recorded in @added (the caller's). */
@@ -387,11 +576,21 @@ int nflb_op_member_add(struct nflb_net *ln, struct nflb_member_batch *b,
 		NL_SET_ERR_MSG(extack, "member exists in this pool");
 		return -EEXIST;
 	}
+	err = nflb_member_health_check(req, extack);
+	if (err)
+		return err;
 	nflb_config_member_defaults(&tmpl);
 	tmpl.family = req->family;
 	tmpl.addr = req->addr;
 	tmpl.port = req->port;
 	nflb_member_change(&tmpl, req);
+	/* A new member's health is known from now on, up unless told. */
+	tmpl.health_since = ktime_get_real_seconds();
+	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_HEALTH)) {
+		tmpl.health = req->health;
+		strscpy(tmpl.health_reason, req->health_reason,
+			sizeof(tmpl.health_reason));
+	}
 	err = nflb_config_member_admit(ln, pool, &tmpl, extack);
 	if (err)
 		return err;
@@ -452,8 +651,12 @@ int nflb_op_member_set(struct nflb_net *ln, struct nflb_pool *pool,
 		       struct nflb_member *m, struct nflb_member_req *req,
 		       struct netlink_ext_ack *extack)
 {
+	bool health_changed;
 	int err;
 
+	err = nflb_member_health_check(req, extack);
+	if (err)
+		return err;
 	if (NFLB_REQ_HAS(req, NFLB_MEMBER_A_PRIORITY)) {
 		if (!nflb_member_prio_room(pool, m, req->priority)) {
 			NL_SET_ERR_MSG(extack,
@@ -464,8 +667,13 @@ int nflb_op_member_set(struct nflb_net *ln, struct nflb_pool *pool,
 		nflb_member_set_priority(pool, m, req->priority);
 	}
 	req->state_changed = nflb_member_change(m, req);
+	health_changed = nflb_member_health(ln, m, req);
+	nflb_health_weight(m);		/* a new weight, ramping or not */
 	/* Groups, WRR order and Maglev tables depend on all of it. */
 	err = nflb_pool_publish(ln, pool);
+	if (health_changed)
+		nflb_health_notify(ln, m);
+	/* Health never ends sessions: only the operator's down does. */
 	if (req->state_changed && m->state == NFLB_MEMBER_DOWN &&
 	    (pool->flags & NFLB_POOL_F_EXPIRE_ON_DOWN))
 		nflb_member_sessions_end(ln, m);

@@ -6,6 +6,7 @@
 #include <linux/netfilter.h>
 #include <linux/nflb.h>
 #include "config.h"
+#include "service.h"
 
 struct nflb_net;
 struct nflb_vs;
@@ -50,12 +51,36 @@ struct nflb_vs_req {
 	int bad_attr;			/* out: NFLB_VS_A_* refused, or 0 */
 };
 
+/*
+ * A pool's check as a request gives it: the fields given, a bit each
+ * (BIT(NFLB_CHECK_A_*)), their values, and the strings given (a bit per
+ * NFLB_CHECK_S_* in str_has), pointing into the request; "" unsets one.
+ * A request with a type starts from the defaults, one without changes the
+ * pool's check.
+ */
+struct nflb_check_req {
+	u32 has;
+	u32 str_has;
+	struct nflb_check val;		/* val.str unused */
+	const char *str[NFLB_CHECK_STRS];
+};
+
+/* Passive detection settings: the fields given change, the others stay. */
+struct nflb_passive_req {
+	u32 has;			/* BIT(NFLB_PASSIVE_A_*) */
+	struct nflb_passive val;
+};
+
 struct nflb_pool_req {
 	u32 has;
 	char name[NFLB_NAME_MAX];
 	u32 flags;
 	u32 min_active;
+	struct nflb_check_req check;
+	struct nflb_passive_req passive;
 	int bad_attr;
+	/* out: with bad_attr CHECK or PASSIVE, the field at fault, or 0 */
+	int bad_inner;
 };
 
 struct nflb_member_req {
@@ -69,6 +94,11 @@ struct nflb_member_req {
 	u32 max_conns;
 	u32 priority;
 	u32 drain_timeout;
+	u8 health;
+	char health_reason[NFLB_HEALTH_REASON_MAX];
+	u16 check_port;
+	u8 check_family;		/* 0: the address given is 0: unset */
+	union nf_inet_addr check_addr;
 	int bad_attr;			/* out: NFLB_MEMBER_A_* refused, or 0 */
 	bool state_changed;		/* out: member set changed the state */
 };
@@ -111,7 +141,7 @@ void nflb_op_vs_delete(struct nflb_net *ln, struct nflb_vs *vs);
 int nflb_op_pool_new(struct nflb_net *ln, struct nflb_pool_req *req,
 		     struct nflb_pool **out, struct netlink_ext_ack *extack);
 int nflb_op_pool_set(struct nflb_net *ln, struct nflb_pool *pool,
-		     const struct nflb_pool_req *req);
+		     struct nflb_pool_req *req, struct netlink_ext_ack *extack);
 int nflb_op_pool_delete(struct nflb_net *ln, struct nflb_pool *pool,
 			struct netlink_ext_ack *extack);
 

@@ -6,8 +6,11 @@
  * smooth WRR order, Maglev tables) or is a single atomic position per
  * virtual server.
  *
- * A member is available when it is up, has a non-zero weight, is below its
- * connection limit and has the virtual server's address family.  Only the
+ * A member is available when it is up, healthy (health up: not down, not
+ * ejected), has a non-zero weight, is below its connection limit and has
+ * the virtual server's address family.  Schedulers weigh members by
+ * weight_now, which slow start holds below the weight for a while after
+ * a member comes back (health.c).  Only the
  * highest-priority group of the virtual server's family with at least
  * min-active available members takes new sessions; if none has that many,
  * the first group with any does.  Groups never mix families, so weights,
@@ -27,7 +30,8 @@ bool nflb_member_available(const struct nflb_member *m, u8 family)
 
 	return m->family == family &&
 	       READ_ONCE(m->state) == NFLB_MEMBER_UP &&
-	       READ_ONCE(m->weight) &&
+	       READ_ONCE(m->health) == NFLB_HEALTH_UP &&
+	       READ_ONCE(m->weight_now) &&
 	       (!max || atomic_read(&m->active) < max);
 }
 
@@ -124,7 +128,7 @@ static struct nflb_member *nflb_pick_lc(struct nflb_vs *vs,
 		if (!nflb_member_available(m, vs->family))
 			continue;
 		a = atomic_read(&m->active);
-		w = weighted ? READ_ONCE(m->weight) : 1;
+		w = weighted ? READ_ONCE(m->weight_now) : 1;
 		if (!best || a * best_w < best_a * w) {
 			best = m;
 			best_a = a;
@@ -215,13 +219,14 @@ struct nflb_member *nflb_sched_pick(struct nflb_vs *vs,
 /* ---- snapshot construction ------------------------------------------- */
 
 /*
- * Integer weights of a group's members (0 when down), reduced by their gcd
- * and scaled down until they sum to at most @cap, keeping every positive
- * weight at least 1.  Returns the sum, or 0 when nobody is up.  The callers
- * guarantee that a group has at most @cap members (NFLB_WRR_MEMBERS_MAX,
- * or the Maglev size checked by the configuration), so the halving ends
- * within 16 rounds (weights are at most 65535); a group that breaks that
- * rule gets no weights rather than an endless loop.
+ * Integer weights of a group's members (weight_now, 0 when down or not
+ * healthy), reduced by their gcd and scaled down until they sum to at most
+ * @cap, keeping every positive weight at least 1.  Returns the sum, or 0
+ * when nobody is up.  The callers guarantee that a group has at most @cap
+ * members (NFLB_WRR_MEMBERS_MAX, or the Maglev size checked by the
+ * configuration), so the halving ends within 16 rounds (weights are at
+ * most 65535); a group that breaks that rule gets no weights rather than
+ * an endless loop.
  */
 static u32 nflb_weights(const struct nflb_pool_snap *snap,
 			const struct nflb_group *g, u32 *w, u32 cap)
@@ -234,7 +239,8 @@ static u32 nflb_weights(const struct nflb_pool_snap *snap,
 	for (i = 0; i < n; i++) {
 		const struct nflb_member *m = snap->members[g->start + i];
 
-		w[i] = m->state == NFLB_MEMBER_UP ? m->weight : 0;
+		w[i] = m->state == NFLB_MEMBER_UP &&
+		       m->health == NFLB_HEALTH_UP ? m->weight_now : 0;
 		if (w[i])
 			d = d ? gcd(d, w[i]) : w[i];
 	}

@@ -298,6 +298,7 @@ struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name)
 		return NULL;
 	strscpy(pool->name, name, sizeof(pool->name));
 	INIT_LIST_HEAD(&pool->members);
+	INIT_LIST_HEAD(&pool->ramp_dirty);
 	if (nflb_pool_publish(ln, pool)) {
 		kfree(pool);
 		return NULL;
@@ -390,6 +391,7 @@ static void nflb_member_unlink(struct nflb_net *ln, struct nflb_pool *pool,
 			       struct nflb_member *m)
 {
 	nflb_prio_put(pool, m->family, m->priority);
+	list_del_init(&m->ramp_node);	/* off the slow start list */
 	list_del(&m->list);
 	WRITE_ONCE(m->pool, NULL);
 	pool->member_count--;
@@ -410,6 +412,7 @@ void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool)
 	list_del(&pool->list);
 	ln->pool_count--;
 	ln->cfg_gen++;
+	nflb_check_free(&pool->check);	/* the datapath never reads it */
 	kfree_rcu(pool, rcu);
 }
 
@@ -434,6 +437,9 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	}
 	refcount_set(&m->ref, 1);
 	atomic_set(&m->active, 0);
+	INIT_LIST_HEAD(&m->ramp_node);
+	m->ramp_start = 0;		/* slow start is for comebacks only */
+	WRITE_ONCE(m->weight_now, m->weight);
 	nflb_prio_get(pool, m->family, m->priority);
 	list_add_tail(&m->list, &pool->members);
 	m->pool = pool;

@@ -4,6 +4,7 @@
 
 #include <linux/ctype.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
 #include <linux/rcupdate.h>
 #include <linux/netfilter.h>
 #include <linux/nflb.h>
@@ -12,6 +13,63 @@
 
 struct nflb_net;
 struct netlink_ext_ack;
+
+/* Longest slow start, seconds: an hour. */
+#define NFLB_SLOW_START_MAX	3600
+
+/* The strings of a pool's check, an index each in nflb_check.str[]. */
+enum nflb_check_str {
+	NFLB_CHECK_S_PATH,
+	NFLB_CHECK_S_HOST,
+	NFLB_CHECK_S_EXPECT_BODY,
+	NFLB_CHECK_S_SEND,
+	NFLB_CHECK_S_EXPECT,
+	NFLB_CHECK_S_QUERY,
+	NFLB_CHECK_STRS
+};
+
+/*
+ * A pool's active check (Documentation/health.rst): configuration only,
+ * which lbhealthd reads back and runs; the kernel uses slow_start alone.
+ * cfg_mutex guards all of it; the datapath never reads it.
+ */
+struct nflb_check {
+	u8 type;			/* enum nflb_check_type */
+	u8 rise;
+	u8 fall;
+	u8 tls_verify;
+	u16 port;			/* host order, 0 = the member's */
+	u16 status_min;
+	u16 status_max;
+	u32 interval_ms;
+	u32 timeout_ms;			/* <= interval_ms */
+	u32 slow_start;			/* seconds, 0 = none */
+	/* NUL-terminated, < NFLB_CHECK_STR_MAX; NULL = not set.  Owned. */
+	char *str[NFLB_CHECK_STRS];
+};
+
+/*
+ * A pool's passive detection settings.  Written field by field with
+ * WRITE_ONCE under cfg_mutex: passive detection may READ_ONCE them from
+ * the datapath.
+ */
+struct nflb_passive {
+	bool enabled;
+	u8 max_eject;			/* percent of the pool */
+	u32 fails;
+	u32 hold_ms;
+	u32 hold_max_ms;		/* >= hold_ms */
+};
+
+static inline void nflb_check_free(struct nflb_check *c)
+{
+	int i;
+
+	for (i = 0; i < NFLB_CHECK_STRS; i++) {
+		kfree(c->str[i]);
+		c->str[i] = NULL;
+	}
+}
 
 /*
  * A member of a pool.  Held by the pool's config list, by every published
@@ -34,6 +92,23 @@ struct nflb_member {
 	u32 drain_timeout;		/* seconds, as configured */
 	unsigned long drain_deadline;	/* jiffies, 0 = none */
 	atomic_t active;		/* live sessions */
+	/*
+	 * Health (health.c), apart from the operator's state: new sessions
+	 * go to a member whose state is up and whose health is up.  health
+	 * and weight_now are written with WRITE_ONCE under cfg_mutex and
+	 * read by the schedulers; the rest is cfg_mutex only.
+	 */
+	u8 health;			/* enum nflb_member_health */
+	u8 check_family;		/* 0: the check probes addr */
+	u16 check_port;			/* host order, 0 = the pool's */
+	union nf_inet_addr check_addr;
+	/* The weight schedulers use: weight, or less while slow start ramps */
+	u32 weight_now;
+	u64 health_since;		/* unix seconds of the last change */
+	u64 ejections;			/* times passive detection ejected it */
+	unsigned long ramp_start;	/* jiffies, 0 = not ramping */
+	struct list_head ramp_node;	/* nflb_net->health_ramp, if ramping */
+	char health_reason[NFLB_HEALTH_REASON_MAX];
 	struct nflb_stats __percpu *stats;
 	struct nflb_stats_block *stats_blk;
 	struct rcu_head rcu;
@@ -98,6 +173,10 @@ struct nflb_pool {
 	unsigned int mh_users;		/* ... with sched mh (cfg_mutex) */
 	u32 flags;			/* enum nflb_pool_flags */
 	u32 min_active;
+	struct nflb_check check;	/* cfg_mutex */
+	struct nflb_passive passive;
+	/* On the health worker's list of pools to publish (cfg_mutex). */
+	struct list_head ramp_dirty;
 	/* Bounds the snapshot's groups, hence its Maglev tables. */
 	struct nflb_prio_count prios[2 * NFLB_POOL_PRIOS_MAX];
 	/*
