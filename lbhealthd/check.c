@@ -57,8 +57,9 @@ int check_validate(const struct check *c, char *err, size_t errlen)
 		snprintf(err, errlen, "timeout must be 100 ms .. the interval");
 	else if (c->rise < 1 || c->rise > 100 || c->fall < 1 || c->fall > 100)
 		snprintf(err, errlen, "rise and fall must be 1..100");
-	else if (c->status_min > c->status_max || c->status_max > 999)
-		snprintf(err, errlen, "status range must be MIN-MAX within 0..999");
+	else if (c->status_min < 100 || c->status_min > c->status_max ||
+		 c->status_max > 599)
+		snprintf(err, errlen, "status range must be MIN-MAX within 100..599");
 	else
 		return 0;
 	return -1;
