@@ -155,15 +155,20 @@ static void redump_soon(void)
 
 static void reload(void)
 {
+	unsigned int before = target_count();
+
 	if (dry_run) {
 		file_gen++;
 		if (check_file && read_check_file(check_file) == 0)
 			target_sweep(file_gen);
 		return;
 	}
-	if (nlcfg_dump())
+	if (nlcfg_dump()) {
 		hd_log("re-reading the configuration failed; trying again");
-	hd_log("%u members checked", target_count());
+		redump_soon();
+	}
+	if (target_count() != before)
+		hd_log("%u members checked", target_count());
 }
 
 /* 1 to exit. */
