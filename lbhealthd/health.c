@@ -38,9 +38,9 @@ void health_result(struct target *t, bool ok, const char *reason)
 	if (verbose) {
 		char m[INET6_ADDRSTRLEN + 10];
 
-		hd_log("pool %s member %s: probe %s%s%s", t->pool,
+		hd_log("pool %s member %s: probe %s%s", t->pool,
 		       addr_str(&t->member, m, sizeof(m)), ok ? "ok" : "failed: ",
-		       ok ? "" : reason, "");
+		       ok ? "" : reason);
 	}
 	if (ok) {
 		t->fail_run = 0;

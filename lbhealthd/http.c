@@ -69,7 +69,7 @@ size_t http_request(char *buf, size_t len, const struct check *c,
 	int n;
 
 	if (c->host[0]) {
-		snprintf(host, sizeof(host), "%.*s", (int)sizeof(host) - 1, c->host);
+		host[0] = '\0';	/* the configured one is used */
 	} else if (dst->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)dst;
 

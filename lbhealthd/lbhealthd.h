@@ -130,6 +130,7 @@ int dns_query(uint8_t *buf, size_t len, uint16_t id, const char *name);
 int dns_reply(const uint8_t *buf, size_t len, uint16_t id, char *reason, size_t rlen);
 
 /* health.c: rise/fall and reporting */
+extern bool verbose;		/* log every probe's result */
 void health_result(struct target *t, bool ok, const char *reason);
 
 /* nlcfg.c: configuration from and health to the kernel */

@@ -30,7 +30,6 @@
 
 bool dry_run;
 int epfd = -1;
-extern bool verbose;
 
 /* epoll tags of the fds that are not probes */
 static char tag_timer, tag_signal, tag_events, tag_redump;
