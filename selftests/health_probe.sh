@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck source-path=SCRIPTDIR disable=SC2317 # checks are functions run via ktap_check
 #
-# health_probe: lbhealthd's probes without the kernel module (--dry-run,
+# health_probe: lbhealthd's parsers (lbhealthd/parse_test: status lines,
+# DNS replies, check lines) and its probes without the kernel module (--dry-run,
 # checks from a file, health changes on stdout), against real servers in a
 # network namespace: tcp up and refused, rise and fall counted, http status
 # and body, https (self-signed, with and without verification), udp-dns
@@ -22,7 +23,10 @@ RISE=2
 [ -x "$HD" ] || ktap_skip_all "$HD not built (make lbhealthd)"
 require_root
 require_cmds python3 openssl dnsmasq setpriv
-ktap_header 22
+ktap_header 23
+
+parse_unit() { "$NFLB_SRC/lbhealthd/parse_test" | grep -E '^not ok|passed'; [ "${PIPESTATUS[0]}" -eq 0 ]; }
+ktap_check "parsers: lbhealthd/parse_test" parse_unit
 
 ip netns add "$NS" || ktap_abort "cannot create a namespace"
 cleanup_add "ip netns del $NS"
