@@ -26,25 +26,25 @@ const char *check_type_name(uint8_t type)
 	return type <= NFLB_CHECK_MAX ? type_names[type] : "?";
 }
 
-/* The defaults the uapi documents for attributes left out. */
+/* The kernel's defaults (kmod/config.c), for attributes left out. */
 void check_defaults(struct check *c, uint8_t type)
 {
 	memset(c, 0, sizeof(*c));
 	c->type = type;
 	c->status_min = 200;
 	c->status_max = 399;
-	c->interval_ms = 5000;
-	c->timeout_ms = 2000;
+	c->interval_ms = 2000;
+	c->timeout_ms = 1000;
 	c->rise = 2;
 	c->fall = 3;
 	strcpy(c->path, "/");
 	strcpy(c->query, ".");
 }
 
-/* 2 s, or the interval if it is shorter. */
+/* 1 s, or the interval if it is shorter. */
 uint32_t check_default_timeout(uint32_t interval_ms)
 {
-	return interval_ms < 2000 ? interval_ms : 2000;
+	return interval_ms < 1000 ? interval_ms : 1000;
 }
 
 int check_validate(const struct check *c, char *err, size_t errlen)
