@@ -52,7 +52,8 @@ static u32 nflb_ramp_weight(const struct nflb_member *m, unsigned long now)
 
 	if (!m->ramp_start || !slow || !m->weight)
 		return m->weight;
-	secs = (now - m->ramp_start) / HZ + 1;
+	/* ramp_start may be a jiffy ahead: it is made odd, never 0 */
+	secs = (time_after(now, m->ramp_start) ? now - m->ramp_start : 0) / HZ + 1;
 	if (secs >= slow)
 		return m->weight;
 	return max_t(u32, 1, div_u64((u64)m->weight * secs, slow));

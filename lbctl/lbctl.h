@@ -210,6 +210,14 @@ int global_dump(enum pr_view view);
 int parse_timeouts(int argc, char **argv, struct nlmsghdr *nlh, int type,
 		   uint32_t min, const char *obj);
 
+/* ---- check.c: a pool's check and passive detection ---- */
+int check_parse(int *argc, char ***argv, struct nlmsghdr *nlh);
+int passive_parse(int *argc, char ***argv, struct nlmsghdr *nlh);
+void check_print(const struct nlattr *nest, bool all);
+void passive_print(const struct nlattr *nest, bool all);
+/* s as one word of a batch line: quoted (in buf) when it has to be. */
+const char *quote_arg(const char *s, char *buf, size_t len);
+
 /* Argument helpers: print a usage error naming the keyword, return 2. */
 int arg_u32(const char *obj, const char *kw, const char *s,
 	    uint32_t min, uint32_t max, uint32_t *out);

@@ -3,22 +3,26 @@
  * lbctl member: the real servers of a pool.
  */
 #include <string.h>
+#include <time.h>
 
 #include "lbctl.h"
 
 void member_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: lbctl member add POOL ADDR:PORT [ weight W ] [ state { up | down } ]\n"
-"                       [ max-conns N ] [ priority P ] [ drain-timeout SECS ]\n"
-"       lbctl member set POOL ADDR:PORT [ weight W ] [ state { up | down } ]\n"
-"                       [ max-conns N ] [ priority P ] [ drain-timeout SECS ]\n"
+"Usage: lbctl member add POOL ADDR:PORT [ MEMBER-OPTIONS ]\n"
+"       lbctl member set POOL ADDR:PORT MEMBER-OPTIONS\n"
 "       lbctl member del POOL ADDR:PORT\n"
 "       lbctl member show [ POOL ]\n"
+"MEMBER-OPTIONS := [ weight W ] [ state { up | down } ] [ max-conns N ]\n"
+"                  [ priority P ] [ drain-timeout SECS ] [ check-port P ]\n"
+"                  [ check-addr ADDR ] [ health { up | down } [ reason STR ] ]\n"
 "IPv6 members are written [ADDR]:PORT.  weight 0..65535 (0 = drain),\n"
 "max-conns 0 = unlimited, higher priority wins.  drain-timeout: once the\n"
 "member is drained (weight 0) or down, reset its remaining sessions after\n"
-"SECS (0 = never).\n");
+"SECS (0 = never).  check-port/check-addr: where the pool's check probes\n"
+"this member (0 / 0.0.0.0 = its own).  health is what lbhealthd reports;\n"
+"a member takes new sessions only when its state and its health are up.\n");
 }
 
 /* Parse "POOL ADDR:PORT" into the member nest being built. */
@@ -36,6 +40,89 @@ static int put_key(struct nlmsghdr *nlh, const char *pool, const char *ap)
 		mnl_attr_put(nlh, NFLB_MEMBER_A_ADDR6, 16, &a.v6);
 	mnl_attr_put_u16(nlh, NFLB_MEMBER_A_PORT, port);
 	return 0;
+}
+
+static int put_check_addr(struct nlmsghdr *nlh, const char *s)
+{
+	struct lb_addr a;
+
+	if (parse_addr(s, &a))
+		return usage_err("member", "check-addr: expected an IPv4 or IPv6 address, got '%s'",
+				 s);
+	if (a.family == AF_INET)
+		mnl_attr_put(nlh, NFLB_MEMBER_A_CHECK_ADDR4, 4, &a.v4);
+	else
+		mnl_attr_put(nlh, NFLB_MEMBER_A_CHECK_ADDR6, 16, &a.v6);
+	return 0;
+}
+
+static const char *const health_names[NFLB_HEALTH_MAX + 1] = {
+	[NFLB_HEALTH_UP] = "up",
+	[NFLB_HEALTH_DOWN] = "down",
+	[NFLB_HEALTH_EJECTED] = "ejected",
+};
+
+/* Up or down: ejected is passive detection's alone. */
+static int put_health(struct nlmsghdr *nlh, const char *s)
+{
+	if (arg_is(s, "up"))
+		mnl_attr_put_u8(nlh, NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_UP);
+	else if (arg_is(s, "down"))
+		mnl_attr_put_u8(nlh, NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_DOWN);
+	else
+		return usage_err("member", "health: expected up or down, got '%s'", s);
+	return 0;
+}
+
+/* A unix time as local "YYYY-MM-DDTHH:MM:SS" (one word), "-" for none. */
+static const char *fmt_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !localtime_r(&tt, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/*
+ * Health, its reason and since when, and the weight slow start allows:
+ * JSON health, health_reason, health_since (unix seconds), weight_now;
+ * text as show's last columns (@row) or as " health H weight-now W since
+ * T [reason R]" (a health event).
+ */
+static void print_health(const struct nlattr **mt, bool row)
+{
+	uint8_t h = attr_u8(mt[NFLB_MEMBER_A_HEALTH]);
+	const char *reason = attr_str(mt[NFLB_MEMBER_A_HEALTH_REASON]);
+	uint64_t since = attr_u64(mt[NFLB_MEMBER_A_HEALTH_SINCE]);
+	char t[32], q[2 * NFLB_HEALTH_REASON_MAX + 4];
+
+	print_str(PRINT_ANY, "health", row ? " %-7s" : " health %s",
+		  h <= NFLB_HEALTH_MAX ? health_names[h] : "?");
+	print_uint(PRINT_ANY, "weight_now", row ? " %6u" : " weight-now %u",
+		   attr_u32(mt[NFLB_MEMBER_A_WEIGHT_NOW]));
+	print_u64(PRINT_JSON, "health_since", NULL, since);
+	print_fp(row ? " %-19s" : " since %s", fmt_time(since, t, sizeof(t)));
+	print_str(PRINT_JSON, "health_reason", NULL, reason);
+	if (row)
+		print_fp(" %s", *reason ? reason : "-");
+	else if (*reason)
+		print_fp(" reason %s", quote_arg(reason, q, sizeof(q)));
+}
+
+/* The check overrides: JSON check_port, check_addr (if set); text args. */
+static void print_check_override(const struct nlattr **mt, enum print_type t)
+{
+	uint16_t port = attr_u16(mt[NFLB_MEMBER_A_CHECK_PORT]);
+	char a[ADDR_STRLEN];
+
+	print_uint(port ? t : t & PRINT_JSON, "check_port", " check-port %u", port);
+	if (mt[NFLB_MEMBER_A_CHECK_ADDR4] || mt[NFLB_MEMBER_A_CHECK_ADDR6])
+		print_str(t, "check_addr", " check-addr %s",
+			  fmt_attr_addr(mt[NFLB_MEMBER_A_CHECK_ADDR4],
+					mt[NFLB_MEMBER_A_CHECK_ADDR6], -1, a, sizeof(a)));
 }
 
 static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
@@ -85,6 +172,25 @@ static int member_cmd(int argc, char **argv, uint8_t cmd, const char *verb)
 			if (arg_u32("member", "priority", *argv, 0, UINT32_MAX, &v))
 				return EXIT_USAGE;
 			mnl_attr_put_u32(nlh, NFLB_MEMBER_A_PRIORITY, v);
+		} else if (arg_is(*argv, "check-port")) {
+			NEXT_ARG_VAL("member");
+			if (arg_u32("member", "check-port", *argv, 0, 65535, &v))
+				return EXIT_USAGE;
+			mnl_attr_put_u16(nlh, NFLB_MEMBER_A_CHECK_PORT, (uint16_t)v);
+		} else if (arg_is(*argv, "check-addr")) {
+			NEXT_ARG_VAL("member");
+			if (put_check_addr(nlh, *argv))
+				return EXIT_USAGE;
+		} else if (arg_is(*argv, "health")) {
+			NEXT_ARG_VAL("member");
+			if (put_health(nlh, *argv))
+				return EXIT_USAGE;
+		} else if (arg_is(*argv, "reason")) {
+			NEXT_ARG_VAL("member");
+			if (strlen(*argv) >= NFLB_HEALTH_REASON_MAX)
+				return usage_err("member", "reason: longer than %d characters",
+						 NFLB_HEALTH_REASON_MAX - 1);
+			mnl_attr_put_strz(nlh, NFLB_MEMBER_A_HEALTH_REASON, *argv);
 		} else if (arg_is(*argv, "drain-timeout")) {
 			NEXT_ARG_VAL("member");
 			if (arg_u32("member", "drain-timeout", *argv, 0,
@@ -136,9 +242,10 @@ void member_print(const struct nlattr *nest, enum pr_view view, const char *verb
 	state = down ? "down" : "up";
 
 	if (row && !header_done) {
-		print_fp("%-16s %-28s %6s %-5s %9s %8s %8s %13s\n", "POOL", "MEMBER",
-			 "WEIGHT", "STATE", "MAX-CONNS", "PRIORITY", "ACTIVE",
-			 "DRAIN-TIMEOUT");
+		print_fp("%-16s %-28s %6s %-5s %9s %8s %8s %13s %-7s %6s %-19s %s\n",
+			 "POOL", "MEMBER", "WEIGHT", "STATE", "MAX-CONNS", "PRIORITY",
+			 "ACTIVE", "DRAIN-TIMEOUT", "HEALTH", "W-NOW", "SINCE",
+			 "REASON");
 		header_done = true;
 	}
 	open_json_object(NULL);
@@ -149,6 +256,13 @@ void member_print(const struct nlattr *nest, enum pr_view view, const char *verb
 	print_str(PRINT_FP, NULL, row ? " %-28s" : " %s", ap);
 	print_str(PRINT_JSON, "addr", NULL, ip);
 	print_uint(PRINT_JSON, "port", NULL, port);
+	if (view == PR_EVENT && !strcmp(verb, "health")) {
+		print_health(mt, false);
+		print_str(PRINT_JSON, "state", NULL, state);
+		print_nl();
+		close_json_object();
+		return;
+	}
 	if (view == PR_STATS) {
 		print_nl();
 		print_stats(NULL, mt[NFLB_MEMBER_A_STATS], true);
@@ -165,6 +279,8 @@ void member_print(const struct nlattr *nest, enum pr_view view, const char *verb
 		print_uint(cfg, "drain_timeout", NULL, dto);
 		print_uint(cfg | PRINT_FP, "active", " %8u", active);
 		print_fp(" %13u", dto);
+		print_health(mt, true);
+		print_check_override(mt, PRINT_JSON);
 	} else {
 		/* The arguments of "member add": all of them for an add or
 		 * set event, those not at their default for save; a state
@@ -181,7 +297,15 @@ void member_print(const struct nlattr *nest, enum pr_view view, const char *verb
 		print_uint(all || maxc ? arg : cfg, "max_conns", " max-conns %u", maxc);
 		print_uint(all || prio ? arg : cfg, "priority", " priority %u", prio);
 		print_uint(dto ? arg : cfg, "drain_timeout", " drain-timeout %u", dto);
+		print_check_override(mt, state_event ? cfg : arg);
 		print_uint(cfg, "active", NULL, active);
+		if (cfg && view == PR_EVENT) {
+			print_str(cfg, "health", NULL,
+				  health_names[attr_u8(mt[NFLB_MEMBER_A_HEALTH]) %
+					       (NFLB_HEALTH_MAX + 1)]);
+			print_uint(cfg, "weight_now", NULL,
+				   attr_u32(mt[NFLB_MEMBER_A_WEIGHT_NOW]));
+		}
 	}
 	print_nl();
 	if (cfg)

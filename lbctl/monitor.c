@@ -44,6 +44,9 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	case NFLB_CMD_MEMBER_STATE:
 		member_print(tb[NFLB_A_MEMBER], PR_EVENT, "state");
 		break;
+	case NFLB_CMD_MEMBER_HEALTH:
+		member_print(tb[NFLB_A_MEMBER], PR_EVENT, "health");
+		break;
 	case NFLB_CMD_GLOBAL_SET:
 		global_print(tb[NFLB_A_GLOBAL], PR_EVENT, "set");
 		break;

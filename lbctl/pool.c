@@ -9,51 +9,67 @@
 void pool_usage(FILE *f)
 {
 	fprintf(f,
-"Usage: lbctl pool add NAME [ expire-on-down { on | off } ] [ min-active N ]\n"
-"       lbctl pool set NAME [ expire-on-down { on | off } ] [ min-active N ]\n"
+"Usage: lbctl pool add NAME [ POOL-OPTIONS ]\n"
+"       lbctl pool set NAME POOL-OPTIONS\n"
 "       lbctl pool del NAME\n"
-"       lbctl pool show [ NAME ]\n");
+"       lbctl pool show [ NAME ]\n"
+"POOL-OPTIONS := [ expire-on-down { on | off } ] [ min-active N ]\n"
+"                [ check CHECK ] [ passive PASSIVE ]\n"
+"CHECK := { tcp | http | https | udp-dns | none } [ port P ]\n"
+"         [ path /health ] [ host H ] [ expect 200[-399] ] [ expect-body STR ]\n"
+"         [ send STR expect STR ] [ query NAME ] [ tls-verify { on | off } ]\n"
+"         [ interval SECS ] [ timeout SECS ] [ rise N ] [ fall N ]\n"
+"         [ slow-start SECS ]\n"
+"PASSIVE := { on | off } [ fails N ] [ hold SECS ] [ hold-max SECS ]\n"
+"           [ max-eject PCT ]\n"
+"A check starts from the defaults (interval 2, timeout 1, rise 2, fall 3,\n"
+"expect 200-399, path /, slow-start 0); expect is a status range for http(s)\n"
+"and the reply's string for tcp.  passive changes only what it names\n"
+"(defaults: on, fails 5, hold 10, hold-max 300, max-eject 50).\n");
 }
 
 static int pool_addset(int argc, char **argv, uint8_t cmd)
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
-	const char *name;
-	bool has_flags = false, expire = false, has_min = false;
-	uint32_t min_active = 0;
+	bool expire;
+	uint32_t v;
 
 	if (argc < 1)
 		return usage_err("pool", "%s: missing NAME", cmd == NFLB_CMD_POOL_NEW ? "add" : "set");
 	if (check_name("pool", *argv))
 		return EXIT_USAGE;
-	name = *argv;
+	nlh = nl_req(cmd);
+	nest = mnl_attr_nest_start(nlh, NFLB_A_POOL);
+	mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, *argv);
 	NEXT_ARG();
 	if (cmd == NFLB_CMD_POOL_SET && argc == 0)
 		return usage_err("pool", "set: nothing to change");
 	while (argc > 0) {
+		if (arg_is(*argv, "check") || arg_is(*argv, "passive")) {
+			int r = arg_is(*argv, "check") ? check_parse(&argc, &argv, nlh) :
+				passive_parse(&argc, &argv, nlh);
+
+			if (r)
+				return r;
+			continue;	/* they moved past their words */
+		}
 		if (arg_is(*argv, "expire-on-down")) {
 			NEXT_ARG_VAL("pool");
 			if (arg_onoff("pool", "expire-on-down", *argv, &expire))
 				return EXIT_USAGE;
-			has_flags = true;
+			mnl_attr_put_u32(nlh, NFLB_POOL_A_FLAGS,
+					 expire ? NFLB_POOL_F_EXPIRE_ON_DOWN : 0);
 		} else if (arg_is(*argv, "min-active")) {
 			NEXT_ARG_VAL("pool");
-			if (arg_u32("pool", "min-active", *argv, 0, UINT32_MAX, &min_active))
+			if (arg_u32("pool", "min-active", *argv, 0, UINT32_MAX, &v))
 				return EXIT_USAGE;
-			has_min = true;
+			mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, v);
 		} else {
 			return usage_err("pool", "unknown argument '%s'", *argv);
 		}
 		NEXT_ARG();
 	}
-	nlh = nl_req(cmd);
-	nest = mnl_attr_nest_start(nlh, NFLB_A_POOL);
-	mnl_attr_put_strz(nlh, NFLB_POOL_A_NAME, name);
-	if (has_flags)
-		mnl_attr_put_u32(nlh, NFLB_POOL_A_FLAGS, expire ? NFLB_POOL_F_EXPIRE_ON_DOWN : 0);
-	if (has_min)
-		mnl_attr_put_u32(nlh, NFLB_POOL_A_MIN_ACTIVE, min_active);
 	mnl_attr_nest_end(nlh, nest);
 	return nl_do(nlh, NULL, NULL);
 }
@@ -77,9 +93,11 @@ static int pool_del(int argc, char **argv)
 }
 
 /*
- * One pool.  Text: show's line with the counts; an event's verb and the
- * settings (a del event names it only); save's "pool add" with the
- * settings that differ from the defaults.  JSON has every field.
+ * One pool.  Text: show's line with the counts, then its check and its
+ * passive detection on a line each; an event's verb and the settings (a
+ * del event names it only; check and passive only where not at their
+ * defaults); save's "pool add" with the settings that differ from the
+ * defaults.  JSON has every field.
  */
 void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 {
@@ -104,6 +122,12 @@ void pool_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 		   "expire_on_down", " expire-on-down %s", expire);
 	print_uint(print_any_if(text && (view != PR_SAVE || min_active)),
 		   "min_active", " min-active %u", min_active);
+	if (view == PR_SHOW)
+		print_fp("\n   ");
+	check_print(text ? pt[NFLB_POOL_A_CHECK] : NULL, view == PR_SHOW);
+	if (view == PR_SHOW)
+		print_fp("\n   ");
+	passive_print(text ? pt[NFLB_POOL_A_PASSIVE] : NULL, view == PR_SHOW);
 	print_nl();
 	close_json_object();
 }

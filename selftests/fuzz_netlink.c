@@ -252,6 +252,39 @@ static uint16_t rnd_port(void)
 	return chance(60) ? o.port : (uint16_t)(chance(50) ? rnd(3) : rnd64());
 }
 
+/* A pool's check nest: mostly valid, short slow starts (the ramp worker). */
+static void put_check(struct msg *m)
+{
+	struct nlattr *n = mnl_attr_nest_start(m->nlh, NFLB_POOL_A_CHECK);
+
+	if (chance(70))
+		mnl_attr_put_u8(m->nlh, NFLB_CHECK_A_TYPE, (uint8_t)(chance(90) ? rnd(5) : rnd(256)));
+	if (chance(40))
+		mnl_attr_put_u32(m->nlh, NFLB_CHECK_A_SLOW_START, chance(80) ? rnd(4) : rnd_int());
+	if (chance(30))
+		mnl_attr_put_u32(m->nlh, NFLB_CHECK_A_INTERVAL, chance(70) ? 100 + rnd(5000) : rnd_int());
+	if (chance(30))
+		mnl_attr_put_u32(m->nlh, NFLB_CHECK_A_TIMEOUT, chance(70) ? 100 + rnd(5000) : rnd_int());
+	if (chance(30))
+		mnl_attr_put_strz(m->nlh, NFLB_CHECK_A_PATH, chance(80) ? "/health" : "");
+	if (chance(10))
+		mnl_attr_put_u16(m->nlh, NFLB_CHECK_A_STATUS_MIN, (uint16_t)rnd(700));
+	mnl_attr_nest_end(m->nlh, n);
+}
+
+static void put_passive(struct msg *m)
+{
+	struct nlattr *n = mnl_attr_nest_start(m->nlh, NFLB_POOL_A_PASSIVE);
+
+	if (chance(60))
+		mnl_attr_put_u8(m->nlh, NFLB_PASSIVE_A_ENABLED, (uint8_t)rnd(3));
+	if (chance(40))
+		mnl_attr_put_u32(m->nlh, NFLB_PASSIVE_A_HOLD, chance(70) ? 100 + rnd(500000) : rnd_int());
+	if (chance(30))
+		mnl_attr_put_u8(m->nlh, NFLB_PASSIVE_A_MAX_EJECT, (uint8_t)rnd(120));
+	mnl_attr_nest_end(m->nlh, n);
+}
+
 static void put_timeouts(struct msg *m, uint16_t type)
 {
 	struct nlattr *n = mnl_attr_nest_start(m->nlh, type);
@@ -345,6 +378,10 @@ static void build_valid(struct msg *m, uint8_t cmd)
 			mnl_attr_put_u32(m->nlh, NFLB_POOL_A_MIN_ACTIVE, rnd_int());
 		if (chance(3))
 			mnl_attr_put_u32(m->nlh, NFLB_POOL_A_MEMBERS, 1);
+		if (chance(25))
+			put_check(m);
+		if (chance(15))
+			put_passive(m);
 		mnl_attr_nest_end(m->nlh, n);
 		break;
 	case NFLB_CMD_MEMBER_NEW: case NFLB_CMD_MEMBER_SET: case NFLB_CMD_MEMBER_DEL:
@@ -376,6 +413,18 @@ static void build_valid(struct msg *m, uint8_t cmd)
 			if (chance(20))
 				mnl_attr_put_u32(m->nlh, NFLB_MEMBER_A_DRAIN_TIMEOUT,
 						 chance(70) ? rnd(5) : rnd_int());
+			/* health: mostly up/down (slow start ramps), sometimes
+			 * ejected or out of range, with or without a reason */
+			if (chance(30))
+				mnl_attr_put_u8(m->nlh, NFLB_MEMBER_A_HEALTH,
+						(uint8_t)(chance(90) ? rnd(2) : rnd(256)));
+			if (chance(15))
+				mnl_attr_put_strz(m->nlh, NFLB_MEMBER_A_HEALTH_REASON,
+						  chance(90) ? "fuzz" : "");
+			if (chance(10))
+				mnl_attr_put_u16(m->nlh, NFLB_MEMBER_A_CHECK_PORT, rnd_port());
+			if (chance(10))
+				put_addr(m, NFLB_MEMBER_A_CHECK_ADDR4, NFLB_MEMBER_A_CHECK_ADDR6, true);
 		}
 		mnl_attr_nest_end(m->nlh, n);
 		break;

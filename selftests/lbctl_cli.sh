@@ -20,7 +20,7 @@ require_cmds python3 ip
 require_tools
 [ -x "$LBCTL" ] || ktap_skip_all "$LBCTL not built"
 
-ktap_header 15
+ktap_header 16
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
 
@@ -87,14 +87,20 @@ check_text()
 	lb pool show >"$D/pool.txt" || return 1
 	expect_lines "$D/pool.txt" <<-'EOF2' || return 1
 	web members 3 users 1 expire-on-down off min-active 0
+	    check none
+	    passive on fails 5 hold 10 hold-max 300 max-eject 50
 	back members 0 users 1 expire-on-down off min-active 0
+	    check none
+	    passive on fails 5 hold 10 hold-max 300 max-eject 50
 	EOF2
-	lb member show web | tr -s ' ' >"$D/member.txt" || return 1
+	# (the health's since: a time, here TIME)
+	lb member show web | tr -s ' ' |
+		sed -E 's/ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2} / TIME /' >"$D/member.txt" || return 1
 	expect_lines "$D/member.txt" <<-'EOF2' || return 1
-	POOL MEMBER WEIGHT STATE MAX-CONNS PRIORITY ACTIVE DRAIN-TIMEOUT
-	web 10.0.11.2:5353 3 up 0 0 0 0
-	web 10.0.12.2:5353 1 up 0 0 0 0
-	web [fd00:11::2]:5353 1 down 0 0 0 0
+	POOL MEMBER WEIGHT STATE MAX-CONNS PRIORITY ACTIVE DRAIN-TIMEOUT HEALTH W-NOW SINCE REASON
+	web 10.0.11.2:5353 3 up 0 0 0 0 up 3 TIME -
+	web 10.0.12.2:5353 1 up 0 0 0 0 up 1 TIME -
+	web [fd00:11::2]:5353 1 down 0 0 0 0 up 1 TIME -
 	EOF2
 	lb global show >"$D/global.txt" || return 1
 	expect_lines "$D/global.txt" <<-'EOF2' || return 1
@@ -140,15 +146,22 @@ assert web6['flags'] == ['loose', 'reset-on-expiry'] and web6['max_sessions'] ==
 " || return 1
 	lb -p pool show >"$D/pool.json" &&
 	pycheck "$D/pool.json" "
-assert d == [{'name':'web','members':3,'users':1,'expire_on_down':False,'min_active':0},
-             {'name':'back','members':0,'users':1,'expire_on_down':False,'min_active':0}], d
+check = {'type':'none','port':0,'status_min':200,'status_max':399,'interval_ms':2000,
+         'timeout_ms':1000,'rise':2,'fall':3,'slow_start':0,'tls_verify':False}
+passive = {'enabled':True,'fails':5,'hold_ms':10000,'hold_max_ms':300000,'max_eject':50}
+assert d == [{'name':'web','members':3,'users':1,'expire_on_down':False,'min_active':0,
+              'check':check,'passive':passive},
+             {'name':'back','members':0,'users':1,'expire_on_down':False,'min_active':0,
+              'check':check,'passive':passive}], d
 " || return 1
 	lb -j member show web >"$D/member.json" &&
 	pycheck "$D/member.json" "
 assert len(d) == 3
 for m in d:
-    assert set(m) == {'pool','addr','port','weight','state','max_conns','priority','drain_timeout','active','stats'}, set(m)
+    assert set(m) == {'pool','addr','port','weight','state','max_conns','priority','drain_timeout','active',
+                      'health','weight_now','health_since','health_reason','check_port','stats'}, set(m)
     assert list(m['stats']) == $STATS_KEYS
+    assert m['health'] == 'up' and m['health_reason'] == '' and m['health_since'] > 1.7e9 and m['check_port'] == 0
 assert [(m['addr'], m['port'], m['weight'], m['state']) for m in d] == [('10.0.11.2',5353,3,'up'), ('10.0.12.2',5353,1,'up'), ('fd00:11::2',5353,1,'down')]
 " || return 1
 	lb -j global show >"$D/global.json" &&
@@ -376,11 +389,66 @@ import json, sys
 def strip(x):
     for o in x:
         o.pop("stats", None); o.pop("active", None)
+        o.pop("health_since", None)	# a member's health is known since its creation
     return x
 a, b, c, e = (json.load(open(f)) for f in sys.argv[1:])
 assert strip(a) == strip(b), (a, b)
 assert strip(c) == strip(e), (c, e)
 PY
+}
+
+# --- health checks: options, refusals, save / restore --------------------------
+
+check_health()
+{
+	local out rc
+
+	lbq pool add hc check http path '/a b' host example.org expect 200-204 \
+		expect-body 'ok "x"' interval 0.5 timeout 0.25 rise 1 fall 5 slow-start 10 \
+		passive off fails 3 hold 2.5 &&
+	lbq member add hc 10.0.11.2:80 check-port 8080 check-addr 10.0.0.5 &&
+	lbq member add hc 10.0.12.2:80 &&
+	lbq member set hc 10.0.11.2:80 health down reason 'connect refused' || return 1
+	lb -j pool show hc >"$D/hc.json" &&
+	pycheck "$D/hc.json" "
+c, p = d[0]['check'], d[0]['passive']
+assert c == {'type':'http','port':0,'path':'/a b','host':'example.org','expect_body':'ok \"x\"',
+             'status_min':200,'status_max':204,'interval_ms':500,'timeout_ms':250,'rise':1,'fall':5,
+             'slow_start':10,'tls_verify':False}, c
+assert p == {'enabled':False,'fails':3,'hold_ms':2500,'hold_max_ms':300000,'max_eject':50}, p
+" || return 1
+	lb -j member show hc >"$D/hcm.json" &&
+	pycheck "$D/hcm.json" "
+a, b = d
+assert (a['health'], a['health_reason'], a['check_port'], a['check_addr']) == ('down', 'connect refused', 8080, '10.0.0.5'), a
+assert b['health'] == 'up' and 'check_addr' not in b, b
+" || return 1
+	# kernel refusals exit 1 with the extack message, usage errors 2
+	out=$(lb pool set hc check tcp timeout 3 2>&1); rc=$?
+	[ "$rc" -eq 1 ] && [[ $out == *"check timeout must not exceed its interval"* ]] ||
+		{ echo "timeout > interval: exit $rc: $out"; return 1; }
+	out=$(lb pool set hc check gopher 2>&1); rc=$?
+	[ "$rc" -eq 2 ] || { echo "check gopher: exit $rc: $out"; return 1; }
+	out=$(lb member set hc 10.0.12.2:80 health ejected 2>&1); rc=$?
+	[ "$rc" -eq 2 ] || { echo "health ejected: exit $rc: $out"; return 1; }
+	out=$(lb pool set hc passive on hold 400 2>&1); rc=$?
+	[ "$rc" -eq 1 ] && [[ $out == *"hold-max"* ]] || { echo "hold > hold-max: exit $rc: $out"; return 1; }
+	# save has the check, the passive settings and the overrides, not health
+	lb save >"$D/hsave1" || return 1
+	grep -q '^pool add hc check http path "/a b" host example.org expect-body "ok \\"x\\"" expect 200-204 interval 0.5 timeout 0.25 rise 1 fall 5 slow-start 10 passive off fails 3 hold 2.5$' "$D/hsave1" &&
+	grep -qx 'member add hc 10.0.11.2:80 weight 1 check-port 8080 check-addr 10.0.0.5' "$D/hsave1" &&
+	! grep -q 'health\|reason' "$D/hsave1" || { echo "unexpected save:"; cat "$D/hsave1"; return 1; }
+	lbq flush && out=$(lb restore "$D/hsave1" 2>&1) || { echo "restore: $out"; return 1; }
+	lb save >"$D/hsave2" && diff -u "$D/hsave1" "$D/hsave2" || return 1
+	lb -j pool show hc >"$D/hc2.json" && diff -u "$D/hc.json" "$D/hc2.json" || return 1
+	[ "$(lb -j member show hc | grep -o '"health":"[a-z]*"' | sort -u)" = '"health":"up"' ] ||
+		{ echo "health after restore:"; lb -j member show hc; return 1; }
+	# check none brings back the members its check had taken down
+	lbq member set hc 10.0.12.2:80 health down && lbq pool set hc check none || return 1
+	lb -j member show hc >"$D/hcm2.json" &&
+	pycheck "$D/hcm2.json" "
+assert [(m['health'], m['health_reason']) for m in d] == [('up', ''), ('up', 'check removed')], d
+"
 }
 
 # --- save / restore of sync ------------------------------------------------------
@@ -551,6 +619,10 @@ ktap_check "big -force batch: errors on the right lines" check_batch_big
 lbq flush
 setup_config >/dev/null
 ktap_check "save, flush, restore: same configuration" check_save_restore
+lbq flush
+ktap_check "health checks: options, refusals, save and restore" check_health
+lbq flush
+setup_config >/dev/null
 ktap_check "save sync-key: the sync line with its key; restore rebuilds sync" check_sync_save_key
 lb sync del >/dev/null 2>&1
 ktap_check "save without sync-key: no key; restore leaves sync off" check_sync_save_nokey

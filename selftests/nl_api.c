@@ -3414,6 +3414,210 @@ static int fill_all(struct __test_metadata *_metadata, struct nlctx *c,
 	return 0;
 }
 
+
+/* A check nest for pool "p" (POOL_SET), with the attributes given. */
+#define CHECK_X(...)	ATTRS(POOL("p"), NEST(NFLB_POOL_A_CHECK), __VA_ARGS__)
+#define PASSIVE_X(...)	ATTRS(POOL("p"), NEST(NFLB_POOL_A_PASSIVE), __VA_ARGS__)
+#define MSET_X(...)	ATTRS(MEMBER("p", "10.0.11.2", 80), __VA_ARGS__)
+
+/*
+ * Health checks (issue 16): a pool's check and passive settings and a
+ * member's health, refused out of their ranges or against the rules
+ * between fields, and what is accepted read back.
+ */
+TEST_F(nl, health_config)
+{
+	const struct nlattr *tb[NFLB_POOL_A_MAX + 1], *ck, *pv;
+	char too_long[NFLB_CHECK_STR_MAX + 1], longest[NFLB_CHECK_STR_MAX];
+	char reason_long[NFLB_HEALTH_REASON_MAX + 1];
+	LOCALS;
+	const struct vcase cases[] = {
+		/* policy ranges */
+		CASE("check type past the last", NFLB_CMD_POOL_SET,
+		     CHECK_X(U8(NFLB_CHECK_A_TYPE, NFLB_CHECK_MAX + 1)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("check interval 99 ms", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_INTERVAL, 99)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("check interval 3600001 ms", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_INTERVAL, 3600001)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("check timeout 99 ms", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_TIMEOUT, 99)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("check rise 0", NFLB_CMD_POOL_SET, CHECK_X(U8(NFLB_CHECK_A_RISE, 0)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("check fall 101", NFLB_CMD_POOL_SET, CHECK_X(U8(NFLB_CHECK_A_FALL, 101)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("check status 99", NFLB_CMD_POOL_SET,
+		     CHECK_X(U16(NFLB_CHECK_A_STATUS_MIN, 99)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("check status 600", NFLB_CMD_POOL_SET,
+		     CHECK_X(U16(NFLB_CHECK_A_STATUS_MAX, 600)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("check slow start 3601 s", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_SLOW_START, 3601)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("check tls-verify 2", NFLB_CMD_POOL_SET,
+		     CHECK_X(U8(NFLB_CHECK_A_TLS_VERIFY, 2)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("check port as u32", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_PORT, 80)),
+		     WANT_ERR(-EINVAL, "invalid attribute length")),
+		CASE("check attribute past the last", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_MAX + 1, 1)), WANT_ERR(-EINVAL, NULL)),
+		CASE("check path of 256 characters", NFLB_CMD_POOL_SET,
+		     CHECK_X(STR(NFLB_CHECK_A_PATH, too_long)), WANT_ERR(-EINVAL, NULL)),
+		CASE("check send of 256 characters", NFLB_CMD_POOL_SET,
+		     CHECK_X(STR(NFLB_CHECK_A_SEND, too_long)), WANT_ERR(-EINVAL, NULL)),
+		CASE("check query without NUL", NFLB_CMD_POOL_SET,
+		     CHECK_X(RAW(NFLB_CHECK_A_QUERY, 3, "abc")), WANT_ERR(-EINVAL, NULL)),
+		CASE("passive fails 0", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U32(NFLB_PASSIVE_A_FAILS, 0)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("passive fails 1001", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U32(NFLB_PASSIVE_A_FAILS, 1001)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("passive enabled 2", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U8(NFLB_PASSIVE_A_ENABLED, 2)), WANT_ERR(-ERANGE, "out of range")),
+		CASE("passive max-eject 101%", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U8(NFLB_PASSIVE_A_MAX_EJECT, 101)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("passive hold 99 ms", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U32(NFLB_PASSIVE_A_HOLD, 99)), WANT_ERR(-ERANGE, "out of range")),
+
+		/* rules between fields, on the check as it would become */
+		CASE("check timeout above its interval", NFLB_CMD_POOL_SET,
+		     CHECK_X(U8(NFLB_CHECK_A_TYPE, NFLB_CHECK_TCP),
+			     U32(NFLB_CHECK_A_INTERVAL, 1000), U32(NFLB_CHECK_A_TIMEOUT, 1001)),
+		     WANT_ERR(-EINVAL, "must not exceed its interval")),
+		CASE("check timeout above the default interval", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_TIMEOUT, 2001)),
+		     WANT_ERR(-EINVAL, "must not exceed its interval")),
+		CASE("check status range upside down", NFLB_CMD_POOL_SET,
+		     CHECK_X(U8(NFLB_CHECK_A_TYPE, NFLB_CHECK_HTTP),
+			     U16(NFLB_CHECK_A_STATUS_MIN, 400), U16(NFLB_CHECK_A_STATUS_MAX, 300)),
+		     WANT_ERR(-EINVAL, "lowest is above the highest")),
+		CASE("passive hold above hold-max", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U32(NFLB_PASSIVE_A_HOLD, 400000)),
+		     WANT_ERR(-EINVAL, "hold must not exceed hold-max")),
+		CASE("POOL_NEW with timeout above interval", NFLB_CMD_POOL_NEW,
+		     ATTRS(POOL("q"), NEST(NFLB_POOL_A_CHECK), U32(NFLB_CHECK_A_TIMEOUT, 5000)),
+		     WANT_ERR(-EINVAL, "must not exceed its interval")),
+
+		/* member health */
+		CASE("member health ejected", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U8(NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_EJECTED)),
+		     WANT_ERR(-EINVAL, "passive detection")),
+		CASE("new member health ejected", NFLB_CMD_MEMBER_NEW,
+		     MEMBER_X(U8(NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_EJECTED)),
+		     WANT_ERR(-EINVAL, "passive detection")),
+		CASE("member health past the last", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U8(NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_MAX + 1)),
+		     WANT_ERR(-ERANGE, "out of range")),
+		CASE("member health reason without health", NFLB_CMD_MEMBER_SET,
+		     MSET_X(STR(NFLB_MEMBER_A_HEALTH_REASON, "x")),
+		     WANT_ERR(-EINVAL, "goes with a health")),
+		CASE("member health reason of 64 characters", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U8(NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_DOWN),
+			    STR(NFLB_MEMBER_A_HEALTH_REASON, reason_long)),
+		     WANT_ERR(-EINVAL, NULL)),
+		CASE("member health since", NFLB_CMD_MEMBER_SET,
+		     MSET_X(RAW(NFLB_MEMBER_A_HEALTH_SINCE, 8, "\0\0\0\0\0\0\0\0")),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("member weight now", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U32(NFLB_MEMBER_A_WEIGHT_NOW, 1)), WANT_ERR(-EINVAL, "read-only")),
+		CASE("member ejections", NFLB_CMD_MEMBER_SET,
+		     MSET_X(RAW(NFLB_MEMBER_A_EJECTIONS, 8, "\0\0\0\0\0\0\0\0")),
+		     WANT_ERR(-EINVAL, "read-only")),
+		CASE("member check address of both families", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U32(NFLB_MEMBER_A_CHECK_ADDR4, 0x0100000a),
+			    RAW(NFLB_MEMBER_A_CHECK_ADDR6, 16, "\xfd\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1")),
+		     WANT_ERR(-EINVAL, "either an IPv4 or an IPv6")),
+
+		/* accepted */
+		CASE("http check with its options", NFLB_CMD_POOL_SET,
+		     CHECK_X(U8(NFLB_CHECK_A_TYPE, NFLB_CHECK_HTTP), STR(NFLB_CHECK_A_PATH, "/h"),
+			     U16(NFLB_CHECK_A_STATUS_MIN, 200), U16(NFLB_CHECK_A_STATUS_MAX, 204),
+			     U32(NFLB_CHECK_A_INTERVAL, 5000), U32(NFLB_CHECK_A_TIMEOUT, 4000),
+			     U32(NFLB_CHECK_A_SLOW_START, 30)),
+		     WANT_OK),
+		CASE("check host of 255 characters", NFLB_CMD_POOL_SET,
+		     CHECK_X(STR(NFLB_CHECK_A_HOST, longest)), WANT_OK),
+		CASE("check without a type: changes the interval only", NFLB_CMD_POOL_SET,
+		     CHECK_X(U32(NFLB_CHECK_A_INTERVAL, 6000)), WANT_OK),
+		CASE("passive off, fails 3", NFLB_CMD_POOL_SET,
+		     PASSIVE_X(U8(NFLB_PASSIVE_A_ENABLED, 0), U32(NFLB_PASSIVE_A_FAILS, 3)),
+		     WANT_OK),
+		CASE("member health down with a reason", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U8(NFLB_MEMBER_A_HEALTH, NFLB_HEALTH_DOWN),
+			    STR(NFLB_MEMBER_A_HEALTH_REASON, "refused")),
+		     WANT_OK),
+		CASE("member check port and address", NFLB_CMD_MEMBER_SET,
+		     MSET_X(U16(NFLB_MEMBER_A_CHECK_PORT, 8080),
+			    U32(NFLB_MEMBER_A_CHECK_ADDR4, 0x0500000a)),
+		     WANT_OK),
+	};
+
+	memset(too_long, 'a', sizeof(too_long) - 1);
+	too_long[sizeof(too_long) - 1] = '\0';
+	memset(longest, 'b', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	memset(reason_long, 'r', sizeof(reason_long) - 1);
+	reason_long[sizeof(reason_long) - 1] = '\0';
+	ASSERT_EQ(0, base_objects(c, r));
+
+	/* the defaults before any change */
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
+	ASSERT_EQ(0, r->err);
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	ck = tb[NFLB_POOL_A_CHECK];
+	pv = tb[NFLB_POOL_A_PASSIVE];
+	ASSERT_TRUE(ck && pv);
+	EXPECT_EQ(NFLB_CHECK_NONE, mnl_attr_get_u8(nested_get(ck, NFLB_CHECK_A_TYPE)));
+	EXPECT_EQ(2000, u32_or(nested_get(ck, NFLB_CHECK_A_INTERVAL), 0));
+	EXPECT_EQ(1000, u32_or(nested_get(ck, NFLB_CHECK_A_TIMEOUT), 0));
+	EXPECT_EQ(2, mnl_attr_get_u8(nested_get(ck, NFLB_CHECK_A_RISE)));
+	EXPECT_EQ(3, mnl_attr_get_u8(nested_get(ck, NFLB_CHECK_A_FALL)));
+	EXPECT_EQ(200, mnl_attr_get_u16(nested_get(ck, NFLB_CHECK_A_STATUS_MIN)));
+	EXPECT_EQ(399, mnl_attr_get_u16(nested_get(ck, NFLB_CHECK_A_STATUS_MAX)));
+	EXPECT_EQ(0, u32_or(nested_get(ck, NFLB_CHECK_A_SLOW_START), 1));
+	EXPECT_EQ(1, mnl_attr_get_u8(nested_get(pv, NFLB_PASSIVE_A_ENABLED)));
+	EXPECT_EQ(5, u32_or(nested_get(pv, NFLB_PASSIVE_A_FAILS), 0));
+	EXPECT_EQ(10000, u32_or(nested_get(pv, NFLB_PASSIVE_A_HOLD), 0));
+	EXPECT_EQ(300000, u32_or(nested_get(pv, NFLB_PASSIVE_A_HOLD_MAX), 0));
+	EXPECT_EQ(50, mnl_attr_get_u8(nested_get(pv, NFLB_PASSIVE_A_MAX_EJECT)));
+
+	RUN_CASES(cases);
+	EXPECT_EQ(1, info_get(c, NFLB_INFO_A_POOL_COUNT));	/* "q" refused */
+
+	/* what was accepted, and nothing of what was refused */
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
+	ASSERT_EQ(0, r->err);
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	ck = tb[NFLB_POOL_A_CHECK];
+	pv = tb[NFLB_POOL_A_PASSIVE];
+	ASSERT_TRUE(ck && pv);
+	EXPECT_EQ(NFLB_CHECK_HTTP, mnl_attr_get_u8(nested_get(ck, NFLB_CHECK_A_TYPE)));
+	EXPECT_STREQ("/h", str_or(nested_get(ck, NFLB_CHECK_A_PATH), ""));
+	EXPECT_STREQ(longest, str_or(nested_get(ck, NFLB_CHECK_A_HOST), ""));
+	EXPECT_EQ(204, mnl_attr_get_u16(nested_get(ck, NFLB_CHECK_A_STATUS_MAX)));
+	EXPECT_EQ(6000, u32_or(nested_get(ck, NFLB_CHECK_A_INTERVAL), 0));
+	EXPECT_EQ(4000, u32_or(nested_get(ck, NFLB_CHECK_A_TIMEOUT), 0));
+	EXPECT_EQ(30, u32_or(nested_get(ck, NFLB_CHECK_A_SLOW_START), 0));
+	EXPECT_EQ(0, mnl_attr_get_u8(nested_get(pv, NFLB_PASSIVE_A_ENABLED)));
+	EXPECT_EQ(3, u32_or(nested_get(pv, NFLB_PASSIVE_A_FAILS), 0));
+	EXPECT_EQ(10000, u32_or(nested_get(pv, NFLB_PASSIVE_A_HOLD), 0));
+
+	/* a type starts from the defaults: path and host go, interval is 2 s */
+	nlh = msg(c, buf, NFLB_CMD_POOL_SET, 0);
+	put_attrs(nlh, CHECK_X(U8(NFLB_CHECK_A_TYPE, NFLB_CHECK_TCP)));
+	nl_run(c, nlh, r, NULL, NULL);
+	ASSERT_EQ(0, r->err);
+	by_name(c, r, NFLB_CMD_POOL_GET, NFLB_A_POOL, NFLB_POOL_A_NAME, "p");
+	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_POOL, tb, NFLB_POOL_A_MAX));
+	ck = tb[NFLB_POOL_A_CHECK];
+	ASSERT_TRUE(ck);
+	EXPECT_EQ(NFLB_CHECK_TCP, mnl_attr_get_u8(nested_get(ck, NFLB_CHECK_A_TYPE)));
+	EXPECT_EQ(NULL, nested_get(ck, NFLB_CHECK_A_PATH));
+	EXPECT_EQ(NULL, nested_get(ck, NFLB_CHECK_A_HOST));
+	EXPECT_EQ(2000, u32_or(nested_get(ck, NFLB_CHECK_A_INTERVAL), 0));
+}
+
 /*
  * A million sessions (20 client addresses x 50,000 ports): the dump is
  * complete and holds each exactly once, filtered dumps and deletes select

@@ -18,7 +18,7 @@ _lbctl_vs_names()
 
 _lbctl_pool_names()
 {
-	_lbctl_query pool show | awk '{ print $1 }'
+	_lbctl_query pool show | awk '/^[^ \t]/ { print $1 }'
 }
 
 _lbctl_members()    # POOL
@@ -139,10 +139,12 @@ _lbctl()
 			return
 		fi
 		case $prev in
-		expire-on-down) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
-		min-active) ;;
+		expire-on-down | passive | tls-verify) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
+		check) COMPREPLY=($(compgen -W "tcp http https udp-dns none" -- "$cur")) ;;
+		min-active | port | path | host | expect | expect-body | send | query | interval | \
+			timeout | rise | fall | slow-start | fails | hold | hold-max | max-eject) ;;
 		*) [[ $sub == add || $sub == set ]] &&
-			COMPREPLY=($(compgen -W "expire-on-down min-active" -- "$cur")) ;;
+			COMPREPLY=($(compgen -W "expire-on-down min-active check port path host expect expect-body send query interval timeout rise fall slow-start tls-verify passive fails hold hold-max max-eject" -- "$cur")) ;;
 		esac
 		;;
 	member)
@@ -156,10 +158,10 @@ _lbctl()
 			return
 		fi
 		case $prev in
-		state) COMPREPLY=($(compgen -W "up down" -- "$cur")) ;;
-		weight | max-conns | priority | drain-timeout) ;;
+		state | health) COMPREPLY=($(compgen -W "up down" -- "$cur")) ;;
+		weight | max-conns | priority | drain-timeout | check-port | check-addr | reason) ;;
 		*) [[ $sub == add || $sub == set ]] &&
-			COMPREPLY=($(compgen -W "weight state max-conns priority drain-timeout" -- "$cur")) ;;
+			COMPREPLY=($(compgen -W "weight state max-conns priority drain-timeout check-port check-addr health reason" -- "$cur")) ;;
 		esac
 		;;
 	timeout)
