@@ -1,4 +1,4 @@
-# nflb: L4 load balancer kernel module and its CLI. `make help` lists the targets.
+# nflb: L4 load balancer kernel module, its CLI and its health-check daemon. `make help` lists the targets.
 
 # Build against the running kernel when it has a build dir; otherwise (e.g. a host
 # that cannot load modules) against the Debian headers of the kernel the VM boots.
@@ -17,18 +17,18 @@ T ?=
 VM ?= 1
 export KSELFTEST_DIR := $(CURDIR)/.cache/linux-source/tools/testing/selftests
 
-.PHONY: all deps module lbctl selftests check check-debug demo bench install install-lbctl uninstall dkms-install \
+.PHONY: all deps module lbctl lbhealthd selftests check check-debug demo bench install install-lbctl install-lbhealthd uninstall dkms-install \
 	clean help
 
-all: module lbctl
+all: module lbctl lbhealthd
 
 help:
-	@echo 'make               build kmod/nflb.ko and lbctl/lbctl (KDIR=$(KDIR))'
+	@echo 'make               build kmod/nflb.ko, lbctl/lbctl and lbhealthd/lbhealthd (KDIR=$(KDIR))'
 	@echo 'make check         host checks, then every selftest in a VM; T="names" filters, VM=0 on this host'
 	@echo 'make check-debug   every selftest on a KASAN/UBSAN/lockdep/kmemleak kernel (built once, cached)'
 	@echo 'make demo          boot a VM and show a client balanced over three servers'
 	@echo 'make bench         nflb vs IPVS, nftables DNAT, plain routing, sync, in one VM (<15 min); bench/results/'
-	@echo 'make install       install module (extra/), lbctl, man page into $(PREFIX)'
+	@echo 'make install       install module (extra/), lbctl, lbhealthd (+ systemd unit), man pages into $(PREFIX)'
 	@echo 'make dkms-install  module via DKMS (rebuilt on kernel upgrades), lbctl as above'
 	@echo 'make uninstall     remove what make install installed'
 	@echo 'make clean         remove build output'
@@ -43,12 +43,17 @@ module: deps
 lbctl: deps
 	$(MAKE) -C lbctl
 
+# The health-check daemon (libmnl, OpenSSL) and its parser unit test.
+lbhealthd: deps
+	$(MAKE) -C lbhealthd
+
 # C selftests use kselftest_harness.h from Debian's linux-source tarball.
 selftests: deps
 	@scripts/linux-source.sh >/dev/null
 	$(MAKE) -C selftests
 
-check: deps
+# The selftests run the lbhealthd built here (health_*.sh).
+check: deps lbhealthd
 	@T="$(T)" VM="$(VM)" KDIR="$(KDIR)" scripts/check.sh
 
 # The debug kernel is built on first use (~10 min on 2 cores) and cached in
@@ -76,7 +81,10 @@ install: all
 		$(if $(SIGN_KEY),,CONFIG_MODULE_SIG_ALL=) \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
-	$(MAKE) install-lbctl
+	$(MAKE) install-lbctl install-lbhealthd
+
+install-lbhealthd: lbhealthd
+	$(MAKE) -C lbhealthd install PREFIX=$(PREFIX)
 
 install-lbctl: lbctl
 	install -D -m 0755 lbctl/lbctl $(DESTDIR)$(PREFIX)/sbin/lbctl
@@ -89,7 +97,9 @@ install-lbctl: lbctl
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KREL)/extra/kmod/nflb.ko* $(DESTDIR)$(PREFIX)/sbin/lbctl \
 		$(DESTDIR)$(PREFIX)/share/man/man8/lbctl.8 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/lbctl \
+		$(DESTDIR)$(PREFIX)/sbin/lbhealthd $(DESTDIR)$(PREFIX)/share/man/man8/lbhealthd.8 \
+		$(DESTDIR)/lib/systemd/system/lbhealthd.service
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KREL)
 
 # DKMS builds from a copy of the module sources in /usr/src/nflb-VERSION.
@@ -101,9 +111,10 @@ dkms-install:
 	cp -r Kbuild dkms.conf uapi /usr/src/nflb-$(VERSION)/
 	cp kmod/Kbuild kmod/*.[ch] /usr/src/nflb-$(VERSION)/kmod/
 	dkms install -m nflb -v $(VERSION) -k $(KREL)
-	$(MAKE) install-lbctl
+	$(MAKE) install-lbctl install-lbhealthd
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C lbctl clean
+	$(MAKE) -C lbhealthd clean
 	@if [ -f selftests/Makefile ]; then $(MAKE) -C selftests clean; fi

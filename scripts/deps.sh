@@ -4,13 +4,15 @@
 # at most once per machine (stamp in /var/lib/nflb).
 set -eu
 
+# openssl (test certificates) and dnsmasq-base (a DNS server): lbhealthd's tests.
 PKGS="build-essential pkg-config kmod cpio gzip
 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 qemu-system-x86 busybox-static
 libmnl-dev iproute2 iputils-ping procps
 sparse socat curl iperf3 nftables ipvsadm jq tcpdump ethtool conntrack keepalived
 python3 python3-yaml gnuplot-nox clang libclang-rt-14-dev llvm
-bc flex bison libelf-dev libssl-dev xz-utils bird2"
+bc flex bison libelf-dev libssl-dev xz-utils bird2
+openssl dnsmasq-base"
 
 missing=""
 for p in $PKGS; do
