@@ -3,7 +3,7 @@
 # shellcheck source-path=SCRIPTDIR disable=SC2317 # checks are functions run via ktap_check
 #
 # health_active: lbhealthd end to end.  Three servers behind a VIP, a pool
-# check (set over netlink by health_nl.py), the daemon in lb's namespace:
+# check (set with `lbctl pool set ... check`), the daemon in lb's namespace:
 #
 # - tcp: server 1's listener killed -> its member's health down (reason
 #   refused) within interval x fall plus slack; then no new connection goes
@@ -16,20 +16,19 @@
 #   nothing listens, up once it runs;
 # - udp-dns against dnsmasq: down without it, up once it answers, down when
 #   it is stopped.
-# The kernel's health is read with health_nl.py; only transitions are
+# The kernel's health is read with `lbctl -j member show`; only transitions are
 # reported, so a member already down keeps its first reason.
 . "$(dirname "$0")/lib.sh"
 
 HD=$NFLB_SRC/lbhealthd/lbhealthd
 SRV=$NFLB_SELFTESTS/health_server.py
-HNL=$NFLB_SELFTESTS/health_nl.py
 D=$NFLB_TMP
 IV=1000 FALL=2 RISE=2
 
 [ -x "$HD" ] || ktap_skip_all "$HD not built (make lbhealthd)"
 require_root
 require_tools
-require_cmds python3 openssl dnsmasq
+require_cmds python3 openssl dnsmasq jq
 ktap_header 13
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
@@ -40,9 +39,27 @@ lb_service web "$VIP4" 80 tcp || ktap_abort "cannot configure nflb"
 S1=$(server4 1):80 S2=$(server4 2):80 S3=$(server4 3):80
 
 # check TYPE [KEY VALUE]...: the pool's check (times in ms)
-check() { in_ns "$NS_LB" python3 "$HNL" check web "$@"; }
+check()
+{
+	local a=("$1") k
+
+	shift
+	while [ $# -gt 1 ]; do
+		k=$1
+		case $k in
+		interval | timeout) a+=("$k" "$(awk -v ms="$2" 'BEGIN { printf "%g", ms / 1000 }')") ;;
+		*) a+=("$k" "$2") ;;
+		esac
+		shift 2
+	done
+	lbq pool set web check "${a[@]}"
+}
 # health MEMBER: "up", "down REASON", ... as the kernel has it
-health() { in_ns "$NS_LB" python3 "$HNL" health web | awk -v m="$1" '$1 == m { $1 = ""; print substr($0, 2) }'; }
+health()
+{
+	lb -j member show web | jq -r --arg m "$1" '.. | objects | select(has("addr") and has("port")) |
+		select("\(.addr):\(.port)" == $m) | "\(.health) \(.health_reason // "")"' | sed 's/ *$//'
+}
 # health_is MEMBER "STATE [REASON]" [SECS]
 health_eq() { [ "$(health "$1")" = "$2" ]; }
 health_is() {
