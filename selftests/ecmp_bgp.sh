@@ -37,6 +37,8 @@ ktap_header 15
 require_root
 require_tools
 require_cmds bird birdc
+[ -e /proc/sys/net/ipv4/fib_multipath_hash_policy ] ||
+	ktap_skip_all "the kernel has no multipath routing (CONFIG_IP_ROUTE_MULTIPATH)"
 nflb_load || ktap_abort "cannot load nflb.ko"
 ecmp_topo_create 3 || ktap_abort "cannot build the topology"
 dmesg_mark

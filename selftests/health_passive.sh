@@ -307,7 +307,7 @@ monitor_saw()
 	echo "$out"
 	[ "$(grep -c 'health ejected .*reason "passive: 3 x connection refused' <<<"$out")" -eq 2 ] &&
 		[ "$(grep -c 'health up .*reason "passive: hold over' <<<"$out")" -eq 2 ] &&
-		grep -q 'out 8000 ms' <<<"$out" && grep -q 'out 16000 ms' <<<"$out" &&
+		grep -q "out $((H * 1000)) ms" <<<"$out" && grep -q "out $((H * 2000)) ms" <<<"$out" &&
 		[ "$(wc -l <<<"$out")" -eq 4 ]
 }
 ktap_measure "events: each ejection and return, with its reason and hold" monitor_saw
