@@ -245,7 +245,20 @@ mark dl1
 ecmp_lb_gone 3 || ktap_diag "lb3's namespace not freed in 10 s"
 ktap_check "lb3 died: the router and the servers route over lb1 and lb2" \
 	ecmp_wait_routes 2 $((15 * S))
-ktap_check "every one of the $EC_CONNS downloads completed byte-exact" all_done dl1 "$EC_CONNS"
+# node_drops: why a node dropped packets (a diagnostic when a download failed)
+node_drops()
+{
+	local i st sy
+
+	for ((i = 1; i <= EC_NODES; i++)); do
+		ip netns pids "$(ecmp_ns "$i")" >/dev/null 2>&1 || continue
+		st=$(ecmp_lbctl "$i" -j stats 2>&1 | grep -o '"drop_[a-z_]*": *[1-9][0-9]*' | sort -u | tr '\n' ' ')
+		sy=$(ecmp_lbctl "$i" -j sync show 2>&1 | grep -o '"redirect_drop_[a-z_]*": *[1-9][0-9]*' | sort -u | tr '\n' ' ')
+		ktap_diag "lb$i drops: ${st:-none} ${sy}"
+	done
+}
+ktap_check "every one of the $EC_CONNS downloads completed byte-exact" all_done dl1 "$EC_CONNS" ||
+	node_drops
 kept()
 {
 	udp udp1b 42001 "$EC_UDP" && udp_same udp1 udp1b
