@@ -3,7 +3,7 @@
 #
 # Many paced, byte-checked downloads (tools/dlflows) and UDP flows
 # (tools/udpecho) through a VIP, for the failover selftests; sourced after
-# lib.sh.  Set XF_VIP and XF_PORT first; XF_GATES is the directory the
+# lib.sh.  Set XF_VIP, XF_PORT (and XF_VIP6, XF_RATE) first; XF_GATES is the directory the
 # servers' dlflows -g watches (xfer_servers makes it).
 #
 #   xfer_servers            dlflows and udpecho on every server, on XF_PORT

@@ -35,18 +35,19 @@
 N=${NFLB_HA_CONNS:-50}
 N6=${NFLB_HA_CONNS6:-10}
 KB=${NFLB_HA_KB:-2048}
-RATE=${NFLB_HA_RATE:-96}
 P=8080
 NUDP=6
-DLFLOWS=$TOOLS/dlflows
-# scale for slow (debug) kernels
-S=${NFLB_TIMEOUT_SCALE:-1}
+XF_PORT=$P
+XF_VIP=$HA_VIP
+XF_VIP6=$HA_VIP6
+XF_RATE=${NFLB_HA_RATE:-96}
+# downloads, UDP flows, the servers' gates; S, the scale for slow kernels
+. "$(dirname "$0")/lib_xfer.sh"
 
 ktap_header 20
 require_root
 require_tools
 require_cmds keepalived ethtool
-[ -x "$DLFLOWS" ] || ktap_abort "$DLFLOWS not built: run 'make -C selftests' on the host"
 nflb_load || ktap_abort "cannot load nflb.ko"
 ha_topo_create 3 || ktap_abort "cannot build the topology"
 dmesg_mark
@@ -56,15 +57,7 @@ KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 CONF=$NFLB_TMP/nflb.conf
 ha_conf_nflb "$CONF" $P
 
-GATES=$NFLB_TMP/gates
-mkdir -p "$GATES" || ktap_abort "cannot create $GATES"
-for ((i = 1; i <= NSERVERS; i++)); do
-	bg "dl-s$i" "$(server_ns $i)" "$DLFLOWS" -l -p "$P" -r "$RATE" -g "$GATES"
-done
-for ((i = 1; i <= NSERVERS; i++)); do
-	wait_listen "$(server_ns $i)" $P || ktap_abort "download servers did not start"
-done
-srv_udpecho $P || ktap_abort "UDP servers did not start"
+xfer_servers || ktap_abort "download or UDP servers did not start"
 
 # ---------------------------------------------------------------------------
 # helpers
@@ -101,22 +94,6 @@ sync_wait()
 	}
 }
 
-# downloads NAME COUNT SPORT STALL_SECS KIB GATE [VIP=$HA_VIP]: COUNT
-# downloads of KIB each from source ports SPORT.., held at half until
-# open_gate GATE; stalled if nothing arrives for STALL_SECS after the mark.
-declare -A dl_kb=()
-downloads()
-{
-	dl_kb[$1]=$5
-	bg "$1" "$NS_CL" "$DLFLOWS" -a "${7:-$HA_VIP}" -p "$P" -n "$2" -s $(($5 * 1024)) \
-		-b "$3" -t "$4" -g "$6" -W -T $((300 * S))
-}
-
-open_gate()
-{
-	touch "$GATES/go$1"
-}
-
 # dl_start SET STALL_SECS KIB: the set's IPv4 and IPv6 downloads
 # (${count4[SET]} and ${count6[SET]}, from ports ${base4[SET]}.. and
 # ${base6[SET]}..), behind gate ${gate[SET]}
@@ -149,83 +126,6 @@ dl_all_done()
 	all_done "$1" "${count4[$1]}" || rc=1
 	all_done "${1}v6" "${count6[$1]}" || rc=1
 	return "$rc"
-}
-
-# running NAME COUNT: every download of NAME has data and none has finished
-running()
-{
-	wait_for $((30 * S)) grep_out "$1" "^running $2\$" && return 0
-	ktap_diag "$1: not all downloads under way: $(grep -v '^progress' "$(bg_out "$1")" | head -n 5)"
-	return 1
-}
-
-# dl_summary NAME: results by kind, e.g. "done=50" or "done=3 stalled=47"
-dl_summary()
-{
-	grep -oE '^(done|bad|short|reset|stalled|error) ' "$(bg_out "$1")" |
-		sort | uniq -c | awk '{ printf "%s%s=%s", s, $2, $1; s = " " }'
-}
-
-# mark NAME: dlflows NAME prints "mark LEFT DONE" now (see under_way)
-mark()
-{
-	kill -USR1 "$(bg_pid "$1")" 2>/dev/null &&
-		wait_for 5 grep_out "$1" '^mark ' ||
-		ktap_diag "$1: no mark (the downloads had ended)"
-}
-
-# under_way NAME: at the mark, none of the downloads had finished and each
-# had at least an eighth of its bytes (4 s or more) still to come, so the
-# switch the test made just before the mark happened mid-transfer
-under_way()
-{
-	local m
-
-	m=$(grep -m1 '^mark ' "$(bg_out "$1")")
-	[[ $m =~ ^mark\ ([0-9]+)\ 0$ ]] && [ "${BASH_REMATCH[1]}" -ge $((dl_kb[$1] * 1024 / 8)) ] &&
-		return 0
-	ktap_diag "$1: not all mid-transfer at the switch (${m:-no mark}: bytes left, finished)"
-	return 1
-}
-
-# all_done NAME COUNT: the downloads ended, every one of them byte-exact,
-# and all of them were mid-transfer at the mark
-all_done()
-{
-	local rc=0
-
-	# (dlflows exits 0 exactly when it prints complete=N/N)
-	bg_wait "$1" $((200 * S)) || rc=$?
-	if grep_out "$1" "^complete=$2/$2\$"; then
-		under_way "$1"
-		return
-	fi
-	ktap_diag "$1: $(dl_summary "$1") (exit $rc, $(tail -n 1 "$(bg_out "$1")")); first failures:"
-	ktap_diag "$(grep -E '^(bad|short|reset|stalled|error) ' "$(bg_out "$1")" | head -n 5)"
-	return 1
-}
-
-# udp NAME SPORT COUNT [6]: one datagram per flow to the VIP (IPv6 with 6);
-# $NFLB_TMP/NAME: "SPORT MEMBER" for each answered flow
-udp()
-{
-	local a=(-a "$HA_VIP")
-
-	[ "${4:-4}" = 6 ] && a=(-6 -a "$HA_VIP6")
-	in_ns "$NS_CL" "$UDPECHO" "${a[@]}" -p "$P" -b "$2" -c "$3" -t 2000 |
-		awk '$1 == "reply" { print $2, $3 }' >"$NFLB_TMP/$1"
-	[ "$(wc -l <"$NFLB_TMP/$1")" = "$3" ] && return 0
-	ktap_diag "UDP flows $1 from port $2: $(wc -l <"$NFLB_TMP/$1") of $3 answered"
-	return 1
-}
-
-# udp_same A B: the same flows, each answered by the same member
-udp_same()
-{
-	cmp -s "$NFLB_TMP/$1" "$NFLB_TMP/$2" && [ -s "$NFLB_TMP/$1" ] && return 0
-	ktap_diag "UDP members before: $(tr '\n' ' ' <"$NFLB_TMP/$1")"
-	ktap_diag "UDP members after:  $(tr '\n' ' ' <"$NFLB_TMP/$2")"
-	return 1
 }
 
 # snap N [SNAP=lbN]: lbN's session list, one flat JSON object a line, into
