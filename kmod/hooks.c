@@ -379,6 +379,23 @@ static unsigned int nflb_pre_stray(struct nflb_net *ln, struct sk_buff *skb,
 	       NF_STOLEN : NF_ACCEPT;
 }
 
+/*
+ * The session @pkt belongs to, or NULL: none, or one a new SYN restarts
+ * (ended here, so that the SYN creates the flow's session anew).
+ */
+static __always_inline struct nflb_session *
+nflb_pre_known(struct nflb_net *ln, const struct nflb_pkt *pkt,
+	       enum nflb_dir *dir)
+{
+	struct nflb_session *s = nflb_session_find(ln, &pkt->flow, dir);
+
+	if (s && unlikely(nflb_is_restart(s, *dir, pkt))) {
+		nflb_session_expire(ln, s, NFLB_RST_NONE);
+		return NULL;
+	}
+	return s;
+}
+
 static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *st)
 {
@@ -405,12 +422,9 @@ static unsigned int nflb_hook_pre(void *priv, struct sk_buff *skb,
 		break;
 	}
 
-	s = nflb_session_find(ln, &pkt.flow, &dir);
-	if (s) {
-		if (likely(!nflb_is_restart(s, dir, &pkt)))
-			return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
-		nflb_session_expire(ln, s, NFLB_RST_NONE);
-	}
+	s = nflb_pre_known(ln, &pkt, &dir);
+	if (s)
+		return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
 	vs = nflb_vs_find_vip(ln, pkt.flow.family, pkt.flow.proto,
 			      &pkt.flow.dst, pkt.flow.dport);
 	if (!vs)
@@ -440,12 +454,9 @@ static unsigned int nflb_pre_redirected(struct nflb_net *ln,
 		nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
 		return NF_DROP;
 	}
-	s = nflb_session_find(ln, &pkt.flow, &dir);
-	if (s) {
-		if (likely(!nflb_is_restart(s, dir, &pkt)))
-			return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
-		nflb_session_expire(ln, s, NFLB_RST_NONE);
-	}
+	s = nflb_pre_known(ln, &pkt, &dir);
+	if (s)
+		return nflb_pre_session(ln, skb, &pkt, s, dir, st->pf);
 	vs = nflb_vs_find_vip(ln, pkt.flow.family, pkt.flow.proto,
 			      &pkt.flow.dst, pkt.flow.dport);
 	if (!vs) {
