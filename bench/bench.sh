@@ -693,8 +693,8 @@ sync_topo()
 # sync_on: sync on both nodes, both ready.
 sync_on()
 {
-	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" &&
-		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" &&
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off &&
+		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect off &&
 		lb sync wait timeout 30 && lb2 sync wait timeout 30
 }
 
@@ -921,7 +921,7 @@ sync_bulk()
 	n=$(sessions_of nflb)
 	NS_LB=$NS_LB2 nflb_up && lb2 -batch "$batch" && lb2 global set max-sessions 4000000 ||
 		die "sync: lb2 setup"
-	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" && lb sync wait timeout 30 ||
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off && lb sync wait timeout 30 ||
 		die "sync: lb not ready"
 	a0=$(lb -j sync show)
 	txb=$(link_stat tx_bytes) txp=$(link_stat tx_packets)
@@ -929,7 +929,7 @@ sync_bulk()
 	trace_on $SYNC_TRACED || log "sync: no function_graph for the bulk"
 	log "sync bulk: $n sessions"
 	h0=$(host_ms) c0=$(cpu_times) t0=${EPOCHREALTIME/./}
-	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" || die "sync: lb2 sync set"
+	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect off || die "sync: lb2 sync set"
 	while :; do
 		sleep 0.5
 		j=$(lb2 -j sync show) k=$(sessions_of_ns "$NS_LB2")

@@ -372,8 +372,8 @@ static unsigned int nflb_pre_stray(struct nflb_net *ln, struct sk_buff *skb,
 				   const struct nflb_pkt *pkt)
 {
 	if (!rcu_access_pointer(ln->redir) || pkt->flow.family != AF_INET ||
-	    !nflb_redir_from_member(ln, &pkt->flow.src, pkt->flow.sport,
-				    pkt->flow.proto))
+	    !nflb_member_endpoint(ln, pkt->flow.family, &pkt->flow.src,
+				  pkt->flow.sport, pkt->flow.proto))
 		return NF_ACCEPT;
 	return nflb_redirect(ln, skb, pkt, &pkt->flow.dst, pkt->flow.dport) ?
 	       NF_STOLEN : NF_ACCEPT;
@@ -461,8 +461,8 @@ static unsigned int nflb_pre_redirected(struct nflb_net *ln,
 			      &pkt.flow.dst, pkt.flow.dport);
 	if (!vs) {
 		/* A member's reply whose session is not here either. */
-		if (nflb_redir_from_member(ln, &pkt.flow.src, pkt.flow.sport,
-					   pkt.flow.proto))
+		if (nflb_member_endpoint(ln, pkt.flow.family, &pkt.flow.src,
+					 pkt.flow.sport, pkt.flow.proto))
 			nflb_redir_count(rd, NFLB_R_DROP_NOT_OWNER);
 		else
 			nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);

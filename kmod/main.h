@@ -20,6 +20,8 @@ struct nflb_redir;
 
 #define NFLB_VERSION		"0.1.0"
 #define NFLB_VS_HASH_BITS	8
+/* Members by address and port: 256 a bucket at the most members allowed. */
+#define NFLB_MEMBER_EP_BITS	10
 #define NFLB_RST_NO_MEMBER_RATE	1000	/* RSTs a second, per namespace */
 
 /*
@@ -40,6 +42,12 @@ struct nflb_net {
 	/* Moves whenever an object is added or removed (dump consistency). */
 	u32 cfg_gen;
 	struct hlist_head vs_hash[1 << NFLB_VS_HASH_BITS];
+	/*
+	 * Every member by address and port (member->ep_node), for telling a
+	 * member's packet without a session (owner redirect): changed under
+	 * cfg_mutex, read by the datapath under RCU.
+	 */
+	struct hlist_head member_eps[1 << NFLB_MEMBER_EP_BITS];
 	/* by name, for the control plane only (cfg_mutex) */
 	struct hlist_head vs_names[1 << NFLB_VS_HASH_BITS];
 	struct hlist_head pool_names[1 << NFLB_VS_HASH_BITS];

@@ -1973,13 +1973,14 @@ static int nflb_sync_parse(struct nlattr *sync, struct nlattr **tb,
 			  NFLB_SYNC_PORT_DEFAULT);
 	cfg->rate = tb[NFLB_SYNC_A_RATE] ? nla_get_u32(tb[NFLB_SYNC_A_RATE]) :
 					   NFLB_SYNC_RATE_DEFAULT;
-	cfg->redirect = tb[NFLB_SYNC_A_REDIRECT] ?
-			nla_get_u8(tb[NFLB_SYNC_A_REDIRECT]) :
-			NFLB_SYNC_REDIRECT_DEFAULT;
 	err = nflb_get_addr(tb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
 			    &cfg->family, &cfg->local, extack, sync, true);
 	if (err)
 		return err;
+	/* Redirect over IPv6 sync addresses is not built: off by default. */
+	cfg->redirect = tb[NFLB_SYNC_A_REDIRECT] ?
+			nla_get_u8(tb[NFLB_SYNC_A_REDIRECT]) :
+			cfg->family == AF_INET && NFLB_SYNC_REDIRECT_DEFAULT;
 	nla_for_each_nested(a, sync, rem) {
 		if (nla_type(a) != NFLB_SYNC_A_PEER)
 			continue;

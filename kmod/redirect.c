@@ -19,7 +19,6 @@
 #include <net/route.h>
 #include <net/udp_tunnel.h>
 #include "main.h"
-#include "service.h"
 #include "redirect.h"
 
 struct nflb_redir *nflb_redir_alloc(struct sock *sk, __be32 local,
@@ -155,39 +154,6 @@ int nflb_redir_owner(struct nflb_redir *rd, __be32 client, __be16 port,
 		}
 	}
 	return owner;
-}
-
-/*
- * Whether @a:@port is a member of a virtual server of protocol @proto
- * here: a packet from it that matches no session is a member's reply to
- * a flow another node handled.  A scan of every virtual server's pool
- * snapshot, bounded by max-vs and max-members; only for packets that
- * matched no session and are to no VIP, only while redirect is on.  RCU.
- */
-bool nflb_redir_from_member(struct nflb_net *ln, const union nf_inet_addr *a,
-			    __be16 port, u8 proto)
-{
-	const struct nflb_pool_snap *snap;
-	const struct nflb_member *m;
-	struct nflb_pool *pool;
-	struct nflb_vs *vs;
-	unsigned int b, i;
-
-	for (b = 0; b < ARRAY_SIZE(ln->vs_hash); b++) {
-		hlist_for_each_entry_rcu(vs, &ln->vs_hash[b], hnode) {
-			if (vs->proto != proto)
-				continue;
-			pool = rcu_dereference(vs->pool);
-			snap = pool ? rcu_dereference(pool->snap) : NULL;
-			for (i = 0; snap && i < snap->count; i++) {
-				m = snap->members[i];
-				if (m->port == port && m->family == AF_INET &&
-				    m->addr.ip == a->ip)
-					return true;
-			}
-		}
-	}
-	return false;
 }
 
 /* Keyed BLAKE2s over @hdr and @len bytes of @skb from @off, in pieces. */

@@ -100,8 +100,6 @@ void nflb_redir_counters(struct nflb_redir *rd, u64 out[NFLB_R_MAX]);
 
 int nflb_redir_owner(struct nflb_redir *rd, __be32 client, __be16 port,
 		     u8 proto);
-bool nflb_redir_from_member(struct nflb_net *ln, const union nf_inet_addr *a,
-			    __be16 port, u8 proto);
 void nflb_redir_send(struct nflb_redir *rd, struct sk_buff *skb, int peer);
 
 bool nflb_redir_is_encap(struct sk_buff *skb);

@@ -47,6 +47,56 @@ struct nflb_vs *nflb_vs_find_vip(struct nflb_net *ln, u8 family, u8 proto,
 	return NULL;
 }
 
+static struct hlist_head *nflb_ep_bucket(struct nflb_net *ln, u8 family,
+					 const union nf_inet_addr *a,
+					 __be16 port)
+{
+	u32 h;
+
+	/* Operators choose members, not clients: no secret seed needed. */
+	if (family == AF_INET)
+		h = jhash_1word((__force u32)a->ip, (__force u32)port);
+	else
+		h = jhash2((const u32 *)&a->in6, 4, (__force u32)port);
+	return &ln->member_eps[h & ((1 << NFLB_MEMBER_EP_BITS) - 1)];
+}
+
+/*
+ * Whether @addr:@port is a member of a pool that a virtual server of
+ * protocol @proto uses: a packet from there that matches no session is a
+ * member's reply to a flow another node saw.  One hash bucket, not every
+ * pool: transit traffic asks it for each packet.  RCU.
+ */
+bool nflb_member_endpoint(struct nflb_net *ln, u8 family,
+			  const union nf_inet_addr *addr, __be16 port, u8 proto)
+{
+	struct nflb_member *m;
+	struct nflb_pool *pool;
+
+	hlist_for_each_entry_rcu(m, nflb_ep_bucket(ln, family, addr, port),
+				 ep_node) {
+		if (m->port != port || m->family != family ||
+		    (family == AF_INET ? m->addr.ip != addr->ip :
+		     !ipv6_addr_equal(&m->addr.in6, &addr->in6)))
+			continue;
+		pool = READ_ONCE(m->pool);
+		if (pool && READ_ONCE(pool->proto_users[proto == IPPROTO_UDP]))
+			return true;
+	}
+	return false;
+}
+
+/* @vs starts (@d 1) or stops (@d -1) using @pool: the pool's user counts. */
+static void nflb_pool_users(struct nflb_pool *pool, const struct nflb_vs *vs,
+			    int d)
+{
+	unsigned int *pu = &pool->proto_users[vs->proto == IPPROTO_UDP];
+
+	pool->users += d;
+	pool->mh_users += d * (vs->sched == NFLB_SCHED_MH);
+	WRITE_ONCE(*pu, *pu + d);
+}
+
 /* Name hash bucket: keeps batches of thousands of objects linear. */
 static struct hlist_head *nflb_name_bucket(struct hlist_head *tbl,
 					   const char *name)
@@ -132,8 +182,7 @@ struct nflb_vs *nflb_vs_create(struct nflb_net *ln, const struct nflb_vs *tmpl,
 	atomic_set(&vs->active, 0);
 	atomic_set(&vs->rr_pos, 0);
 	vs->dead = false;
-	pool->users++;
-	pool->mh_users += vs->sched == NFLB_SCHED_MH;
+	nflb_pool_users(pool, vs, 1);
 	RCU_INIT_POINTER(vs->pool, pool);
 	list_add_tail(&vs->list, &ln->vs_list);
 	hlist_add_head(&vs->name_node,
@@ -161,10 +210,8 @@ void nflb_vs_set_pool(struct nflb_vs *vs, struct nflb_pool *pool)
 
 	if (old == pool)
 		return;
-	old->users--;
-	pool->users++;
-	old->mh_users -= vs->sched == NFLB_SCHED_MH;
-	pool->mh_users += vs->sched == NFLB_SCHED_MH;
+	nflb_pool_users(old, vs, -1);
+	nflb_pool_users(pool, vs, 1);
 	rcu_assign_pointer(vs->pool, pool);
 }
 
@@ -187,8 +234,7 @@ void nflb_vs_unpublish(struct nflb_net *ln, struct nflb_vs *vs)
 	list_del(&vs->list);
 	vs->dead = true;
 	pool = rcu_dereference_protected(vs->pool, true);
-	pool->users--;
-	pool->mh_users -= vs->sched == NFLB_SCHED_MH;
+	nflb_pool_users(pool, vs, -1);
 	WRITE_ONCE(ln->vs_count, ln->vs_count - 1);
 	ln->cfg_gen++;
 }
@@ -392,6 +438,7 @@ static void nflb_member_unlink(struct nflb_net *ln, struct nflb_pool *pool,
 {
 	nflb_prio_put(pool, m->family, m->priority);
 	list_del_init(&m->ramp_node);	/* off the slow start list */
+	hlist_del_rcu(&m->ep_node);
 	list_del(&m->list);
 	WRITE_ONCE(m->pool, NULL);
 	pool->member_count--;
@@ -443,6 +490,8 @@ struct nflb_member *nflb_member_create(struct nflb_net *ln,
 	nflb_prio_get(pool, m->family, m->priority);
 	list_add_tail(&m->list, &pool->members);
 	m->pool = pool;
+	hlist_add_head_rcu(&m->ep_node, nflb_ep_bucket(ln, m->family, &m->addr,
+						       m->port));
 	pool->member_count++;
 	ln->member_count++;
 	ln->cfg_gen++;

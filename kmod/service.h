@@ -114,6 +114,7 @@ struct nflb_member {
 	u64 ejections;			/* times passive detection ejected it */
 	unsigned long ramp_start;	/* jiffies, 0 = not ramping */
 	struct list_head ramp_node;	/* nflb_net->health_ramp, if ramping */
+	struct hlist_node ep_node;	/* nflb_net->member_eps while listed */
 	char health_reason[NFLB_HEALTH_REASON_MAX];
 	struct nflb_passive_state passive;	/* rules in passive.h */
 	struct nflb_stats __percpu *stats;
@@ -178,6 +179,8 @@ struct nflb_pool {
 	unsigned int member_count;
 	unsigned int users;		/* virtual servers using it */
 	unsigned int mh_users;		/* ... with sched mh (cfg_mutex) */
+	/* ... of TCP [0] and UDP [1]: cfg_mutex, READ_ONCE in the datapath */
+	unsigned int proto_users[2];
 	u32 flags;			/* enum nflb_pool_flags */
 	u32 min_active;
 	struct nflb_check check;	/* cfg_mutex */
@@ -242,6 +245,8 @@ struct nflb_vs *nflb_vs_find_vip(struct nflb_net *ln, u8 family, u8 proto,
 				 const union nf_inet_addr *addr, __be16 port);
 struct nflb_vs *nflb_vs_find(struct nflb_net *ln, const char *name);
 struct nflb_pool *nflb_pool_find(struct nflb_net *ln, const char *name);
+bool nflb_member_endpoint(struct nflb_net *ln, u8 family,
+			  const union nf_inet_addr *addr, __be16 port, u8 proto);
 struct nflb_member *nflb_member_find(struct nflb_pool *pool, u8 family,
 				     const union nf_inet_addr *addr,
 				     __be16 port);

@@ -179,6 +179,8 @@ struct nflb_sync_hdr {
 #define NFLB_SYNC_F_READY	0x01	/* the sender is ready */
 #define NFLB_SYNC_F_BULK	0x02	/* DATA: part of a bulk walk */
 #define NFLB_SYNC_F_OWNED	0x04	/* BULK_REQ: the addressee's own only */
+/* The sender runs owner redirect: it takes redirects, so it may own flows. */
+#define NFLB_SYNC_F_REDIRECT	0x08
 
 /* Heartbeat payload. */
 struct nflb_sync_hb {
@@ -265,6 +267,7 @@ struct nflb_sync_peer {
 	u8 node_id;
 	bool id_warned;			/* a conflict of node ids was logged */
 	bool ready;			/* its last datagram said it is ready */
+	bool redirect;			/* ... and that it runs owner redirect */
 	u8 state;			/* enum nflb_sync_peer_state */
 	unsigned long last_seen;	/* jiffies; 0 = never */
 	unsigned long nack_at;		/* jiffies its last NACK was handled */
@@ -460,7 +463,8 @@ static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
 	h->version = NFLB_SYNC_VERSION;
 	h->type = type;
 	h->node = sync->cfg.node_id;
-	h->flags = flags | (sync->ready ? NFLB_SYNC_F_READY : 0);
+	h->flags = flags | (sync->ready ? NFLB_SYNC_F_READY : 0) |
+		   (sync->redir ? NFLB_SYNC_F_REDIRECT : 0);
 	h->epoch = cpu_to_be64(sync->epoch);
 	h->time = cpu_to_be64(ktime_get_real_ns());
 	memset(h->pad, 0, sizeof(h->pad));
@@ -1681,6 +1685,7 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	p->node_id = h->node;
 	p->last_seen = jiffies ?: 1;
 	p->ready = h->flags & NFLB_SYNC_F_READY;
+	p->redirect = h->flags & NFLB_SYNC_F_REDIRECT;
 	if (p->ready)
 		sync->ready_heard = jiffies ?: 1;
 	/*
@@ -1923,7 +1928,9 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 
 /*
  * The live owners for redirect (sync.rst, Owner redirect): this node once
- * ready, and the peers that are up and said they are ready.  Under lock.
+ * ready, and the peers that are up and said they are ready and run
+ * redirect themselves (a peer with redirect off would drop what it is
+ * sent: it owns nothing).  Under lock.
  */
 static void nflb_sync_owners(struct nflb_sync *sync)
 {
@@ -1940,7 +1947,8 @@ static void nflb_sync_owners(struct nflb_sync *sync)
 	}
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		p = &sync->peers[i];
-		if (nflb_sync_peer_live(p) && p->ready && p->node_id) {
+		if (nflb_sync_peer_live(p) && p->ready && p->redirect &&
+		    p->node_id) {
 			id[n] = p->node_id;
 			peer[n++] = i;
 		}

@@ -23,11 +23,12 @@ struct nflb_sync_cfg {
 };
 
 /*
- * Off unless asked for: with it on, a node that is only a standby (VRRP)
- * becomes the owner of half the flows, and every node must have the same
- * virtual servers and reach the members (sync.rst, Owner redirect).
+ * On unless asked otherwise, for active-active nodes behind ECMP; every
+ * node that runs it must have the same virtual servers and reach the
+ * members.  An active-standby pair turns it off: its standby would own
+ * half the new flows (sync.rst, Owner redirect).
  */
-#define NFLB_SYNC_REDIRECT_DEFAULT	0
+#define NFLB_SYNC_REDIRECT_DEFAULT	1
 
 /* NFLB_SYNC_A_RATE: its range, and its value when not given. */
 #define NFLB_SYNC_RATE_MIN	1000

@@ -110,7 +110,7 @@ session_on()
 # 1: lb starts syncing alone and is ready after no peer answered
 lb1_ready()
 {
-	lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" peer "$FK_IP" key "$KEY" || return 1
+	lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" peer "$FK_IP" key "$KEY" redirect off || return 1
 	lb sync wait timeout 20 || { lb sync show; return 1; }
 	lb -j sync show | jq -e '.ready == true and .node_id == 1 and .port == 7788 and
 		(.peers | length) == 2' >/dev/null || { lb -j sync show; return 1; }
@@ -144,7 +144,7 @@ done
 
 lb2_ready()
 {
-	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" || return 1
+	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" redirect off || return 1
 	lb2 sync wait timeout 30 || { lb2 sync show; return 1; }
 	lb2 -j sync show | jq -e '.ready == true' >/dev/null
 }
@@ -528,7 +528,7 @@ ktap_check "BULK_REQ again within 5 s of a peer's walk: refused (bulk_refused), 
 not_ready_refuses()
 {
 	lb2 sync del &&
-		lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" peer "$FK_IP" key "$KEY" || return 1
+		lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" peer "$FK_IP" key "$KEY" redirect off || return 1
 	craft heartbeat 1 "$NFLB_TMP/x" flags=1 + bulkreq 2 + bulkreq 3 flags=4 || return 1
 	wait_for 10 sync_atleast "$NS_LB" bulk_walks 1 || { lb sync show; return 1; }
 	lb -j sync show | jq -e '.stats.bulk_refused == 1 and .stats.bulk_walks == 1' >/dev/null ||

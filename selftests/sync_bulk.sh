@@ -57,7 +57,7 @@ count() { "$LBCTL" -n "$1" -j info | jq .sessions; }
 sync_num() { "$LBCTL" -n "$1" -j sync show | jq -r ".stats.$2"; }
 ready_is() { "$LBCTL" -n "$1" sync show | grep -q "ready $2\$"; }
 
-lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" key "$KEY" || ktap_abort "sync set on lb"
+lb sync set node-id 1 local "$LB1_IP" peer "$LB2_IP" key "$KEY" redirect off || ktap_abort "sync set on lb"
 
 # 1: NSESS flows (from two addresses, 50,000 ports each), sent again until
 # every one has its session (veth's backlog may drop some under TCG)
@@ -108,7 +108,7 @@ start_lb2()
 
 	sysctl -qw net.core.netdev_max_backlog=100 || return 1
 	t0=$(_now_ms)
-	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" || return 1
+	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" redirect off || return 1
 	ready_is "$NS_LB2" no || { echo "lb2 ready before its bulk resync"; lb2 sync show; return 1; }
 	bulk "start" "$t0"
 }
@@ -132,7 +132,7 @@ restart_lb2()
 	lb2 sync del && lb2 session flush vs u4 || return 1
 	[ "$(count "$NS_LB2")" -eq 0 ] || { echo "lb2 holds $(count "$NS_LB2") after the flush"; return 1; }
 	t0=$(_now_ms)
-	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" || return 1
+	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" redirect off || return 1
 	ready_is "$NS_LB2" no || { echo "lb2 ready before its bulk resync"; lb2 sync show; return 1; }
 	bulk "restart" "$t0"
 }

@@ -78,7 +78,7 @@ sync_set()
 	local n=$1 o=$((3 - $1)) out
 
 	out=$(ha_lbctl "$n" sync set node-id "$n" local "$(ha_s4 "$n")" \
-		peer "$(ha_s4 "$o")" key "$KEY" 2>&1) || {
+		peer "$(ha_s4 "$o")" key "$KEY" redirect off 2>&1) || {
 		ktap_diag "lb$n: lbctl sync set: $out"
 		return 1
 	}

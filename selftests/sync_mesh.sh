@@ -84,7 +84,7 @@ sync_on()
 	for i in 1 2 3; do
 		[ "$i" = "$1" ] || peers+=(peer "$(addr_of $i)")
 	done
-	n "$1" sync set node-id "$1" local "$(addr_of "$1")" "${peers[@]}" key "$KEY"
+	n "$1" sync set node-id "$1" local "$(addr_of "$1")" "${peers[@]}" key "$KEY" redirect off
 }
 count() { n "$1" -j info | jq .sessions; }
 sync_num() { n "$1" -j sync show | jq -r ".stats.$2"; }

@@ -149,7 +149,8 @@ halves()
 start()
 {
 	sync_on redirect on || return 1
-	la save | grep -q "sync set .* redirect on key HEX" || { la save; return 1; }
+	# on is the default: save leaves it out
+	la save | grep "sync set" | grep -vq redirect || { la save; return 1; }
 	la sync wait timeout 20 && lbb sync wait timeout 20 || return 1
 	wait_for 10 halves || { la sync show; lbb sync show; return 1; }
 	la sync show | grep -qx "redirect on owner-share 500 peer-shares $B_X 500 $FK_X 0"
@@ -263,15 +264,25 @@ not_owner()
 }
 ktap_check "a redirect to a node that does not own the flow is dropped, not sent back" not_owner
 
-# 8: lbctl save keeps redirect off; show says it
+# 8: redirect is on by default; off is saved and shown, and a node that
+# runs with it off owns nothing, also in the view of a peer that has it on
 saved()
 {
 	sync_on || return 1
-	la save | grep "sync set" | grep -vq redirect &&
-		la sync show | grep -qx "redirect off owner-share 0 peer-shares $B_X 0 $FK_X 0" &&
-		[ "$(snum "$NS_A" .owner_share)" = 0 ]
+	la sync show | grep -q "^redirect on " || { la sync show; return 1; }
+	lbb sync set node-id 2 local "$B_X" peer "$A_X" peer "$FK_X" key "$KEY" redirect off &&
+		lbb sync wait timeout 20 && la sync wait timeout 20 || return 1
+	lbb save | grep -q "sync set .* redirect off key HEX" &&
+		lbb sync show | grep -qx "redirect off owner-share 0 peer-shares $A_X 0 $FK_X 0" ||
+		{ lbb save; lbb sync show; return 1; }
+	# B is ready and heard so: A's owner set is computed every second;
+	# three ticks later it would have taken B in, were B an owner
+	sleep 3
+	[ "$(snum "$NS_A" .owner_share)" = 1000 ] &&
+		[ "$(snum "$NS_A" ".peers[0].owner_share")" = 0 ] ||
+		{ la sync show; return 1; }
 }
-ktap_check "sync set without redirect: off (the default), shown, saved, no ownership" saved
+ktap_check "redirect on by default; redirect off saved, shown, and owning nothing for a peer with it on" saved
 
 # 9
 without()

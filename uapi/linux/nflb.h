@@ -484,7 +484,8 @@ enum nflb_sync_attr {
 	NFLB_SYNC_A_WITH_KEY,
 	/*
 	 * u8, 0 or 1: redirect packets with no session to their flow's owner
-	 * (Documentation/sync.rst, Owner redirect); default 0; IPv4 only
+	 * (Documentation/sync.rst, Owner redirect); default 1 with an IPv4 local
+	 * address, 0 with an IPv6 one (1 needs IPv4)
 	 */
 	NFLB_SYNC_A_REDIRECT,
 	/* u32, read-only: this node's share of the flows it owns, per mille */
