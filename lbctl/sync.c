@@ -432,9 +432,11 @@ static int save_cb(const struct nlmsghdr *nlh, void *data)
 	if (st[NFLB_SYNC_A_RATE] &&
 	    attr_u32(st[NFLB_SYNC_A_RATE]) != SYNC_RATE_DEFAULT)
 		print_fp(" rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
-	/* on is the default */
-	if (st[NFLB_SYNC_A_REDIRECT] && !attr_u8(st[NFLB_SYNC_A_REDIRECT]))
-		print_fp(" redirect off");
+	/* written when not the default: on with IPv4 sync, off with IPv6 */
+	if (st[NFLB_SYNC_A_REDIRECT] &&
+	    !attr_u8(st[NFLB_SYNC_A_REDIRECT]) != !st[NFLB_SYNC_A_LOCAL4])
+		print_fp(" redirect %s",
+			 attr_u8(st[NFLB_SYNC_A_REDIRECT]) ? "on" : "off");
 	print_fp(" key ");
 	if (key) {
 		const uint8_t *k = mnl_attr_get_payload(key);
