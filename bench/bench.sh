@@ -7,7 +7,8 @@
 # (bench/report.py) turns them into the table, the JSON and the chart.
 #
 # Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3; for
-# session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link.
+# session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link;
+# for owner redirect (phase redirect) also a link client -> lb2.
 # Methods, one active at a time, in interleaved rounds:
 #   plain  client to a server address, plain routing (the floor)
 #   ipvs   IPVS NAT, rr (ipvsadm)
@@ -34,7 +35,7 @@
 #   NFLB_BENCH_METHODS   methods of the rounds ("bare plain other ipvs nft nflb
 #                        nflbsync")
 #   NFLB_BENCH_PHASES    what to measure (default all: "memory tcp udp udp_reply
-#                        bulk control sync table"); e.g. "tcp" with
+#                        bulk control sync redirect table"); e.g. "tcp" with
 #                        NFLB_BENCH_METHODS="plain ipvs nflb" for the TCP
 #                        connection rate alone; "sync_bulk" (with
 #                        NFLB_BENCH_ROUNDS=0): the sync phase's two bulk
@@ -82,7 +83,7 @@ SRV="10.0.11.2 10.0.12.2 10.0.13.2"
 SRVS=10.0.11.2,10.0.12.2,10.0.13.2
 TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7
 METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb nflbsync}
-PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control sync table} "
+PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control sync redirect table} "
 
 # want PHASE: whether NFLB_BENCH_PHASES asks for PHASE.
 want() { [[ $PHASES == *" $1 "* ]]; }
@@ -690,11 +691,12 @@ sync_topo()
 		ip -n "$NS_LB2" addr add $SYNC2/24 dev eth0
 }
 
-# sync_on: sync on both nodes, both ready.
+# sync_on: sync on both nodes, both ready; redirect off (said, not left to
+# the default, which may change).
 sync_on()
 {
-	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" &&
-		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" &&
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off &&
+		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect off &&
 		lb sync wait timeout 30 && lb2 sync wait timeout 30
 }
 
@@ -921,7 +923,8 @@ sync_bulk()
 	n=$(sessions_of nflb)
 	NS_LB=$NS_LB2 nflb_up && lb2 -batch "$batch" && lb2 global set max-sessions 4000000 ||
 		die "sync: lb2 setup"
-	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" && lb sync wait timeout 30 ||
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off &&
+		lb sync wait timeout 30 ||
 		die "sync: lb not ready"
 	a0=$(lb -j sync show)
 	txb=$(link_stat tx_bytes) txp=$(link_stat tx_packets)
@@ -929,7 +932,8 @@ sync_bulk()
 	trace_on $SYNC_TRACED || log "sync: no function_graph for the bulk"
 	log "sync bulk: $n sessions"
 	h0=$(host_ms) c0=$(cpu_times) t0=${EPOCHREALTIME/./}
-	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" || die "sync: lb2 sync set"
+	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect off ||
+		die "sync: lb2 sync set"
 	while :; do
 		sleep 0.5
 		j=$(lb2 -j sync show) k=$(sessions_of_ns "$NS_LB2")
@@ -1004,6 +1008,282 @@ sync_bulk_alone()
 }
 
 # ---------------------------------------------------------------------------
+# Owner redirect (issue 15, Documentation/sync.rst "Owner redirect").  lb
+# (node 1) and lb2 (node 2) as for sync, with redirect on: each owns half of
+# the flows.  lb2 gets a link of its own to the client (lb2 rd0 10.0.101.1,
+# client rd0 10.0.101.2) and reaches the servers through lb over the sync
+# link: the servers' gateway stays lb, so every reply comes back through lb,
+# whichever node the request took (the asymmetric path of
+# selftests/sync_redirect.sh).  The link exists during this phase only.
+
+RD1=10.0.101.1 RD2=10.0.101.2
+# The ECMP router's stand-in: the client's sources it sends through lb2
+# (policy routing by source; lbbench spreads flows over the sources, so a
+# flow's node does not depend on its owner).
+RD_VIA_LB2="10.0.1.4 10.0.1.5"
+RD_SRCS=10.0.1.2,10.0.1.4,10.0.1.3,10.0.1.5
+# Traced for the cost of a redirected packet: the redirecting node's send
+# (MAC, encapsulation, UDP/IP output), the owner's UDP receive of it (with
+# nflb_hooks_redirected: MAC check, decapsulation, nflb, routing, and the
+# inner packet's forwarding, ip_forward), and nflb_session_create, which
+# tells the first packets of flows (a SYN, a first datagram) from the rest.
+REDIR_TRACED="nflb_redir_send udp_rcv nflb_hooks_redirected nflb_session_create ip_forward"
+
+redirect_topo_up()
+{
+	local i
+
+	_link "$NS_LB2" rd0 "$NS_CL" rd0 && _forwarding "$NS_LB2" &&
+		ip -n "$NS_LB2" addr add $RD1/24 dev rd0 && ip -n "$NS_CL" addr add $RD2/24 dev rd0 &&
+		ip -n "$NS_LB2" route add 10.0.1.0/24 via $RD2 || return 1
+	for i in 1 2 3; do
+		ip -n "$NS_LB2" route add "10.0.1$i.0/24" via $SYNC1 || return 1
+	done
+}
+
+redirect_topo_down()
+{
+	local i
+
+	ip -n "$NS_CL" link del rd0
+	for i in 1 2 3; do
+		ip -n "$NS_LB2" route del "10.0.1$i.0/24" via $SYNC1
+	done
+}
+
+# ecmp on|off: the client's flows from RD_VIA_LB2 go to the VIP through lb2
+ecmp()
+{
+	local s op=add
+
+	[ "$1" = on ] || op=del
+	for s in $RD_VIA_LB2; do
+		ip -n "$NS_CL" rule $op from "$s" lookup 102 pref 102 || return 1
+	done
+	ip -n "$NS_CL" route $op $VIP via $RD1 dev rd0 table 102
+}
+
+# owner_share NS: this node's share of the flows (per mille)
+owner_share()
+{
+	local out
+
+	out=$("$LBCTL" -n "$1" -j sync show)
+	[[ $out =~ \"owner_share\":[[:space:]]*([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# Both nodes' virtual servers, sync with redirect on, both ready and each
+# the owner of half the flows.
+redirect_up()
+{
+	local i
+
+	check_clean
+	nflb_up && NS_LB=$NS_LB2 nflb_up || return 1
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect on &&
+		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect on &&
+		lb sync wait timeout 30 && lb2 sync wait timeout 30 || return 1
+	for ((i = 0; i < 100; i++)); do
+		[ "$(owner_share "$NS_LB")" = 500 ] && [ "$(owner_share "$NS_LB2")" = 500 ] && return 0
+		sleep 0.1
+	done
+	log "redirect: shares $(owner_share "$NS_LB") / $(owner_share "$NS_LB2"), not 500 / 500"
+	return 1
+}
+
+RD_NAMES="tx1 tx2 rx1 rx2 drops errors handled made1 made2"
+
+# rd_snap VS: both nodes' counters, in RD_NAMES' order: packets redirected
+# (tx1, tx2) and redirects processed (rx1, rx2) by node 1 and 2, redirects
+# dropped (drops: every redirect_drop_* of both), redirects not sent
+# (errors), packets that reached a node from the client or a server
+# (handled: lb's cl0 and s1..s3, lb2's rd0; not the sync link, which
+# carries the redirects and lb2's packets to the servers), and sessions
+# virtual server VS created on each node (made1, made2).
+rd_snap()
+{
+	local a b n1 n2 drops=0 errors=0 k j
+
+	a=$(lb -j sync show) b=$(lb2 -j sync show)
+	for j in "$a" "$b"; do
+		for k in not_peer bad_mac malformed not_ours not_owner; do
+			drops=$((drops + $(sync_stat "$j" "redirect_drop_$k")))
+		done
+		errors=$((errors + $(sync_stat "$j" tx_redirect_errors)))
+	done
+	# shellcheck disable=SC2016
+	n1=$(in_ns "$NS_LB" awk '{ n += $1 } END { print n }' \
+		/sys/class/net/{cl0,s1,s2,s3}/statistics/rx_packets)
+	n2=$(in_ns "$NS_LB2" cat /sys/class/net/rd0/statistics/rx_packets)
+	echo "$(sync_stat "$a" tx_redirected) $(sync_stat "$b" tx_redirected)" \
+		"$(sync_stat "$a" rx_redirected) $(sync_stat "$b" rx_redirected) $drops $errors" \
+		"$((n1 + n2)) $(json_num "$(lb -j stats)" sessions_created "$1")" \
+		"$(json_num "$(lb2 -j stats)" sessions_created "$1")"
+}
+
+# rd_delta BEFORE AFTER: "NAME=AFTER-BEFORE ..." of two rd_snap
+rd_delta()
+{
+	awk -v n="$RD_NAMES" -v a="$1" -v b="$2" 'BEGIN {
+		k = split(n, N, " "); split(a, A, " "); split(b, B, " ")
+		for (i = 1; i <= k; i++)
+			printf "%s%s=%d", (i > 1 ? " " : ""), N[i], B[i] - A[i]
+	}'
+}
+
+# redirect_trace_sums: the trace of REDIR_TRACED, calls and instructions
+# ("KIND_calls=N KIND_instr=N ...") by kind of call, told apart by what
+# was traced inside it: send (nflb_redir_send), own_new and own_known (the
+# owner's udp_rcv of a redirect whose processing created a session, or
+# did not), hook_new and hook_known (nflb_hooks_redirected within them),
+# fwd_inner (the redirected packet's ip_forward on the owner), fwd (every
+# other ip_forward: a packet of a session this node has, and lb2's
+# packets lb forwards to the servers), sync_rcv (udp_rcv of the sync
+# datagrams); then stops tracing.  The trace is kept as $OUT/trace.redirect.
+redirect_trace_sums()
+{
+	echo 0 >$T/tracing_on
+	cp $T/trace "$OUT/trace.redirect" 2>/dev/null
+	awk '
+		function add(k, d) { n[k]++; t[k] += d }
+		function in_redirect(i) {
+			for (i = 1; i <= sp; i++)
+				if (S[i] == "nflb_hooks_redirected")
+					return 1
+			return 0
+		}
+		function done(f, d, h) {
+			if (f == "nflb_redir_send")
+				add("send", d)
+			else if (f == "udp_rcv" && h ~ / nflb_hooks_redirected/)
+				add(h ~ / nflb_session_create/ ? "own_new" : "own_known", d)
+			else if (f == "udp_rcv")
+				add("sync_rcv", d)
+			else if (f == "nflb_hooks_redirected")
+				add(h ~ / nflb_session_create/ ? "hook_new" : "hook_known", d)
+			else if (f == "ip_forward")
+				add(in_redirect() ? "fwd_inner" : "fwd", d)
+		}
+		/\|/ {
+			d = 0; f = ""
+			if (match($0, /[0-9]+(\.[0-9]+)? us/))
+				d = substr($0, RSTART, RLENGTH - 3)
+			sub(/ \[[a-z0-9_]+\]/, "")
+			if (match($0, /\} \/\* [A-Za-z0-9_.]+ \*\//)) {
+				f = substr($0, RSTART + 5, RLENGTH - 8)
+				# a call begun before the trace: its children are lost too
+				if (sp < 1 || S[sp] != f) { sp = 0; next }
+				h = H[sp--]
+			} else if (match($0, /[A-Za-z0-9_.]+\(\) \{/)) {
+				S[++sp] = substr($0, RSTART, RLENGTH - 4)
+				H[sp] = ""
+				next
+			} else if (match($0, /[A-Za-z0-9_.]+\(\);/)) {
+				f = substr($0, RSTART, RLENGTH - 3)
+				h = ""
+			} else
+				next
+			done(f, d, h)
+			if (sp > 0)
+				H[sp] = H[sp] " " f h
+		}
+		/LOST/ { lost = 1 }
+		END {
+			for (k in n)
+				printf "%s_calls=%d %s_instr=%.0f ", k, n[k], k, t[k] * 1000 / 16
+			printf "trace_lost=%d\n", lost
+		}' $T/trace
+	echo nop >$T/current_tracer
+	echo 1 >$T/options/sleep-time 2>/dev/null
+	: >$T/set_ftrace_filter
+	echo 1408 >$T/buffer_size_kb
+}
+
+# The cost of a redirected packet: every flow enters at lb, half are
+# lb2's; TCP connections (lb redirects a SYN, and the connection's packets
+# and the members' replies until lb has the record), then new UDP flows
+# (one datagram each: lb redirects lb2's first datagrams).  Traced.
+redirect_cost()
+{
+	local load=$1 vs s0 s1 out sums
+
+	redirect_up || die "redirect: setup failed"
+	# shellcheck disable=SC2086
+	trace_on $REDIR_TRACED || { log "redirect: no function_graph"; nflbsync_down; return 1; }
+	if [ "$load" = tcp ]; then
+		vs=v$TPORT s0=$(rd_snap $vs)
+		out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
+			-s 10.0.1.2,10.0.1.3 -c 32 -t 1 -w 0.2) || die "redirect: tcp load failed"
+	else
+		vs=v$UPORT s0=$(rd_snap $vs)
+		out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP -p $UPORT \
+			-s 10.72.0.0 -N 4000 -t 30) || die "redirect: udp flows failed"
+	fi
+	sums=$(redirect_trace_sums)
+	s1=$(rd_snap $vs)
+	# shellcheck disable=SC2046,SC2086
+	rec phase=redirect metric=cost load="$load" $(rd_delta "$s0" "$s1") $sums
+	log "redirect cost, $load: $out; $(rd_delta "$s0" "$s1"); $sums"
+	nflbsync_down
+}
+
+# rd_share LOAD WINDOW BEFORE AFTER [KEY=VALUE...]: one share record
+rd_share()
+{
+	local load=$1 window=$2 d
+
+	d=$(rd_delta "$3" "$4")
+	shift 4
+	# shellcheck disable=SC2086
+	rec phase=redirect metric=share load="$load" window="$window" $d "$@"
+	log "redirect share, $load, $window: $d $*"
+}
+
+# The share of packets redirected with flows spread over both nodes
+# regardless of their owner (ecmp on): short TCP connections (the bench's
+# request/response), and 256 long UDP flows, their first 20 virtual ms
+# (before their records can have arrived: the lag is ~22 ms) apart from
+# the 2 s after.
+redirect_share()
+{
+	local s0 s1 s2 out g0 g1
+
+	redirect_up || die "redirect: setup failed"
+	ecmp on || die "redirect: ecmp routes"
+	s0=$(rd_snap v$TPORT)
+	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
+		-s $RD_SRCS -c 32 -t 2 -w 0.5) || die "redirect: tcp load failed"
+	s1=$(rd_snap v$TPORT)
+	rd_share tcp_short all "$s0" "$s1" conns="$(kv_get "$out" conns)" \
+		fails="$(kv_get "$out" fails)" rate="$(kv_get "$out" rate)" conc=32
+	s0=$(rd_snap v$UPORT)
+	out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP -p $UPORT \
+		-s $RD_SRCS -f 256 -t 0.02 -w 0) || die "redirect: udp load failed"
+	g0=${EPOCHREALTIME/./} s1=$(rd_snap v$UPORT)
+	rd_share udp_long first "$s0" "$s1" sent="$(kv_get "$out" sent)" \
+		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=256
+	g1=${EPOCHREALTIME/./}
+	out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP -p $UPORT \
+		-s $RD_SRCS -f 256 -t 2 -w 0) || die "redirect: udp load failed"
+	s2=$(rd_snap v$UPORT)
+	rd_share udp_long after "$s1" "$s2" sent="$(kv_get "$out" sent)" \
+		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=256 \
+		gap_secs="$(usecs_to_secs $((g1 - g0)))"
+	ecmp off
+	nflbsync_down
+}
+
+redirect_phase()
+{
+	have_time 60 || { rec phase=redirect skipped=budget; return 0; }
+	redirect_topo_up || die "redirect: topology"
+	redirect_cost tcp
+	redirect_cost udp
+	redirect_share
+	redirect_topo_down
+}
+
+# ---------------------------------------------------------------------------
 
 main()
 {
@@ -1047,6 +1327,7 @@ main()
 	done
 	want control && control_phase
 	want sync && sync_phase
+	want redirect && redirect_phase
 	want table && table_phase
 	want sync && [ "$SYNC_BULK_DONE" = 0 ] && sync_bulk_alone "$SYNC_BULK" big
 	if want sync_bulk && ! want sync; then
