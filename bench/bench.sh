@@ -1208,10 +1208,11 @@ redirect_trace_sums()
 # The cost of a redirected packet: every flow enters at lb, half are
 # lb2's; TCP connections (lb redirects a SYN, and the connection's packets
 # and the members' replies until lb has the record), then new UDP flows
-# (one datagram each: lb redirects lb2's first datagrams).  Traced.
+# (one datagram each: lb redirects lb2's first datagrams), small and
+# full-size.  Traced.
 redirect_cost()
 {
-	local load=$1 vs s0 s1 out sums
+	local load=$1 vs s0 s1 out sums src
 
 	redirect_up || die "redirect: setup failed"
 	# shellcheck disable=SC2086
@@ -1221,9 +1222,13 @@ redirect_cost()
 		out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
 			-s 10.0.1.2,10.0.1.3 -c 32 -t 1 -w 0.2) || die "redirect: tcp load failed"
 	else
-		vs=v$UPORT s0=$(rd_snap $vs)
+		# udp: 16-byte datagrams; udp1400: full-size ones (1,428 bytes
+		# inside, 1,480 outside: no fragments), for the MAC's cost a byte
+		# (new flows: a source of its own for each load)
+		vs=v$UPORT s0=$(rd_snap $vs) src=10.72.1.0
+		[ "$load" = udp16 ] || src=10.72.2.0
 		out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP -p $UPORT \
-			-s 10.72.0.0 -N 4000 -t 30) || die "redirect: udp flows failed"
+			-s $src -N 2000 -l "${load#udp}" -t 30) || die "redirect: udp flows failed"
 	fi
 	sums=$(redirect_trace_sums)
 	s1=$(rd_snap $vs)
@@ -1264,7 +1269,7 @@ rd_share_tcp()
 # (each ~4 virtual ms: over before its records are sent, as a
 # request/response on real hardware is) and 32 at a time (each ~140
 # virtual ms in this slow guest: its records arrive while it runs).  Then
-# 64 long UDP flows: their first 20 virtual ms (a packet or so each,
+# 32 long UDP flows: their first 20 virtual ms (a packet or two each,
 # before their records can have arrived: the lag is ~22 ms), apart from
 # the 2 s after.
 redirect_share()
@@ -1275,17 +1280,17 @@ redirect_share()
 	ecmp on || die "redirect: ecmp routes"
 	rd_share_tcp 1
 	rd_share_tcp 32
-	udp=(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d "$VIP" -p "$UPORT" -s "$RD_SRCS" -f 64 -w 0)
+	udp=(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d "$VIP" -p "$UPORT" -s "$RD_SRCS" -f 32 -w 0)
 	s0=$(rd_snap v$UPORT)
 	out=$("${udp[@]}" -t 0.02) || die "redirect: udp load failed"
 	g0=${EPOCHREALTIME/./} s1=$(rd_snap v$UPORT)
 	rd_share udp_long first "$s0" "$s1" sent="$(kv_get "$out" sent)" \
-		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=64
+		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=32
 	g1=${EPOCHREALTIME/./}
 	out=$("${udp[@]}" -t 2) || die "redirect: udp load failed"
 	s2=$(rd_snap v$UPORT)
 	rd_share udp_long after "$s1" "$s2" sent="$(kv_get "$out" sent)" \
-		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=64 \
+		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=32 \
 		gap_secs="$(usecs_to_secs $((g1 - g0)))"
 	ecmp off
 	nflbsync_down
@@ -1296,7 +1301,8 @@ redirect_phase()
 	have_time 60 || { rec phase=redirect skipped=budget; return 0; }
 	redirect_topo_up || die "redirect: topology"
 	redirect_cost tcp
-	redirect_cost udp
+	redirect_cost udp16
+	redirect_cost udp1400
 	redirect_share
 	redirect_topo_down
 }

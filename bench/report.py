@@ -370,10 +370,10 @@ def redirect_text(rd):
     out = []
     if rd.get("skipped"):
         return ["Owner redirect: skipped (" + rd["skipped"] + ")", ""]
-    tcp, udp = rd["cost"].get("tcp", {}), rd["cost"].get("udp", {})
-    if tcp or udp:
+    loads = [rd["cost"].get(k, {}) for k in ("tcp", "udp16", "udp1400")]
+    if any(loads):
         def row(label, k):
-            return [label, fmt(tcp.get(k)), fmt(udp.get(k))]
+            return [label] + [fmt(c.get(k)) for c in loads]
         rows = [row("node 1: redirect sent (nflb_redir_send: MAC, encapsulation, UDP/IP out)", "send"),
                 row("node 1: a packet forwarded instead, for comparison (ip_forward)", "fwd"),
                 row("owner: first packet (SYN, first datagram), udp_rcv in all", "own_new"),
@@ -383,12 +383,12 @@ def redirect_text(rd):
                 row("  redirect's part: UDP receive, MAC check, decapsulation", "extra_known"),
                 row("  nflb and forwarding", "work_known")]
         out.append(rst_table(["owner redirect, guest instructions a redirected packet (traced)",
-                              "TCP", "UDP"], rows))
+                              "TCP", "UDP 16 B", "UDP 1,400 B"], rows))
         out.append("")
     rows = []
     labels = {("tcp_c1", "all"): "TCP, one connection at a time",
               ("tcp_c32", "all"): "TCP, 32 connections at a time",
-              ("udp_long", "first"): "UDP, 64 long flows: first 20 ms",
+              ("udp_long", "first"): "UDP, 32 long flows: first 20 ms",
               ("udp_long", "after"): "UDP, the same flows: next 2 s"}
     for e in rd["share"]:
         note = ""
