@@ -1075,59 +1075,109 @@ owner_share()
 	[[ $out =~ \"owner_share\":[[:space:]]*([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
-# Both nodes' virtual servers, sync with redirect on, both ready and each
-# the owner of half the flows.
+# The nodes of the redirect measurements (set by redirect_phase): their
+# namespaces, and their sync addresses.
+RD_NS=() RD_SYNC=()
+
+# rd_shared: every node owns its share of the flows (1000 / nodes per mille)
+rd_shared()
+{
+	local ns
+
+	for ns in "${RD_NS[@]}"; do
+		[ "$(owner_share "$ns")" = $((1000 / ${#RD_NS[@]})) ] || return 1
+	done
+}
+
+# The nodes' virtual servers, sync with redirect on in a full mesh, every
+# node ready and the owner of its share of the flows.
 redirect_up()
 {
-	local i
+	local n=${#RD_NS[@]} i j peers ns
 
 	check_clean
-	nflb_up && NS_LB=$NS_LB2 nflb_up || return 1
-	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect on &&
-		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect on &&
-		lb sync wait timeout 30 && lb2 sync wait timeout 30 || return 1
+	for ns in "${RD_NS[@]}"; do
+		NS_LB=$ns nflb_up || return 1
+	done
+	for ((i = 0; i < n; i++)); do
+		peers=()
+		for ((j = 0; j < n; j++)); do
+			[ "$j" = "$i" ] || peers+=(peer "${RD_SYNC[j]}")
+		done
+		"$LBCTL" -n "${RD_NS[i]}" sync set node-id $((i + 1)) local "${RD_SYNC[i]}" "${peers[@]}" \
+			key "$SYNC_KEY" redirect on || return 1
+	done
+	for ns in "${RD_NS[@]}"; do
+		"$LBCTL" -n "$ns" sync wait timeout 30 || return 1
+	done
 	for ((i = 0; i < 100; i++)); do
-		[ "$(owner_share "$NS_LB")" = 500 ] && [ "$(owner_share "$NS_LB2")" = 500 ] && return 0
+		rd_shared && return 0
 		sleep 0.1
 	done
-	log "redirect: shares $(owner_share "$NS_LB") / $(owner_share "$NS_LB2"), not 500 / 500"
+	for ns in "${RD_NS[@]}"; do
+		log "redirect: $ns owns $(owner_share "$ns") per mille, not $((1000 / n))"
+	done
 	return 1
 }
 
-RD_NAMES="tx1 tx2 rx1 rx2 drops errors handled made1 made2"
+# (lbctl flush stops sync, as well)
+redirect_down()
+{
+	local ns
 
-# rd_snap VS: both nodes' counters, in RD_NAMES' order: packets redirected
-# (tx1, tx2) and redirects processed (rx1, rx2) by node 1 and 2, redirects
-# dropped (drops: every redirect_drop_* of both), redirects not sent
+	for ns in "${RD_NS[@]}"; do
+		"$LBCTL" -n "$ns" flush
+	done
+}
+
+# rd_names: the names of rd_snap's figures, in its order
+rd_names()
+{
+	local i k out="drops errors handled"
+
+	for k in tx rx made; do
+		for ((i = 1; i <= ${#RD_NS[@]}; i++)); do
+			out+=" $k$i"
+		done
+	done
+	echo "$out"
+}
+
+# rd_snap VS: the nodes' counters, in rd_names' order: redirects dropped
+# (drops: every redirect_drop_* of every node), redirects not sent
 # (errors), packets that reached a node from the client or a server
-# (handled: lb's cl0 and s1..s3, lb2's rd0; not the sync link, which
-# carries the redirects and lb2's packets to the servers), and sessions
-# virtual server VS created on each node (made1, made2).
+# (handled: lb's cl0 and s1..s3, the other nodes' rd0; not the sync
+# links, which carry the redirects, and the other nodes' packets to the
+# servers), then for node 1, 2...: packets redirected (tx), redirects
+# processed (rx), sessions virtual server VS created (made).
 rd_snap()
 {
-	local a b n1 n2 drops=0 errors=0 k j
+	local i j k ns drops=0 errors=0 in=0 tx="" rx="" made="" devs files
 
-	a=$(lb -j sync show) b=$(lb2 -j sync show)
-	for j in "$a" "$b"; do
+	for ((i = 0; i < ${#RD_NS[@]}; i++)); do
+		ns=${RD_NS[i]}
+		j=$("$LBCTL" -n "$ns" -j sync show)
 		for k in not_peer bad_mac malformed not_ours not_owner; do
 			drops=$((drops + $(sync_stat "$j" "redirect_drop_$k")))
 		done
 		errors=$((errors + $(sync_stat "$j" tx_redirect_errors)))
+		tx+=" $(sync_stat "$j" tx_redirected)" rx+=" $(sync_stat "$j" rx_redirected)"
+		made+=" $(json_num "$("$LBCTL" -n "$ns" -j stats)" sessions_created "$1")"
+		devs=(rd0) files=()
+		[ "$i" = 0 ] && devs=(cl0 s1 s2 s3)
+		for k in "${devs[@]}"; do
+			files+=("/sys/class/net/$k/statistics/rx_packets")
+		done
+		# shellcheck disable=SC2016
+		in=$((in + $(in_ns "$ns" awk '{ n += $1 } END { print n }' "${files[@]}")))
 	done
-	# shellcheck disable=SC2016
-	n1=$(in_ns "$NS_LB" awk '{ n += $1 } END { print n }' \
-		/sys/class/net/{cl0,s1,s2,s3}/statistics/rx_packets)
-	n2=$(in_ns "$NS_LB2" cat /sys/class/net/rd0/statistics/rx_packets)
-	echo "$(sync_stat "$a" tx_redirected) $(sync_stat "$b" tx_redirected)" \
-		"$(sync_stat "$a" rx_redirected) $(sync_stat "$b" rx_redirected) $drops $errors" \
-		"$((n1 + n2)) $(json_num "$(lb -j stats)" sessions_created "$1")" \
-		"$(json_num "$(lb2 -j stats)" sessions_created "$1")"
+	echo "$drops $errors $in$tx$rx$made"
 }
 
 # rd_delta BEFORE AFTER: "NAME=AFTER-BEFORE ..." of two rd_snap
 rd_delta()
 {
-	awk -v n="$RD_NAMES" -v a="$1" -v b="$2" 'BEGIN {
+	awk -v n="$(rd_names)" -v a="$1" -v b="$2" 'BEGIN {
 		k = split(n, N, " "); split(a, A, " "); split(b, B, " ")
 		for (i = 1; i <= k; i++)
 			printf "%s%s=%d", (i > 1 ? " " : ""), N[i], B[i] - A[i]
@@ -1216,7 +1266,7 @@ redirect_cost()
 
 	redirect_up || die "redirect: setup failed"
 	# shellcheck disable=SC2086
-	trace_on $REDIR_TRACED || { log "redirect: no function_graph"; nflbsync_down; return 1; }
+	trace_on $REDIR_TRACED || { log "redirect: no function_graph"; redirect_down; return 1; }
 	if [ "$load" = tcp ]; then
 		vs=v$TPORT s0=$(rd_snap $vs)
 		out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
@@ -1235,7 +1285,7 @@ redirect_cost()
 	# shellcheck disable=SC2046,SC2086
 	rec phase=redirect metric=cost load="$load" $(rd_delta "$s0" "$s1") $sums
 	log "redirect cost, $load: $out; $(rd_delta "$s0" "$s1"); $sums"
-	nflbsync_down
+	redirect_down
 }
 
 # rd_share LOAD WINDOW BEFORE AFTER [KEY=VALUE...]: one share record
@@ -1246,41 +1296,32 @@ rd_share()
 	d=$(rd_delta "$3" "$4")
 	shift 4
 	# shellcheck disable=SC2086
-	rec phase=redirect metric=share load="$load" window="$window" $d "$@"
-	log "redirect share, $load, $window: $d $*"
+	rec phase=redirect metric=share load="$load" window="$window" nodes=${#RD_NS[@]} $d "$@"
+	log "redirect share, ${#RD_NS[@]} nodes, $load, $window: $d $*"
 }
 
-# rd_share_tcp CONC: short TCP connections (the bench's request/response),
-# CONC at a time, spread over both nodes by the client's source
+# rd_share_tcp SRCS CONC: short TCP connections (the bench's
+# request/response) from SRCS, CONC at a time
 rd_share_tcp()
 {
 	local s0 s1 out
 
 	s0=$(rd_snap v$TPORT)
 	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
-		-s $RD_SRCS -c "$1" -t 2 -w 0.5) || die "redirect: tcp load failed"
+		-s "$1" -c "$2" -t 2 -w 0.5) || die "redirect: tcp load failed"
 	s1=$(rd_snap v$TPORT)
-	rd_share "tcp_c$1" all "$s0" "$s1" conns="$(kv_get "$out" conns)" \
-		fails="$(kv_get "$out" fails)" rate="$(kv_get "$out" rate)" conc="$1"
+	rd_share "tcp_c$2" all "$s0" "$s1" conns="$(kv_get "$out" conns)" \
+		fails="$(kv_get "$out" fails)" rate="$(kv_get "$out" rate)" conc="$2"
 }
 
-# The share of packets redirected with flows spread over both nodes
-# regardless of their owner (ecmp on).  TCP connections one at a time
-# (each ~4 virtual ms: over before its records are sent, as a
-# request/response on real hardware is) and 32 at a time (each ~140
-# virtual ms in this slow guest: its records arrive while it runs).  Then
-# 32 long UDP flows: their first 20 virtual ms (a packet or two each,
-# before their records can have arrived: the lag is ~22 ms), apart from
-# the 2 s after.
-redirect_share()
+# rd_share_udp SRCS: 32 long UDP flows from SRCS, their first 20 virtual ms
+# (a packet or two each, before their records can have arrived: the lag
+# is ~22 ms), apart from the 2 s after
+rd_share_udp()
 {
 	local s0 s1 s2 out g0 g1 udp
 
-	redirect_up || die "redirect: setup failed"
-	ecmp on || die "redirect: ecmp routes"
-	rd_share_tcp 1
-	rd_share_tcp 32
-	udp=(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d "$VIP" -p "$UPORT" -s "$RD_SRCS" -f 32 -w 0)
+	udp=(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d "$VIP" -p "$UPORT" -s "$1" -f 32 -w 0)
 	s0=$(rd_snap v$UPORT)
 	out=$("${udp[@]}" -t 0.02) || die "redirect: udp load failed"
 	g0=${EPOCHREALTIME/./} s1=$(rd_snap v$UPORT)
@@ -1292,18 +1333,73 @@ redirect_share()
 	rd_share udp_long after "$s1" "$s2" sent="$(kv_get "$out" sent)" \
 		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=32 \
 		gap_secs="$(usecs_to_secs $((g1 - g0)))"
+}
+
+# The share of packets redirected with flows spread over the nodes
+# regardless of their owner (ecmp on).  Two nodes: TCP connections one at
+# a time (each ~5 virtual ms: over before its records are sent, as a
+# request/response on real hardware is) and 32 at a time (each ~140
+# virtual ms in this slow guest: its records arrive while it runs), and
+# the long UDP flows.  Then with lb3 as a third node: the connections one
+# at a time and the UDP flows again.
+redirect_share()
+{
+	redirect_up || die "redirect: setup failed"
+	ecmp on || die "redirect: ecmp routes"
+	rd_share_tcp "$RD_SRCS" 1
+	rd_share_tcp "$RD_SRCS" 32
+	rd_share_udp "$RD_SRCS"
+	redirect_down
+	lb3_up || die "redirect: lb3"
+	RD_NS+=("$NS_LB3") RD_SYNC+=("$SYNC3")
+	redirect_up || die "redirect: setup with 3 nodes failed"
+	rd_share_tcp "$RD_SRCS3" 1
+	rd_share_udp "$RD_SRCS3"
+	redirect_down
 	ecmp off
-	nflbsync_down
+}
+
+# lb3, a third node: a veth from lb for sync (lb sy3 10.0.102.1, lb3 eth0
+# SYNC3), one to the client (lb3 rd0 10.0.103.1, client rd3 10.0.103.2);
+# everything else through lb, as for lb2.  The client's source 10.0.1.6
+# goes to the VIP through lb3.
+NS_LB3="$NFLB_PFX-lb3"
+SYNC3=10.0.102.2
+RD_SRCS3=10.0.1.2,10.0.1.4,10.0.1.6
+
+lb3_up()
+{
+	_ns_init "$NS_LB3" && _forwarding "$NS_LB3" &&
+		_link "$NS_LB" sy3 "$NS_LB3" eth0 && _link "$NS_LB3" rd0 "$NS_CL" rd3 &&
+		ip -n "$NS_LB" addr add 10.0.102.1/24 dev sy3 && ip -n "$NS_LB3" addr add $SYNC3/24 dev eth0 &&
+		ip -n "$NS_LB3" addr add 10.0.103.1/24 dev rd0 && ip -n "$NS_CL" addr add 10.0.103.2/24 dev rd3 &&
+		ip -n "$NS_LB3" route add default via 10.0.102.1 &&
+		ip -n "$NS_LB3" route add 10.0.1.0/24 via 10.0.103.2 &&
+		ip -n "$NS_LB2" route add 10.0.102.0/24 via $SYNC1 &&
+		ip -n "$NS_CL" addr add 10.0.1.6/24 dev eth0 &&
+		ip -n "$NS_CL" rule add from 10.0.1.6 lookup 103 pref 103 &&
+		ip -n "$NS_CL" route add $VIP via 10.0.103.1 dev rd3 table 103
+}
+
+# lb3 goes (its links with it); the client's and lb2's routes to it too
+lb3_down()
+{
+	ip -n "$NS_CL" rule del from 10.0.1.6 lookup 103 pref 103
+	ip -n "$NS_CL" addr del 10.0.1.6/24 dev eth0
+	ip -n "$NS_LB2" route del 10.0.102.0/24 via $SYNC1
+	ip netns del "$NS_LB3"
 }
 
 redirect_phase()
 {
 	have_time 60 || { rec phase=redirect skipped=budget; return 0; }
+	RD_NS=("$NS_LB" "$NS_LB2") RD_SYNC=("$SYNC1" "$SYNC2")
 	redirect_topo_up || die "redirect: topology"
 	redirect_cost tcp
 	redirect_cost udp16
 	redirect_cost udp1400
 	redirect_share
+	lb3_down
 	redirect_topo_down
 }
 

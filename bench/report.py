@@ -332,6 +332,11 @@ def per_call(r, k):
     return r.get(k + "_instr", 0) / n if n else None
 
 
+def node_sum(r, k):
+    """The sum of a redirect record's per-node figures K1, K2..."""
+    return sum(v for n, v in r.items() if n.startswith(k) and n[len(k):].isdigit())
+
+
 def redirect_summary(raw):
     """Owner redirect: instructions a redirected packet on each node (the
     traced runs), and the share of packets redirected (spread runs)."""
@@ -354,10 +359,10 @@ def redirect_summary(raw):
             rd["cost"][r["load"]] = c
         elif r.get("metric") == "share":
             e = dict(r)
-            tx = r.get("tx1", 0) + r.get("tx2", 0)
+            tx = node_sum(r, "tx")
             e["redirected"] = tx
             e["share"] = tx / r["handled"] if r.get("handled") else None
-            made = r.get("made1", 0) + r.get("made2", 0)
+            made = node_sum(r, "made")
             e["per_flow"] = tx / made if made else None
             if r.get("rate") and r.get("conc"):
                 e["conn_ms"] = 1000 * r["conc"] / r["rate"]
@@ -391,6 +396,7 @@ def redirect_text(rd):
               ("udp_long", "first"): "UDP, 32 long flows: first 20 ms",
               ("udp_long", "after"): "UDP, the same flows: next 2 s"}
     for e in rd["share"]:
+        nodes = e.get("nodes", 2)
         note = ""
         if e.get("conn_ms") is not None:
             note = f"{fmt(e.get('conns'))} connections of ~{e['conn_ms']:.0f} virtual ms"
@@ -403,11 +409,12 @@ def redirect_text(rd):
         if e.get("drops") or e.get("errors"):
             note += f"; {e['drops']} redirects dropped, {e['errors']} not sent"
         rows.append([labels.get((e["load"], e["window"]), e["load"] + " " + e["window"]),
-                     fmt(e.get("handled")), fmt(e["redirected"]), pct(e["share"]),
+                     str(nodes), f"{100 * (nodes - 1) / nodes:.0f}%", fmt(e.get("handled")), fmt(e["redirected"]), pct(e["share"]),
                      "n/a" if e["per_flow"] is None else f"{e['per_flow']:.2f}", note])
     if rows:
-        out.append(rst_table(["flows spread over 2 nodes regardless of owner", "packets in",
-                              "redirected", "share", "a flow", "note"], rows))
+        out.append(rst_table(["flows spread over the nodes regardless of owner", "nodes",
+                              "(N-1)/N", "packets in", "redirected", "share", "a flow", "note"],
+                             rows))
         out.append("")
     return out
 
@@ -643,7 +650,8 @@ def chart(s, outdir):
         short = {("tcp_c1", "all"): "TCP 1 at a time", ("tcp_c32", "all"): "TCP 32 at a time",
                  ("udp_long", "first"): "UDP: first 20 ms", ("udp_long", "after"): "UDP: next 2 s"}
         for e in shares:
-            f.write(f'"{short.get((e["load"], e["window"]), e["load"])}" {100 * e["share"]:.2f}\n')
+            label = short.get((e["load"], e["window"]), e["load"]) + f', {e.get("nodes", 2)} nodes'
+            f.write(f'"{label}" {100 * e["share"]:.2f}\n')
     panels = 2 + have_sync + have_redir
     png = os.path.join(outdir, "latest.png")
     script = f"""
@@ -696,7 +704,7 @@ plot '{sdat}' using 2:xtic(1) notitle lc rgb '#4682b4', \\
 """
     if have_redir:
         script += f"""
-set title "Owner redirect, 2 nodes: packets redirected (%)"
+set title "Owner redirect: packets redirected (%)"
 unset logscale x
 unset xlabel
 unset format x
@@ -710,7 +718,9 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.6
 set key off
+set xtics rotate by -30
 plot '{rdat}' using 2:xtic(1) notitle lc rgb '#b8860b'
+unset xtics
 """
     script += """
 unset multiplot
