@@ -8,7 +8,8 @@
 #
 # Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3; for
 # session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link;
-# for owner redirect (phase redirect) also a link client -> lb2.
+# for owner redirect (phase redirect) also a link client -> lb2, and for a
+# while lb3 (node 3, linked to lb and to the client).
 # Methods, one active at a time, in interleaved rounds:
 #   plain  client to a server address, plain routing (the floor)
 #   ipvs   IPVS NAT, rr (ipvsadm)
