@@ -1056,6 +1056,7 @@ redirect_topo_down()
 }
 
 # ecmp on|off: the client's flows from RD_VIA_LB2 go to the VIP through lb2
+# (lb3's source gets its route with lb3)
 ecmp()
 {
 	local s op=add
@@ -1393,7 +1394,7 @@ lb3_down()
 
 redirect_phase()
 {
-	have_time 60 || { rec phase=redirect skipped=budget; return 0; }
+	have_time 90 || { rec phase=redirect skipped=budget; return 0; }
 	RD_NS=("$NS_LB" "$NS_LB2") RD_SYNC=("$SYNC1" "$SYNC2")
 	redirect_topo_up || die "redirect: topology"
 	redirect_cost tcp

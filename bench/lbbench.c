@@ -23,7 +23,7 @@
  *	same event loop: on one CPU, no scheduler hand-offs shape the work.
  *	Prints "conns=N secs=S rate=R fails=F".
  *
- *   lbbench udp -n NETNS[,NETNS...] -d ADDR[,ADDR...] -p PORT -s SRC
+ *   lbbench udp -n NETNS[,NETNS...] -d ADDR[,ADDR...] -p PORT -s SRC[,SRC...]
  *		 [-f FLOWS] [-t SECS] [-w WARMUP] [-b BATCH] [-W WINDOW] [-l LEN]
  *	Small UDP datagrams, FLOWS flows (source ports 10000...), sent with a
  *	raw socket from SRC to the destinations in turn (with -s SRC,SRC...:
@@ -95,7 +95,7 @@ static void usage(void)
 		"       lbbench tcp -d ADDR[,ADDR...] -p PORT [-s SRC[,SRC...]] [-c CONC]\n"
 		"                   [-t SECS] [-w WARMUP] [-q REQ_BYTES] [-r REPLY_BYTES]\n"
 		"                   [-S NETNS[,...] [-D]]\n"
-		"       lbbench udp -n NETNS[,...] -d ADDR[,...] -p PORT -s SRC [-f FLOWS]\n"
+		"       lbbench udp -n NETNS[,...] -d ADDR[,...] -p PORT -s SRC[,SRC...] [-f FLOWS]\n"
 		"                   [-t SECS] [-w WARMUP] [-b BATCH] [-W WINDOW] [-l LEN]\n"
 		"                   [-N COUNT [-o OFFSET]]\n"
 		"       lbbench udp -R -n NETNS[,...] -d ADDR[,...] -p PORT -s SRCBASE [-f FLOWS] ...\n"
