@@ -647,10 +647,10 @@ def chart(s, outdir):
     have_redir = bool(shares)
     with open(rdat, "w") as f:
         f.write("# load percent of the packets redirected\n")
-        short = {("tcp_c1", "all"): "TCP 1 at a time", ("tcp_c32", "all"): "TCP 32 at a time",
-                 ("udp_long", "first"): "UDP: first 20 ms", ("udp_long", "after"): "UDP: next 2 s"}
+        short = {("tcp_c1", "all"): "TCP x1", ("tcp_c32", "all"): "TCP x32",
+                 ("udp_long", "first"): "UDP 20 ms", ("udp_long", "after"): "UDP later"}
         for e in shares:
-            label = short.get((e["load"], e["window"]), e["load"]) + f', {e.get("nodes", 2)} nodes'
+            label = short.get((e["load"], e["window"]), e["load"]) + f', N={e.get("nodes", 2)}'
             f.write(f'"{label}" {100 * e["share"]:.2f}\n')
     panels = 2 + have_sync + have_redir
     png = os.path.join(outdir, "latest.png")
@@ -704,7 +704,7 @@ plot '{sdat}' using 2:xtic(1) notitle lc rgb '#4682b4', \\
 """
     if have_redir:
         script += f"""
-set title "Owner redirect: packets redirected (%)"
+set title "Owner redirect: packets redirected (%); x1, x32: connections at a time"
 unset logscale x
 unset xlabel
 unset format x
