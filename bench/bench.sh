@@ -7,7 +7,9 @@
 # (bench/report.py) turns them into the table, the JSON and the chart.
 #
 # Topology (selftests/lib.sh topo_create 3): client -> lb -> server 1..3; for
-# session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link.
+# session sync, lb2 (node 2) on a veth pair from lb (node 1), the sync link;
+# for owner redirect (phase redirect) also a link client -> lb2, and for a
+# while lb3 (node 3, linked to lb and to the client).
 # Methods, one active at a time, in interleaved rounds:
 #   plain  client to a server address, plain routing (the floor)
 #   ipvs   IPVS NAT, rr (ipvsadm)
@@ -34,7 +36,7 @@
 #   NFLB_BENCH_METHODS   methods of the rounds ("bare plain other ipvs nft nflb
 #                        nflbsync")
 #   NFLB_BENCH_PHASES    what to measure (default all: "memory tcp udp udp_reply
-#                        bulk control sync table"); e.g. "tcp" with
+#                        bulk control sync redirect table"); e.g. "tcp" with
 #                        NFLB_BENCH_METHODS="plain ipvs nflb" for the TCP
 #                        connection rate alone; "sync_bulk" (with
 #                        NFLB_BENCH_ROUNDS=0): the sync phase's two bulk
@@ -82,7 +84,7 @@ SRV="10.0.11.2 10.0.12.2 10.0.13.2"
 SRVS=10.0.11.2,10.0.12.2,10.0.13.2
 TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7
 METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb nflbsync}
-PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control sync table} "
+PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control sync redirect table} "
 
 # want PHASE: whether NFLB_BENCH_PHASES asks for PHASE.
 want() { [[ $PHASES == *" $1 "* ]]; }
@@ -690,7 +692,8 @@ sync_topo()
 		ip -n "$NS_LB2" addr add $SYNC2/24 dev eth0
 }
 
-# sync_on: sync on both nodes, both ready.
+# sync_on: sync on both nodes, both ready; redirect off (said, not left to
+# the default, which may change).
 sync_on()
 {
 	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off &&
@@ -921,7 +924,8 @@ sync_bulk()
 	n=$(sessions_of nflb)
 	NS_LB=$NS_LB2 nflb_up && lb2 -batch "$batch" && lb2 global set max-sessions 4000000 ||
 		die "sync: lb2 setup"
-	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off && lb sync wait timeout 30 ||
+	lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off &&
+		lb sync wait timeout 30 ||
 		die "sync: lb not ready"
 	a0=$(lb -j sync show)
 	txb=$(link_stat tx_bytes) txp=$(link_stat tx_packets)
@@ -929,7 +933,8 @@ sync_bulk()
 	trace_on $SYNC_TRACED || log "sync: no function_graph for the bulk"
 	log "sync bulk: $n sessions"
 	h0=$(host_ms) c0=$(cpu_times) t0=${EPOCHREALTIME/./}
-	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect off || die "sync: lb2 sync set"
+	lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$SYNC_KEY" redirect off ||
+		die "sync: lb2 sync set"
 	while :; do
 		sleep 0.5
 		j=$(lb2 -j sync show) k=$(sessions_of_ns "$NS_LB2")
@@ -1004,6 +1009,403 @@ sync_bulk_alone()
 }
 
 # ---------------------------------------------------------------------------
+# Owner redirect (issue 15, Documentation/sync.rst "Owner redirect").  lb
+# (node 1) and lb2 (node 2) as for sync, with redirect on: each owns half of
+# the flows.  lb2 gets a link of its own to the client (lb2 rd0 10.0.101.1,
+# client rd0 10.0.101.2) and reaches the servers through lb over the sync
+# link: the servers' gateway stays lb, so every reply comes back through lb,
+# whichever node the request took (the asymmetric path of
+# selftests/sync_redirect.sh).  The link exists during this phase only.
+
+RD1=10.0.101.1 RD2=10.0.101.2
+# The ECMP router's stand-in: the client's sources it sends through lb2
+# (policy routing by source; lbbench spreads flows over the sources, so a
+# flow's node does not depend on its owner).
+RD_VIA_LB2="10.0.1.4 10.0.1.5"
+RD_SRCS=10.0.1.2,10.0.1.4,10.0.1.3,10.0.1.5
+# Traced for the cost of a redirected packet: the redirecting node's send
+# (MAC, encapsulation, UDP/IP output), the owner's UDP receive of it (with
+# nflb_hooks_redirected: MAC check, decapsulation, nflb, routing, and the
+# inner packet's forwarding, ip_forward), and nflb_session_create, which
+# tells the first packets of flows (a SYN, a first datagram) from the rest;
+# nflb_redir_decap (in nflb_hooks_redirected: the MAC check and the
+# decapsulation) splits what redirect adds on the owner from nflb's and the
+# forwarding's work, which the packet costs there anyway.
+REDIR_TRACED="nflb_redir_send udp_rcv nflb_hooks_redirected nflb_redir_decap nflb_session_create ip_forward"
+
+redirect_topo_up()
+{
+	local i
+
+	_link "$NS_LB2" rd0 "$NS_CL" rd0 && _forwarding "$NS_LB2" &&
+		ip -n "$NS_LB2" addr add $RD1/24 dev rd0 && ip -n "$NS_CL" addr add $RD2/24 dev rd0 &&
+		ip -n "$NS_LB2" route add 10.0.1.0/24 via $RD2 || return 1
+	for i in 1 2 3; do
+		ip -n "$NS_LB2" route add "10.0.1$i.0/24" via $SYNC1 || return 1
+	done
+}
+
+redirect_topo_down()
+{
+	local i
+
+	ip -n "$NS_CL" link del rd0
+	for i in 1 2 3; do
+		ip -n "$NS_LB2" route del "10.0.1$i.0/24" via $SYNC1
+	done
+}
+
+# ecmp on|off: the client's flows from RD_VIA_LB2 go to the VIP through lb2
+# (lb3's source gets its route with lb3)
+ecmp()
+{
+	local s op=add
+
+	[ "$1" = on ] || op=del
+	for s in $RD_VIA_LB2; do
+		ip -n "$NS_CL" rule $op from "$s" lookup 102 pref 102 || return 1
+	done
+	ip -n "$NS_CL" route $op $VIP via $RD1 dev rd0 table 102
+}
+
+# owner_share NS: this node's share of the flows (per mille)
+owner_share()
+{
+	local out
+
+	out=$("$LBCTL" -n "$1" -j sync show)
+	[[ $out =~ \"owner_share\":[[:space:]]*([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# The nodes of the redirect measurements (set by redirect_phase): their
+# namespaces, and their sync addresses.
+RD_NS=() RD_SYNC=()
+
+# rd_shared: every node owns its share of the flows (1000 / nodes per mille)
+rd_shared()
+{
+	local ns
+
+	for ns in "${RD_NS[@]}"; do
+		[ "$(owner_share "$ns")" = $((1000 / ${#RD_NS[@]})) ] || return 1
+	done
+}
+
+# The nodes' virtual servers, sync with redirect on in a full mesh, every
+# node ready and the owner of its share of the flows.
+redirect_up()
+{
+	local n=${#RD_NS[@]} i j peers ns
+
+	check_clean
+	for ns in "${RD_NS[@]}"; do
+		NS_LB=$ns nflb_up || return 1
+	done
+	for ((i = 0; i < n; i++)); do
+		peers=()
+		for ((j = 0; j < n; j++)); do
+			[ "$j" = "$i" ] || peers+=(peer "${RD_SYNC[j]}")
+		done
+		"$LBCTL" -n "${RD_NS[i]}" sync set node-id $((i + 1)) local "${RD_SYNC[i]}" "${peers[@]}" \
+			key "$SYNC_KEY" redirect on || return 1
+	done
+	for ns in "${RD_NS[@]}"; do
+		"$LBCTL" -n "$ns" sync wait timeout 30 || return 1
+	done
+	for ((i = 0; i < 100; i++)); do
+		rd_shared && return 0
+		sleep 0.1
+	done
+	for ns in "${RD_NS[@]}"; do
+		log "redirect: $ns owns $(owner_share "$ns") per mille, not $((1000 / n))"
+	done
+	return 1
+}
+
+# (lbctl flush stops sync, as well)
+redirect_down()
+{
+	local ns
+
+	for ns in "${RD_NS[@]}"; do
+		"$LBCTL" -n "$ns" flush
+	done
+}
+
+# rd_names: the names of rd_snap's figures, in its order
+rd_names()
+{
+	local i k out="drops errors handled"
+
+	for k in tx rx made; do
+		for ((i = 1; i <= ${#RD_NS[@]}; i++)); do
+			out+=" $k$i"
+		done
+	done
+	echo "$out"
+}
+
+# rd_snap VS: the nodes' counters, in rd_names' order: redirects dropped
+# (drops: every redirect_drop_* of every node), redirects not sent
+# (errors), packets that reached a node from the client or a server
+# (handled: lb's cl0 and s1..s3, the other nodes' rd0; not the sync
+# links, which carry the redirects, and the other nodes' packets to the
+# servers), then for node 1, 2...: packets redirected (tx), redirects
+# processed (rx), sessions virtual server VS created (made).
+rd_snap()
+{
+	local i j k ns drops=0 errors=0 in=0 tx="" rx="" made="" devs files
+
+	for ((i = 0; i < ${#RD_NS[@]}; i++)); do
+		ns=${RD_NS[i]}
+		j=$("$LBCTL" -n "$ns" -j sync show)
+		for k in not_peer bad_mac malformed not_ours not_owner; do
+			drops=$((drops + $(sync_stat "$j" "redirect_drop_$k")))
+		done
+		errors=$((errors + $(sync_stat "$j" tx_redirect_errors)))
+		tx+=" $(sync_stat "$j" tx_redirected)" rx+=" $(sync_stat "$j" rx_redirected)"
+		made+=" $(json_num "$("$LBCTL" -n "$ns" -j stats)" sessions_created "$1")"
+		devs=(rd0) files=()
+		[ "$i" = 0 ] && devs=(cl0 s1 s2 s3)
+		for k in "${devs[@]}"; do
+			files+=("/sys/class/net/$k/statistics/rx_packets")
+		done
+		# shellcheck disable=SC2016
+		in=$((in + $(in_ns "$ns" awk '{ n += $1 } END { print n }' "${files[@]}")))
+	done
+	echo "$drops $errors $in$tx$rx$made"
+}
+
+# rd_delta BEFORE AFTER: "NAME=AFTER-BEFORE ..." of two rd_snap
+rd_delta()
+{
+	awk -v n="$(rd_names)" -v a="$1" -v b="$2" 'BEGIN {
+		k = split(n, N, " "); split(a, A, " "); split(b, B, " ")
+		for (i = 1; i <= k; i++)
+			printf "%s%s=%d", (i > 1 ? " " : ""), N[i], B[i] - A[i]
+	}'
+}
+
+# redirect_trace_sums: the trace of REDIR_TRACED, calls and instructions
+# ("KIND_calls=N KIND_instr=N ...") by kind of call, told apart by what
+# was traced inside it: send (nflb_redir_send), own_new and own_known (the
+# owner's udp_rcv of a redirect whose processing created a session, or
+# did not), hook_new and hook_known (nflb_hooks_redirected within them),
+# decap (nflb_redir_decap within those),
+# fwd_inner (the redirected packet's ip_forward on the owner), fwd (every
+# other ip_forward: a packet of a session this node has, and lb2's
+# packets lb forwards to the servers), sync_rcv (udp_rcv of the sync
+# datagrams); then stops tracing.  The trace is kept as $OUT/trace.redirect.
+redirect_trace_sums()
+{
+	echo 0 >$T/tracing_on
+	cp $T/trace "$OUT/trace.redirect" 2>/dev/null
+	awk '
+		function add(k, d) { n[k]++; t[k] += d }
+		function in_redirect(i) {
+			for (i = 1; i <= sp; i++)
+				if (S[i] == "nflb_hooks_redirected")
+					return 1
+			return 0
+		}
+		function done(f, d, h) {
+			if (f == "nflb_redir_send")
+				add("send", d)
+			else if (f == "udp_rcv" && h ~ / nflb_hooks_redirected/)
+				add(h ~ / nflb_session_create/ ? "own_new" : "own_known", d)
+			else if (f == "udp_rcv")
+				add("sync_rcv", d)
+			else if (f == "nflb_hooks_redirected")
+				add(h ~ / nflb_session_create/ ? "hook_new" : "hook_known", d)
+			else if (f == "nflb_redir_decap")
+				add("decap", d)
+			else if (f == "ip_forward")
+				add(in_redirect() ? "fwd_inner" : "fwd", d)
+		}
+		/\|/ {
+			d = 0; f = ""
+			if (match($0, /[0-9]+(\.[0-9]+)? us/))
+				d = substr($0, RSTART, RLENGTH - 3)
+			sub(/ \[[a-z0-9_]+\]/, "")
+			if (match($0, /\} \/\* [A-Za-z0-9_.]+ \*\//)) {
+				f = substr($0, RSTART + 5, RLENGTH - 8)
+				# a call begun before the trace: its children are lost too
+				if (sp < 1 || S[sp] != f) { sp = 0; next }
+				h = H[sp--]
+			} else if (match($0, /[A-Za-z0-9_.]+\(\) \{/)) {
+				S[++sp] = substr($0, RSTART, RLENGTH - 4)
+				H[sp] = ""
+				next
+			} else if (match($0, /[A-Za-z0-9_.]+\(\);/)) {
+				f = substr($0, RSTART, RLENGTH - 3)
+				h = ""
+			} else
+				next
+			done(f, d, h)
+			if (sp > 0)
+				H[sp] = H[sp] " " f h
+		}
+		/LOST/ { lost = 1 }
+		END {
+			for (k in n)
+				printf "%s_calls=%d %s_instr=%.0f ", k, n[k], k, t[k] * 1000 / 16
+			printf "trace_lost=%d\n", lost
+		}' $T/trace
+	echo nop >$T/current_tracer
+	echo 1 >$T/options/sleep-time 2>/dev/null
+	: >$T/set_ftrace_filter
+	echo 1408 >$T/buffer_size_kb
+}
+
+# The cost of a redirected packet: every flow enters at lb, half are
+# lb2's; TCP connections (lb redirects a SYN, and the connection's packets
+# and the members' replies until lb has the record), then new UDP flows
+# (one datagram each: lb redirects lb2's first datagrams), small and
+# full-size.  Traced.
+redirect_cost()
+{
+	local load=$1 vs s0 s1 out sums src
+
+	redirect_up || die "redirect: setup failed"
+	# shellcheck disable=SC2086
+	trace_on $REDIR_TRACED || { log "redirect: no function_graph"; redirect_down; return 1; }
+	if [ "$load" = tcp ]; then
+		vs=v$TPORT s0=$(rd_snap $vs)
+		out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
+			-s 10.0.1.2,10.0.1.3 -c 32 -t 1 -w 0.2) || die "redirect: tcp load failed"
+	else
+		# udp: 16-byte datagrams; udp1400: full-size ones (1,428 bytes
+		# inside, 1,480 outside: no fragments), for the MAC's cost a byte
+		# (new flows: a source of its own for each load)
+		vs=v$UPORT s0=$(rd_snap $vs) src=10.72.1.0
+		[ "$load" = udp16 ] || src=10.72.2.0
+		out=$(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d $VIP -p $UPORT \
+			-s $src -N 2000 -l "${load#udp}" -t 30) || die "redirect: udp flows failed"
+	fi
+	sums=$(redirect_trace_sums)
+	s1=$(rd_snap $vs)
+	# shellcheck disable=SC2046,SC2086
+	rec phase=redirect metric=cost load="$load" $(rd_delta "$s0" "$s1") $sums
+	log "redirect cost, $load: $out; $(rd_delta "$s0" "$s1"); $sums"
+	redirect_down
+}
+
+# rd_share LOAD WINDOW BEFORE AFTER [KEY=VALUE...]: one share record
+rd_share()
+{
+	local load=$1 window=$2 d
+
+	d=$(rd_delta "$3" "$4")
+	shift 4
+	# shellcheck disable=SC2086
+	rec phase=redirect metric=share load="$load" window="$window" nodes=${#RD_NS[@]} $d "$@"
+	log "redirect share, ${#RD_NS[@]} nodes, $load, $window: $d $*"
+}
+
+# rd_share_tcp SRCS CONC: short TCP connections (the bench's
+# request/response) from SRCS, CONC at a time
+rd_share_tcp()
+{
+	local s0 s1 out
+
+	s0=$(rd_snap v$TPORT)
+	out=$(in_ns "$NS_CL" "$TOOL" tcp -d $VIP -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
+		-s "$1" -c "$2" -t 2 -w 0.5) || die "redirect: tcp load failed"
+	s1=$(rd_snap v$TPORT)
+	rd_share "tcp_c$2" all "$s0" "$s1" conns="$(kv_get "$out" conns)" \
+		fails="$(kv_get "$out" fails)" rate="$(kv_get "$out" rate)" conc="$2"
+}
+
+# rd_share_udp SRCS: 32 long UDP flows from SRCS, their first 20 virtual ms
+# (a packet or two each, before their records can have arrived: the lag
+# is ~22 ms), apart from the 2 s after
+rd_share_udp()
+{
+	local s0 s1 s2 out g0 g1 udp
+
+	udp=(in_ns "$NS_CL" "$TOOL" udp -n "$NS_S1,$NS_S2,$NS_S3" -d "$VIP" -p "$UPORT" -s "$1" -f 32 -w 0)
+	s0=$(rd_snap v$UPORT)
+	out=$("${udp[@]}" -t 0.02) || die "redirect: udp load failed"
+	g0=${EPOCHREALTIME/./} s1=$(rd_snap v$UPORT)
+	rd_share udp_long first "$s0" "$s1" sent="$(kv_get "$out" sent)" \
+		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=32
+	g1=${EPOCHREALTIME/./}
+	out=$("${udp[@]}" -t 2) || die "redirect: udp load failed"
+	s2=$(rd_snap v$UPORT)
+	rd_share udp_long after "$s1" "$s2" sent="$(kv_get "$out" sent)" \
+		delivered="$(kv_get "$out" delivered)" secs="$(kv_get "$out" secs)" flows=32 \
+		gap_secs="$(usecs_to_secs $((g1 - g0)))"
+}
+
+# The share of packets redirected with flows spread over the nodes
+# regardless of their owner (ecmp on).  Two nodes: TCP connections one at
+# a time (each ~5 virtual ms: over before its records are sent, as a
+# request/response on real hardware is) and 32 at a time (each ~140
+# virtual ms in this slow guest: its records arrive while it runs), and
+# the long UDP flows.  Then with lb3 as a third node: the connections one
+# at a time and the UDP flows again.
+redirect_share()
+{
+	redirect_up || die "redirect: setup failed"
+	ecmp on || die "redirect: ecmp routes"
+	rd_share_tcp "$RD_SRCS" 1
+	rd_share_tcp "$RD_SRCS" 32
+	rd_share_udp "$RD_SRCS"
+	redirect_down
+	lb3_up || die "redirect: lb3"
+	RD_NS+=("$NS_LB3") RD_SYNC+=("$SYNC3")
+	redirect_up || die "redirect: setup with 3 nodes failed"
+	rd_share_tcp "$RD_SRCS3" 1
+	rd_share_udp "$RD_SRCS3"
+	redirect_down
+	ecmp off
+}
+
+# lb3, a third node: a veth from lb for sync (lb sy3 10.0.102.1, lb3 eth0
+# SYNC3), one to the client (lb3 rd0 10.0.103.1, client rd3 10.0.103.2);
+# everything else through lb, as for lb2.  The client's source 10.0.1.6
+# goes to the VIP through lb3.
+NS_LB3="$NFLB_PFX-lb3"
+SYNC3=10.0.102.2
+RD_SRCS3=10.0.1.2,10.0.1.4,10.0.1.6
+
+lb3_up()
+{
+	_ns_init "$NS_LB3" && _forwarding "$NS_LB3" &&
+		_link "$NS_LB" sy3 "$NS_LB3" eth0 && _link "$NS_LB3" rd0 "$NS_CL" rd3 &&
+		ip -n "$NS_LB" addr add 10.0.102.1/24 dev sy3 && ip -n "$NS_LB3" addr add $SYNC3/24 dev eth0 &&
+		ip -n "$NS_LB3" addr add 10.0.103.1/24 dev rd0 && ip -n "$NS_CL" addr add 10.0.103.2/24 dev rd3 &&
+		ip -n "$NS_LB3" route add default via 10.0.102.1 &&
+		ip -n "$NS_LB3" route add 10.0.1.0/24 via 10.0.103.2 &&
+		ip -n "$NS_LB2" route add 10.0.102.0/24 via $SYNC1 &&
+		ip -n "$NS_CL" addr add 10.0.1.6/24 dev eth0 &&
+		ip -n "$NS_CL" rule add from 10.0.1.6 lookup 103 pref 103 &&
+		ip -n "$NS_CL" route add $VIP via 10.0.103.1 dev rd3 table 103
+}
+
+# lb3 goes (its links with it); the client's and lb2's routes to it too
+lb3_down()
+{
+	ip -n "$NS_CL" rule del from 10.0.1.6 lookup 103 pref 103
+	ip -n "$NS_CL" addr del 10.0.1.6/24 dev eth0
+	ip -n "$NS_LB2" route del 10.0.102.0/24 via $SYNC1
+	ip netns del "$NS_LB3"
+}
+
+redirect_phase()
+{
+	have_time 90 || { rec phase=redirect skipped=budget; return 0; }
+	RD_NS=("$NS_LB" "$NS_LB2") RD_SYNC=("$SYNC1" "$SYNC2")
+	redirect_topo_up || die "redirect: topology"
+	redirect_cost tcp
+	redirect_cost udp16
+	redirect_cost udp1400
+	redirect_share
+	lb3_down
+	redirect_topo_down
+}
+
+# ---------------------------------------------------------------------------
 
 main()
 {
@@ -1047,6 +1449,7 @@ main()
 	done
 	want control && control_phase
 	want sync && sync_phase
+	want redirect && redirect_phase
 	want table && table_phase
 	want sync && [ "$SYNC_BULK_DONE" = 0 ] && sync_bulk_alone "$SYNC_BULK" big
 	if want sync_bulk && ! want sync; then

@@ -23,10 +23,12 @@
  *	same event loop: on one CPU, no scheduler hand-offs shape the work.
  *	Prints "conns=N secs=S rate=R fails=F".
  *
- *   lbbench udp -n NETNS[,NETNS...] -d ADDR[,ADDR...] -p PORT -s SRC
+ *   lbbench udp -n NETNS[,NETNS...] -d ADDR[,ADDR...] -p PORT -s SRC[,SRC...]
  *		 [-f FLOWS] [-t SECS] [-w WARMUP] [-b BATCH] [-W WINDOW] [-l LEN]
  *	Small UDP datagrams, FLOWS flows (source ports 10000...), sent with a
- *	raw socket from SRC to the destinations in turn; received by sockets
+ *	raw socket from SRC to the destinations in turn (with -s SRC,SRC...:
+ *	flow i from the (i mod n)th, named to the route lookup too, so that
+ *	policy routing by source sees it); received by sockets
  *	bound to PORT in each NETNS (the servers), drained with recvmmsg().
  *	One process does both, so no scheduler hand-off shapes the batches;
  *	at most WINDOW datagrams are in flight.  The rate counts datagrams
@@ -93,7 +95,7 @@ static void usage(void)
 		"       lbbench tcp -d ADDR[,ADDR...] -p PORT [-s SRC[,SRC...]] [-c CONC]\n"
 		"                   [-t SECS] [-w WARMUP] [-q REQ_BYTES] [-r REPLY_BYTES]\n"
 		"                   [-S NETNS[,...] [-D]]\n"
-		"       lbbench udp -n NETNS[,...] -d ADDR[,...] -p PORT -s SRC [-f FLOWS]\n"
+		"       lbbench udp -n NETNS[,...] -d ADDR[,...] -p PORT -s SRC[,SRC...] [-f FLOWS]\n"
 		"                   [-t SECS] [-w WARMUP] [-b BATCH] [-W WINDOW] [-l LEN]\n"
 		"                   [-N COUNT [-o OFFSET]]\n"
 		"       lbbench udp -R -n NETNS[,...] -d ADDR[,...] -p PORT -s SRCBASE [-f FLOWS] ...\n"
@@ -647,6 +649,37 @@ static long drain(const int *fds, int n)
 	return got;
 }
 
+/* An IP_PKTINFO control message naming a datagram's source address. */
+union srcmsg {
+	char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct cmsghdr align;
+};
+
+/*
+ * One IP_PKTINFO message per source address of @o.  A raw socket's route
+ * lookup does not read the source from the header it sends: without the
+ * message, source-based policy routing (the bench's stand-in for an ECMP
+ * router spreading flows over nodes) would not see it.
+ */
+static union srcmsg *src_cmsgs(const struct opts *o)
+{
+	union srcmsg *m = calloc((size_t)o->nsrc, sizeof(*m));
+	int i;
+
+	if (!m)
+		die("calloc");
+	for (i = 0; i < o->nsrc; i++) {
+		struct cmsghdr *c = &m[i].align;
+		struct in_pktinfo pi = { .ipi_spec_dst = o->src[i] };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	return m;
+}
+
 static int udp_test(struct opts *o)
 {
 	struct mmsghdr *mm;
@@ -659,6 +692,7 @@ static int udp_test(struct opts *o)
 	bool measuring = false;
 	unsigned int next = 0;
 	unsigned long long ci0 = 0, ct0 = 0, ci1, ct1;
+	union srcmsg *srcs = NULL;
 
 	if (!o->netns || !o->ndst || !o->nsrc || !o->port)
 		usage();
@@ -675,9 +709,11 @@ static int udp_test(struct opts *o)
 	mm = calloc((size_t)o->flows + MAXBATCH, sizeof(*mm));
 	if (!pk || !sas || !iov || !mm)
 		die("calloc");
+	if (o->nsrc > 1 && !o->count)
+		srcs = src_cmsgs(o);
 	for (i = 0; i < o->flows; i++) {
 		long f = o->offset + i;
-		struct in_addr src = o->src[0];
+		struct in_addr src = o->src[srcs ? i % o->nsrc : 0];
 
 		if (o->count)
 			src.s_addr = htonl(ntohl(src.s_addr) + (uint32_t)(f >> 15));
@@ -698,6 +734,10 @@ static int udp_test(struct opts *o)
 		mm[i].msg_hdr.msg_namelen = sizeof(sas[f]);
 		mm[i].msg_hdr.msg_iov = &iov[f];
 		mm[i].msg_hdr.msg_iovlen = 1;
+		if (srcs) {
+			mm[i].msg_hdr.msg_control = &srcs[f % o->nsrc];
+			mm[i].msg_hdr.msg_controllen = sizeof(srcs[0]);
+		}
 	}
 
 	t_start = now();

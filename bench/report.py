@@ -226,6 +226,7 @@ def summarize(raw):
     s["table"] = {str(k): v for k, v in sorted(tab.items())}
 
     s["sync"] = sync_summary(raw, res)
+    s["redirect"] = redirect_summary(raw)
 
     # Targets (shown, not asserted).
     tg = []
@@ -323,6 +324,99 @@ def sync_summary(raw, res):
             bulks[r.get("size", "big")] = b
     sy["bulk"] = bulks
     return sy
+
+
+def per_call(r, k):
+    """Instructions a call of traced kind K in a redirect cost record."""
+    n = r.get(k + "_calls", 0)
+    return r.get(k + "_instr", 0) / n if n else None
+
+
+def node_sum(r, k):
+    """The sum of a redirect record's per-node figures K1, K2..."""
+    return sum(v for n, v in r.items() if n.startswith(k) and n[len(k):].isdigit())
+
+
+def redirect_summary(raw):
+    """Owner redirect: instructions a redirected packet on each node (the
+    traced runs), and the share of packets redirected (spread runs)."""
+    rd = {"cost": {}, "share": []}
+    for r in raw:
+        if r.get("phase") != "redirect":
+            continue
+        if r.get("skipped"):
+            rd["skipped"] = r["skipped"]
+        elif r.get("metric") == "cost":
+            c = {k: per_call(r, k) for k in ("send", "fwd", "fwd_inner", "decap", "own_new",
+                                             "own_known", "hook_new", "hook_known")}
+            for kind in ("new", "known"):
+                own, hook = c["own_" + kind], c["hook_" + kind]
+                if own is not None and hook is not None and c["decap"] is not None:
+                    # receive outside nflb's processing, plus MAC check and decap
+                    c["extra_" + kind] = own - hook + c["decap"]
+                    c["work_" + kind] = hook - c["decap"]
+            c["raw"] = dict(r)
+            rd["cost"][r["load"]] = c
+        elif r.get("metric") == "share":
+            e = dict(r)
+            tx = node_sum(r, "tx")
+            e["redirected"] = tx
+            e["share"] = tx / r["handled"] if r.get("handled") else None
+            made = node_sum(r, "made")
+            e["per_flow"] = tx / made if made else None
+            if r.get("rate") and r.get("conc"):
+                e["conn_ms"] = 1000 * r["conc"] / r["rate"]
+            rd["share"].append(e)
+    return rd
+
+
+def redirect_text(rd):
+    """The owner redirect tables (reStructuredText lines)."""
+    out = []
+    if rd.get("skipped"):
+        return ["Owner redirect: skipped (" + rd["skipped"] + ")", ""]
+    loads = [rd["cost"].get(k, {}) for k in ("tcp", "udp16", "udp1400")]
+    if any(loads):
+        def row(label, k):
+            return [label] + [fmt(c.get(k)) for c in loads]
+        rows = [row("node 1: redirect sent (nflb_redir_send: MAC, encapsulation, UDP/IP out)", "send"),
+                row("node 1: a packet forwarded instead, for comparison (ip_forward)", "fwd"),
+                row("owner: first packet (SYN, first datagram), udp_rcv in all", "own_new"),
+                row("  redirect's part: UDP receive, MAC check, decapsulation", "extra_new"),
+                row("  nflb (session created) and forwarding", "work_new"),
+                row("owner: packet of a session it has (ACK, data, reply), in all", "own_known"),
+                row("  redirect's part: UDP receive, MAC check, decapsulation", "extra_known"),
+                row("  nflb and forwarding", "work_known")]
+        out.append(rst_table(["owner redirect, guest instructions a redirected packet (traced)",
+                              "TCP", "UDP 16 B", "UDP 1,400 B"], rows))
+        out.append("")
+    rows = []
+    labels = {("tcp_c1", "all"): "TCP, one connection at a time",
+              ("tcp_c32", "all"): "TCP, 32 connections at a time",
+              ("udp_long", "first"): "UDP, 32 long flows: first 20 ms",
+              ("udp_long", "after"): "UDP, the same flows: next 2 s"}
+    for e in rd["share"]:
+        nodes = e.get("nodes", 2)
+        note = ""
+        if e.get("conn_ms") is not None:
+            note = f"{fmt(e.get('conns'))} connections of ~{e['conn_ms']:.0f} virtual ms"
+            if e.get("fails"):
+                note += f", {e['fails']} failed"
+        elif e.get("window") == "after":
+            note = f"{e.get('gap_secs', 0):.1f} virtual s after the first window"
+        else:
+            note = f"{fmt(e.get('sent'))} datagrams in {e.get('secs', 0) * 1000:.0f} virtual ms"
+        if e.get("drops") or e.get("errors"):
+            note += f"; {e['drops']} redirects dropped, {e['errors']} not sent"
+        rows.append([labels.get((e["load"], e["window"]), e["load"] + " " + e["window"]),
+                     str(nodes), f"{100 * (nodes - 1) / nodes:.0f}%", fmt(e.get("handled")), fmt(e["redirected"]), pct(e["share"]),
+                     "n/a" if e["per_flow"] is None else f"{e['per_flow']:.2f}", note])
+    if rows:
+        out.append(rst_table(["flows spread over the nodes regardless of owner", "nodes",
+                              "(N-1)/N", "packets in", "redirected", "share", "a flow", "note"],
+                             rows))
+        out.append("")
+    return out
 
 
 def text_report(s):
@@ -427,6 +521,7 @@ def text_report(s):
                    f"reply costs measured with UDP explain {fmt(tp['estimate_from_udp'])}.")
         out.append("")
     out.extend(sync_text(s.get("sync", {})))
+    out.extend(redirect_text(s.get("redirect", {})))
     head = ["target", "value", "met"]
     rows = []
     for t in s["targets"]:
@@ -547,10 +642,21 @@ def chart(s, outdir):
             f.write(f'"nflb" {sy["nflb_above_plain"] / 1000:.2f}\n')
             f.write(f'"sync: creating" {sy["creating"] / 1000:.2f}\n')
             f.write(f'"sync: receiving" {sy["rx_per_conn"] / 1000:.2f}\n')
+    rdat = os.path.join(tmp, "redirect.dat")
+    shares = [e for e in s.get("redirect", {}).get("share", []) if e.get("share") is not None]
+    have_redir = bool(shares)
+    with open(rdat, "w") as f:
+        f.write("# load percent of the packets redirected\n")
+        short = {("tcp_c1", "all"): "TCP x1", ("tcp_c32", "all"): "TCP x32",
+                 ("udp_long", "first"): "UDP 20 ms", ("udp_long", "after"): "UDP later"}
+        for e in shares:
+            label = short.get((e["load"], e["window"]), e["load"]) + f', N={e.get("nodes", 2)}'
+            f.write(f'"{label}" {100 * e["share"]:.2f}\n')
+    panels = 2 + have_sync + have_redir
     png = os.path.join(outdir, "latest.png")
     script = f"""
 set output '{png}'
-set multiplot layout 1,{3 if have_sync else 2} title "nflb benchmark (1 vCPU, QEMU -icount)"
+set multiplot layout 1,{panels} title "nflb benchmark (1 vCPU, QEMU -icount)"
 set title "Rate relative to plain routing (higher is better; y from 0.8)"
 set style data histograms
 set style histogram clustered gap 1
@@ -596,11 +702,31 @@ set key top left inside
 plot '{sdat}' using 2:xtic(1) notitle lc rgb '#4682b4', \\
      {goal:.3f} title 'goal: sync <= 25% of nflb (creating node)' lt 0 lw 2
 """
+    if have_redir:
+        script += f"""
+set title "Owner redirect: packets redirected (%); x1, x32: connections at a time"
+unset logscale x
+unset xlabel
+unset format x
+set xrange [*:*]
+set format x "%g"
+set ylabel "% of the packets reaching a node"
+set yrange [0:*]
+set ytics auto
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.6
+set key off
+set xtics rotate by -30
+plot '{rdat}' using 2:xtic(1) notitle lc rgb '#b8860b'
+unset xtics
+"""
     script += """
 unset multiplot
 """
     try:
-        w = 1800 if have_sync else 1200
+        w = 600 * panels
         for term in (f"pngcairo size {w},500 font 'sans,10'", f"png size {w},500"):
             r = subprocess.run(["gnuplot"], input=f"set terminal {term}\n" + script,
                                text=True, capture_output=True)
