@@ -167,9 +167,14 @@ ecmp_routes_are()
 
 ecmp_wait_routes()
 {
+	local i
+
 	wait_for "$2" ecmp_routes_are "$1" && return 0
 	ktap_diag "not $1 nexthops after $2 s: router: $(ip -n "$NS_RT" route show "$EC_VIP" | tr '\n' ' ')"
-	ktap_diag "s1: $(ip -n "$NS_S1" route show default | tr '\n' ' ')"
+	for ((i = 1; i <= NSERVERS; i++)); do
+		ktap_diag "s$i: $(ip -n "$(server_ns "$i")" route show default | tr '\n' ' ')"
+		ktap_diag "s$i: $(birdc -s "$NFLB_TMP/bird-s$i.ctl" show protocols 2>&1 | tr '\n' ' ')"
+	done
 	return 1
 }
 
