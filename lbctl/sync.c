@@ -29,8 +29,8 @@ void sync_usage(FILE *f)
 "%d); peer: up to %d addresses of the local address's family; key: %d hex\n"
 "digits (%d bytes), the same on every node; rate: session records a second\n"
 "this node sends at most, %u..%u (default %u); redirect: packets with no\n"
-"session go to their flow's owner node (default off; IPv4 only).  set\n"
-"replaces a running sync.\n"
+"session go to their flow's owner node (default off).  set replaces a\n"
+"running sync.\n"
 "wait exits 0 once this node is ready (its bulk resync done, or no peer\n"
 "answered), 1 on timeout or error.\n",
 		NFLB_SYNC_PORT_DEFAULT, NFLB_SYNC_PEERS_MAX,
