@@ -503,6 +503,7 @@ void nflb_hooks_redirected(struct nflb_net *ln, struct nflb_redir *rd,
 		nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
 		goto drop;
 	}
+	/* The input route from the outer packet's device, as for a reply. */
 	if (!skb_dst(skb) && !nflb_route_reply(skb, st.pf))
 		goto drop;
 	nflb_redir_count(rd, NFLB_R_RX);
