@@ -228,10 +228,19 @@ ktap_check "over an IPv4 sync link: 16 IPv6 UDP flows answered, sessions made by
 # 4-7: sync over IPv6, flows of both families
 start6() { sync_on "$A_X6" "$B_X6" "$FK_X6" && ready "$B_X6" "$FK_X6"; }
 ktap_check "sync over IPv6 with redirect: both ready, each owns half" start6
+# over6 CMD...: CMD, with sync running over IPv6 on both nodes (not left
+# over IPv4 by a failed start6)
+over6()
+{
+	la -j sync show | jq -e ".local == \"$A_X6\" and .redirect" >/dev/null &&
+		lbb -j sync show | jq -e ".local == \"$B_X6\" and .redirect" >/dev/null ||
+		{ ktap_diag "sync does not run over IPv6 with redirect"; return 1; }
+	"$@"
+}
 ktap_check "over an IPv6 sync link: 16 IPv4 downloads byte-exact, sessions made by both owners" \
-	downloads "$VIP" 20100
+	over6 downloads "$VIP" 20100
 ktap_check "over an IPv6 sync link: 16 IPv6 downloads byte-exact, sessions made by both owners" \
-	downloads "$VIP6" 20200
+	over6 downloads "$VIP6" 20200
 # 1,450 bytes: with 72 bytes of outer headers no redirect of either fits
 big_udp()
 {
@@ -244,7 +253,8 @@ big_udp()
 	ktap_diag "A sent $(($(snum "$NS_A" .stats.tx_redirect_frag) - fr)) redirects fragmented"
 	[ "$(snum "$NS_A" .stats.tx_redirect_frag)" -gt "$fr" ]
 }
-ktap_check "over an IPv6 sync link: UDP flows of both families with 1,450-byte datagrams, fragmented redirects" big_udp
+ktap_check "over an IPv6 sync link: UDP flows of both families with 1,450-byte datagrams, fragmented redirects" \
+	over6 big_udp
 
 # 8: forged IPv6 redirects
 forged()
