@@ -398,10 +398,5 @@ int nflb_config_sync_check(const struct nflb_sync_cfg *cfg,
 				return -EINVAL;
 			}
 	}
-	if (cfg->redirect && cfg->family != AF_INET) {
-		NL_SET_ERR_MSG(extack,
-			       "redirect: needs an IPv4 local address (use redirect off)");
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }

@@ -344,7 +344,7 @@ static unsigned int nflb_pre_malformed(struct nflb_net *ln,
 /*
  * Owner redirect (Documentation/sync.rst): a packet of a flow that has no
  * session here, client @client:@port, goes to the flow's owner when that
- * is another live node.  True when it went (@skb consumed).  IPv4 only.
+ * is another live node.  True when it went (@skb consumed).
  */
 static bool nflb_redirect(struct nflb_net *ln, struct sk_buff *skb,
 			  const struct nflb_pkt *pkt,
@@ -353,9 +353,10 @@ static bool nflb_redirect(struct nflb_net *ln, struct sk_buff *skb,
 	struct nflb_redir *rd = rcu_dereference(ln->redir);
 	int owner;
 
-	if (!rd || pkt->flow.family != AF_INET)
+	if (!rd)
 		return false;
-	owner = nflb_redir_owner(rd, client->ip, port, pkt->flow.proto);
+	owner = nflb_redir_owner(rd, pkt->flow.family, client, port,
+				 pkt->flow.proto);
 	if (owner < 0)
 		return false;
 	nflb_redir_send(rd, skb, owner);
@@ -371,7 +372,7 @@ static bool nflb_redirect(struct nflb_net *ln, struct sk_buff *skb,
 static unsigned int nflb_pre_stray(struct nflb_net *ln, struct sk_buff *skb,
 				   const struct nflb_pkt *pkt)
 {
-	if (!rcu_access_pointer(ln->redir) || pkt->flow.family != AF_INET ||
+	if (!rcu_access_pointer(ln->redir) ||
 	    !nflb_member_endpoint(ln, pkt->flow.family, &pkt->flow.src,
 				  pkt->flow.sport, pkt->flow.proto))
 		return NF_ACCEPT;
@@ -468,8 +469,8 @@ static unsigned int nflb_pre_redirected(struct nflb_net *ln,
 			nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
 		return NF_DROP;
 	}
-	if (nflb_redir_owner(rd, pkt.flow.src.ip, pkt.flow.sport,
-			     pkt.flow.proto) != NFLB_REDIR_SELF) {
+	if (nflb_redir_owner(rd, pkt.flow.family, &pkt.flow.src,
+			     pkt.flow.sport, pkt.flow.proto) != NFLB_REDIR_SELF) {
 		nflb_redir_count(rd, NFLB_R_DROP_NOT_OWNER);
 		return NF_DROP;
 	}
@@ -478,9 +479,10 @@ static unsigned int nflb_pre_redirected(struct nflb_net *ln,
 
 /*
  * A redirect that arrived on the sync socket (@skb at its UDP header;
- * softirq, RCU): checked and decapsulated by redirect.c, processed as
- * PRE_ROUTING would, then routed (a member's reply was already) and passed
- * on as ip_rcv_finish() would: FORWARD and POSTROUTING see it.  Always
+ * softirq, RCU): checked and decapsulated by redirect.c, its inner IPv4 or
+ * IPv6 packet processed as PRE_ROUTING would, then routed (a member's
+ * reply was already) and passed on as ip_rcv_finish() or
+ * ip6_rcv_finish() would: FORWARD and POSTROUTING see it.  Always
  * consumes @skb.
  */
 void nflb_hooks_redirected(struct nflb_net *ln, struct nflb_redir *rd,
@@ -488,12 +490,11 @@ void nflb_hooks_redirected(struct nflb_net *ln, struct nflb_redir *rd,
 {
 	struct nf_hook_state st = {
 		.hook = NF_INET_PRE_ROUTING,
-		.pf = NFPROTO_IPV4,
 		.net = ln->net,
 	};
-	const struct iphdr *iph;
 
-	if (!nflb_redir_decap(rd, skb))
+	st.pf = nflb_redir_decap(rd, skb);
+	if (st.pf == NFPROTO_UNSPEC)
 		goto drop;
 	st.in = skb->dev;
 	if (nflb_pre_redirected(ln, rd, skb, &st) != NF_ACCEPT)
@@ -502,10 +503,8 @@ void nflb_hooks_redirected(struct nflb_net *ln, struct nflb_redir *rd,
 		nflb_redir_count(rd, NFLB_R_DROP_NOT_OURS);
 		goto drop;
 	}
-	iph = ip_hdr(skb);
-	if (!skb_dst(skb) &&
-	    ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
-				 skb->dev))
+	/* The input route from the outer packet's device, as for a reply. */
+	if (!skb_dst(skb) && !nflb_route_reply(skb, st.pf))
 		goto drop;
 	nflb_redir_count(rd, NFLB_R_RX);
 	dst_input(skb);

@@ -1977,10 +1977,9 @@ static int nflb_sync_parse(struct nlattr *sync, struct nlattr **tb,
 			    &cfg->family, &cfg->local, extack, sync, true);
 	if (err)
 		return err;
-	/* Redirect over IPv6 sync addresses is not built: off by default. */
 	cfg->redirect = tb[NFLB_SYNC_A_REDIRECT] ?
 			nla_get_u8(tb[NFLB_SYNC_A_REDIRECT]) :
-			cfg->family == AF_INET && NFLB_SYNC_REDIRECT_DEFAULT;
+			NFLB_SYNC_REDIRECT_DEFAULT;
 	nla_for_each_nested(a, sync, rem) {
 		if (nla_type(a) != NFLB_SYNC_A_PEER)
 			continue;

@@ -18,7 +18,12 @@ struct sock;
  * creates it, publishes the live owners and hands it received redirects.
  */
 
-/* The header after the UDP header, then the MAC, then the inner packet. */
+/*
+ * The header after the UDP header, then the MAC, then the inner packet,
+ * IPv4 or IPv6: its version nibble tells which (the header is the same
+ * for both, so version 1 stays; a node that knows IPv4 only drops an IPv6
+ * inner packet as malformed).
+ */
 struct nflb_redir_hdr {
 	__be32 magic;			/* NFLB_REDIR_MAGIC */
 	u8 version;			/* NFLB_REDIR_VERSION */
@@ -74,11 +79,12 @@ struct nflb_owners {
  */
 struct nflb_redir {
 	struct sock *sk;		/* the sync socket: sends, receives */
-	__be32 local;
+	u8 family;			/* the outer one: the sync addresses' */
+	union nf_inet_addr local;
 	__be16 port;
 	u8 node_id;
 	unsigned int npeers;
-	__be32 peer[NFLB_SYNC_PEERS_MAX];
+	union nf_inet_addr peer[NFLB_SYNC_PEERS_MAX];
 	/* MAC keys of the directions to and from each peer (sync's). */
 	u8 tx_key[NFLB_SYNC_PEERS_MAX][BLAKE2S_KEY_SIZE];
 	u8 rx_key[NFLB_SYNC_PEERS_MAX][BLAKE2S_KEY_SIZE];
@@ -87,23 +93,25 @@ struct nflb_redir {
 	struct nflb_redir_pcpu __percpu *count;
 };
 
-struct nflb_redir *nflb_redir_alloc(struct sock *sk, __be32 local,
+struct nflb_redir *nflb_redir_alloc(struct sock *sk, u8 family,
+				    const union nf_inet_addr *local,
 				    __be16 port, u8 node_id,
 				    const u8 key[NFLB_SYNC_KEY_LEN]);
 void nflb_redir_set_peer(struct nflb_redir *rd, unsigned int idx,
-			 __be32 addr, const u8 *tx_key, const u8 *rx_key);
+			 const union nf_inet_addr *addr, const u8 *tx_key,
+			 const u8 *rx_key);
 void nflb_redir_free(struct nflb_redir *rd);
 int nflb_redir_publish(struct nflb_redir *rd, const u8 *id, const s8 *peer,
 		       unsigned int n);
 u32 nflb_redir_share(struct nflb_redir *rd, int peer);
 void nflb_redir_counters(struct nflb_redir *rd, u64 out[NFLB_R_MAX]);
 
-int nflb_redir_owner(struct nflb_redir *rd, __be32 client, __be16 port,
-		     u8 proto);
+int nflb_redir_owner(struct nflb_redir *rd, u8 family,
+		     const union nf_inet_addr *client, __be16 port, u8 proto);
 void nflb_redir_send(struct nflb_redir *rd, struct sk_buff *skb, int peer);
 
 bool nflb_redir_is_encap(struct sk_buff *skb);
-bool nflb_redir_decap(struct nflb_redir *rd, struct sk_buff *skb);
+u8 nflb_redir_decap(struct nflb_redir *rd, struct sk_buff *skb);
 
 static inline void nflb_redir_count(struct nflb_redir *rd,
 				    enum nflb_redir_counter c)

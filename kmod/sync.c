@@ -2020,21 +2020,21 @@ static int nflb_sync_socket(struct nflb_sync *sync, struct net *net)
 	return 0;
 }
 
-/* Owner redirect's state, over the socket (IPv4 only: sync.rst). */
+/* Owner redirect's state, over the socket, of either family (sync.rst). */
 static int nflb_sync_redir_alloc(struct nflb_sync *sync)
 {
 	const struct nflb_sync_cfg *cfg = &sync->cfg;
 	struct nflb_redir *rd;
 	unsigned int i;
 
-	if (!cfg->redirect || cfg->family != AF_INET)
+	if (!cfg->redirect)
 		return 0;
-	rd = nflb_redir_alloc(sync->sock->sk, cfg->local.ip, cfg->port,
-			      cfg->node_id, cfg->key);
+	rd = nflb_redir_alloc(sync->sock->sk, cfg->family, &cfg->local,
+			      cfg->port, cfg->node_id, cfg->key);
 	if (!rd)
 		return -ENOMEM;
 	for (i = 0; i < cfg->npeers; i++)
-		nflb_redir_set_peer(rd, i, cfg->peers[i].ip,
+		nflb_redir_set_peer(rd, i, &cfg->peers[i],
 				    sync->peers[i].tx_key,
 				    sync->peers[i].rx_key);
 	/* encap_rcv runs already: it sees all of it or nothing. */

@@ -29,8 +29,8 @@ void sync_usage(FILE *f)
 "%d); peer: up to %d addresses of the local address's family; key: %d hex\n"
 "digits (%d bytes), the same on every node; rate: session records a second\n"
 "this node sends at most, %u..%u (default %u); redirect: packets with no\n"
-"session go to their flow's owner node (IPv4 only: default on, off with an\n"
-"IPv6 local; an active-standby pair sets it off).  set replaces a running sync.\n"
+"session go to their flow's owner node (default on; an active-standby pair\n"
+"sets it off).  set replaces a running sync.\n"
 "wait exits 0 once this node is ready (its bulk resync done, or no peer\n"
 "answered), 1 on timeout or error.\n",
 		NFLB_SYNC_PORT_DEFAULT, NFLB_SYNC_PEERS_MAX,
@@ -432,11 +432,9 @@ static int save_cb(const struct nlmsghdr *nlh, void *data)
 	if (st[NFLB_SYNC_A_RATE] &&
 	    attr_u32(st[NFLB_SYNC_A_RATE]) != SYNC_RATE_DEFAULT)
 		print_fp(" rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
-	/* written when not the default: on with IPv4 sync, off with IPv6 */
-	if (st[NFLB_SYNC_A_REDIRECT] &&
-	    !attr_u8(st[NFLB_SYNC_A_REDIRECT]) != !st[NFLB_SYNC_A_LOCAL4])
-		print_fp(" redirect %s",
-			 attr_u8(st[NFLB_SYNC_A_REDIRECT]) ? "on" : "off");
+	/* on is the default */
+	if (st[NFLB_SYNC_A_REDIRECT] && !attr_u8(st[NFLB_SYNC_A_REDIRECT]))
+		print_fp(" redirect off");
 	print_fp(" key ");
 	if (key) {
 		const uint8_t *k = mnl_attr_get_payload(key);

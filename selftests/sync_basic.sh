@@ -542,8 +542,8 @@ over_ipv6()
 {
 	ip -n "$NS_LB" -6 addr add fd00:100::1/64 dev sbr nodad &&
 		ip -n "$NS_LB2" -6 addr add fd00:100::2/64 dev eth0 nodad || return 1
-	lb sync set node-id 1 local fd00:100::1 peer fd00:100::2 key "$KEY" &&
-		lb2 sync set node-id 2 local fd00:100::2 peer fd00:100::1 key "$KEY" || return 1
+	lb sync set node-id 1 local fd00:100::1 peer fd00:100::2 key "$KEY" redirect off &&
+		lb2 sync set node-id 2 local fd00:100::2 peer fd00:100::1 key "$KEY" redirect off || return 1
 	lb -j sync show | jq -e '.local == "fd00:100::1" and .peers[0].addr == "fd00:100::2"' >/dev/null ||
 		{ lb -j sync show; return 1; }
 	lb sync wait timeout 30 && lb2 sync wait timeout 30

@@ -484,8 +484,7 @@ enum nflb_sync_attr {
 	NFLB_SYNC_A_WITH_KEY,
 	/*
 	 * u8, 0 or 1: redirect packets with no session to their flow's owner
-	 * (Documentation/sync.rst, Owner redirect); default 1 with an IPv4 local
-	 * address, 0 with an IPv6 one (1 needs IPv4)
+	 * (Documentation/sync.rst, Owner redirect); default 1
 	 */
 	NFLB_SYNC_A_REDIRECT,
 	/* u32, read-only: this node's share of the flows it owns, per mille */
@@ -573,7 +572,7 @@ enum nflb_sync_stats_attr {
 	NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_PEER,
 	/* u64, redirects dropped: wrong MAC */
 	NFLB_SYNC_STATS_A_REDIRECT_DROP_BAD_MAC,
-	/* u64, redirects dropped: bad header, inner packet not whole IPv4 */
+	/* u64, redirects dropped: bad header, inner packet not whole IPv4/IPv6 */
 	NFLB_SYNC_STATS_A_REDIRECT_DROP_MALFORMED,
 	/* u64, redirects dropped: the inner packet is no session's, no VIP's */
 	NFLB_SYNC_STATS_A_REDIRECT_DROP_NOT_OURS,
