@@ -41,7 +41,9 @@ setup || ktap_abort "cannot build the namespaces"
 # With two CPUs or more, the servers' side of each handshake is steered to
 # CPU 1 (RPS on their veth end) and the daemon kept on CPU 0: otherwise
 # veth processes the servers' packets in the sender's context and their
-# cost is counted as the daemon's.
+# cost is counted as the daemon's (a third of it, by perf's call graphs).
+# The steering has its own price in the daemon's context: the IPI that
+# wakes CPU 1 for the packets it sends (a tenth of its time, more in a VM).
 PIN=()
 if [ "$(nproc)" -ge 2 ] &&
 	in_ns "$NSS" sh -c 'echo 2 >/sys/class/net/srv0/queues/rx-0/rps_cpus' 2>/dev/null; then
