@@ -12,11 +12,12 @@
  *
  * A socket is not given back to the destination it last connected to.
  * Reconnecting to the same address, the kernel does not draw a new
- * initial sequence number but continues the old one; when the server
- * still holds the previous connection (a FIN_WAIT2 left by an accept and
- * close), that number falls in its window and the SYN is answered with
- * a reset: a refused probe of a healthy member.  To another address the
- * kernel draws a fresh number, as for a new socket.
+ * initial sequence number but continues the old one, and a server that
+ * still holds the previous connection may find that number in its window
+ * and answer the SYN with a reset: a refused probe of a healthy member
+ * (health_scale's accept-and-close listener did so for a few percent of
+ * the probes).  To another address the kernel draws a fresh number, as
+ * for a new socket.
  *
  * Every socket is registered once, edge-triggered, for reading and
  * writing, with the probe_sock as its tag; probe.c tries each step's I/O
