@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * lbhealthd - active health checks for nflb members.  One thread, one
- * epoll: every probe is a non-blocking socket whose events and deadline
- * drive a small state machine (probe.c); a min-heap of targets ordered by
- * their next time (timer.c) arms one timerfd.
+ * epoll: every probe is a non-blocking socket (sock.c) whose events and
+ * deadline drive a small state machine (probe.c); a min-heap of targets
+ * ordered by their next time (timer.c) gives epoll_wait its timeout.
  */
 #ifndef LBHEALTHD_H
 #define LBHEALTHD_H
@@ -44,6 +44,17 @@ enum probe_phase {
 };
 
 struct ssl_st;
+struct target;
+
+/* A probe's socket, the tag of its epoll events (sock.c). */
+struct probe_sock {
+	int fd;
+	int type;			/* SOCK_STREAM, SOCK_DGRAM; -1: not reusable */
+	sa_family_t family;
+	struct target *owner;		/* NULL while idle */
+	struct sockaddr_storage last_dst;	/* what it connected to last */
+	struct probe_sock *next;	/* on the idle or cooling list */
+};
 
 /* A member being checked: its identity, its check, its probe. */
 struct target {
@@ -56,16 +67,16 @@ struct target {
 	uint8_t ok_run, fail_run;	/* consecutive results */
 	char reason[HD_REASON_MAX];	/* of the last failure */
 
-	/* schedule: heap position and the time it is ordered by */
+	/* schedule: heap position and the time it is ordered by (the heap
+	 * keeps a copy of due_ms, so that ordering reads no target) */
 	uint32_t heap_idx;
 	uint64_t due_ms;		/* next probe, or the probe's deadline */
 	uint64_t started_ms;
 
 	/* the running probe */
 	enum probe_phase phase;
-	int fd;
+	struct probe_sock *sock;	/* NULL while idle */
 	struct ssl_st *ssl;
-	uint32_t ev;			/* epoll events registered */
 	uint16_t dns_id;
 	uint32_t sent;			/* bytes of the request sent */
 	uint32_t rx_len;
@@ -100,18 +111,23 @@ void target_set_check(struct target *t, const struct check *c,
 		      const struct sockaddr_storage *dst);
 void targets_free(void);
 
-/* timer.c: min-heap on due_ms, one timerfd */
-int timer_init(void);
-int timer_fd(void);
+/* timer.c: min-heap on due_ms */
 void timer_insert(struct target *t);
 void timer_update(struct target *t);
 void timer_remove(struct target *t);
 struct target *timer_peek(void);
-void timer_arm(void);
+int timer_timeout(uint64_t now);	/* ms for epoll_wait, -1: none due */
+void timer_cleanup(void);
+
+/* sock.c: probe sockets, TCP ones reused */
+struct probe_sock *psock_get(struct target *t, int type);
+void psock_put(struct probe_sock *ps);
+void psock_settle(void);
+void psock_cleanup(void);
 
 /* probe.c: one probe's life */
 void probe_start(struct target *t);
-void probe_event(struct target *t, uint32_t events);
+void probe_event(struct probe_sock *ps, uint32_t events);
 void probe_deadline(struct target *t);
 void probe_abort(struct target *t);
 int probe_init(void);

@@ -31,8 +31,8 @@
 bool dry_run;
 int epfd = -1;
 
-/* epoll tags of the fds that are not probes */
-static char tag_timer, tag_signal, tag_events, tag_redump;
+/* epoll tags of the fds that are not probes (a probe's is its probe_sock) */
+static char tag_signal, tag_events, tag_redump;
 static int sigfd = -1, redump_fd = -1;
 static bool redump_armed;
 static const char *check_file;
@@ -126,13 +126,11 @@ static int read_check_file(const char *path)
 
 /* ---- the loop ---- */
 
-static void timer_tick(void)
+/* Starts the probes that are due and ends those out of time. */
+static void run_timers(uint64_t now)
 {
-	uint64_t exp, now = now_ms();
 	struct target *t;
 
-	if (read(timer_fd(), &exp, sizeof(exp)) < 0 && errno != EAGAIN)
-		hd_log("timerfd: %s", strerror(errno));
 	/* each step moves the head's due time past now: the loop ends */
 	while ((t = timer_peek()) && t->due_ms <= now) {
 		if (t->phase == PH_IDLE)
@@ -195,8 +193,7 @@ static int loop(void)
 	for (;;) {
 		bool want_dump = false;
 
-		timer_arm();
-		n = epoll_wait(epfd, evs, MAX_EVENTS, -1);
+		n = epoll_wait(epfd, evs, MAX_EVENTS, timer_timeout(now_ms()));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -206,9 +203,7 @@ static int loop(void)
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
-			if (p == &tag_timer) {
-				timer_tick();
-			} else if (p == &tag_signal) {
+			if (p == &tag_signal) {
 				if (on_signal())
 					return 0;
 			} else if (p == &tag_events) {
@@ -229,7 +224,12 @@ static int loop(void)
 				probe_event(p, evs[i].events);
 			}
 		}
-		/* after the batch: a re-read may free targets the batch names */
+		/* after the batch: no later event can name a released socket,
+		 * so they may be reused; deadlines after the replies that came
+		 * with them */
+		psock_settle();
+		run_timers(now_ms());
+		/* a re-read may end probes and free targets: also after it */
 		if (want_dump)
 			reload();
 	}
@@ -254,8 +254,7 @@ static int setup(void)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	redump_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (epfd < 0 || sigfd < 0 || redump_fd < 0 || timer_init() ||
-	    epoll_add(timer_fd(), &tag_timer) || epoll_add(sigfd, &tag_signal) ||
+	if (epfd < 0 || sigfd < 0 || redump_fd < 0 || epoll_add(sigfd, &tag_signal) ||
 	    epoll_add(redump_fd, &tag_redump)) {
 		hd_log("setup: %s", strerror(errno));
 		return -1;
@@ -337,6 +336,8 @@ int main(int argc, char **argv)
 	hd_log("%s%u members checked", dry_run ? "dry run: " : "", target_count());
 	ret = loop();
 	targets_free();
+	psock_cleanup();
+	timer_cleanup();
 	if (!dry_run)
 		nlcfg_close();
 	probe_cleanup();

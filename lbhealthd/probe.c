@@ -10,8 +10,12 @@
  *
  * Replies are read into a bounded buffer (HD_RXBUF): whatever a server
  * sends, a probe holds at most that much and ends by its deadline.  A
- * finished TCP probe closes with a reset (SO_LINGER 0): thousands of
- * probes a second would otherwise leave as many sockets in TIME_WAIT.
+ * finished TCP probe resets its connection (sock.c): thousands of probes
+ * a second would otherwise leave as many sockets in TIME_WAIT.
+ *
+ * Sockets are edge-triggered (sock.c): each step does its I/O until it is
+ * done or would block, and a step that starts the next one runs it at
+ * once; an event that finds nothing to do costs one failed read or write.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,34 +51,23 @@ void probe_cleanup(void)
 	SSL_CTX_free(ctx_verify);
 }
 
-/* Registers for exactly the events wanted now. */
-static void want(struct target *t, uint32_t events)
+static int probe_fd(const struct target *t)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = t };
-
-	if (t->ev == events)
-		return;
-	epoll_ctl(epfd, t->ev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, t->fd, &ev);
-	t->ev = events;
+	return t->sock->fd;
 }
 
 static void release(struct target *t)
 {
 	if (t->ssl) {
-		SSL_free((SSL *)t->ssl);
+		SSL_free((SSL *)t->ssl);	/* leaves the fd open */
 		t->ssl = NULL;
 	}
-	if (t->fd >= 0) {
-		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-		if (t->chk.type != NFLB_CHECK_UDP_DNS)
-			setsockopt(t->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		close(t->fd);	/* also leaves the epoll set */
-		t->fd = -1;
+	if (t->sock) {
+		psock_put(t->sock);
+		t->sock = NULL;
 	}
 	free(t->rx);
 	t->rx = NULL;
-	t->ev = 0;
 	t->phase = PH_IDLE;
 }
 
@@ -144,11 +137,8 @@ static int tls_io_result(struct target *t, int r)
 {
 	switch (SSL_get_error((SSL *)t->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
-		want(t, EPOLLIN);
-		return -1;
 	case SSL_ERROR_WANT_WRITE:
-		want(t, EPOLLOUT);
-		return -1;
+		return -1;	/* the socket's next event resumes it */
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
 	default:
@@ -165,14 +155,10 @@ static int io_write(struct target *t, const char *buf, size_t len)
 
 		return r > 0 ? r : tls_io_result(t, r);
 	}
-	n = send(t->fd, buf, len, MSG_NOSIGNAL);
+	n = send(probe_fd(t), buf, len, MSG_NOSIGNAL);
 	if (n >= 0)
 		return (int)n;
-	if (errno == EAGAIN || errno == EINTR) {
-		want(t, EPOLLOUT);
-		return -1;
-	}
-	return -2;
+	return errno == EAGAIN || errno == EINTR ? -1 : -2;
 }
 
 static int io_read(struct target *t, char *buf, size_t len)
@@ -184,14 +170,10 @@ static int io_read(struct target *t, char *buf, size_t len)
 
 		return r > 0 ? r : tls_io_result(t, r);
 	}
-	n = recv(t->fd, buf, len, 0);
+	n = recv(probe_fd(t), buf, len, 0);
 	if (n >= 0)
 		return (int)n;
-	if (errno == EAGAIN || errno == EINTR) {
-		want(t, EPOLLIN);
-		return -1;
-	}
-	return -2;
+	return errno == EAGAIN || errno == EINTR ? -1 : -2;
 }
 
 /* ---- verdicts on what was read ---- */
@@ -287,7 +269,6 @@ static void do_send(struct target *t)
 	}
 	t->rx_len = 0;
 	t->phase = PH_RECV;
-	want(t, EPOLLIN);
 	do_recv(t);
 }
 
@@ -305,7 +286,6 @@ static void start_exchange(struct target *t)
 		}
 		t->rx_len = 0;
 		t->phase = PH_RECV;
-		want(t, EPOLLIN);
 		do_recv(t);
 		return;
 	}
@@ -345,7 +325,7 @@ static void start_tls(struct target *t)
 	SSL *ssl = SSL_new(c->tls_verify ? ctx_verify : ctx_noverify);
 
 	t->ssl = (struct ssl_st *)ssl;
-	if (!ssl || SSL_set_fd(ssl, t->fd) != 1) {
+	if (!ssl || SSL_set_fd(ssl, probe_fd(t)) != 1) {
 		fail_tls(t, "setup");
 		return;
 	}
@@ -386,7 +366,7 @@ static void dns_recv(struct target *t)
 	int v;
 
 	for (;;) {
-		n = recv(t->fd, buf, sizeof(buf), 0);
+		n = recv(probe_fd(t), buf, sizeof(buf), 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				fail_errno(t, "dns", errno);
@@ -411,12 +391,11 @@ static void dns_start(struct target *t)
 		finish(t, false, "dns bad query name");
 		return;
 	}
-	if (send(t->fd, q, (size_t)len, 0) < 0) {
+	if (send(probe_fd(t), q, (size_t)len, 0) < 0) {
 		fail_errno(t, "dns send", errno);
 		return;
 	}
-	t->phase = PH_RECV;
-	want(t, EPOLLIN);
+	t->phase = PH_RECV;	/* the socket was registered before: the reply raises an event */
 }
 
 /* ---- entry points ---- */
@@ -438,44 +417,49 @@ void probe_start(struct target *t)
 			return;
 		}
 	}
-	t->fd = socket(t->dst.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) |
-		       SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->fd < 0) {
+	t->sock = psock_get(t, udp ? SOCK_DGRAM : SOCK_STREAM);
+	if (!t->sock) {
 		fail_errno(t, "socket", errno);
 		return;
 	}
 	t->phase = PH_CONNECT;
-	if (connect(t->fd, (struct sockaddr *)&t->dst, alen) == 0) {
+	if (connect(probe_fd(t), (struct sockaddr *)&t->dst, alen) == 0) {
 		if (udp)
 			dns_start(t);
 		else
 			connected(t);
-	} else if (errno == EINPROGRESS) {
-		want(t, EPOLLOUT);
-	} else {
+	} else if (errno != EINPROGRESS) {
 		fail_errno(t, "connect", errno);
 	}
+	/* in progress: the socket's writable (or error) event follows */
 }
 
-void probe_event(struct target *t, uint32_t events)
+/* A TCP connect in progress ended: connected, or the error it met. */
+static void connect_done(struct target *t, uint32_t events)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
 
-	if (t->phase == PH_IDLE || t->fd < 0)
-		return;		/* ended earlier in the same epoll batch */
+	/* writable without an error is connected: no syscall to ask */
+	if (!(events & (EPOLLERR | EPOLLHUP))) {
+		if (events & EPOLLOUT)
+			connected(t);
+		return;
+	}
+	if (getsockopt(probe_fd(t), SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	fail_errno(t, "connect", err ? err : ECONNREFUSED);
+}
+
+void probe_event(struct probe_sock *ps, uint32_t events)
+{
+	struct target *t = ps->owner;
+
+	if (!t)
+		return;		/* idle: its probe ended, perhaps in this batch */
 	switch (t->phase) {
 	case PH_CONNECT:
-		/* writable without an error is connected: no syscall to ask */
-		if (events & (EPOLLERR | EPOLLHUP) &&
-		    getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-		if (!err && events & (EPOLLERR | EPOLLHUP))
-			err = ECONNREFUSED;
-		if (err)
-			fail_errno(t, "connect", err);
-		else
-			connected(t);
+		connect_done(t, events);
 		break;
 	case PH_TLS:
 		do_handshake(t);

@@ -90,7 +90,6 @@ struct target *target_add(const char *pool, const struct sockaddr_storage *m)
 		return NULL;
 	strncpy(t->pool, pool, sizeof(t->pool) - 1);
 	memcpy(&t->member, m, addr_len(m));
-	t->fd = -1;
 	t->phase = PH_IDLE;
 	t->heap_idx = UINT32_MAX;
 	h = key_hash(t->pool, &t->member) & (nbuckets - 1);
