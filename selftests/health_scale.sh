@@ -23,7 +23,7 @@ SRV=$NFLB_SELFTESTS/health_server.py
 NS=hs$$
 NSS=hss$$
 N=${HEALTH_SCALE_N:-2000}
-SECS=${HEALTH_SCALE_SECS:-30}
+SECS=${HEALTH_SCALE_SECS:-10}
 
 [ -x "$HD" ] || ktap_skip_all "$HD not built (make lbhealthd)"
 require_root

@@ -15,7 +15,7 @@
 #
 # - both nodes ready, each owns half (owner-share 500, its own and the
 #   other's as its peer sees it);
-# - 20 TCP downloads of 300 KB and 20 UDP flows work byte-exact from their
+# - 20 TCP downloads of 100 KB and 20 UDP flows work byte-exact from their
 #   first packet; both nodes created sessions (sum 20: a SYN at A for a
 #   flow B owns went to B, which created it), both redirected;
 # - once the records arrived, a connection's packets are not redirected;
@@ -107,7 +107,7 @@ conf()
 conf "$NS_A" && conf "$NS_B" || ktap_abort "cannot configure nflb"
 
 DATA=$NFLB_TMP/data
-mkdata "$DATA" 300000
+mkdata "$DATA" 100000
 bg dl "$NS_SV" socat -U TCP-LISTEN:80,reuseaddr,fork "OPEN:$DATA,rdonly"
 bg udp "$NS_SV" "$UDPECHO" -l -p 80 -n sv
 bg conn "$NS_SV" "$TCPCONN" -l -p 81
