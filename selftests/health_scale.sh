@@ -11,7 +11,7 @@
 # Asserts correctness only: every member reported up, then every member
 # down once the listener is gone, and the daemon still running.  Prints
 # the daemon's CPU use (utime + stime from /proc over HEALTH_SCALE_SECS,
-# default 30) as a diagnostic; the figure is recorded in
+# default 10; the figures of record are over 30) as a diagnostic; the figure is recorded in
 # Documentation/performance.rst, it is not a pass/fail criterion.
 # HEALTH_SCALE_PERF=1 (with perf installed) then samples the daemon's
 # call graphs for 10 s more and prints whose work its context did: the
