@@ -26,6 +26,7 @@
 # - with redirect off and sync off the same download fails.
 {
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_redirect.sh"
 
 require_root
 require_cmds jq python3 socat
@@ -36,59 +37,10 @@ dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 
 CRAFT=$TOOLS/redirect_craft.py
-NS_SW="$NFLB_PFX-sw" NS_CL="$NFLB_PFX-cl" NS_A="$NFLB_PFX-a"
-NS_B="$NFLB_PFX-b" NS_SV="$NFLB_PFX-sv" NS_FK="$NFLB_PFX-fk"
-NS_EV="$NFLB_PFX-ev"
 KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-VIP=10.0.0.100 CL=10.0.1.2 A_X=10.0.9.1 B_X=10.0.9.2 FK_X=10.0.9.3 EV_X=10.0.9.4
-SV1=10.0.2.10 SV2=10.0.2.11
 NSERVERS=1
 
-topo()
-{
-	local ns
-
-	modprobe -q veth 2>/dev/null
-	for ns in "$NS_SW" "$NS_CL" "$NS_A" "$NS_B" "$NS_SV" "$NS_FK" "$NS_EV"; do
-		_ns_init "$ns" || return 1
-	done
-	_batch "$NS_SW" <<-EOF || return 1
-	link add brc type bridge
-	link add brs type bridge
-	link add brx type bridge
-	link set brc up
-	link set brs up
-	link set brx up
-	EOF
-	# node, its device, the switch's port, the bridge
-	while read -r ns dev port br; do
-		_link "${!ns}" "$dev" "$NS_SW" "$port" && ip -n "$NS_SW" link set "$port" master "$br" || return 1
-	done <<-EOF
-	NS_CL eth0 c-cl brc
-	NS_A c0 c-a brc
-	NS_B c0 c-b brc
-	NS_A s0 s-a brs
-	NS_B s0 s-b brs
-	NS_SV eth0 s-sv brs
-	NS_A x0 x-a brx
-	NS_B x0 x-b brx
-	NS_FK eth0 x-fk brx
-	NS_EV eth0 x-ev brx
-	EOF
-	ip -n "$NS_CL" addr add "$CL"/24 dev eth0 && ip -n "$NS_CL" route add default via 10.0.1.1 &&
-		ip -n "$NS_SV" addr add "$SV1"/24 dev eth0 && ip -n "$NS_SV" addr add "$SV2"/24 dev eth0 &&
-		ip -n "$NS_SV" route add default via 10.0.2.3 &&
-		ip -n "$NS_A" addr add 10.0.1.1/24 dev c0 && ip -n "$NS_A" addr add 10.0.2.1/24 dev s0 &&
-		ip -n "$NS_A" addr add "$A_X"/24 dev x0 &&
-		ip -n "$NS_B" addr add 10.0.1.3/24 dev c0 && ip -n "$NS_B" addr add 10.0.2.3/24 dev s0 &&
-		ip -n "$NS_B" addr add "$B_X"/24 dev x0 &&
-		ip -n "$NS_FK" addr add "$FK_X"/24 dev eth0 && ip -n "$NS_EV" addr add "$EV_X"/24 dev eth0 &&
-		_forwarding "$NS_A" && _forwarding "$NS_B"
-}
-topo || ktap_abort "cannot build the topology"
-
-la() { "$LBCTL" -n "$NS_A" "$@"; }
-lbb() { "$LBCTL" -n "$NS_B" "$@"; }
+redir_topo || ktap_abort "cannot build the topology"
 
 # conf NS: the same services on both nodes (Maglev: the same member anywhere)
 conf()
@@ -113,23 +65,6 @@ bg udp "$NS_SV" "$UDPECHO" -l -p 80 -n sv
 bg conn "$NS_SV" "$TCPCONN" -l -p 81
 wait_listen "$NS_SV" 80 && wait_listen "$NS_SV" 80 udp && wait_listen "$NS_SV" 81 ||
 	ktap_abort "cannot start the servers"
-
-# snum NS KEY: a sync counter or field of sync show -j (jq path), -1 if none
-snum()
-{
-	local v
-
-	v=$("$LBCTL" -n "$1" -j sync show 2>/dev/null | jq -r "$2") && [[ $v =~ ^[0-9]+$ ]] &&
-		{ echo "$v"; return 0; }
-	echo -1
-	return 1
-}
-
-# created NS: sessions_created of lbctl -j stats
-created()
-{
-	json_num "$("$LBCTL" -n "$1" -j stats)" sessions_created
-}
 
 sync_on()
 {

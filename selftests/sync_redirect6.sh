@@ -29,6 +29,7 @@
 #   asymmetric for IPv6 too).
 {
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_redirect.sh"
 
 require_root
 require_cmds jq python3 socat
@@ -39,59 +40,9 @@ dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 
 CRAFT=$TOOLS/redirect_craft.py
-NS_SW="$NFLB_PFX-sw" NS_CL="$NFLB_PFX-cl" NS_A="$NFLB_PFX-a"
-NS_B="$NFLB_PFX-b" NS_SV="$NFLB_PFX-sv" NS_FK="$NFLB_PFX-fk"
-NS_EV="$NFLB_PFX-ev"
 KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-VIP=10.0.0.100 VIP6=fd00::100 CL6=fd00:1::2
-A_X=10.0.9.1 B_X=10.0.9.2 FK_X=10.0.9.3
-A_X6=fd00:9::1 B_X6=fd00:9::2 FK_X6=fd00:9::3 EV_X6=fd00:9::4
 
-topo()
-{
-	local ns
-
-	modprobe -q veth 2>/dev/null
-	for ns in "$NS_SW" "$NS_CL" "$NS_A" "$NS_B" "$NS_SV" "$NS_FK" "$NS_EV"; do
-		_ns_init "$ns" || return 1
-	done
-	_batch "$NS_SW" <<-EOF || return 1
-	link add brc type bridge
-	link add brs type bridge
-	link add brx type bridge
-	link set brc up
-	link set brs up
-	link set brx up
-	EOF
-	# node, its device, the switch's port, the bridge, addresses
-	while read -r ns dev port br a4 a6; do
-		_link "${!ns}" "$dev" "$NS_SW" "$port" && ip -n "$NS_SW" link set "$port" master "$br" &&
-			_addr "${!ns}" "$dev" "$a4" "$a6" || return 1
-	done <<-EOF
-	NS_CL eth0 c-cl brc 10.0.1.2/24 $CL6/64
-	NS_A c0 c-a brc 10.0.1.1/24 fd00:1::1/64
-	NS_B c0 c-b brc 10.0.1.3/24 fd00:1::3/64
-	NS_A s0 s-a brs 10.0.2.1/24 fd00:2::1/64
-	NS_B s0 s-b brs 10.0.2.3/24 fd00:2::3/64
-	NS_SV eth0 s-sv brs 10.0.2.10/24 fd00:2::10/64
-	NS_A x0 x-a brx $A_X/24 $A_X6/64
-	NS_B x0 x-b brx $B_X/24 $B_X6/64
-	NS_FK eth0 x-fk brx $FK_X/24 $FK_X6/64
-	NS_EV eth0 x-ev brx 10.0.9.4/24 $EV_X6/64
-	EOF
-	# the second server address deprecated: udpecho answers from the first
-	ip -n "$NS_SV" addr add 10.0.2.11/24 dev eth0 &&
-		ip -n "$NS_SV" -6 addr add fd00:2::11/64 dev eth0 nodad preferred_lft 0 &&
-		ip -n "$NS_CL" route add default via 10.0.1.1 &&
-		ip -n "$NS_CL" -6 route add default via fd00:1::1 &&
-		ip -n "$NS_SV" route add default via 10.0.2.3 &&
-		ip -n "$NS_SV" -6 route add default via fd00:2::3 &&
-		_forwarding "$NS_A" && _forwarding "$NS_B"
-}
-topo || ktap_abort "cannot build the topology"
-
-la() { "$LBCTL" -n "$NS_A" "$@"; }
-lbb() { "$LBCTL" -n "$NS_B" "$@"; }
+redir_topo || ktap_abort "cannot build the topology"
 
 # conf NS: the same services on both nodes, each family (Maglev: the same
 # member anywhere); UDP to the first server address only (udpecho's)
@@ -122,23 +73,6 @@ mkdata "$DATA" 100000
 bg dl "$NS_SV" socat -U TCP6-LISTEN:80,reuseaddr,fork,ipv6only=0 "OPEN:$DATA,rdonly"
 bg udp "$NS_SV" "$UDPECHO" -l -p 80 -n sv
 wait_listen "$NS_SV" 80 && wait_listen "$NS_SV" 80 udp || ktap_abort "cannot start the servers"
-
-# snum NS KEY: a sync counter or field of sync show -j (jq path), -1 if none
-snum()
-{
-	local v
-
-	v=$("$LBCTL" -n "$1" -j sync show 2>/dev/null | jq -r "$2") && [[ $v =~ ^[0-9]+$ ]] &&
-		{ echo "$v"; return 0; }
-	echo -1
-	return 1
-}
-
-# created NS: sessions_created of lbctl -j stats
-created()
-{
-	json_num "$("$LBCTL" -n "$1" -j stats)" sessions_created
-}
 
 # sync_on LOCAL_A LOCAL_B FK: both nodes, fk a silent third peer, redirect on
 sync_on()
