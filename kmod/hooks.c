@@ -20,6 +20,7 @@
 #include <net/icmp.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
+#include <net/addrconf.h>
 #include <net/ip6_route.h>
 #include <net/route.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
@@ -363,18 +364,30 @@ static bool nflb_redirect(struct nflb_net *ln, struct sk_buff *skb,
 	return true;
 }
 
+/* Whether @a is one of this node's own addresses. */
+static bool nflb_addr_is_local(struct net *net, u8 family,
+			       const union nf_inet_addr *a)
+{
+	if (family == AF_INET)
+		return inet_addr_type(net, a->ip) == RTN_LOCAL;
+	return ipv6_chk_addr(net, &a->in6, NULL, 0);
+}
+
 /*
  * A TCP or UDP packet to no VIP that matches no session: transit traffic,
  * left to the stack, unless redirect is on and it comes from a member: a
  * member's reply to a flow whose request another node saw, which goes to
- * the flow's owner (keyed by the client, its destination).
+ * the flow's owner (keyed by the client, its destination).  Not when it
+ * is to this node itself: a member answers the node's own connections too
+ * (lbhealthd's checks, an operator's ssh), which no owner would know.
  */
 static unsigned int nflb_pre_stray(struct nflb_net *ln, struct sk_buff *skb,
 				   const struct nflb_pkt *pkt)
 {
 	if (!rcu_access_pointer(ln->redir) ||
 	    !nflb_member_endpoint(ln, pkt->flow.family, &pkt->flow.src,
-				  pkt->flow.sport, pkt->flow.proto))
+				  pkt->flow.sport, pkt->flow.proto) ||
+	    nflb_addr_is_local(ln->net, pkt->flow.family, &pkt->flow.dst))
 		return NF_ACCEPT;
 	return nflb_redirect(ln, skb, pkt, &pkt->flow.dst, pkt->flow.dport) ?
 	       NF_STOLEN : NF_ACCEPT;

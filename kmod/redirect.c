@@ -312,14 +312,20 @@ static int nflb_redir_xmit6(struct nflb_redir *rd, struct sk_buff *skb,
 static void nflb_redir_send_one(struct nflb_redir *rd, struct sk_buff *skb,
 				int peer)
 {
+	/* The outer length fields' limit: a reassembled 64 KB packet won't fit. */
+	unsigned int room = rd->family == AF_INET ?
+			    IP_MAX_MTU - sizeof(struct iphdr) : IPV6_MAXPLEN;
 	int err = -EINVAL;
 
+	if (skb->len + sizeof(struct udphdr) + NFLB_REDIR_HLEN > room)
+		goto err;
 	if (skb->ip_summed != CHECKSUM_PARTIAL || !skb_checksum_help(skb))
 		err = rd->family == AF_INET ?
 		      nflb_redir_xmit4(rd, skb, peer) :
 		      nflb_redir_xmit6(rd, skb, peer);
 	if (!err)
 		return;
+err:
 	nflb_redir_count(rd, NFLB_R_TX_ERRORS);
 	kfree_skb(skb);
 }
@@ -334,6 +340,11 @@ void nflb_redir_send(struct nflb_redir *rd, struct sk_buff *skb, int peer)
 	struct sk_buff *segs, *next;
 
 	skb_dst_drop(skb);
+	/*
+	 * A receive timestamp is no departure time: fq would hold the packet
+	 * as one due decades from now (forwarding clears it too).
+	 */
+	skb_clear_tstamp(skb);
 	if (!skb_is_gso(skb)) {
 		nflb_redir_send_one(rd, skb, peer);
 		return;
@@ -467,6 +478,8 @@ static void nflb_redir_inner_set(struct sk_buff *skb, u8 pf)
 		IP6CB(skb)->iif = skb->dev->ifindex;
 		IP6CB(skb)->nhoff = offsetof(struct ipv6hdr, nexthdr);
 	}
+	/* The outer packet's mark is the sync link's, not the flow's. */
+	skb->mark = 0;
 	skb->pkt_type = PACKET_HOST;
 }
 
@@ -494,7 +507,8 @@ u8 nflb_redir_decap(struct nflb_redir *rd, struct sk_buff *skb)
 	}
 	h = skb_header_pointer(skb, off, sizeof(hbuf), &hbuf);
 	want = skb_header_pointer(skb, off + sizeof(hbuf), sizeof(wbuf), wbuf);
-	if (!h || !want || h->version != NFLB_REDIR_VERSION) {
+	if (!h || !want || h->version != NFLB_REDIR_VERSION || h->flags ||
+	    h->pad) {
 		nflb_redir_count(rd, NFLB_R_DROP_MALFORMED);
 		return NFPROTO_UNSPEC;
 	}

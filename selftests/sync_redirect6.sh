@@ -35,7 +35,7 @@ require_root
 require_cmds jq python3 socat
 require_tools
 
-ktap_header 13
+ktap_header 14
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 
@@ -175,6 +175,19 @@ ktap_check "over an IPv6 sync link: 16 IPv4 downloads byte-exact, sessions made 
 	over6 downloads "$VIP" 20100
 ktap_check "over an IPv6 sync link: 16 IPv6 downloads byte-exact, sessions made by both owners" \
 	over6 downloads "$VIP6" 20200
+# A member answers the node's own connections too (lbhealthd's checks):
+# not a stray reply for an owner (which would drop about half of these)
+own_conns6()
+{
+	local i
+
+	for i in 1 2 3 4 5 6 7 8; do
+		in_ns "$NS_A" timeout 5 socat -u "TCP6:[fd00:2::10]:80" "CREATE:$NFLB_TMP/own$i" &&
+			cmp -s "$DATA" "$NFLB_TMP/own$i" ||
+			{ ktap_diag "A's own download $i from fd00:2::10 failed"; return 1; }
+	done
+}
+ktap_check "with redirect on, the node's own IPv6 connections to a member work" own_conns6
 # 1,450 bytes: with 72 bytes of outer headers no redirect of either fits
 big_udp()
 {
