@@ -80,3 +80,32 @@ created()
 {
 	json_num "$("$LBCTL" -n "$1" -j stats)" sessions_created
 }
+
+# own_downloads SOCAT_ADDR: eight downloads of $DATA by node A itself from
+# a member, all byte-exact.  A member answers the node's own connections
+# too (lbhealthd's checks): its packets to A are no stray replies for an
+# owner, which would drop about half of them.
+own_downloads()
+{
+	local i
+
+	for i in 1 2 3 4 5 6 7 8; do
+		if ! in_ns "$NS_A" timeout 5 socat -u "$1" "CREATE:$NFLB_TMP/own$i" ||
+			! cmp -s "$DATA" "$NFLB_TMP/own$i"; then
+			ktap_diag "A's own download $i ($1) failed"
+			return 1
+		fi
+	done
+}
+
+# sync_off_fails SOCAT_ADDR: sync stopped on both nodes, a download over
+# the asymmetric path fails (the path really needs redirect)
+sync_off_fails()
+{
+	la sync del && lbb sync del || return 1
+	if in_ns "$NS_CL" timeout 5 socat -u "$1" "CREATE:$NFLB_TMP/without"; then
+		ktap_diag "the download worked without sync and redirect"
+		return 1
+	fi
+	return 0
+}

@@ -142,20 +142,8 @@ udp()
 }
 ktap_check "20 UDP flows answered from their first datagram" udp
 
-# A member answers the node's own connections too (lbhealthd's checks): a
-# packet from a member to one of A's addresses is no stray reply to send
-# to an owner (which would drop it: about half of these would fail)
-own_conns()
-{
-	local i
-
-	for i in 1 2 3 4 5 6 7 8; do
-		in_ns "$NS_A" timeout 5 socat -u "TCP4:$SV1:80" "CREATE:$NFLB_TMP/own$i" &&
-			cmp -s "$DATA" "$NFLB_TMP/own$i" ||
-			{ ktap_diag "A's own download $i from $SV1 failed"; return 1; }
-	done
-}
-ktap_check "with redirect on, the node's own connections to a member work" own_conns
+ktap_check "with redirect on, the node's own connections to a member work" \
+	own_downloads "TCP4:$SV1:80"
 
 # 5: open connections, wait for their records, then send: no redirect
 synced()
@@ -235,17 +223,8 @@ saved()
 ktap_check "redirect on by default; redirect off saved, shown, and owning nothing for a peer with it on" saved
 
 # 9
-without()
-{
-	la sync del && lbb sync del || return 1
-	if in_ns "$NS_CL" timeout 5 socat -u "TCP4:$VIP:80,sourceport=22000,reuseaddr" \
-		"CREATE:$NFLB_TMP/without"; then
-		ktap_diag "the download worked without sync and redirect"
-		return 1
-	fi
-	return 0
-}
-ktap_check "without sync and redirect, the same download fails" without
+ktap_check "without sync and redirect, the same download fails" \
+	sync_off_fails "TCP4:$VIP:80,sourceport=22000,reuseaddr"
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
