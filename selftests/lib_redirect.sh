@@ -109,3 +109,21 @@ sync_off_fails()
 	fi
 	return 0
 }
+
+# crafted_split CRAFT_ARGS...: 16 valid redirects from fk to B (the craft
+# tool's arguments, 16 client ports among them): B creates the sessions of
+# the flows it owns and drops the others as not its own, some of each, and
+# redirects none of them again
+crafted_split()
+{
+	local no tx c made dropped
+
+	no=$(snum "$NS_B" .stats.redirect_drop_not_owner) tx=$(snum "$NS_B" .stats.tx_redirected)
+	c=$(created "$NS_B")
+	in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" "$@" || return 1
+	wait_for 5 eval "[ \$((\$(created $NS_B) - $c + \$(snum $NS_B .stats.redirect_drop_not_owner) - $no)) = 16 ]"
+	made=$(($(created "$NS_B") - c)) dropped=$(($(snum "$NS_B" .stats.redirect_drop_not_owner) - no))
+	ktap_diag "B created $made sessions, dropped $dropped as not its own"
+	[ "$made" -gt 0 ] && [ "$dropped" -gt 0 ] && [ $((made + dropped)) = 16 ] &&
+		[ "$(snum "$NS_B" .stats.tx_redirected)" = "$tx" ]
+}
