@@ -18,7 +18,7 @@ struct nflb_sync_cfg {
 	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
 	u8 key[NFLB_SYNC_KEY_LEN];
 	u32 rate;			/* records a second this node sends */
-	/* owner redirect: 1 on (IPv4 only), 0 off */
+	/* owner redirect: 1 on, 0 off */
 	u8 redirect;
 };
 
