@@ -27,8 +27,8 @@
 #include <linux/slab.h>
 #include <linux/udp.h>
 #include <linux/workqueue.h>
-#include <crypto/algapi.h>
 #include <crypto/blake2s.h>
+#include <crypto/chacha20poly1305.h>
 #include <net/udp_tunnel.h>
 #include "hooks.h"
 #include "main.h"
@@ -38,8 +38,8 @@
 #include "syncrec.h"
 
 #define NFLB_SYNC_MAGIC		0x4e464c53	/* "NFLS" */
-#define NFLB_SYNC_VERSION	2
-#define NFLB_SYNC_MAC_LEN	16
+#define NFLB_SYNC_VERSION	3
+#define NFLB_SYNC_MAC_LEN	CHACHA20POLY1305_AUTHTAG_SIZE	/* 16 */
 /* Whole UDP payloads: never fragmented on 1,500 (IPv4) or 1,280 (IPv6). */
 #define NFLB_SYNC_DGRAM4	1400
 #define NFLB_SYNC_DGRAM6	1200
@@ -163,10 +163,12 @@ enum nflb_sync_type {
 };
 
 /*
- * Datagram header, version 2; a 16-byte MAC follows the records, keyed
- * with the key of the direction (sender's address to addressee's, see
- * nflb_sync_dir_key()), so a datagram verifies only at its addressee and
- * only as coming from its sender's address.
+ * Datagram header, version 3; a 16-byte MAC follows the records, the tag
+ * of XChaCha20-Poly1305 with the header and records as associated data
+ * and nothing to encrypt, under the key of the direction (sender's address
+ * to addressee's, see nflb_sync_dir_key()), so a datagram verifies only at
+ * its addressee and only as coming from its sender's address.  Its nonce
+ * is the header's epoch and seq (nflb_sync_nonce()).
  */
 struct nflb_sync_hdr {
 	__be32 magic;
@@ -252,8 +254,9 @@ struct nflb_sync_peer {
 	struct nflb_sync_sent *history;	/* NFLB_SYNC_HISTORY, by seq */
 	/* NFLB_SYNC_WINDOW of them, by seq; under sync->lock. */
 	struct nflb_sync_held *held;
-	u8 tx_key[BLAKE2S_KEY_SIZE];	/* MAC key, this node to the peer */
-	u8 rx_key[BLAKE2S_KEY_SIZE];	/* MAC key, the peer to this node */
+	/* MAC keys (XChaCha20-Poly1305's; redirect's BLAKE2s takes them too) */
+	u8 tx_key[CHACHA20POLY1305_KEY_SIZE];	/* this node to the peer */
+	u8 rx_key[CHACHA20POLY1305_KEY_SIZE];	/* the peer to this node */
 	/*
 	 * Receive queue share, softirq and receive worker: bytes queued
 	 * (atomic) and when a datagram was last dropped for the share being
@@ -445,6 +448,58 @@ static void nflb_sync_keep(struct nflb_sync_peer *p, u8 type, const u8 *buf,
 	memcpy(e->buf, buf, len);
 }
 
+/*
+ * The nonce of a datagram's MAC: its header's epoch and seq as sent (big
+ * endian), then zeros.  Unique under a direction key: epoch is the
+ * sender's start and seq grows by one for every datagram it sends the
+ * addressee in that epoch; a resend is the kept datagram, bytes and tag
+ * unchanged (sync.rst, Authentication).
+ */
+static void nflb_sync_nonce(u8 nonce[XCHACHA20POLY1305_NONCE_SIZE],
+			    const u8 *dgram)
+{
+	const struct nflb_sync_hdr *h = (const struct nflb_sync_hdr *)dgram;
+
+	BUILD_BUG_ON(XCHACHA20POLY1305_NONCE_SIZE <
+		     sizeof(h->epoch) + sizeof(h->seq));
+	memcpy(nonce, &h->epoch, sizeof(h->epoch));
+	memcpy(nonce + sizeof(h->epoch), &h->seq, sizeof(h->seq));
+	memset(nonce + sizeof(h->epoch) + sizeof(h->seq), 0,
+	       XCHACHA20POLY1305_NONCE_SIZE - sizeof(h->epoch) -
+	       sizeof(h->seq));
+}
+
+/*
+ * Writes the MAC of the @len bytes (header and records) at @dgram right
+ * after them: XChaCha20-Poly1305 of an empty plaintext with the datagram
+ * as associated data, so the tag is all it outputs (nothing is read at or
+ * written before @dgram + @len but the tag).
+ */
+static void nflb_sync_mac(u8 *dgram, size_t len, const u8 *key)
+{
+	u8 nonce[XCHACHA20POLY1305_NONCE_SIZE];
+
+	nflb_sync_nonce(nonce, dgram);
+	xchacha20poly1305_encrypt(dgram + len, dgram + len, 0, dgram, len,
+				  nonce, key);
+}
+
+/*
+ * Whether the MAC after the @len bytes at @dgram is theirs under @key
+ * (compared in constant time).  @len is at least the header's: a shorter
+ * datagram is refused by its size before (encap_rcv, NFLB_SYNC_MIN).
+ */
+static bool nflb_sync_mac_ok(u8 *dgram, size_t len, const u8 *key)
+{
+	u8 nonce[XCHACHA20POLY1305_NONCE_SIZE];
+
+	nflb_sync_nonce(nonce, dgram);
+	/* The "plaintext" decrypted is 0 bytes long: nothing is written. */
+	return xchacha20poly1305_decrypt(dgram + len, dgram + len,
+					 NFLB_SYNC_MAC_LEN, dgram, len, nonce,
+					 key);
+}
+
 /* Whether a datagram of @type asks its addressee for an ack. */
 static bool nflb_sync_wants_ack(u8 type)
 {
@@ -482,8 +537,7 @@ static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
 		h->ack = cpu_to_be64(p->in_order);
 		h->to = p->node_id;
 		p->owed = 0;
-		blake2s(sync->tx + len, sync->tx, p->tx_key,
-			NFLB_SYNC_MAC_LEN, len, sizeof(p->tx_key));
+		nflb_sync_mac(sync->tx, len, p->tx_key);
 		nflb_sync_keep(p, type, sync->tx, len + NFLB_SYNC_MAC_LEN);
 		if (nflb_sync_sendto(sync, &p->addr, sync->tx,
 				     len + NFLB_SYNC_MAC_LEN) < 0) {
@@ -1657,7 +1711,6 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	int idx = NFLB_SYNC_SKB_CB(skb)->peer;
 	struct nflb_sync_peer *p = &sync->peers[idx];
 	unsigned long was_seen;
-	u8 mac[NFLB_SYNC_MAC_LEN];
 	bool back;
 	size_t len;
 	u64 ack;
@@ -1668,8 +1721,7 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 		return;
 	}
 	len = skb->len - off - NFLB_SYNC_MAC_LEN;
-	blake2s(mac, sync->rx, p->rx_key, sizeof(mac), len, sizeof(p->rx_key));
-	if (crypto_memneq(mac, sync->rx + len, sizeof(mac))) {
+	if (!nflb_sync_mac_ok(sync->rx, len, p->rx_key)) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_BAD_MAC]++;
 		return;
 	}
@@ -2033,6 +2085,8 @@ static int nflb_sync_redir_alloc(struct nflb_sync *sync)
 			      cfg->port, cfg->node_id, cfg->key);
 	if (!rd)
 		return -ENOMEM;
+	/* Redirect's MAC is keyed BLAKE2s under the same direction keys. */
+	BUILD_BUG_ON(sizeof(sync->peers[0].tx_key) != BLAKE2S_KEY_SIZE);
 	for (i = 0; i < cfg->npeers; i++)
 		nflb_redir_set_peer(rd, i, &cfg->peers[i],
 				    sync->peers[i].tx_key,
@@ -2091,7 +2145,7 @@ static void nflb_sync_dir_key(u8 *out, const u8 *key, u8 family,
 	a = nflb_sync_addr_bytes(to, family, &n);
 	memcpy(in + len, a, n);
 	len += n;
-	blake2s(out, in, key, BLAKE2S_KEY_SIZE, len, NFLB_SYNC_KEY_LEN);
+	blake2s(out, in, key, CHACHA20POLY1305_KEY_SIZE, len, NFLB_SYNC_KEY_LEN);
 	memzero_explicit(in, sizeof(in));
 }
 
@@ -2336,7 +2390,8 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 
 /*
  * A copy of the shared key as it was given (sync keeps the 32 raw bytes,
- * the BLAKE2s key of every datagram, until nflb_sync_free() clears them);
+ * from which the direction keys are derived, until nflb_sync_free() clears
+ * them);
  * false when sync is off.  cfg_mutex.  Who may have it is ops.c's call.
  */
 bool nflb_sync_key(struct nflb_net *ln, u8 key[NFLB_SYNC_KEY_LEN])

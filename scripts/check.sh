@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make check`: host checks (module W=1 build, checkpatch, sparse, lbctl -Werror,
-# C selftests build, the VM runner from a checkout under /tmp), then every
+# C selftests build, layers, the VM runner from a checkout under /tmp, the sync
+# tests' MAC code against its test vectors), then every
 # selftest in the VM (or on this host with VM=0).
 # KTAP output; each host check counts as one test; the last line is the tally
 # "N passed, N failed, N skipped" over everything. Exit 1 on any failure.
@@ -39,7 +40,7 @@ mapfile -t tests < <(selftests/run_tests.sh --list $T)
 ntests=${#tests[@]}
 start=$(date +%s)
 echo "TAP version 13"
-echo "1..$((7 + ntests))"
+echo "1..$((8 + ntests))"
 echo "# host checks (kernel headers: $KDIR)"
 
 # 1. The module, rebuilt from scratch with W=1: warnings only show on compile.
@@ -133,6 +134,14 @@ else
 	4) skip "$desc" "$(sed -n 's/.*# SKIP //p' "$l" | head -n 1)" ;;
 	*) fail "$desc" "$l" ;;
 	esac
+fi
+# 8. The sync tests' own MAC code (XChaCha20-Poly1305 in Python, which crafts
+# and checks datagrams in sync_basic) against the published test vectors.
+l=$logs/sync-craft.log
+if python3 selftests/tools/sync_craft.py --selftest >"$l" 2>&1; then
+	ok "selftests: sync_craft.py's MAC matches the RFC 8439 / XChaCha vectors"
+else
+	fail "selftests: sync_craft.py's MAC matches the RFC 8439 / XChaCha vectors" "$l"
 fi
 echo "# host checks took $(($(date +%s) - start))s"
 

@@ -34,7 +34,7 @@ for i in 1 2 3; do
 done
 echo "    3 web servers listening on port 80."
 
-say "Loading the nflb kernel module (after the defrag modules it uses)."
+say "Loading the nflb kernel module (after the defrag, UDP tunnel and crypto modules it uses)."
 echo "    \$ insmod kmod/nflb.ko        (once installed: modprobe nflb)"
 nflb_load || die "could not load $NFLB_KO"
 

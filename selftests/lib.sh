@@ -305,6 +305,8 @@ nflb_load()
 	# session sync: its socket (udp_tunnel, ip6_udp_tunnel)
 	modprobe udp_tunnel || { ktap_diag "modprobe udp_tunnel failed"; return 1; }
 	modprobe ip6_udp_tunnel || { ktap_diag "modprobe ip6_udp_tunnel failed"; return 1; }
+	# and its MAC (XChaCha20-Poly1305; insmod does not pull in dependencies)
+	modprobe libchacha20poly1305 || { ktap_diag "modprobe libchacha20poly1305 failed"; return 1; }
 	if [ ! -f "$NFLB_KO" ]; then
 		ktap_diag "no module at $NFLB_KO (run make)"
 		return 1

@@ -7,7 +7,8 @@
 # has the same virtual servers and members and is connected to lb by a
 # sync segment (a bridge in lb), where a third namespace, fk, plays a
 # configured peer whose datagrams the test crafts (tools/sync_craft.py:
-# the wire format and keyed BLAKE2s written independently in Python).
+# the wire format and its XChaCha20-Poly1305 MAC written independently in
+# Python).
 # - sync set/show/wait work on both; both become ready; each sees the
 #   other up with its node id, and lbctl monitor shows the transition;
 # - a connection opened before lb2 joined reaches lb2 by bulk resync, one
@@ -329,6 +330,25 @@ malformed()
 	wait_for 10 eval '[ "$(sync_num "$NS_LB" rx_malformed)" -ge $((b + 3)) ]' || { lb sync show; return 1; }
 }
 ktap_check "a short datagram, an oversize one and a malformed record are dropped (rx_malformed)" malformed
+
+# Wire version 3 authenticates with XChaCha20-Poly1305: a version 2 node's
+# datagram (its keyed BLAKE2s MAC, right for a version 2 peer) fails the MAC;
+# one whose version byte says 2 under a valid MAC is refused by the version
+# check (rx_malformed).  Neither reaches fk's peer state.
+old_version()
+{
+	local m b d
+
+	d=$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" "$FK_IP")")
+	m=$(sync_num "$NS_LB" rx_bad_mac)
+	b=$(sync_num "$NS_LB" rx_malformed)
+	craft v2 20 || return 1
+	wait_for 10 sync_grew "$NS_LB" rx_bad_mac "$m" || { lb sync show; return 1; }
+	craft badversion 21 || return 1
+	wait_for 10 sync_grew "$NS_LB" rx_malformed "$b" || { lb sync show; return 1; }
+	json_is "$(peer_json "$NS_LB" "$FK_IP")" ".rx_datagrams == $d"
+}
+ktap_check "a version 2 datagram fails the MAC (rx_bad_mac); version 2 under a valid MAC is refused (rx_malformed)" old_version
 
 installed()
 {

@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Craft nflb sync datagrams (wire format v2, Documentation/sync.rst) for
-selftests/sync_basic.sh, independently of the kernel's encoder: keyed
-BLAKE2s from Python's hashlib, the layout and the key derivation from the
-document.
+"""Craft nflb sync datagrams (wire format v3, Documentation/sync.rst) for
+selftests/sync_basic.sh, independently of the kernel's encoder: the layout
+and the key derivation from the document, the key derivation's BLAKE2s
+from Python's hashlib, and the MAC (XChaCha20-Poly1305 of an empty
+plaintext with the datagram as associated data) written here from RFC 8439
+and draft-irtf-cfrg-xchacha-03 with Python integers (no other module).
 
 Usage: sync_craft.py SRC DST KEYHEX NODE EPOCH MODE [ARGS] [+ MODE [ARGS]]...
+       sync_craft.py --selftest   check the MAC code against the published
+                                  test vectors (RFC 8439 2.5.2, 2.8.2;
+                                  draft-irtf-cfrg-xchacha-03 2.2.1, A.3.1)
   MODE heartbeat SEQ OUTFILE   send a heartbeat, keep its bytes in OUTFILE
   MODE replay FILE             send FILE's bytes again
   MODE wrongkey SEQ            a heartbeat under another key
   MODE short                   10 bytes: shorter than any datagram
   MODE big                     2,000 bytes: longer than any datagram
   MODE badrec SEQ              valid MAC, a record whose length is not x4
+  MODE v2 SEQ                  a heartbeat of wire version 2 (its keyed
+                               BLAKE2s MAC), valid for a version 2 node
+  MODE badversion SEQ          a heartbeat whose version byte says 2 under
+                               a valid (version 3) MAC
   MODE bulkreq SEQ             a BULK_REQ (flags=4: the addressee's own
                                sessions only)
   MODE session SEQ CLIENT CPORT VIP VPORT MEMBER MPORT [wrongkey]
@@ -40,7 +49,7 @@ import sys
 import time
 
 MAGIC = 0x4e464c53
-VERSION = 2
+VERSION = 3
 DATA, HEARTBEAT, NACK, BULK_REQ = 1, 2, 3, 4
 TCP_ESTABLISHED = 2
 HDR = '!IBBBBQQQQB3x'          # 44 bytes
@@ -55,17 +64,144 @@ def dir_key(key, src, dst):
     return hashlib.blake2s(msg, key=key, digest_size=32).digest()
 
 
+# --- ChaCha20 (RFC 8439 2.1-2.4), HChaCha20 (draft-irtf-cfrg-xchacha-03
+# 2.2), Poly1305 (RFC 8439 2.5), the AEAD (2.8) and its XChaCha variant.
+
+M32 = 0xffffffff
+SIGMA = struct.unpack('<4I', b'expand 32-byte k')
+
+
+def _rotl(v, n):
+    return ((v << n) & M32) | (v >> (32 - n))
+
+
+def _rounds(x):
+    """The 20 rounds (10 column and 10 diagonal double rounds) on x."""
+    def qr(a, b, c, d):
+        x[a] = (x[a] + x[b]) & M32
+        x[d] = _rotl(x[d] ^ x[a], 16)
+        x[c] = (x[c] + x[d]) & M32
+        x[b] = _rotl(x[b] ^ x[c], 12)
+        x[a] = (x[a] + x[b]) & M32
+        x[d] = _rotl(x[d] ^ x[a], 8)
+        x[c] = (x[c] + x[d]) & M32
+        x[b] = _rotl(x[b] ^ x[c], 7)
+    for _ in range(10):
+        qr(0, 4, 8, 12)
+        qr(1, 5, 9, 13)
+        qr(2, 6, 10, 14)
+        qr(3, 7, 11, 15)
+        qr(0, 5, 10, 15)
+        qr(1, 6, 11, 12)
+        qr(2, 7, 8, 13)
+        qr(3, 4, 9, 14)
+    return x
+
+
+def chacha20_block(key, counter, nonce12):
+    state = list(SIGMA) + list(struct.unpack('<8I', key)) + [counter] + \
+        list(struct.unpack('<3I', nonce12))
+    x = _rounds(list(state))
+    return struct.pack('<16I', *((a + b) & M32 for a, b in zip(x, state)))
+
+
+def chacha20_xor(key, counter, nonce12, data):
+    out = bytearray()
+    for i in range(0, len(data), 64):
+        ks = chacha20_block(key, counter + i // 64, nonce12)
+        out += bytes(a ^ b for a, b in zip(data[i:i + 64], ks))
+    return bytes(out)
+
+
+def hchacha20(key, nonce16):
+    state = list(SIGMA) + list(struct.unpack('<8I', key)) + \
+        list(struct.unpack('<4I', nonce16))
+    x = _rounds(state)
+    return struct.pack('<8I', *(x[0:4] + x[12:16]))
+
+
+def poly1305(otk, msg):
+    r = int.from_bytes(otk[:16], 'little') & \
+        0x0ffffffc0ffffffc0ffffffc0fffffff
+    s = int.from_bytes(otk[16:], 'little')
+    p = (1 << 130) - 5
+    acc = 0
+    for i in range(0, len(msg), 16):
+        n = int.from_bytes(msg[i:i + 16] + b'\x01', 'little')
+        acc = (acc + n) * r % p
+    return ((acc + s) & ((1 << 128) - 1)).to_bytes(16, 'little')
+
+
+def _pad16(b):
+    return bytes(-len(b) % 16)
+
+
+def chacha20poly1305_encrypt(key, nonce12, plaintext, aad):
+    """RFC 8439 2.8: ciphertext || tag."""
+    otk = chacha20_block(key, 0, nonce12)[:32]
+    ct = chacha20_xor(key, 1, nonce12, plaintext)
+    data = aad + _pad16(aad) + ct + _pad16(ct) + \
+        struct.pack('<QQ', len(aad), len(ct))
+    return ct + poly1305(otk, data)
+
+
+def xchacha20poly1305_encrypt(key, nonce24, plaintext, aad):
+    """draft-irtf-cfrg-xchacha-03 2.3: subkey from the first 16 bytes of
+    the nonce, the last 8 behind 4 zero bytes as the 12-byte nonce."""
+    return chacha20poly1305_encrypt(hchacha20(key, nonce24[:16]),
+                                    bytes(4) + nonce24[16:], plaintext, aad)
+
+
+def nonce(body):
+    """The header's epoch and seq as sent (big endian), then 8 zeros."""
+    return body[12:28] + bytes(8)
+
+
 def mac(k, body):
+    """XChaCha20-Poly1305 of nothing, the datagram as associated data."""
+    return xchacha20poly1305_encrypt(k, nonce(body), b'', body)
+
+
+def mac_v2(k, body):
+    """Wire version 2's MAC: keyed BLAKE2s, 16 bytes."""
     return hashlib.blake2s(body, key=k, digest_size=MAC_LEN).digest()
 
 
-def dgram(k, typ, o, seq, payload):
+def selftest():
+    """The published vectors; returns the names of those that failed."""
+    key = bytes(range(0x80, 0xa0))
+    aad = bytes.fromhex('50515253c0c1c2c3c4c5c6c7')
+    text = (b"Ladies and Gentlemen of the class of '99: If I could offer "
+            b"you only one tip for the future, sunscreen would be it.")
+    checks = {
+        'RFC 8439 2.5.2 (Poly1305)': poly1305(
+            bytes.fromhex('85d6be7857556d337f4452fe42d506a8'
+                          '0103808afb0db2fd4abff6af4149f51b'),
+            b'Cryptographic Forum Research Group').hex() ==
+        'a8061dc1305136c6c22b8baf0c0127a9',
+        'RFC 8439 2.8.2 (ChaCha20-Poly1305)': chacha20poly1305_encrypt(
+            key, bytes.fromhex('070000004041424344454647'), text, aad
+        )[-16:].hex() == '1ae10b594f09e26a7e902ecbd0600691',
+        'draft-irtf-cfrg-xchacha-03 2.2.1 (HChaCha20)': hchacha20(
+            bytes(range(32)),
+            bytes.fromhex('000000090000004a0000000031415927')).hex() ==
+        '82413b4227b27bfed30e42508a877d73'
+        'a0f9e4d58a74a853c12ec41326d3ecdc',
+        'draft-irtf-cfrg-xchacha-03 A.3.1 (XChaCha20-Poly1305)':
+        xchacha20poly1305_encrypt(
+            key, bytes(range(0x40, 0x58)), text, aad)[-16:].hex() ==
+        'c0875924c1c7987947deafd8780acf49',
+    }
+    return [name for name, ok in checks.items() if not ok]
+
+
+def dgram(k, typ, o, seq, payload, version=VERSION, tag=mac):
     ts = time.time_ns() - int(float(o.get('age', 0)) * 1e9)
-    hdr = struct.pack(HDR, MAGIC, VERSION, typ, int(o['node']),
+    hdr = struct.pack(HDR, MAGIC, version, typ, int(o['node']),
                       int(o.get('flags', 0)),
                       int(o['epoch']), seq, 0, ts, int(o.get('to', 0)))
     body = hdr + payload
-    return body + mac(k, body)
+    return body + tag(k, body)
 
 
 def session_rec(owner, client, cport, vip, vport, member, mport, wscale=7):
@@ -168,6 +304,10 @@ def run(src, dst, key, node, epoch, mode, argv):
         out = b'NFLS' + bytes(6)
     elif mode == 'big':
         out = dgram(k, DATA, o, 1, bytes(2000))
+    elif mode == 'v2':
+        out = dgram(k, HEARTBEAT, o, int(args[0]), bytes(8), 2, mac_v2)
+    elif mode == 'badversion':
+        out = dgram(k, HEARTBEAT, o, int(args[0]), bytes(8), 2)
     elif mode == 'bulkreq':
         out = dgram(k, BULK_REQ, o, int(args[0]), b'')
     elif mode == 'badrec':
@@ -202,6 +342,15 @@ def run(src, dst, key, node, epoch, mode, argv):
 
 
 def main(argv):
+    failed = selftest()
+    for name in failed:
+        print('sync_craft.py: the MAC code fails ' + name, file=sys.stderr)
+    if argv[1:] == ['--selftest']:
+        if not failed:
+            print('sync_craft.py: MAC code matches the published vectors')
+        return 1 if failed else 0
+    if failed:
+        return 1
     src, dst, keyhex, node, epoch = argv[1:6]
     key = bytes.fromhex(keyhex)
     cmds, cur = [], []
