@@ -826,7 +826,8 @@ SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_work nflb_sync_tx_later nflb
 # NFLB_BENCH_SYNC_ATTRIB: more functions traced in the TCP run, to see where
 # the sync cost goes (each is nested in one of the above or in the datapath,
 # and tracing it adds the tracer's own work to what encloses it: not for the
-# figures of record), e.g. "nflb_session_changed blake2s_update kernel_sendmsg".
+# figures of record), e.g. "nflb_session_changed xchacha20poly1305_encrypt
+# kernel_sendmsg".
 SYNC_ATTRIB=${NFLB_BENCH_SYNC_ATTRIB:-}
 
 # TCP connections with sync, traced: the receiving node's share.

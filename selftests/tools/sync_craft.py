@@ -154,7 +154,7 @@ def xchacha20poly1305_encrypt(key, nonce24, plaintext, aad):
 
 def nonce(body):
     """The header's epoch and seq as sent (big endian), then 8 zeros."""
-    return body[12:28] + bytes(8)
+    return body[8:24] + bytes(8)
 
 
 def mac(k, body):
