@@ -472,8 +472,8 @@ static void nflb_sync_nonce(u8 nonce[XCHACHA20POLY1305_NONCE_SIZE],
 /*
  * Writes the MAC of the @len bytes (header and records) at @dgram right
  * after them: XChaCha20-Poly1305 of an empty plaintext with the datagram
- * as associated data, so the tag is all it outputs (nothing is read at or
- * written before @dgram + @len but the tag).
+ * as associated data, so the tag is all it writes (the plaintext and its
+ * ciphertext, 0 bytes, are where the tag goes).
  */
 static void nflb_sync_mac(u8 *dgram, size_t len, const u8 *key)
 {
