@@ -5,10 +5,11 @@
  * Each session is hashed twice, by its original tuple (client -> VIP) and by
  * its reply tuple (member -> client), in one rhashtable per address family.
  * Lookups are lock-free under RCU.  Inserts and removals take rhashtable's
- * per-bucket locks.  A session leaves the table exactly once: whoever wins
- * test_and_set_bit(NFLB_S_DYING) unlinks it and frees it after a grace
- * period (call_rcu), dropping its references on the virtual server and the
- * member there.  Expiry is done by a per-netns GC worker that walks a slice
+ * per-bucket locks.  A session leaves the table exactly once: whoever sets
+ * NFLB_S_DYING unlinks it and frees it after a grace period (call_rcu),
+ * dropping its references on the virtual server and the member there, or,
+ * if a sync notice holds it, leaves that to the notice's end.  Expiry is
+ * done by a per-netns GC worker that walks a slice
  * of the table per run, and by the datapath when it meets an expired entry.
  */
 #include <linux/jhash.h>
@@ -434,20 +435,96 @@ static void nflb_session_unadmit(struct nflb_net *ln)
 
 /* ---- sync notices (see session.h) ------------------------------------ */
 
+static void nflb_session_free(struct nflb_session *s)
+{
+	call_rcu(&s->rcu, nflb_session_free_rcu);
+}
+
 /*
- * Puts a notice of @s on this CPU's ring; false if sync is off or the ring
- * is full.  BH is disabled around it: the producer of a ring is its CPU,
- * and the LOCAL_OUT hook runs in process context, where it could
- * otherwise be preempted or interrupted by the softirq.  A delete is only
- * sent by the session's owner: a peer's copy running out here (its owner
- * still has it) must not end the session on the owner.
+ * A queued notice holds its session: NFLB_S_SYNCQ is a claim on it, and a
+ * session is freed by whichever of its end (NFLB_S_DYING) and its claim's
+ * end comes last, exactly once.  Both bits change by cmpxchg of the whole
+ * flags word, so each side sees the other's change or makes its own after
+ * it:
+ *
+ * - a claim is taken only on a live session without one (a change to
+ *   report; nflb_session_expire() takes one for the delete);
+ * - nflb_session_expire() sets DYING and frees the session unless a
+ *   claim holds it (or it took one to queue the delete);
+ * - a claim ends (the worker took the notice, the ring was full, sync
+ *   stopped) by clearing SYNCQ, or, on a session that is DYING by then, by
+ *   freeing it.
+ *
+ * Whoever frees runs under RCU, so the other side, also under RCU,
+ * finishes reading the session before it is gone.
  */
-static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
-			    u8 op)
+static bool nflb_notice_claim(struct nflb_session *s)
+{
+	unsigned long old = READ_ONCE(s->flags);
+
+	do {
+		if (old & (BIT(NFLB_S_SYNCQ) | BIT(NFLB_S_DYING)))
+			return false;
+	} while (!try_cmpxchg(&s->flags, &old, old | BIT(NFLB_S_SYNCQ)));
+	return true;
+}
+
+/*
+ * Ends a claim on a live session (full barrier: what the caller reads of
+ * it next is read after a later change could claim it again), or returns
+ * true, the claim kept, if it is DYING: then the claim's holder frees it.
+ */
+static bool nflb_notice_end(struct nflb_session *s)
+{
+	unsigned long old = READ_ONCE(s->flags);
+
+	do {
+		if (old & BIT(NFLB_S_DYING))
+			return true;
+	} while (!try_cmpxchg(&s->flags, &old, old & ~BIT(NFLB_S_SYNCQ)));
+	return false;
+}
+
+static void nflb_notice_release(struct nflb_session *s)
+{
+	if (nflb_notice_end(s))
+		nflb_session_free(s);
+}
+
+/*
+ * Sets DYING on @s, and with it, when peers must hear that it ended
+ * (@tell), TELL_END and a claim for the delete's notice.  False if it was
+ * DYING already.  *@held: a claim holds it, and the claim's holder frees
+ * it; *@queue: the claim is the caller's, to queue.
+ */
+static bool nflb_session_mark_dying(struct nflb_session *s, bool tell,
+				    bool *held, bool *queue)
+{
+	unsigned long old = READ_ONCE(s->flags), new;
+
+	do {
+		if (old & BIT(NFLB_S_DYING))
+			return false;
+		new = old | BIT(NFLB_S_DYING);
+		if (tell)
+			new |= BIT(NFLB_S_TELL_END) | BIT(NFLB_S_SYNCQ);
+	} while (!try_cmpxchg(&s->flags, &old, new));
+	*queue = tell && !(old & BIT(NFLB_S_SYNCQ));
+	*held = *queue || (old & BIT(NFLB_S_SYNCQ));
+	return true;
+}
+
+/*
+ * Puts a notice of @s, claimed by the caller, on this CPU's ring; false if
+ * sync is off or the ring is full (the claim is still the caller's).  BH
+ * is disabled around it: the producer of a ring is its CPU, and the
+ * LOCAL_OUT hook runs in process context, where it could otherwise be
+ * preempted or interrupted by the softirq.
+ */
+static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s)
 {
 	struct nflb_notice_ring *r;
 	struct nflb_syncq *q;
-	struct nflb_notice *n;
 	unsigned int head, tail;
 	bool queued = false;
 
@@ -455,8 +532,7 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 		return false;
 	local_bh_disable();
 	q = rcu_dereference_bh(ln->syncq);
-	if (!q || (op == NFLB_NOTICE_DELETE && s->owner &&
-		   s->owner != q->node_id))
+	if (!q)
 		goto out;
 	r = &q->rings[smp_processor_id()];
 	head = r->head;
@@ -466,10 +542,7 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s,
 		r->dropped++;
 		goto out;
 	}
-	n = &r->slot[head & (NFLB_SYNCQ_SLOTS - 1)];
-	nflb_session_tuple(s, NFLB_DIR_ORIG, &n->f);
-	n->op = op;
-	n->owner = s->owner;
+	r->slot[head & (NFLB_SYNCQ_SLOTS - 1)] = s;
 	/* Publishes the slot's contents before the new head. */
 	smp_store_release(&r->head, head + 1);
 	/*
@@ -525,11 +598,10 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 {
 	if (!rcu_access_pointer(ln->syncq) ||
 	    !nflb_state_news(READ_ONCE(s->state)) ||
-	    test_bit(NFLB_S_SYNCQ, &s->flags) ||
-	    test_and_set_bit(NFLB_S_SYNCQ, &s->flags))
+	    test_bit(NFLB_S_SYNCQ, &s->flags) || !nflb_notice_claim(s))
 		return;
-	if (!nflb_notice_put(ln, s, NFLB_NOTICE_UPDATE))
-		clear_bit(NFLB_S_SYNCQ, &s->flags);
+	if (!nflb_notice_put(ln, s))
+		nflb_notice_release(s);
 }
 
 /* Process context; charged to the caller (the namespace's owner). */
@@ -556,38 +628,64 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 	return q;
 }
 
-static void nflb_syncq_clear_one(struct nflb_net *ln, struct nflb_session *s,
-				 void *arg)
+/*
+ * The consumer's side: the session of the next notice of @cpu's ring, or
+ * NULL.  Called under RCU, which the caller holds while it reads the
+ * session.  A live one is no longer held (a change from now on queues a
+ * new notice); one that ended (*@gone) still is, and the caller hands it
+ * to nflb_syncq_put_gone() once it has read it.
+ */
+struct nflb_session *nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
+				    bool *gone)
 {
-	clear_bit(NFLB_S_SYNCQ, &s->flags);
+	struct nflb_notice_ring *r = &q->rings[cpu];
+	unsigned int tail = r->tail;
+	struct nflb_session *s;
+
+	/* Pairs with the producer's release: the slot is written. */
+	if (tail == smp_load_acquire(&r->head))
+		return NULL;
+	s = r->slot[tail & (NFLB_SYNCQ_SLOTS - 1)];
+	/* The slot is read before the producer may reuse it. */
+	smp_store_release(&r->tail, tail + 1);
+	*gone = nflb_notice_end(s);
+	return s;
+}
+
+/* A session that ended, taken from a ring and read: it goes. */
+void nflb_syncq_put_gone(struct nflb_session *s)
+{
+	nflb_session_free(s);
+}
+
+/*
+ * Whether the peers must hear that @s, taken from a ring as gone, ended:
+ * it ended early (TELL_END) and they have a record of it.  Read by the
+ * sync worker, which is the one that sets NFLB_S_SENT.
+ */
+bool nflb_session_end_news(const struct nflb_session *s)
+{
+	return test_bit(NFLB_S_TELL_END, &s->flags) &&
+	       test_bit(NFLB_S_SENT, &s->flags);
 }
 
 /*
  * After ln->syncq was cleared and a grace period passed (no producer
- * left).  Sessions whose notice dies with the rings get their bit back, so
- * that a later sync hears of their changes again.
+ * left): the notices still queued end, and so do the sessions that ended
+ * while held by one.
  */
-void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q)
+void nflb_syncq_free(struct nflb_syncq *q)
 {
-	nflb_session_for_each(ln, nflb_syncq_clear_one, NULL);
+	struct nflb_session *s;
+	unsigned int cpu;
+	bool gone;
+
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		while ((s = nflb_syncq_pop(q, cpu, &gone)))
+			if (gone)
+				nflb_syncq_put_gone(s);
 	kvfree(q->rings);
 	kfree(q);
-}
-
-/* The consumer's side: the next notice of @cpu's ring, if any. */
-bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
-		    struct nflb_notice *n)
-{
-	struct nflb_notice_ring *r = &q->rings[cpu];
-	unsigned int tail = r->tail;
-
-	/* Pairs with the producer's release: the slot is written. */
-	if (tail == smp_load_acquire(&r->head))
-		return false;
-	*n = r->slot[tail & (NFLB_SYNCQ_SLOTS - 1)];
-	/* The slot is read before the producer may reuse it. */
-	smp_store_release(&r->tail, tail + 1);
-	return true;
 }
 
 unsigned long nflb_syncq_dropped(const struct nflb_syncq *q)
@@ -784,14 +882,37 @@ static void nflb_session_judge(struct nflb_net *ln, struct nflb_session *s)
 }
 
 /*
- * Unlinks @s and frees it after a grace period, with RSTs as @reset says.
+ * Whether peers must hear that @s ends now: sync is on, this node owns it
+ * (only the owner ends a session on its peers: a copy running out here
+ * must not end it on the owner), and it ends before its time.  A session
+ * that runs out in a state its record told the peers (nflb_state_news())
+ * runs out on them too, no later: its copy has the timer that the owner's
+ * last record or the refresh pass gave it.  One that runs out in a step
+ * the peers were not told of (a FIN_WAIT, shorter than the ESTABLISHED
+ * they know) needs its delete.
+ */
+static bool nflb_end_tells(struct nflb_net *ln, const struct nflb_session *s)
+{
+	u8 node = nflb_local_node(ln), owner = READ_ONCE(s->owner);
+
+	if (!node || (owner && owner != node))
+		return false;
+	return !time_after(jiffies, READ_ONCE(s->expires)) ||
+	       !nflb_state_news(READ_ONCE(s->state));
+}
+
+/*
+ * Unlinks @s and frees it after a grace period, with RSTs as @reset says,
+ * or leaves it to the sync notice that holds it (see nflb_notice_claim()).
  * Softirq, or process context with BH disabled.  Returns false if someone
  * else got there first.
  */
 bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 			 enum nflb_reset reset)
 {
-	if (test_and_set_bit(NFLB_S_DYING, &s->flags))
+	bool held, queue;
+
+	if (!nflb_session_mark_dying(s, nflb_end_tells(ln, s), &held, &queue))
 		return false;
 	nflb_session_judge(ln, s);
 	nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
@@ -809,12 +930,15 @@ bool nflb_session_expire(struct nflb_net *ln, struct nflb_session *s,
 		nflb_stats_add(ln->stats, NFLB_C_RESETS_SENT, sent);
 		nflb_stats_add(s->vs->stats, NFLB_C_RESETS_SENT, sent);
 	}
-	nflb_notice_put(ln, s, NFLB_NOTICE_DELETE);
 	nflb_session_unaccount(ln, s);
 	nflb_stats_add(ln->stats, NFLB_C_SESSIONS_EXPIRED, 1);
 	nflb_stats_add(s->vs->stats, NFLB_C_SESSIONS_EXPIRED, 1);
 	nflb_stats_add(s->member->stats, NFLB_C_SESSIONS_EXPIRED, 1);
-	call_rcu(&s->rcu, nflb_session_free_rcu);
+	/* The delete's notice holds it now, or its claim ends here. */
+	if (queue && !nflb_notice_put(ln, s))
+		held = false;		/* it is DYING: the claim ends with it */
+	if (!held)
+		nflb_session_free(s);
 	return true;
 }
 

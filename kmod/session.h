@@ -50,8 +50,10 @@ enum {
 	NFLB_S_DYING,		/* unlinked or being unlinked: bit in flags */
 	NFLB_S_CLOSED,		/* TIME_WAIT/CLOSE: no longer in member->active */
 	NFLB_S_LIBERAL,		/* TCP picked up mid-stream: no window checks */
-	NFLB_S_SYNCQ,		/* a sync notice of it waits in a ring */
+	NFLB_S_SYNCQ,		/* a sync notice holds it (session.c) */
 	NFLB_S_FAILED,		/* counted as its member's failure (passive.c) */
+	NFLB_S_SENT,		/* a record of it left for the peers */
+	NFLB_S_TELL_END,	/* peers must hear that it ended early */
 };
 
 /*
@@ -204,36 +206,29 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
 
 /*
  * Sync notices (Documentation/sync.rst).  A session change that peers must
- * hear of is put, by the CPU that made it, on that CPU's ring: the orig
- * tuple and what happened, not a pointer (the session may be freed before
- * the sync worker reads the notice; it looks the session up again).  Each
- * ring has one producer, its CPU with BH disabled, and one consumer, the
- * sync worker: head is written only by the producer, tail only by the
- * consumer, each published with release and read with acquire.  A full
- * ring drops the notice and counts it in @dropped (producer only).
+ * hear of is put, by the CPU that made it, on that CPU's ring: the session
+ * itself, which the notice holds (NFLB_S_SYNCQ; session.c says how a
+ * session that ends meanwhile is freed by whoever finishes last), so the
+ * sync worker reads it without looking it up again.  One notice at a time
+ * per session: the worker reads the session's state when it sends, so
+ * later changes ride along, and a session that ended tells the worker so
+ * (a delete, if the peers must hear it).  Each ring has one producer, its
+ * CPU with BH disabled, and one consumer, the sync worker: head is written
+ * only by the producer, tail only by the consumer, each published with
+ * release and read with acquire.  A full ring drops the notice and counts
+ * it in @dropped (producer only).
  *
  * ln->syncq is NULL while sync is off; it is published and cleared with
  * RCU under cfg_mutex, and freed after a grace period, so a producer
  * (softirq, or BH disabled) never sees a freed queue.
  */
-enum nflb_notice_op {
-	NFLB_NOTICE_UPDATE,	/* created or changed: send its record */
-	NFLB_NOTICE_DELETE,	/* gone: send a delete */
-};
-
-struct nflb_notice {
-	struct nflb_flow f;	/* orig tuple (client -> VIP) */
-	u8 op;			/* enum nflb_notice_op */
-	u8 owner;
-};
-
 #define NFLB_SYNCQ_SLOTS	1024	/* a CPU; a power of 2 */
 
 struct nflb_notice_ring {
 	unsigned int head;		/* producer */
 	unsigned int tail;		/* consumer */
 	unsigned long dropped;		/* producer; read racily by dumps */
-	struct nflb_notice slot[NFLB_SYNCQ_SLOTS];
+	struct nflb_session *slot[NFLB_SYNCQ_SLOTS];
 };
 
 struct nflb_syncq {
@@ -254,9 +249,11 @@ struct nflb_syncq {
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 				    struct workqueue_struct *wq,
 				    unsigned long delay, unsigned int full);
-void nflb_syncq_free(struct nflb_net *ln, struct nflb_syncq *q);
-bool nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
-		    struct nflb_notice *n);
+void nflb_syncq_free(struct nflb_syncq *q);
+struct nflb_session *nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
+				    bool *gone);
+bool nflb_session_end_news(const struct nflb_session *s);
+void nflb_syncq_put_gone(struct nflb_session *s);
 unsigned long nflb_syncq_dropped(const struct nflb_syncq *q);
 void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s);
 

@@ -625,21 +625,21 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
 	size_t len = NFLB_SYNC_HDR;
 	u64 now = ktime_get_ns();
-	struct nflb_notice n;
 	int r;
 
 	room = nflb_sync_rate_room(sync, now);
 	for_each_possible_cpu(cpu) {
-		while (budget && records < room &&
-		       nflb_syncq_pop(sync->q, cpu, &n)) {
-			budget--;
+		while (budget && records < room) {
 			if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
 				nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
 				len = NFLB_SYNC_HDR;
 			}
-			r = nflb_syncrec_notice(sync->ln, &n, sync->cfg.node_id,
-						sync->tx + len,
-						nflb_sync_room(sync, len));
+			r = nflb_syncrec_next(sync->q, cpu, sync->cfg.node_id,
+					      sync->tx + len,
+					      nflb_sync_room(sync, len));
+			if (r < 0)
+				break;
+			budget--;
 			if (r > 0) {
 				len += r;
 				records++;
@@ -2243,7 +2243,7 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 			udp_tunnel_sock_release(sync->sock);
 	}
 	if (err) {
-		nflb_syncq_free(ln, sync->q);
+		nflb_syncq_free(sync->q);
 		nflb_sync_free(sync);
 		return err;
 	}
@@ -2284,7 +2284,7 @@ void nflb_sync_stop(struct nflb_net *ln)
 	nflb_session_iter_stop(&sync->refresh);
 	udp_tunnel_sock_release(sync->sock);
 	skb_queue_purge(&sync->rxq);
-	nflb_syncq_free(ln, sync->q);
+	nflb_syncq_free(sync->q);
 	nflb_sync_free(sync);
 }
 

@@ -62,7 +62,7 @@ static void nflb_rec_hdr(struct nflb_syncrec_hdr *h, u8 type, u8 family,
  * Encodes @s as a session record at @buf; @local_id stands for an owner of
  * 0 (created before sync was on).  Returns its length, or -ENOSPC.
  */
-int nflb_syncrec_session(const struct nflb_session *s, u8 local_id,
+int nflb_syncrec_session(struct nflb_session *s, u8 local_id,
 			 void *buf, size_t room)
 {
 	size_t len = nflb_syncrec_session_len(s->family);
@@ -96,54 +96,63 @@ int nflb_syncrec_session(const struct nflb_session *s, u8 local_id,
 	p = nflb_rec_put_addr(r->addr, s->family, &o.src);
 	p = nflb_rec_put_addr(p, s->family, &o.dst);
 	nflb_rec_put_addr(p, s->family, &rp.src);
+	/* Its end is news for the peers now (nflb_session_end_news()). */
+	if (!test_bit(NFLB_S_SENT, &s->flags))
+		set_bit(NFLB_S_SENT, &s->flags);
 	return len;
 }
 
-static int nflb_syncrec_delete(const struct nflb_notice *n, u8 local_id,
+static int nflb_syncrec_delete(const struct nflb_session *s, u8 local_id,
 			       void *buf, size_t room)
 {
-	size_t len = nflb_delete_rec_len(n->f.family);
+	size_t len = nflb_delete_rec_len(s->family);
 	struct nflb_syncrec_delete *r = buf;
+	struct nflb_flow f;
 	u8 *p;
 
 	if (len > room)
 		return -ENOSPC;
-	nflb_rec_hdr(&r->h, NFLB_SYNCREC_DELETE, n->f.family, len);
-	r->owner = n->owner ?: local_id;
-	r->proto = n->f.proto;
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &f);
+	nflb_rec_hdr(&r->h, NFLB_SYNCREC_DELETE, f.family, len);
+	r->owner = s->owner ?: local_id;
+	r->proto = f.proto;
 	r->pad = 0;
-	r->client_port = n->f.sport;
-	r->vip_port = n->f.dport;
-	p = nflb_rec_put_addr(r->addr, n->f.family, &n->f.src);
-	nflb_rec_put_addr(p, n->f.family, &n->f.dst);
+	r->client_port = f.sport;
+	r->vip_port = f.dport;
+	p = nflb_rec_put_addr(r->addr, f.family, &f.src);
+	nflb_rec_put_addr(p, f.family, &f.dst);
 	return len;
 }
 
 /*
- * The record a notice asks for: a delete, or the session's current state
- * (0 if it is gone by now: its delete notice follows).  The notice bit is
- * cleared before the state is read, so a change after this read queues a
- * new notice.  Returns the record's length, 0, or -ENOSPC.
+ * The record the next notice of @cpu's ring asks for, at @buf (which has
+ * room for the largest record): the session's current state, a delete if
+ * it ended and the peers must hear it, or nothing (0).  Returns the
+ * record's length, 0, or -ENOENT when the ring is empty.  The notice held
+ * the session (session.h), so it is read as it is, not looked up again.
  */
-int nflb_syncrec_notice(struct nflb_net *ln, const struct nflb_notice *n,
-			u8 local_id, void *buf, size_t room)
+int nflb_syncrec_next(struct nflb_syncq *q, unsigned int cpu, u8 local_id,
+		      void *buf, size_t room)
 {
 	struct nflb_session *s;
-	int len = 0;
+	bool gone;
+	int len;
 
-	if (n->op == NFLB_NOTICE_DELETE)
-		return nflb_syncrec_delete(n, local_id, buf, room);
 	rcu_read_lock();
-	s = nflb_session_lookup(ln, &n->f);
-	if (s) {
-		clear_bit(NFLB_S_SYNCQ, &s->flags);
-		/* Orders the clear before the reads of the session's state. */
-		smp_mb__after_atomic();
+	s = nflb_syncq_pop(q, cpu, &gone);
+	if (!s) {
+		len = -ENOENT;
+	} else if (!gone) {
 		len = nflb_syncrec_session(s, local_id, buf, room);
-		if (len < 0)
-			set_bit(NFLB_S_SYNCQ, &s->flags);
+	} else {
+		len = nflb_session_end_news(s) ?
+		      nflb_syncrec_delete(s, local_id, buf, room) : 0;
+		nflb_syncq_put_gone(s);
 	}
 	rcu_read_unlock();
+	/* The caller made room: a record lost here waits for the refresh. */
+	if (WARN_ON_ONCE(len == -ENOSPC))
+		len = 0;
 	return len;
 }
 

@@ -5,8 +5,8 @@
 #include <linux/types.h>
 
 struct nflb_net;
-struct nflb_notice;
 struct nflb_session;
+struct nflb_syncq;
 
 /*
  * Session records of sync datagrams, wire format version 1
@@ -71,9 +71,9 @@ enum nflb_syncrec_result {
 };
 
 size_t nflb_syncrec_session_len(u8 family);
-int nflb_syncrec_notice(struct nflb_net *ln, const struct nflb_notice *n,
-			u8 local_id, void *buf, size_t room);
-int nflb_syncrec_session(const struct nflb_session *s, u8 local_id,
+int nflb_syncrec_next(struct nflb_syncq *q, unsigned int cpu, u8 local_id,
+		      void *buf, size_t room);
+int nflb_syncrec_session(struct nflb_session *s, u8 local_id,
 			 void *buf, size_t room);
 int nflb_syncrec_len(const void *buf, size_t room);
 enum nflb_syncrec_result nflb_syncrec_apply(struct nflb_net *ln,

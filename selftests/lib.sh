@@ -992,13 +992,14 @@ json_is()
 # ---------------------------------------------------------------------------
 # Packet capture
 
-# cap_start NAME NS IFACE [FILTER...]: tcpdump to $NFLB_TMP/NAME.pcap.
+# cap_start NAME NS IFACE [FILTER...]: tcpdump to $NFLB_TMP/NAME.pcap (its
+# snap length CAP_SNAPLEN, default 200 bytes; 0: whole frames).
 cap_start()
 {
 	local name=$1 ns=$2 dev=$3
 
 	shift 3
-	bg "cap-$name" "$ns" tcpdump -Z root -i "$dev" -n -s 200 -U --immediate-mode \
+	bg "cap-$name" "$ns" tcpdump -Z root -i "$dev" -n -s "${CAP_SNAPLEN:-200}" -U --immediate-mode \
 		-w "$NFLB_TMP/$name.pcap" "$@"
 	wait_for 10 grep -q "listening on" "$NFLB_TMP/cap-$name.out" || {
 		ktap_diag "tcpdump on $dev in $ns did not start: $(cat "$NFLB_TMP/cap-$name.out")"

@@ -15,7 +15,9 @@
 #   opened after by live sync: same VS, member, state, owner 1;
 # - a flow that goes on without a state change has its timer refreshed on
 #   the peer;
-# - a session deleted on its owner is deleted on the peer;
+# - a session deleted on its owner is deleted on the peer (a delete on the
+#   wire), one that runs out there (a UDP flow) is not: it runs out on
+#   the peer too;
 # - with 20% of the sync datagrams lost and some reordered (netem), the
 #   tables still converge (the refresh pass repairs);
 # - records for a VS or member lb2 lacks are counted, not installed;
@@ -221,6 +223,30 @@ refreshed()
 }
 ktap_check "a busy flow's timer is refreshed on the peer" refreshed
 
+# What goes on the wire when sessions end, seen in lb's datagrams to fk
+# (whole datagrams: tools/sync_records.py lists their records).  A UDP flow
+# to "brief" (a 2-second timeout on both nodes) runs out on lb in the
+# state its record told lb2; the flush below ends hold's sessions early.
+brief_flow()
+{
+	local ns
+
+	srv_udpecho 86 || return 1
+	for ns in "$NS_LB" "$NS_LB2"; do
+		"$LBCTL" -n "$ns" pool add brief &&
+			"$LBCTL" -n "$ns" member add brief "$(server4 1):86" &&
+			"$LBCTL" -n "$ns" vs add brief vip "$VIP4" port 86 proto udp pool brief &&
+			"$LBCTL" -n "$ns" timeout set vs brief udp 2 || return 1
+	done
+	CAP_SNAPLEN=0 cap_start rec "$NS_FK" eth0 "udp port 7788 or icmp" || return 1
+	ip netns exec "$NS_CL" python3 -c "import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.0.1.2', 41310))
+s.sendto(b'x', ('$VIP4', 86))" || return 1
+	wait_for 10 eval '[ -n "$(session_on "$NS_LB2" 41310)" ]'
+}
+brief_flow || ktap_diag "cannot start the brief UDP flow"
+
 # deletion on the owner propagates
 deleted()
 {
@@ -229,6 +255,24 @@ deleted()
 		{ lb2 session list; return 1; }
 }
 ktap_check "sessions deleted on their owner are deleted on the peer" deleted
+
+# A session that runs out on its owner in a state its peers were told of
+# runs out on them too: no delete for it, only its creation; the flushed
+# ones (ended early) had their deletes.
+ends_on_wire()
+{
+	local recs
+
+	wait_for 15 eval '[ -z "$(session_on "$NS_LB" 41310)" ] && [ -z "$(session_on "$NS_LB2" 41310)" ]' ||
+		{ echo "41310 still on lb: $(session_on "$NS_LB" 41310); on lb2: $(session_on "$NS_LB2" 41310)"; return 1; }
+	cap_sync rec "$NS_LB" "$FK_IP" && cap_stop rec || return 1
+	recs=$("$TOOLS/sync_records.py" "$NFLB_TMP/rec.pcap" "$LB1_IP") || return 1
+	grep -E ' (41302|41310)( |$)' <<<"$recs"
+	grep -qx 'session udp 41310 [0-9]*' <<<"$recs" &&
+		! grep -q '^delete udp 41310$' <<<"$recs" &&
+		grep -qx 'delete tcp 41302' <<<"$recs"
+}
+ktap_check "a session that runs out is not deleted on the wire; one ended early is" ends_on_wire
 bg_stop early
 bg_stop late
 
