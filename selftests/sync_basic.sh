@@ -43,7 +43,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 32
+ktap_header 33
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
