@@ -402,9 +402,17 @@ static bool nflb_session_evict(struct nflb_net *ln, u8 family)
  */
 #define NFLB_RCU_SLACK_MIN	4096
 
-static u32 nflb_rcu_slack(u32 max)
+static u32 nflb_rcu_slack(struct nflb_net *ln, u32 max)
 {
-	return max_t(u32, max / 8, NFLB_RCU_SLACK_MIN);
+	u32 slack = max_t(u32, max / 8, NFLB_RCU_SLACK_MIN);
+
+	/*
+	 * Sessions that ended while a sync notice held them wait for the
+	 * sync worker too: at most the rings' slots (session.h).
+	 */
+	if (rcu_access_pointer(ln->syncq))
+		slack += NFLB_SYNCQ_SLOTS * nr_cpu_ids;
+	return slack;
 }
 
 /*
@@ -417,7 +425,7 @@ static bool nflb_session_admit(struct nflb_net *ln, u8 family)
 {
 	u32 max = READ_ONCE(ln->max_sessions);
 
-	if (nflb_over_limit(&ln->tbl.held, max + nflb_rcu_slack(max)))
+	if (nflb_over_limit(&ln->tbl.held, max + nflb_rcu_slack(ln, max)))
 		return false;
 	if (!nflb_over_limit(&ln->tbl.count, max) ||
 	    (nflb_session_evict(ln, family) &&
@@ -597,8 +605,15 @@ static bool nflb_state_news(u8 state)
 void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 {
 	if (!rcu_access_pointer(ln->syncq) ||
-	    !nflb_state_news(READ_ONCE(s->state)) ||
-	    test_bit(NFLB_S_SYNCQ, &s->flags) || !nflb_notice_claim(s))
+	    !nflb_state_news(READ_ONCE(s->state)))
+		return;
+	/*
+	 * The change is written before the claim is read, as the worker ends
+	 * a claim before it reads the state (nflb_notice_end()): either it
+	 * reads the change, or this sees the claim gone and queues anew.
+	 */
+	smp_mb();
+	if (test_bit(NFLB_S_SYNCQ, &s->flags) || !nflb_notice_claim(s))
 		return;
 	if (!nflb_notice_put(ln, s))
 		nflb_notice_release(s);
@@ -735,6 +750,26 @@ static void nflb_session_take(struct nflb_session *s,
  * says (state and owner included), taken before the session is published
  * so that no CPU ever sees it half set; NULL for a flow seen here.
  */
+/*
+ * A session whose reply tuple could not be inserted goes again.  Its orig
+ * tuple was visible meanwhile: another CPU may have ended it (eviction, a
+ * flush) or queued a notice of it, so it ends as any other does, once, by
+ * whoever marks it dying, and is freed unless a notice holds it.  NULL.
+ */
+static struct nflb_session *nflb_session_withdraw(struct nflb_net *ln,
+						  struct nflb_session *s)
+{
+	bool held, queue;
+
+	if (!nflb_session_mark_dying(s, false, &held, &queue))
+		return NULL;
+	nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
+	nflb_session_unaccount(ln, s);
+	if (!held)
+		nflb_session_free(s);
+	return NULL;
+}
+
 static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 					     const struct nflb_flow *f,
 					     struct nflb_vs *vs,
@@ -804,9 +839,7 @@ static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 		 */
 		*drop_reason = err == -EEXIST ? NFLB_DROP_NO_MEMBER :
 						NFLB_DROP_NOMEM;
-		set_bit(NFLB_S_DYING, &s->flags);
-		nflb_node_unlink(ln, s, NFLB_DIR_ORIG);
-		goto free;
+		return nflb_session_withdraw(ln, s);
 	}
 	/* Created here, not installed from a peer's record (rx_records). */
 	if (!st) {
@@ -894,11 +927,20 @@ static void nflb_session_judge(struct nflb_net *ln, struct nflb_session *s)
 static bool nflb_end_tells(struct nflb_net *ln, const struct nflb_session *s)
 {
 	u8 node = nflb_local_node(ln), owner = READ_ONCE(s->owner);
+	u8 state = READ_ONCE(s->state);
 
 	if (!node || (owner && owner != node))
 		return false;
-	return !time_after(jiffies, READ_ONCE(s->expires)) ||
-	       !nflb_state_news(READ_ONCE(s->state));
+	if (!time_after(jiffies, READ_ONCE(s->expires)) ||
+	    !nflb_state_news(state))
+		return true;
+	/*
+	 * The refresh pass does not send closed sessions again: a close
+	 * whose record never left (a full ring) left the copies at the
+	 * longer timer of the state before.
+	 */
+	return nflb_state_closed(state) &&
+	       !test_bit(NFLB_S_SENT_CLOSED, &s->flags);
 }
 
 /*

@@ -53,6 +53,7 @@ enum {
 	NFLB_S_SYNCQ,		/* a sync notice holds it (session.c) */
 	NFLB_S_FAILED,		/* counted as its member's failure (passive.c) */
 	NFLB_S_SENT,		/* a record of it left for the peers */
+	NFLB_S_SENT_CLOSED,	/* ... one that says it closed */
 	NFLB_S_TELL_END,	/* peers must hear that it ended early */
 };
 

@@ -634,7 +634,8 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 				nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
 				len = NFLB_SYNC_HDR;
 			}
-			r = nflb_syncrec_next(sync->q, cpu, sync->cfg.node_id,
+			r = nflb_syncrec_next(sync->ln, sync->q, cpu,
+					      sync->cfg.node_id,
 					      sync->tx + len,
 					      nflb_sync_room(sync, len));
 			if (r < 0)

@@ -99,6 +99,9 @@ int nflb_syncrec_session(struct nflb_session *s, u8 local_id,
 	/* Its end is news for the peers now (nflb_session_end_news()). */
 	if (!test_bit(NFLB_S_SENT, &s->flags))
 		set_bit(NFLB_S_SENT, &s->flags);
+	if (nflb_state_closed(st.state) &&
+	    !test_bit(NFLB_S_SENT_CLOSED, &s->flags))
+		set_bit(NFLB_S_SENT_CLOSED, &s->flags);
 	return len;
 }
 
@@ -114,7 +117,7 @@ static int nflb_syncrec_delete(const struct nflb_session *s, u8 local_id,
 		return -ENOSPC;
 	nflb_session_tuple(s, NFLB_DIR_ORIG, &f);
 	nflb_rec_hdr(&r->h, NFLB_SYNCREC_DELETE, f.family, len);
-	r->owner = s->owner ?: local_id;
+	r->owner = READ_ONCE(s->owner) ?: local_id;
 	r->proto = f.proto;
 	r->pad = 0;
 	r->client_port = f.sport;
@@ -125,18 +128,34 @@ static int nflb_syncrec_delete(const struct nflb_session *s, u8 local_id,
 }
 
 /*
+ * Whether the delete of @s, which ended, still has a point: not if a new
+ * session of the same flow took its place (a client reusing its port).
+ * The new one's record, queued or sent, replaces the copy on the peers;
+ * its notice may be on another CPU's ring, drained before this one, and
+ * a delete applied after it would end the new flow's copy.
+ */
+static bool nflb_rec_end_stands(struct nflb_net *ln,
+				const struct nflb_session *s)
+{
+	struct nflb_flow f;
+
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &f);
+	return !nflb_session_lookup(ln, &f);
+}
+
+/*
  * The record the next notice of @cpu's ring asks for, at @buf (which has
  * room for the largest record): the session's current state, a delete if
  * it ended and the peers must hear it, or nothing (0).  Returns the
  * record's length, 0, or -ENOENT when the ring is empty.  The notice held
  * the session (session.h), so it is read as it is, not looked up again.
  */
-int nflb_syncrec_next(struct nflb_syncq *q, unsigned int cpu, u8 local_id,
-		      void *buf, size_t room)
+int nflb_syncrec_next(struct nflb_net *ln, struct nflb_syncq *q,
+		      unsigned int cpu, u8 local_id, void *buf, size_t room)
 {
 	struct nflb_session *s;
 	bool gone;
-	int len;
+	int len = 0;
 
 	rcu_read_lock();
 	s = nflb_syncq_pop(q, cpu, &gone);
@@ -145,12 +164,16 @@ int nflb_syncrec_next(struct nflb_syncq *q, unsigned int cpu, u8 local_id,
 	} else if (!gone) {
 		len = nflb_syncrec_session(s, local_id, buf, room);
 	} else {
-		len = nflb_session_end_news(s) ?
-		      nflb_syncrec_delete(s, local_id, buf, room) : 0;
+		if (nflb_session_end_news(s) && nflb_rec_end_stands(ln, s))
+			len = nflb_syncrec_delete(s, local_id, buf, room);
 		nflb_syncq_put_gone(s);
 	}
 	rcu_read_unlock();
-	/* The caller made room: a record lost here waits for the refresh. */
+	/*
+	 * Cannot happen: the caller keeps room for the largest record.  Were
+	 * it to, the change would be lost to the peers until the refresh
+	 * pass (or for good, for a close or a delete): say so.
+	 */
 	if (WARN_ON_ONCE(len == -ENOSPC))
 		len = 0;
 	return len;
