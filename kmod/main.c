@@ -16,6 +16,7 @@
 #include "netlink.h"
 #include "persist.h"
 #include "ops.h"
+#include "service.h"
 
 unsigned int nflb_net_id __read_mostly;
 
@@ -101,9 +102,12 @@ static int __init nflb_init(void)
 {
 	int err;
 
-	err = nflb_session_init();
+	err = nflb_service_init();
 	if (err)
 		return err;
+	err = nflb_session_init();
+	if (err)
+		goto service_exit;
 	err = register_pernet_subsys(&nflb_net_ops);
 	if (err)
 		goto session_exit;
@@ -120,6 +124,8 @@ pernet_exit:
 session_exit:
 	nflb_stats_exit();	/* namespaces set up and torn down again */
 	nflb_session_exit();
+service_exit:
+	nflb_service_exit();
 	return err;
 }
 
@@ -138,6 +144,7 @@ static void __exit nflb_exit(void)
 	rcu_barrier();
 	nflb_stats_exit();
 	nflb_session_exit();
+	nflb_service_exit();
 }
 
 module_init(nflb_init);

@@ -262,6 +262,8 @@ struct nflb_pool *nflb_pool_create(struct nflb_net *ln, const char *name);
 void nflb_pool_delete(struct nflb_net *ln, struct nflb_pool *pool);
 int nflb_pool_publish(struct nflb_net *ln, struct nflb_pool *pool);
 
+int nflb_service_init(void);
+void nflb_service_exit(void);
 struct nflb_member *nflb_member_create(struct nflb_net *ln,
 				       struct nflb_pool *pool,
 				       const struct nflb_member *tmpl);
