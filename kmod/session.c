@@ -746,11 +746,6 @@ static void nflb_session_take(struct nflb_session *s,
 }
 
 /*
- * nflb_session_create() without telling peers.  @st: what a peer's record
- * says (state and owner included), taken before the session is published
- * so that no CPU ever sees it half set; NULL for a flow seen here.
- */
-/*
  * A session whose reply tuple could not be inserted goes again.  Its orig
  * tuple was visible meanwhile: another CPU may have ended it (eviction, a
  * flush) or queued a notice of it, so it ends as any other does, once, by
@@ -770,6 +765,11 @@ static struct nflb_session *nflb_session_withdraw(struct nflb_net *ln,
 	return NULL;
 }
 
+/*
+ * nflb_session_create() without telling peers.  @st: what a peer's record
+ * says (state and owner included), taken before the session is published
+ * so that no CPU ever sees it half set; NULL for a flow seen here.
+ */
 static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 					     const struct nflb_flow *f,
 					     struct nflb_vs *vs,
@@ -850,7 +850,7 @@ static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 	return s;
 free:
 	nflb_session_unaccount(ln, s);
-	call_rcu(&s->rcu, nflb_session_free_rcu);
+	nflb_session_free(s);
 	return NULL;
 }
 

@@ -105,7 +105,16 @@ int nflb_syncrec_session(struct nflb_session *s, u8 local_id,
 	return len;
 }
 
-static int nflb_syncrec_delete(const struct nflb_session *s, u8 local_id,
+/*
+ * The delete of @s, which ended, at @buf; 0 if a new session of the same
+ * flow (a client reusing its port) took its place by now: the new one's
+ * record, queued or sent, replaces the copy on the peers, and its notice
+ * may be on another CPU's ring, drained before this one, so a delete
+ * applied after it would end the new flow's copy.  Else as
+ * nflb_syncrec_session().
+ */
+static int nflb_syncrec_delete(struct nflb_net *ln,
+			       const struct nflb_session *s, u8 local_id,
 			       void *buf, size_t room)
 {
 	size_t len = nflb_delete_rec_len(s->family);
@@ -113,9 +122,11 @@ static int nflb_syncrec_delete(const struct nflb_session *s, u8 local_id,
 	struct nflb_flow f;
 	u8 *p;
 
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &f);
+	if (nflb_session_lookup(ln, &f))
+		return 0;
 	if (len > room)
 		return -ENOSPC;
-	nflb_session_tuple(s, NFLB_DIR_ORIG, &f);
 	nflb_rec_hdr(&r->h, NFLB_SYNCREC_DELETE, f.family, len);
 	r->owner = READ_ONCE(s->owner) ?: local_id;
 	r->proto = f.proto;
@@ -125,22 +136,6 @@ static int nflb_syncrec_delete(const struct nflb_session *s, u8 local_id,
 	p = nflb_rec_put_addr(r->addr, f.family, &f.src);
 	nflb_rec_put_addr(p, f.family, &f.dst);
 	return len;
-}
-
-/*
- * Whether the delete of @s, which ended, still has a point: not if a new
- * session of the same flow took its place (a client reusing its port).
- * The new one's record, queued or sent, replaces the copy on the peers;
- * its notice may be on another CPU's ring, drained before this one, and
- * a delete applied after it would end the new flow's copy.
- */
-static bool nflb_rec_end_stands(struct nflb_net *ln,
-				const struct nflb_session *s)
-{
-	struct nflb_flow f;
-
-	nflb_session_tuple(s, NFLB_DIR_ORIG, &f);
-	return !nflb_session_lookup(ln, &f);
 }
 
 /*
@@ -164,8 +159,8 @@ int nflb_syncrec_next(struct nflb_net *ln, struct nflb_syncq *q,
 	} else if (!gone) {
 		len = nflb_syncrec_session(s, local_id, buf, room);
 	} else {
-		if (nflb_session_end_news(s) && nflb_rec_end_stands(ln, s))
-			len = nflb_syncrec_delete(s, local_id, buf, room);
+		if (nflb_session_end_news(s))
+			len = nflb_syncrec_delete(ln, s, local_id, buf, room);
 		nflb_syncq_put_gone(s);
 	}
 	rcu_read_unlock();
