@@ -66,13 +66,25 @@ ln -sfn "$(basename "$res")" "$cache/last"
 } >"$res/cmd.sh"
 
 cpus=${NFLB_VM_CPUS:-2}
+# The guest's clock.  Under plain TCG the guest's TSC is the host's TSC read
+# raw, and a host that is itself a VM may see its TSC jump (snapshot restore,
+# migration; such hosts boot with tsc=unstable and run on kvm-clock).  A jump
+# of days once reached the guest as a jiffies jump and a false RCU stall in
+# the middle of a test.  So the guest keeps time on the HPET, which QEMU
+# drives from the host's monotonic clock, and tsc=unstable lets sched_clock
+# filter any TSC jump through the tick.  Under icount the TSC counts guest
+# instructions and cannot jump: keep it there (the bench's figures rely on
+# its cheap reads).
 accel=(-accel tcg -cpu max)
+clock="tsc=unstable clocksource=hpet"
 if [ "${NFLB_VM_ICOUNT:-0}" = 1 ]; then
 	# Deterministic: one vCPU, virtual time advances with instructions executed.
 	accel=(-accel "tcg,thread=single" -cpu max -icount "shift=4,sleep=off")
+	clock="tsc=reliable clocksource=tsc"
 	cpus=1
 elif [ "${NFLB_KVM:-0}" = 1 ]; then
 	accel=(-accel kvm -cpu host)
+	clock=""
 fi
 tmo=${NFLB_VM_TIMEOUT:-1500}
 
@@ -85,7 +97,7 @@ timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
 	-nodefaults -no-reboot -display none -monitor none \
 	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 tsc=reliable clocksource=tsc slab_nomerge nflbres=$res nflbrepo=$repo $append" \
+	-append "console=ttyS0 panic=-1 $clock slab_nomerge nflbres=$res nflbrepo=$repo $append" \
 	-serial "file:$res/console.log" -serial stdio \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
