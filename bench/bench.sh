@@ -51,6 +51,11 @@
 #                        run, to attribute the sync cost (see SYNC_TRACED)
 #   NFLB_BENCH_SYNC_WAIT real seconds a bulk resync may take before it is
 #                        given up and what arrived is reported (120)
+#   NFLB_BENCH_SYNC_PEER node 2 is not namespace lb2 in this guest but the VM of
+#                        bench/syncpeer.sh, whose request files are in this
+#                        dir; the sync link is this guest's virtio NIC
+#                        (bench/run.sh's two-VM measurement, phase "syncvm":
+#                        the nflbsync rounds alone, no sync phase)
 #   NFLB_BENCH_KO, NFLB_BENCH_LBCTL, NFLB_BENCH_TOOL: binaries to use (bench/run.sh
 #                        passes snapshots, so a rebuild on the host cannot change
 #                        them under a running benchmark)
@@ -284,7 +289,14 @@ nflb_down()
 # both ready (each has done its bulk resync of the other's empty table).
 nflbsync_up()
 {
-	nflb_up && NS_LB=$NS_LB2 nflb_up && sync_on || return 1
+	if [ -n "$SYNC_PEER" ]; then
+		# node 2 in the peer VM keeps its virtual servers and sync on
+		nflb_up && lb sync set node-id 1 local $SYNC1 peer $SYNC2 key "$SYNC_KEY" redirect off &&
+			lb sync wait timeout 30 || return 1
+		SYNC_B0=$(lb2 -j sync show) || return 1
+	else
+		nflb_up && NS_LB=$NS_LB2 nflb_up && sync_on || return 1
+	fi
 	SYNC_LINK0="$(link_stat tx_bytes) $(link_stat tx_packets)"
 }
 
@@ -292,6 +304,10 @@ nflbsync_up()
 nflbsync_down()
 {
 	lb flush
+	if [ -n "$SYNC_PEER" ]; then
+		lb2 session flush
+		return
+	fi
 	lb2 sync del
 	lb2 flush
 }
@@ -675,18 +691,77 @@ table_phase()
 
 NS_LB2="$NFLB_PFX-lb2"
 SYNC1=10.0.100.1 SYNC2=10.0.100.2
-SYNC_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+SYNC_KEY=${NFLB_BENCH_SYNC_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 SYNC_BULK=${NFLB_BENCH_SYNC_BULK:-1000000}
 SYNC_BULK_SMALL=${NFLB_BENCH_SYNC_BULK_SMALL:-20000}
 SYNC_WAIT=${NFLB_BENCH_SYNC_WAIT:-120}
 SYNC_BULK_DONE=0
 SYNC_LINK0="0 0"	# the sync link's tx bytes and packets when nflbsync came up
+SYNC_PEER=${NFLB_BENCH_SYNC_PEER:-}
+SYNC_B0=""		# lb2's sync show when nflbsync came up (peer VM: its
+			# counters run on from round to round)
 T=/sys/kernel/tracing
 
-lb2() { "$LBCTL" -n "$NS_LB2" "$@"; }
+lb2()
+{
+	if [ -n "$SYNC_PEER" ]; then
+		peer_lbctl "$@"
+	else
+		"$LBCTL" -n "$NS_LB2" "$@"
+	fi
+}
+
+# peer_lbctl ARGS...: lbctl ARGS run on node 2 in the peer VM
+# (bench/syncpeer.sh): its output, and its exit status.  Requests are
+# numbered in a file, as callers may be subshells ($(lb2 ...)).
+peer_lbctl()
+{
+	local out i rc n=0 nap
+
+	[ -s "$NFLB_TMP/peer.n" ] && n=$(<"$NFLB_TMP/peer.n")
+	n=$((n + 1))
+	echo $n >"$NFLB_TMP/peer.n"
+	out=$SYNC_PEER/out.$n
+	echo "$*" >"$SYNC_PEER/req.$n.tmp" &&
+		mv "$SYNC_PEER/req.$n.tmp" "$SYNC_PEER/req.$n" || return 1
+	exec {nap}<> <(:)
+	for ((i = 0; i < 3000; i++)); do
+		[ -e "$out" ] && break
+		read -r -t 0.01 -u "$nap"
+	done
+	exec {nap}<&-
+	[ -e "$out" ] || die "peer VM: no answer to lbctl $*"
+	rc=$(tail -n 1 "$out")
+	head -n -1 "$out"
+	return "${rc#rc=}"
+}
+
+# The peer VM's NIC is the sync link: lb's end is this guest's.
+sync_topo_peer()
+{
+	local nic="" d i
+
+	modprobe virtio_net || return 1
+	for ((i = 0; i < 100; i++)); do
+		for d in /sys/class/net/*/device; do
+			[ -e "$d" ] && nic=${d%/device} && nic=${nic##*/} && break
+		done
+		[ -n "$nic" ] && break
+		sleep 0.1
+	done
+	[ -n "$nic" ] && ip link set "$nic" netns "$NS_LB" name sy2 &&
+		ip -n "$NS_LB" addr add $SYNC1/24 dev sy2 && ip -n "$NS_LB" link set sy2 up || return 1
+	for ((i = 0; i < 1200; i++)); do
+		[ "$(cat "$SYNC_PEER/state" 2>/dev/null)" = up ] && return 0
+		sleep 0.1
+	done
+	log "peer VM: $(cat "$SYNC_PEER/state" 2>/dev/null || echo "not up")"
+	return 1
+}
 
 sync_topo()
 {
+	[ -z "$SYNC_PEER" ] || { sync_topo_peer; return; }
 	_ns_init "$NS_LB2" && _link "$NS_LB" sy2 "$NS_LB2" eth0 &&
 		ip -n "$NS_LB" addr add $SYNC1/24 dev sy2 &&
 		ip -n "$NS_LB2" addr add $SYNC2/24 dev eth0
@@ -717,6 +792,17 @@ link_stat()
 	in_ns "$NS_LB" cat "/sys/class/net/sy2/statistics/$1"
 }
 
+# lb2_rx KEY [JSON]: lb2's sync counter KEY (from JSON, or asked) since
+# nflbsync came up.
+lb2_rx()
+{
+	local v b0=0
+
+	v=$(sync_stat "${2:-$(lb2 -j sync show)}" "$1")
+	[ -z "$SYNC_B0" ] || b0=$(sync_stat "$SYNC_B0" "$1")
+	echo $((v - b0))
+}
+
 # sync_drain: wait (at most ~100 polls) until lb2 received as many records
 # as lb had sent when called (the refresh goes on sending meanwhile); prints
 # the guest seconds it took.
@@ -726,7 +812,7 @@ sync_drain()
 
 	a=$(sync_stat "$(lb -j sync show)" tx_records)
 	for ((i = 0; i < 100; i++)); do
-		[ "$(sync_stat "$(lb2 -j sync show)" rx_records)" -ge "$a" ] && break
+		[ "$(lb2_rx rx_records)" -ge "$a" ] && break
 		sleep 0.02
 	done
 	usecs_to_secs $((${EPOCHREALTIME/./} - t0))
@@ -742,11 +828,11 @@ sync_records()
 	rec phase=rounds metric=sync_tcp round="$r" drain_secs="$d" \
 		sessions="$(json_num "$st" sessions_created v$TPORT)" \
 		tx_records="$(sync_stat "$a" tx_records)" tx_datagrams="$(sync_stat "$a" tx_datagrams)" \
-		tx_dropped="$(sync_stat "$a" tx_dropped)" rx_records="$(sync_stat "$b" rx_records)" \
-		rx_datagrams="$(sync_stat "$b" rx_datagrams)" rx_lost="$(sync_stat "$b" rx_lost)" \
+		tx_dropped="$(sync_stat "$a" tx_dropped)" rx_records="$(lb2_rx rx_records "$b")" \
+		rx_datagrams="$(lb2_rx rx_datagrams "$b")" rx_lost="$(lb2_rx rx_lost "$b")" \
 		tx_bytes=$(($(link_stat tx_bytes) - ${SYNC_LINK0% *})) \
 		tx_packets=$(($(link_stat tx_packets) - ${SYNC_LINK0#* }))
-	log "nflbsync round $r: $(sync_stat "$a" tx_records) records in $(sync_stat "$a" tx_datagrams) datagrams sent, $(sync_stat "$b" rx_records) received, drained in $d s"
+	log "nflbsync round $r: $(sync_stat "$a" tx_records) records in $(sync_stat "$a" tx_datagrams) datagrams sent, $(lb2_rx rx_records "$b") received, drained in $d s"
 }
 
 # trace_on FUNCTION...: function_graph on these functions alone (durations
@@ -1428,7 +1514,7 @@ main()
 		fi
 		h=$(host_ms)
 		for m in $METHODS; do
-			[ "$m" = nflbsync ] && ! want sync && continue
+			[ "$m" = nflbsync ] && ! want sync && ! want syncvm && continue
 			method_up "$m"
 			if [ "$m" = other ]; then
 				want udp && m_udp "$m" "$r"

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Turn the raw figures of bench/bench.sh (raw.jsonl) into the benchmark report.
 
-    bench/report.py RAW.jsonl OUTDIR [--wall SECS]
+    bench/report.py RAW.jsonl OUTDIR [--wall SECS] [--two RAW2.jsonl]
+
+RAW2: the two-VM sync run's figures (bench/run.sh sync_vm), reported with the
+session sync table and kept in latest.json's raw list marked "vm": "two".
 
 Writes OUTDIR/latest.json (every raw figure plus the summary), OUTDIR/latest.txt
 (the tables, reStructuredText, as pasted into Documentation/performance.rst) and
@@ -326,6 +329,37 @@ def sync_summary(raw, res):
     return sy
 
 
+def sync_vm_summary(raw):
+    """The two-VM run (bench/run.sh sync_vm): the creating node alone in its
+    VM, node 2 in another.  Instructions a connection from each round's rate
+    and idle share (an idle guest's time passes in real time there, so idle
+    time is taken out rather than assumed absent)."""
+    per = {}
+    for r in raw:
+        if (r.get("phase") == "rounds" and r.get("metric") == "tcp_cps" and "value" in r
+                and r.get("round", 0) >= 1 and r["value"]):
+            idle = r.get("idle", 0) if isinstance(r.get("idle"), (int, float)) else 0
+            per.setdefault(r["method"], {})[r["round"]] = IPS * (1 - idle) / r["value"]
+    pl, nf, sy = per.get("plain", {}), per.get("nflb", {}), per.get(SYNC, {})
+    added = [sy[k] - nf[k] for k in sorted(sy) if k in nf]
+    above = [nf[k] - pl[k] for k in sorted(nf) if k in pl]
+    if not added or not above:
+        return None
+    v = {"added_values": added, "added": med(added), "nflb_above_plain": med(above),
+         "rounds": len(added),
+         "max_idle": max([r.get("idle", 0) for r in raw if r.get("phase") == "rounds"
+                          and isinstance(r.get("idle"), (int, float))] or [0])}
+    v["added_ratio"] = v["added"] / v["nflb_above_plain"]
+    st = [r for r in raw if r.get("phase") == "rounds" and r.get("metric") == "sync_tcp"
+          and r.get("sessions", 0) > 0]
+    if st:
+        v["records_per_conn"] = med([r["tx_records"] / r["sessions"] for r in st])
+        v["datagrams_per_conn"] = med([r["tx_datagrams"] / r["sessions"] for r in st])
+        v["rx_lost"] = sum(max(r.get("rx_lost", 0), 0) for r in st)
+        v["received_all"] = all(r.get("rx_records", 0) >= r.get("tx_records", 0) for r in st)
+    return v
+
+
 def per_call(r, k):
     """Instructions a call of traced kind K in a redirect cost record."""
     n = r.get(k + "_calls", 0)
@@ -564,6 +598,16 @@ def sync_text(sy):
                      pct(sy.get("creating_ratio"), 0) + " of nflb's"])
         rows.append(["  creating node, traced (send worker + tick)", fmt(sy["tx_traced_per_conn"]),
                      "cross-check"])
+    vm = sy.get("vm")
+    if vm:
+        rows.append(["creating node in a VM of its own, node 2 in another:", "", ""])
+        rows.append(["  nflb, TCP connection, above plain routing", fmt(vm["nflb_above_plain"]), ""])
+        rows.append(["  added by sync (median of the rounds' differences)", fmt(vm["added"]),
+                     pct(vm["added_ratio"], 0) + f" of nflb's ({vm['rounds']} rounds)"])
+        if vm.get("records_per_conn") is not None:
+            rows.append(["  records / datagrams a connection",
+                         f"{vm['records_per_conn']:.2f} / {vm['datagrams_per_conn']:.2f}",
+                         "node 2 received all" if vm.get("received_all") else "node 2 MISSED some"])
     if sy.get("records_per_conn") is not None:
         rows.append(["records a connection", f"{sy['records_per_conn']:.2f}", ""])
         rows.append(["datagrams a connection", f"{sy['datagrams_per_conn']:.2f}",
@@ -744,6 +788,11 @@ def main():
         i = args.index("--wall")
         wall = int(args[i + 1])
         del args[i:i + 2]
+    two = None
+    if "--two" in args:
+        i = args.index("--two")
+        two = args[i + 1]
+        del args[i:i + 2]
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -751,6 +800,11 @@ def main():
     with open(raw_path) as f:
         raw = [json.loads(line) for line in f if line.strip()]
     s = summarize(raw)
+    if two:
+        with open(two) as f:
+            raw2 = [json.loads(line) for line in f if line.strip()]
+        s.setdefault("sync", {})["vm"] = sync_vm_summary(raw2)
+        raw = raw + [dict(r, vm="two") for r in raw2]
     if wall is not None:
         s["wall_secs"] = wall
     os.makedirs(outdir, exist_ok=True)

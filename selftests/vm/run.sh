@@ -13,6 +13,11 @@
 # NFLB_KVM=1 (use KVM instead of TCG), NFLB_VM_ICOUNT=1 (1 vCPU, deterministic
 # instruction counting for benchmarks), NFLB_VM_KVER (kernel version to boot),
 # NFLB_VM_RESULTS (results dir to use instead of a new .cache/vm/run.XXXXXX).
+# NFLB_VM_ICOUNT=align: instructions counted as for 1, but an idle guest
+# sleeps in real time and a busy one is held back to it, so two such VMs keep
+# the same time (the bench's two-VM sync measurement).  NFLB_VM_NET=L:R: a
+# virtio NIC whose frames are UDP datagrams between 127.0.0.1:L (this VM) and
+# 127.0.0.1:R (another VM, run with L and R swapped).
 # Another kernel (make check-debug): NFLB_VM_KERNEL (its image), NFLB_VM_MODDIR
 # (its /lib/modules/KREL, e.g. staged by modules_install; bind-mounted on
 # /lib/modules in the guest; modules built into the kernel are not insmod'ed),
@@ -82,9 +87,19 @@ if [ "${NFLB_VM_ICOUNT:-0}" = 1 ]; then
 	accel=(-accel "tcg,thread=single" -cpu max -icount "shift=4,sleep=off")
 	clock="tsc=reliable clocksource=tsc"
 	cpus=1
+elif [ "${NFLB_VM_ICOUNT:-0}" = align ]; then
+	accel=(-accel "tcg,thread=single" -cpu max -icount "shift=4,sleep=on,align=on")
+	clock="tsc=reliable clocksource=tsc"
+	cpus=1
 elif [ "${NFLB_KVM:-0}" = 1 ]; then
 	accel=(-accel kvm -cpu host)
 	clock=""
+fi
+net=()
+if [ -n "${NFLB_VM_NET:-}" ]; then
+	IFS=: read -r lport rport <<<"$NFLB_VM_NET"
+	net=(-netdev "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=$lport,remote.type=inet,remote.host=127.0.0.1,remote.port=$rport"
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:00:$(printf '%02x:%02x' $((lport >> 8 & 255)) $((lport & 255)))")
 fi
 tmo=${NFLB_VM_TIMEOUT:-1500}
 
@@ -95,7 +110,7 @@ tmo=${NFLB_VM_TIMEOUT:-1500}
 # --foreground keeps qemu in our process group so Ctrl-C stops it.
 timeout --foreground -k 10 "$tmo" qemu-system-x86_64 \
 	-nodefaults -no-reboot -display none -monitor none \
-	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" \
+	"${accel[@]}" -smp "$cpus" -m "${NFLB_VM_MEM:-2048M}" "${net[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 $clock slab_nomerge nflbres=$res nflbrepo=$repo $append" \
 	-serial "file:$res/console.log" -serial stdio \
