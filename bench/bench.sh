@@ -51,6 +51,9 @@
 #                        run, to attribute the sync cost (see SYNC_TRACED)
 #   NFLB_BENCH_SYNC_WAIT real seconds a bulk resync may take before it is
 #                        given up and what arrived is reported (120)
+#   NFLB_BENCH_PERF      1: a perf profile (cpu-clock) of the whole guest during
+#                        each TCP load, its symbols in $BENCH_OUT/perf.METHOD.ROUND.txt
+#                        (attribution only: perf's own work lowers the rates)
 #   NFLB_BENCH_SYNC_PEER node 2 is not namespace lb2 in this guest but the VM of
 #                        bench/syncpeer.sh, whose request files are in this
 #                        dir; the sync link is this guest's virtio NIC
@@ -365,11 +368,23 @@ dst_of()
 
 m_tcp()
 {
-	local m=$1 r=$2 out
+	local m=$1 r=$2 out pp=""
 
+	# NFLB_BENCH_PERF=1: a profile of the whole guest (perf, cpu-clock) during
+	# each TCP load, for attribution only (perf's own work is in the rate)
+	if [ "${NFLB_BENCH_PERF:-0}" = 1 ]; then
+		perf record -q -a -e cpu-clock -F 20000 -o "$TMPDIR/perf.data" -- sleep "$((SECS + 1))" \
+			>/dev/null 2>&1 &
+		pp=$!
+	fi
 	out=$(in_ns "$NS_CL" "$TOOL" tcp -d "$(dst_of "$m")" -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
 		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t "$SECS" -w 0.5) ||
 		die "$m: tcp load failed"
+	if [ -n "$pp" ]; then
+		wait "$pp"
+		perf report -q -i "$TMPDIR/perf.data" --stdio --sort sym 2>/dev/null |
+			head -n 400 >"$OUT/perf.$m.$r.txt"
+	fi
 	rec phase=rounds metric=tcp_cps method="$m" round="$r" value="$(kv_get "$out" rate)" \
 		conns="$(kv_get "$out" conns)" fails="$(kv_get "$out" fails)" \
 		secs="$(kv_get "$out" secs)" idle="$(kv_get "$out" idle)"

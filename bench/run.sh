@@ -11,7 +11,9 @@
 #   NFLB_BENCH_RESULTS  where the report goes (default bench/results)
 #   NFLB_BENCH_VM_MEM   VM memory (3072M; a million sessions need ~250 MB)
 #   NFLB_BENCH_SYNC_VM  0: no two-VM sync measurement (on by default when the
-#                       phases include sync: see sync_vm below)
+#                       phases include sync, or syncvm: that one alone; see
+#                       sync_vm below)
+#   NFLB_BENCH_SYNC_VM_ROUNDS  its rounds (6)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 repo=$PWD
@@ -66,7 +68,7 @@ sync_vm()
 		NFLB_VM_TIMEOUT=900 NFLB_VM_RESULTS=$two \
 		NFLB_BENCH_KO=$run/nflb.ko NFLB_BENCH_LBCTL=$run/lbctl NFLB_BENCH_TOOL=$run/lbbench \
 		NFLB_BENCH_PHASES="tcp syncvm" NFLB_BENCH_METHODS="plain nflb nflbsync" \
-		NFLB_BENCH_ROUNDS=${NFLB_BENCH_SYNC_VM_ROUNDS:-4} NFLB_BENCH_SYNC_KEY=$key \
+		NFLB_BENCH_ROUNDS=${NFLB_BENCH_SYNC_VM_ROUNDS:-6} NFLB_BENCH_SYNC_KEY=$key \
 		NFLB_BENCH_SYNC_PEER=$two/peer \
 		selftests/vm/run.sh "BENCH_OUT=$two bench/bench.sh"
 	local rc=$?
@@ -80,7 +82,7 @@ sync_vm()
 }
 two=()
 case " ${NFLB_BENCH_PHASES:-sync} " in
-*" sync "*)
+*" sync "* | *" syncvm "*)
 	if [ "${NFLB_BENCH_SYNC_VM:-1}" != 0 ]; then
 		sync_vm || rc=1
 		[ -s "$run/two/raw.jsonl" ] && two=(--two "$run/two/raw.jsonl")
