@@ -602,8 +602,13 @@ def sync_text(sy):
     if vm:
         rows.append(["creating node in a VM of its own, node 2 in another:", "", ""])
         rows.append(["  nflb, TCP connection, above plain routing", fmt(vm["nflb_above_plain"]), ""])
+        main_ratio = (vm["added"] / sy["nflb_above_plain"] if sy.get("nflb_above_plain")
+                      else None)
         rows.append(["  added by sync (median of the rounds' differences)", fmt(vm["added"]),
-                     pct(vm["added_ratio"], 0) + f" of nflb's ({vm['rounds']} rounds)"])
+                     pct(vm["added_ratio"], 0) + f" of that nflb's, {pct(main_ratio, 0)} of"
+                     f" the main run's ({vm['rounds']} rounds)"])
+        rows.append(["  the rounds' differences", "",
+                     ", ".join(fmt(x) for x in vm["added_values"])])
         if vm.get("records_per_conn") is not None:
             rows.append(["  records / datagrams a connection",
                          f"{vm['records_per_conn']:.2f} / {vm['datagrams_per_conn']:.2f}",
