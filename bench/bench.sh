@@ -86,11 +86,11 @@ RAW=$OUT/raw.jsonl
 : >"$RAW"
 TIMED_EXTRA=()
 
-VIP=10.0.0.100
+# shellcheck source=bench/vs.sh
+. "$here/vs.sh"		# VIP, SRV, TPORT, UPORT, BPORT, SYNC1, SYNC2, vs_batch
 FILLVIP=10.0.0.101
-SRV="10.0.11.2 10.0.12.2 10.0.13.2"
 SRVS=10.0.11.2,10.0.12.2,10.0.13.2
-TPORT=8080 UPORT=9000 BPORT=5201 FPORT=7
+FPORT=7
 METHODS=${NFLB_BENCH_METHODS:-bare plain other ipvs nft nflb nflbsync}
 PHASES=" ${NFLB_BENCH_PHASES:-memory tcp udp udp_reply bulk control sync redirect table} "
 
@@ -267,20 +267,9 @@ nft_down()
 
 nflb_up()
 {
-	local f=$NFLB_TMP/nflb.batch p s
+	local f=$NFLB_TMP/nflb.batch
 
-	{
-		echo "timeout set udp 86400"
-		for p in $TPORT:tcp:rr $UPORT:udp:rr $BPORT:tcp:sh; do
-			IFS=: read -r port proto sched <<<"$p"
-			echo "pool add p$port"
-			for s in $SRV; do
-				echo "member add p$port $s:$port"
-			done
-			echo "vs add v$port vip $VIP port $port proto $proto pool p$port sched $sched"
-		done
-	} >"$f"
-	lb -batch "$f"
+	vs_batch >"$f" && lb -batch "$f"
 }
 
 nflb_down()
@@ -705,7 +694,6 @@ table_phase()
 # nodes run in this one guest, so a whole-guest count includes both.
 
 NS_LB2="$NFLB_PFX-lb2"
-SYNC1=10.0.100.1 SYNC2=10.0.100.2
 SYNC_KEY=${NFLB_BENCH_SYNC_KEY:-$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')}
 SYNC_BULK=${NFLB_BENCH_SYNC_BULK:-1000000}
 SYNC_BULK_SMALL=${NFLB_BENCH_SYNC_BULK_SMALL:-20000}

@@ -19,6 +19,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=selftests/lib.sh
 . "$here/../selftests/lib.sh"
+# shellcheck source=bench/vs.sh
+. "$here/vs.sh"
 
 CTL=$NFLB_RESULTS
 NS=nflbpeer-lb2
@@ -35,7 +37,7 @@ lb2() { "$LBCTL" -n "$NS" "$@"; }
 
 setup()
 {
-	local nic p s
+	local nic
 
 	modprobe virtio_net || fail "modprobe virtio_net"
 	for nic in /sys/class/net/*; do
@@ -45,22 +47,11 @@ setup()
 	[ -e "/sys/class/net/$nic/device" ] || fail "no NIC for the sync link"
 	nflb_load || fail "cannot load nflb"
 	_ns_init "$NS" && ip link set "$nic" netns "$NS" name eth0 &&
-		ip -n "$NS" addr add 10.0.100.2/24 dev eth0 &&
+		ip -n "$NS" addr add $SYNC2/24 dev eth0 &&
 		ip -n "$NS" link set eth0 up || fail "sync link setup"
-	# The virtual servers of bench.sh's nflb_up, which records must match.
-	{
-		echo "timeout set udp 86400"
-		for p in 8080:tcp:rr 9000:udp:rr 5201:tcp:sh; do
-			IFS=: read -r port proto sched <<<"$p"
-			echo "pool add p$port"
-			for s in 10.0.11.2 10.0.12.2 10.0.13.2; do
-				echo "member add p$port $s:$port"
-			done
-			echo "vs add v$port vip 10.0.0.100 port $port proto $proto pool p$port sched $sched"
-		done
-	} >"$TMPDIR/peer.batch"
-	lb2 -batch "$TMPDIR/peer.batch" &&
-		lb2 sync set node-id 2 local 10.0.100.2 peer 10.0.100.1 key "$KEY" redirect off &&
+	# bench.sh's virtual servers, which its records must match
+	vs_batch >"$NFLB_TMP/peer.batch" && lb2 -batch "$NFLB_TMP/peer.batch" &&
+		lb2 sync set node-id 2 local $SYNC2 peer $SYNC1 key "$KEY" redirect off &&
 		lb2 sync wait timeout 30 || fail "lb2 configuration"
 	echo up >"$CTL/state"
 }
