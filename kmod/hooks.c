@@ -520,6 +520,8 @@ void nflb_hooks_redirected(struct nflb_net *ln, struct nflb_redir *rd,
 	if (!skb_dst(skb) && !nflb_route_reply(skb, st.pf))
 		goto drop;
 	nflb_redir_count(rd, NFLB_R_RX);
+	/* The peer waits for this flow's record. */
+	nflb_syncq_hurry(ln);
 	dst_input(skb);
 	return;
 drop:

@@ -254,6 +254,8 @@ static const struct nla_policy nflb_sync_policy[NFLB_SYNC_A_MAX + 1] = {
 				   .reject_message = "with-key: only in a sync get request" },
 	[NFLB_SYNC_A_REDIRECT] = NLA_POLICY_MAX(NLA_U8, 1),
 	[NFLB_SYNC_A_OWNER_SHARE] = NFLB_READ_ONLY,
+	[NFLB_SYNC_A_DELAY] = NLA_POLICY_RANGE(NLA_U32, NFLB_SYNC_DELAY_MIN,
+					       NFLB_SYNC_DELAY_MAX),
 };
 
 static const struct nla_policy nflb_sync_req[NFLB_A_MAX + 1] = {
@@ -1973,6 +1975,9 @@ static int nflb_sync_parse(struct nlattr *sync, struct nlattr **tb,
 			  NFLB_SYNC_PORT_DEFAULT);
 	cfg->rate = tb[NFLB_SYNC_A_RATE] ? nla_get_u32(tb[NFLB_SYNC_A_RATE]) :
 					   NFLB_SYNC_RATE_DEFAULT;
+	cfg->delay_ms = tb[NFLB_SYNC_A_DELAY] ?
+			nla_get_u32(tb[NFLB_SYNC_A_DELAY]) :
+			NFLB_SYNC_DELAY_DEFAULT;
 	err = nflb_get_addr(tb, NFLB_SYNC_A_LOCAL4, NFLB_SYNC_A_LOCAL6,
 			    &cfg->family, &cfg->local, extack, sync, true);
 	if (err)
@@ -2051,6 +2056,7 @@ static int nflb_sync_fill_fn(struct sk_buff *skb, void *obj, void *ctx,
 			  si->family, &si->local) ||
 	    nla_put_u16(skb, NFLB_SYNC_A_PORT, ntohs(si->port)) ||
 	    nla_put_u32(skb, NFLB_SYNC_A_RATE, si->rate) ||
+	    nla_put_u32(skb, NFLB_SYNC_A_DELAY, si->delay_ms) ||
 	    nla_put_u8(skb, NFLB_SYNC_A_READY, si->ready) ||
 	    nla_put_u8(skb, NFLB_SYNC_A_REDIRECT, si->redirect) ||
 	    nla_put_u32(skb, NFLB_SYNC_A_OWNER_SHARE, si->owner_share))

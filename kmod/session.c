@@ -551,7 +551,9 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s)
 		goto out;
 	}
 	r->slot[head & (NFLB_SYNCQ_SLOTS - 1)] = s;
-	/* Publishes the slot's contents before the new head. */
+	if (head == tail)
+		WRITE_ONCE(r->since, jiffies);
+	/* Publishes the slot's contents (and since) before the new head. */
 	smp_store_release(&r->head, head + 1);
 	/*
 	 * Wake the worker, a little later, when the ring was empty: the
@@ -665,6 +667,48 @@ struct nflb_session *nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
 	smp_store_release(&r->tail, tail + 1);
 	*gone = nflb_notice_end(s);
 	return s;
+}
+
+/*
+ * When the notices on @cpu's ring are due to leave, in *@due: the batch
+ * delay after the oldest of them came, at the latest.  False if the ring
+ * is empty.  The consumer's side.
+ */
+bool nflb_syncq_due(const struct nflb_syncq *q, unsigned int cpu,
+		    unsigned long *due)
+{
+	const struct nflb_notice_ring *r = &q->rings[cpu];
+
+	/* Pairs with the producer's release: since is the streak's. */
+	if (r->tail == smp_load_acquire(&r->head))
+		return false;
+	*due = READ_ONCE(r->since) + q->delay;
+	return true;
+}
+
+/*
+ * A peer redirected a packet here (hooks.c): it has no session for the
+ * flow and redirects the flow's packets until this node's record of it
+ * arrives, each costing both nodes more than a datagram.  The notices
+ * queued so far, that of the session the packet just created among them,
+ * leave at once instead of after the batch delay.  Softirq, RCU.
+ */
+void nflb_syncq_hurry(struct nflb_net *ln)
+{
+	struct nflb_syncq *q = rcu_dereference(ln->syncq);
+
+	if (q && !test_and_set_bit(0, &q->hurry))
+		mod_delayed_work(q->wq, q->kick, 0);
+}
+
+/*
+ * The consumer, before it drains: whether what it drains now is due at
+ * once.  Clears the request (a full barrier): a later one kicks again,
+ * and the notices queued before this one are on their rings by now.
+ */
+bool nflb_syncq_hurried(struct nflb_syncq *q)
+{
+	return test_and_clear_bit(0, &q->hurry);
 }
 
 /* A session that ended, taken from a ring and read: it goes. */
@@ -1399,6 +1443,28 @@ static void nflb_session_apply(struct nflb_net *ln, struct nflb_session *s,
 		if (nflb_state_closed(st->state))
 			nflb_session_closed(s);
 	}
+}
+
+/*
+ * A peer's close of its session @orig: closed state @state, @timeout_ms
+ * left.  Only the copy of the session @owner made (the sender; the caller
+ * checked) closes: a split brain's other session stays.  BH disabled,
+ * RCU.  Returns 0, or -ENOENT when there is no such copy here.
+ */
+int nflb_session_sync_close(struct nflb_net *ln, const struct nflb_flow *orig,
+			    u8 owner, u8 state, u32 timeout_ms)
+{
+	struct nflb_session *s = nflb_session_lookup(ln, orig);
+	u32 ms = min_t(u32, timeout_ms, NFLB_TIMEOUT_MAX_SECS * 1000U);
+
+	if (!s || READ_ONCE(s->owner) != owner)
+		return -ENOENT;
+	if (!nflb_state_closed(READ_ONCE(s->state))) {
+		WRITE_ONCE(s->state, state);
+		nflb_session_closed(s);
+	}
+	WRITE_ONCE(s->expires, jiffies + msecs_to_jiffies(ms));
+	return 0;
 }
 
 /*

@@ -228,6 +228,11 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
 struct nflb_notice_ring {
 	unsigned int head;		/* producer */
 	unsigned int tail;		/* consumer */
+	/*
+	 * jiffies the ring last went from empty to not: its oldest notice
+	 * came then or later.  Producer, before it publishes head.
+	 */
+	unsigned long since;
 	unsigned long dropped;		/* producer; read racily by dumps */
 	struct nflb_session *slot[NFLB_SYNCQ_SLOTS];
 };
@@ -243,6 +248,12 @@ struct nflb_syncq {
 	struct workqueue_struct *wq;	/* sync's own, where @kick runs */
 	unsigned long delay;		/* jiffies */
 	unsigned int full;
+	/*
+	 * Bit 0: a peer waits for records, the notices queued so far leave
+	 * at once (nflb_syncq_hurry()).  Set by any CPU, cleared by the
+	 * consumer before it drains; atomic bitops.
+	 */
+	unsigned long hurry;
 	struct rcu_head rcu;
 	struct nflb_notice_ring *rings;	/* nr_cpu_ids of them */
 };
@@ -253,6 +264,10 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 void nflb_syncq_free(struct nflb_syncq *q);
 struct nflb_session *nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
 				    bool *gone);
+bool nflb_syncq_due(const struct nflb_syncq *q, unsigned int cpu,
+		    unsigned long *due);
+void nflb_syncq_hurry(struct nflb_net *ln);
+bool nflb_syncq_hurried(struct nflb_syncq *q);
 bool nflb_session_end_news(const struct nflb_session *s);
 void nflb_syncq_put_gone(struct nflb_session *s);
 unsigned long nflb_syncq_dropped(const struct nflb_syncq *q);
@@ -275,6 +290,8 @@ struct nflb_session *nflb_session_lookup(struct nflb_net *ln,
 int nflb_session_install(struct nflb_net *ln, const struct nflb_flow *orig,
 			 struct nflb_vs *vs, struct nflb_member *m,
 			 const struct nflb_session_sync *st);
+int nflb_session_sync_close(struct nflb_net *ln, const struct nflb_flow *orig,
+			    u8 owner, u8 state, u32 timeout_ms);
 void nflb_session_export(const struct nflb_session *s,
 			 struct nflb_session_sync *st);
 

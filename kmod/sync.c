@@ -50,15 +50,6 @@
  * spoofed, fills its own share and never another peer's.
  */
 #define NFLB_SYNC_RXQ_BYTES	(4 << 20)
-/*
- * A session change leaves this long after the first change that found the
- * rings empty, or as soon as a ring holds a datagram's worth: the changes
- * of a connection's handshake, and of the other connections of that
- * while, share a datagram (a datagram costs both nodes several times
- * nflb's own work per connection, a record a fraction of it).  It is also
- * what a peer of an idle node lags by; a busy one fills datagrams sooner.
- */
-#define NFLB_SYNC_BATCH_MS	20
 #define NFLB_SYNC_TX_BUDGET	8192	/* notices a worker run takes */
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
@@ -126,10 +117,13 @@
  * the receiver); acks pace bulk walks, which get one every
  * NFLB_SYNC_ACK_EVERY, and measure the lag, which the delay bounds from
  * below.  An ACK costs both nodes about what a DATA datagram does, so the
- * delay is long enough to cover several batches of changes.
+ * delay is long enough to cover several batches of changes (five of the
+ * default delay's: a 100 ms delay acked every other DATA datagram of a
+ * node as busy as make bench's, and cost the sender ~10 % of its sync
+ * work).
  */
 #define NFLB_SYNC_ACK_EVERY	16
-#define NFLB_SYNC_ACK_DELAY	(HZ / 10 ?: 1)
+#define NFLB_SYNC_ACK_DELAY	(HZ / 4 ?: 1)
 /*
  * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
  * acked yet (the receive queue holds NFLB_SYNC_RXQ_MAX, the send history
@@ -367,6 +361,11 @@ struct nflb_sync {
 	bool refresh_waits;		/* for a peer's ack: it kicks tx_work */
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];
 	u8 tx[NFLB_SYNC_DGRAM4];	/* datagram being built */
+	/* Live changes waiting for a full datagram or their due time. */
+	u8 live[NFLB_SYNC_DGRAM4];
+	size_t live_len;		/* header included */
+	unsigned long live_due;		/* jiffies, while live_dated */
+	bool live_dated;
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
 };
 
@@ -507,16 +506,16 @@ static bool nflb_sync_wants_ack(u8 type)
 }
 
 /*
- * Sends the datagram in sync->tx (header and @len - header bytes of
- * payload) to peer @only, or to every peer when @only < 0, with header
- * flags @flags besides READY.  Each copy carries its addressee's seq and
- * ack (so nothing more is owed it), hence its own MAC, and is kept in
- * that peer's history.  Under sync->lock.
+ * Sends the datagram at @buf (sync->tx or sync->live: header and @len -
+ * header bytes of payload) to peer @only, or to every peer when @only <
+ * 0, with header flags @flags besides READY.  Each copy carries its
+ * addressee's seq and ack (so nothing more is owed it), hence its own
+ * MAC, and is kept in that peer's history.  Under sync->lock.
  */
-static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
-				 size_t len, int only)
+static void nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
+			       u8 flags, size_t len, int only)
 {
-	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)sync->tx;
+	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)buf;
 	struct nflb_sync_peer *p;
 	unsigned int i;
 
@@ -537,9 +536,9 @@ static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
 		h->ack = cpu_to_be64(p->in_order);
 		h->to = p->node_id;
 		p->owed = 0;
-		nflb_sync_mac(sync->tx, len, p->tx_key);
-		nflb_sync_keep(p, type, sync->tx, len + NFLB_SYNC_MAC_LEN);
-		if (nflb_sync_sendto(sync, &p->addr, sync->tx,
+		nflb_sync_mac(buf, len, p->tx_key);
+		nflb_sync_keep(p, type, buf, len + NFLB_SYNC_MAC_LEN);
+		if (nflb_sync_sendto(sync, &p->addr, buf,
 				     len + NFLB_SYNC_MAC_LEN) < 0) {
 			sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
 			continue;
@@ -547,6 +546,12 @@ static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
 		p->tx_datagrams++;
 		sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
 	}
+}
+
+static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
+				 size_t len, int only)
+{
+	nflb_sync_send_buf(sync, sync->tx, type, flags, len, only);
 }
 
 static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
@@ -614,41 +619,94 @@ static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
 }
 
 /*
- * Drains the notice rings into DATA datagrams to every peer, at most
- * NFLB_SYNC_TX_BUDGET notices a run and what the rate allows; more makes
- * the worker run again (at once, or when the rate has room).  The rate is
- * reckoned at the start of the run (the clock read once, not twice a
- * record): a run never sends more than it had room for then.
+ * Live changes: records taken from the rings wait in sync->live until a
+ * datagram is full, and leave then, or when the oldest change in it is
+ * due (the batch delay after it was queued; nflb_syncq_due()).  A
+ * datagram costs both nodes far more than a record (the MAC, the UDP
+ * send and receive, the wake-ups), so a busy node sends full ones only
+ * and an idle one lags by the delay.  Under sync->lock.
+ */
+static void nflb_sync_live_date(struct nflb_sync *sync, unsigned long due)
+{
+	if (!sync->live_dated || time_before(due, sync->live_due)) {
+		sync->live_due = due;
+		sync->live_dated = true;
+	}
+}
+
+static void nflb_sync_live_send(struct nflb_sync *sync)
+{
+	nflb_sync_send_buf(sync, sync->live, NFLB_SYNC_DATA, 0,
+			   sync->live_len, -1);
+	sync->live_len = NFLB_SYNC_HDR;
+}
+
+/*
+ * The end of a drain: what is in sync->live leaves if due (or sync
+ * stops), else the transmit worker runs again when it is due, unless it
+ * runs again anyway (@again: more notices, or the rate), and looks then.
+ */
+static void nflb_sync_live_flush(struct nflb_sync *sync, bool again)
+{
+	if (sync->live_len > NFLB_SYNC_HDR &&
+	    (time_after_eq(jiffies, sync->live_due) ||
+	     READ_ONCE(sync->stopping)))
+		nflb_sync_live_send(sync);
+	if (sync->live_len == NFLB_SYNC_HDR) {
+		sync->live_dated = false;
+		return;
+	}
+	if (!again && !READ_ONCE(sync->stopping))
+		mod_delayed_work(sync->wq, &sync->tx_later,
+				 sync->live_due - jiffies);
+}
+
+/*
+ * Drains the notice rings into sync->live, at most NFLB_SYNC_TX_BUDGET
+ * notices a run and what the rate allows; more makes the worker run
+ * again (at once, or when the rate has room).  The rate is reckoned at
+ * the start of the run (the clock read once, not twice a record): a run
+ * never sends more than it had room for then.
  */
 static void nflb_sync_drain(struct nflb_sync *sync)
 {
 	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
-	size_t len = NFLB_SYNC_HDR;
 	u64 now = ktime_get_ns();
+	unsigned long due;
 	int r;
 
 	room = nflb_sync_rate_room(sync, now);
+	if (nflb_syncq_hurried(sync->q))
+		nflb_sync_live_date(sync, jiffies);
 	for_each_possible_cpu(cpu) {
+		if (!nflb_syncq_due(sync->q, cpu, &due))
+			continue;
+		nflb_sync_live_date(sync, due);
 		while (budget && records < room) {
-			if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
-				nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
-				len = NFLB_SYNC_HDR;
+			/*
+			 * Full: it leaves, and what follows is as old as
+			 * this ring's notices.
+			 */
+			if (nflb_sync_room(sync, sync->live_len) <
+			    NFLB_SYNCREC_MAX) {
+				nflb_sync_live_send(sync);
+				sync->live_dated = false;
+				nflb_sync_live_date(sync, due);
 			}
 			r = nflb_syncrec_next(sync->ln, sync->q, cpu,
 					      sync->cfg.node_id,
-					      sync->tx + len,
-					      nflb_sync_room(sync, len));
+					      sync->live + sync->live_len,
+					      nflb_sync_room(sync,
+							     sync->live_len));
 			if (r < 0)
 				break;
 			budget--;
 			if (r > 0) {
-				len += r;
+				sync->live_len += r;
 				records++;
 			}
 		}
 	}
-	if (len > NFLB_SYNC_HDR)
-		nflb_sync_send(sync, NFLB_SYNC_DATA, len, -1);
 	if (records) {
 		nflb_sync_rate_spend(sync, now, records);
 		/* This node carries traffic: see rejoin(). */
@@ -658,6 +716,7 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 		nflb_sync_kick(sync, &sync->tx_work);
 	else if (records == room)
 		nflb_sync_rate_ok(sync);	/* queues tx_later when spent */
+	nflb_sync_live_flush(sync, !budget || records == room);
 }
 
 /* A session whose changes this node reports (its creator, or sync was off). */
@@ -2186,7 +2245,7 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 		}
 	}
 	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later, sync->wq,
-				   msecs_to_jiffies(NFLB_SYNC_BATCH_MS),
+				   msecs_to_jiffies(cfg->delay_ms) ?: 1,
 				   nflb_sync_dgram_records(cfg->family));
 	if (!sync->q) {
 		nflb_sync_free(sync);
@@ -2201,6 +2260,7 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 						   NFLB_SYNC_DGRAM6;
 	sync->bulk_from = -1;
 	sync->walk_to = -1;
+	sync->live_len = NFLB_SYNC_HDR;
 	sync->rxq_share = NFLB_SYNC_RXQ_BYTES / max(cfg->npeers, 1U);
 	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].addr = cfg->peers[i];
@@ -2371,6 +2431,7 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 	info->port = sync->cfg.port;
 	info->local = sync->cfg.local;
 	info->rate = sync->cfg.rate;
+	info->delay_ms = sync->cfg.delay_ms;
 	info->npeers = sync->cfg.npeers;
 	mutex_lock(&sync->lock);
 	info->ready = sync->ready;

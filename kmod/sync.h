@@ -18,6 +18,7 @@ struct nflb_sync_cfg {
 	union nf_inet_addr peers[NFLB_SYNC_PEERS_MAX];
 	u8 key[NFLB_SYNC_KEY_LEN];
 	u32 rate;			/* records a second this node sends */
+	u32 delay_ms;			/* a change waits for a datagram at most */
 	/* owner redirect: 1 on, 0 off */
 	u8 redirect;
 };
@@ -34,6 +35,17 @@ struct nflb_sync_cfg {
 #define NFLB_SYNC_RATE_MIN	1000
 #define NFLB_SYNC_RATE_MAX	10000000
 #define NFLB_SYNC_RATE_DEFAULT	100000
+
+/*
+ * NFLB_SYNC_A_DELAY, ms: its range and default.  A datagram costs both
+ * nodes far more than a record, so a change waits this long for others to
+ * fill its datagram; it is also the lag of an idle node's peers, and in
+ * active-active, how long packets of a new flow that reach another node
+ * are redirected to their owner (Documentation/sync.rst, Batching).
+ */
+#define NFLB_SYNC_DELAY_MIN	1
+#define NFLB_SYNC_DELAY_MAX	1000
+#define NFLB_SYNC_DELAY_DEFAULT	50
 
 struct nflb_sync_peer_info {
 	union nf_inet_addr addr;
@@ -54,6 +66,7 @@ struct nflb_sync_info {
 	__be16 port;
 	union nf_inet_addr local;
 	u32 rate;
+	u32 delay_ms;
 	bool ready;
 	bool redirect;
 	u32 owner_share;		/* this node's, per mille */

@@ -105,6 +105,57 @@ int nflb_syncrec_session(struct nflb_session *s, u8 local_id,
 	return len;
 }
 
+static size_t nflb_close_rec_len(u8 family)
+{
+	return sizeof(struct nflb_syncrec_close) + 2 * nflb_addr_len(family);
+}
+
+/*
+ * @s closed after the peers had its record: a close record at @buf (its
+ * state and timer; the rest of the session cannot change any more), or
+ * -ENOSPC.
+ */
+static int nflb_syncrec_close(struct nflb_session *s, u8 local_id,
+			      void *buf, size_t room)
+{
+	size_t len = nflb_close_rec_len(s->family);
+	struct nflb_syncrec_close *r = buf;
+	struct nflb_session_sync st;
+	struct nflb_flow o;
+	u8 *p;
+
+	if (len > room)
+		return -ENOSPC;
+	nflb_session_tuple(s, NFLB_DIR_ORIG, &o);
+	nflb_session_export(s, &st);
+	nflb_rec_hdr(&r->h, NFLB_SYNCREC_CLOSE, s->family, len);
+	r->owner = st.owner ?: local_id;
+	r->proto = o.proto;
+	r->state = st.state;
+	r->pad = 0;
+	r->timeout_ms = htonl(st.timeout_ms);
+	r->client_port = o.sport;
+	r->vip_port = o.dport;
+	p = nflb_rec_put_addr(r->addr, s->family, &o.src);
+	nflb_rec_put_addr(p, s->family, &o.dst);
+	set_bit(NFLB_S_SENT_CLOSED, &s->flags);
+	return len;
+}
+
+/*
+ * The record of @s's change: a close record once it closed and the
+ * peers have a session record of it (state cannot leave TIME_WAIT or
+ * CLOSE, and nothing else of it can change), else a session record.
+ */
+static int nflb_syncrec_change(struct nflb_session *s, u8 local_id,
+			       void *buf, size_t room)
+{
+	if (nflb_state_closed(READ_ONCE(s->state)) &&
+	    test_bit(NFLB_S_SENT, &s->flags))
+		return nflb_syncrec_close(s, local_id, buf, room);
+	return nflb_syncrec_session(s, local_id, buf, room);
+}
+
 /*
  * The delete of @s, which ended, at @buf; 0 if a new session of the same
  * flow (a client reusing its port) took its place by now: the new one's
@@ -157,7 +208,7 @@ int nflb_syncrec_next(struct nflb_net *ln, struct nflb_syncq *q,
 	if (!s) {
 		len = -ENOENT;
 	} else if (!gone) {
-		len = nflb_syncrec_session(s, local_id, buf, room);
+		len = nflb_syncrec_change(s, local_id, buf, room);
 	} else {
 		if (nflb_session_end_news(s))
 			len = nflb_syncrec_delete(ln, s, local_id, buf, room);
@@ -304,6 +355,35 @@ nflb_rec_apply_session(struct nflb_net *ln, const struct nflb_syncrec_session *r
 	return nflb_rec_install(ln, &orig, &maddr, r->member_port, &st);
 }
 
+/* Only a session's owner closes it on its peers. */
+static enum nflb_syncrec_result
+nflb_rec_apply_close(struct nflb_net *ln, const struct nflb_syncrec_close *r,
+		     u8 family, u8 sender_id)
+{
+	struct nflb_flow orig = {};
+	const u8 *p;
+	int err;
+
+	if (ntohs(r->h.len) != nflb_close_rec_len(family) || !r->owner ||
+	    r->proto != IPPROTO_TCP || !nflb_state_closed(r->state))
+		return NFLB_SYNCREC_MALFORMED;
+	if (r->owner != sender_id)
+		return NFLB_SYNCREC_IGNORED;
+	orig.family = family;
+	orig.proto = r->proto;
+	orig.sport = r->client_port;
+	orig.dport = r->vip_port;
+	p = nflb_rec_get_addr(r->addr, family, &orig.src);
+	nflb_rec_get_addr(p, family, &orig.dst);
+	rcu_read_lock();
+	local_bh_disable();
+	err = nflb_session_sync_close(ln, &orig, r->owner, r->state,
+				      ntohl(r->timeout_ms));
+	local_bh_enable();
+	rcu_read_unlock();
+	return err ? NFLB_SYNCREC_IGNORED : NFLB_SYNCREC_APPLIED;
+}
+
 /* Only a session's owner ends it on its peers. */
 static enum nflb_syncrec_result
 nflb_rec_apply_delete(struct nflb_net *ln, const struct nflb_syncrec_delete *r,
@@ -346,11 +426,14 @@ enum nflb_syncrec_result nflb_syncrec_apply(struct nflb_net *ln,
 	const struct nflb_syncrec_hdr *h = rec;
 	u8 family;
 
-	if (h->type != NFLB_SYNCREC_SESSION && h->type != NFLB_SYNCREC_DELETE)
+	if (h->type != NFLB_SYNCREC_SESSION && h->type != NFLB_SYNCREC_DELETE &&
+	    h->type != NFLB_SYNCREC_CLOSE)
 		return NFLB_SYNCREC_IGNORED;
 	if (!nflb_rec_family(h, &family))
 		return NFLB_SYNCREC_MALFORMED;
 	if (h->type == NFLB_SYNCREC_SESSION)
 		return nflb_rec_apply_session(ln, rec, family);
+	if (h->type == NFLB_SYNCREC_CLOSE)
+		return nflb_rec_apply_close(ln, rec, family, sender_id);
 	return nflb_rec_apply_delete(ln, rec, family, sender_id);
 }

@@ -23,6 +23,7 @@ struct nflb_syncrec_hdr {
 enum nflb_syncrec_type {
 	NFLB_SYNCREC_SESSION = 1,	/* create or update */
 	NFLB_SYNCREC_DELETE = 2,
+	NFLB_SYNCREC_CLOSE = 3,		/* closed, after a session record */
 };
 
 #define NFLB_SYNCREC_F_SEEN_REPLY	0x01
@@ -52,6 +53,24 @@ struct nflb_syncrec_delete {
 	u8 owner;
 	u8 proto;
 	__be16 pad;
+	__be16 client_port;
+	__be16 vip_port;
+	u8 addr[];
+} __packed;
+
+/*
+ * A session the peers have a record of closed (TIME_WAIT or CLOSE): its
+ * state and timer, by the orig tuple.  Followed by the client and VIP
+ * addresses.  Half a session record: a short connection's close is half
+ * its sync traffic otherwise.
+ */
+struct nflb_syncrec_close {
+	struct nflb_syncrec_hdr h;
+	u8 owner;
+	u8 proto;
+	u8 state;			/* enum nflb_state: a closed one */
+	u8 pad;
+	__be32 timeout_ms;		/* left on the sender */
 	__be16 client_port;
 	__be16 vip_port;
 	u8 addr[];

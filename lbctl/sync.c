@@ -15,12 +15,16 @@
 #define SYNC_RATE_MIN		1000u
 #define SYNC_RATE_MAX		10000000u
 #define SYNC_RATE_DEFAULT	100000u
+/* ... and of NFLB_SYNC_A_DELAY, ms. */
+#define SYNC_DELAY_MIN		1u
+#define SYNC_DELAY_MAX		1000u
+#define SYNC_DELAY_DEFAULT	50u
 
 void sync_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: lbctl sync set node-id N local ADDR [ port P ] peer ADDR [ peer ADDR ... ]\n"
-"                      key HEX [ rate N ] [ redirect { on | off } ]\n"
+"                      key HEX [ rate N ] [ delay MS ] [ redirect { on | off } ]\n"
 "       lbctl sync show\n"
 "       lbctl sync wait [ timeout SECS ]\n"
 "       lbctl sync del\n"
@@ -28,14 +32,17 @@ void sync_usage(FILE *f)
 "IPv6), which the sync socket binds; port: the UDP port of every node (default\n"
 "%d); peer: up to %d addresses of the local address's family; key: %d hex\n"
 "digits (%d bytes), the same on every node; rate: session records a second\n"
-"this node sends at most, %u..%u (default %u); redirect: packets with no\n"
-"session go to their flow's owner node (default on; an active-standby pair\n"
-"sets it off).  set replaces a running sync.\n"
+"this node sends at most, %u..%u (default %u); delay: how long a change may\n"
+"wait for others to fill its datagram, %u..%u ms (default %u; the lag of an\n"
+"idle node's peers); redirect: packets with no session go to their flow's\n"
+"owner node (default on; an active-standby pair sets it off).  set replaces\n"
+"a running sync.\n"
 "wait exits 0 once this node is ready (its bulk resync done, or no peer\n"
 "answered), 1 on timeout or error.\n",
 		NFLB_SYNC_PORT_DEFAULT, NFLB_SYNC_PEERS_MAX,
 		2 * NFLB_SYNC_KEY_LEN, NFLB_SYNC_KEY_LEN, SYNC_RATE_MIN,
-		SYNC_RATE_MAX, SYNC_RATE_DEFAULT);
+		SYNC_RATE_MAX, SYNC_RATE_DEFAULT, SYNC_DELAY_MIN, SYNC_DELAY_MAX,
+		SYNC_DELAY_DEFAULT);
 }
 
 static const char *const peer_states[NFLB_SYNC_PEER_MAX + 1] = {
@@ -120,6 +127,7 @@ struct sync_args {
 	struct lb_addr local;
 	uint32_t port;
 	uint32_t rate;			/* 0: not given */
+	uint32_t delay;			/* ms; 0: not given */
 	int redirect;			/* -1: not given, else 0 or 1 */
 	struct lb_addr peers[NFLB_SYNC_PEERS_MAX];
 	int npeers;
@@ -139,6 +147,8 @@ static int sync_set_arg(const char *kw, const char *val, struct sync_args *a)
 		return arg_u32("sync", kw, val, 1, 65535, &a->port);
 	if (arg_is(kw, "rate"))
 		return arg_u32("sync", kw, val, SYNC_RATE_MIN, SYNC_RATE_MAX, &a->rate);
+	if (arg_is(kw, "delay"))
+		return arg_u32("sync", kw, val, SYNC_DELAY_MIN, SYNC_DELAY_MAX, &a->delay);
 	if (arg_is(kw, "redirect")) {
 		if (strcmp(val, "on") && strcmp(val, "off"))
 			return usage_err("sync", "redirect: expected on or off, got '%s'", val);
@@ -196,7 +206,7 @@ static int sync_set(int argc, char **argv)
 		if (!arg_is(*argv, "node-id") && !arg_is(*argv, "local") &&
 		    !arg_is(*argv, "port") && !arg_is(*argv, "peer") &&
 		    !arg_is(*argv, "key") && !arg_is(*argv, "rate") &&
-		    !arg_is(*argv, "redirect"))
+		    !arg_is(*argv, "delay") && !arg_is(*argv, "redirect"))
 			return usage_err("sync", "unknown argument '%s'", *argv);
 		if (argc < 2)
 			return usage_err("sync", "%s: missing value", *argv);
@@ -214,6 +224,8 @@ static int sync_set(int argc, char **argv)
 	mnl_attr_put_u16(nlh, NFLB_SYNC_A_PORT, (uint16_t)a.port);
 	if (a.rate)
 		mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, a.rate);
+	if (a.delay)
+		mnl_attr_put_u32(nlh, NFLB_SYNC_A_DELAY, a.delay);
 	if (a.redirect >= 0)
 		mnl_attr_put_u8(nlh, NFLB_SYNC_A_REDIRECT, (uint8_t)a.redirect);
 	for (int i = 0; i < a.npeers; i++) {
@@ -342,6 +354,8 @@ void sync_print(const struct nlattr *nest, enum pr_view view, const char *verb)
 	print_uint(PRINT_ANY, "port", " port %u", attr_u16(st[NFLB_SYNC_A_PORT]));
 	if (st[NFLB_SYNC_A_RATE])
 		print_uint(PRINT_ANY, "rate", " rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
+	if (st[NFLB_SYNC_A_DELAY])
+		print_uint(PRINT_ANY, "delay_ms", " delay %u", attr_u32(st[NFLB_SYNC_A_DELAY]));
 	print_bool(PRINT_JSON, "ready", NULL, ready);
 	print_fp(" ready %s\n", ready ? "yes" : "no");
 	if (view == PR_SHOW)
@@ -432,6 +446,9 @@ static int save_cb(const struct nlmsghdr *nlh, void *data)
 	if (st[NFLB_SYNC_A_RATE] &&
 	    attr_u32(st[NFLB_SYNC_A_RATE]) != SYNC_RATE_DEFAULT)
 		print_fp(" rate %u", attr_u32(st[NFLB_SYNC_A_RATE]));
+	if (st[NFLB_SYNC_A_DELAY] &&
+	    attr_u32(st[NFLB_SYNC_A_DELAY]) != SYNC_DELAY_DEFAULT)
+		print_fp(" delay %u", attr_u32(st[NFLB_SYNC_A_DELAY]));
 	/* on is the default */
 	if (st[NFLB_SYNC_A_REDIRECT] && !attr_u8(st[NFLB_SYNC_A_REDIRECT]))
 		print_fp(" redirect off");

@@ -459,7 +459,7 @@ assert [(m['health'], m['health_reason']) for m in d] == [('up', ''), ('up', 'ch
 
 SYNC_KEY=00112233445566778899aabbccddeeff0123456789abcdefFEDCBA9876543210
 SYNC_KEY_LC=${SYNC_KEY,,}
-SYNC_LINE="sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 rate 50000"
+SYNC_LINE="sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 rate 50000 delay 120"
 
 # sync_json FILE: the configuration part of `lbctl -j sync show` in FILE.
 sync_conf()
@@ -468,7 +468,7 @@ sync_conf()
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(json.dumps({"node_id": d["node_id"], "local": d["local"], "port": d["port"],
-                  "rate": d.get("rate"), "peers": [p["addr"] for p in d["peers"]]}))' "$1"
+                  "rate": d.get("rate"), "delay_ms": d.get("delay_ms"), "peers": [p["addr"] for p in d["peers"]]}))' "$1"
 }
 
 check_sync_save_key()
@@ -476,7 +476,7 @@ check_sync_save_key()
 	local out
 
 	lbq sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 \
-		rate 50000 key "$SYNC_KEY" || return 1
+		rate 50000 delay 120 key "$SYNC_KEY" || return 1
 	lb save sync-key >"$D/ssk" && lb save >"$D/ss0" || return 1
 	# the sync line comes last (restore runs it after the virtual servers)
 	tail -n 1 "$D/ssk" | grep -qx "$SYNC_LINE key $SYNC_KEY_LC" ||
@@ -500,7 +500,7 @@ check_sync_save_key()
 
 	# the sync line of a save replaces a running sync of another configuration
 	lbq sync set node-id 9 local fd00:1::1 peer fd00:1::77 key "$SYNC_KEY" || return 1
-	# default port and rate: left out; IPv6
+	# default port, rate and delay: left out; IPv6
 	lb save sync-key | tail -n 1 |
 		grep -qx "sync set node-id 9 local fd00:1::1 peer fd00:1::77 key $SYNC_KEY_LC" ||
 		{ echo "IPv6 save:"; lb save sync-key; return 1; }
@@ -520,7 +520,7 @@ check_sync_save_nokey()
 	local out
 
 	lbq sync set node-id 7 local 10.0.1.1 port 7790 peer 10.0.1.77 peer 10.0.1.78 \
-		rate 50000 key "$SYNC_KEY" || return 1
+		rate 50000 delay 120 key "$SYNC_KEY" || return 1
 	lb save >"$D/ss0" || return 1
 	# no key, in any case; the line is a comment saying how to get it
 	grep -qi "$SYNC_KEY" "$D/ss0" && { echo "the key without sync-key:"; cat "$D/ss0"; return 1; }

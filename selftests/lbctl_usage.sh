@@ -125,6 +125,8 @@ USAGE_CASES=(
 	"peer: expected an IPv4 or IPv6 address, got 'nonsense'|sync|sync set node-id 1 local 10.0.0.1 peer nonsense key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	"timeout: missing value|sync|sync wait timeout"
 	"rate: expected a number 1000-10000000, got '999'|sync|sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef rate 999"
+	"delay: expected a number 1-1000, got '0'|sync|sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef delay 0"
+	"delay: expected a number 1-1000, got '1001'|sync|sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef delay 1001"
 	"unknown command 'bogus'|sync|sync bogus"
 	"unknown object 'frob'||frob"
 	"unknown option '-q'||-q vs show"
@@ -147,7 +149,7 @@ ACCEPT_CASES=(
 	"session list client fd00::/64 member [fd00::1]:80 vs web"
 	"session flush member 10.0.0.1 client 10.0.0.0/8"
 	"sync set node-id 255 local fd00::1 port 7000 peer fd00::2 peer fd00::3 key 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
-	"sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF rate 10000000"
+	"sync set node-id 1 local 10.0.0.1 peer 10.0.0.2 key 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF rate 10000000 delay 1000"
 	"save sync-key"
 )
 

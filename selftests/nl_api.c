@@ -2722,6 +2722,17 @@ TEST_F(nl, sync_api)
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("rate 10000001", -ERANGE, "out of range");
+	/* the delay's range: 1..1000 ms */
+	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u32(nlh, NFLB_SYNC_A_DELAY, 0);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("delay 0", -ERANGE, "out of range");
+	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+	mnl_attr_put_u32(nlh, NFLB_SYNC_A_DELAY, 1001);
+	mnl_attr_nest_end(nlh, n);
+	RUN();
+	ERR("delay 1001", -ERANGE, "out of range");
 
 	/*
 	 * An address of no interface here.  lo up first: in a namespace with
@@ -2752,6 +2763,8 @@ TEST_F(nl, sync_api)
 	EXPECT_EQ(NULL, tb[NFLB_SYNC_A_KEY]) TH_LOG("the key is read back");
 	ASSERT_NE(NULL, tb[NFLB_SYNC_A_RATE]);
 	EXPECT_EQ(100000, mnl_attr_get_u32(tb[NFLB_SYNC_A_RATE])) TH_LOG("default rate");
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_DELAY]);
+	EXPECT_EQ(50, mnl_attr_get_u32(tb[NFLB_SYNC_A_DELAY])) TH_LOG("default delay");
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
 		if (mnl_attr_get_type(a) == NFLB_A_SYNC) {
 			const struct nlattr *x;
@@ -2768,14 +2781,17 @@ TEST_F(nl, sync_api)
 	/* set again, with a rate: replaces the running sync (same port, rebinds) */
 	nlh = sync_req(c, buf, 8, "127.0.0.1", one, 1, 32, &n);
 	mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, 5000);
+	mnl_attr_put_u32(nlh, NFLB_SYNC_A_DELAY, 7);
 	mnl_attr_nest_end(nlh, n);
 	RUN();
-	OK("SYNC_SET over a running sync, rate 5000");
+	OK("SYNC_SET over a running sync, rate 5000, delay 7");
 	simple(c, r, NFLB_CMD_SYNC_GET);
 	OK("SYNC_GET after a set with a rate");
 	ASSERT_TRUE(get_nest((void *)r->first, NFLB_A_SYNC, tb, NFLB_SYNC_A_MAX));
 	ASSERT_NE(NULL, tb[NFLB_SYNC_A_RATE]);
 	EXPECT_EQ(5000, mnl_attr_get_u32(tb[NFLB_SYNC_A_RATE]));
+	ASSERT_NE(NULL, tb[NFLB_SYNC_A_DELAY]);
+	EXPECT_EQ(7, mnl_attr_get_u32(tb[NFLB_SYNC_A_DELAY]));
 	simple(c, r, NFLB_CMD_SYNC_DEL);
 	OK("SYNC_DEL");
 	simple(c, r, NFLB_CMD_SYNC_GET);

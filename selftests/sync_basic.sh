@@ -18,6 +18,9 @@
 # - a session deleted on its owner is deleted on the peer (a delete on the
 #   wire), one that runs out there (a UDP flow) is not: it runs out on
 #   the peer too;
+# - a connection that closes after its record left: a close record on the
+#   wire after its session record, and the peer's copy closed too, with
+#   the closed state's timer;
 # - with 20% of the sync datagrams lost and some reordered (netem), the
 #   tables still converge (the refresh pass repairs);
 # - records for a VS or member lb2 lacks are counted, not installed;
@@ -26,6 +29,7 @@
 #   record installed, owner 3), the same datagram again is a replay, one
 #   under a wrong key, a short one and one with a bad record are dropped,
 #   each counted by its own counter; a forged record installs nothing;
+# - a close record from fk closes its own session on lb, never lb's;
 # - wire version 2 (the MAC keyed per direction): a datagram of lb2 to lb
 #   reflected to lb2 from lb's address, and one of lb to fk replayed to
 #   lb2, fail the MAC and leave lb up on lb2; fk's datagrams claiming lb's
@@ -43,7 +47,7 @@ require_root
 require_cmds jq python3
 require_tools
 
-ktap_header 33
+ktap_header 35
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 3 || ktap_abort "cannot build the topology"
@@ -170,7 +174,7 @@ show_text()
 {
 	lb sync show >"$NFLB_TMP/show.txt" || return 1
 	cat "$NFLB_TMP/show.txt"
-	grep -q '^node-id 1 local 10\.0\.100\.1 port 7788 rate 100000 ready yes$' "$NFLB_TMP/show.txt" &&
+	grep -q '^node-id 1 local 10\.0\.100\.1 port 7788 rate 100000 delay 50 ready yes$' "$NFLB_TMP/show.txt" &&
 		grep -q '^peer 10\.0\.100\.2 node-id 2 state up last-seen-ms [0-9]* lag-ms [0-9]* tx-datagrams [1-9][0-9]* rx-datagrams [1-9][0-9]* rx-records [0-9]*$' "$NFLB_TMP/show.txt" &&
 		grep -q '^peer 10\.0\.100\.3 node-id 0 state down last-seen-ms 0 ' "$NFLB_TMP/show.txt" &&
 		grep -q '^counters tx-datagrams [0-9]* tx-records [0-9]* tx-errors [0-9]* tx-dropped 0 rx-datagrams [0-9]* .* rx-bad-mac 0 rx-replay 0 rx-malformed 0 ' "$NFLB_TMP/show.txt" &&
@@ -247,6 +251,28 @@ s.sendto(b'x', ('$VIP4', 86))" || return 1
 }
 brief_flow || ktap_diag "cannot start the brief UDP flow"
 
+# A connection that lasts longer than the batch delay (50 ms) and closes:
+# its session record leaves first, its close as a close record; lb2's copy
+# closes as lb's did, with the closed state's timer (TIME_WAIT 120 s, not
+# ESTABLISHED's 900 s).
+closed_on_peer()
+{
+	local a b
+
+	in_ns "$NS_CL" "$TCPCONN" -a "$VIP4" -p 82 -b 41309 -k 1 >/dev/null ||
+		{ echo "connection from 41309 failed"; return 1; }
+	both_closed()
+	{
+		a=$(session_on "$NS_LB" 41309) b=$(session_on "$NS_LB2" 41309)
+		[ -n "$a" ] && [ -n "$b" ] &&
+			json_is "$a" '.state == "time-wait" or .state == "close"' &&
+			[ "$(jq -r .state <<<"$a")" = "$(jq -r .state <<<"$b")" ] &&
+			json_is "$b" '.owner == 1 and .expires_ms <= 120000'
+	}
+	wait_for 10 both_closed || { echo "lb: ${a:-none}"; echo "lb2: ${b:-none}"; return 1; }
+}
+ktap_check "a connection's close reaches the peer, its copy closes" closed_on_peer
+
 # deletion on the owner propagates
 deleted()
 {
@@ -267,8 +293,12 @@ ends_on_wire()
 		{ echo "41310 still on lb: $(session_on "$NS_LB" 41310); on lb2: $(session_on "$NS_LB2" 41310)"; return 1; }
 	cap_sync rec "$NS_LB" "$FK_IP" && cap_stop rec || return 1
 	recs=$("$TOOLS/sync_records.py" "$NFLB_TMP/rec.pcap" "$LB1_IP") || return 1
-	grep -E ' (41302|41310)( |$)' <<<"$recs"
-	grep -qx 'session udp 41310 [0-9]*' <<<"$recs" &&
+	grep -E ' (41302|41309|41310)( |$)' <<<"$recs"
+	# 41309: its session record (the refresh may send it again), then its
+	# close record, then the flush's delete
+	grep -E '^[a-z]+ tcp 41309( |$)' <<<"$recs" | cut -d' ' -f1 | tr '\n' ' ' |
+		grep -qxE '(session )+close delete ' &&
+		grep -qx 'session udp 41310 [0-9]*' <<<"$recs" &&
 		! grep -q '^delete udp 41310$' <<<"$recs" &&
 		grep -qx 'delete tcp 41302' <<<"$recs"
 }
@@ -461,6 +491,27 @@ in_order()
 rx_before=$(jq -r .rx_datagrams <<<"$(peer_json "$NS_LB" "$FK_IP")")
 ktap_check "records apply in their sender's order: a delete that overtook its create wins" in_order
 
+# Close records (type 3): only the owner closes its session on a peer.  fk
+# (node 3) closing lb's own session 41396, in its own name or in lb's, is
+# ignored; closing its own 41398 (installed above) closes lb's copy, with
+# the closed state's timer.
+peer_closes()
+{
+	local s
+
+	craft close 10 10.0.1.2 41396 "$VIP4" 82 + close 11 10.0.1.2 41396 "$VIP4" 82 owner=1 + \
+		close 12 10.0.1.2 41398 "$VIP4" 82 || return 1
+	wait_for 10 eval 'json_is "$(session_on "$NS_LB" 41398)" ".state == \"time-wait\""' ||
+		{ echo "41398: $(session_on "$NS_LB" 41398)"; lb sync show; return 1; }
+	s=$(session_on "$NS_LB" 41398)
+	echo "41398: $s"
+	json_is "$s" '.owner == 3 and .expires_ms <= 60000' || return 1
+	s=$(session_on "$NS_LB" 41396)
+	echo "41396: $s"
+	json_is "$s" '.owner == 1 and .state == "established" and .expires_ms > 120000'
+}
+ktap_check "a close record closes the sender's own session only" peer_closes
+
 # sync_atleast NS KEY N: the counter is at least N
 sync_atleast() { [ "$(sync_num "$1" "$2")" -ge "$3" ]; }
 peer_rx() { jq -r .rx_datagrams <<<"$(peer_json "$1" "$2")"; }
@@ -512,15 +563,15 @@ node_ids()
 	local u d
 
 	u=$(sync_num "$NS_LB" rx_unknown_peer) d=$(peer_rx "$NS_LB" "$FK_IP")
-	craft heartbeat 10 "$NFLB_TMP/x" node=1 + heartbeat 11 "$NFLB_TMP/x" node=2 + \
-		heartbeat 12 "$NFLB_TMP/x" node=4 + heartbeat 13 "$NFLB_TMP/x" to=2 || return 1
+	craft heartbeat 13 "$NFLB_TMP/x" node=1 + heartbeat 14 "$NFLB_TMP/x" node=2 + \
+		heartbeat 15 "$NFLB_TMP/x" node=4 + heartbeat 16 "$NFLB_TMP/x" to=2 || return 1
 	wait_for 10 sync_atleast "$NS_LB" rx_unknown_peer $((u + 4)) || { lb sync show; return 1; }
 	json_is "$(peer_json "$NS_LB" "$FK_IP")" ".node_id == 3 and .rx_datagrams == $d" || return 1
 	# the first conflict is logged
 	dmesg_new | grep "nflb: sync peer $FK_IP uses this node's id 1 (this node is 1)" ||
 		{ dmesg_new | tail -n 5; return 1; }
 	# the pinned id and the right addressee still work
-	craft heartbeat 14 "$NFLB_TMP/x" to=1 || return 1
+	craft heartbeat 17 "$NFLB_TMP/x" to=1 || return 1
 	wait_for 10 eval 'json_is "$(peer_json "$NS_LB" "$FK_IP")" ".rx_datagrams == $((d + 1))"'
 }
 ktap_check "node ids: lb's own, lb2's, a changed one and another addressee are refused (rx_unknown_peer)" node_ids

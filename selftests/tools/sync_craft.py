@@ -25,6 +25,11 @@ Usage: sync_craft.py SRC DST KEYHEX NODE EPOCH MODE [ARGS] [+ MODE [ARGS]]...
                                sessions only)
   MODE session SEQ CLIENT CPORT VIP VPORT MEMBER MPORT [wrongkey]
                                one IPv4 TCP session record, established
+  MODE delete SEQ CLIENT CPORT VIP VPORT
+                               one IPv4 TCP delete record
+  MODE close SEQ CLIENT CPORT VIP VPORT
+                               one IPv4 TCP close record (TIME_WAIT, 60 s
+                               left); owner=N: its owner (default: node)
   MODE nackflood SEQ           wait (bound to SRC port 7788) for a datagram
                                from DST, check its MAC under the key of the
                                direction DST->SRC, then NACK its whole
@@ -52,6 +57,7 @@ MAGIC = 0x4e464c53
 VERSION = 3
 DATA, HEARTBEAT, NACK, BULK_REQ = 1, 2, 3, 4
 TCP_ESTABLISHED = 2
+TCP_TIME_WAIT = 6
 HDR = '!IBBBBQQQQB3x'          # 44 bytes
 HDR_LEN = struct.calcsize(HDR)
 MAC_LEN = 16
@@ -324,6 +330,14 @@ def run(src, dst, key, node, epoch, mode, argv):
         seq, client, cport, vip, vport = args[:5]
         rec = struct.pack('!BBHBBHHH', 2, 4, 20, int(o['node']),
                           socket.IPPROTO_TCP, 0, int(cport), int(vport))
+        rec += socket.inet_aton(client) + socket.inet_aton(vip)
+        out = dgram(k, DATA, o, int(seq), rec)
+    elif mode == 'close':
+        seq, client, cport, vip, vport = args[:5]
+        rec = struct.pack('!BBHBBBBIHH', 3, 4, 24,
+                          int(o.get('owner', o['node'])),
+                          socket.IPPROTO_TCP, TCP_TIME_WAIT, 0, 60000,
+                          int(cport), int(vport))
         rec += socket.inet_aton(client) + socket.inet_aton(vip)
         out = dgram(k, DATA, o, int(seq), rec)
     elif mode == 'nackflood':

@@ -10,6 +10,7 @@ Usage: sync_records.py PCAP FROM
   one line a record in the order they were sent:
     session PROTO CLIENT_PORT STATE     (create or update)
     delete PROTO CLIENT_PORT
+    close PROTO CLIENT_PORT STATE     (a session closed)
   PROTO is tcp or udp; STATE the record's state number.  Exit 1 if a
   datagram is truncated or a record does not parse.
 """
@@ -65,6 +66,10 @@ def records(body):
             proto = rec[5]
             cport = struct.unpack('!H', rec[8:10])[0]
             yield 'delete %s %d' % (PROTO.get(proto, proto), cport)
+        elif typ == 3:
+            proto, state = rec[5], rec[6]
+            cport = struct.unpack('!H', rec[12:14])[0]
+            yield 'close %s %d %d' % (PROTO.get(proto, proto), cport, state)
         off += rlen
 
 

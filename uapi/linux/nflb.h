@@ -489,6 +489,11 @@ enum nflb_sync_attr {
 	NFLB_SYNC_A_REDIRECT,
 	/* u32, read-only: this node's share of the flows it owns, per mille */
 	NFLB_SYNC_A_OWNER_SHARE,
+	/*
+	 * u32, ms, 1..1000: how long a change may wait for others to fill
+	 * its datagram (Documentation/sync.rst, Batching); default 50
+	 */
+	NFLB_SYNC_A_DELAY,
 
 	__NFLB_SYNC_A_MAX,
 	NFLB_SYNC_A_MAX = __NFLB_SYNC_A_MAX - 1
