@@ -1407,8 +1407,9 @@ rd_share_tcp()
 }
 
 # rd_share_udp SRCS: 32 long UDP flows from SRCS, their first 20 virtual ms
-# (a packet or two each, before their records can have arrived: the lag
-# is ~22 ms), apart from the 2 s after
+# (a packet or two each, before their records can have arrived: a
+# redirected packet makes its owner send the record at once, which
+# still takes a few virtual ms here), apart from the 2 s after
 rd_share_udp()
 {
 	local s0 s1 s2 out g0 g1 udp

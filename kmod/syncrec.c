@@ -250,6 +250,24 @@ static bool nflb_rec_family(const struct nflb_syncrec_hdr *h, u8 *family)
 	return true;
 }
 
+/*
+ * The orig tuple a record names: @proto, the client's and the VIP's ports
+ * and the client's and VIP's addresses at @addr.  Returns what follows
+ * them.
+ */
+static const u8 *nflb_rec_orig(struct nflb_flow *orig, u8 family, u8 proto,
+			       __be16 client_port, __be16 vip_port,
+			       const u8 *addr)
+{
+	memset(orig, 0, sizeof(*orig));
+	orig->family = family;
+	orig->proto = proto;
+	orig->sport = client_port;
+	orig->dport = vip_port;
+	addr = nflb_rec_get_addr(addr, family, &orig->src);
+	return nflb_rec_get_addr(addr, family, &orig->dst);
+}
+
 /* The member at @addr:@port in @vs's pool as the datapath sees it.  RCU. */
 static struct nflb_member *nflb_rec_member(struct nflb_vs *vs, u8 family,
 					   const union nf_inet_addr *addr,
@@ -338,18 +356,14 @@ nflb_rec_apply_session(struct nflb_net *ln, const struct nflb_syncrec_session *r
 {
 	struct nflb_session_sync st;
 	union nf_inet_addr maddr;
-	struct nflb_flow orig = {};
+	struct nflb_flow orig;
 	const u8 *p;
 
 	if (ntohs(r->h.len) != nflb_syncrec_session_len(family) ||
 	    !nflb_rec_session_ok(r))
 		return NFLB_SYNCREC_MALFORMED;
-	orig.family = family;
-	orig.proto = r->proto;
-	orig.sport = r->client_port;
-	orig.dport = r->vip_port;
-	p = nflb_rec_get_addr(r->addr, family, &orig.src);
-	p = nflb_rec_get_addr(p, family, &orig.dst);
+	p = nflb_rec_orig(&orig, family, r->proto, r->client_port, r->vip_port,
+			  r->addr);
 	nflb_rec_get_addr(p, family, &maddr);
 	nflb_rec_sync(r, &st);
 	return nflb_rec_install(ln, &orig, &maddr, r->member_port, &st);
@@ -360,8 +374,7 @@ static enum nflb_syncrec_result
 nflb_rec_apply_close(struct nflb_net *ln, const struct nflb_syncrec_close *r,
 		     u8 family, u8 sender_id)
 {
-	struct nflb_flow orig = {};
-	const u8 *p;
+	struct nflb_flow orig;
 	int err;
 
 	if (ntohs(r->h.len) != nflb_close_rec_len(family) || !r->owner ||
@@ -369,12 +382,8 @@ nflb_rec_apply_close(struct nflb_net *ln, const struct nflb_syncrec_close *r,
 		return NFLB_SYNCREC_MALFORMED;
 	if (r->owner != sender_id)
 		return NFLB_SYNCREC_IGNORED;
-	orig.family = family;
-	orig.proto = r->proto;
-	orig.sport = r->client_port;
-	orig.dport = r->vip_port;
-	p = nflb_rec_get_addr(r->addr, family, &orig.src);
-	nflb_rec_get_addr(p, family, &orig.dst);
+	nflb_rec_orig(&orig, family, r->proto, r->client_port, r->vip_port,
+		      r->addr);
 	rcu_read_lock();
 	local_bh_disable();
 	err = nflb_session_sync_close(ln, &orig, r->owner, r->state,
@@ -390,20 +399,15 @@ nflb_rec_apply_delete(struct nflb_net *ln, const struct nflb_syncrec_delete *r,
 		      u8 family, u8 sender_id)
 {
 	enum nflb_syncrec_result res = NFLB_SYNCREC_IGNORED;
-	struct nflb_flow orig = {};
+	struct nflb_flow orig;
 	struct nflb_session *s;
-	const u8 *p;
 
 	if (ntohs(r->h.len) != nflb_delete_rec_len(family) || !r->owner)
 		return NFLB_SYNCREC_MALFORMED;
 	if (r->owner != sender_id)
 		return NFLB_SYNCREC_IGNORED;
-	orig.family = family;
-	orig.proto = r->proto;
-	orig.sport = r->client_port;
-	orig.dport = r->vip_port;
-	p = nflb_rec_get_addr(r->addr, family, &orig.src);
-	nflb_rec_get_addr(p, family, &orig.dst);
+	nflb_rec_orig(&orig, family, r->proto, r->client_port, r->vip_port,
+		      r->addr);
 	rcu_read_lock();
 	local_bh_disable();
 	s = nflb_session_lookup(ln, &orig);

@@ -19,6 +19,8 @@
 #   first packet; both nodes created sessions (sum 20: a SYN at A for a
 #   flow B owns went to B, which created it), both redirected;
 # - once the records arrived, a connection's packets are not redirected;
+#   with a batch delay of 1 s, they arrive at once all the same (the
+#   redirected packet asks its owner for them);
 # - a spoofed redirect from an address that is no peer, and one from a
 #   peer's address with a wrong MAC, are dropped and counted;
 # - valid redirects from fk to B: B creates the sessions of the flows it
@@ -32,7 +34,7 @@ require_root
 require_cmds jq python3 socat
 require_tools
 
-ktap_header 11
+ktap_header 12
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 
@@ -164,6 +166,67 @@ synced()
 	[ "$(snum "$NS_A" .stats.tx_redirected)" = "$a" ] && [ "$(snum "$NS_B" .stats.tx_redirected)" = "$b" ]
 }
 ktap_check "once its records arrived, a connection's packets are not redirected" synced
+
+# 5b: with a batch delay of a second, records still arrive within a few
+# milliseconds for flows a peer redirects: the redirected packet (the SYN
+# at A of a flow B owns, the SYN-ACK at B of one A owns) makes the owner
+# send what it has queued at once.  Right after a connection's handshake
+# and first exchange, both nodes have its session (one made it, the other
+# has its record).  The refresh pass (the whole of this small table every
+# second) may carry a record early too, so 12 tries, every one must find
+# both (without the hurry, one in two runs had a try that did not); a
+# try that took 0.8 s or more from its connect() proves nothing (the
+# delay could have passed).
+hurried()
+{
+	sync_on redirect on delay 1000 || return 1
+	la sync wait timeout 20 && lbb sync wait timeout 20 && wait_for 10 halves ||
+		{ la sync show; lbb sync show; return 1; }
+	la sync show | grep -q "^node-id 1 .* delay 1000 " || { la sync show; return 1; }
+	in_ns "$NS_CL" python3 - "$LBCTL" "$NS_A" "$NS_B" "$VIP" <<'PY' | tee "$NFLB_TMP/hurried.log"
+import json, socket, subprocess, sys, time
+lbctl, na, nb, vip = sys.argv[1:5]
+
+
+def has(ns, port):
+    out = subprocess.run([lbctl, '-n', ns, '-j', 'session', 'list'],
+                         capture_output=True, text=True, check=True).stdout
+    return any(s.get('client_port') == port for s in json.loads(out or '[]'))
+
+
+told, keep = 0, []
+for port in range(21100, 21112):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(('', port))
+    t0 = time.monotonic()
+    s.connect((vip, 81))
+    s.sendall(b'hello\n')
+    s.settimeout(10)
+    s.recv(100)
+    keep.append(s)
+    ok = False
+    for _ in range(10):
+        if has(na, port) and has(nb, port):
+            ok = True
+            break
+        time.sleep(0.02)
+    ms = (time.monotonic() - t0) * 1000
+    print('client port %d: both nodes have it: %d, %.0f ms after connect()'
+          % (port, ok, ms), flush=True)
+    if ms >= 800:
+        continue
+    if not ok:
+        sys.exit(1)
+    told += 1
+if told < 6:
+    print('only %d tries within 0.8 s' % told)
+    sys.exit(1)
+PY
+	return "${PIPESTATUS[0]}"
+}
+ktap_check "with a 1 s batch delay, a redirected flow's record still arrives at once" hurried
+ktap_diag "$(cat "$NFLB_TMP/hurried.log" 2>/dev/null)"
 
 # 6
 spoofed()
