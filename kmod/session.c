@@ -697,7 +697,8 @@ void nflb_syncq_hurry(struct nflb_net *ln)
 {
 	struct nflb_syncq *q = rcu_dereference(ln->syncq);
 
-	if (q && !test_and_set_bit(0, &q->hurry))
+	/* Read first: every redirected packet comes here, one in a while asks. */
+	if (q && !test_bit(0, &q->hurry) && !test_and_set_bit(0, &q->hurry))
 		mod_delayed_work(q->wq, q->kick, 0);
 }
 
@@ -1446,25 +1447,18 @@ static void nflb_session_apply(struct nflb_net *ln, struct nflb_session *s,
 }
 
 /*
- * A peer's close of its session @orig: closed state @state, @timeout_ms
- * left.  Only the copy of the session @owner made (the sender; the caller
- * checked) closes: a split brain's other session stays.  BH disabled,
- * RCU.  Returns 0, or -ENOENT when there is no such copy here.
+ * A peer's close of the session @s it made (the caller checked its
+ * owner): closed state @state, @timeout_ms left.  BH disabled, RCU.
  */
-int nflb_session_sync_close(struct nflb_net *ln, const struct nflb_flow *orig,
-			    u8 owner, u8 state, u32 timeout_ms)
+void nflb_session_sync_close(struct nflb_session *s, u8 state, u32 timeout_ms)
 {
-	struct nflb_session *s = nflb_session_lookup(ln, orig);
 	u32 ms = min_t(u32, timeout_ms, NFLB_TIMEOUT_MAX_SECS * 1000U);
 
-	if (!s || READ_ONCE(s->owner) != owner)
-		return -ENOENT;
 	if (!nflb_state_closed(READ_ONCE(s->state))) {
 		WRITE_ONCE(s->state, state);
 		nflb_session_closed(s);
 	}
 	WRITE_ONCE(s->expires, jiffies + msecs_to_jiffies(ms));
-	return 0;
 }
 
 /*

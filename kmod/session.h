@@ -290,8 +290,7 @@ struct nflb_session *nflb_session_lookup(struct nflb_net *ln,
 int nflb_session_install(struct nflb_net *ln, const struct nflb_flow *orig,
 			 struct nflb_vs *vs, struct nflb_member *m,
 			 const struct nflb_session_sync *st);
-int nflb_session_sync_close(struct nflb_net *ln, const struct nflb_flow *orig,
-			    u8 owner, u8 state, u32 timeout_ms);
+void nflb_session_sync_close(struct nflb_session *s, u8 state, u32 timeout_ms);
 void nflb_session_export(const struct nflb_session *s,
 			 struct nflb_session_sync *st);
 

@@ -672,15 +672,19 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 {
 	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
 	u64 now = ktime_get_ns();
+	bool hurried = nflb_syncq_hurried(sync->q);
 	unsigned long due;
 	int r;
 
 	room = nflb_sync_rate_room(sync, now);
-	if (nflb_syncq_hurried(sync->q))
+	/* What waits in sync->live and every ring is due now. */
+	if (hurried)
 		nflb_sync_live_date(sync, jiffies);
 	for_each_possible_cpu(cpu) {
 		if (!nflb_syncq_due(sync->q, cpu, &due))
 			continue;
+		if (hurried)
+			due = jiffies;
 		nflb_sync_live_date(sync, due);
 		while (budget && records < room) {
 			/*
@@ -690,8 +694,7 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 			if (nflb_sync_room(sync, sync->live_len) <
 			    NFLB_SYNCREC_MAX) {
 				nflb_sync_live_send(sync);
-				sync->live_dated = false;
-				nflb_sync_live_date(sync, due);
+				sync->live_due = due;
 			}
 			r = nflb_syncrec_next(sync->ln, sync->q, cpu,
 					      sync->cfg.node_id,

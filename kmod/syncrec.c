@@ -369,13 +369,28 @@ nflb_rec_apply_session(struct nflb_net *ln, const struct nflb_syncrec_session *r
 	return nflb_rec_install(ln, &orig, &maddr, r->member_port, &st);
 }
 
+/*
+ * The copy here of the session @owner made whose orig tuple is @orig, or
+ * NULL: only a session's owner closes or ends it on its peers (the caller
+ * checked the record's owner is its sender).  RCU, BH disabled.
+ */
+static struct nflb_session *nflb_rec_owned(struct nflb_net *ln,
+					   const struct nflb_flow *orig,
+					   u8 owner)
+{
+	struct nflb_session *s = nflb_session_lookup(ln, orig);
+
+	return s && READ_ONCE(s->owner) == owner ? s : NULL;
+}
+
 /* Only a session's owner closes it on its peers. */
 static enum nflb_syncrec_result
 nflb_rec_apply_close(struct nflb_net *ln, const struct nflb_syncrec_close *r,
 		     u8 family, u8 sender_id)
 {
+	enum nflb_syncrec_result res = NFLB_SYNCREC_IGNORED;
+	struct nflb_session *s;
 	struct nflb_flow orig;
-	int err;
 
 	if (ntohs(r->h.len) != nflb_close_rec_len(family) || !r->owner ||
 	    r->proto != IPPROTO_TCP || !nflb_state_closed(r->state))
@@ -386,11 +401,14 @@ nflb_rec_apply_close(struct nflb_net *ln, const struct nflb_syncrec_close *r,
 		      r->addr);
 	rcu_read_lock();
 	local_bh_disable();
-	err = nflb_session_sync_close(ln, &orig, r->owner, r->state,
-				      ntohl(r->timeout_ms));
+	s = nflb_rec_owned(ln, &orig, r->owner);
+	if (s) {
+		nflb_session_sync_close(s, r->state, ntohl(r->timeout_ms));
+		res = NFLB_SYNCREC_APPLIED;
+	}
 	local_bh_enable();
 	rcu_read_unlock();
-	return err ? NFLB_SYNCREC_IGNORED : NFLB_SYNCREC_APPLIED;
+	return res;
 }
 
 /* Only a session's owner ends it on its peers. */
@@ -410,9 +428,8 @@ nflb_rec_apply_delete(struct nflb_net *ln, const struct nflb_syncrec_delete *r,
 		      r->addr);
 	rcu_read_lock();
 	local_bh_disable();
-	s = nflb_session_lookup(ln, &orig);
-	if (s && READ_ONCE(s->owner) == r->owner &&
-	    nflb_session_expire(ln, s, NFLB_RST_NONE))
+	s = nflb_rec_owned(ln, &orig, r->owner);
+	if (s && nflb_session_expire(ln, s, NFLB_RST_NONE))
 		res = NFLB_SYNCREC_APPLIED;
 	local_bh_enable();
 	rcu_read_unlock();

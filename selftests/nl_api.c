@@ -2665,6 +2665,16 @@ TEST_F(nl, sync_api)
 	const char *twice[] = { "127.0.0.2", "127.0.0.2" };
 	const char *many[33];
 	const struct nlattr *tb[NFLB_SYNC_A_MAX + 1], *a;
+	static const struct {
+		int type;
+		uint32_t value;
+		const char *what;
+	} u32_out[] = {
+		{ NFLB_SYNC_A_RATE, 999, "rate 999" },
+		{ NFLB_SYNC_A_RATE, 10000001, "rate 10000001" },
+		{ NFLB_SYNC_A_DELAY, 0, "delay 0" },
+		{ NFLB_SYNC_A_DELAY, 1001, "delay 1001" },
+	};
 	int i, peers = 0;
 	LOCALS;
 
@@ -2711,28 +2721,17 @@ TEST_F(nl, sync_api)
 	mnl_attr_nest_end(nlh, n);
 	RUN();
 	ERR("port 0", -ERANGE, NULL);
-	/* the rate's range: 1000..10,000,000 records a second */
-	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
-	mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, 999);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("rate 999", -ERANGE, "out of range");
-	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
-	mnl_attr_put_u32(nlh, NFLB_SYNC_A_RATE, 10000001);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("rate 10000001", -ERANGE, "out of range");
-	/* the delay's range: 1..1000 ms */
-	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
-	mnl_attr_put_u32(nlh, NFLB_SYNC_A_DELAY, 0);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("delay 0", -ERANGE, "out of range");
-	nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
-	mnl_attr_put_u32(nlh, NFLB_SYNC_A_DELAY, 1001);
-	mnl_attr_nest_end(nlh, n);
-	RUN();
-	ERR("delay 1001", -ERANGE, "out of range");
+	/*
+	 * Just outside the u32 ranges: the rate's 1000..10,000,000 records a
+	 * second, the delay's 1..1000 ms
+	 */
+	for (i = 0; i < (int)(sizeof(u32_out) / sizeof(u32_out[0])); i++) {
+		nlh = sync_req(c, buf, 1, "127.0.0.1", one, 1, 32, &n);
+		mnl_attr_put_u32(nlh, u32_out[i].type, u32_out[i].value);
+		mnl_attr_nest_end(nlh, n);
+		RUN();
+		ERR(u32_out[i].what, -ERANGE, "out of range");
+	}
 
 	/*
 	 * An address of no interface here.  lo up first: in a namespace with
