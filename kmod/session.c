@@ -550,22 +550,25 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s)
 		r->dropped++;
 		goto out;
 	}
-	r->slot[head & (NFLB_SYNCQ_SLOTS - 1)] = s;
-	if (head == tail)
-		WRITE_ONCE(r->since, jiffies);
-	/* Publishes the slot's contents (and since) before the new head. */
+	r->slot[head & (NFLB_SYNCQ_SLOTS - 1)].s = s;
+	r->slot[head & (NFLB_SYNCQ_SLOTS - 1)].queued = jiffies;
+	/* Publishes the slot's contents before the new head. */
 	smp_store_release(&r->head, head + 1);
 	/*
 	 * Wake the worker, a little later, when the ring was empty: the
-	 * changes of that while (a connection's handshake, other flows)
-	 * leave in one datagram instead of one each.  If the worker emptied
-	 * the ring just after we read tail, its periodic tick picks this up.
-	 * A ring that holds a datagram's worth need not wait: a busy node
-	 * sends full datagrams as soon as it has them.
+	 * changes of that while (a connection's handshake, its close, other
+	 * flows) leave in one worker run and as few datagrams as they fill,
+	 * instead of one each.  If the worker emptied the ring just after we
+	 * read tail, its periodic tick picks this up.  A busy node waits the
+	 * delay too: a run costs far more than a record (a wake-up and a
+	 * context switch each way), so one run sends all the full datagrams
+	 * of a delay's changes.  Only a ring filling up faster than that
+	 * wakes the worker early, well before it would drop notices, and
+	 * again at each further quarter should the worker not have come.
 	 */
 	if (head == tail)
 		queue_delayed_work(q->wq, q->kick, q->delay);
-	else if (head + 1 - tail == q->full)
+	else if (!((head + 1 - tail) % NFLB_SYNCQ_EARLY))
 		mod_delayed_work(q->wq, q->kick, 0);
 	queued = true;
 out:
@@ -624,7 +627,7 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 /* Process context; charged to the caller (the namespace's owner). */
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 				    struct workqueue_struct *wq,
-				    unsigned long delay, unsigned int full)
+				    unsigned long delay)
 {
 	struct nflb_syncq *q;
 
@@ -641,49 +644,34 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 	q->kick = kick;
 	q->wq = wq;
 	q->delay = delay;
-	q->full = full;
 	return q;
 }
 
 /*
  * The consumer's side: the session of the next notice of @cpu's ring, or
- * NULL.  Called under RCU, which the caller holds while it reads the
- * session.  A live one is no longer held (a change from now on queues a
- * new notice); one that ended (*@gone) still is, and the caller hands it
- * to nflb_syncq_put_gone() once it has read it.
+ * NULL; when it was queued in *@queued.  Called under RCU, which the
+ * caller holds while it reads the session.  A live one is no longer held
+ * (a change from now on queues a new notice); one that ended (*@gone)
+ * still is, and the caller hands it to nflb_syncq_put_gone() once it has
+ * read it.
  */
 struct nflb_session *nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
-				    bool *gone)
+				    bool *gone, unsigned long *queued)
 {
 	struct nflb_notice_ring *r = &q->rings[cpu];
 	unsigned int tail = r->tail;
+	struct nflb_notice *n = &r->slot[tail & (NFLB_SYNCQ_SLOTS - 1)];
 	struct nflb_session *s;
 
 	/* Pairs with the producer's release: the slot is written. */
 	if (tail == smp_load_acquire(&r->head))
 		return NULL;
-	s = r->slot[tail & (NFLB_SYNCQ_SLOTS - 1)];
+	s = n->s;
+	*queued = n->queued;
 	/* The slot is read before the producer may reuse it. */
 	smp_store_release(&r->tail, tail + 1);
 	*gone = nflb_notice_end(s);
 	return s;
-}
-
-/*
- * When the notices on @cpu's ring are due to leave, in *@due: the batch
- * delay after the oldest of them came, at the latest.  False if the ring
- * is empty.  The consumer's side.
- */
-bool nflb_syncq_due(const struct nflb_syncq *q, unsigned int cpu,
-		    unsigned long *due)
-{
-	const struct nflb_notice_ring *r = &q->rings[cpu];
-
-	/* Pairs with the producer's release: since is the streak's. */
-	if (r->tail == smp_load_acquire(&r->head))
-		return false;
-	*due = READ_ONCE(r->since) + q->delay;
-	return true;
 }
 
 /*
@@ -737,11 +725,12 @@ bool nflb_session_end_news(const struct nflb_session *s)
 void nflb_syncq_free(struct nflb_syncq *q)
 {
 	struct nflb_session *s;
+	unsigned long queued;
 	unsigned int cpu;
 	bool gone;
 
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
-		while ((s = nflb_syncq_pop(q, cpu, &gone)))
+		while ((s = nflb_syncq_pop(q, cpu, &gone, &queued)))
 			if (gone)
 				nflb_syncq_put_gone(s);
 	kvfree(q->rings);
@@ -858,10 +847,6 @@ static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 	memset(s->seq_next, 0, sizeof(s->seq_next));
 	memset(s->maxwin, 0, sizeof(s->maxwin));
 	memset(s->wscale, 0xff, sizeof(s->wscale));
-	s->expires = jiffies + nflb_session_timeout(ln, s) * HZ;
-	if (st)
-		nflb_session_take(s, st);
-
 	reply.family = f->family;
 	reply.proto = f->proto;
 	reply.src = m->addr;
@@ -870,6 +855,14 @@ static struct nflb_session *nflb_session_new(struct nflb_net *ln,
 	reply.dport = f->sport;
 	nflb_tuple_fill(s, NFLB_DIR_ORIG, f);
 	nflb_tuple_fill(s, NFLB_DIR_REPLY, &reply);
+	s->expires = jiffies + nflb_session_timeout(ln, s) * HZ;
+	/*
+	 * After the tuples: the record's view depends on the protocol (a TCP
+	 * copy is tracked liberally), which a recycled object would
+	 * otherwise give from the session it held before.
+	 */
+	if (st)
+		nflb_session_take(s, st);
 
 	err = nflb_node_insert(ln, s, NFLB_DIR_ORIG);
 	if (unlikely(err)) {

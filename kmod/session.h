@@ -224,30 +224,40 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
  * (softirq, or BH disabled) never sees a freed queue.
  */
 #define NFLB_SYNCQ_SLOTS	1024	/* a CPU; a power of 2 */
+/*
+ * A ring this full wakes the worker at once instead of after the batch
+ * delay: a quarter of the ring, room for three more quarters before the
+ * worker runs (about ten datagrams a run at ~25 records each).
+ */
+#define NFLB_SYNCQ_EARLY	(NFLB_SYNCQ_SLOTS / 4)
+
+/*
+ * A notice: the session, and when it was queued (jiffies), which makes
+ * its record due the batch delay later.  Written by the producer before
+ * it publishes head.
+ */
+struct nflb_notice {
+	struct nflb_session *s;
+	unsigned long queued;
+};
 
 struct nflb_notice_ring {
 	unsigned int head;		/* producer */
 	unsigned int tail;		/* consumer */
-	/*
-	 * jiffies the ring last went from empty to not: its oldest notice
-	 * came then or later.  Producer, before it publishes head.
-	 */
-	unsigned long since;
 	unsigned long dropped;		/* producer; read racily by dumps */
-	struct nflb_session *slot[NFLB_SYNCQ_SLOTS];
+	struct nflb_notice slot[NFLB_SYNCQ_SLOTS];
 };
 
 struct nflb_syncq {
 	u8 node_id;			/* constant while published */
 	/*
 	 * The consumer: queued @delay after a ring goes from empty to 1, and
-	 * at once when a ring reaches @full notices (a datagram's worth).
-	 * Constant while published.
+	 * at once when a ring reaches a multiple of NFLB_SYNCQ_EARLY.  Constant
+	 * while published.
 	 */
 	struct delayed_work *kick;
 	struct workqueue_struct *wq;	/* sync's own, where @kick runs */
 	unsigned long delay;		/* jiffies */
-	unsigned int full;
 	/*
 	 * Bit 0: a peer waits for records, the notices queued so far leave
 	 * at once (nflb_syncq_hurry()).  Set by any CPU, cleared by the
@@ -260,12 +270,10 @@ struct nflb_syncq {
 
 struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 				    struct workqueue_struct *wq,
-				    unsigned long delay, unsigned int full);
+				    unsigned long delay);
 void nflb_syncq_free(struct nflb_syncq *q);
 struct nflb_session *nflb_syncq_pop(struct nflb_syncq *q, unsigned int cpu,
-				    bool *gone);
-bool nflb_syncq_due(const struct nflb_syncq *q, unsigned int cpu,
-		    unsigned long *due);
+				    bool *gone, unsigned long *queued);
 void nflb_syncq_hurry(struct nflb_net *ln);
 bool nflb_syncq_hurried(struct nflb_syncq *q);
 bool nflb_session_end_news(const struct nflb_session *s);

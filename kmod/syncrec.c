@@ -193,18 +193,20 @@ static int nflb_syncrec_delete(struct nflb_net *ln,
  * The record the next notice of @cpu's ring asks for, at @buf (which has
  * room for the largest record): the session's current state, a delete if
  * it ended and the peers must hear it, or nothing (0).  Returns the
- * record's length, 0, or -ENOENT when the ring is empty.  The notice held
- * the session (session.h), so it is read as it is, not looked up again.
+ * record's length, 0, or -ENOENT when the ring is empty; when the notice
+ * was queued in *@queued.  The notice held the session (session.h), so it
+ * is read as it is, not looked up again.
  */
 int nflb_syncrec_next(struct nflb_net *ln, struct nflb_syncq *q,
-		      unsigned int cpu, u8 local_id, void *buf, size_t room)
+		      unsigned int cpu, u8 local_id, void *buf, size_t room,
+		      unsigned long *queued)
 {
 	struct nflb_session *s;
 	bool gone;
 	int len = 0;
 
 	rcu_read_lock();
-	s = nflb_syncq_pop(q, cpu, &gone);
+	s = nflb_syncq_pop(q, cpu, &gone, queued);
 	if (!s) {
 		len = -ENOENT;
 	} else if (!gone) {

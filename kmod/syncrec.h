@@ -91,7 +91,8 @@ enum nflb_syncrec_result {
 
 size_t nflb_syncrec_session_len(u8 family);
 int nflb_syncrec_next(struct nflb_net *ln, struct nflb_syncq *q,
-		      unsigned int cpu, u8 local_id, void *buf, size_t room);
+		      unsigned int cpu, u8 local_id, void *buf, size_t room,
+		      unsigned long *queued);
 int nflb_syncrec_session(struct nflb_session *s, u8 local_id,
 			 void *buf, size_t room);
 int nflb_syncrec_len(const void *buf, size_t room);

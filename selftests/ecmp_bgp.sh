@@ -36,7 +36,7 @@ XF_RATE=${NFLB_EC_RATE:-96}
 ktap_header 15
 require_root
 require_tools
-require_cmds bird birdc
+require_cmds bird birdc jq
 [ -e /proc/sys/net/ipv4/fib_multipath_hash_policy ] ||
 	ktap_skip_all "the kernel has no multipath routing (CONFIG_IP_ROUTE_MULTIPATH)"
 nflb_load || ktap_abort "cannot load nflb.ko"
@@ -245,20 +245,31 @@ mark dl1
 ecmp_lb_gone 3 || ktap_diag "lb3's namespace not freed in 10 s"
 ktap_check "lb3 died: the router and the servers route over lb1 and lb2" \
 	ecmp_wait_routes 2 $((15 * S))
-# node_drops: why a node dropped packets (a diagnostic when a download failed)
+# node_drops NAME: why a node dropped packets, and what each surviving node
+# holds of the failed downloads' flows (a diagnostic when a download failed;
+# the drop counters count from the start, part 1 included)
 node_drops()
 {
-	local i st sy
+	local i st sy ports
 
+	ports=$(grep -oE '^(bad|short|reset|stalled|error) [0-9]+' "$(bg_out "$1")" |
+		awk '{ print $2 }' | head -n 5 | paste -sd, -)
 	for ((i = 1; i <= EC_NODES; i++)); do
 		ip netns pids "$(ecmp_ns "$i")" >/dev/null 2>&1 || continue
 		st=$(ecmp_lbctl "$i" -j stats 2>&1 | grep -o '"drop_[a-z_]*": *[1-9][0-9]*' | sort -u | tr '\n' ' ')
-		sy=$(ecmp_lbctl "$i" -j sync show 2>&1 | grep -o '"redirect_drop_[a-z_]*": *[1-9][0-9]*' | sort -u | tr '\n' ' ')
+		sy=$(ecmp_lbctl "$i" -j sync show 2>&1 |
+			grep -oE '"(redirect_drop_[a-z_]*|rx_lost|rx_[a-z_]*fail[a-z_]*)": *[1-9][0-9]*' |
+			sort -u | tr '\n' ' ')
 		ktap_diag "lb$i drops: ${st:-none} ${sy}"
+		[ -n "$ports" ] || continue
+		ktap_diag "lb$i sessions of client ports $ports:" \
+			"$(ecmp_lbctl "$i" -j session list 2>&1 | jq -c --argjson p "[$ports]" \
+				'[.[] | select(.client_port as $c | $p | index($c)) |
+				  {client_port, state, owner, expires_ms, member, member_port}]')"
 	done
 }
 ktap_check "every one of the $EC_CONNS downloads completed byte-exact" all_done dl1 "$EC_CONNS" ||
-	node_drops
+	node_drops dl1
 kept()
 {
 	udp udp1b 42001 "$EC_UDP" && udp_same udp1 udp1b
