@@ -567,9 +567,9 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s)
 	 * again at each further quarter should the worker not have come.
 	 */
 	if (head == tail)
-		queue_delayed_work(q->wq, q->kick, q->delay);
+		queue_delayed_work(q->wq, q->later, q->delay);
 	else if (!((head + 1 - tail) % NFLB_SYNCQ_EARLY))
-		mod_delayed_work(q->wq, q->kick, 0);
+		queue_work(q->wq, q->now);
 	queued = true;
 out:
 	local_bh_enable();
@@ -625,7 +625,8 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 }
 
 /* Process context; charged to the caller (the namespace's owner). */
-struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *later,
+				    struct work_struct *now,
 				    struct workqueue_struct *wq,
 				    unsigned long delay)
 {
@@ -641,7 +642,8 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
 		return NULL;
 	}
 	q->node_id = node_id;
-	q->kick = kick;
+	q->later = later;
+	q->now = now;
 	q->wq = wq;
 	q->delay = delay;
 	return q;
@@ -687,7 +689,7 @@ void nflb_syncq_hurry(struct nflb_net *ln)
 
 	/* Read first: every redirected packet comes here, one in a while asks. */
 	if (q && !test_bit(0, &q->hurry) && !test_and_set_bit(0, &q->hurry))
-		mod_delayed_work(q->wq, q->kick, 0);
+		queue_work(q->wq, q->now);
 }
 
 /*

@@ -251,12 +251,16 @@ struct nflb_notice_ring {
 struct nflb_syncq {
 	u8 node_id;			/* constant while published */
 	/*
-	 * The consumer: queued @delay after a ring goes from empty to 1, and
-	 * at once when a ring reaches a multiple of NFLB_SYNCQ_EARLY.  Constant
+	 * The consumer: @later is queued @delay after a ring goes from empty
+	 * to 1; @now at once when a ring reaches a multiple of
+	 * NFLB_SYNCQ_EARLY, or a peer waits (hurry).  Two work items, so
+	 * that the consumer, which moves @later to when what it holds is
+	 * due, never pushes back a kick that asked for at once.  Constant
 	 * while published.
 	 */
-	struct delayed_work *kick;
-	struct workqueue_struct *wq;	/* sync's own, where @kick runs */
+	struct delayed_work *later;
+	struct work_struct *now;
+	struct workqueue_struct *wq;	/* sync's own, where both run */
 	unsigned long delay;		/* jiffies */
 	/*
 	 * Bit 0: a peer waits for records, the notices queued so far leave
@@ -268,7 +272,8 @@ struct nflb_syncq {
 	struct nflb_notice_ring *rings;	/* nr_cpu_ids of them */
 };
 
-struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *kick,
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *later,
+				    struct work_struct *now,
 				    struct workqueue_struct *wq,
 				    unsigned long delay);
 void nflb_syncq_free(struct nflb_syncq *q);

@@ -78,8 +78,10 @@
  * over: a short connection's only record, lost, stays lost).  So the
  * tries make a loss rare: each fails when the NACK or the resend is lost,
  * 36 % of the time at 20 % loss, all 8 once in ~3,600 lost datagrams
- * (3 tries: once in 21).  Datagrams after a gap wait for it, at most
- * 8 x 50 ms when every try fails.
+ * (3 tries: once in 21).  A seq missing when a round of tries started
+ * is given up at its end, one found missing meanwhile gets a round of its
+ * own.  Datagrams after a gap wait for it, about 450 ms (9 x 50) when
+ * every try fails.
  */
 #define NFLB_SYNC_HISTORY	128
 #define NFLB_SYNC_NACK_DELAY	(HZ / 20 ?: 1)
@@ -286,6 +288,7 @@ struct nflb_sync_peer {
 	u64 in_order;			/* every seq up to here arrived */
 	unsigned long gap_since;	/* jiffies of the last NACK; 0: no gap */
 	unsigned int nacks;		/* sent for the gap */
+	u64 gap_upto;			/* its last seq missing at the 1st NACK */
 	unsigned int owed;		/* its datagrams we have not acked */
 	u64 lost_upto;			/* its seqs up to it may be given up */
 	/* As requester of its table: */
@@ -566,6 +569,28 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 }
 
 /*
+ * The transmit worker runs by @when (jiffies, after now), or sooner if
+ * tx_later was due sooner: a ring's first notice, the rate, or what waits
+ * in sync->live.  Kicks that ask for at once go to tx_work instead, which
+ * this never touches.  Racy against a producer's queue_delayed_work() of
+ * tx_later, which is a no-op on a pending item: a notice queued after
+ * the worker emptied its ring is due later than what is pending.
+ */
+static void nflb_sync_run_by(struct nflb_sync *sync, unsigned long when)
+{
+	struct delayed_work *dw = &sync->tx_later;
+
+	/* Pending with no timer: queued to run now. */
+	if (READ_ONCE(sync->stopping) ||
+	    (delayed_work_pending(dw) &&
+	     (!timer_pending(&dw->timer) ||
+	      time_before_eq(READ_ONCE(dw->timer.expires), when))))
+		return;
+	mod_delayed_work(sync->wq, dw,
+			 time_after(when, jiffies) ? when - jiffies : 0);
+}
+
+/*
  * Rate (GCRA): a record costs NSEC_PER_SEC / rate of budget; @tat is when
  * the budget spent so far is back, and records may leave while it is less
  * than NFLB_SYNC_BURST_NS ahead.  When it is spent, the transmit worker
@@ -579,10 +604,9 @@ static bool nflb_sync_rate_ok(struct nflb_sync *sync)
 
 	if (tat + cost <= now + NFLB_SYNC_BURST_NS)
 		return true;
-	if (!READ_ONCE(sync->stopping))
-		queue_delayed_work(sync->wq, &sync->tx_later,
-				   nsecs_to_jiffies(tat + cost - now -
-						    NFLB_SYNC_BURST_NS) + 1);
+	nflb_sync_run_by(sync, jiffies +
+			 nsecs_to_jiffies(tat + cost - now -
+					  NFLB_SYNC_BURST_NS) + 1);
 	return false;
 }
 
@@ -632,20 +656,6 @@ static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
  * over after them waits for the changes that follow rather than leaving
  * half empty; an idle node's peers lag by the delay.  Under sync->lock.
  */
-/*
- * The transmit worker runs by @when (jiffies, after now), or sooner if it
- * was due to: a ring that filled up kicked it (nflb_notice_put()).
- */
-static void nflb_sync_run_by(struct nflb_sync *sync, unsigned long when)
-{
-	struct delayed_work *dw = &sync->tx_later;
-
-	if (delayed_work_pending(dw) &&
-	    time_before_eq(READ_ONCE(dw->timer.expires), when))
-		return;
-	mod_delayed_work(sync->wq, dw, when - jiffies);
-}
-
 static void nflb_sync_live_date(struct nflb_sync *sync, unsigned long due)
 {
 	if (!sync->live_dated || time_before(due, sync->live_due)) {
@@ -663,18 +673,17 @@ static void nflb_sync_live_send(struct nflb_sync *sync)
 }
 
 /*
- * The end of a drain: what is in sync->live leaves if due (or sync
- * stops), else the transmit worker runs again when it is due, unless it
- * runs again anyway (@again: more notices, or the rate), and looks then.
+ * The end of a drain: what is in sync->live leaves if full or due (or
+ * sync stops), else the transmit worker runs again by the time it is due.
  */
-static void nflb_sync_live_flush(struct nflb_sync *sync, bool again)
+static void nflb_sync_live_flush(struct nflb_sync *sync)
 {
 	if (sync->live_len > NFLB_SYNC_HDR &&
-	    (time_after_eq(jiffies, sync->live_due) ||
+	    (nflb_sync_room(sync, sync->live_len) < NFLB_SYNCREC_MAX ||
+	     time_after_eq(jiffies, sync->live_due) ||
 	     READ_ONCE(sync->stopping)))
 		nflb_sync_live_send(sync);
-	if (sync->live_len > NFLB_SYNC_HDR && !again &&
-	    !READ_ONCE(sync->stopping))
+	if (sync->live_len > NFLB_SYNC_HDR)
 		nflb_sync_run_by(sync, sync->live_due);
 }
 
@@ -690,7 +699,7 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
 	u64 now = ktime_get_ns();
 	bool hurried = nflb_syncq_hurried(sync->q);
-	unsigned long queued, delay = msecs_to_jiffies(sync->cfg.delay_ms) ?: 1;
+	unsigned long queued, delay = sync->q->delay;
 	int r;
 
 	room = nflb_sync_rate_room(sync, now);
@@ -725,11 +734,14 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 		/* This node carries traffic: see rejoin(). */
 		sync->served = jiffies ?: 1;
 	}
-	if (!budget)
+	/*
+	 * More than a run's budget, or the rate's room taken: again at once,
+	 * or when the rate has room (rate_ok() sees to that; the clock may
+	 * have given room since the run's start).
+	 */
+	if (!budget || (records == room && nflb_sync_rate_ok(sync)))
 		nflb_sync_kick(sync, &sync->tx_work);
-	else if (records == room)
-		nflb_sync_rate_ok(sync);	/* queues tx_later when spent */
-	nflb_sync_live_flush(sync, !budget || records == room);
+	nflb_sync_live_flush(sync);
 }
 
 /* A session whose changes this node reports (its creator, or sync was off). */
@@ -1265,23 +1277,27 @@ static bool nflb_sync_seen(const struct nflb_sync_peer *p, u64 seq)
 	return d < NFLB_SYNC_WINDOW && test_bit(d, p->window);
 }
 
-/* Seqs between the in-order point and the top that did not arrive. */
-static unsigned int nflb_sync_missing(const struct nflb_sync_peer *p)
+/* Seqs after the in-order point up to @upto (below the top) not arrived. */
+static unsigned int nflb_sync_missing(const struct nflb_sync_peer *p,
+				      u64 upto)
 {
 	unsigned int n = 0;
 	u64 seq;
 
-	for (seq = p->in_order + 1; seq < p->top; seq++)
+	for (seq = p->in_order + 1; seq <= upto; seq++)
 		n += !nflb_sync_seen(p, seq);
 	return n;
 }
 
-/* The highest seq below the top that did not arrive (there is a gap). */
-static u64 nflb_sync_last_missing(const struct nflb_sync_peer *p)
+/*
+ * The highest seq up to @upto (below the top) that did not arrive, or the
+ * in-order point if none.
+ */
+static u64 nflb_sync_last_missing(const struct nflb_sync_peer *p, u64 upto)
 {
 	u64 seq;
 
-	for (seq = p->top - 1; seq > p->in_order; seq--)
+	for (seq = upto; seq > p->in_order; seq--)
 		if (!nflb_sync_seen(p, seq))
 			return seq;
 	return p->in_order;
@@ -1291,6 +1307,13 @@ static void nflb_sync_gap_done(struct nflb_sync_peer *p)
 {
 	p->gap_since = 0;
 	p->nacks = 0;
+}
+
+/* Moves the in-order point over what arrived after it. */
+static void nflb_sync_in_order(struct nflb_sync_peer *p)
+{
+	while (p->in_order < p->top && nflb_sync_seen(p, p->in_order + 1))
+		p->in_order++;
 }
 
 /*
@@ -1306,8 +1329,7 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 		p->in_order = p->top - NFLB_SYNC_WINDOW;
 		p->lost_upto = p->in_order;
 	}
-	while (p->in_order < p->top && nflb_sync_seen(p, p->in_order + 1))
-		p->in_order++;
+	nflb_sync_in_order(p);
 	if (p->in_order == p->top) {
 		nflb_sync_gap_done(p);
 		return;
@@ -1348,12 +1370,15 @@ static void nflb_sync_nack(struct nflb_sync *sync, int idx)
 
 /*
  * A peer's gap, NFLB_SYNC_NACK_DELAY after it was seen or last NACKed:
- * NACK it again, or after NFLB_SYNC_NACK_TRIES give its datagrams up.
- * Returns whether the gap still needs the worker.
+ * NACK it again, or after NFLB_SYNC_NACK_TRIES give up what was missing
+ * at the first NACK (gap_upto), no more: a seq found missing later (a
+ * busy, lossy link always has a newer hole) gets tries of its own, in a
+ * new round.  Returns whether a gap still needs the worker.
  */
 static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
 {
 	struct nflb_sync_peer *p = &sync->peers[idx];
+	unsigned int n;
 
 	if (!p->gap_since)
 		return false;
@@ -1361,14 +1386,22 @@ static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
 		return true;
 	if (p->nacks >= (idx == sync->bulk_from ? NFLB_SYNC_NACK_TRIES_BULK :
 						   NFLB_SYNC_NACK_TRIES)) {
-		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] += nflb_sync_missing(p);
-		p->lost_upto = nflb_sync_last_missing(p);
-		p->in_order = p->top;
-		nflb_sync_gap_done(p);
+		n = nflb_sync_missing(p, p->gap_upto);
+		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] += n;
+		if (n)
+			p->lost_upto = nflb_sync_last_missing(p, p->gap_upto);
+		p->in_order = max(p->in_order, p->gap_upto);
+		nflb_sync_in_order(p);
 		nflb_sync_release(sync, p);
 		nflb_sync_bulk_check(sync, idx);
-		return false;
+		if (p->in_order == p->top) {
+			nflb_sync_gap_done(p);
+			return false;
+		}
+		p->nacks = 0;
 	}
+	if (!p->nacks)
+		p->gap_upto = nflb_sync_last_missing(p, p->top - 1);
 	nflb_sync_nack(sync, idx);
 	p->nacks++;
 	p->gap_since = jiffies ?: 1;
@@ -2248,7 +2281,8 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 			return NULL;
 		}
 	}
-	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later, sync->wq,
+	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later,
+				   &sync->tx_work, sync->wq,
 				   msecs_to_jiffies(cfg->delay_ms) ?: 1);
 	if (!sync->q) {
 		nflb_sync_free(sync);
