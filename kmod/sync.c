@@ -372,8 +372,7 @@ struct nflb_sync {
 	/* Live changes waiting for a full datagram or their due time. */
 	u8 live[NFLB_SYNC_DGRAM4];
 	size_t live_len;		/* header included */
-	unsigned long live_due;		/* jiffies, while live_dated */
-	bool live_dated;
+	unsigned long live_due;		/* jiffies, while it holds records */
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
 };
 
@@ -656,12 +655,12 @@ static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
  * over after them waits for the changes that follow rather than leaving
  * half empty; an idle node's peers lag by the delay.  Under sync->lock.
  */
+/* A record due at @due joins sync->live: called before it is added. */
 static void nflb_sync_live_date(struct nflb_sync *sync, unsigned long due)
 {
-	if (!sync->live_dated || time_before(due, sync->live_due)) {
+	if (sync->live_len == NFLB_SYNC_HDR ||
+	    time_before(due, sync->live_due))
 		sync->live_due = due;
-		sync->live_dated = true;
-	}
 }
 
 static void nflb_sync_live_send(struct nflb_sync *sync)
@@ -669,7 +668,6 @@ static void nflb_sync_live_send(struct nflb_sync *sync)
 	nflb_sync_send_buf(sync, sync->live, NFLB_SYNC_DATA, 0,
 			   sync->live_len, -1);
 	sync->live_len = NFLB_SYNC_HDR;
-	sync->live_dated = false;
 }
 
 /*
@@ -704,7 +702,7 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 
 	room = nflb_sync_rate_room(sync, now);
 	/* What waits in sync->live and every ring is due now. */
-	if (hurried && sync->live_len > NFLB_SYNC_HDR)
+	if (hurried)
 		nflb_sync_live_date(sync, jiffies);
 	for_each_possible_cpu(cpu) {
 		while (budget && records < room) {

@@ -244,10 +244,10 @@ ktap_diag "$(cat "$NFLB_TMP/hurried.log" 2>/dev/null)"
 # owner tracks TCP liberally).  8 downloads of 1 MB with a small receive
 # buffer stop at 256 KiB until the member's route moved to A, then
 # finish: every one byte-exact, among them flows A made, and none of
-# their segments refused as out of window.  A's copies of
-# B's flows are made from records in objects that held UDP sessions last
-# (64 UDP flows, flushed): a copy is tracked liberally because it is TCP,
-# whatever the object held before.
+# their segments refused as out of window.  A's copies of B's flows are
+# made from records in objects that held UDP sessions last (64 UDP flows,
+# flushed): a copy is tracked liberally because it is TCP, whatever the
+# object held before.
 cat >"$NFLB_TMP/moved.py" <<'PY'
 import os, socket, sys, time
 vip, tmp, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
