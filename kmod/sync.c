@@ -121,16 +121,16 @@
  * NFLB_SYNC_ACK_DELAY after the first of them, unless a datagram it sent
  * the peer meanwhile carried the ack.  ACKs and NACKs want none, so that
  * acks never answer acks.  Live changes need no acks (losses are NACKed by
- * the receiver); acks pace bulk walks, which get one every
- * NFLB_SYNC_ACK_EVERY, and measure the lag, which the delay bounds from
- * below.  An ACK costs both nodes about what a DATA datagram does, so the
- * delay is long enough to cover several batches of changes (five of the
- * default delay's: a 100 ms delay acked every other DATA datagram of a
- * node as busy as make bench's, and cost the sender ~10 % of its sync
- * work).
+ * the receiver); acks pace bulk walks and the refresh pass, which get one
+ * every NFLB_SYNC_ACK_EVERY, and measure the lag.  An ACK costs both nodes
+ * about what a DATA datagram does, so the delay is longer than the
+ * heartbeat interval (HZ): the heartbeat every node sends every peer each
+ * second carries the ack, and a busy node's peers send it no ACK
+ * datagrams of their own (at 250 ms they sent four a second, each a
+ * wake-up and a MAC check on the busy node).
  */
 #define NFLB_SYNC_ACK_EVERY	16
-#define NFLB_SYNC_ACK_DELAY	(HZ / 4 ?: 1)
+#define NFLB_SYNC_ACK_DELAY	(HZ + HZ / 2)
 /*
  * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
  * acked yet (the receive queue holds NFLB_SYNC_RXQ_MAX, the send history
@@ -290,6 +290,7 @@ struct nflb_sync_peer {
 	unsigned int nacks;		/* sent for the gap */
 	u64 gap_upto;			/* its last seq missing at the 1st NACK */
 	unsigned int owed;		/* its datagrams we have not acked */
+	unsigned long owed_since;	/* jiffies the first of them came */
 	u64 lost_upto;			/* its seqs up to it may be given up */
 	/* As requester of its table: */
 	u64 bulk_base;			/* in_order when we asked */
@@ -1869,8 +1870,8 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 		if (idx == sync->walk_to || sync->refresh_waits)
 			nflb_sync_kick(sync, &sync->tx_work);
 	}
-	if (nflb_sync_wants_ack(h->type))
-		p->owed++;
+	if (nflb_sync_wants_ack(h->type) && !p->owed++)
+		p->owed_since = jiffies;
 	nflb_sync_rx_order(sync, p);
 	if (back)
 		nflb_sync_rejoin(sync, idx, was_seen);
@@ -1884,26 +1885,36 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 }
 
 /*
- * ACKs to the peers owed one: at once to those owed NFLB_SYNC_ACK_EVERY
- * (or to all, @now: the delayed ack is due); the others within
- * NFLB_SYNC_ACK_DELAY.  Under sync->lock.
+ * ACKs to the peers owed one: at once to those owed NFLB_SYNC_ACK_EVERY or
+ * owed since NFLB_SYNC_ACK_DELAY; ack_work comes back when the next of
+ * the others is due (a heartbeat before then carries their acks).  Under
+ * sync->lock.
  */
-static void nflb_sync_acks(struct nflb_sync *sync, bool now)
+static void nflb_sync_acks(struct nflb_sync *sync)
 {
-	bool later = false;
+	unsigned long due, next = 0;
+	struct nflb_sync_peer *p;
 	unsigned int i;
 
 	for (i = 0; i < sync->cfg.npeers; i++) {
-		if (!sync->peers[i].owed)
+		p = &sync->peers[i];
+		if (!p->owed)
 			continue;
-		if (now || sync->peers[i].owed >= NFLB_SYNC_ACK_EVERY)
+		due = p->owed_since + NFLB_SYNC_ACK_DELAY;
+		if (p->owed >= NFLB_SYNC_ACK_EVERY ||
+		    time_after_eq(jiffies, due))
 			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, i);
-		else
-			later = true;
+		else if (!next || time_before(due, next))
+			next = due;
 	}
-	if (later && !READ_ONCE(sync->stopping))
+	/*
+	 * Pending, ack_work is due no later than @next: the owed_since it
+	 * was armed for came before any owed now.
+	 */
+	if (next && !READ_ONCE(sync->stopping))
 		queue_delayed_work(sync->wq, &sync->ack_work,
-				   NFLB_SYNC_ACK_DELAY);
+				   time_after(next, jiffies) ?
+				   next - jiffies : 0);
 }
 
 /*
@@ -1933,7 +1944,7 @@ static void nflb_sync_rx_work(struct work_struct *w)
 			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, idx);
 		cond_resched();
 	}
-	nflb_sync_acks(sync, false);
+	nflb_sync_acks(sync);
 	mutex_unlock(&sync->lock);
 	if (!skb_queue_empty(&sync->rxq))
 		nflb_sync_kick(sync, &sync->rx_work);
@@ -1945,7 +1956,7 @@ static void nflb_sync_ack_work(struct work_struct *w)
 					      struct nflb_sync, ack_work);
 
 	mutex_lock(&sync->lock);
-	nflb_sync_acks(sync, true);
+	nflb_sync_acks(sync);
 	mutex_unlock(&sync->lock);
 }
 
