@@ -125,9 +125,10 @@
  * every NFLB_SYNC_ACK_EVERY, and measure the lag.  An ACK costs both nodes
  * about what a DATA datagram does, so the delay is longer than the
  * heartbeat interval (HZ): the heartbeat every node sends every peer each
- * second carries the ack, and a busy node's peers send it no ACK
- * datagrams of their own (at 250 ms they sent four a second, each a
- * wake-up and a MAC check on the busy node).
+ * second carries the ack: a node's peers send it an ACK datagram only
+ * every 16 of its datagrams (and when a gap closes, nflb_sync_rx_order()),
+ * not every 250 ms as before, four a second, each a wake-up and a MAC
+ * check on the node.
  */
 #define NFLB_SYNC_ACK_EVERY	16
 #define NFLB_SYNC_ACK_DELAY	(HZ + HZ / 2)
@@ -1330,6 +1331,14 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 	}
 	nflb_sync_in_order(p);
 	if (p->in_order == p->top) {
+		/*
+		 * A gap closed: ack at once.  A paced sender (walk, refresh)
+		 * may have filled its window behind the gap and send nothing
+		 * more until acked, and the next heartbeat is up to a second
+		 * away.
+		 */
+		if (p->gap_since)
+			p->owed = max(p->owed, NFLB_SYNC_ACK_EVERY);
 		nflb_sync_gap_done(p);
 		return;
 	}
@@ -1905,7 +1914,7 @@ static void nflb_sync_acks(struct nflb_sync *sync)
 		    time_after_eq(jiffies, due))
 			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, i);
 		else if (!next || time_before(due, next))
-			next = due;
+			next = due ?: 1;
 	}
 	/*
 	 * Pending, ack_work is due no later than @next: the owed_since it
