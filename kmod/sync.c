@@ -134,7 +134,7 @@
 #define NFLB_SYNC_ACK_DELAY	(HZ + HZ / 2)
 /*
  * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
- * acked yet (the receive queue holds NFLB_SYNC_RXQ_MAX, the send history
+ * acked yet (the receive queue holds NFLB_SYNC_RXQ_BYTES, the send history
  * NFLB_SYNC_HISTORY: a lost one can still be resent), and at most
  * NFLB_SYNC_WALK_BUDGET datagrams and NFLB_SYNC_WALK_VISIT sessions a
  * worker run.
