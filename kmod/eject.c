@@ -198,7 +198,7 @@ static void nflb_eject_work(struct work_struct *work)
 	/* A kick meanwhile left it pending to run at once: keep that. */
 	if (next)
 		queue_delayed_work(system_wq, &ln->passive_work,
-				   time_after(next, jiffies) ? next - jiffies : 0);
+				   nflb_jiffies_until(next));
 }
 
 void nflb_eject_init(struct nflb_net *ln)

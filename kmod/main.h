@@ -92,6 +92,12 @@ struct nflb_net {
 
 extern unsigned int nflb_net_id;
 
+/* The delay of a delayed work due at jiffies @when: 0 once it is past. */
+static inline unsigned long nflb_jiffies_until(unsigned long when)
+{
+	return time_after(when, jiffies) ? when - jiffies : 0;
+}
+
 static inline struct nflb_net *nflb_net(const struct net *net)
 {
 	return net_generic(net, nflb_net_id);

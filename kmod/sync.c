@@ -124,11 +124,11 @@
  * the receiver); acks pace bulk walks and the refresh pass, which get one
  * every NFLB_SYNC_ACK_EVERY, and measure the lag.  An ACK costs both nodes
  * about what a DATA datagram does, so the delay is longer than the
- * heartbeat interval (HZ): the heartbeat every node sends every peer each
- * second carries the ack: a node's peers send it an ACK datagram only
- * every 16 of its datagrams (and when a gap closes, nflb_sync_rx_order()),
- * not every 250 ms as before, four a second, each a wake-up and a MAC
- * check on the node.
+ * heartbeat interval (HZ), and the heartbeat every node sends every peer
+ * each second carries the ack.  So a node's peers send it an ACK datagram
+ * only every 16 of its datagrams and when a gap closes
+ * (nflb_sync_rx_order()), not every 250 ms as before, four a second, each
+ * a wake-up and a MAC check on the node.
  */
 #define NFLB_SYNC_ACK_EVERY	16
 #define NFLB_SYNC_ACK_DELAY	(HZ + HZ / 2)
@@ -587,8 +587,7 @@ static void nflb_sync_run_by(struct nflb_sync *sync, unsigned long when)
 	     (!timer_pending(&dw->timer) ||
 	      time_before_eq(READ_ONCE(dw->timer.expires), when))))
 		return;
-	mod_delayed_work(sync->wq, dw,
-			 time_after(when, jiffies) ? when - jiffies : 0);
+	mod_delayed_work(sync->wq, dw, nflb_jiffies_until(when));
 }
 
 /*
@@ -1922,8 +1921,7 @@ static void nflb_sync_acks(struct nflb_sync *sync)
 	 */
 	if (next && !READ_ONCE(sync->stopping))
 		queue_delayed_work(sync->wq, &sync->ack_work,
-				   time_after(next, jiffies) ?
-				   next - jiffies : 0);
+				   nflb_jiffies_until(next));
 }
 
 /*
