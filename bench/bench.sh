@@ -886,7 +886,20 @@ trace_sums()
 				f = substr($0, RSTART + 5, RLENGTH - 8)
 			else if (match($0, /[A-Za-z0-9_.]+\(\);/))
 				f = substr($0, RSTART, RLENGTH - 3)
-			if (d != "" && f != "") { n[f]++; t[f] += d }
+			if (d != "" && f != "") {
+				n[f]++; t[f] += d
+				# the other node: UDP receive nested in a send of the
+				# sync workers or timer (1 vCPU: one stack)
+				if (f == "udp_rcv" && intx) tx_rcv += d
+			}
+			if (match($0, /[A-Za-z0-9_.]+\(\) \{/)) {
+				o = substr($0, RSTART, RLENGTH - 4)
+				stk[++sp] = o
+				if (o ~ /^nflb_sync_(tx_|tick|nack_work)/) intx++
+			} else if (f != "" && sp > 0 && $0 ~ /\} \/\*/) {
+				if (stk[sp] ~ /^nflb_sync_(tx_|tick|nack_work)/) intx--
+				sp--
+			}
 		}
 		/LOST/ { lost = 1 }
 		match($0, /entries-written: [0-9]+\/[0-9]+/) {
@@ -896,6 +909,7 @@ trace_sums()
 		END {
 			for (f in n)
 				printf "%s_calls=%d %s_instr=%.0f ", f, n[f], f, t[f] * 1000 / 16
+			printf "udp_rcv_in_tx_instr=%.0f ", tx_rcv * 1000 / 16
 			printf "trace_lost=%d\n", lost
 		}' $T/trace
 	[ "$1" = tcp ] && cp $T/trace "$OUT/trace.$1" 2>/dev/null
@@ -908,10 +922,11 @@ trace_sums()
 # The receiving node's work: the UDP receive of the sync datagram
 # (udp_rcv, with nflb's encap_rcv queueing it) and the receive worker
 # (MAC, replay window, records installed).  The creating node's: the
-# notice (in the datapath), the send worker (records, MAC, UDP send; the
-# IP receive up to udp_rcv of the datagram runs nested in it, in softirq,
-# and counts with it) and the tick (heartbeat, refresh).
-SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_work nflb_sync_tx_later nflb_sync_tick nflb_sync_nack_work"
+# notice (in the datapath), the transmit timer and the send workers
+# (records, MAC, UDP send; the IP receive up to udp_rcv of a datagram sent
+# from a worker runs nested in it, in softirq, and counts with it, less
+# udp_rcv: trace_sums' udp_rcv_in_tx) and the tick (heartbeat, refresh).
+SYNC_TRACED="udp_rcv nflb_sync_rx_work nflb_sync_tx_timer nflb_sync_tx_work nflb_sync_tx_later nflb_sync_tick nflb_sync_nack_work"
 # NFLB_BENCH_SYNC_ATTRIB: more functions traced in the TCP run, to see where
 # the sync cost goes (each is nested in one of the above or in the datapath,
 # and tracing it adds the tracer's own work to what encloses it: not for the

@@ -259,12 +259,14 @@ def summarize(raw):
 
 
 def sync_tx_traced(r):
-    """The sending node's traced work in a traced record: its send workers
-    (tx_work, and tx_later, which drains a batch itself) and tick, less the
-    peer's UDP receive that runs nested in their sends."""
-    return (r.get("nflb_sync_tx_work_instr", 0) + r.get("nflb_sync_tx_later_instr", 0)
+    """The sending node's traced work in a traced record: its transmit timer,
+    send workers and tick, less the peer's UDP receive that runs nested in
+    their sends (udp_rcv_in_tx; runs before it had no timer and every
+    udp_rcv nested in a worker)."""
+    return (r.get("nflb_sync_tx_timer_instr", 0)
+            + r.get("nflb_sync_tx_work_instr", 0) + r.get("nflb_sync_tx_later_instr", 0)
             + r.get("nflb_sync_tick_instr", 0) + r.get("nflb_sync_nack_work_instr", 0)
-            - r.get("udp_rcv_instr", 0))
+            - r.get("udp_rcv_in_tx_instr", r.get("udp_rcv_instr", 0)))
 
 
 def sync_summary(raw, res):

@@ -408,7 +408,7 @@ static u32 nflb_rcu_slack(struct nflb_net *ln, u32 max)
 
 	/*
 	 * Sessions that ended while a sync notice held them wait for the
-	 * sync worker too: at most the rings' slots (session.h).
+	 * sync transmitter too: at most the rings' slots (session.h).
 	 */
 	if (rcu_access_pointer(ln->syncq))
 		slack += NFLB_SYNCQ_SLOTS * nr_cpu_ids;
@@ -459,7 +459,7 @@ static void nflb_session_free(struct nflb_session *s)
  *   report; nflb_session_expire() takes one for the delete);
  * - nflb_session_expire() sets DYING and frees the session unless a
  *   claim holds it (or it took one to queue the delete);
- * - a claim ends (the worker took the notice, the ring was full, sync
+ * - a claim ends (sync took the notice, the ring was full, sync
  *   stopped) by clearing SYNCQ, or, on a session that is DYING by then, by
  *   freeing it.
  *
@@ -555,21 +555,22 @@ static bool nflb_notice_put(struct nflb_net *ln, struct nflb_session *s)
 	/* Publishes the slot's contents before the new head. */
 	smp_store_release(&r->head, head + 1);
 	/*
-	 * Wake the worker, a little later, when the ring was empty: the
-	 * changes of that while (a connection's handshake, its close, other
-	 * flows) leave in one worker run and as few datagrams as they fill,
-	 * instead of one each.  If the worker emptied the ring just after we
-	 * read tail, its periodic tick picks this up.  A busy node waits the
-	 * delay too: a run costs far more than a record (a wake-up and a
-	 * context switch each way), so one run sends all the full datagrams
-	 * of a delay's changes.  Only a ring filling up faster than that
-	 * wakes the worker early, well before it would drop notices, and
-	 * again at each further quarter should the worker not have come.
+	 * Run the consumer (sync's transmit timer), a little later, when the
+	 * ring was empty: the changes of that while (a connection's
+	 * handshake, its close, other flows) leave in one run and as few
+	 * datagrams as they fill, instead of one each.  If the consumer
+	 * emptied the ring just after we read tail, sync's periodic tick
+	 * picks this up.  A busy node waits the delay too: a run and a
+	 * datagram cost far more than a record, so one run sends all the
+	 * full datagrams of a delay's changes.  Only a ring filling up faster
+	 * than that runs it early, at the next tick, well before it would
+	 * drop notices, and again at each further quarter should it not have
+	 * come.
 	 */
 	if (head == tail)
-		queue_delayed_work(q->wq, q->later, q->delay);
+		timer_reduce(q->timer, jiffies + q->delay);
 	else if (!((head + 1 - tail) % NFLB_SYNCQ_EARLY))
-		queue_work(q->wq, q->now);
+		timer_reduce(q->timer, jiffies);
 	queued = true;
 out:
 	local_bh_enable();
@@ -613,7 +614,7 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 	    !nflb_state_news(READ_ONCE(s->state)))
 		return;
 	/*
-	 * The change is written before the claim is read, as the worker ends
+	 * The change is written before the claim is read, as sync ends
 	 * a claim before it reads the state (nflb_notice_end()): either it
 	 * reads the change, or this sees the claim gone and queues anew.
 	 */
@@ -625,7 +626,7 @@ void nflb_session_changed(struct nflb_net *ln, struct nflb_session *s)
 }
 
 /* Process context; charged to the caller (the namespace's owner). */
-struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *later,
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct timer_list *timer,
 				    struct work_struct *now,
 				    struct workqueue_struct *wq,
 				    unsigned long delay)
@@ -642,7 +643,7 @@ struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *later,
 		return NULL;
 	}
 	q->node_id = node_id;
-	q->later = later;
+	q->timer = timer;
 	q->now = now;
 	q->wq = wq;
 	q->delay = delay;
@@ -710,8 +711,8 @@ void nflb_syncq_put_gone(struct nflb_session *s)
 
 /*
  * Whether the peers must hear that @s, taken from a ring as gone, ended:
- * it ended early (TELL_END) and they have a record of it.  Read by the
- * sync worker, which is the one that sets NFLB_S_SENT.
+ * it ended early (TELL_END) and they have a record of it.  Read by sync's
+ * transmitter, which is the one that sets NFLB_S_SENT.
  */
 bool nflb_session_end_news(const struct nflb_session *s)
 {

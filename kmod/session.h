@@ -82,7 +82,7 @@ enum {
  *            (WRITE_ONCE once); eviction prefers sessions still at 0.
  * @owner     sync node id of the node that created it (0: this node,
  *            sync off).  Set before the session is published; a received
- *            record may change it (sync worker, WRITE_ONCE).  Only the
+ *            record may change it (sync, WRITE_ONCE).  Only the
  *            owner tells peers that a session is gone.
  * @seq_next, @maxwin, @wscale, @syn_len  per-direction window tracking
  *            (tcp.c), plain reads and writes: a lost update makes the
@@ -210,11 +210,12 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
  * hear of is put, by the CPU that made it, on that CPU's ring: the session
  * itself, which the notice holds (NFLB_S_SYNCQ; session.c says how a
  * session that ends meanwhile is freed by whoever finishes last), so the
- * sync worker reads it without looking it up again.  One notice at a time
- * per session: the worker reads the session's state when it sends, so
- * later changes ride along, and a session that ended tells the worker so
- * (a delete, if the peers must hear it).  Each ring has one producer, its
- * CPU with BH disabled, and one consumer, the sync worker: head is written
+ * sync transmitter reads it without looking it up again.  One notice at a
+ * time per session: the transmitter reads the session's state when it
+ * sends, so later changes ride along, and a session that ended tells it
+ * so (a delete, if the peers must hear it).  Each ring has one producer,
+ * its CPU with BH disabled, and one consumer, sync's transmit timer
+ * (softirq, under sync's txlock): head is written
  * only by the producer, tail only by the consumer, each published with
  * release and read with acquire.  A full ring drops the notice and counts
  * it in @dropped (producer only).
@@ -225,9 +226,9 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
  */
 #define NFLB_SYNCQ_SLOTS	1024	/* a CPU; a power of 2 */
 /*
- * A ring this full wakes the worker at once instead of after the batch
- * delay: a quarter of the ring, room for three more quarters before the
- * worker runs (about ten datagrams a run at ~25 records each).
+ * A ring this full runs the consumer at the next tick instead of after the
+ * batch delay: a quarter of the ring, room for three more quarters before
+ * it runs (about ten datagrams a run at ~25 records each).
  */
 #define NFLB_SYNCQ_EARLY	(NFLB_SYNCQ_SLOTS / 4)
 
@@ -251,16 +252,18 @@ struct nflb_notice_ring {
 struct nflb_syncq {
 	u8 node_id;			/* constant while published */
 	/*
-	 * The consumer: @later is queued @delay after a ring goes from empty
-	 * to 1; @now at once when a ring reaches a multiple of
-	 * NFLB_SYNCQ_EARLY, or a peer waits (hurry).  Two work items, so
-	 * that the consumer, which moves @later to when what it holds is
-	 * due, never pushes back a kick that asked for at once.  Constant
-	 * while published.
+	 * The consumer, sync's transmit timer (softirq): moved to @delay
+	 * after a ring goes from empty to 1, and to the next tick when a ring
+	 * reaches a multiple of NFLB_SYNCQ_EARLY; only ever moved earlier
+	 * here (timer_reduce()), so a kick that asks for at once is never
+	 * pushed back.  A timer, not a work item: a batch then costs a timer
+	 * softirq, not a worker's wake-up and two context switches.  A peer
+	 * that waits (hurry) queues @now on @wq instead, which drains too and
+	 * runs within a tick's time.  Constant while published.
 	 */
-	struct delayed_work *later;
+	struct timer_list *timer;
 	struct work_struct *now;
-	struct workqueue_struct *wq;	/* sync's own, where both run */
+	struct workqueue_struct *wq;
 	unsigned long delay;		/* jiffies */
 	/*
 	 * Bit 0: a peer waits for records, the notices queued so far leave
@@ -272,7 +275,7 @@ struct nflb_syncq {
 	struct nflb_notice_ring *rings;	/* nr_cpu_ids of them */
 };
 
-struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct delayed_work *later,
+struct nflb_syncq *nflb_syncq_alloc(u8 node_id, struct timer_list *timer,
 				    struct work_struct *now,
 				    struct workqueue_struct *wq,
 				    unsigned long delay);

@@ -7,19 +7,28 @@
  * runs in softirq and only queues the datagram of a configured peer
  * (within that peer's share of the queue) for the receive worker; the
  * table is never touched from there.  The datapath puts
- * session changes on per-CPU rings (session.c); the transmit worker drains
- * them into datagrams.  A tick every second sends heartbeats, ages peers,
- * drives the bulk resync that makes the node ready and sends a slice of
- * the refresh pass.  A bulk walk for a peer that asked for the table runs
- * in the transmit worker, paced by that peer's acks.
+ * session changes on per-CPU rings (session.c); the transmit timer drains
+ * them into datagrams, in softirq: a batch costs a timer, not a worker's
+ * wake-up and two context switches.  Every datagram leaves as an skb built
+ * here, sent with the peer's cached route (udp_tunnel_xmit_skb()), from
+ * softirq or a worker alike.  A tick every second sends heartbeats, ages
+ * peers, drives the bulk resync that makes the node ready and sends a
+ * slice of the refresh pass.  A bulk walk for a peer that asked for the
+ * table runs in the transmit worker, paced by that peer's acks.
  *
- * Locking: ln->sync is set and cleared under cfg_mutex.  Everything in
- * struct nflb_sync below @lock is the workers' and SYNC_GET's, under
- * @lock (a mutex: the workers sleep to send).  cfg_mutex is taken before
- * @lock, and the workers never take cfg_mutex, so stopping sync under
- * cfg_mutex can wait for them.  The peers' array of struct nflb_sync is
- * under @lock too, but for what struct nflb_sync_peer says is constant or
- * softirq's; encap_rcv reads only constant state and those fields.
+ * Locking: ln->sync is set and cleared under cfg_mutex.  Two locks inside
+ * struct nflb_sync, taken in this order:
+ * - @lock, a mutex: the workers' state and SYNC_GET's (the receive side,
+ *   the walk, the refresh pass, peers' liveness, readiness);
+ * - @txlock, a BH spinlock: what a datagram's sending changes (each peer's
+ *   seq, history, owed acks and cached route; the live datagram; the
+ *   rate; the transmit counters), shared by the transmit timer (softirq)
+ *   and the workers, which send with it held and BH off.
+ * cfg_mutex is taken before both, and the workers never take cfg_mutex, so
+ * stopping sync under cfg_mutex can wait for them.  The peers' array of
+ * struct nflb_sync is under @lock too, but for what struct nflb_sync_peer
+ * says is constant, softirq's or @txlock's; encap_rcv reads only constant
+ * state and those fields.
  */
 #include <linux/bitmap.h>
 #include <linux/ip.h>
@@ -29,6 +38,8 @@
 #include <linux/workqueue.h>
 #include <crypto/blake2s.h>
 #include <crypto/chacha20poly1305.h>
+#include <net/dst_cache.h>
+#include <net/ip6_route.h>
 #include <net/udp_tunnel.h>
 #include "hooks.h"
 #include "main.h"
@@ -50,7 +61,11 @@
  * spoofed, fills its own share and never another peer's.
  */
 #define NFLB_SYNC_RXQ_BYTES	(4 << 20)
-#define NFLB_SYNC_TX_BUDGET	8192	/* notices a worker run takes */
+/*
+ * Notices a transmit timer run takes (in softirq: about 80 full datagrams
+ * at most); more runs it again at the next tick.
+ */
+#define NFLB_SYNC_TX_BUDGET	2048
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
@@ -267,8 +282,22 @@ struct nflb_sync_peer {
 	atomic_t rxq_bytes;
 	unsigned long rxq_full_at;
 
-	/* The rest under sync->lock. */
+	/*
+	 * Under sync->txlock: what sending to it changes.  @tx_seq only
+	 * grows while sync runs; sync->lock's side may read it with
+	 * READ_ONCE for a window or a bound (it can only be later).
+	 */
 	u64 tx_seq;			/* last seq sent to it */
+	unsigned int owed;		/* its datagrams we have not acked */
+	unsigned long owed_since;	/* jiffies the first of them came */
+	u64 tx_datagrams;
+	struct dst_cache dst_cache;	/* route to it: per-CPU, BH off */
+
+	/*
+	 * The rest under sync->lock.  @node_id and @in_order go out in every
+	 * header, read with READ_ONCE under txlock: a datagram sent while
+	 * one changes carries the value before or after, both true.
+	 */
 	u64 acked;			/* its ack: our seqs up to it arrived */
 	/*
 	 * Pinned to the peer's address by its first accepted datagram and
@@ -290,8 +319,6 @@ struct nflb_sync_peer {
 	unsigned long gap_since;	/* jiffies of the last NACK; 0: no gap */
 	unsigned int nacks;		/* sent for the gap */
 	u64 gap_upto;			/* its last seq missing at the 1st NACK */
-	unsigned int owed;		/* its datagrams we have not acked */
-	unsigned long owed_since;	/* jiffies the first of them came */
 	u64 lost_upto;			/* its seqs up to it may be given up */
 	/* As requester of its table: */
 	u64 bulk_base;			/* in_order when we asked */
@@ -303,7 +330,6 @@ struct nflb_sync_peer {
 	/* Its last walk: ended when (jiffies, 0: none yet), took how long. */
 	unsigned long walk_ended;
 	unsigned long walk_took;
-	u64 tx_datagrams;
 	u64 rx_datagrams;
 	u64 rx_records;
 };
@@ -326,12 +352,15 @@ struct nflb_sync {
 	 */
 	struct workqueue_struct *wq;
 	struct nflb_redir *redir;	/* NULL: redirect off */
+	/* Drains the notice rings (session.h): what the datapath changed. */
+	struct timer_list tx_timer;
+	/* The walk and the refresh pass; drains too, when hurried. */
 	struct work_struct tx_work;
 	struct work_struct rx_work;
 	struct delayed_work tick;
 	struct delayed_work nack_work;
 	struct delayed_work ack_work;
-	/* The transmit worker, later: a batch of notices, or the rate. */
+	/* The transmit worker, later: the rate has room for the walk again. */
 	struct delayed_work tx_later;
 	/*
 	 * Softirq to the receive worker; its own lock.  Only datagrams of a
@@ -346,7 +375,16 @@ struct nflb_sync {
 	/* Set before the workers are cancelled; they then queue nothing. */
 	bool stopping;
 
+	/* Under @txlock; the TX_* counters of @stats too. */
+	spinlock_t txlock;
+	u64 tat;			/* rate (GCRA): budget whole at, ns */
+	/* Live changes waiting for a full datagram or their due time. */
+	u8 live[NFLB_SYNC_DGRAM4];
+	size_t live_len;		/* header included */
+	unsigned long live_due;		/* jiffies, while it holds records */
+
 	struct mutex lock;		/* everything below */
+	/* Written under @lock, read in every header (READ_ONCE, txlock). */
 	bool ready;
 	/* Requester: the peer asked for its table, or -1; when; progress. */
 	int bulk_from;
@@ -363,18 +401,14 @@ struct nflb_sync {
 	u64 walk_epoch;			/* its epoch when the walk started */
 	unsigned long walk_started;	/* jiffies */
 	struct nflb_session_iter walk;	/* entered and paused while walking */
-	u64 tat;			/* rate (GCRA): budget whole at, ns */
-	unsigned long served;		/* jiffies a local change last left */
+	/* jiffies a local change last left: txlock writes, @lock reads */
+	unsigned long served;
 	struct nflb_sync_peer peers[NFLB_SYNC_PEERS_MAX];
 	struct nflb_session_iter refresh;	/* paused between runs */
 	unsigned int refresh_credit;	/* sessions the pass may still visit */
 	bool refresh_waits;		/* for a peer's ack: it kicks tx_work */
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];
 	u8 tx[NFLB_SYNC_DGRAM4];	/* datagram being built */
-	/* Live changes waiting for a full datagram or their due time. */
-	u8 live[NFLB_SYNC_DGRAM4];
-	size_t live_len;		/* header included */
-	unsigned long live_due;		/* jiffies, while it holds records */
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
 };
 
@@ -388,7 +422,8 @@ void nflb_sync_set_hooks(const struct nflb_sync_hooks *hooks)
 		synchronize_rcu();
 }
 
-static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
+static void nflb_sync_peer_info(struct nflb_sync *sync,
+				const struct nflb_sync_peer *p,
 				struct nflb_sync_peer_info *pi);
 static bool nflb_sync_peer_live(const struct nflb_sync_peer *p);
 
@@ -402,7 +437,7 @@ static void nflb_sync_peer_state(struct nflb_sync *sync,
 	if (p->state == state)
 		return;
 	p->state = state;
-	nflb_sync_peer_info(p, &pi);
+	nflb_sync_peer_info(sync, p, &pi);
 	rcu_read_lock();
 	hooks = rcu_dereference(nflb_sync_hooks);
 	if (hooks)
@@ -419,28 +454,115 @@ static void nflb_sync_kick(struct nflb_sync *sync, struct work_struct *w)
 		queue_work(sync->wq, w);
 }
 
-static int nflb_sync_sendto(struct nflb_sync *sync, const union nf_inet_addr *a,
-			    void *buf, size_t len)
+/*
+ * The @len bytes at @buf as a UDP payload in a new skb, with room for the
+ * headers of @dst's way out.  GFP_ATOMIC: under txlock.
+ */
+static struct sk_buff *nflb_sync_skb(const struct dst_entry *dst,
+				     unsigned int iphlen, const u8 *buf,
+				     size_t len)
 {
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
-	struct sockaddr_in6 sin6 = {};
-	struct sockaddr_in sin = {};
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	unsigned int head = LL_RESERVED_SPACE(dst->dev) + iphlen +
+			    sizeof(struct udphdr);
+	struct sk_buff *skb;
 
-	if (sync->cfg.family == AF_INET) {
-		sin.sin_family = AF_INET;
-		sin.sin_port = sync->cfg.port;
-		sin.sin_addr.s_addr = a->ip;
-		msg.msg_name = &sin;
-		msg.msg_namelen = sizeof(sin);
-	} else {
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = sync->cfg.port;
-		sin6.sin6_addr = a->in6;
-		msg.msg_name = &sin6;
-		msg.msg_namelen = sizeof(sin6);
+	skb = alloc_skb(head + len, GFP_ATOMIC);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, head);
+	skb_put_data(skb, buf, len);
+	return skb;
+}
+
+/*
+ * Without DF, as the redirects: a narrow hop fragments a sync datagram
+ * rather than losing it.  No UDP checksum: the MAC covers it all.
+ */
+static int nflb_sync_xmit4(struct nflb_sync *sync, struct nflb_sync_peer *p,
+			   const u8 *buf, size_t len)
+{
+	struct sock *sk = sync->sock->sk;
+	struct flowi4 fl4 = {
+		.daddr = p->addr.ip,
+		.saddr = sync->cfg.local.ip,
+		.flowi4_proto = IPPROTO_UDP,
+		.fl4_dport = sync->cfg.port,
+		.fl4_sport = sync->cfg.port,
+	};
+	struct sk_buff *skb;
+	struct rtable *rt;
+	__be32 saddr;
+
+	rt = dst_cache_get_ip4(&p->dst_cache, &saddr);
+	if (!rt) {
+		rt = ip_route_output_key(sock_net(sk), &fl4);
+		if (IS_ERR(rt))
+			return PTR_ERR(rt);
+		saddr = fl4.saddr;
+		dst_cache_set_ip4(&p->dst_cache, &rt->dst, saddr);
 	}
-	return kernel_sendmsg(sync->sock, &msg, &iov, 1, len);
+	skb = nflb_sync_skb(&rt->dst, sizeof(struct iphdr), buf, len);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOMEM;
+	}
+	udp_tunnel_xmit_skb(rt, sk, skb, saddr, p->addr.ip, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, sync->cfg.port,
+			    sync->cfg.port, false, true);
+	return 0;
+}
+
+/* IPv6: fragmented here if the route is narrower (routers never do). */
+static int nflb_sync_xmit6(struct nflb_sync *sync, struct nflb_sync_peer *p,
+			   const u8 *buf, size_t len)
+{
+	struct sock *sk = sync->sock->sk;
+	struct flowi6 fl6 = {
+		.daddr = p->addr.in6,
+		.saddr = sync->cfg.local.in6,
+		.flowi6_proto = IPPROTO_UDP,
+		.fl6_dport = sync->cfg.port,
+		.fl6_sport = sync->cfg.port,
+	};
+	struct dst_entry *dst;
+	struct in6_addr saddr;
+	struct sk_buff *skb;
+
+	dst = dst_cache_get_ip6(&p->dst_cache, &saddr);
+	if (!dst) {
+		dst = ip6_dst_lookup_flow(sock_net(sk), sk, &fl6, NULL);
+		if (IS_ERR(dst))
+			return PTR_ERR(dst);
+		saddr = fl6.saddr;
+		dst_cache_set_ip6(&p->dst_cache, dst, &saddr);
+	}
+	skb = nflb_sync_skb(dst, sizeof(struct ipv6hdr), buf, len);
+	if (!skb) {
+		dst_release(dst);
+		return -ENOMEM;
+	}
+	skb->ignore_df = 1;
+	return udp_tunnel6_xmit_skb(dst, sk, skb, NULL, &saddr, &p->addr.in6,
+				    0, ip6_dst_hoplimit(dst), 0, sync->cfg.port,
+				    sync->cfg.port, true);
+}
+
+/* Sends the datagram at @buf to peer @p and counts it.  Under txlock. */
+static bool nflb_sync_xmit(struct nflb_sync *sync, struct nflb_sync_peer *p,
+			   const u8 *buf, size_t len)
+{
+	int err;
+
+	lockdep_assert_held(&sync->txlock);
+	err = sync->cfg.family == AF_INET ? nflb_sync_xmit4(sync, p, buf, len) :
+					    nflb_sync_xmit6(sync, p, buf, len);
+	if (err < 0) {
+		sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
+		return false;
+	}
+	p->tx_datagrams++;
+	sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
+	return true;
 }
 
 /* Keeps the datagram just numbered p->tx_seq, to resend it on a NACK. */
@@ -519,10 +641,10 @@ static bool nflb_sync_wants_ack(u8 type)
  * header bytes of payload) to peer @only, or to every peer when @only <
  * 0, with header flags @flags besides READY.  Each copy carries its
  * addressee's seq and ack (so nothing more is owed it), hence its own
- * MAC, and is kept in that peer's history.  Under sync->lock.
+ * MAC, and is kept in that peer's history.  Under txlock.
  */
-static void nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
-			       u8 flags, size_t len, int only)
+static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
+				 u8 flags, size_t len, int only)
 {
 	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)buf;
 	struct nflb_sync_peer *p;
@@ -532,7 +654,7 @@ static void nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
 	h->version = NFLB_SYNC_VERSION;
 	h->type = type;
 	h->node = sync->cfg.node_id;
-	h->flags = flags | (sync->ready ? NFLB_SYNC_F_READY : 0) |
+	h->flags = flags | (READ_ONCE(sync->ready) ? NFLB_SYNC_F_READY : 0) |
 		   (sync->redir ? NFLB_SYNC_F_REDIRECT : 0);
 	h->epoch = cpu_to_be64(sync->epoch);
 	h->time = cpu_to_be64(ktime_get_real_ns());
@@ -541,26 +663,25 @@ static void nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
 		if (only >= 0 && i != only)
 			continue;
 		p = &sync->peers[i];
-		h->seq = cpu_to_be64(++p->tx_seq);
-		h->ack = cpu_to_be64(p->in_order);
-		h->to = p->node_id;
+		/* Only grows: a reader under sync->lock needs no txlock. */
+		WRITE_ONCE(p->tx_seq, p->tx_seq + 1);
+		h->seq = cpu_to_be64(p->tx_seq);
+		h->ack = cpu_to_be64(READ_ONCE(p->in_order));
+		h->to = READ_ONCE(p->node_id);
 		p->owed = 0;
 		nflb_sync_mac(buf, len, p->tx_key);
 		nflb_sync_keep(p, type, buf, len + NFLB_SYNC_MAC_LEN);
-		if (nflb_sync_sendto(sync, &p->addr, buf,
-				     len + NFLB_SYNC_MAC_LEN) < 0) {
-			sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
-			continue;
-		}
-		p->tx_datagrams++;
-		sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
+		nflb_sync_xmit(sync, p, buf, len + NFLB_SYNC_MAC_LEN);
 	}
 }
 
+/* sync->tx, built under sync->lock, sent as __nflb_sync_send_buf(). */
 static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
 				 size_t len, int only)
 {
-	nflb_sync_send_buf(sync, sync->tx, type, flags, len, only);
+	spin_lock_bh(&sync->txlock);
+	__nflb_sync_send_buf(sync, sync->tx, type, flags, len, only);
+	spin_unlock_bh(&sync->txlock);
 }
 
 static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
@@ -571,11 +692,9 @@ static void nflb_sync_send(struct nflb_sync *sync, u8 type, size_t len,
 
 /*
  * The transmit worker runs by @when (jiffies, after now), or sooner if
- * tx_later was due sooner: a ring's first notice, the rate, or what waits
- * in sync->live.  Kicks that ask for at once go to tx_work instead, which
- * this never touches.  Racy against a producer's queue_delayed_work() of
- * tx_later, which is a no-op on a pending item: a notice queued after
- * the worker emptied its ring is due later than what is pending.
+ * tx_later was due sooner: the rate has room for the walk or the refresh
+ * pass again.  Kicks that ask for at once go to tx_work instead, which
+ * this never touches.
  */
 static void nflb_sync_run_by(struct nflb_sync *sync, unsigned long when)
 {
@@ -591,37 +710,33 @@ static void nflb_sync_run_by(struct nflb_sync *sync, unsigned long when)
 }
 
 /*
- * Rate (GCRA): a record costs NSEC_PER_SEC / rate of budget; @tat is when
- * the budget spent so far is back, and records may leave while it is less
- * than NFLB_SYNC_BURST_NS ahead.  When it is spent, the transmit worker
- * runs again once there is room for a record: what waits meanwhile stays
- * in the rings (or the walk, or the refresh pass).  Under sync->lock.
+ * The transmit timer runs by @when (jiffies; one due now runs at the next
+ * tick), or sooner if it was due sooner.
  */
-static bool nflb_sync_rate_ok(struct nflb_sync *sync)
+static void nflb_sync_live_by(struct nflb_sync *sync, unsigned long when)
 {
-	u64 now = ktime_get_ns(), cost = NSEC_PER_SEC / sync->cfg.rate;
-	u64 tat = max(sync->tat, now);
-
-	if (tat + cost <= now + NFLB_SYNC_BURST_NS)
-		return true;
-	nflb_sync_run_by(sync, jiffies +
-			 nsecs_to_jiffies(tat + cost - now -
-					  NFLB_SYNC_BURST_NS) + 1);
-	return false;
-}
-
-/* A record left: spend its share of the rate. */
-static void nflb_sync_rate_use(struct nflb_sync *sync)
-{
-	sync->tat = max(sync->tat, ktime_get_ns()) +
-		    NSEC_PER_SEC / sync->cfg.rate;
-	sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS]++;
+	if (!READ_ONCE(sync->stopping))
+		timer_reduce(&sync->tx_timer, when);
 }
 
 /*
- * Records the rate lets leave at @now (GCRA, as nflb_sync_rate_ok()), for
- * a run that reads the clock once, and their spending.  Under sync->lock.
+ * Rate (GCRA): a record costs NSEC_PER_SEC / rate of budget; @tat is when
+ * the budget spent so far is back, and records may leave while it is less
+ * than NFLB_SYNC_BURST_NS ahead.  What waits meanwhile stays in the rings
+ * (or the walk, or the refresh pass).  Under txlock.
  */
+/* Nanoseconds from @now until a record may leave; 0: it may now. */
+static u64 nflb_sync_rate_wait(const struct nflb_sync *sync, u64 now)
+{
+	u64 cost = NSEC_PER_SEC / sync->cfg.rate;
+	u64 tat = max(sync->tat, now);
+
+	if (tat + cost <= now + NFLB_SYNC_BURST_NS)
+		return 0;
+	return tat + cost - now - NFLB_SYNC_BURST_NS;
+}
+
+/* Records the rate lets leave at @now, for a run that reads the clock once. */
 static unsigned int nflb_sync_rate_room(const struct nflb_sync *sync, u64 now)
 {
 	u64 cost = NSEC_PER_SEC / sync->cfg.rate;
@@ -641,6 +756,44 @@ static void nflb_sync_rate_spend(struct nflb_sync *sync, u64 now,
 	sync->stats[NFLB_SYNC_STATS_A_TX_RECORDS] += records;
 }
 
+/*
+ * For the walk and the refresh pass (sync->lock): whether the rate has
+ * room for a datagram's records now; if not, the transmit worker runs
+ * again once it has.  Asked once a datagram, and the datagram's records
+ * are spent when it leaves (nflb_sync_send_paced()): a datagram may go
+ * past the rate by its own records, well within the burst.
+ */
+static bool nflb_sync_rate_ok(struct nflb_sync *sync)
+{
+	u64 wait;
+
+	spin_lock_bh(&sync->txlock);
+	wait = nflb_sync_rate_wait(sync, ktime_get_ns());
+	spin_unlock_bh(&sync->txlock);
+	if (!wait)
+		return true;
+	nflb_sync_run_by(sync, jiffies + nsecs_to_jiffies(wait) + 1);
+	return false;
+}
+
+/*
+ * The walk's or the refresh pass's datagram in sync->tx (@len, @records
+ * records) to each peer of @mask, its records spent from the rate.
+ */
+static void nflb_sync_send_paced(struct nflb_sync *sync, u8 flags, size_t len,
+				 u32 mask, unsigned int records)
+{
+	unsigned int i;
+
+	spin_lock_bh(&sync->txlock);
+	nflb_sync_rate_spend(sync, ktime_get_ns(), records);
+	for (i = 0; i < sync->cfg.npeers; i++)
+		if (mask & BIT(i))
+			__nflb_sync_send_buf(sync, sync->tx, NFLB_SYNC_DATA,
+					     flags, len, i);
+	spin_unlock_bh(&sync->txlock);
+}
+
 /* Room for records in a datagram: all but the header and the MAC. */
 static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
 {
@@ -651,10 +804,10 @@ static size_t nflb_sync_room(const struct nflb_sync *sync, size_t len)
  * Live changes: records taken from the rings wait in sync->live until a
  * datagram is full, and leave then, or when the oldest record in it is
  * due (the batch delay after its notice was queued).  A datagram costs
- * both nodes far more than a record (the MAC, the UDP send and receive,
- * the wake-ups), so a busy node sends full ones only, and what is left
- * over after them waits for the changes that follow rather than leaving
- * half empty; an idle node's peers lag by the delay.  Under sync->lock.
+ * both nodes far more than a record (the MAC, the UDP send and receive),
+ * so a busy node sends full ones only, and what is left over after them
+ * waits for the changes that follow rather than leaving half empty; an
+ * idle node's peers lag by the delay.  Under txlock.
  */
 /* A record due at @due joins sync->live: called before it is added. */
 static void nflb_sync_live_date(struct nflb_sync *sync, unsigned long due)
@@ -666,37 +819,36 @@ static void nflb_sync_live_date(struct nflb_sync *sync, unsigned long due)
 
 static void nflb_sync_live_send(struct nflb_sync *sync)
 {
-	nflb_sync_send_buf(sync, sync->live, NFLB_SYNC_DATA, 0,
-			   sync->live_len, -1);
+	__nflb_sync_send_buf(sync, sync->live, NFLB_SYNC_DATA, 0,
+			     sync->live_len, -1);
 	sync->live_len = NFLB_SYNC_HDR;
 }
 
 /*
- * The end of a drain: what is in sync->live leaves if full or due (or
- * sync stops), else the transmit worker runs again by the time it is due.
+ * The end of a drain: what is in sync->live leaves if full or due, else
+ * the transmit timer runs again by the time it is due.
  */
 static void nflb_sync_live_flush(struct nflb_sync *sync)
 {
 	if (sync->live_len > NFLB_SYNC_HDR &&
 	    (nflb_sync_room(sync, sync->live_len) < NFLB_SYNCREC_MAX ||
-	     time_after_eq(jiffies, sync->live_due) ||
-	     READ_ONCE(sync->stopping)))
+	     time_after_eq(jiffies, sync->live_due)))
 		nflb_sync_live_send(sync);
 	if (sync->live_len > NFLB_SYNC_HDR)
-		nflb_sync_run_by(sync, sync->live_due);
+		nflb_sync_live_by(sync, sync->live_due);
 }
 
 /*
  * Drains the notice rings into sync->live, at most NFLB_SYNC_TX_BUDGET
- * notices a run and what the rate allows; more makes the worker run
- * again (at once, or when the rate has room).  The rate is reckoned at
- * the start of the run (the clock read once, not twice a record): a run
- * never sends more than it had room for then.
+ * notices a run and what the rate allows; more makes the timer run again
+ * (at the next tick, or when the rate has room).  The rate is reckoned
+ * at the start of the run (the clock read once, not twice a record): a
+ * run never sends more than it had room for then.  Under txlock.
  */
 static void nflb_sync_drain(struct nflb_sync *sync)
 {
 	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
-	u64 now = ktime_get_ns();
+	u64 now = ktime_get_ns(), wait;
 	bool hurried = nflb_syncq_hurried(sync->q);
 	unsigned long queued, delay = sync->q->delay;
 	int r;
@@ -731,16 +883,31 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 	if (records) {
 		nflb_sync_rate_spend(sync, now, records);
 		/* This node carries traffic: see rejoin(). */
-		sync->served = jiffies ?: 1;
+		WRITE_ONCE(sync->served, jiffies ?: 1);
 	}
 	/*
-	 * More than a run's budget, or the rate's room taken: again at once,
-	 * or when the rate has room (rate_ok() sees to that; the clock may
-	 * have given room since the run's start).
+	 * More than a run's budget: again at the next tick.  The rate's room
+	 * taken: when it has room again (the clock may have given some
+	 * since the run's start).
 	 */
-	if (!budget || (records == room && nflb_sync_rate_ok(sync)))
-		nflb_sync_kick(sync, &sync->tx_work);
+	if (!budget) {
+		nflb_sync_live_by(sync, jiffies);
+	} else if (records == room) {
+		wait = nflb_sync_rate_wait(sync, ktime_get_ns());
+		nflb_sync_live_by(sync, jiffies + (wait ?
+				  nsecs_to_jiffies(wait) + 1 : 0));
+	}
 	nflb_sync_live_flush(sync);
+}
+
+/* The transmit timer: what the datapath changed leaves.  Softirq. */
+static void nflb_sync_tx_timer(struct timer_list *t)
+{
+	struct nflb_sync *sync = from_timer(sync, t, tx_timer);
+
+	spin_lock(&sync->txlock);
+	nflb_sync_drain(sync);
+	spin_unlock(&sync->txlock);
 }
 
 /* A session whose changes this node reports (its creator, or sync was off). */
@@ -806,7 +973,8 @@ static bool nflb_sync_walk_next(struct nflb_sync *sync)
 	idx = __ffs(sync->bulk_want);
 	sync->bulk_want &= ~BIT(idx);
 	sync->walk_to = idx;
-	sync->walk_first = sync->peers[idx].tx_seq + 1;
+	/* Live datagrams may come in between: harmless (BULK_DONE). */
+	sync->walk_first = READ_ONCE(sync->peers[idx].tx_seq) + 1;
 	sync->walk_epoch = sync->peers[idx].epoch;
 	sync->walk_started = jiffies;
 	sync->stats[NFLB_SYNC_STATS_A_BULK_WALKS]++;
@@ -835,7 +1003,7 @@ static void nflb_sync_walk_done(struct nflb_sync *sync)
  */
 static void nflb_sync_walk(struct nflb_sync *sync)
 {
-	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT;
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records = 0;
 	size_t len = NFLB_SYNC_HDR;
 	struct nflb_sync_peer *p;
 	struct nflb_session *s;
@@ -848,14 +1016,12 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 	nflb_session_iter_resume(&sync->walk);
 	for (;;) {
 		if (len == NFLB_SYNC_HDR &&
-		    (p->tx_seq - p->acked >= NFLB_SYNC_INFLIGHT ||
-		     sent == NFLB_SYNC_WALK_BUDGET))
+		    (READ_ONCE(p->tx_seq) - p->acked >= NFLB_SYNC_INFLIGHT ||
+		     sent == NFLB_SYNC_WALK_BUDGET || !nflb_sync_rate_ok(sync)))
 			break;
 		if (!visit)
 			break;
 		visit--;
-		if (!nflb_sync_rate_ok(sync))
-			break;
 		s = nflb_session_iter_peek(sync->ln, &sync->walk);
 		if (!s) {
 			done = true;
@@ -863,9 +1029,10 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 		}
 		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
 			nflb_session_iter_pause(&sync->walk);
-			nflb_sync_send_flags(sync, NFLB_SYNC_DATA,
-					     NFLB_SYNC_F_BULK, len, sync->walk_to);
+			nflb_sync_send_paced(sync, NFLB_SYNC_F_BULK, len,
+					     BIT(sync->walk_to), records);
 			len = NFLB_SYNC_HDR;
+			records = 0;
 			sent++;
 			cond_resched();
 			nflb_session_iter_resume(&sync->walk);
@@ -878,15 +1045,15 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 						 nflb_sync_room(sync, len));
 			if (r > 0) {
 				len += r;
-				nflb_sync_rate_use(sync);
+				records++;
 			}
 		}
 		nflb_session_iter_advance(&sync->walk);
 	}
 	nflb_session_iter_pause(&sync->walk);
 	if (len > NFLB_SYNC_HDR)
-		nflb_sync_send_flags(sync, NFLB_SYNC_DATA, NFLB_SYNC_F_BULK,
-				     len, sync->walk_to);
+		nflb_sync_send_paced(sync, NFLB_SYNC_F_BULK, len,
+				     BIT(sync->walk_to), records);
 	if (done)
 		nflb_sync_walk_done(sync);
 	else if (sent == NFLB_SYNC_WALK_BUDGET || !visit)
@@ -940,20 +1107,10 @@ static bool nflb_sync_window_open(struct nflb_sync *sync, u32 mask)
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		p = &sync->peers[i];
 		if ((mask & BIT(i)) &&
-		    p->tx_seq - p->acked >= NFLB_SYNC_INFLIGHT)
+		    READ_ONCE(p->tx_seq) - p->acked >= NFLB_SYNC_INFLIGHT)
 			return false;
 	}
 	return true;
-}
-
-/* The DATA datagram in sync->tx (@len) to each peer of @mask. */
-static void nflb_sync_send_mask(struct nflb_sync *sync, size_t len, u32 mask)
-{
-	unsigned int i;
-
-	for (i = 0; i < sync->cfg.npeers; i++)
-		if (mask & BIT(i))
-			nflb_sync_send(sync, NFLB_SYNC_DATA, len, i);
 }
 
 /*
@@ -967,7 +1124,7 @@ static void nflb_sync_send_mask(struct nflb_sync *sync, size_t len, u32 mask)
  */
 static void nflb_sync_refresh(struct nflb_sync *sync)
 {
-	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT;
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records = 0;
 	struct nflb_session_iter *it = &sync->refresh;
 	struct nflb_net *ln = sync->ln;
 	size_t len = NFLB_SYNC_HDR;
@@ -999,7 +1156,7 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 			break;
 		}
 		/* Beyond the rate, tx_later runs the worker again. */
-		if (!nflb_sync_rate_ok(sync))
+		if (len == NFLB_SYNC_HDR && !nflb_sync_rate_ok(sync))
 			break;
 		s = nflb_session_iter_peek(ln, it);
 		if (!s) {
@@ -1011,8 +1168,9 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 		}
 		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
 			nflb_session_iter_pause(it);
-			nflb_sync_send_mask(sync, len, mask);
+			nflb_sync_send_paced(sync, 0, len, mask, records);
 			len = NFLB_SYNC_HDR;
+			records = 0;
 			sent++;
 			cond_resched();
 			nflb_session_iter_resume(it);
@@ -1026,7 +1184,7 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 						 nflb_sync_room(sync, len));
 			if (r > 0) {
 				len += r;
-				nflb_sync_rate_use(sync);
+				records++;
 			}
 		}
 		nflb_session_iter_advance(it);
@@ -1035,16 +1193,22 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 	}
 	nflb_session_iter_pause(it);
 	if (len > NFLB_SYNC_HDR)
-		nflb_sync_send_mask(sync, len, mask);
+		nflb_sync_send_paced(sync, 0, len, mask, records);
 	if (more)
 		nflb_sync_kick(sync, &sync->tx_work);
 }
 
-/* What the transmit worker does, whichever way it was queued. */
+/*
+ * What the transmit worker does, whichever way it was queued.  It drains
+ * too: a redirected packet's owner hurries its notices here (a wake-up
+ * now, not the timer's next tick).
+ */
 static void nflb_sync_transmit(struct nflb_sync *sync)
 {
-	mutex_lock(&sync->lock);
+	spin_lock_bh(&sync->txlock);
 	nflb_sync_drain(sync);
+	spin_unlock_bh(&sync->txlock);
+	mutex_lock(&sync->lock);
 	nflb_sync_walk(sync);
 	nflb_sync_refresh(sync);
 	mutex_unlock(&sync->lock);
@@ -1055,10 +1219,7 @@ static void nflb_sync_tx_work(struct work_struct *w)
 	nflb_sync_transmit(container_of(w, struct nflb_sync, tx_work));
 }
 
-/*
- * A batch of notices is due, or the rate has room again: the work is done
- * here rather than handed on to tx_work, a second work item a batch.
- */
+/* The rate has room again for the walk or the refresh pass. */
 static void nflb_sync_tx_later(struct work_struct *w)
 {
 	nflb_sync_transmit(container_of(to_delayed_work(w), struct nflb_sync,
@@ -1202,7 +1363,7 @@ static bool nflb_sync_replay_ok(struct nflb_sync_peer *p, u64 epoch, u64 seq,
 		bitmap_zero(p->window, NFLB_SYNC_WINDOW);
 		__set_bit(0, p->window);
 		/* What it sent before we heard it is not ours to ask for. */
-		p->in_order = seq;
+		WRITE_ONCE(p->in_order, seq);
 		nflb_sync_held_clear(p);
 		p->gap_since = 0;
 		p->nacks = 0;
@@ -1311,8 +1472,11 @@ static void nflb_sync_gap_done(struct nflb_sync_peer *p)
 /* Moves the in-order point over what arrived after it. */
 static void nflb_sync_in_order(struct nflb_sync_peer *p)
 {
-	while (p->in_order < p->top && nflb_sync_seen(p, p->in_order + 1))
-		p->in_order++;
+	u64 seq = p->in_order;
+
+	while (seq < p->top && nflb_sync_seen(p, seq + 1))
+		seq++;
+	WRITE_ONCE(p->in_order, seq);
 }
 
 /*
@@ -1325,7 +1489,7 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 	if (p->top - p->in_order > NFLB_SYNC_WINDOW) {
 		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] +=
 			p->top - NFLB_SYNC_WINDOW - p->in_order;
-		p->in_order = p->top - NFLB_SYNC_WINDOW;
+		WRITE_ONCE(p->in_order, p->top - NFLB_SYNC_WINDOW);
 		p->lost_upto = p->in_order;
 	}
 	nflb_sync_in_order(p);
@@ -1336,8 +1500,11 @@ static void nflb_sync_rx_order(struct nflb_sync *sync, struct nflb_sync_peer *p)
 		 * more until acked, and the next heartbeat is up to a second
 		 * away.
 		 */
-		if (p->gap_since)
+		if (p->gap_since) {
+			spin_lock_bh(&sync->txlock);
 			p->owed = max(p->owed, NFLB_SYNC_ACK_EVERY);
+			spin_unlock_bh(&sync->txlock);
+		}
 		nflb_sync_gap_done(p);
 		return;
 	}
@@ -1397,7 +1564,7 @@ static bool nflb_sync_gap(struct nflb_sync *sync, int idx)
 		sync->stats[NFLB_SYNC_STATS_A_RX_LOST] += n;
 		if (n)
 			p->lost_upto = nflb_sync_last_missing(p, p->gap_upto);
-		p->in_order = max(p->in_order, p->gap_upto);
+		WRITE_ONCE(p->in_order, max(p->in_order, p->gap_upto));
 		nflb_sync_in_order(p);
 		nflb_sync_release(sync, p);
 		nflb_sync_bulk_check(sync, idx);
@@ -1436,8 +1603,8 @@ static void nflb_sync_nack_work(struct work_struct *w)
  * datagram at most once however the ranges overlap (they are gathered in
  * a bitmap of the history's seqs first), and at most one NACK a peer per
  * NFLB_SYNC_NACK_MIN: a NACK's work is so bounded by NFLB_SYNC_HISTORY
- * datagrams, not by what its ranges say.  Under sync->lock, a mutex: the
- * sends may reschedule.
+ * datagrams, not by what its ranges say.  Under sync->lock; the history
+ * is read and sent under txlock.
  */
 static void nflb_sync_resend(struct nflb_sync *sync, int idx, size_t len)
 {
@@ -1450,11 +1617,12 @@ static void nflb_sync_resend(struct nflb_sync *sync, int idx, size_t len)
 	unsigned int bit;
 	u32 count;
 
-	if (!p->tx_seq)
-		return;
 	if (p->nack_at && time_before(jiffies, p->nack_at + NFLB_SYNC_NACK_MIN))
 		return;
 	p->nack_at = jiffies ?: 1;
+	spin_lock_bh(&sync->txlock);
+	if (!p->tx_seq)
+		goto out;
 	/* The seqs the history can hold: [low, p->tx_seq]. */
 	low = p->tx_seq > NFLB_SYNC_HISTORY ?
 	      p->tx_seq - NFLB_SYNC_HISTORY + 1 : 1;
@@ -1475,17 +1643,12 @@ static void nflb_sync_resend(struct nflb_sync *sync, int idx, size_t len)
 	for_each_set_bit(bit, want, NFLB_SYNC_HISTORY) {
 		seq = low + bit;
 		e = &p->history[seq % NFLB_SYNC_HISTORY];
-		if (e->seq != seq || !e->len)
-			continue;
-		if (nflb_sync_sendto(sync, &p->addr, e->buf, e->len) < 0) {
-			sync->stats[NFLB_SYNC_STATS_A_TX_ERRORS]++;
-			continue;
-		}
-		p->tx_datagrams++;
-		sync->stats[NFLB_SYNC_STATS_A_TX_DATAGRAMS]++;
-		sync->stats[NFLB_SYNC_STATS_A_TX_RESENT]++;
-		cond_resched();
+		if (e->seq == seq && e->len &&
+		    nflb_sync_xmit(sync, p, e->buf, e->len))
+			sync->stats[NFLB_SYNC_STATS_A_TX_RESENT]++;
 	}
+out:
+	spin_unlock_bh(&sync->txlock);
 }
 
 static void nflb_sync_count_rec(struct nflb_sync *sync,
@@ -1545,7 +1708,7 @@ static void nflb_sync_bulk_check(struct nflb_sync *sync, int idx)
 		sync->bulk_asked = 0;	/* the next tick asks again */
 		return;
 	}
-	sync->ready = true;
+	WRITE_ONCE(sync->ready, true);
 	sync->bulk_from = -1;
 	nflb_sync_peer_state(sync, p, NFLB_SYNC_PEER_UP);
 }
@@ -1743,12 +1906,13 @@ static void nflb_sync_bulk_ask(struct nflb_sync *sync, int idx, bool owned)
 static void nflb_sync_rejoin(struct nflb_sync *sync, int idx,
 			     unsigned long was_seen)
 {
-	bool served = sync->served && !time_before(sync->served, was_seen);
+	unsigned long last = READ_ONCE(sync->served);
+	bool served = last && !time_before(last, was_seen);
 
 	if (sync->bulk_from >= 0 && sync->bulk_from != idx)
 		return;		/* pulling from another peer already */
 	if (!served && sync->ready) {
-		sync->ready = false;
+		WRITE_ONCE(sync->ready, false);
 		sync->want_since = jiffies;
 	}
 	nflb_sync_bulk_ask(sync, idx, served);
@@ -1854,7 +2018,7 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 		sync->stats[NFLB_SYNC_STATS_A_RX_REPLAY]++;
 		return;
 	}
-	p->node_id = h->node;
+	WRITE_ONCE(p->node_id, h->node);
 	p->last_seen = jiffies ?: 1;
 	p->ready = h->flags & NFLB_SYNC_F_READY;
 	p->redirect = h->flags & NFLB_SYNC_F_REDIRECT;
@@ -1873,13 +2037,17 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	sync->stats[NFLB_SYNC_STATS_A_RX_DATAGRAMS]++;
 	/* An ack of a seq we never sent is of an epoch of ours before. */
 	ack = be64_to_cpu(h->ack);
-	if (ack > p->acked && ack <= p->tx_seq) {
+	if (ack > p->acked && ack <= READ_ONCE(p->tx_seq)) {
 		p->acked = ack;
 		if (idx == sync->walk_to || sync->refresh_waits)
 			nflb_sync_kick(sync, &sync->tx_work);
 	}
-	if (nflb_sync_wants_ack(h->type) && !p->owed++)
-		p->owed_since = jiffies;
+	if (nflb_sync_wants_ack(h->type)) {
+		spin_lock_bh(&sync->txlock);
+		if (!p->owed++)
+			p->owed_since = jiffies;
+		spin_unlock_bh(&sync->txlock);
+	}
 	nflb_sync_rx_order(sync, p);
 	if (back)
 		nflb_sync_rejoin(sync, idx, was_seen);
@@ -1904,6 +2072,7 @@ static void nflb_sync_acks(struct nflb_sync *sync)
 	struct nflb_sync_peer *p;
 	unsigned int i;
 
+	spin_lock_bh(&sync->txlock);
 	for (i = 0; i < sync->cfg.npeers; i++) {
 		p = &sync->peers[i];
 		if (!p->owed)
@@ -1911,10 +2080,12 @@ static void nflb_sync_acks(struct nflb_sync *sync)
 		due = p->owed_since + NFLB_SYNC_ACK_DELAY;
 		if (p->owed >= NFLB_SYNC_ACK_EVERY ||
 		    time_after_eq(jiffies, due))
-			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, i);
+			__nflb_sync_send_buf(sync, sync->tx, NFLB_SYNC_ACK, 0,
+					     NFLB_SYNC_HDR, i);
 		else if (!next || time_before(due, next))
 			next = due ?: 1;
 	}
+	spin_unlock_bh(&sync->txlock);
 	/*
 	 * Pending, ack_work is due no later than @next: the owed_since it
 	 * was armed for came before any owed now.
@@ -1947,7 +2118,7 @@ static void nflb_sync_rx_work(struct work_struct *w)
 		 * Acked as they come, not at the end of the run: a paced
 		 * sender (walk, refresh) keeps sending while we install.
 		 */
-		if (sync->peers[idx].owed >= NFLB_SYNC_ACK_EVERY)
+		if (READ_ONCE(sync->peers[idx].owed) >= NFLB_SYNC_ACK_EVERY)
 			nflb_sync_send(sync, NFLB_SYNC_ACK, NFLB_SYNC_HDR, idx);
 		cond_resched();
 	}
@@ -2087,7 +2258,7 @@ static void nflb_sync_want_table(struct nflb_sync *sync)
 		idx = nflb_sync_bulk_peer(sync);
 		if (idx < 0) {
 			if (nflb_sync_alone(sync))
-				sync->ready = true;
+				WRITE_ONCE(sync->ready, true);
 			return;
 		}
 		nflb_sync_bulk_ask(sync, idx, false);
@@ -2161,7 +2332,11 @@ static void nflb_sync_tick(struct work_struct *w)
 	nflb_sync_heartbeat(sync);
 	nflb_sync_refresh_tick(sync);
 	mutex_unlock(&sync->lock);
-	/* A notice whose wake-up raced with the worker waits at most this. */
+	/*
+	 * A notice whose timer raced with the drain waits at most this; the
+	 * refresh pass has its new slice.
+	 */
+	nflb_sync_live_by(sync, jiffies);
 	nflb_sync_kick(sync, &sync->tx_work);
 	if (!READ_ONCE(sync->stopping))
 		queue_delayed_work(sync->wq, &sync->tick, HZ);
@@ -2226,6 +2401,7 @@ static void nflb_sync_free(struct nflb_sync *sync)
 	for (i = 0; i < NFLB_SYNC_PEERS_MAX; i++) {
 		kvfree(sync->peers[i].history);
 		kvfree(sync->peers[i].held);
+		dst_cache_destroy(&sync->peers[i].dst_cache);
 	}
 	if (sync->wq)
 		destroy_workqueue(sync->wq);
@@ -2297,7 +2473,13 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 			return NULL;
 		}
 	}
-	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_later,
+	for (i = 0; i < cfg->npeers; i++)
+		if (dst_cache_init(&sync->peers[i].dst_cache,
+				   GFP_KERNEL_ACCOUNT)) {
+			nflb_sync_free(sync);
+			return NULL;
+		}
+	sync->q = nflb_syncq_alloc(cfg->node_id, &sync->tx_timer,
 				   &sync->tx_work, sync->wq,
 				   msecs_to_jiffies(cfg->delay_ms) ?: 1);
 	if (!sync->q) {
@@ -2323,6 +2505,8 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 				  &cfg->peers[i], &cfg->local);
 	}
 	mutex_init(&sync->lock);
+	spin_lock_init(&sync->txlock);
+	timer_setup(&sync->tx_timer, nflb_sync_tx_timer, 0);
 	skb_queue_head_init(&sync->rxq);
 	INIT_WORK(&sync->tx_work, nflb_sync_tx_work);
 	INIT_WORK(&sync->rx_work, nflb_sync_rx_work);
@@ -2394,6 +2578,8 @@ void nflb_sync_stop(struct nflb_net *ln)
 	cancel_delayed_work_sync(&sync->ack_work);
 	cancel_delayed_work_sync(&sync->tx_later);
 	cancel_work_sync(&sync->tx_work);
+	/* Last: the workers above may have moved it; it moves itself no more. */
+	del_timer_sync(&sync->tx_timer);
 	nflb_sync_walk_end(sync);
 	nflb_session_iter_stop(&sync->refresh);
 	udp_tunnel_sock_release(sync->sock);
@@ -2406,7 +2592,7 @@ void nflb_sync_stop(struct nflb_net *ln)
  * Lag: how long the oldest datagram sent to @p that wants an ack has
  * waited for it; 0 when all are acked.  When some unacked ones have left
  * the history, the oldest datagram still in it stands for them (a lower
- * bound).
+ * bound).  Under txlock.
  */
 static u32 nflb_sync_lag(const struct nflb_sync_peer *p)
 {
@@ -2426,7 +2612,9 @@ static u32 nflb_sync_lag(const struct nflb_sync_peer *p)
 	return jiffies_to_msecs(jiffies - oldest);
 }
 
-static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
+/* Under sync->lock; takes txlock, so not under it. */
+static void nflb_sync_peer_info(struct nflb_sync *sync,
+				const struct nflb_sync_peer *p,
 				struct nflb_sync_peer_info *pi)
 {
 	pi->addr = p->addr;
@@ -2434,8 +2622,10 @@ static void nflb_sync_peer_info(const struct nflb_sync_peer *p,
 	pi->state = p->state;
 	pi->last_seen_ms = p->last_seen ?
 			   jiffies_to_msecs(jiffies - p->last_seen) ?: 1 : 0;
+	spin_lock_bh(&sync->txlock);
 	pi->lag_ms = nflb_sync_lag(p);
 	pi->tx_datagrams = p->tx_datagrams;
+	spin_unlock_bh(&sync->txlock);
 	pi->rx_datagrams = p->rx_datagrams;
 	pi->rx_records = p->rx_records;
 	pi->owner_share = 0;		/* nflb_sync_redir_info()'s */
@@ -2489,8 +2679,10 @@ bool nflb_sync_info(struct nflb_net *ln, struct nflb_sync_info *info)
 	mutex_lock(&sync->lock);
 	info->ready = sync->ready;
 	for (i = 0; i < sync->cfg.npeers; i++)
-		nflb_sync_peer_info(&sync->peers[i], &info->peers[i]);
+		nflb_sync_peer_info(sync, &sync->peers[i], &info->peers[i]);
+	spin_lock_bh(&sync->txlock);
 	memcpy(info->stats, sync->stats, sizeof(info->stats));
+	spin_unlock_bh(&sync->txlock);
 	nflb_sync_redir_info(sync, info);
 	mutex_unlock(&sync->lock);
 	info->stats[NFLB_SYNC_STATS_A_TX_DROPPED] = nflb_syncq_dropped(sync->q);

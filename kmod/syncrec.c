@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Sync records: a session to and from its wire form, version 1
- * (Documentation/sync.rst).  Encoding runs in the sync worker under RCU.
- * Applying a record finds the virtual server by its identity (VIP, port,
- * protocol) and the member by address and port in the pool's published
- * snapshot, never by name (names may differ between nodes), and installs
- * the session with BH disabled, as the datapath would create it.
+ * (Documentation/sync.rst).  Encoding runs in sync's transmitter (its
+ * timer, in softirq, or its workers) under RCU.  Applying a record finds
+ * the virtual server by its identity (VIP, port, protocol) and the member
+ * by address and port in the pool's published snapshot, never by name
+ * (names may differ between nodes), and installs the session with BH
+ * disabled, as the datapath would create it.
  */
 #include <linux/rcupdate.h>
 #include <net/tcp.h>
