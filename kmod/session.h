@@ -214,8 +214,8 @@ unsigned int nflb_session_expire_match(struct nflb_net *ln,
  * time per session: the transmitter reads the session's state when it
  * sends, so later changes ride along, and a session that ended tells it
  * so (a delete, if the peers must hear it).  Each ring has one producer,
- * its CPU with BH disabled, and one consumer, sync's transmit timer
- * (softirq, under sync's txlock): head is written
+ * its CPU with BH disabled, and one consumer at a time, sync's transmit
+ * timer (softirq) or worker, under sync's txlock: head is written
  * only by the producer, tail only by the consumer, each published with
  * release and read with acquire.  A full ring drops the notice and counts
  * it in @dropped (producer only).

@@ -62,10 +62,13 @@
  */
 #define NFLB_SYNC_RXQ_BYTES	(4 << 20)
 /*
- * Notices a transmit timer run takes (in softirq: about 80 full datagrams
- * at most); more runs it again at the next tick.
+ * A drain's work, in datagram sends (a datagram to each peer): about 2,000
+ * notices with one peer.  The timer drains in softirq, so a backlog beyond
+ * it goes on in the transmit worker.
  */
-#define NFLB_SYNC_TX_BUDGET	2048
+#define NFLB_SYNC_TX_BUDGET	80
+/* Records a full IPv4 datagram holds of a short connection's, about. */
+#define NFLB_SYNC_DGRAM_RECS	25
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
@@ -375,13 +378,14 @@ struct nflb_sync {
 	/* Set before the workers are cancelled; they then queue nothing. */
 	bool stopping;
 
-	/* Under @txlock; the TX_* counters of @stats too. */
+	/* Under @txlock; the TX_* counters of @stats too, but TX_NACKS. */
 	spinlock_t txlock;
 	u64 tat;			/* rate (GCRA): budget whole at, ns */
 	/* Live changes waiting for a full datagram or their due time. */
 	u8 live[NFLB_SYNC_DGRAM4];
 	size_t live_len;		/* header included */
 	unsigned long live_due;		/* jiffies, while it holds records */
+	unsigned int drain_from;	/* the CPU whose ring a drain starts at */
 
 	struct mutex lock;		/* everything below */
 	/* Written under @lock, read in every header (READ_ONCE, txlock). */
@@ -723,9 +727,9 @@ static void nflb_sync_live_by(struct nflb_sync *sync, unsigned long when)
  * Rate (GCRA): a record costs NSEC_PER_SEC / rate of budget; @tat is when
  * the budget spent so far is back, and records may leave while it is less
  * than NFLB_SYNC_BURST_NS ahead.  What waits meanwhile stays in the rings
- * (or the walk, or the refresh pass).  Under txlock.
+ * (or the walk, or the refresh pass).  Under txlock.  This one: the
+ * nanoseconds from @now until a record may leave; 0: it may now.
  */
-/* Nanoseconds from @now until a record may leave; 0: it may now. */
 static u64 nflb_sync_rate_wait(const struct nflb_sync *sync, u64 now)
 {
 	u64 cost = NSEC_PER_SEC / sync->cfg.rate;
@@ -777,21 +781,26 @@ static bool nflb_sync_rate_ok(struct nflb_sync *sync)
 }
 
 /*
- * The walk's or the refresh pass's datagram in sync->tx (@len, @records
- * records) to each peer of @mask, its records spent from the rate.
+ * A datagram of the walk or the refresh pass is filled in sync->tx and
+ * sent with txlock held throughout: a live record encoded after one of its
+ * records (a delete) then leaves after it, with a higher seq, and the
+ * peers, which apply datagrams in seq order, never apply a session's
+ * older state over its newer one (a ghost of a session that ended).  This
+ * sends it (@len, @records records) to each peer of @mask, its records
+ * spent from the rate; nothing if it holds none.  Under txlock.
  */
 static void nflb_sync_send_paced(struct nflb_sync *sync, u8 flags, size_t len,
 				 u32 mask, unsigned int records)
 {
 	unsigned int i;
 
-	spin_lock_bh(&sync->txlock);
+	if (len == NFLB_SYNC_HDR)
+		return;
 	nflb_sync_rate_spend(sync, ktime_get_ns(), records);
 	for (i = 0; i < sync->cfg.npeers; i++)
 		if (mask & BIT(i))
 			__nflb_sync_send_buf(sync, sync->tx, NFLB_SYNC_DATA,
 					     flags, len, i);
-	spin_unlock_bh(&sync->txlock);
 }
 
 /* Room for records in a datagram: all but the header and the MAC. */
@@ -838,61 +847,90 @@ static void nflb_sync_live_flush(struct nflb_sync *sync)
 		nflb_sync_live_by(sync, sync->live_due);
 }
 
+/* What a drain run may still do, and what it did. */
+struct nflb_sync_drain {
+	unsigned int notices;		/* left to take */
+	unsigned int room;		/* records the rate lets leave */
+	unsigned int records;		/* taken */
+	unsigned long delay;		/* jiffies: the batch delay */
+	bool hurried;			/* everything is due now */
+};
+
+/*
+ * Drains @cpu's ring into sync->live while @d allows; false once it no
+ * longer does (the ring may hold more).
+ */
+static bool nflb_sync_drain_cpu(struct nflb_sync *sync, unsigned int cpu,
+				struct nflb_sync_drain *d)
+{
+	unsigned long queued;
+	int r;
+
+	while (d->notices && d->records < d->room) {
+		/* Full: it leaves. */
+		if (nflb_sync_room(sync, sync->live_len) < NFLB_SYNCREC_MAX)
+			nflb_sync_live_send(sync);
+		r = nflb_syncrec_next(sync->ln, sync->q, cpu, sync->cfg.node_id,
+				      sync->live + sync->live_len,
+				      nflb_sync_room(sync, sync->live_len),
+				      &queued);
+		if (r < 0)
+			return true;
+		d->notices--;
+		if (r > 0) {
+			nflb_sync_live_date(sync, d->hurried ? jiffies :
+					    queued + d->delay);
+			sync->live_len += r;
+			d->records++;
+		}
+	}
+	return false;
+}
+
 /*
  * Drains the notice rings into sync->live, at most NFLB_SYNC_TX_BUDGET
- * notices a run and what the rate allows; more makes the timer run again
- * (at the next tick, or when the rate has room).  The rate is reckoned
- * at the start of the run (the clock read once, not twice a record): a
- * run never sends more than it had room for then.  Under txlock.
+ * datagram sends' worth of notices a run and what the rate allows; more
+ * makes the transmit worker go on (or the timer run again when the rate
+ * has room).  A run that stopped short starts the next at the ring it
+ * stopped in, so that no CPU's ring waits for the others'.  The rate is
+ * reckoned at the start of the run (the clock read once, not twice a
+ * record): a run never sends more than it had room for then.  Under
+ * txlock.
  */
 static void nflb_sync_drain(struct nflb_sync *sync)
 {
-	unsigned int cpu, budget = NFLB_SYNC_TX_BUDGET, records = 0, room;
+	struct nflb_sync_drain d = {
+		.notices = NFLB_SYNC_TX_BUDGET * NFLB_SYNC_DGRAM_RECS /
+			   sync->cfg.npeers,
+		.delay = sync->q->delay,
+		.hurried = nflb_syncq_hurried(sync->q),
+	};
+	unsigned int cpu = sync->drain_from, n;
 	u64 now = ktime_get_ns(), wait;
-	bool hurried = nflb_syncq_hurried(sync->q);
-	unsigned long queued, delay = sync->q->delay;
-	int r;
 
-	room = nflb_sync_rate_room(sync, now);
+	d.room = nflb_sync_rate_room(sync, now);
 	/* What waits in sync->live and every ring is due now. */
-	if (hurried)
+	if (d.hurried)
 		nflb_sync_live_date(sync, jiffies);
-	for_each_possible_cpu(cpu) {
-		while (budget && records < room) {
-			/* Full: it leaves. */
-			if (nflb_sync_room(sync, sync->live_len) <
-			    NFLB_SYNCREC_MAX)
-				nflb_sync_live_send(sync);
-			r = nflb_syncrec_next(sync->ln, sync->q, cpu,
-					      sync->cfg.node_id,
-					      sync->live + sync->live_len,
-					      nflb_sync_room(sync,
-							     sync->live_len),
-					      &queued);
-			if (r < 0)
-				break;
-			budget--;
-			if (r > 0) {
-				nflb_sync_live_date(sync, hurried ? jiffies :
-						    queued + delay);
-				sync->live_len += r;
-				records++;
-			}
-		}
+	for (n = 0; n < nr_cpu_ids; n++) {
+		if (cpu_possible(cpu) && !nflb_sync_drain_cpu(sync, cpu, &d))
+			break;
+		cpu = cpu + 1 < nr_cpu_ids ? cpu + 1 : 0;
 	}
-	if (records) {
-		nflb_sync_rate_spend(sync, now, records);
+	sync->drain_from = cpu;
+	if (d.records) {
+		nflb_sync_rate_spend(sync, now, d.records);
 		/* This node carries traffic: see rejoin(). */
 		WRITE_ONCE(sync->served, jiffies ?: 1);
 	}
 	/*
-	 * More than a run's budget: again at the next tick.  The rate's room
-	 * taken: when it has room again (the clock may have given some
+	 * More than a run's budget: the transmit worker goes on.  The rate's
+	 * room taken: again when it has room (the clock may have given some
 	 * since the run's start).
 	 */
-	if (!budget) {
-		nflb_sync_live_by(sync, jiffies);
-	} else if (records == room) {
+	if (!d.notices) {
+		nflb_sync_kick(sync, &sync->tx_work);
+	} else if (d.records == d.room) {
 		wait = nflb_sync_rate_wait(sync, ktime_get_ns());
 		nflb_sync_live_by(sync, jiffies + (wait ?
 				  nsecs_to_jiffies(wait) + 1 : 0));
@@ -998,62 +1036,72 @@ static void nflb_sync_walk_done(struct nflb_sync *sync)
 }
 
 /*
- * A step of the walk: datagrams while the peer's window and the rate have
- * room, at most NFLB_SYNC_WALK_BUDGET.  The walk leaves RCU to send.
+ * Fills sync->tx (*@len, header included) with records of the walk for
+ * peer @p while it has room and *@visit sessions may be visited; *@done
+ * at the end of the table.  Returns the records.  Under txlock, RCU.
  */
-static void nflb_sync_walk(struct nflb_sync *sync)
+static unsigned int nflb_sync_walk_fill(struct nflb_sync *sync,
+					const struct nflb_sync_peer *p,
+					size_t *len, unsigned int *visit,
+					bool *done)
 {
-	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records = 0;
-	size_t len = NFLB_SYNC_HDR;
-	struct nflb_sync_peer *p;
+	unsigned int records = 0;
 	struct nflb_session *s;
-	bool done = false;
 	int r;
 
-	if (sync->walk_to < 0 && !nflb_sync_walk_next(sync))
-		return;
-	p = &sync->peers[sync->walk_to];
-	nflb_session_iter_resume(&sync->walk);
-	for (;;) {
-		if (len == NFLB_SYNC_HDR &&
-		    (READ_ONCE(p->tx_seq) - p->acked >= NFLB_SYNC_INFLIGHT ||
-		     sent == NFLB_SYNC_WALK_BUDGET || !nflb_sync_rate_ok(sync)))
-			break;
-		if (!visit)
-			break;
-		visit--;
+	while (*visit && nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
+		(*visit)--;
 		s = nflb_session_iter_peek(sync->ln, &sync->walk);
 		if (!s) {
-			done = true;
+			*done = true;
 			break;
-		}
-		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
-			nflb_session_iter_pause(&sync->walk);
-			nflb_sync_send_paced(sync, NFLB_SYNC_F_BULK, len,
-					     BIT(sync->walk_to), records);
-			len = NFLB_SYNC_HDR;
-			records = 0;
-			sent++;
-			cond_resched();
-			nflb_session_iter_resume(&sync->walk);
-			continue;
 		}
 		if (!test_bit(NFLB_S_DYING, &s->flags) &&
 		    (!p->want_owned || nflb_sync_owned(sync, s))) {
 			r = nflb_syncrec_session(s, sync->cfg.node_id,
-						 sync->tx + len,
-						 nflb_sync_room(sync, len));
+						 sync->tx + *len,
+						 nflb_sync_room(sync, *len));
 			if (r > 0) {
-				len += r;
+				*len += r;
 				records++;
 			}
 		}
 		nflb_session_iter_advance(&sync->walk);
 	}
-	nflb_session_iter_pause(&sync->walk);
-	if (len > NFLB_SYNC_HDR)
+	return records;
+}
+
+/*
+ * A step of the walk: datagrams while the peer's window and the rate have
+ * room, at most NFLB_SYNC_WALK_BUDGET.  The walk leaves RCU between them.
+ */
+static void nflb_sync_walk(struct nflb_sync *sync)
+{
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records;
+	struct nflb_sync_peer *p;
+	bool done = false;
+	size_t len;
+
+	if (sync->walk_to < 0 && !nflb_sync_walk_next(sync))
+		return;
+	p = &sync->peers[sync->walk_to];
+	nflb_session_iter_resume(&sync->walk);
+	while (!done && visit && sent < NFLB_SYNC_WALK_BUDGET &&
+	       READ_ONCE(p->tx_seq) - p->acked < NFLB_SYNC_INFLIGHT &&
+	       nflb_sync_rate_ok(sync)) {
+		len = NFLB_SYNC_HDR;
+		spin_lock_bh(&sync->txlock);
+		records = nflb_sync_walk_fill(sync, p, &len, &visit, &done);
+		nflb_session_iter_pause(&sync->walk);
 		nflb_sync_send_paced(sync, NFLB_SYNC_F_BULK, len,
 				     BIT(sync->walk_to), records);
+		spin_unlock_bh(&sync->txlock);
+		if (len > NFLB_SYNC_HDR)
+			sent++;
+		cond_resched();
+		nflb_session_iter_resume(&sync->walk);
+	}
+	nflb_session_iter_pause(&sync->walk);
 	if (done)
 		nflb_sync_walk_done(sync);
 	else if (sent == NFLB_SYNC_WALK_BUDGET || !visit)
@@ -1114,6 +1162,46 @@ static bool nflb_sync_window_open(struct nflb_sync *sync, u32 mask)
 }
 
 /*
+ * Fills sync->tx (*@len, header included) with records of the refresh
+ * pass while it has room, the pass credit and *@visit sessions may be
+ * visited; *@end at the end of the table.  Returns the records.  Under
+ * txlock, RCU.
+ */
+static unsigned int nflb_sync_refresh_fill(struct nflb_sync *sync,
+					   size_t *len, unsigned int *visit,
+					   bool *end)
+{
+	struct nflb_session_iter *it = &sync->refresh;
+	unsigned int records = 0;
+	struct nflb_session *s;
+	int r;
+
+	while (sync->refresh_credit && *visit &&
+	       nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
+		s = nflb_session_iter_peek(sync->ln, it);
+		if (!s) {
+			*end = true;
+			break;
+		}
+		if (!test_bit(NFLB_S_DYING, &s->flags) &&
+		    !nflb_state_closed(READ_ONCE(s->state)) &&
+		    nflb_sync_owned(sync, s)) {
+			r = nflb_syncrec_session(s, sync->cfg.node_id,
+						 sync->tx + *len,
+						 nflb_sync_room(sync, *len));
+			if (r > 0) {
+				*len += r;
+				records++;
+			}
+		}
+		nflb_session_iter_advance(it);
+		sync->refresh_credit--;
+		(*visit)--;
+	}
+	return records;
+}
+
+/*
  * A step of the refresh pass: records of the sessions this node owns, to
  * the peers of nflb_sync_refresh_peers(), while the credit lasts, each of
  * them has fewer than NFLB_SYNC_INFLIGHT datagrams unacked and the rate
@@ -1124,14 +1212,11 @@ static bool nflb_sync_window_open(struct nflb_sync *sync, u32 mask)
  */
 static void nflb_sync_refresh(struct nflb_sync *sync)
 {
-	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records = 0;
+	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records;
 	struct nflb_session_iter *it = &sync->refresh;
-	struct nflb_net *ln = sync->ln;
-	size_t len = NFLB_SYNC_HDR;
-	struct nflb_session *s;
-	bool more = false;
+	bool more = false, end = false;
+	size_t len;
 	u32 mask;
-	int r;
 
 	sync->refresh_waits = false;
 	/*
@@ -1146,54 +1231,35 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 		return;
 	nflb_session_iter_resume(it);
 	while (sync->refresh_credit) {
-		if (!visit || (len == NFLB_SYNC_HDR &&
-			       sent == NFLB_SYNC_WALK_BUDGET)) {
+		if (!visit || sent == NFLB_SYNC_WALK_BUDGET) {
 			more = true;
 			break;
 		}
-		if (len == NFLB_SYNC_HDR && !nflb_sync_window_open(sync, mask)) {
+		if (!nflb_sync_window_open(sync, mask)) {
 			sync->refresh_waits = true;
 			break;
 		}
 		/* Beyond the rate, tx_later runs the worker again. */
-		if (len == NFLB_SYNC_HDR && !nflb_sync_rate_ok(sync))
+		if (!nflb_sync_rate_ok(sync))
 			break;
-		s = nflb_session_iter_peek(ln, it);
-		if (!s) {
-			nflb_session_iter_pause(it);
+		len = NFLB_SYNC_HDR;
+		spin_lock_bh(&sync->txlock);
+		records = nflb_sync_refresh_fill(sync, &len, &visit, &end);
+		nflb_session_iter_pause(it);
+		nflb_sync_send_paced(sync, 0, len, mask, records);
+		spin_unlock_bh(&sync->txlock);
+		if (len > NFLB_SYNC_HDR)
+			sent++;
+		if (end) {
 			nflb_session_iter_stop(it);
-			nflb_session_iter_start(ln, it);
+			nflb_session_iter_start(sync->ln, it);
 			sync->refresh_credit = 0;
 			break;
 		}
-		if (nflb_sync_room(sync, len) < NFLB_SYNCREC_MAX) {
-			nflb_session_iter_pause(it);
-			nflb_sync_send_paced(sync, 0, len, mask, records);
-			len = NFLB_SYNC_HDR;
-			records = 0;
-			sent++;
-			cond_resched();
-			nflb_session_iter_resume(it);
-			continue;
-		}
-		if (!test_bit(NFLB_S_DYING, &s->flags) &&
-		    !nflb_state_closed(READ_ONCE(s->state)) &&
-		    nflb_sync_owned(sync, s)) {
-			r = nflb_syncrec_session(s, sync->cfg.node_id,
-						 sync->tx + len,
-						 nflb_sync_room(sync, len));
-			if (r > 0) {
-				len += r;
-				records++;
-			}
-		}
-		nflb_session_iter_advance(it);
-		sync->refresh_credit--;
-		visit--;
+		cond_resched();
+		nflb_session_iter_resume(it);
 	}
 	nflb_session_iter_pause(it);
-	if (len > NFLB_SYNC_HDR)
-		nflb_sync_send_paced(sync, 0, len, mask, records);
 	if (more)
 		nflb_sync_kick(sync, &sync->tx_work);
 }
@@ -2042,13 +2108,17 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 		if (idx == sync->walk_to || sync->refresh_waits)
 			nflb_sync_kick(sync, &sync->tx_work);
 	}
+	nflb_sync_rx_order(sync, p);
+	/*
+	 * Owed once in_order moved: a datagram the timer sends meanwhile
+	 * carries this one's ack too, so owes nothing more.
+	 */
 	if (nflb_sync_wants_ack(h->type)) {
 		spin_lock_bh(&sync->txlock);
 		if (!p->owed++)
 			p->owed_since = jiffies;
 		spin_unlock_bh(&sync->txlock);
 	}
-	nflb_sync_rx_order(sync, p);
 	if (back)
 		nflb_sync_rejoin(sync, idx, was_seen);
 	if (h->type != NFLB_SYNC_DATA ||
@@ -2554,6 +2624,18 @@ int nflb_sync_start(struct nflb_net *ln, const struct nflb_sync_cfg *cfg,
 	return 0;
 }
 
+/* Cancels the workers and the transmit timer, waiting for those running. */
+static void nflb_sync_quiesce(struct nflb_sync *sync)
+{
+	cancel_delayed_work_sync(&sync->tick);
+	cancel_work_sync(&sync->rx_work);
+	cancel_delayed_work_sync(&sync->nack_work);
+	cancel_delayed_work_sync(&sync->ack_work);
+	cancel_delayed_work_sync(&sync->tx_later);
+	cancel_work_sync(&sync->tx_work);
+	del_timer_sync(&sync->tx_timer);
+}
+
 /*
  * Stops sync.  cfg_mutex.  First nobody new reaches the rings or the
  * socket's user data (a grace period), then the workers are stopped (they
@@ -2572,14 +2654,14 @@ void nflb_sync_stop(struct nflb_net *ln)
 	rcu_assign_sk_user_data(sync->sock->sk, NULL);
 	synchronize_rcu();
 	WRITE_ONCE(sync->stopping, true);
-	cancel_delayed_work_sync(&sync->tick);
-	cancel_work_sync(&sync->rx_work);
-	cancel_delayed_work_sync(&sync->nack_work);
-	cancel_delayed_work_sync(&sync->ack_work);
-	cancel_delayed_work_sync(&sync->tx_later);
-	cancel_work_sync(&sync->tx_work);
-	/* Last: the workers above may have moved it; it moves itself no more. */
-	del_timer_sync(&sync->tx_timer);
+	/*
+	 * Twice: one that read @stopping before it was set may queue another
+	 * (the timer the transmit worker, that worker tx_later...) after
+	 * that one was cancelled; whatever runs after the first round sees
+	 * @stopping and queues nothing.
+	 */
+	nflb_sync_quiesce(sync);
+	nflb_sync_quiesce(sync);
 	nflb_sync_walk_end(sync);
 	nflb_session_iter_stop(&sync->refresh);
 	udp_tunnel_sock_release(sync->sock);

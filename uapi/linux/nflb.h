@@ -524,9 +524,9 @@ enum nflb_sync_peer_attr {
 enum nflb_sync_stats_attr {
 	NFLB_SYNC_STATS_A_UNSPEC,
 	NFLB_SYNC_STATS_A_PAD,
-	NFLB_SYNC_STATS_A_TX_DATAGRAMS,	/* u64, datagrams sent (all types) */
+	NFLB_SYNC_STATS_A_TX_DATAGRAMS,	/* u64, datagrams handed to IP (all types) */
 	NFLB_SYNC_STATS_A_TX_RECORDS,	/* u64, session records sent */
-	NFLB_SYNC_STATS_A_TX_ERRORS,	/* u64, datagrams the socket refused */
+	NFLB_SYNC_STATS_A_TX_ERRORS,	/* u64, datagrams not sent: no route, no memory */
 	/* u64, session changes not queued: per-CPU ring full */
 	NFLB_SYNC_STATS_A_TX_DROPPED,
 	NFLB_SYNC_STATS_A_RX_DATAGRAMS,	/* u64, datagrams accepted */
