@@ -1163,9 +1163,13 @@ void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i)
 	rhashtable_walk_start(&i->it);
 }
 
-/* The session the iterator stands on, or NULL at the end of both tables. */
-struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
-					    struct nflb_session_iter *i)
+/*
+ * The session the iterator stands on in the table it is in, or NULL at
+ * that table's end.  Takes no lock (nflb_session_iter_peek() moving to
+ * the next table takes the table's, which process context holds with BH
+ * on): for a caller that holds a lock softirq takes too.
+ */
+struct nflb_session *nflb_session_iter_peek_table(struct nflb_session_iter *i)
 	__must_hold(RCU)
 {
 	struct nflb_session *s;
@@ -1173,22 +1177,35 @@ struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
 	bool end;
 	void *obj;
 
-	while (i->phase < 2) {
+	if (i->phase >= 2)
+		return NULL;
+	for (;;) {
 		obj = rhashtable_walk_peek(&i->it);
 		if (IS_ERR(obj) && PTR_ERR(obj) == -EAGAIN) {
 			i->restarts++;
 			continue;
 		}
-		if (!IS_ERR_OR_NULL(obj)) {
-			s = nflb_node_session(nflb_phase_family(i->phase), obj,
-					      &dir);
-			if (dir == NFLB_DIR_ORIG)
-				return s;
-			s = nflb_walk_next(&i->it, nflb_phase_family(i->phase),
-					   &end, &i->restarts);
-			if (s)
-				return s;
-		}
+		if (IS_ERR_OR_NULL(obj))
+			return NULL;
+		s = nflb_node_session(nflb_phase_family(i->phase), obj, &dir);
+		if (dir == NFLB_DIR_ORIG)
+			return s;
+		return nflb_walk_next(&i->it, nflb_phase_family(i->phase),
+				      &end, &i->restarts);
+	}
+}
+
+/* The session the iterator stands on, or NULL at the end of both tables. */
+struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
+					    struct nflb_session_iter *i)
+	__must_hold(RCU)
+{
+	struct nflb_session *s;
+
+	while (i->phase < 2) {
+		s = nflb_session_iter_peek_table(i);
+		if (s)
+			return s;
 		/* End of this table: move to the next one, if any. */
 		if (++i->phase == 2)
 			return NULL;

@@ -181,6 +181,7 @@ struct nflb_session_iter {
 void nflb_session_iter_start(struct nflb_net *ln, struct nflb_session_iter *i);
 struct nflb_session *nflb_session_iter_peek(struct nflb_net *ln,
 					    struct nflb_session_iter *i);
+struct nflb_session *nflb_session_iter_peek_table(struct nflb_session_iter *i);
 void nflb_session_iter_advance(struct nflb_session_iter *i);
 void nflb_session_iter_pause(struct nflb_session_iter *i);
 void nflb_session_iter_resume(struct nflb_session_iter *i);

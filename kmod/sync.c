@@ -17,7 +17,9 @@
  * table runs in the transmit worker, paced by that peer's acks.
  *
  * Locking: ln->sync is set and cleared under cfg_mutex.  Two locks inside
- * struct nflb_sync, taken in this order:
+ * struct nflb_sync, taken in this order (and no lock that process context
+ * takes with BH on, such as a session table's walk lock, ever inside
+ * @txlock, which softirq takes):
  * - @lock, a mutex: the workers' state and SYNC_GET's (the receive side,
  *   the walk, the refresh pass, peers' liveness, readiness);
  * - @txlock, a BH spinlock: what a datagram's sending changes (each peer's
@@ -67,8 +69,8 @@
  * it goes on in the transmit worker.
  */
 #define NFLB_SYNC_TX_BUDGET	80
-/* Records a full IPv4 datagram holds of a short connection's, about. */
-#define NFLB_SYNC_DGRAM_RECS	25
+/* Bytes of a short connection's record, about (a datagram's share). */
+#define NFLB_SYNC_REC_BYTES	56
 #define NFLB_SYNC_RX_BUDGET	256	/* datagrams a worker run takes */
 #define NFLB_SYNC_PEER_TTL	(3 * HZ)	/* up while heard within it */
 #define NFLB_SYNC_ALONE		(3 * HZ)	/* no peer up: ready after it */
@@ -160,6 +162,12 @@
 #define NFLB_SYNC_INFLIGHT	64
 #define NFLB_SYNC_WALK_BUDGET	16
 #define NFLB_SYNC_WALK_VISIT	4096	/* sessions a run (skipped ones too) */
+/*
+ * Sessions a datagram's fill visits at most (skipped ones too), with BH
+ * off under txlock: a table of mostly closed or foreign sessions sends a
+ * datagram less full rather than hold the timer off for long.
+ */
+#define NFLB_SYNC_FILL_VISIT	512
 /*
  * BULK_REQ: a peer's walk starts at most once per this or the time its
  * previous walk took, whichever is longer, after that walk ended: an
@@ -357,7 +365,7 @@ struct nflb_sync {
 	struct nflb_redir *redir;	/* NULL: redirect off */
 	/* Drains the notice rings (session.h): what the datapath changed. */
 	struct timer_list tx_timer;
-	/* The walk and the refresh pass; drains too, when hurried. */
+	/* The walk and the refresh pass; drains too (hurried, a backlog). */
 	struct work_struct tx_work;
 	struct work_struct rx_work;
 	struct delayed_work tick;
@@ -891,8 +899,8 @@ static bool nflb_sync_drain_cpu(struct nflb_sync *sync, unsigned int cpu,
  * Drains the notice rings into sync->live, at most NFLB_SYNC_TX_BUDGET
  * datagram sends' worth of notices a run and what the rate allows; more
  * makes the transmit worker go on (or the timer run again when the rate
- * has room).  A run that stopped short starts the next at the ring it
- * stopped in, so that no CPU's ring waits for the others'.  The rate is
+ * has room).  A run that stopped short starts the next at the ring after
+ * the one it stopped in, so that no CPU's ring waits for the others'.  The rate is
  * reckoned at the start of the run (the clock read once, not twice a
  * record): a run never sends more than it had room for then.  Under
  * txlock.
@@ -900,23 +908,27 @@ static bool nflb_sync_drain_cpu(struct nflb_sync *sync, unsigned int cpu,
 static void nflb_sync_drain(struct nflb_sync *sync)
 {
 	struct nflb_sync_drain d = {
-		.notices = NFLB_SYNC_TX_BUDGET * NFLB_SYNC_DGRAM_RECS /
+		.notices = NFLB_SYNC_TX_BUDGET *
+			   (sync->dgram_max / NFLB_SYNC_REC_BYTES) /
 			   sync->cfg.npeers,
 		.delay = sync->q->delay,
 		.hurried = nflb_syncq_hurried(sync->q),
 	};
 	unsigned int cpu = sync->drain_from, n;
 	u64 now = ktime_get_ns(), wait;
+	bool stop;
 
 	d.room = nflb_sync_rate_room(sync, now);
 	/* What waits in sync->live and every ring is due now. */
 	if (d.hurried)
 		nflb_sync_live_date(sync, jiffies);
 	for (n = 0; n < nr_cpu_ids; n++) {
-		if (cpu_possible(cpu) && !nflb_sync_drain_cpu(sync, cpu, &d))
-			break;
+		stop = cpu_possible(cpu) && !nflb_sync_drain_cpu(sync, cpu, &d);
 		cpu = cpu + 1 < nr_cpu_ids ? cpu + 1 : 0;
+		if (stop)
+			break;
 	}
+	/* After the ring it stopped in: every ring gets its turn first. */
 	sync->drain_from = cpu;
 	if (d.records) {
 		nflb_sync_rate_spend(sync, now, d.records);
@@ -924,12 +936,14 @@ static void nflb_sync_drain(struct nflb_sync *sync)
 		WRITE_ONCE(sync->served, jiffies ?: 1);
 	}
 	/*
-	 * More than a run's budget: the transmit worker goes on.  The rate's
+	 * More than a run's budget: the transmit worker goes on, or the timer
+	 * at the next tick if the worker is busy with a walk.  The rate's
 	 * room taken: again when it has room (the clock may have given some
 	 * since the run's start).
 	 */
 	if (!d.notices) {
 		nflb_sync_kick(sync, &sync->tx_work);
+		nflb_sync_live_by(sync, jiffies + 1);
 	} else if (d.records == d.room) {
 		wait = nflb_sync_rate_wait(sync, ktime_get_ns());
 		nflb_sync_live_by(sync, jiffies + (wait ?
@@ -1037,23 +1051,26 @@ static void nflb_sync_walk_done(struct nflb_sync *sync)
 
 /*
  * Fills sync->tx (*@len, header included) with records of the walk for
- * peer @p while it has room and *@visit sessions may be visited; *@done
- * at the end of the table.  Returns the records.  Under txlock, RCU.
+ * peer @p while it has room, *@visit sessions may be visited and at most
+ * NFLB_SYNC_FILL_VISIT in this fill; *@end at the end of the table the
+ * iterator is in (the caller moves to the next one, which takes the
+ * table's lock: never under txlock).  Returns the records.  Under txlock,
+ * RCU.
  */
 static unsigned int nflb_sync_walk_fill(struct nflb_sync *sync,
 					const struct nflb_sync_peer *p,
 					size_t *len, unsigned int *visit,
-					bool *done)
+					bool *end)
 {
-	unsigned int records = 0;
+	unsigned int records = 0, n = NFLB_SYNC_FILL_VISIT;
 	struct nflb_session *s;
 	int r;
 
-	while (*visit && nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
+	while (*visit && n-- && nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
 		(*visit)--;
-		s = nflb_session_iter_peek(sync->ln, &sync->walk);
+		s = nflb_session_iter_peek_table(&sync->walk);
 		if (!s) {
-			*done = true;
+			*end = true;
 			break;
 		}
 		if (!test_bit(NFLB_S_DYING, &s->flags) &&
@@ -1078,8 +1095,8 @@ static unsigned int nflb_sync_walk_fill(struct nflb_sync *sync,
 static void nflb_sync_walk(struct nflb_sync *sync)
 {
 	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records;
+	bool done = false, end = false;
 	struct nflb_sync_peer *p;
-	bool done = false;
 	size_t len;
 
 	if (sync->walk_to < 0 && !nflb_sync_walk_next(sync))
@@ -1091,13 +1108,17 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 	       nflb_sync_rate_ok(sync)) {
 		len = NFLB_SYNC_HDR;
 		spin_lock_bh(&sync->txlock);
-		records = nflb_sync_walk_fill(sync, p, &len, &visit, &done);
-		nflb_session_iter_pause(&sync->walk);
+		records = nflb_sync_walk_fill(sync, p, &len, &visit, &end);
 		nflb_sync_send_paced(sync, NFLB_SYNC_F_BULK, len,
 				     BIT(sync->walk_to), records);
 		spin_unlock_bh(&sync->txlock);
 		if (len > NFLB_SYNC_HDR)
 			sent++;
+		/* The next table, or the end of both. */
+		if (end && !nflb_session_iter_peek(sync->ln, &sync->walk))
+			done = true;
+		end = false;
+		nflb_session_iter_pause(&sync->walk);
 		cond_resched();
 		nflb_session_iter_resume(&sync->walk);
 	}
@@ -1164,21 +1185,20 @@ static bool nflb_sync_window_open(struct nflb_sync *sync, u32 mask)
 /*
  * Fills sync->tx (*@len, header included) with records of the refresh
  * pass while it has room, the pass credit and *@visit sessions may be
- * visited; *@end at the end of the table.  Returns the records.  Under
- * txlock, RCU.
+ * visited, as nflb_sync_walk_fill().  Under txlock, RCU.
  */
 static unsigned int nflb_sync_refresh_fill(struct nflb_sync *sync,
 					   size_t *len, unsigned int *visit,
 					   bool *end)
 {
+	unsigned int records = 0, n = NFLB_SYNC_FILL_VISIT;
 	struct nflb_session_iter *it = &sync->refresh;
-	unsigned int records = 0;
 	struct nflb_session *s;
 	int r;
 
-	while (sync->refresh_credit && *visit &&
+	while (sync->refresh_credit && *visit && n-- &&
 	       nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
-		s = nflb_session_iter_peek(sync->ln, it);
+		s = nflb_session_iter_peek_table(it);
 		if (!s) {
 			*end = true;
 			break;
@@ -1245,17 +1265,20 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 		len = NFLB_SYNC_HDR;
 		spin_lock_bh(&sync->txlock);
 		records = nflb_sync_refresh_fill(sync, &len, &visit, &end);
-		nflb_session_iter_pause(it);
 		nflb_sync_send_paced(sync, 0, len, mask, records);
 		spin_unlock_bh(&sync->txlock);
 		if (len > NFLB_SYNC_HDR)
 			sent++;
-		if (end) {
+		/* The next table, or the end of the pass. */
+		if (end && !nflb_session_iter_peek(sync->ln, it)) {
+			nflb_session_iter_pause(it);
 			nflb_session_iter_stop(it);
 			nflb_session_iter_start(sync->ln, it);
 			sync->refresh_credit = 0;
 			break;
 		}
+		end = false;
+		nflb_session_iter_pause(it);
 		cond_resched();
 		nflb_session_iter_resume(it);
 	}
@@ -1267,7 +1290,8 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 /*
  * What the transmit worker does, whichever way it was queued.  It drains
  * too: a redirected packet's owner hurries its notices here (a wake-up
- * now, not the timer's next tick).
+ * now, not the timer's next tick), and a backlog beyond a timer run's
+ * budget goes on here.
  */
 static void nflb_sync_transmit(struct nflb_sync *sync)
 {
