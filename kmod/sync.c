@@ -1050,31 +1050,55 @@ static void nflb_sync_walk_done(struct nflb_sync *sync)
 }
 
 /*
- * Fills sync->tx (*@len, header included) with records of the walk for
- * peer @p while it has room, *@visit sessions may be visited and at most
- * NFLB_SYNC_FILL_VISIT in this fill; *@end at the end of the table the
- * iterator is in (the caller moves to the next one, which takes the
+ * A paced pass over the table, the bulk walk or the refresh pass: which
+ * sessions it sends and to whom, and what bounds one of its runs.
+ */
+struct nflb_sync_pass {
+	struct nflb_session_iter *it;
+	u32 mask;			/* the peers it sends to, a bit each */
+	u8 flags;			/* NFLB_SYNC_F_* of its datagrams */
+	bool owned_only;		/* the sessions this node owns only */
+	bool open_only;			/* not the closed ones */
+	unsigned int *credit;		/* sessions it may still visit; NULL: - */
+	unsigned int visit;		/* sessions this run may still visit */
+	unsigned int sent;		/* datagrams this run sent */
+};
+
+/* Whether pass @ps sends a record of @s. */
+static bool nflb_sync_pass_wants(const struct nflb_sync *sync,
+				 const struct nflb_sync_pass *ps,
+				 const struct nflb_session *s)
+{
+	return !test_bit(NFLB_S_DYING, &s->flags) &&
+	       (!ps->open_only || !nflb_state_closed(READ_ONCE(s->state))) &&
+	       (!ps->owned_only || nflb_sync_owned(sync, s));
+}
+
+/*
+ * Fills sync->tx (*@len, header included) with records of pass @ps while
+ * it has room, the run and the pass's credit may visit sessions, and at
+ * most NFLB_SYNC_FILL_VISIT in this fill; *@end at the end of the table
+ * the iterator is in (the caller moves to the next one, which takes the
  * table's lock: never under txlock).  Returns the records.  Under txlock,
  * RCU.
  */
-static unsigned int nflb_sync_walk_fill(struct nflb_sync *sync,
-					const struct nflb_sync_peer *p,
-					size_t *len, unsigned int *visit,
-					bool *end)
+static unsigned int nflb_sync_pass_fill(struct nflb_sync *sync,
+					struct nflb_sync_pass *ps,
+					size_t *len, bool *end)
 {
 	unsigned int records = 0, n = NFLB_SYNC_FILL_VISIT;
 	struct nflb_session *s;
 	int r;
 
-	while (*visit && n-- && nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
-		(*visit)--;
-		s = nflb_session_iter_peek_table(&sync->walk);
+	while (ps->visit && (!ps->credit || *ps->credit) && n-- &&
+	       nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
+		ps->visit--;
+		s = nflb_session_iter_peek_table(ps->it);
 		if (!s) {
 			*end = true;
 			break;
 		}
-		if (!test_bit(NFLB_S_DYING, &s->flags) &&
-		    (!p->want_owned || nflb_sync_owned(sync, s))) {
+		if (nflb_sync_pass_wants(sync, ps, s)) {
 			r = nflb_syncrec_session(s, sync->cfg.node_id,
 						 sync->tx + *len,
 						 nflb_sync_room(sync, *len));
@@ -1083,9 +1107,33 @@ static unsigned int nflb_sync_walk_fill(struct nflb_sync *sync,
 				records++;
 			}
 		}
-		nflb_session_iter_advance(&sync->walk);
+		nflb_session_iter_advance(ps->it);
+		if (ps->credit)
+			(*ps->credit)--;
 	}
 	return records;
+}
+
+/*
+ * Pass @ps's next datagram, filled and sent with txlock held (see
+ * nflb_sync_send_paced()).  False once the pass is past both tables; the
+ * iterator stays in RCU either way.  Under sync->lock.
+ */
+static bool nflb_sync_pass_step(struct nflb_sync *sync,
+				struct nflb_sync_pass *ps)
+{
+	size_t len = NFLB_SYNC_HDR;
+	unsigned int records;
+	bool end = false;
+
+	spin_lock_bh(&sync->txlock);
+	records = nflb_sync_pass_fill(sync, ps, &len, &end);
+	nflb_sync_send_paced(sync, ps->flags, len, ps->mask, records);
+	spin_unlock_bh(&sync->txlock);
+	if (len > NFLB_SYNC_HDR)
+		ps->sent++;
+	/* The next table, or the end of both. */
+	return !end || nflb_session_iter_peek(sync->ln, ps->it);
 }
 
 /*
@@ -1094,30 +1142,24 @@ static unsigned int nflb_sync_walk_fill(struct nflb_sync *sync,
  */
 static void nflb_sync_walk(struct nflb_sync *sync)
 {
-	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records;
-	bool done = false, end = false;
+	struct nflb_sync_pass ps = {
+		.it = &sync->walk,
+		.flags = NFLB_SYNC_F_BULK,
+		.visit = NFLB_SYNC_WALK_VISIT,
+	};
 	struct nflb_sync_peer *p;
-	size_t len;
+	bool done = false;
 
 	if (sync->walk_to < 0 && !nflb_sync_walk_next(sync))
 		return;
 	p = &sync->peers[sync->walk_to];
+	ps.mask = BIT(sync->walk_to);
+	ps.owned_only = p->want_owned;
 	nflb_session_iter_resume(&sync->walk);
-	while (!done && visit && sent < NFLB_SYNC_WALK_BUDGET &&
+	while (!done && ps.visit && ps.sent < NFLB_SYNC_WALK_BUDGET &&
 	       READ_ONCE(p->tx_seq) - p->acked < NFLB_SYNC_INFLIGHT &&
 	       nflb_sync_rate_ok(sync)) {
-		len = NFLB_SYNC_HDR;
-		spin_lock_bh(&sync->txlock);
-		records = nflb_sync_walk_fill(sync, p, &len, &visit, &end);
-		nflb_sync_send_paced(sync, NFLB_SYNC_F_BULK, len,
-				     BIT(sync->walk_to), records);
-		spin_unlock_bh(&sync->txlock);
-		if (len > NFLB_SYNC_HDR)
-			sent++;
-		/* The next table, or the end of both. */
-		if (end && !nflb_session_iter_peek(sync->ln, &sync->walk))
-			done = true;
-		end = false;
+		done = !nflb_sync_pass_step(sync, &ps);
 		nflb_session_iter_pause(&sync->walk);
 		cond_resched();
 		nflb_session_iter_resume(&sync->walk);
@@ -1125,7 +1167,7 @@ static void nflb_sync_walk(struct nflb_sync *sync)
 	nflb_session_iter_pause(&sync->walk);
 	if (done)
 		nflb_sync_walk_done(sync);
-	else if (sent == NFLB_SYNC_WALK_BUDGET || !visit)
+	else if (ps.sent == NFLB_SYNC_WALK_BUDGET || !ps.visit)
 		nflb_sync_kick(sync, &sync->tx_work);
 }
 
@@ -1183,45 +1225,6 @@ static bool nflb_sync_window_open(struct nflb_sync *sync, u32 mask)
 }
 
 /*
- * Fills sync->tx (*@len, header included) with records of the refresh
- * pass while it has room, the pass credit and *@visit sessions may be
- * visited, as nflb_sync_walk_fill().  Under txlock, RCU.
- */
-static unsigned int nflb_sync_refresh_fill(struct nflb_sync *sync,
-					   size_t *len, unsigned int *visit,
-					   bool *end)
-{
-	unsigned int records = 0, n = NFLB_SYNC_FILL_VISIT;
-	struct nflb_session_iter *it = &sync->refresh;
-	struct nflb_session *s;
-	int r;
-
-	while (sync->refresh_credit && *visit && n-- &&
-	       nflb_sync_room(sync, *len) >= NFLB_SYNCREC_MAX) {
-		s = nflb_session_iter_peek_table(it);
-		if (!s) {
-			*end = true;
-			break;
-		}
-		if (!test_bit(NFLB_S_DYING, &s->flags) &&
-		    !nflb_state_closed(READ_ONCE(s->state)) &&
-		    nflb_sync_owned(sync, s)) {
-			r = nflb_syncrec_session(s, sync->cfg.node_id,
-						 sync->tx + *len,
-						 nflb_sync_room(sync, *len));
-			if (r > 0) {
-				*len += r;
-				records++;
-			}
-		}
-		nflb_session_iter_advance(it);
-		sync->refresh_credit--;
-		(*visit)--;
-	}
-	return records;
-}
-
-/*
  * A step of the refresh pass: records of the sessions this node owns, to
  * the peers of nflb_sync_refresh_peers(), while the credit lasts, each of
  * them has fewer than NFLB_SYNC_INFLIGHT datagrams unacked and the rate
@@ -1232,11 +1235,15 @@ static unsigned int nflb_sync_refresh_fill(struct nflb_sync *sync,
  */
 static void nflb_sync_refresh(struct nflb_sync *sync)
 {
-	unsigned int sent = 0, visit = NFLB_SYNC_WALK_VISIT, records;
 	struct nflb_session_iter *it = &sync->refresh;
-	bool more = false, end = false;
-	size_t len;
-	u32 mask;
+	struct nflb_sync_pass ps = {
+		.it = it,
+		.owned_only = true,
+		.open_only = true,
+		.credit = &sync->refresh_credit,
+		.visit = NFLB_SYNC_WALK_VISIT,
+	};
+	bool more = false;
 
 	sync->refresh_waits = false;
 	/*
@@ -1246,38 +1253,30 @@ static void nflb_sync_refresh(struct nflb_sync *sync)
 	 */
 	if (!sync->refresh_credit || !sync->ready)
 		return;
-	mask = nflb_sync_refresh_peers(sync);
-	if (!mask)
+	ps.mask = nflb_sync_refresh_peers(sync);
+	if (!ps.mask)
 		return;
 	nflb_session_iter_resume(it);
 	while (sync->refresh_credit) {
-		if (!visit || sent == NFLB_SYNC_WALK_BUDGET) {
+		if (!ps.visit || ps.sent == NFLB_SYNC_WALK_BUDGET) {
 			more = true;
 			break;
 		}
-		if (!nflb_sync_window_open(sync, mask)) {
+		if (!nflb_sync_window_open(sync, ps.mask)) {
 			sync->refresh_waits = true;
 			break;
 		}
 		/* Beyond the rate, tx_later runs the worker again. */
 		if (!nflb_sync_rate_ok(sync))
 			break;
-		len = NFLB_SYNC_HDR;
-		spin_lock_bh(&sync->txlock);
-		records = nflb_sync_refresh_fill(sync, &len, &visit, &end);
-		nflb_sync_send_paced(sync, 0, len, mask, records);
-		spin_unlock_bh(&sync->txlock);
-		if (len > NFLB_SYNC_HDR)
-			sent++;
-		/* The next table, or the end of the pass. */
-		if (end && !nflb_session_iter_peek(sync->ln, it)) {
+		if (!nflb_sync_pass_step(sync, &ps)) {
+			/* The end of the pass: the next starts with a tick. */
 			nflb_session_iter_pause(it);
 			nflb_session_iter_stop(it);
 			nflb_session_iter_start(sync->ln, it);
 			sync->refresh_credit = 0;
 			break;
 		}
-		end = false;
 		nflb_session_iter_pause(it);
 		cond_resched();
 		nflb_session_iter_resume(it);
