@@ -27,6 +27,14 @@
 #   BENCH_OUT            results dir (default $NFLB_RESULTS)
 #   NFLB_BENCH_ROUNDS    interleaved rounds (6)
 #   NFLB_BENCH_SECS      virtual seconds per rate measurement (3)
+#   NFLB_BENCH_CONC      TCP connections at a time in the rounds (1).  With
+#                        32, connections on one CPU move in waves whose
+#                        batching settles into modes a few % apart, round
+#                        by round; one at a time has no waves
+#   NFLB_BENCH_LINGER    a TCP connection that got its reply is closed once
+#                        this many more did (32): it lives about 100 ms, as
+#                        real ones outlive sync's 50 ms batch delay, and
+#                        its close is a record of its own (0: at once)
 #   NFLB_BENCH_BUDGET    real seconds this script may use (780); rounds that
 #                        would not fit are left out, other phases skipped, and
 #                        the results say so
@@ -79,6 +87,8 @@ LBCTL=$TMPDIR/bench-bin/lbctl
 TOOL=$TMPDIR/bench-bin/lbbench
 ROUNDS=${NFLB_BENCH_ROUNDS:-6}
 SECS=${NFLB_BENCH_SECS:-3}
+CONC=${NFLB_BENCH_CONC:-1}
+LINGER=${NFLB_BENCH_LINGER:-32}
 BUDGET=${NFLB_BENCH_BUDGET:-780}
 RESERVE=${NFLB_BENCH_RESERVE:-360}
 TABLE=${NFLB_BENCH_TABLE:-1000 100000 1000000}
@@ -186,8 +196,9 @@ setup()
 	sysctl -qw net.core.netdev_max_backlog=10000
 	topo_create 3 || die "topology"
 	vip_local || die "vip on lb"
-	# Four client addresses: TCP sources rotate, so no 4-tuple repeats in a run.
-	for i in 3 4 5; do
+	# Eight client addresses: TCP sources rotate, so no 4-tuple repeats in a
+	# run; src_of() says which four a method uses.
+	for i in 3 4 5 10 11 12 13; do
 		ip -n "$NS_CL" addr add "10.0.1.$i/24" dev eth0 || die "client address"
 	done
 	in_ns "$NS_CL" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
@@ -203,6 +214,13 @@ setup()
 	# Other sources (10.64/10.128, new flows) are not routed back: nothing answers them.
 	# (The TCP and UDP servers live in the load generator's process: lbbench
 	# tcp -S / udp -n; one event loop, so no scheduler hand-offs shape the work.)
+	# No TIME_WAIT at the servers, which close first: a TIME_WAIT's expiry,
+	# a minute later, would add its work to whichever round runs then, and
+	# a client port reused through the VIP would meet it (src_of()).  The
+	# balancer's cost is what is measured, not the servers'.
+	for i in 1 2 3; do
+		in_ns "$(server_ns $i)" sysctl -qw net.ipv4.tcp_max_tw_buckets=0 || die "tw buckets"
+	done
 	sync_topo || die "sync link"
 	for i in 1 2 3; do
 		bg "iperf$i" "$(server_ns $i)" iperf3 -s -p $BPORT
@@ -352,6 +370,21 @@ dst_of()
 	esac
 }
 
+# TCP sources of a method's connections.  The servers close first, so
+# their TIME_WAITs outlive a connection, and the client, which has none,
+# picks its ports per destination: connections to the VIP would reuse
+# (client, port, server) 4-tuples of plain routing's recent ones at the
+# servers, whose SYN a TIME_WAIT may answer with an old ACK, a reset and
+# a retransmission a second later.  Plain routing (and bare, other) use
+# four addresses of their own (10.0.1.6 is lb3_up's).
+src_of()
+{
+	case $1 in
+	plain | bare | other) echo 10.0.1.10,10.0.1.11,10.0.1.12,10.0.1.13 ;;
+	*) echo 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 ;;
+	esac
+}
+
 # ---------------------------------------------------------------------------
 # Measurements
 
@@ -367,7 +400,7 @@ m_tcp()
 		pp=$!
 	fi
 	out=$(in_ns "$NS_CL" "$TOOL" tcp -d "$(dst_of "$m")" -p $TPORT -S "$NS_S1,$NS_S2,$NS_S3" \
-		-s 10.0.1.2,10.0.1.3,10.0.1.4,10.0.1.5 -c 32 -t "$SECS" -w 0.5) ||
+		-s "$(src_of "$m")" -c "$CONC" -L "$LINGER" -t "$SECS" -w 0.5) ||
 		die "$m: tcp load failed"
 	if [ -n "$pp" ]; then
 		wait "$pp"
@@ -1518,6 +1551,7 @@ main()
 	local r m t_round=0 h
 
 	rec phase=meta kernel="$(uname -r)" rounds="$ROUNDS" secs="$SECS" budget="$BUDGET" \
+		tcp_conc="$CONC" tcp_linger="$LINGER" \
 		nflb_version="$(lb -j info 2>/dev/null | sed -n 's/.*"version":[[:space:]]*"\([^"]*\)".*/\1/p')"
 	setup
 	rec phase=meta nflb_version="$(lb -j info | sed -n 's/.*"version":[[:space:]]*"\([^"]*\)".*/\1/p')" \

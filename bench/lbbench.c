@@ -16,9 +16,13 @@
  *
  *   lbbench tcp -d ADDR[,ADDR...] -p PORT [-s SRC[,SRC...]] [-c CONC]
  *		 [-t SECS] [-w WARMUP] [-q REQ_BYTES] [-r REPLY_BYTES]
- *		 [-S NETNS[,NETNS...] [-D]]
+ *		 [-S NETNS[,NETNS...] [-D]] [-L LINGER]
  *	New connections, CONC at a time: connect, send the request, read the
  *	reply up to EOF, close.  Destinations and source addresses rotate.
+ *	With -L, a connection that got its reply is closed only once LINGER
+ *	more have: it lives that much longer (its server's close waits for
+ *	it, as a real client's does for its user), while only CONC run at a
+ *	time.
  *	With -S, this process is also the server (as tcp-server -n), in the
  *	same event loop: on one CPU, no scheduler hand-offs shape the work.
  *	Prints "conns=N secs=S rate=R fails=F".
@@ -94,7 +98,7 @@ static void usage(void)
 		"usage: lbbench tcp-server -p PORT [-r REPLY_BYTES] [-n NETNS[,...]] [-D]\n"
 		"       lbbench tcp -d ADDR[,ADDR...] -p PORT [-s SRC[,SRC...]] [-c CONC]\n"
 		"                   [-t SECS] [-w WARMUP] [-q REQ_BYTES] [-r REPLY_BYTES]\n"
-		"                   [-S NETNS[,...] [-D]]\n"
+		"                   [-S NETNS[,...] [-D]] [-L LINGER]\n"
 		"       lbbench udp -n NETNS[,...] -d ADDR[,...] -p PORT -s SRC[,SRC...] [-f FLOWS]\n"
 		"                   [-t SECS] [-w WARMUP] [-b BATCH] [-W WINDOW] [-l LEN]\n"
 		"                   [-N COUNT [-o OFFSET]]\n"
@@ -191,7 +195,7 @@ struct opts {
 	int ndst, nsrc;
 	char *netns;
 	int port;
-	int conc;
+	int conc, linger;
 	double secs, warm;
 	int req_len, reply_len;
 	int flows, batch, window, len;
@@ -214,7 +218,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->batch = 16;
 	o->window = 256;
 	o->len = 16;
-	while ((c = getopt(argc, argv, "d:s:n:N:p:c:t:w:q:r:f:b:W:l:o:RDS:")) != -1) {
+	while ((c = getopt(argc, argv, "d:s:n:N:p:c:t:w:q:r:f:b:W:l:o:RDS:L:")) != -1) {
 		switch (c) {
 		case 'R': o->reply = true; break;
 		case 'D': o->defer = true; break;
@@ -225,6 +229,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'N': o->count = num(optarg, 100000000); break;
 		case 'p': o->port = (int)num(optarg, 65535); break;
 		case 'c': o->conc = (int)num(optarg, 100000); break;
+		case 'L': o->linger = (int)num(optarg, 100000); break;
 		case 't': o->secs = fnum(optarg); break;
 		case 'w': o->warm = fnum(optarg); break;
 		case 'q': o->req_len = (int)num(optarg, 1024); break;
@@ -376,9 +381,51 @@ struct conn {
 	int got;
 };
 
+/*
+ * -L: connections that got their reply, kept open (out of the event loop)
+ * until LINGER more have; then the oldest is closed.
+ */
+struct linger_fifo {
+	int *fd;
+	int size, n, head;
+};
+
+static void linger_init(struct linger_fifo *l, int size)
+{
+	l->size = size;
+	l->n = 0;
+	l->head = 0;
+	l->fd = size ? calloc((size_t)size, sizeof(*l->fd)) : NULL;
+	if (size && !l->fd)
+		die("calloc");
+}
+
+/* @fd is done: closed at once without -L, else after LINGER more. */
+static void linger_close(struct linger_fifo *l, int ep, int fd)
+{
+	int slot;
+
+	if (!l->size) {
+		close(fd);
+		return;
+	}
+	/* Its EOF would keep it readable: out of the loop until closed. */
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL))
+		die("epoll_ctl");
+	slot = (l->head + l->n) % l->size;
+	if (l->n == l->size) {
+		close(l->fd[l->head]);
+		l->head = (l->head + 1) % l->size;
+	} else {
+		l->n++;
+	}
+	l->fd[slot] = fd;
+}
+
 static int tcp_client(struct opts *o)
 {
 	struct epoll_event ev, evs[512];
+	struct linger_fifo lf;
 	struct conn *c;
 	char *req, buf[4096];
 	long done = 0, fails = 0, fails_meas = 0, cap = 1 << 16, k_span;
@@ -400,6 +447,7 @@ static int tcp_client(struct opts *o)
 	tdone = malloc(sizeof(*tdone) * (size_t)cap);
 	if (!tdone)
 		die("malloc");
+	linger_init(&lf, o->linger);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		die("epoll_create1");
@@ -494,7 +542,10 @@ static int tcp_client(struct opts *o)
 			}
 			if (!fin)
 				continue;
-			close(cc->fd);
+			if (ok)
+				linger_close(&lf, ep, cc->fd);
+			else
+				close(cc->fd);
 			if (ok && measuring) {
 				if (done == cap) {
 					cap *= 2;

@@ -249,13 +249,30 @@ def summarize(raw):
     if c and "busy_secs" in c:
         tg.append({"target": "10,000 members configured in < 2 s (virtual CPU time)",
                    "value": c["busy_secs"], "met": c["busy_secs"] < 2})
-    sy = s["sync"]
+    s["targets"] = tg
+    sync_targets(s)
+    return s
+
+
+SYNC_TARGET = "sync adds <= 25% to nflb's cost a TCP connection (creating node"
+
+
+def sync_targets(s):
+    """The sync cost target, from the two-VM run when there is one: the
+    creating node alone in its guest, against nflb's figure in that same
+    guest.  The one-guest split (which counts node 2's IP receive and
+    worker wake-ups as the creating node's) is shown as an upper bound."""
+    tg = [t for t in s["targets"] if not t["target"].startswith(SYNC_TARGET)]
+    sy = s.get("sync", {})
+    vm = sy.get("vm")
+    if vm and vm.get("added_ratio") is not None:
+        v = vm["added_ratio"]
+        tg.append({"target": SYNC_TARGET + ", in a VM of its own)", "value": v, "met": v <= 0.25})
     if sy.get("creating_ratio") is not None:
         v = sy["creating_ratio"]
-        tg.append({"target": "sync adds <= 25% to nflb's cost a TCP connection (creating node)",
-                   "value": v, "met": v <= 0.25})
+        tg.append({"target": SYNC_TARGET + "; one-guest split, an upper bound)", "value": v,
+                   "met": v <= 0.25})
     s["targets"] = tg
-    return s
 
 
 def sync_tx_traced(r):
@@ -462,6 +479,10 @@ def text_report(s):
                f"{s['rounds_counted']} interleaved rounds of "
                f"{meta.get('secs', '?')} virtual s per rate; 1 vCPU, QEMU -icount "
                f"(1 virtual s = 62.5M guest instructions)")
+    if "tcp_conc" in meta:
+        out.append(f"TCP connections: {meta['tcp_conc']} at a time, each closed by the client "
+                   + (f"once {meta['tcp_linger']} more got their reply"
+                      if meta.get("tcp_linger") else "as soon as it got its reply"))
     out.append("")
     head = ["metric", "method", "median", "spread", "ratio to plain", "ratio range",
             "instr/op", "above plain"]
@@ -811,6 +832,7 @@ def main():
         with open(two) as f:
             raw2 = [json.loads(line) for line in f if line.strip()]
         s.setdefault("sync", {})["vm"] = sync_vm_summary(raw2)
+        sync_targets(s)
         raw = raw + [dict(r, vm="two") for r in raw2]
     if wall is not None:
         s["wall_secs"] = wall
