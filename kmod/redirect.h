@@ -21,8 +21,9 @@ struct sock;
 /*
  * The header after the UDP header, then the MAC, then the inner packet,
  * IPv4 or IPv6: its version nibble tells which (the header is the same
- * for both, so version 1 stays; a node that knows IPv4 only drops an IPv6
- * inner packet as malformed).
+ * for both; a node that knows IPv4 only drops an IPv6 inner packet as
+ * malformed).  Version 2: the MAC's direction keys are redirect's own
+ * (label "nflb redirect"); version 1 used sync's.
  */
 struct nflb_redir_hdr {
 	__be32 magic;			/* NFLB_REDIR_MAGIC */
@@ -33,7 +34,7 @@ struct nflb_redir_hdr {
 } __packed;
 
 #define NFLB_REDIR_MAGIC	0x4e464c52	/* "NFLR" */
-#define NFLB_REDIR_VERSION	1
+#define NFLB_REDIR_VERSION	2
 #define NFLB_REDIR_MAC_LEN	16
 #define NFLB_REDIR_HLEN		(sizeof(struct nflb_redir_hdr) + NFLB_REDIR_MAC_LEN)
 

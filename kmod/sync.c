@@ -2462,10 +2462,54 @@ static int nflb_sync_socket(struct nflb_sync *sync, struct net *net)
 	return 0;
 }
 
+/* Family-sized bytes of address @a, for the key derivation. */
+static const u8 *nflb_sync_addr_bytes(const union nf_inet_addr *a, u8 family,
+				      size_t *n)
+{
+	*n = family == AF_INET ? sizeof(a->ip) : sizeof(a->in6);
+	return (const u8 *)a;
+}
+
+/* Labels of the keys derived from the shared key: one a use. */
+#define NFLB_SYNC_LABEL		"nflb sync"
+#define NFLB_REDIR_LABEL	"nflb redirect"
+
+/*
+ * The MAC key of the direction from address @from to address @to for the
+ * use @label: BLAKE2s-256 keyed with the shared key over label || from ||
+ * to (4 or 16 bytes each).  Addresses, not node ids: both ends know them
+ * from their configuration before a datagram is exchanged, the receiver
+ * finds the sender's peer by them anyway, and a datagram so verifies only
+ * at its addressee and as coming from its sender's address (no
+ * reflection, no replay to another node).  Sync's datagrams (XChaCha20-
+ * Poly1305) and redirects (keyed BLAKE2s) each have their own keys: no key
+ * serves two algorithms or two protocols.
+ */
+static void nflb_sync_dir_key(u8 *out, const char *label, const u8 *key,
+			      u8 family, const union nf_inet_addr *from,
+			      const union nf_inet_addr *to)
+{
+	u8 in[sizeof(NFLB_REDIR_LABEL) - 1 + 2 * sizeof(struct in6_addr)];
+	size_t n, len = strlen(label);
+	const u8 *a;
+
+	BUILD_BUG_ON(sizeof(NFLB_SYNC_LABEL) > sizeof(NFLB_REDIR_LABEL));
+	memcpy(in, label, len);
+	a = nflb_sync_addr_bytes(from, family, &n);
+	memcpy(in + len, a, n);
+	len += n;
+	a = nflb_sync_addr_bytes(to, family, &n);
+	memcpy(in + len, a, n);
+	len += n;
+	blake2s(out, in, key, CHACHA20POLY1305_KEY_SIZE, len, NFLB_SYNC_KEY_LEN);
+	memzero_explicit(in, sizeof(in));
+}
+
 /* Owner redirect's state, over the socket, of either family (sync.rst). */
 static int nflb_sync_redir_alloc(struct nflb_sync *sync)
 {
 	const struct nflb_sync_cfg *cfg = &sync->cfg;
+	u8 tx[BLAKE2S_KEY_SIZE], rx[BLAKE2S_KEY_SIZE];
 	struct nflb_redir *rd;
 	unsigned int i;
 
@@ -2475,12 +2519,17 @@ static int nflb_sync_redir_alloc(struct nflb_sync *sync)
 			      cfg->port, cfg->node_id, cfg->key);
 	if (!rd)
 		return -ENOMEM;
-	/* Redirect's MAC is keyed BLAKE2s under the same direction keys. */
-	BUILD_BUG_ON(sizeof(sync->peers[0].tx_key) != BLAKE2S_KEY_SIZE);
-	for (i = 0; i < cfg->npeers; i++)
-		nflb_redir_set_peer(rd, i, &cfg->peers[i],
-				    sync->peers[i].tx_key,
-				    sync->peers[i].rx_key);
+	/* Redirect's MAC is keyed BLAKE2s, under direction keys of its own. */
+	BUILD_BUG_ON((int)BLAKE2S_KEY_SIZE != (int)CHACHA20POLY1305_KEY_SIZE);
+	for (i = 0; i < cfg->npeers; i++) {
+		nflb_sync_dir_key(tx, NFLB_REDIR_LABEL, cfg->key, cfg->family,
+				  &cfg->local, &cfg->peers[i]);
+		nflb_sync_dir_key(rx, NFLB_REDIR_LABEL, cfg->key, cfg->family,
+				  &cfg->peers[i], &cfg->local);
+		nflb_redir_set_peer(rd, i, &cfg->peers[i], tx, rx);
+	}
+	memzero_explicit(tx, sizeof(tx));
+	memzero_explicit(rx, sizeof(rx));
 	/* encap_rcv runs already: it sees all of it or nothing. */
 	smp_store_release(&sync->redir, rd);
 	return 0;
@@ -2500,44 +2549,6 @@ static void nflb_sync_free(struct nflb_sync *sync)
 		destroy_workqueue(sync->wq);
 	nflb_redir_free(sync->redir);
 	kfree_sensitive(sync);
-}
-
-/* Family-sized bytes of address @a, for the key derivation. */
-static const u8 *nflb_sync_addr_bytes(const union nf_inet_addr *a, u8 family,
-				      size_t *n)
-{
-	*n = family == AF_INET ? sizeof(a->ip) : sizeof(a->in6);
-	return (const u8 *)a;
-}
-
-/*
- * The MAC key of the direction from address @from to address @to:
- * BLAKE2s-256 keyed with the shared key over "nflb sync" || from || to
- * (4 or 16 bytes each).  Addresses, not node ids: both ends know them from
- * their configuration before a datagram is exchanged, the receiver finds
- * the sender's peer by them anyway, and a datagram so verifies only at its
- * addressee and as coming from its sender's address (no reflection, no
- * replay to another node).
- */
-static void nflb_sync_dir_key(u8 *out, const u8 *key, u8 family,
-			      const union nf_inet_addr *from,
-			      const union nf_inet_addr *to)
-{
-	static const char label[] = "nflb sync";
-	u8 in[sizeof(label) - 1 + 2 * sizeof(struct in6_addr)];
-	const u8 *a;
-	size_t n, len;
-
-	memcpy(in, label, sizeof(label) - 1);
-	len = sizeof(label) - 1;
-	a = nflb_sync_addr_bytes(from, family, &n);
-	memcpy(in + len, a, n);
-	len += n;
-	a = nflb_sync_addr_bytes(to, family, &n);
-	memcpy(in + len, a, n);
-	len += n;
-	blake2s(out, in, key, CHACHA20POLY1305_KEY_SIZE, len, NFLB_SYNC_KEY_LEN);
-	memzero_explicit(in, sizeof(in));
 }
 
 static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
@@ -2592,10 +2603,12 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync->rxq_share = NFLB_SYNC_RXQ_BYTES / max(cfg->npeers, 1U);
 	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].addr = cfg->peers[i];
-		nflb_sync_dir_key(sync->peers[i].tx_key, cfg->key, cfg->family,
-				  &cfg->local, &cfg->peers[i]);
-		nflb_sync_dir_key(sync->peers[i].rx_key, cfg->key, cfg->family,
-				  &cfg->peers[i], &cfg->local);
+		nflb_sync_dir_key(sync->peers[i].tx_key, NFLB_SYNC_LABEL,
+				  cfg->key, cfg->family, &cfg->local,
+				  &cfg->peers[i]);
+		nflb_sync_dir_key(sync->peers[i].rx_key, NFLB_SYNC_LABEL,
+				  cfg->key, cfg->family, &cfg->peers[i],
+				  &cfg->local);
 	}
 	mutex_init(&sync->lock);
 	spin_lock_init(&sync->txlock);

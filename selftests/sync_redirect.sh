@@ -322,20 +322,27 @@ ktap_diag "$(cat "$NFLB_TMP/moved.log" 2>/dev/null)"
 # 6
 spoofed()
 {
-	local np bm c
+	local np bm mf c
 
 	np=$(snum "$NS_B" .stats.redirect_drop_not_peer) bm=$(snum "$NS_B" .stats.redirect_drop_bad_mac)
+	mf=$(snum "$NS_B" .stats.redirect_drop_malformed)
 	c=$(created "$NS_B")
 	in_ns "$NS_EV" python3 "$CRAFT" --key "$KEY" --src "$EV_X" --dst "$B_X" \
 		--client "$CL" --vip "$VIP" --vport 80 40000 40001 40002 &&
 		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X" --dst "$B_X" --bad-mac \
-			--client "$CL" --vip "$VIP" --vport 80 40003 40004 || return 1
+			--client "$CL" --vip "$VIP" --vport 80 40003 40004 &&
+		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X" --dst "$B_X" \
+			--label "nflb sync" --client "$CL" --vip "$VIP" --vport 80 40005 &&
+		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X" --dst "$B_X" \
+			--version 1 --label "nflb sync" --client "$CL" --vip "$VIP" --vport 80 40006 ||
+		return 1
 	wait_for 5 eval "[ \$(snum $NS_B .stats.redirect_drop_not_peer) = $((np + 3)) ] &&
-		[ \$(snum $NS_B .stats.redirect_drop_bad_mac) = $((bm + 2)) ]" ||
+		[ \$(snum $NS_B .stats.redirect_drop_bad_mac) = $((bm + 3)) ] &&
+		[ \$(snum $NS_B .stats.redirect_drop_malformed) = $((mf + 1)) ]" ||
 		{ lbb sync show; return 1; }
 	[ "$(created "$NS_B")" = "$c" ]
 }
-ktap_check "redirects from no peer, or with a wrong MAC, are dropped and counted" spoofed
+ktap_check "redirects from no peer, with a wrong MAC, under sync's key or of version 1 are dropped and counted" spoofed
 
 # 7: 16 valid redirects of SYNs, from fk to B: B owns about half
 # shellcheck disable=SC2046 # the ports, a word each

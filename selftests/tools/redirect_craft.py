@@ -5,13 +5,16 @@ selftests/sync_redirect*.sh, written from Documentation/sync.rst ("Owner
 redirect"), not from the kernel code.
 
   redirect_craft.py --key HEX --src A --dst B [--node N] [--bad-mac]
-                    [--frag] [--port P] --client C --vip V --vport VP SPORT...
+                    [--frag] [--port P] [--version V] [--label L]
+                    --client C --vip V --vport VP SPORT...
 
 sends to B:P (default 7788), from A, one redirect a client source port:
-UDP payload = header (magic "NFLR", version 1, flags 0, node N, pad),
+UDP payload = header (magic "NFLR", version 2, flags 0, node N, pad),
 16-byte MAC (keyed BLAKE2s over the header and the inner packet, under
-K(A->B) = BLAKE2s-256(key, "nflb sync" || A || B), the addresses 4 or 16
-bytes), inner packet (a TCP SYN C:SPORT -> V:VP).  A and B are IPv4 or
+K(A->B) = BLAKE2s-256(key, "nflb redirect" || A || B), the addresses 4 or
+16 bytes), inner packet (a TCP SYN C:SPORT -> V:VP).  --version and
+--label make what an older node sent (version 1, keyed with sync's
+label "nflb sync").  A and B are IPv4 or
 IPv6 (the outer family); C and V too (the inner family, told apart by
 the version nibble).  --bad-mac flips a bit of the MAC; --frag makes the
 inner packet (IPv6 only) the first fragment of a bigger one (a fragment
@@ -76,6 +79,8 @@ def main():
     ap.add_argument("--port", type=int, default=7788)
     ap.add_argument("--bad-mac", action="store_true")
     ap.add_argument("--frag", action="store_true")
+    ap.add_argument("--version", type=int, default=2)
+    ap.add_argument("--label", default="nflb redirect")
     ap.add_argument("--client", required=True)
     ap.add_argument("--vip", required=True)
     ap.add_argument("--vport", type=int, required=True)
@@ -87,13 +92,13 @@ def main():
     if a.frag and not inner6:
         ap.error("--frag needs an IPv6 client and VIP")
     key = bytes.fromhex(a.key)
-    dkey = hashlib.blake2s(b"nflb sync" + socket.inet_pton(fam, a.src) +
+    dkey = hashlib.blake2s(a.label.encode() + socket.inet_pton(fam, a.src) +
                            socket.inet_pton(fam, a.dst), key=key,
                            digest_size=32).digest()
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.bind((a.src, 0))
     for sport in a.sports:
-        hdr = b"NFLR" + struct.pack("!BBBB", 1, 0, a.node, 0)
+        hdr = b"NFLR" + struct.pack("!BBBB", a.version, 0, a.node, 0)
         if inner6:
             inner = syn6(a.client, sport, a.vip, a.vport, a.frag)
         else:
