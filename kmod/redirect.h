@@ -86,7 +86,7 @@ struct nflb_redir {
 	u8 node_id;
 	unsigned int npeers;
 	union nf_inet_addr peer[NFLB_SYNC_PEERS_MAX];
-	/* MAC keys of the directions to and from each peer (sync's). */
+	/* MAC keys of the directions to and from each peer (redirect's own). */
 	u8 tx_key[NFLB_SYNC_PEERS_MAX][BLAKE2S_KEY_SIZE];
 	u8 rx_key[NFLB_SYNC_PEERS_MAX][BLAKE2S_KEY_SIZE];
 	siphash_key_t owner_key;	/* from the shared key: same everywhere */

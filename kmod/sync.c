@@ -215,8 +215,15 @@ struct nflb_sync_hdr {
 #define NFLB_SYNC_F_READY	0x01	/* the sender is ready */
 #define NFLB_SYNC_F_BULK	0x02	/* DATA: part of a bulk walk */
 #define NFLB_SYNC_F_OWNED	0x04	/* BULK_REQ: the addressee's own only */
-/* The sender runs owner redirect: it takes redirects, so it may own flows. */
-#define NFLB_SYNC_F_REDIRECT	0x08
+/*
+ * The sender runs owner redirect: it takes redirects, so it may own flows.
+ * Bit 3 said so for redirect wire version 1, bit 4 for version 2 (its own
+ * keys): a node counts as owners only peers that take the version it
+ * sends, so nodes of the two versions redirect nothing to each other.
+ * Senders of version 1 ignored unknown bits.
+ */
+#define NFLB_SYNC_F_REDIRECT_V1	0x08	/* neither sent nor honoured */
+#define NFLB_SYNC_F_REDIRECT	0x10
 
 /* Heartbeat payload. */
 struct nflb_sync_hb {
@@ -2473,6 +2480,7 @@ static const u8 *nflb_sync_addr_bytes(const union nf_inet_addr *a, u8 family,
 /* Labels of the keys derived from the shared key: one a use. */
 #define NFLB_SYNC_LABEL		"nflb sync"
 #define NFLB_REDIR_LABEL	"nflb redirect"
+#define NFLB_LABEL_MAX		16	/* bytes, the longest label's or more */
 
 /*
  * The MAC key of the direction from address @from to address @to for the
@@ -2489,11 +2497,14 @@ static void nflb_sync_dir_key(u8 *out, const char *label, const u8 *key,
 			      u8 family, const union nf_inet_addr *from,
 			      const union nf_inet_addr *to)
 {
-	u8 in[sizeof(NFLB_REDIR_LABEL) - 1 + 2 * sizeof(struct in6_addr)];
+	u8 in[NFLB_LABEL_MAX + 2 * sizeof(struct in6_addr)];
 	size_t n, len = strlen(label);
 	const u8 *a;
 
-	BUILD_BUG_ON(sizeof(NFLB_SYNC_LABEL) > sizeof(NFLB_REDIR_LABEL));
+	BUILD_BUG_ON(sizeof(NFLB_SYNC_LABEL) - 1 > NFLB_LABEL_MAX ||
+		     sizeof(NFLB_REDIR_LABEL) - 1 > NFLB_LABEL_MAX);
+	if (WARN_ON_ONCE(len > NFLB_LABEL_MAX))
+		len = NFLB_LABEL_MAX;
 	memcpy(in, label, len);
 	a = nflb_sync_addr_bytes(from, family, &n);
 	memcpy(in + len, a, n);

@@ -38,11 +38,12 @@ require_root
 require_cmds jq python3 socat
 require_tools
 
-ktap_header 13
+ktap_header 14
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 
 CRAFT=$TOOLS/redirect_craft.py
+SCRAFT=$TOOLS/sync_craft.py
 KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 NSERVERS=1
 
@@ -350,7 +351,33 @@ ktap_check "a redirect to a node that does not own the flow is dropped, not sent
 	crafted_split --src "$FK_X" --dst "$B_X" --client "$CL" --vip "$VIP" --vport 80 \
 	$(seq 41000 41015)
 
-# 8: redirect is on by default; off is saved and shown, and a node that
+# 8: the REDIRECT flag of redirect version 1 (bit 3) makes no owner; that
+# of version 2 (bit 4) does: fk's heartbeats, crafted (sync_craft.py)
+fk_state() { "$LBCTL" -n "$NS_B" -j sync show | jq -r '.peers[1].state'; }
+fk_owner() { [ "$(fk_state)" = up ] && [ "$(snum "$NS_B" ".peers[1].owner_share")" = "$1" ]; }
+fk_gone() { [ "$(fk_state)" = down ] && [ "$(snum "$NS_B" .owner_share)" = 500 ]; }
+redirect_flags()
+{
+	local e=$((RANDOM + 1000)) i
+
+	# fk_hb SEQ FLAGS: a heartbeat from fk to B (READY is bit 0)
+	fk_hb() { in_ns "$NS_FK" python3 "$SCRAFT" "$FK_X" "$B_X" "$KEY" 3 "$e" \
+		heartbeat "$1" "$NFLB_TMP/hb" flags="$2"; }
+	# up and ready for a few of B's ticks (it computes owners every second)
+	for i in 1 2 3 4; do
+		fk_hb "$i" 9 || return 1
+		sleep 0.7
+	done
+	fk_hb 5 9 && fk_owner 0 && [ "$(snum "$NS_B" .owner_share)" = 500 ] ||
+		{ lbb -j sync show; return 1; }
+	fk_hb 6 17 && wait_for 3 fk_owner 333 || { lbb -j sync show; return 1; }
+	# silent, fk is down after the peer TTL (3 s) and owns nothing again
+	wait_for 12 fk_gone || { lbb -j sync show; return 1; }
+}
+ktap_check "a peer whose heartbeats say redirect of version 1 owns no flow; of version 2 it does" \
+	redirect_flags
+
+# 9: redirect is on by default; off is saved and shown, and a node that
 # runs with it off owns nothing, also in the view of a peer that has it on
 saved()
 {
@@ -370,7 +397,7 @@ saved()
 }
 ktap_check "redirect on by default; redirect off saved, shown, and owning nothing for a peer with it on" saved
 
-# 9
+# 10
 ktap_check "without sync and redirect, the same download fails" \
 	sync_off_fails "TCP4:$VIP:80,sourceport=22000,reuseaddr"
 

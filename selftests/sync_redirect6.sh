@@ -204,14 +204,19 @@ forged()
 		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X6" --dst "$B_X6" --bad-mac \
 			--client "$CL6" --vip "$VIP6" --vport 80 40003 40004 &&
 		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X6" --dst "$B_X6" --frag \
-			--client "$CL6" --vip "$VIP6" --vport 80 40005 40006 40007 40008 || return 1
+			--client "$CL6" --vip "$VIP6" --vport 80 40005 40006 40007 40008 &&
+		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X6" --dst "$B_X6" \
+			--label "nflb sync" --client "$CL6" --vip "$VIP6" --vport 80 40009 &&
+		in_ns "$NS_FK" python3 "$CRAFT" --key "$KEY" --src "$FK_X6" --dst "$B_X6" \
+			--version 1 --label "nflb sync" --client "$CL6" --vip "$VIP6" --vport 80 40010 ||
+		return 1
 	wait_for 5 eval "[ \$(snum $NS_B .stats.redirect_drop_not_peer) = $((np + 3)) ] &&
-		[ \$(snum $NS_B .stats.redirect_drop_bad_mac) = $((bm + 2)) ] &&
-		[ \$(snum $NS_B .stats.redirect_drop_malformed) = $((mf + 4)) ]" ||
+		[ \$(snum $NS_B .stats.redirect_drop_bad_mac) = $((bm + 3)) ] &&
+		[ \$(snum $NS_B .stats.redirect_drop_malformed) = $((mf + 5)) ]" ||
 		{ lbb sync show; return 1; }
 	[ "$(created "$NS_B")" = "$c" ]
 }
-ktap_check "IPv6 redirects from no peer, with a wrong MAC, or of a fragment: dropped and counted" forged
+ktap_check "IPv6 redirects from no peer, with a wrong MAC, under sync's key, of version 1 or of a fragment: dropped and counted" forged
 
 # 9: 16 valid IPv6 redirects of IPv6 SYNs, from fk to B: B owns about half
 # shellcheck disable=SC2046 # the ports, a word each

@@ -11,7 +11,7 @@ redirect"), not from the kernel code.
 sends to B:P (default 7788), from A, one redirect a client source port:
 UDP payload = header (magic "NFLR", version 2, flags 0, node N, pad),
 16-byte MAC (keyed BLAKE2s over the header and the inner packet, under
-K(A->B) = BLAKE2s-256(key, "nflb redirect" || A || B), the addresses 4 or
+R(A->B) = BLAKE2s-256(key, "nflb redirect" || A || B), the addresses 4 or
 16 bytes), inner packet (a TCP SYN C:SPORT -> V:VP).  --version and
 --label make what an older node sent (version 1, keyed with sync's
 label "nflb sync").  A and B are IPv4 or
