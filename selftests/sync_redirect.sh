@@ -355,23 +355,26 @@ ktap_check "a redirect to a node that does not own the flow is dropped, not sent
 # of version 2 (bit 4) does: fk's heartbeats, crafted (sync_craft.py)
 fk_state() { "$LBCTL" -n "$NS_B" -j sync show | jq -r '.peers[1].state'; }
 fk_owner() { [ "$(fk_state)" = up ] && [ "$(snum "$NS_B" ".peers[1].owner_share")" = "$1" ]; }
+fk_up() { [ "$(fk_state)" = up ]; }
 fk_gone() { [ "$(fk_state)" = down ] && [ "$(snum "$NS_B" .owner_share)" = 500 ]; }
 redirect_flags()
 {
-	local e=$((RANDOM + 1000)) i
+	local e=$((RANDOM + 1000)) i hb=()
 
-	# fk_hb SEQ FLAGS: a heartbeat from fk to B (READY is bit 0)
-	fk_hb() { in_ns "$NS_FK" python3 "$SCRAFT" "$FK_X" "$B_X" "$KEY" 3 "$e" \
-		heartbeat "$1" "$NFLB_TMP/hb" flags="$2"; }
-	# up and ready for a few of B's ticks (it computes owners every second)
-	for i in 1 2 3 4; do
-		fk_hb "$i" 9 || return 1
-		sleep 0.7
+	# From one process (a start of python is slow on a debug kernel, and fk
+	# must not fall silent for the peer TTL, 3 s, between two): heartbeats
+	# every 0.5 s, READY and bit 3 for 4 s, then READY and bit 4 for 4 s
+	for i in $(seq 1 16); do
+		hb+=(heartbeat "$i" "$NFLB_TMP/hb" "flags=$((i <= 8 ? 9 : 17))" + sleep 0.5 +)
 	done
-	fk_hb 5 9 && fk_owner 0 && [ "$(snum "$NS_B" .owner_share)" = 500 ] ||
-		{ lbb -j sync show; return 1; }
-	fk_hb 6 17 && wait_for 3 fk_owner 333 || { lbb -j sync show; return 1; }
-	# silent, fk is down after the peer TTL (3 s) and owns nothing again
+	bg fkhb "$NS_FK" python3 "$SCRAFT" "$FK_X" "$B_X" "$KEY" 3 "$e" "${hb[@]}" sleep 0
+	# up, and a tick of B's (owners are computed every second) after it
+	wait_for 10 fk_up && sleep 1.5 &&
+		fk_owner 0 && [ "$(snum "$NS_B" .owner_share)" = 500 ] ||
+		{ bg_stop fkhb; lbb -j sync show; return 1; }
+	wait_for 6 fk_owner 333 || { bg_stop fkhb; lbb -j sync show; return 1; }
+	bg_wait fkhb 20 || return 1
+	# silent, fk is down after the peer TTL and owns nothing again
 	wait_for 12 fk_gone || { lbb -j sync show; return 1; }
 }
 ktap_check "a peer whose heartbeats say redirect of version 1 owns no flow; of version 2 it does" \

@@ -40,6 +40,7 @@ Usage: sync_craft.py SRC DST KEYHEX NODE EPOCH MODE [ARGS] [+ MODE [ARGS]]...
                                the next datagram FROM -> TO port 7788
   MODE spoof FROM FILE         send FILE's bytes to DST from address FROM
                                (raw IPv4 socket)
+  MODE sleep SECS              wait (between the modes of one process)
 Options among ARGS, for the crafted datagram: node=N (sender node id),
 epoch=E, to=N (addressee's node id; default 0), flags=N (header flags;
 default 0), age=S (its timestamp S
@@ -347,6 +348,9 @@ def run(src, dst, key, node, epoch, mode, argv):
     elif mode == 'spoof':
         with open(args[1], 'rb') as f:
             spoof(args[0], dst, f.read())
+        return 0
+    elif mode == 'sleep':
+        time.sleep(float(args[0]))
         return 0
     else:
         print('unknown mode ' + mode, file=sys.stderr)
