@@ -370,13 +370,14 @@ dst_of()
 	esac
 }
 
-# TCP sources of a method's connections.  The servers close first, so
-# their TIME_WAITs outlive a connection, and the client, which has none,
-# picks its ports per destination: connections to the VIP would reuse
-# (client, port, server) 4-tuples of plain routing's recent ones at the
-# servers, whose SYN a TIME_WAIT may answer with an old ACK, a reset and
-# a retransmission a second later.  Plain routing (and bare, other) use
-# four addresses of their own (10.0.1.6 is lb3_up's).
+# TCP sources of a method's connections.  The client picks its ports per
+# destination, so connections to the VIP could reuse the (client, port,
+# server) 4-tuples of plain routing's recent ones at the servers; a
+# server that still kept state for one (a TIME_WAIT, before setup() turned
+# them off) answered the SYN with an old ACK, then a reset and a
+# retransmission a second later.  Plain routing (and bare, other) use four
+# addresses of their own, so the methods never share a 4-tuple whatever
+# the servers keep (10.0.1.6 is lb3_up's).
 src_of()
 {
 	case $1 in
