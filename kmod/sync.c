@@ -146,11 +146,14 @@
  * about what a DATA datagram does, so the delay is longer than the
  * heartbeat interval (HZ), and the heartbeat every node sends every peer
  * each second carries the ack.  So a node's peers send it an ACK datagram
- * only every 16 of its datagrams and when a gap closes
+ * only every 32 of its datagrams and when a gap closes
  * (nflb_sync_rx_order()), not every 250 ms as before, four a second, each
- * a wake-up and a MAC check on the node.
+ * a wake-up and a MAC check on the node.  32, half of
+ * NFLB_SYNC_INFLIGHT: a paced sender gets its ack while it still has half
+ * its window to send (16 cost a busy node's creating side an ACK's
+ * receive every 16 live datagrams, which need none).
  */
-#define NFLB_SYNC_ACK_EVERY	16
+#define NFLB_SYNC_ACK_EVERY	32
 #define NFLB_SYNC_ACK_DELAY	(HZ + HZ / 2)
 /*
  * Bulk walk: at most NFLB_SYNC_INFLIGHT datagrams to the requester not
@@ -261,13 +264,18 @@ struct nflb_sync_range {
 #define NFLB_SYNC_HDR		sizeof(struct nflb_sync_hdr)
 #define NFLB_SYNC_MIN		(NFLB_SYNC_HDR + NFLB_SYNC_MAC_LEN)
 
-/* A datagram as sent to one peer (with its MAC), kept to be resent. */
+/*
+ * A datagram as sent to one peer (with its MAC), kept to be resent.  @buf
+ * is one of the datagram buffers (NFLB_SYNC_DGRAM4 bytes each) of
+ * nflb_sync_keep(): a kept datagram is usually not copied but its buffer
+ * handed over, so which buffer a slot holds changes as it is reused.
+ */
 struct nflb_sync_sent {
 	u64 seq;
 	unsigned long sent;		/* jiffies, first sent */
 	u16 len;			/* 0: slot unused */
 	u8 type;			/* enum nflb_sync_type */
-	u8 buf[NFLB_SYNC_DGRAM4];
+	u8 *buf;
 };
 
 /*
@@ -287,6 +295,7 @@ struct nflb_sync_peer {
 	/* Constant while running. */
 	union nf_inet_addr addr;
 	struct nflb_sync_sent *history;	/* NFLB_SYNC_HISTORY, by seq */
+	u8 *history_mem;		/* NFLB_SYNC_HISTORY buffers, to free */
 	/* NFLB_SYNC_WINDOW of them, by seq; under sync->lock. */
 	struct nflb_sync_held *held;
 	/* MAC keys (XChaCha20-Poly1305's; redirect's BLAKE2s takes them too) */
@@ -396,8 +405,11 @@ struct nflb_sync {
 	/* Under @txlock; the TX_* counters of @stats too, but TX_NACKS. */
 	spinlock_t txlock;
 	u64 tat;			/* rate (GCRA): budget whole at, ns */
-	/* Live changes waiting for a full datagram or their due time. */
-	u8 live[NFLB_SYNC_DGRAM4];
+	/*
+	 * Live changes waiting for a full datagram or their due time: the
+	 * buffer changes at each send (nflb_sync_keep()).
+	 */
+	u8 *live;
 	size_t live_len;		/* header included */
 	unsigned long live_due;		/* jiffies, while it holds records */
 	unsigned int drain_from;	/* the CPU whose ring a drain starts at */
@@ -427,8 +439,15 @@ struct nflb_sync {
 	unsigned int refresh_credit;	/* sessions the pass may still visit */
 	bool refresh_waits;		/* for a peer's ack: it kicks tx_work */
 	u64 stats[NFLB_SYNC_STATS_A_MAX + 1];
-	u8 tx[NFLB_SYNC_DGRAM4];	/* datagram being built */
+	/*
+	 * The datagram being built: the buffer changes at each send
+	 * (nflb_sync_keep()), which holds @lock and txlock, so that a
+	 * builder under @lock sees it stay.
+	 */
+	u8 *tx;
 	u8 rx[NFLB_SYNC_DGRAM4];	/* datagram being read */
+	/* The buffers @tx and @live start with. */
+	u8 spare[2][NFLB_SYNC_DGRAM4];
 };
 
 /* Set by netlink.c; RCU, so that they can be taken away before module exit. */
@@ -584,9 +603,15 @@ static bool nflb_sync_xmit(struct nflb_sync *sync, struct nflb_sync_peer *p,
 	return true;
 }
 
-/* Keeps the datagram just numbered p->tx_seq, to resend it on a NACK. */
-static void nflb_sync_keep(struct nflb_sync_peer *p, u8 type, const u8 *buf,
-			   size_t len)
+/*
+ * Keeps the datagram at *@buf just numbered p->tx_seq, to resend it on a
+ * NACK, and returns the kept copy.  With @give, the datagram is not
+ * copied: its buffer goes to the history and the slot's old buffer to
+ * *@buf (sync->tx or sync->live), whose contents the caller no longer
+ * needs.  A 1.4 KB copy is a large part of a datagram's cost.
+ */
+static const u8 *nflb_sync_keep(struct nflb_sync_peer *p, u8 type, u8 **buf,
+				size_t len, bool give)
 {
 	struct nflb_sync_sent *e = &p->history[p->tx_seq % NFLB_SYNC_HISTORY];
 
@@ -594,7 +619,11 @@ static void nflb_sync_keep(struct nflb_sync_peer *p, u8 type, const u8 *buf,
 	e->sent = jiffies;
 	e->len = len;
 	e->type = type;
-	memcpy(e->buf, buf, len);
+	if (give)
+		swap(e->buf, *buf);
+	else
+		memcpy(e->buf, *buf, len);
+	return e->buf;
 }
 
 /*
@@ -656,17 +685,21 @@ static bool nflb_sync_wants_ack(u8 type)
 }
 
 /*
- * Sends the datagram at @buf (sync->tx or sync->live: header and @len -
- * header bytes of payload) to peer @only, or to every peer when @only <
- * 0, with header flags @flags besides READY.  Each copy carries its
- * addressee's seq and ack (so nothing more is owed it), hence its own
- * MAC, and is kept in that peer's history.  Under txlock.
+ * Sends the datagram at *@bufp (sync->tx or sync->live: header and @len -
+ * header bytes of payload) to the peers of @mask, a bit each, with header
+ * flags @flags besides READY.  Each copy carries its addressee's seq and
+ * ack (so nothing more is owed it), hence its own MAC, and is kept in
+ * that peer's history; the last one's by handing *@bufp over
+ * (nflb_sync_keep()), so the caller builds its next datagram in whatever
+ * *@bufp then is.  Under txlock.
  */
-static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
-				 u8 flags, size_t len, int only)
+static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 **bufp, u8 type,
+				 u8 flags, size_t len, u32 mask)
 {
-	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)buf;
+	struct nflb_sync_hdr *h = (struct nflb_sync_hdr *)*bufp;
 	struct nflb_sync_peer *p;
+	const u8 *kept;
+	u32 left;
 	unsigned int i;
 
 	h->magic = htonl(NFLB_SYNC_MAGIC);
@@ -678,9 +711,9 @@ static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
 	h->epoch = cpu_to_be64(sync->epoch);
 	h->time = cpu_to_be64(ktime_get_real_ns());
 	memset(h->pad, 0, sizeof(h->pad));
-	for (i = 0; i < sync->cfg.npeers; i++) {
-		if (only >= 0 && i != only)
-			continue;
+	mask &= GENMASK(sync->cfg.npeers - 1, 0);
+	for (left = mask; left; left &= left - 1) {
+		i = __ffs(left);
 		p = &sync->peers[i];
 		/* Only grows: a reader under sync->lock needs no txlock. */
 		WRITE_ONCE(p->tx_seq, p->tx_seq + 1);
@@ -688,18 +721,28 @@ static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 *buf, u8 type,
 		h->ack = cpu_to_be64(READ_ONCE(p->in_order));
 		h->to = READ_ONCE(p->node_id);
 		p->owed = 0;
-		nflb_sync_mac(buf, len, p->tx_key);
-		nflb_sync_keep(p, type, buf, len + NFLB_SYNC_MAC_LEN);
-		nflb_sync_xmit(sync, p, buf, len + NFLB_SYNC_MAC_LEN);
+		nflb_sync_mac(*bufp, len, p->tx_key);
+		/* The last addressee takes the buffer: @h is not read again. */
+		kept = nflb_sync_keep(p, type, bufp, len + NFLB_SYNC_MAC_LEN,
+				      left == BIT(i));
+		nflb_sync_xmit(sync, p, kept, len + NFLB_SYNC_MAC_LEN);
 	}
+}
+
+/* Peer @only's bit, or every peer's when @only < 0. */
+static u32 nflb_sync_mask(const struct nflb_sync *sync, int only)
+{
+	return only >= 0 ? BIT(only) : GENMASK(sync->cfg.npeers - 1, 0);
 }
 
 /* sync->tx, built under sync->lock, sent as __nflb_sync_send_buf(). */
 static void nflb_sync_send_flags(struct nflb_sync *sync, u8 type, u8 flags,
 				 size_t len, int only)
 {
+	lockdep_assert_held(&sync->lock);
 	spin_lock_bh(&sync->txlock);
-	__nflb_sync_send_buf(sync, sync->tx, type, flags, len, only);
+	__nflb_sync_send_buf(sync, &sync->tx, type, flags, len,
+			     nflb_sync_mask(sync, only));
 	spin_unlock_bh(&sync->txlock);
 }
 
@@ -807,15 +850,11 @@ static bool nflb_sync_rate_ok(struct nflb_sync *sync)
 static void nflb_sync_send_paced(struct nflb_sync *sync, u8 flags, size_t len,
 				 u32 mask, unsigned int records)
 {
-	unsigned int i;
-
+	lockdep_assert_held(&sync->lock);
 	if (len == NFLB_SYNC_HDR)
 		return;
 	nflb_sync_rate_spend(sync, ktime_get_ns(), records);
-	for (i = 0; i < sync->cfg.npeers; i++)
-		if (mask & BIT(i))
-			__nflb_sync_send_buf(sync, sync->tx, NFLB_SYNC_DATA,
-					     flags, len, i);
+	__nflb_sync_send_buf(sync, &sync->tx, NFLB_SYNC_DATA, flags, len, mask);
 }
 
 /* Room for records in a datagram: all but the header and the MAC. */
@@ -843,8 +882,8 @@ static void nflb_sync_live_date(struct nflb_sync *sync, unsigned long due)
 
 static void nflb_sync_live_send(struct nflb_sync *sync)
 {
-	__nflb_sync_send_buf(sync, sync->live, NFLB_SYNC_DATA, 0,
-			     sync->live_len, -1);
+	__nflb_sync_send_buf(sync, &sync->live, NFLB_SYNC_DATA, 0,
+			     sync->live_len, nflb_sync_mask(sync, -1));
 	sync->live_len = NFLB_SYNC_HDR;
 }
 
@@ -2180,8 +2219,8 @@ static void nflb_sync_acks(struct nflb_sync *sync)
 		due = p->owed_since + NFLB_SYNC_ACK_DELAY;
 		if (p->owed >= NFLB_SYNC_ACK_EVERY ||
 		    time_after_eq(jiffies, due))
-			__nflb_sync_send_buf(sync, sync->tx, NFLB_SYNC_ACK, 0,
-					     NFLB_SYNC_HDR, i);
+			__nflb_sync_send_buf(sync, &sync->tx, NFLB_SYNC_ACK, 0,
+					     NFLB_SYNC_HDR, BIT(i));
 		else if (!next || time_before(due, next))
 			next = due ?: 1;
 	}
@@ -2553,6 +2592,7 @@ static void nflb_sync_free(struct nflb_sync *sync)
 
 	for (i = 0; i < NFLB_SYNC_PEERS_MAX; i++) {
 		kvfree(sync->peers[i].history);
+		kvfree(sync->peers[i].history_mem);
 		kvfree(sync->peers[i].held);
 		dst_cache_destroy(&sync->peers[i].dst_cache);
 	}
@@ -2560,6 +2600,25 @@ static void nflb_sync_free(struct nflb_sync *sync)
 		destroy_workqueue(sync->wq);
 	nflb_redir_free(sync->redir);
 	kfree_sensitive(sync);
+}
+
+/*
+ * The datagram buffers of @p's history.  Sends hand buffers between the
+ * history slots, sync->tx and sync->live (nflb_sync_keep()), so that a
+ * slot may end up with another's, but every one stays in this block, the
+ * other peers' or struct nflb_sync's spares: freeing those frees all.
+ */
+static int nflb_sync_history_bufs(struct nflb_sync_peer *p)
+{
+	unsigned int i;
+
+	p->history_mem = kvmalloc_array(NFLB_SYNC_HISTORY, NFLB_SYNC_DGRAM4,
+					GFP_KERNEL_ACCOUNT);
+	if (!p->history_mem)
+		return -ENOMEM;
+	for (i = 0; i < NFLB_SYNC_HISTORY; i++)
+		p->history[i].buf = p->history_mem + i * NFLB_SYNC_DGRAM4;
+	return 0;
 }
 
 static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
@@ -2583,7 +2642,8 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 		sync->peers[i].held = kvcalloc(NFLB_SYNC_WINDOW,
 					       sizeof(struct nflb_sync_held),
 					       GFP_KERNEL_ACCOUNT);
-		if (!sync->peers[i].history || !sync->peers[i].held) {
+		if (!sync->peers[i].history || !sync->peers[i].held ||
+		    nflb_sync_history_bufs(&sync->peers[i])) {
 			nflb_sync_free(sync);
 			return NULL;
 		}
@@ -2611,6 +2671,8 @@ static struct nflb_sync *nflb_sync_alloc(struct nflb_net *ln,
 	sync->bulk_from = -1;
 	sync->walk_to = -1;
 	sync->live_len = NFLB_SYNC_HDR;
+	sync->tx = sync->spare[0];
+	sync->live = sync->spare[1];
 	sync->rxq_share = NFLB_SYNC_RXQ_BYTES / max(cfg->npeers, 1U);
 	for (i = 0; i < cfg->npeers; i++) {
 		sync->peers[i].addr = cfg->peers[i];
