@@ -12,6 +12,7 @@
  * done by a per-netns GC worker that walks a slice
  * of the table per run, and by the datapath when it meets an expired entry.
  */
+#include <linux/delay.h>
 #include <linux/jhash.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -45,6 +46,14 @@
 #define NFLB_GC_INTERVAL_MAX	(8 * HZ)
 #define NFLB_GC_SLICE_DELAY	(HZ / 10)
 #define NFLB_GC_SLICE_FAST	(HZ / 100 ?: 1)
+/*
+ * A slice whose expiries crowd sync's notice ring ends early, once it
+ * visited this many (nflb_syncq_crowded()), and the next runs after
+ * NFLB_GC_SLICE_FAST: a drained member's deadline may end a whole pool's
+ * sessions at once.  The minimum keeps the GC going while the datapath
+ * alone keeps the ring busy.
+ */
+#define NFLB_GC_SLICE_MIN	256
 
 static struct kmem_cache *nflb_cache4 __read_mostly;
 static struct kmem_cache *nflb_cache6 __read_mostly;
@@ -750,6 +759,60 @@ unsigned long nflb_syncq_dropped(const struct nflb_syncq *q)
 	return n;
 }
 
+/*
+ * Bulk expiries in process context (a session flush, a virtual server's
+ * removal, the GC's slices) end sessions far faster than the datapath
+ * makes them, each a notice (a delete) when sync is on: a flush of 50,000
+ * filled this CPU's ring long before its consumer ran, and the deletes it
+ * dropped left their sessions on the peers until they ran out there.  So
+ * they make room instead: at NFLB_SYNCQ_CROWDED notices on this CPU's
+ * ring they kick the consumer (sync's transmit worker, as a hurry does)
+ * and let it drain before they go on, a flush by waiting
+ * (nflb_syncq_wait_room(), at most NFLB_SYNCQ_WAIT in all), the GC by
+ * ending its slice early.  The datapath itself never waits.
+ */
+#define NFLB_SYNCQ_CROWDED	(NFLB_SYNCQ_SLOTS / 4)
+#define NFLB_SYNCQ_WAIT		(10 * HZ)
+
+/*
+ * Whether this CPU's ring is crowded (the caller may have moved to another
+ * CPU since its last notice: a hint); if so, its consumer is kicked.
+ * Process context, RCU.
+ */
+static bool nflb_syncq_crowded(struct nflb_net *ln)
+{
+	struct nflb_syncq *q = rcu_dereference(ln->syncq);
+	const struct nflb_notice_ring *r;
+
+	if (!q)
+		return false;
+	r = &q->rings[raw_smp_processor_id()];
+	if (READ_ONCE(r->head) - READ_ONCE(r->tail) < NFLB_SYNCQ_CROWDED)
+		return false;
+	/* Published, so its workqueue lives (as in nflb_syncq_hurry()). */
+	queue_work(q->wq, q->now);
+	return true;
+}
+
+/*
+ * Sleeps while this CPU's ring is crowded, until @until (jiffies): what
+ * the consumer cannot drain by then (a low sync rate) is dropped and
+ * counted as before.  Process context, outside RCU.
+ */
+static void nflb_syncq_wait_room(struct nflb_net *ln, unsigned long until)
+{
+	bool crowded;
+
+	while (time_before(jiffies, until)) {
+		rcu_read_lock();
+		crowded = nflb_syncq_crowded(ln);
+		rcu_read_unlock();
+		if (!crowded)
+			return;
+		usleep_range(500, 1000);
+	}
+}
+
 /* This node's sync id, or 0 while sync is off.  RCU or BH disabled. */
 static u8 nflb_local_node(struct nflb_net *ln)
 {
@@ -1109,10 +1172,15 @@ static void nflb_gc_work(struct work_struct *work)
 	unsigned int restarts = 0;
 	struct nflb_session *s;
 	int budget = NFLB_GC_BUDGET;
-	bool end = false;
+	bool end = false, crowded = false;
 
 	rhashtable_walk_start(it);
 	while (budget-- > 0) {
+		if (NFLB_GC_BUDGET - budget > NFLB_GC_SLICE_MIN &&
+		    nflb_syncq_crowded(ln)) {
+			crowded = true;
+			break;
+		}
 		s = nflb_walk_next(it, nflb_phase_family(phase), &end,
 				   &restarts);
 		if (!s)
@@ -1145,6 +1213,8 @@ static void nflb_gc_work(struct work_struct *work)
 	    (tbl->gc_hurry ||
 	     (tbl->gc_churn && (u64)atomic_read(&tbl->count) * 8 >
 			       (u64)READ_ONCE(ln->max_sessions) * 7)))
+		delay = NFLB_GC_SLICE_FAST;
+	if (crowded)
 		delay = NFLB_GC_SLICE_FAST;
 	queue_delayed_work(system_power_efficient_wq, &tbl->gc_work, delay);
 }
@@ -1248,6 +1318,7 @@ void nflb_session_iter_stop(struct nflb_session_iter *i)
 
 void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
 {
+	unsigned long until = jiffies + NFLB_SYNCQ_WAIT;
 	struct nflb_session_iter i;
 	struct nflb_session *s;
 	unsigned int n = 0;
@@ -1260,9 +1331,10 @@ void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
 			local_bh_enable();
 		}
 		nflb_session_iter_advance(&i);
-		if (++n % 1024 == 0) {
+		if (++n % 1024 == 0 || nflb_syncq_crowded(ln)) {
 			nflb_session_iter_pause(&i);
 			cond_resched();
+			nflb_syncq_wait_room(ln, until);
 			nflb_session_iter_resume(&i);
 		}
 	}

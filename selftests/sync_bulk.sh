@@ -14,7 +14,11 @@
 #   pulled the table again;
 # - a partition: the sync link down for 6 s while lb creates 1,000 more
 #   sessions; healed, lb2 (which carried no traffic) goes not ready, pulls,
-#   and is ready again with everything; lb (which did) stays ready.
+#   and is ready again with everything; lb (which did) stays ready;
+# - lb2 pulls again while lb flushes half the table: lb2 ends with exactly
+#   lb's sessions (the walk meeting 50,000 deletes);
+# - a drained member's deadline on lb resets most of the table (lb's GC):
+#   lb2 deletes every one of those sessions.
 # The time of each bulk resync and its datagrams are printed as diagnostics.
 
 # Braces: bash parses the whole test before running it, so editing the file
@@ -31,7 +35,7 @@ FLOOD=$NFLB_SELFTESTS/stress_flood
 NSESS=${NFLB_SYNC_BULK_SESSIONS:-100000}
 P=5000
 
-ktap_header 10
+ktap_header 12
 dmesg_mark
 nflb_load || ktap_abort "cannot load nflb"
 topo_create 2 || ktap_abort "cannot build the topology"
@@ -169,6 +173,57 @@ ktap_check "lb2's pull is a peer event (syncing) on lbctl monitor" \
 	grep_out mon2 "^sync peer $LB1_IP node-id 1 state syncing\$"
 ktap_check "lb ready throughout, and up to lb2" \
 	eval 'ready_is "$NS_LB" yes && lb -j sync show | jq -e ".peers[0].state == \"up\"" >/dev/null'
+
+# 10: a walk that meets deletes.  lb2 pulls the table once more, and once
+# its first records are in, lb flushes the sessions of one client address
+# (half the table, 50,000 deletes at once, far beyond a notice ring's
+# 1,024): sessions the walk sent before their delete are deleted on lb2,
+# those it had not reached yet are never sent, and none is left over.
+walk_meets_flush()
+{
+	local want n0
+
+	lb2 sync del && lb2 session flush vs u4 || return 1
+	lb2 sync set node-id 2 local "$LB2_IP" peer "$LB1_IP" key "$KEY" redirect off || return 1
+	wait_for 20 eval '[ "$(count "$NS_LB2")" -gt 0 ]' || { echo "lb2's pull does not start"; return 1; }
+	n0=$(count "$NS_LB2")
+	ready_is "$NS_LB2" no && [ "$n0" -lt $((NSESS + 1000)) ] ||
+		{ echo "lb2's pull ended before lb's flush began ($n0 sessions): nothing to race"; return 1; }
+	lb session flush client "$CL4/32" || return 1
+	want=$((NSESS + 1000 - NSESS / 2))
+	[ "$(count "$NS_LB")" -eq "$want" ] || { echo "lb holds $(count "$NS_LB") after the flush, not $want"; return 1; }
+	lb2 sync wait timeout 150 || { lb2 sync show; return 1; }
+	wait_for 20 eval '[ "$(count "$NS_LB2")" -eq "$want" ]'
+	echo "flush: lb2 held $n0 when lb's flush began, $(count "$NS_LB2") of $want after; lb: tx_dropped $(sync_num "$NS_LB" tx_dropped)" |
+		tee "$NFLB_TMP/bulk.flush"
+	[ "$(count "$NS_LB2")" -eq "$want" ] &&
+		[ "$(lb2 -j session list client "$CL4/32" | jq length)" -eq 0 ]
+}
+ktap_check "a pull that meets a flush of half the table on lb: lb2 ends with lb's sessions exactly" walk_meets_flush
+measured flush
+
+# 11: the GC's deletes.  lb drains the member that has the most sessions
+# (passive health may have held the other out for a while: no server
+# answers) with a 1 s deadline: once it passed, lb's GC resets each of its
+# sessions (tens of thousands, in slices of thousands) and lb2 deletes
+# every one of them.
+member_deadline()
+{
+	local m n left
+
+	m=$(lb -j session list | jq -r '[.[].member] | group_by(.) | max_by(length) | .[0]')
+	n=$(lb -j session list member "$m" | jq length)
+	lb member set u4 "$m:$P" weight 0 drain-timeout 1 || return 1
+	wait_for 40 eval '[ "$(lb -j session list member "$m" | jq length)" -eq 0 ]' ||
+		{ echo "lb still holds sessions of $m"; return 1; }
+	wait_for 20 eval '[ "$(lb2 -j session list member "$m" | jq length)" -eq 0 ]'
+	left=$(lb2 -j session list member "$m" | jq length)
+	echo "deadline: lb reset $n sessions of $m; lb2 holds $left of them after; lb: tx_dropped $(sync_num "$NS_LB" tx_dropped)" |
+		tee "$NFLB_TMP/bulk.deadline"
+	[ "$n" -gt $((NSESS / 5)) ] && [ "$left" -eq 0 ] && [ "$(count "$NS_LB2")" -eq "$(count "$NS_LB")" ]
+}
+ktap_check "a drained member's deadline resets most of the table on lb: lb2 deletes every one" member_deadline
+measured deadline
 
 ktap_check "no kernel warnings" dmesg_check
 ktap_finish
