@@ -46,14 +46,6 @@
 #define NFLB_GC_INTERVAL_MAX	(8 * HZ)
 #define NFLB_GC_SLICE_DELAY	(HZ / 10)
 #define NFLB_GC_SLICE_FAST	(HZ / 100 ?: 1)
-/*
- * A slice whose expiries crowd sync's notice ring ends early, once it
- * visited this many (nflb_syncq_crowded()), and the next runs after
- * NFLB_GC_SLICE_FAST: a drained member's deadline may end a whole pool's
- * sessions at once.  The minimum keeps the GC going while the datapath
- * alone keeps the ring busy.
- */
-#define NFLB_GC_SLICE_MIN	256
 
 static struct kmem_cache *nflb_cache4 __read_mostly;
 static struct kmem_cache *nflb_cache6 __read_mostly;
@@ -765,14 +757,44 @@ unsigned long nflb_syncq_dropped(const struct nflb_syncq *q)
  * makes them, each a notice (a delete) when sync is on: a flush of 50,000
  * filled this CPU's ring long before its consumer ran, and the deletes it
  * dropped left their sessions on the peers until they ran out there.  So
- * they make room instead: at NFLB_SYNCQ_CROWDED notices on this CPU's
- * ring they kick the consumer (sync's transmit worker, as a hurry does)
- * and let it drain before they go on, a flush by waiting
- * (nflb_syncq_wait_room(), at most NFLB_SYNCQ_WAIT in all), the GC by
- * ending its slice early.  The datapath itself never waits.
+ * once one of them put NFLB_SYNCQ_CROWDED notices of its own on the rings
+ * (the datapath's do not count: they never make it wait) and this CPU's
+ * ring is that full, it kicks the consumer (sync's transmit worker, as a
+ * hurry does) and lets it drain before going on: a flush by waiting
+ * (nflb_syncq_wait_room()), at most NFLB_SYNCQ_WAIT in all, since it holds
+ * the configuration's and generic netlink's mutexes (beyond that, or on a
+ * fatal signal, notices are dropped and counted as before); the GC by
+ * ending its slice and coming back after NFLB_GC_SLICE_FAST.
  */
 #define NFLB_SYNCQ_CROWDED	(NFLB_SYNCQ_SLOTS / 4)
-#define NFLB_SYNCQ_WAIT		(10 * HZ)
+#define NFLB_SYNCQ_WAIT		(2 * HZ)
+
+/*
+ * Notices put on this CPU's ring so far, 0 while sync is off: the
+ * difference of two reads around an expiry, BH disabled throughout, is
+ * what it queued (a hint, should sync be set or stopped in between).
+ */
+static unsigned int nflb_syncq_head(struct nflb_net *ln)
+{
+	struct nflb_syncq *q = rcu_dereference_bh(ln->syncq);
+
+	return q ? READ_ONCE(q->rings[smp_processor_id()].head) : 0;
+}
+
+/* Expires @s with @rst as the datapath would; returns the notices it put. */
+static unsigned int nflb_expire_counted(struct nflb_net *ln,
+					struct nflb_session *s,
+					enum nflb_reset rst)
+{
+	unsigned int head;
+
+	local_bh_disable();
+	head = nflb_syncq_head(ln);
+	nflb_session_expire(ln, s, rst);
+	head = nflb_syncq_head(ln) - head;
+	local_bh_enable();
+	return head;
+}
 
 /*
  * Whether this CPU's ring is crowded (the caller may have moved to another
@@ -795,15 +817,26 @@ static bool nflb_syncq_crowded(struct nflb_net *ln)
 }
 
 /*
- * Sleeps while this CPU's ring is crowded, until @until (jiffies): what
- * the consumer cannot drain by then (a low sync rate) is dropped and
- * counted as before.  Process context, outside RCU.
+ * After a bulk expiry put *@queued notices: whether it is to let the
+ * consumer drain now (and then counts afresh).  Process context, RCU.
+ */
+static bool nflb_syncq_wants_room(struct nflb_net *ln, unsigned int *queued)
+{
+	if (*queued < NFLB_SYNCQ_CROWDED)
+		return false;
+	*queued = 0;
+	return nflb_syncq_crowded(ln);
+}
+
+/*
+ * Sleeps while this CPU's ring is crowded, until @until (jiffies) or a
+ * fatal signal.  Process context, outside RCU.
  */
 static void nflb_syncq_wait_room(struct nflb_net *ln, unsigned long until)
 {
 	bool crowded;
 
-	while (time_before(jiffies, until)) {
+	while (time_before(jiffies, until) && !fatal_signal_pending(current)) {
 		rcu_read_lock();
 		crowded = nflb_syncq_crowded(ln);
 		rcu_read_unlock();
@@ -1169,18 +1202,13 @@ static void nflb_gc_work(struct work_struct *work)
 	int phase = tbl->gc_phase;
 	struct rhashtable_iter *it = &tbl->gc_iter[phase];
 	unsigned long delay = NFLB_GC_SLICE_DELAY;
-	unsigned int restarts = 0;
+	unsigned int restarts = 0, queued = 0;
 	struct nflb_session *s;
 	int budget = NFLB_GC_BUDGET;
 	bool end = false, crowded = false;
 
 	rhashtable_walk_start(it);
 	while (budget-- > 0) {
-		if (NFLB_GC_BUDGET - budget > NFLB_GC_SLICE_MIN &&
-		    nflb_syncq_crowded(ln)) {
-			crowded = true;
-			break;
-		}
 		s = nflb_walk_next(it, nflb_phase_family(phase), &end,
 				   &restarts);
 		if (!s)
@@ -1188,14 +1216,14 @@ static void nflb_gc_work(struct work_struct *work)
 		tbl->gc_seen++;
 		if (time_after(jiffies, READ_ONCE(s->expires))) {
 			tbl->gc_expired++;
-			local_bh_disable();
-			nflb_session_expire(ln, s, NFLB_RST_IF_ASKED);
-			local_bh_enable();
+			queued += nflb_expire_counted(ln, s, NFLB_RST_IF_ASKED);
 		} else if (nflb_drain_due(s)) {
-			local_bh_disable();
-			nflb_session_expire(ln, s, NFLB_RST_ALWAYS);
-			local_bh_enable();
+			queued += nflb_expire_counted(ln, s, NFLB_RST_ALWAYS);
 		}
+		/* A drained member's deadline may end a whole pool at once. */
+		crowded = nflb_syncq_wants_room(ln, &queued);
+		if (crowded)
+			break;
 	}
 	rhashtable_walk_stop(it);
 
@@ -1319,22 +1347,28 @@ void nflb_session_iter_stop(struct nflb_session_iter *i)
 void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
 {
 	unsigned long until = jiffies + NFLB_SYNCQ_WAIT;
+	unsigned int n = 0, queued = 0, head;
 	struct nflb_session_iter i;
 	struct nflb_session *s;
-	unsigned int n = 0;
+	bool room;
 
 	nflb_session_iter_start(ln, &i);
 	while ((s = nflb_session_iter_peek(ln, &i))) {
 		if (!test_bit(NFLB_S_DYING, &s->flags)) {
 			local_bh_disable();
+			head = nflb_syncq_head(ln);
 			cb(ln, s, arg);
+			queued += nflb_syncq_head(ln) - head;
 			local_bh_enable();
 		}
 		nflb_session_iter_advance(&i);
-		if (++n % 1024 == 0 || nflb_syncq_crowded(ln)) {
+		room = time_before(jiffies, until) &&
+		       nflb_syncq_wants_room(ln, &queued);
+		if (++n % 1024 == 0 || room) {
 			nflb_session_iter_pause(&i);
 			cond_resched();
-			nflb_syncq_wait_room(ln, until);
+			if (room)
+				nflb_syncq_wait_room(ln, until);
 			nflb_session_iter_resume(&i);
 		}
 	}

@@ -148,10 +148,11 @@
  * each second carries the ack.  So a node's peers send it an ACK datagram
  * only every 32 of its datagrams and when a gap closes
  * (nflb_sync_rx_order()), not every 250 ms as before, four a second, each
- * a wake-up and a MAC check on the node.  32, half of
- * NFLB_SYNC_INFLIGHT: a paced sender gets its ack while it still has half
- * its window to send (16 cost a busy node's creating side an ACK's
- * receive every 16 live datagrams, which need none).
+ * a wake-up and a MAC check on the node.  A bulk walk's datagrams count
+ * twice: a walk gets an ack every 16, four in its window of
+ * NFLB_SYNC_INFLIGHT, so that it stalls (until the next heartbeat) only
+ * when four acks in a row are lost, not two; live changes, which need
+ * none, cost the node an ACK's receive only every 32.
  */
 #define NFLB_SYNC_ACK_EVERY	32
 #define NFLB_SYNC_ACK_DELAY	(HZ + HZ / 2)
@@ -315,7 +316,7 @@ struct nflb_sync_peer {
 	 * READ_ONCE for a window or a bound (it can only be later).
 	 */
 	u64 tx_seq;			/* last seq sent to it */
-	unsigned int owed;		/* its datagrams we have not acked */
+	unsigned int owed;		/* its datagrams we have not acked, walks' x2 */
 	unsigned long owed_since;	/* jiffies the first of them came */
 	u64 tx_datagrams;
 	struct dst_cache dst_cache;	/* route to it: per-CPU, BH off */
@@ -701,6 +702,11 @@ static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 **bufp, u8 type,
 	const u8 *kept;
 	u32 left;
 	unsigned int i;
+
+	lockdep_assert_held(&sync->txlock);
+	/* Its builders, under @lock, must see sync->tx stay (struct nflb_sync). */
+	if (bufp == &sync->tx)
+		lockdep_assert_held(&sync->lock);
 
 	h->magic = htonl(NFLB_SYNC_MAGIC);
 	h->version = NFLB_SYNC_VERSION;
@@ -2184,8 +2190,9 @@ static void nflb_sync_rx_one(struct nflb_sync *sync, struct sk_buff *skb)
 	 */
 	if (nflb_sync_wants_ack(h->type)) {
 		spin_lock_bh(&sync->txlock);
-		if (!p->owed++)
+		if (!p->owed)
 			p->owed_since = jiffies;
+		p->owed += h->flags & NFLB_SYNC_F_BULK ? 2 : 1;
 		spin_unlock_bh(&sync->txlock);
 	}
 	if (back)
