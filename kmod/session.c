@@ -781,16 +781,18 @@ static unsigned int nflb_syncq_head(struct nflb_net *ln)
 	return q ? READ_ONCE(q->rings[smp_processor_id()].head) : 0;
 }
 
-/* Expires @s with @rst as the datapath would; returns the notices it put. */
-static unsigned int nflb_expire_counted(struct nflb_net *ln,
-					struct nflb_session *s,
-					enum nflb_reset rst)
+/*
+ * Runs @cb on @s with BH disabled, as the datapath would run it; returns
+ * the notices it put on this CPU's ring.
+ */
+static unsigned int nflb_run_counted(struct nflb_net *ln, nflb_session_cb cb,
+				     struct nflb_session *s, void *arg)
 {
 	unsigned int head;
 
 	local_bh_disable();
 	head = nflb_syncq_head(ln);
-	nflb_session_expire(ln, s, rst);
+	cb(ln, s, arg);
 	head = nflb_syncq_head(ln) - head;
 	local_bh_enable();
 	return head;
@@ -1193,6 +1195,13 @@ static void nflb_gc_pass_done(struct nflb_table *tbl)
 	tbl->gc_expired = 0;
 }
 
+/* The GC's expiry of @s, how *@arg (an enum nflb_reset) says. */
+static void nflb_gc_expire(struct nflb_net *ln, struct nflb_session *s,
+			   void *arg)
+{
+	nflb_session_expire(ln, s, *(enum nflb_reset *)arg);
+}
+
 /* One GC slice: visits up to NFLB_GC_BUDGET nodes, expires the idle ones. */
 static void nflb_gc_work(struct work_struct *work)
 {
@@ -1206,6 +1215,7 @@ static void nflb_gc_work(struct work_struct *work)
 	struct nflb_session *s;
 	int budget = NFLB_GC_BUDGET;
 	bool end = false, crowded = false;
+	enum nflb_reset rst;
 
 	rhashtable_walk_start(it);
 	while (budget-- > 0) {
@@ -1216,10 +1226,13 @@ static void nflb_gc_work(struct work_struct *work)
 		tbl->gc_seen++;
 		if (time_after(jiffies, READ_ONCE(s->expires))) {
 			tbl->gc_expired++;
-			queued += nflb_expire_counted(ln, s, NFLB_RST_IF_ASKED);
+			rst = NFLB_RST_IF_ASKED;
 		} else if (nflb_drain_due(s)) {
-			queued += nflb_expire_counted(ln, s, NFLB_RST_ALWAYS);
+			rst = NFLB_RST_ALWAYS;
+		} else {
+			continue;
 		}
+		queued += nflb_run_counted(ln, nflb_gc_expire, s, &rst);
 		/* A drained member's deadline may end a whole pool at once. */
 		crowded = nflb_syncq_wants_room(ln, &queued);
 		if (crowded)
@@ -1347,20 +1360,15 @@ void nflb_session_iter_stop(struct nflb_session_iter *i)
 void nflb_session_for_each(struct nflb_net *ln, nflb_session_cb cb, void *arg)
 {
 	unsigned long until = jiffies + NFLB_SYNCQ_WAIT;
-	unsigned int n = 0, queued = 0, head;
+	unsigned int n = 0, queued = 0;
 	struct nflb_session_iter i;
 	struct nflb_session *s;
 	bool room;
 
 	nflb_session_iter_start(ln, &i);
 	while ((s = nflb_session_iter_peek(ln, &i))) {
-		if (!test_bit(NFLB_S_DYING, &s->flags)) {
-			local_bh_disable();
-			head = nflb_syncq_head(ln);
-			cb(ln, s, arg);
-			queued += nflb_syncq_head(ln) - head;
-			local_bh_enable();
-		}
+		if (!test_bit(NFLB_S_DYING, &s->flags))
+			queued += nflb_run_counted(ln, cb, s, arg);
 		nflb_session_iter_advance(&i);
 		room = time_before(jiffies, until) &&
 		       nflb_syncq_wants_room(ln, &queued);

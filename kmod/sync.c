@@ -299,7 +299,7 @@ struct nflb_sync_peer {
 	u8 *history_mem;		/* NFLB_SYNC_HISTORY buffers, to free */
 	/* NFLB_SYNC_WINDOW of them, by seq; under sync->lock. */
 	struct nflb_sync_held *held;
-	/* MAC keys (XChaCha20-Poly1305's; redirect's BLAKE2s takes them too) */
+	/* MAC keys, XChaCha20-Poly1305's (redirect derives keys of its own) */
 	u8 tx_key[CHACHA20POLY1305_KEY_SIZE];	/* this node to the peer */
 	u8 rx_key[CHACHA20POLY1305_KEY_SIZE];	/* the peer to this node */
 	/*
@@ -685,6 +685,12 @@ static bool nflb_sync_wants_ack(u8 type)
 	return type != NFLB_SYNC_ACK && type != NFLB_SYNC_NACK;
 }
 
+/* Peer @only's bit, or every peer's when @only < 0. */
+static u32 nflb_sync_mask(const struct nflb_sync *sync, int only)
+{
+	return only >= 0 ? BIT(only) : GENMASK(sync->cfg.npeers - 1, 0);
+}
+
 /*
  * Sends the datagram at *@bufp (sync->tx or sync->live: header and @len -
  * header bytes of payload) to the peers of @mask, a bit each, with header
@@ -717,7 +723,7 @@ static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 **bufp, u8 type,
 	h->epoch = cpu_to_be64(sync->epoch);
 	h->time = cpu_to_be64(ktime_get_real_ns());
 	memset(h->pad, 0, sizeof(h->pad));
-	mask &= GENMASK(sync->cfg.npeers - 1, 0);
+	mask &= nflb_sync_mask(sync, -1);
 	for (left = mask; left; left &= left - 1) {
 		i = __ffs(left);
 		p = &sync->peers[i];
@@ -733,12 +739,6 @@ static void __nflb_sync_send_buf(struct nflb_sync *sync, u8 **bufp, u8 type,
 				      left == BIT(i));
 		nflb_sync_xmit(sync, p, kept, len + NFLB_SYNC_MAC_LEN);
 	}
-}
-
-/* Peer @only's bit, or every peer's when @only < 0. */
-static u32 nflb_sync_mask(const struct nflb_sync *sync, int only)
-{
-	return only >= 0 ? BIT(only) : GENMASK(sync->cfg.npeers - 1, 0);
 }
 
 /* sync->tx, built under sync->lock, sent as __nflb_sync_send_buf(). */
